@@ -1,0 +1,71 @@
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char g_msg[1024];
+
+static const char *const g_status_str[] = {
+#define VKS_X_STR(name, msg) msg,
+    VKS_STATUS_LIST(VKS_X_STR)
+#undef VKS_X_STR
+};
+
+const char *vks_status_str(vks_status_t status)
+{
+    if ((unsigned)status >= VKS_STATUS_COUNT) return "unknown status";
+    return g_status_str[status];
+}
+
+const char *vks_last_error(void) { return g_msg; }
+
+void vks_error_clear(void) { g_msg[0] = 0; }
+
+vks_status_t vks_fail(vks_status_t status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void vks_error_prefix(const char *fmt, ...)
+{
+    char prefix[512], old[sizeof g_msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, g_msg, sizeof old);
+    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old);
+}
+
+const char *vks_vkresult_str(VkResult r)
+{
+    switch (r) {
+#define R(x) case x: return #x;
+        R(VK_SUCCESS) R(VK_NOT_READY) R(VK_TIMEOUT) R(VK_EVENT_SET) R(VK_EVENT_RESET)
+        R(VK_INCOMPLETE) R(VK_ERROR_OUT_OF_HOST_MEMORY) R(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+        R(VK_ERROR_INITIALIZATION_FAILED) R(VK_ERROR_DEVICE_LOST) R(VK_ERROR_MEMORY_MAP_FAILED)
+        R(VK_ERROR_LAYER_NOT_PRESENT) R(VK_ERROR_EXTENSION_NOT_PRESENT)
+        R(VK_ERROR_FEATURE_NOT_PRESENT) R(VK_ERROR_INCOMPATIBLE_DRIVER)
+        R(VK_ERROR_TOO_MANY_OBJECTS) R(VK_ERROR_FORMAT_NOT_SUPPORTED) R(VK_ERROR_FRAGMENTED_POOL)
+        R(VK_ERROR_OUT_OF_POOL_MEMORY) R(VK_ERROR_SURFACE_LOST_KHR)
+        R(VK_ERROR_NATIVE_WINDOW_IN_USE_KHR) R(VK_SUBOPTIMAL_KHR) R(VK_ERROR_OUT_OF_DATE_KHR)
+        R(VK_PIPELINE_COMPILE_REQUIRED)
+#undef R
+    default: return "VK_ERROR_UNKNOWN";
+    }
+}
+
+vks_status_t vks_vk_fail(VkResult r, const char *call, const char *file, int line)
+{
+    vks_status_t st = VKS_ERR_VULKAN;
+    if (r == VK_ERROR_OUT_OF_HOST_MEMORY) st = VKS_ERR_OUT_OF_HOST_MEMORY;
+    else if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY) st = VKS_ERR_OUT_OF_DEVICE_MEMORY;
+    else if (r == VK_ERROR_DEVICE_LOST) st = VKS_ERR_DEVICE_LOST;
+    const char *base = strrchr(file, '/');
+    return vks_fail(st, "%s:%d: %s: %s", base ? base + 1 : file, line, call, vks_vkresult_str(r));
+}

@@ -1,0 +1,160 @@
+/* vkstyle — neural style transfer on any Vulkan device.
+ *
+ * The public C API. Every function that can fail returns a vks_status_t; on failure
+ * vks_last_error() returns a one-line message for the calling thread that says what went
+ * wrong (which layer, which tensor, which shape). Nothing in the library aborts or exits.
+ *
+ * Lifetimes: a context owns the Vulkan instance and device; a model (weights on the device)
+ * belongs to one context; a session (activation memory, pipelines, recorded command buffer
+ * for one input size) belongs to one model. Destroy in reverse order. Every _destroy accepts
+ * NULL.
+ */
+#ifndef VKSTYLE_H
+#define VKSTYLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes: X(name, message). One list yields the enum and vks_status_str(). */
+#define VKS_STATUS_LIST(X)                                                    \
+    X(VKS_OK, "ok")                                                           \
+    X(VKS_ERR_INVALID_ARGUMENT, "invalid argument")                           \
+    X(VKS_ERR_NO_DEVICE, "no usable Vulkan device")                           \
+    X(VKS_ERR_VULKAN, "Vulkan call failed")                                   \
+    X(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory")                       \
+    X(VKS_ERR_OUT_OF_DEVICE_MEMORY, "out of device memory")                   \
+    X(VKS_ERR_DEVICE_LOST, "device lost")                                     \
+    X(VKS_ERR_UNSUPPORTED, "unsupported by this device")                      \
+    X(VKS_ERR_IO, "file input/output failed")                                 \
+    X(VKS_ERR_MODEL_FORMAT, "malformed model file")                           \
+    X(VKS_ERR_SHAPE, "invalid tensor shape")                                  \
+    X(VKS_ERR_STYLE, "invalid style selection")
+
+typedef enum vks_status {
+#define VKS_X_ENUM(name, msg) name,
+    VKS_STATUS_LIST(VKS_X_ENUM)
+#undef VKS_X_ENUM
+        VKS_STATUS_COUNT
+} vks_status_t;
+
+/* Short fixed description of a status code (never NULL). */
+const char *vks_status_str(vks_status_t status);
+
+/* The detailed message of the last failure on this thread ("" if none). */
+const char *vks_last_error(void);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct vks_context vks_context_t;
+
+typedef struct vks_context_options {
+    /* Device by index ("0") or case-insensitive name substring; NULL: env VKSTYLE_DEVICE,
+     * else the first discrete GPU, then integrated, then virtual, then CPU. */
+    const char *device;
+    /* Enable VK_LAYER_KHRONOS_validation and count its messages (see
+     * vks_context_validation_messages). Also enabled by env VKSTYLE_VALIDATION=1. */
+    int validation;
+    /* Print validation messages to stderr (default when validation is on: yes). */
+    int quiet_validation;
+    /* Directory for the on-disk pipeline cache; NULL: $XDG_CACHE_HOME/vkstyle or
+     * ~/.cache/vkstyle; "" disables the disk cache. */
+    const char *cache_dir;
+    /* For tests: bind at most this many bytes per descriptor (0: the device's
+     * maxStorageBufferRange). Smaller values force the chunked-binding path. */
+    uint64_t max_binding_bytes;
+} vks_context_options_t;
+
+/* Create a context. opts may be NULL (all defaults). On success *out is set. */
+vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t **out);
+/* Destroy a context (saves the pipeline cache). Its models must be destroyed first. */
+void vks_context_destroy(vks_context_t *ctx);
+/* Number of validation warnings and errors seen so far (0 when validation is off). */
+uint32_t vks_context_validation_messages(const vks_context_t *ctx);
+
+typedef struct vks_device_info {
+    char name[256];
+    char type[16];           /* "discrete", "integrated", "virtual", "cpu", "other" */
+    char driver[256];        /* driver name and info */
+    uint32_t api_version;    /* VK_MAKE_API_VERSION packed */
+    uint32_t vendor_id, device_id;
+    uint32_t subgroup_size;
+    uint32_t shared_memory;  /* maxComputeSharedMemorySize */
+    uint64_t max_binding_bytes; /* maxStorageBufferRange */
+    uint32_t max_push_constants;
+    int fp16;                /* shaderFloat16 && storageBuffer16BitAccess */
+    int int8;                /* shaderInt8 && storageBuffer8BitAccess */
+    int timestamps;          /* timestamps on compute queues */
+    uint32_t heap_count;
+    uint64_t heap_size[16];
+    int heap_device_local[16];
+} vks_device_info_t;
+
+/* Enumerate devices without creating a context: fills up to max entries of infos (may be
+ * NULL when max is 0) and sets *count to the number of devices. */
+vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint32_t *count);
+/* Information about the device a context uses. */
+void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct vks_model vks_model_t;
+
+/* Load and validate a vkstyle model (safetensors + graph in __metadata__, see
+ * docs/model-format.md) and upload its weights to the context's device. */
+vks_status_t vks_model_load(vks_context_t *ctx, const char *path, vks_model_t **out);
+/* Same, from memory (the bytes are not retained). */
+vks_status_t vks_model_load_memory(vks_context_t *ctx, const void *data, size_t size,
+                                   vks_model_t **out);
+void vks_model_destroy(vks_model_t *model);
+/* Number of styles (1 for single-style models) and the name of style i (NULL if out of range). */
+uint32_t vks_model_style_count(const vks_model_t *model);
+const char *vks_model_style_name(const vks_model_t *model, uint32_t i);
+/* The model's name from its metadata ("" if none). */
+const char *vks_model_name(const vks_model_t *model);
+
+/* ---------------------------------------------------------------- session */
+
+typedef struct vks_session vks_session_t;
+
+/* A session runs the model on images of exactly width x height (RGB). It owns the activation
+ * arena, staging buffers, descriptor sets and the recorded command buffer. Fails with
+ * VKS_ERR_OUT_OF_DEVICE_MEMORY (message says how much is needed) if it does not fit. */
+vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height,
+                                vks_session_t **out);
+void vks_session_destroy(vks_session_t *session);
+
+/* Style weights for the following runs: gamma = sum w[s]*gamma[s], beta likewise (any finite
+ * weights; no renormalization). count must be <= the model's style count (missing weights are
+ * 0). Touches no buffer, pipeline or descriptor: the weights travel as push constants. */
+vks_status_t vks_session_set_style_weights(vks_session_t *session, const float *weights,
+                                           uint32_t count);
+
+/* Stylize one image: rgb is width*height*channels bytes (channels 3 = RGB, 4 = RGBA, alpha
+ * ignored and written as 255); out receives the same layout. in and out may alias. */
+vks_status_t vks_session_run(vks_session_t *session, const uint8_t *in, uint8_t *out,
+                             uint32_t channels);
+
+/* Bytes of device memory the session needs for this model at this size (for sizing). */
+vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width,
+                                         uint32_t height, uint64_t *bytes);
+
+typedef struct vks_stats {
+    uint64_t uploads;            /* buffer uploads (staging copies) */
+    uint64_t pipelines_created;  /* pipelines created by the context */
+    uint64_t descriptor_writes;  /* descriptor set updates */
+    uint64_t main_recordings;    /* times the network command buffer was recorded */
+    uint64_t style_recordings;   /* times the style-mix command buffer was recorded */
+    uint64_t submits;
+} vks_stats_t;
+
+/* Counters for tests and benchmarks. */
+void vks_session_stats(const vks_session_t *session, vks_stats_t *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
