@@ -1,0 +1,455 @@
+/* Instance, device choice, queue, validation messages, pipeline cache on disk. */
+#include "engine.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
+    VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
+    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
+{
+    (void)type;
+    vks_context_t *ctx = user;
+    if (severity < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) return VK_FALSE;
+    atomic_fetch_add(&ctx->validation_messages, 1);
+    if (!ctx->quiet_validation)
+        fprintf(stderr, "vkstyle: validation %s: %s\n",
+                severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? "error" : "warning",
+                data->pMessage);
+    return VK_FALSE;
+}
+
+static bool env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+static bool has_layer(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return false;
+    VkLayerProperties *props = calloc(n, sizeof *props);
+    bool found = false;
+    if (props && vkEnumerateInstanceLayerProperties(&n, props) >= 0)
+        for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(props[i].layerName, name);
+    free(props);
+    return found;
+}
+
+static const char *type_name(VkPhysicalDeviceType t)
+{
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
+    default: return "other";
+    }
+}
+
+static int type_rank(VkPhysicalDeviceType t)
+{
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 0;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 1;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return 3;
+    default: return 4;
+    }
+}
+
+static bool compute_queue(VkPhysicalDevice pd, uint32_t *family, uint32_t *ts_bits)
+{
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
+    VkQueueFamilyProperties q[32];
+    if (n > 32) n = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, q);
+    for (uint32_t i = 0; i < n; i++)
+        if (q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+            *family = i;
+            *ts_bits = q[i].timestampValidBits;
+            return true;
+        }
+    return false;
+}
+
+static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info)
+{
+    memset(info, 0, sizeof *info);
+    VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES, .pNext = &sub};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &drv};
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+    const VkPhysicalDeviceProperties *p = &p2.properties;
+    snprintf(info->name, sizeof info->name, "%s", p->deviceName);
+    snprintf(info->type, sizeof info->type, "%s", type_name(p->deviceType));
+    if (p->apiVersion >= VK_API_VERSION_1_2)
+        snprintf(info->driver, sizeof info->driver, "%s %s", drv.driverName, drv.driverInfo);
+    else
+        snprintf(info->driver, sizeof info->driver, "driver version 0x%x", p->driverVersion);
+    info->api_version = p->apiVersion;
+    info->vendor_id = p->vendorID;
+    info->device_id = p->deviceID;
+    info->subgroup_size = sub.subgroupSize;
+    info->shared_memory = p->limits.maxComputeSharedMemorySize;
+    info->max_binding_bytes = p->limits.maxStorageBufferRange;
+    info->max_push_constants = p->limits.maxPushConstantsSize;
+
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+    VkPhysicalDevice16BitStorageFeatures s16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES, .pNext = &f16};
+    VkPhysicalDevice8BitStorageFeatures s8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES, .pNext = &s16};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s8};
+    if (p->apiVersion >= VK_API_VERSION_1_2) {
+        vkGetPhysicalDeviceFeatures2(pd, &f2);
+        info->fp16 = f16.shaderFloat16 && s16.storageBuffer16BitAccess;
+        info->int8 = f16.shaderInt8 && s8.storageBuffer8BitAccess;
+    }
+    uint32_t fam, ts_bits = 0;
+    info->timestamps = compute_queue(pd, &fam, &ts_bits) && ts_bits > 0 &&
+                       p->limits.timestampPeriod > 0;
+    VkPhysicalDeviceMemoryProperties mem;
+    vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+    info->heap_count = mem.memoryHeapCount < 16 ? mem.memoryHeapCount : 16;
+    for (uint32_t i = 0; i < info->heap_count; i++) {
+        info->heap_size[i] = mem.memoryHeaps[i].size;
+        info->heap_device_local[i] = !!(mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT);
+    }
+}
+
+static vks_status_t create_instance(bool validation, VkInstance *out)
+{
+    VkApplicationInfo app = {
+        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+        .pApplicationName = "vkstyle",
+        .apiVersion = VK_API_VERSION_1_2,
+    };
+    const char *layers[] = {"VK_LAYER_KHRONOS_validation"};
+    const char *exts[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    VkInstanceCreateInfo ci = {
+        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+        .pApplicationInfo = &app,
+        .enabledLayerCount = validation ? 1 : 0,
+        .ppEnabledLayerNames = layers,
+        .enabledExtensionCount = validation ? 1 : 0,
+        .ppEnabledExtensionNames = exts,
+    };
+    vks_status_t st = VKS_OK;
+    VKS_VK(vkCreateInstance(&ci, NULL, out));
+    volkLoadInstanceOnly(*out);
+    return VKS_OK;
+fail:
+    *out = VK_NULL_HANDLE;
+    return st;
+}
+
+static vks_status_t init_volk(void)
+{
+    static int loaded = 0;
+    if (loaded) return VKS_OK;
+    if (volkInitialize() != VK_SUCCESS)
+        return vks_fail(VKS_ERR_NO_DEVICE,
+                        "no Vulkan loader found (install libvulkan1 and a driver, e.g. "
+                        "mesa-vulkan-drivers)");
+    loaded = 1;
+    return VKS_OK;
+}
+
+/* Physical devices of the instance, in enumeration order. Caller frees. */
+static vks_status_t list_devices(VkInstance inst, VkPhysicalDevice **out, uint32_t *n)
+{
+    vks_status_t st = VKS_OK;
+    *out = NULL;
+    *n = 0;
+    VKS_VK(vkEnumeratePhysicalDevices(inst, n, NULL));
+    if (*n == 0) return vks_fail(VKS_ERR_NO_DEVICE, "no Vulkan device found (install a driver, e.g. mesa-vulkan-drivers for the CPU)");
+    *out = calloc(*n, sizeof **out);
+    if (!*out) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    VKS_VK(vkEnumeratePhysicalDevices(inst, n, *out));
+    return VKS_OK;
+fail:
+    free(*out);
+    *out = NULL;
+    return st;
+}
+
+vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint32_t *count)
+{
+    vks_status_t st = init_volk();
+    if (st) return st;
+    VkInstance inst;
+    VkPhysicalDevice *pds = NULL;
+    uint32_t n = 0;
+    if ((st = create_instance(false, &inst))) return st;
+    st = list_devices(inst, &pds, &n);
+    if (st == VKS_ERR_NO_DEVICE) { st = VKS_OK; n = 0; }
+    for (uint32_t i = 0; i < n && i < max; i++) fill_info(pds[i], &infos[i]);
+    *count = n;
+    free(pds);
+    vkDestroyInstance(inst, NULL);
+    return st;
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < nl && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == nl) return true;
+    }
+    return nl == 0;
+}
+
+static vks_status_t choose_device(VkInstance inst, const char *want, VkPhysicalDevice *out,
+                                  uint32_t *family)
+{
+    VkPhysicalDevice *pds;
+    uint32_t n;
+    vks_status_t st = list_devices(inst, &pds, &n);
+    if (st) return st;
+    int best = -1, best_rank = 99;
+    uint32_t fam = 0, ts;
+    char *end = NULL;
+    long idx = want && *want ? strtol(want, &end, 10) : -1;
+    bool by_index = want && *want && end && *end == 0;
+    for (uint32_t i = 0; i < n; i++) {
+        VkPhysicalDeviceProperties p;
+        vkGetPhysicalDeviceProperties(pds[i], &p);
+        if (p.apiVersion < VK_API_VERSION_1_1 || !compute_queue(pds[i], &fam, &ts)) continue;
+        if (by_index) {
+            if ((long)i == idx) best = (int)i;
+        } else if (want && *want) {
+            if (best < 0 && contains_ci(p.deviceName, want)) best = (int)i;
+        } else if (type_rank(p.deviceType) < best_rank) {
+            best = (int)i;
+            best_rank = type_rank(p.deviceType);
+        }
+    }
+    if (best < 0) {
+        free(pds);
+        if (want && *want)
+            return vks_fail(VKS_ERR_NO_DEVICE, "no Vulkan 1.1 compute device matches '%s' (see 'vkstyle devices')", want);
+        return vks_fail(VKS_ERR_NO_DEVICE, "no Vulkan device with Vulkan 1.1 and a compute queue");
+    }
+    *out = pds[best];
+    compute_queue(*out, family, &ts);
+    free(pds);
+    return VKS_OK;
+}
+
+/* ---- pipeline cache on disk: <dir>/<vendor>-<device>-<uuid>.bin */
+
+static void cache_path_for(vks_context_t *ctx, const char *dir_opt)
+{
+    char dir[900];
+    ctx->cache_path[0] = 0;
+    if (dir_opt && !*dir_opt) return;
+    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
+    else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME"))
+        snprintf(dir, sizeof dir, "%s/vkstyle", getenv("XDG_CACHE_HOME"));
+    else if (getenv("HOME") && *getenv("HOME"))
+        snprintf(dir, sizeof dir, "%s/.cache/vkstyle", getenv("HOME"));
+    else return;
+    char uuid[2 * VK_UUID_SIZE + 1];
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++) sprintf(uuid + 2 * i, "%02x", ctx->props.pipelineCacheUUID[i]);
+    snprintf(ctx->cache_path, sizeof ctx->cache_path, "%s/%04x-%04x-%s.bin", dir,
+             ctx->props.vendorID, ctx->props.deviceID, uuid);
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* Read the cache file if its header matches this device exactly; else start empty. */
+static void *read_cache(vks_context_t *ctx, size_t *size)
+{
+    *size = 0;
+    if (!ctx->cache_path[0]) return NULL;
+    FILE *f = fopen(ctx->cache_path, "rb");
+    if (!f) return NULL;
+    void *buf = NULL;
+    long n = 0;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 32 && n < (256l << 20) &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
+        fread(buf, 1, (size_t)n, f) == (size_t)n) {
+        const uint8_t *h = buf;
+        uint32_t hlen, ver, vendor, device;
+        memcpy(&hlen, h, 4); memcpy(&ver, h + 4, 4); memcpy(&vendor, h + 8, 4); memcpy(&device, h + 12, 4);
+        if (hlen >= 32 && hlen <= (uint32_t)n && ver == VK_PIPELINE_CACHE_HEADER_VERSION_ONE &&
+            vendor == ctx->props.vendorID && device == ctx->props.deviceID &&
+            !memcmp(h + 16, ctx->props.pipelineCacheUUID, VK_UUID_SIZE)) {
+            *size = (size_t)n;
+            fclose(f);
+            return buf;
+        }
+    }
+    free(buf);
+    fclose(f);
+    return NULL;
+}
+
+static void save_cache(vks_context_t *ctx)
+{
+    if (!ctx->cache_path[0] || !ctx->pcache) return;
+    size_t n = 0;
+    if (vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, NULL) != VK_SUCCESS || n == 0) return;
+    void *buf = malloc(n);
+    if (!buf) return;
+    if (vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, buf) == VK_SUCCESS) {
+        char dir[1024], tmp[1100];
+        snprintf(dir, sizeof dir, "%s", ctx->cache_path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = 0;
+        snprintf(tmp, sizeof tmp, "%s.%d.tmp", ctx->cache_path, (int)getpid());
+        FILE *f = NULL;
+        if (mkdir_p(dir) == 0 && (f = fopen(tmp, "wb"))) {
+            bool ok = fwrite(buf, 1, n, f) == n;
+            ok = (fclose(f) == 0) && ok;
+            if (!ok || rename(tmp, ctx->cache_path) != 0) remove(tmp);
+        }
+    }
+    free(buf);
+}
+
+vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t **out)
+{
+    vks_context_options_t defaults = {0};
+    if (!opts) opts = &defaults;
+    if (!out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_context_create: out is NULL");
+    *out = NULL;
+    vks_status_t st = init_volk();
+    if (st) return st;
+    vks_context_t *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    ctx->quiet_validation = opts->quiet_validation;
+
+    bool validation = opts->validation || env_flag("VKSTYLE_VALIDATION");
+    if (validation && !has_layer("VK_LAYER_KHRONOS_validation")) {
+        st = vks_fail(VKS_ERR_UNSUPPORTED, "validation requested but VK_LAYER_KHRONOS_validation is not installed (apt-get install vulkan-validationlayers)");
+        goto fail;
+    }
+    VKS_TRY(create_instance(validation, &ctx->instance));
+    if (validation) {
+        VkDebugUtilsMessengerCreateInfoEXT mi = {
+            .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+            .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                               VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+            .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+            .pfnUserCallback = on_debug_message,
+            .pUserData = ctx,
+        };
+        VKS_VK(vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger));
+    }
+    const char *want = opts->device ? opts->device : getenv("VKSTYLE_DEVICE");
+    VKS_TRY(choose_device(ctx->instance, want, &ctx->phys, &ctx->queue_family));
+    vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
+    vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem);
+    fill_info(ctx->phys, &ctx->info);
+    ctx->max_binding = ctx->props.limits.maxStorageBufferRange;
+    if (opts->max_binding_bytes && opts->max_binding_bytes < ctx->max_binding)
+        ctx->max_binding = opts->max_binding_bytes;
+
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo qci = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+        .queueFamilyIndex = ctx->queue_family,
+        .queueCount = 1,
+        .pQueuePriorities = &prio,
+    };
+    VkDeviceCreateInfo dci = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .queueCreateInfoCount = 1,
+        .pQueueCreateInfos = &qci,
+    };
+    VKS_VK(vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device));
+    volkLoadDevice(ctx->device);
+    vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+
+    VkCommandPoolCreateInfo pci = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = ctx->queue_family,
+    };
+    VKS_VK(vkCreateCommandPool(ctx->device, &pci, NULL, &ctx->cmd_pool));
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VKS_VK(vkCreateFence(ctx->device, &fci, NULL, &ctx->fence));
+
+    cache_path_for(ctx, opts->cache_dir);
+    size_t csize;
+    void *cdata = read_cache(ctx, &csize);
+    VkPipelineCacheCreateInfo cci = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+        .initialDataSize = csize,
+        .pInitialData = cdata,
+    };
+    VkResult r = vkCreatePipelineCache(ctx->device, &cci, NULL, &ctx->pcache);
+    free(cdata);
+    if (r < 0) {
+        st = vks_vk_fail(r, "vkCreatePipelineCache", __FILE__, __LINE__);
+        goto fail;
+    }
+    *out = ctx;
+    return VKS_OK;
+fail:
+    vks_context_destroy(ctx);
+    return st;
+}
+
+void vks_context_destroy(vks_context_t *ctx)
+{
+    if (!ctx) return;
+    if (ctx->device) {
+        vkDeviceWaitIdle(ctx->device);
+        save_cache(ctx);
+        vks_pipelines_destroy(ctx);
+        if (ctx->pcache) vkDestroyPipelineCache(ctx->device, ctx->pcache, NULL);
+        if (ctx->fence) vkDestroyFence(ctx->device, ctx->fence, NULL);
+        if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+        vkDestroyDevice(ctx->device, NULL);
+    }
+    if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+    if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    free(ctx);
+}
+
+uint32_t vks_context_validation_messages(const vks_context_t *ctx)
+{
+    return ctx ? atomic_load(&((vks_context_t *)ctx)->validation_messages) : 0;
+}
+
+void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info) { *info = ctx->info; }
+
+vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n)
+{
+    vks_status_t st = VKS_OK;
+    VkSubmitInfo si = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = n,
+        .pCommandBuffers = cmds,
+    };
+    VKS_VK(vkResetFences(ctx->device, 1, &ctx->fence));
+    VKS_VK(vkQueueSubmit(ctx->queue, 1, &si, ctx->fence));
+    ctx->stats.submits++;
+    VKS_VK(vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX));
+    return VKS_OK;
+fail:
+    return st;
+}

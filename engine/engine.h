@@ -1,0 +1,172 @@
+/* Engine internals shared by the engine, its ops and the tests. Not installed. */
+#ifndef VKS_ENGINE_H
+#define VKS_ENGINE_H
+
+#include "config.h"
+#include "error.h"
+#include "vks_shaders.h"
+#include "vkstyle/vkstyle.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <volk.h>
+
+/* ------------------------------------------------------------ context (context.c) */
+
+typedef struct vks_pipeline vks_pipeline_t;
+
+struct vks_context {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice phys;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    VkCommandPool cmd_pool;
+    VkFence fence;
+    VkPhysicalDeviceProperties props;
+    VkPhysicalDeviceMemoryProperties mem;
+    vks_device_info_t info;
+    uint64_t max_binding;          /* bytes one descriptor may cover */
+    VkPipelineCache pcache;
+    char cache_path[1024];         /* "" when the disk cache is off */
+    vks_pipeline_t **pipelines;    /* created on demand, owned here */
+    size_t npipelines, cap_pipelines;
+    atomic_uint validation_messages;
+    int quiet_validation;
+    vks_stats_t stats;             /* pipelines_created, uploads, submits */
+};
+
+/* Submit command buffers in one vkQueueSubmit and wait for them. */
+vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n);
+
+/* ------------------------------------------------------------ memory (memory.c) */
+
+/* One VkBuffer over one VkDeviceMemory: everything of one lifetime is sub-allocated from a
+ * block (the model's weights, a session's activation arena, staging). */
+typedef struct vks_block {
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    VkDeviceSize size;
+    void *map;        /* persistently mapped when host-visible was asked for */
+} vks_block_t;
+
+typedef enum { VKS_MEM_DEVICE, VKS_MEM_UPLOAD, VKS_MEM_READBACK } vks_mem_kind_t;
+
+vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kind_t kind,
+                              vks_block_t *out);
+void vks_block_destroy(vks_context_t *ctx, vks_block_t *b);
+/* Copy bytes into / out of a device block through a temporary staging block (one submit). */
+vks_status_t vks_block_upload(vks_context_t *ctx, vks_block_t *dst, VkDeviceSize offset,
+                              const void *data, VkDeviceSize size);
+vks_status_t vks_block_download(vks_context_t *ctx, vks_block_t *src, VkDeviceSize offset,
+                                void *data, VkDeviceSize size);
+
+static inline VkDeviceSize vks_align(VkDeviceSize x, VkDeviceSize a) { return (x + a - 1) / a * a; }
+
+/* ------------------------------------------------------------ tensors (tensor.c) */
+
+/* A float32 NCHW tensor at an offset in a block; each channel plane is padded to
+ * VKS_PLANE_ALIGN floats (plane_stride), so channel c of sample n starts at float
+ * (n*c_total + c) * plane_stride. Weights are stored unpadded (flat, plane_stride = count). */
+typedef struct vks_tensor {
+    vks_block_t *block;
+    VkDeviceSize offset;   /* bytes, 256-aligned */
+    uint32_t n, c, h, w;
+    uint32_t plane_stride; /* floats between channel planes */
+} vks_tensor_t;
+
+/* Plane stride (floats) for an activation of h x w. */
+uint32_t vks_plane_stride(uint32_t h, uint32_t w);
+VkDeviceSize vks_tensor_bytes(const vks_tensor_t *t);
+/* Describe an activation tensor (plane padded) / a flat weight tensor of count floats. */
+vks_tensor_t vks_tensor_act(vks_block_t *b, VkDeviceSize off, uint32_t n, uint32_t c, uint32_t h,
+                            uint32_t w);
+vks_tensor_t vks_tensor_flat(vks_block_t *b, VkDeviceSize off, uint32_t count);
+/* Host <-> device for activation tensors: host data is dense NCHW; plane padding handled. */
+vks_status_t vks_tensor_upload(vks_context_t *ctx, const vks_tensor_t *t, const float *data);
+vks_status_t vks_tensor_download(vks_context_t *ctx, const vks_tensor_t *t, float *data);
+
+/* How many channel planes of `plane_bytes` one binding may cover (>= 1), or 0 if not even one. */
+uint32_t vks_channels_per_binding(const vks_context_t *ctx, VkDeviceSize plane_bytes);
+
+/* ------------------------------------------------------------ pipelines (pipeline.c) */
+
+#define VKS_MAX_SPEC 12
+#define VKS_MAX_BINDINGS 8
+
+struct vks_pipeline {
+    vks_shader_id_t shader;
+    uint32_t spec[VKS_MAX_SPEC];
+    uint32_t nspec;
+    uint32_t nbindings;
+    uint32_t push_size;
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout layout;
+    VkPipeline pipeline;
+};
+
+/* Get (create once, then cached in the context) the pipeline for a shader with these
+ * specialization constants (constant_id i = spec[i]), nbindings storage buffers at bindings
+ * 0..nbindings-1 and a push-constant block of push_size bytes. */
+vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
+                              uint32_t nspec, uint32_t nbindings, uint32_t push_size,
+                              const vks_pipeline_t **out);
+void vks_pipelines_destroy(vks_context_t *ctx);
+
+/* ------------------------------------------------------------ recording (recorder.c) */
+
+/* A byte range of a block bound to one storage-buffer binding. */
+typedef struct vks_binding {
+    const vks_block_t *block;
+    VkDeviceSize offset, size;
+    bool write;
+} vks_binding_t;
+
+/* The recorder's log of what it recorded, for tests of barrier placement. */
+typedef struct vks_rec_event {
+    enum { VKS_EV_DISPATCH, VKS_EV_BARRIER, VKS_EV_COPY } kind;
+    vks_shader_id_t shader;   /* dispatches */
+    uint32_t nbindings;
+    vks_binding_t bindings[VKS_MAX_BINDINGS];
+} vks_rec_event_t;
+
+typedef struct vks_rec {
+    vks_context_t *ctx;
+    VkCommandBuffer cmd;
+    VkDescriptorPool *pools;
+    uint32_t npools;
+    uint32_t sets_left;            /* in the newest pool */
+    vks_binding_t *pending;        /* accesses since the last barrier */
+    uint32_t npending, cap_pending;
+    bool log_enabled;
+    vks_rec_event_t *log;
+    uint32_t nlog, cap_log;
+    uint64_t dispatches, barriers, descriptor_writes;
+} vks_rec_t;
+
+/* Allocate a primary command buffer and begin recording (not one-time: it is re-submitted). */
+vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log);
+/* Record a dispatch; inserts a barrier first when a binding overlaps an access since the last
+ * barrier in a way that is a hazard (read-after-write, write-after-read, write-after-write). */
+vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
+                              uint32_t nb, const void *push, uint32_t gx, uint32_t gy,
+                              uint32_t gz);
+vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize src_off,
+                          const vks_block_t *dst, VkDeviceSize dst_off, VkDeviceSize size);
+/* End recording; the last barrier makes writes visible to the host. */
+vks_status_t vks_rec_end(vks_rec_t *rec);
+/* Reset to record again (keeps the command buffer; frees descriptor sets and log). */
+vks_status_t vks_rec_reset(vks_rec_t *rec);
+void vks_rec_destroy(vks_rec_t *rec);
+
+/* Bind a whole tensor, or channels [c0, c0+nc) of every sample in sample n. */
+vks_binding_t vks_bind(const vks_tensor_t *t, bool write);
+vks_binding_t vks_bind_channels(const vks_tensor_t *t, uint32_t n, uint32_t c0, uint32_t nc,
+                                bool write);
+
+static inline uint32_t vks_div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+#endif

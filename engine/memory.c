@@ -1,0 +1,131 @@
+/* Device memory: one VkBuffer + VkDeviceMemory per block; everything of one lifetime is
+ * sub-allocated from a block by offset (tensor.c, graph.c). */
+#include "engine.h"
+
+#include <string.h>
+
+static int find_type(const vks_context_t *ctx, uint32_t bits, VkMemoryPropertyFlags want)
+{
+    for (uint32_t i = 0; i < ctx->mem.memoryTypeCount; i++)
+        if ((bits & (1u << i)) && (ctx->mem.memoryTypes[i].propertyFlags & want) == want) return (int)i;
+    return -1;
+}
+
+vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kind_t kind,
+                              vks_block_t *out)
+{
+    vks_status_t st = VKS_OK;
+    memset(out, 0, sizeof *out);
+    if (size == 0) size = 256;
+    VkBufferCreateInfo bci = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = size,
+        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                 VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+    };
+    VKS_VK(vkCreateBuffer(ctx->device, &bci, NULL, &out->buffer));
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(ctx->device, out->buffer, &req);
+    int type = -1;
+    switch (kind) {
+    case VKS_MEM_DEVICE:
+        type = find_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+        if (type < 0) type = find_type(ctx, req.memoryTypeBits, 0);
+        break;
+    case VKS_MEM_UPLOAD:
+        type = find_type(ctx, req.memoryTypeBits,
+                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        break;
+    case VKS_MEM_READBACK:
+        type = find_type(ctx, req.memoryTypeBits,
+                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
+                             VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+        if (type < 0)
+            type = find_type(ctx, req.memoryTypeBits,
+                             VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        break;
+    }
+    if (type < 0) {
+        st = vks_fail(VKS_ERR_UNSUPPORTED, "no suitable memory type for a %s block",
+                      kind == VKS_MEM_DEVICE ? "device" : "host-visible");
+        goto fail;
+    }
+    VkMemoryAllocateInfo mai = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+        .allocationSize = req.size,
+        .memoryTypeIndex = (uint32_t)type,
+    };
+    VkResult r = vkAllocateMemory(ctx->device, &mai, NULL, &out->memory);
+    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY) {
+        st = vks_fail(VKS_ERR_OUT_OF_DEVICE_MEMORY,
+                      "out of device memory allocating %.1f MiB (%s)", (double)req.size / 1048576.0,
+                      vks_vkresult_str(r));
+        goto fail;
+    }
+    VKS_VK(r);
+    VKS_VK(vkBindBufferMemory(ctx->device, out->buffer, out->memory, 0));
+    if (kind != VKS_MEM_DEVICE) VKS_VK(vkMapMemory(ctx->device, out->memory, 0, VK_WHOLE_SIZE, 0, &out->map));
+    out->size = size;
+    return VKS_OK;
+fail:
+    vks_block_destroy(ctx, out);
+    return st;
+}
+
+void vks_block_destroy(vks_context_t *ctx, vks_block_t *b)
+{
+    if (!b) return;
+    if (b->map) vkUnmapMemory(ctx->device, b->memory);
+    if (b->buffer) vkDestroyBuffer(ctx->device, b->buffer, NULL);
+    if (b->memory) vkFreeMemory(ctx->device, b->memory, NULL);
+    memset(b, 0, sizeof *b);
+}
+
+/* One-shot copy between a staging block and a device block. */
+static vks_status_t one_shot_copy(vks_context_t *ctx, const vks_block_t *src, VkDeviceSize so,
+                                  const vks_block_t *dst, VkDeviceSize dof, VkDeviceSize size)
+{
+    vks_rec_t rec;
+    vks_status_t st = vks_rec_begin(ctx, &rec, false);
+    if (st) return st;
+    VKS_TRY(vks_rec_copy(&rec, src, so, dst, dof, size));
+    VKS_TRY(vks_rec_end(&rec));
+    VKS_TRY(vks_submit_wait(ctx, &rec.cmd, 1));
+fail:
+    vks_rec_destroy(&rec);
+    return st;
+}
+
+vks_status_t vks_block_upload(vks_context_t *ctx, vks_block_t *dst, VkDeviceSize offset,
+                              const void *data, VkDeviceSize size)
+{
+    if (offset + size > dst->size)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "upload of %llu bytes at %llu past a %llu-byte block",
+                        (unsigned long long)size, (unsigned long long)offset, (unsigned long long)dst->size);
+    if (size == 0) return VKS_OK;
+    vks_block_t stage;
+    vks_status_t st = vks_block_create(ctx, size, VKS_MEM_UPLOAD, &stage);
+    if (st) return st;
+    memcpy(stage.map, data, size);
+    st = one_shot_copy(ctx, &stage, 0, dst, offset, size);
+    if (!st) ctx->stats.uploads++;
+    vks_block_destroy(ctx, &stage);
+    return st;
+}
+
+vks_status_t vks_block_download(vks_context_t *ctx, vks_block_t *src, VkDeviceSize offset,
+                                void *data, VkDeviceSize size)
+{
+    if (offset + size > src->size)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "download of %llu bytes at %llu past a %llu-byte block",
+                        (unsigned long long)size, (unsigned long long)offset, (unsigned long long)src->size);
+    if (size == 0) return VKS_OK;
+    vks_block_t stage;
+    vks_status_t st = vks_block_create(ctx, size, VKS_MEM_READBACK, &stage);
+    if (st) return st;
+    st = one_shot_copy(ctx, src, offset, &stage, 0, size);
+    if (!st) memcpy(data, stage.map, size);
+    vks_block_destroy(ctx, &stage);
+    return st;
+}

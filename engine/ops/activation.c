@@ -1,0 +1,27 @@
+/* activation: y = act(x) * scale + offset, element-wise. */
+#include "ops.h"
+
+typedef struct { uint32_t hw, stride; float scale, offset; } act_push_t;
+_Static_assert(sizeof(act_push_t) <= 128, "push constants");
+
+vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                               uint32_t act, float scale, float offset)
+{
+    const char *op = "activation";
+    vks_status_t st = vks_check_same_shape(op, in, out);
+    if (st) return st;
+    const vks_pipeline_t *pipe;
+    if ((st = vks_pipeline_get(rec->ctx, VKS_SHADER_ACTIVATION, &act, 1, 2, sizeof(act_push_t), &pipe))) return st;
+    const vks_tensor_t *ts[2] = {in, out};
+    uint32_t chunk = 0;
+    if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
+    uint32_t hw = in->h * in->w;
+    for (uint32_t n = 0; n < in->n; n++)
+        for (uint32_t c = 0; c < in->c; c += chunk) {
+            uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
+            act_push_t push = {hw, in->plane_stride, scale, offset};
+            vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
+            if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(hw, VKS_LOCAL_1D), nc, 1))) return st;
+        }
+    return VKS_OK;
+}

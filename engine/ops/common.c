@@ -1,0 +1,64 @@
+/* Helpers shared by the op files. */
+#include "ops.h"
+
+vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const vks_tensor_t *const *ts,
+                                uint32_t n, uint32_t *chunk)
+{
+    uint32_t best = UINT32_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!ts[i]) continue;
+        VkDeviceSize plane = (VkDeviceSize)ts[i]->plane_stride * sizeof(float);
+        uint32_t k = vks_channels_per_binding(ctx, plane);
+        if (k == 0)
+            return vks_fail(VKS_ERR_SHAPE, "%s: one %ux%u channel plane (%.1f MiB) exceeds the device's "
+                            "binding limit of %.1f MiB", op, ts[i]->h, ts[i]->w, (double)plane / 1048576.0,
+                            (double)ctx->max_binding / 1048576.0);
+        if (k < best) best = k;
+    }
+    *chunk = best;
+    return VKS_OK;
+}
+
+vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const vks_tensor_t *b)
+{
+    if (a->n != b->n || a->c != b->c || a->h != b->h || a->w != b->w)
+        return vks_fail(VKS_ERR_SHAPE, "%s: shape [%u,%u,%u,%u] does not match [%u,%u,%u,%u]", op, a->n,
+                        a->c, a->h, a->w, b->n, b->c, b->h, b->w);
+    if (a->n == 0 || a->c == 0 || a->h == 0 || a->w == 0)
+        return vks_fail(VKS_ERR_SHAPE, "%s: zero-size tensor [%u,%u,%u,%u]", op, a->n, a->c, a->h, a->w);
+    return VKS_OK;
+}
+
+vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
+                                    vks_conv_push_t push, const vks_tensor_t *in,
+                                    const vks_tensor_t *wt, const vks_tensor_t *bias,
+                                    const vks_tensor_t *out)
+{
+    uint32_t ci_chunk = 0, co_chunk = 0;
+    vks_status_t st = vks_chunk_channels(rec->ctx, op, &in, 1, &ci_chunk);
+    if (!st) st = vks_chunk_channels(rec->ctx, op, &out, 1, &co_chunk);
+    if (st) return st;
+    if (vks_tensor_bytes(wt) > rec->ctx->max_binding)
+        return vks_fail(VKS_ERR_SHAPE, "%s: weights (%llu bytes) exceed the device's binding limit", op,
+                        (unsigned long long)vks_tensor_bytes(wt));
+    for (uint32_t n = 0; n < in->n; n++)
+        for (uint32_t co = 0; co < out->c; co += co_chunk)
+            for (uint32_t ci = 0; ci < in->c; ci += ci_chunk) {
+                push.ci0 = ci;
+                push.nci = in->c - ci < ci_chunk ? in->c - ci : ci_chunk;
+                push.co0 = co;
+                push.nco = out->c - co < co_chunk ? out->c - co : co_chunk;
+                push.first = ci == 0;
+                push.last = ci + push.nci == in->c;
+                vks_binding_t b[4] = {
+                    vks_bind_channels(in, n, ci, push.nci, false),
+                    vks_bind(wt, false),
+                    vks_bind(bias ? bias : wt, false),
+                    vks_bind_channels(out, n, co, push.nco, true),
+                };
+                st = vks_rec_dispatch(rec, pipe, b, 4, &push, vks_div_up(push.ow, VKS_CONV_LOCAL_X * VKS_CONV_PX),
+                                      vks_div_up(push.oh, VKS_CONV_LOCAL_Y), vks_div_up(push.nco, VKS_CONV_OC));
+                if (st) return st;
+            }
+    return VKS_OK;
+}

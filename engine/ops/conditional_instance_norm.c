@@ -1,0 +1,38 @@
+/* conditional_instance_norm: the per-frame style mix of all CIN layers' gamma/beta tables,
+ * weights as push constants. The normalization itself is instance_norm reading the mix. */
+#include "ops.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct { float w[VKS_MAX_STYLES]; } cin_push_t;
+_Static_assert(sizeof(cin_push_t) <= 128, "push constants");
+
+vks_status_t vks_op_cin_mix(vks_rec_t *rec, const vks_tensor_t *table, uint32_t styles,
+                            uint32_t channels, const vks_tensor_t *eff, const float *weights,
+                            uint32_t count)
+{
+    const char *op = "conditional_instance_norm";
+    if (styles == 0 || styles > VKS_MAX_STYLES)
+        return vks_fail(VKS_ERR_STYLE, "%s: %u styles (1..%d supported)", op, styles, VKS_MAX_STYLES);
+    if (count > styles)
+        return vks_fail(VKS_ERR_STYLE, "%s: %u style weights for a model with %u styles", op, count, styles);
+    if (channels == 0 || vks_tensor_bytes(table) < (VkDeviceSize)2 * styles * channels * sizeof(float) ||
+        vks_tensor_bytes(eff) < (VkDeviceSize)2 * channels * sizeof(float))
+        return vks_fail(VKS_ERR_SHAPE, "%s: table/mix buffers too small for %u styles x %u channels", op,
+                        styles, channels);
+    cin_push_t push;
+    memset(&push, 0, sizeof push);
+    for (uint32_t s = 0; s < count; s++) {
+        if (!isfinite(weights[s]))
+            return vks_fail(VKS_ERR_STYLE, "%s: style weight %u is not finite", op, s);
+        push.w[s] = weights[s];
+    }
+    uint32_t spec[2] = {styles, channels};
+    const vks_pipeline_t *pipe;
+    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONDITIONAL_INSTANCE_NORM, spec, 2, 2,
+                                       sizeof push, &pipe);
+    if (st) return st;
+    vks_binding_t b[2] = {vks_bind(table, false), vks_bind(eff, true)};
+    return vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(2 * channels, VKS_LOCAL_1D), 1, 1);
+}

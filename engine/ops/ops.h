@@ -1,0 +1,98 @@
+/* The ops: each records its dispatches for given tensors into a recorder. One file per op.
+ * Activation tensors may be larger than one binding can cover: every op splits its work into
+ * channel chunks that fit the device's maxStorageBufferRange (conv2d also splits input channels
+ * and accumulates). Tensors must be batch n >= 1; each sample is dispatched separately. */
+#ifndef VKS_OPS_H
+#define VKS_OPS_H
+
+#include "engine.h"
+
+typedef struct vks_conv2d_params {
+    uint32_t kh, kw, stride;
+    int32_t pad_top, pad_bottom, pad_left, pad_right;
+    bool reflect;
+    uint32_t act;
+} vks_conv2d_params_t;
+
+/* out = act(conv(in, wt) + bias); wt [cout][cin][kh][kw] flat, bias [cout] or NULL. */
+vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
+                           const vks_tensor_t *wt, const vks_tensor_t *bias, const vks_tensor_t *out);
+/* Output side for an input side (0 if the padded input is smaller than the kernel). */
+uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t pad_a, int32_t pad_b);
+/* TensorFlow 'SAME' padding for one axis. */
+void vks_same_padding(uint32_t in, uint32_t k, uint32_t stride, int32_t *before, int32_t *after);
+
+typedef struct vks_conv2d_transpose_params {
+    uint32_t kh, kw, stride;
+    int32_t pad;
+    uint32_t act;
+} vks_conv2d_transpose_params_t;
+
+/* out (stride x the input) = act(convT(in, wt) + bias); wt [cin][cout][kh][kw]. */
+vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p,
+                                     const vks_tensor_t *in, const vks_tensor_t *wt,
+                                     const vks_tensor_t *bias, const vks_tensor_t *out);
+
+vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out);
+
+/* Instance norm; gamma/beta read from tables at element offsets (a layer's own [C] tensors at
+ * 0, or the mixed table of conditional_instance_norm). residual may be NULL. */
+vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                  const vks_tensor_t *gamma, uint32_t gamma_off,
+                                  const vks_tensor_t *beta, uint32_t beta_off, float eps,
+                                  uint32_t act, const vks_tensor_t *residual);
+
+/* The style mix of conditional instance norm: table [2][styles][channels] -> eff [2][channels].
+ * Records one dispatch whose push constants are the weights (count <= styles <= VKS_MAX_STYLES). */
+vks_status_t vks_op_cin_mix(vks_rec_t *rec, const vks_tensor_t *table, uint32_t styles,
+                            uint32_t channels, const vks_tensor_t *eff, const float *weights,
+                            uint32_t count);
+
+/* Inference batch norm; params [4][C]: mean, var, gamma, beta. */
+vks_status_t vks_op_batch_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                               const vks_tensor_t *params, float eps, uint32_t act,
+                               const vks_tensor_t *residual);
+/* Fold an inference batch norm into the preceding convolution: wt [cout][per_out], bias [cout]
+ * (pass zeros if the conv had none). */
+void vks_fold_batch_norm(float *wt, float *bias, uint32_t cout, uint32_t per_out, const float *mean,
+                         const float *var, const float *gamma, const float *beta, float eps);
+
+vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                               uint32_t act, float scale, float offset);
+vks_status_t vks_op_add(vks_rec_t *rec, const vks_tensor_t *a, const vks_tensor_t *b,
+                        const vks_tensor_t *out);
+
+/* Pixels (w*h*channels bytes at px, channels 3 or 4, BGR order when swap_rb) -> out [1,3,h,w]. */
+vks_status_t vks_op_pack_rgb8(vks_rec_t *rec, const vks_binding_t *px, uint32_t w, uint32_t h,
+                              uint32_t channels, bool swap_rb, float scale, float offset,
+                              const vks_tensor_t *out);
+/* in [1,3,th,tw] cropped top-left to w x h -> RGBA8 (BGRA when swap_rb) pixels at px. */
+vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_t w, uint32_t h,
+                                 bool swap_rb, float scale, float offset, const vks_binding_t *px);
+
+/* Push constants of conv2d.comp and conv2d_transpose.comp (mirrored field for field). */
+typedef struct vks_conv_push {
+    uint32_t h, w, in_stride;
+    uint32_t oh, ow, out_stride;
+    uint32_t c_total;      /* conv2d: cin of the layer; transpose: cout of the layer */
+    uint32_t ci0, nci, co0, nco;
+    int32_t pad0, pad1;    /* conv2d: top, left; transpose: pad, unused */
+    uint32_t first, last;
+} vks_conv_push_t;
+_Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
+
+/* Record a convolution-like op over input- and output-channel chunks (split-K with
+ * accumulation when the input does not fit one binding). push has the shape fields set. */
+vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
+                                    vks_conv_push_t push, const vks_tensor_t *in,
+                                    const vks_tensor_t *wt, const vks_tensor_t *bias,
+                                    const vks_tensor_t *out);
+
+/* Shared by the ops: the most channels of these tensors one binding may cover (error naming
+ * the op when a single plane is too large). */
+vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const vks_tensor_t *const *ts,
+                                uint32_t n, uint32_t *chunk);
+/* Fail unless a and b have the same n, c, h, w. */
+vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const vks_tensor_t *b);
+
+#endif

@@ -1,0 +1,28 @@
+/* upsample_nearest: x2 nearest-neighbour. */
+#include "ops.h"
+
+typedef struct { uint32_t h, w, in_stride, out_stride; } up_push_t;
+
+vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out)
+{
+    const char *op = "upsample_nearest";
+    if (in->n == 0 || in->c == 0 || in->h == 0 || in->w == 0 || out->n != in->n || out->c != in->c ||
+        out->h != 2 * in->h || out->w != 2 * in->w)
+        return vks_fail(VKS_ERR_SHAPE, "%s: [%u,%u,%u,%u] -> [%u,%u,%u,%u] is not x2", op, in->n, in->c, in->h,
+                        in->w, out->n, out->c, out->h, out->w);
+    const vks_pipeline_t *pipe;
+    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_UPSAMPLE_NEAREST, NULL, 0, 2, sizeof(up_push_t), &pipe);
+    if (st) return st;
+    const vks_tensor_t *ts[2] = {in, out};
+    uint32_t chunk = 0;
+    if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
+    uint32_t ohw = out->h * out->w;
+    for (uint32_t n = 0; n < in->n; n++)
+        for (uint32_t c = 0; c < in->c; c += chunk) {
+            uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
+            up_push_t push = {in->h, in->w, in->plane_stride, out->plane_stride};
+            vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
+            if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(ohw, VKS_LOCAL_1D), nc, 1))) return st;
+        }
+    return VKS_OK;
+}

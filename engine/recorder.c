@@ -1,0 +1,230 @@
+/* Records dispatches and copies into one command buffer, allocating descriptor sets and
+ * inserting a barrier exactly where an access conflicts with one since the last barrier. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SETS_PER_POOL 256
+
+static vks_status_t grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap) return VKS_OK;
+    uint32_t cap2 = *cap ? *cap * 2 : 16;
+    while (cap2 < need) cap2 *= 2;
+    void *p = realloc(*arr, cap2 * elem);
+    if (!p) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    *arr = p;
+    *cap = cap2;
+    return VKS_OK;
+}
+
+vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log)
+{
+    vks_status_t st = VKS_OK;
+    memset(rec, 0, sizeof *rec);
+    rec->ctx = ctx;
+    rec->log_enabled = log;
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = ctx->cmd_pool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    VKS_VK(vkAllocateCommandBuffers(ctx->device, &ai, &rec->cmd));
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));
+    return VKS_OK;
+fail:
+    vks_rec_destroy(rec);
+    return st;
+}
+
+static vks_status_t log_event(vks_rec_t *rec, const vks_rec_event_t *ev)
+{
+    if (!rec->log_enabled) return VKS_OK;
+    vks_status_t st = grow((void **)&rec->log, &rec->cap_log, rec->nlog + 1, sizeof *rec->log);
+    if (!st) rec->log[rec->nlog++] = *ev;
+    return st;
+}
+
+static bool overlaps(const vks_binding_t *a, const vks_binding_t *b)
+{
+    return a->block == b->block && a->offset < b->offset + b->size && b->offset < a->offset + a->size;
+}
+
+static vks_status_t barrier(vks_rec_t *rec)
+{
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+    };
+    VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(rec->cmd, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
+    rec->npending = 0;
+    rec->barriers++;
+    vks_rec_event_t ev = {.kind = VKS_EV_BARRIER};
+    return log_event(rec, &ev);
+}
+
+/* Barrier if any of these accesses conflicts with one since the last barrier; then remember them. */
+static vks_status_t track(vks_rec_t *rec, const vks_binding_t *b, uint32_t nb)
+{
+    bool hazard = false;
+    for (uint32_t i = 0; i < nb && !hazard; i++)
+        for (uint32_t j = 0; j < rec->npending && !hazard; j++)
+            hazard = (b[i].write || rec->pending[j].write) && overlaps(&b[i], &rec->pending[j]);
+    vks_status_t st = hazard ? barrier(rec) : VKS_OK;
+    if (st) return st;
+    if ((st = grow((void **)&rec->pending, &rec->cap_pending, rec->npending + nb, sizeof *rec->pending)))
+        return st;
+    memcpy(rec->pending + rec->npending, b, nb * sizeof *b);
+    rec->npending += nb;
+    return VKS_OK;
+}
+
+static vks_status_t alloc_set(vks_rec_t *rec, VkDescriptorSetLayout dsl, VkDescriptorSet *set)
+{
+    vks_status_t st = VKS_OK;
+    vks_context_t *ctx = rec->ctx;
+    if (rec->sets_left == 0) {
+        VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKS_MAX_BINDINGS};
+        VkDescriptorPoolCreateInfo pci = {
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+            .maxSets = SETS_PER_POOL,
+            .poolSizeCount = 1,
+            .pPoolSizes = &ps,
+        };
+        uint32_t cap = rec->npools;
+        if ((st = grow((void **)&rec->pools, &cap, rec->npools + 1, sizeof *rec->pools))) return st;
+        /* grow() doubles capacity; pools is only ever appended, so track by npools */
+        VKS_VK(vkCreateDescriptorPool(ctx->device, &pci, NULL, &rec->pools[rec->npools]));
+        rec->npools++;
+        rec->sets_left = SETS_PER_POOL;
+    }
+    VkDescriptorSetAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+        .descriptorPool = rec->pools[rec->npools - 1],
+        .descriptorSetCount = 1,
+        .pSetLayouts = &dsl,
+    };
+    VKS_VK(vkAllocateDescriptorSets(ctx->device, &ai, set));
+    rec->sets_left--;
+fail:
+    return st;
+}
+
+vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
+                              uint32_t nb, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    vks_context_t *ctx = rec->ctx;
+    if (nb != p->nbindings)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s takes %u bindings, got %u",
+                        vks_shader_table[p->shader].name, p->nbindings, nb);
+    const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
+    if (gx > lim->maxComputeWorkGroupCount[0] || gy > lim->maxComputeWorkGroupCount[1] ||
+        gz > lim->maxComputeWorkGroupCount[2])
+        return vks_fail(VKS_ERR_SHAPE, "shader %s: %ux%ux%u workgroups exceed the device limit %ux%ux%u",
+                        vks_shader_table[p->shader].name, gx, gy, gz, lim->maxComputeWorkGroupCount[0],
+                        lim->maxComputeWorkGroupCount[1], lim->maxComputeWorkGroupCount[2]);
+    VkDescriptorBufferInfo bi[VKS_MAX_BINDINGS];
+    VkWriteDescriptorSet w[VKS_MAX_BINDINGS];
+    for (uint32_t i = 0; i < nb; i++) {
+        if (b[i].size > ctx->max_binding || b[i].offset % lim->minStorageBufferOffsetAlignment)
+            return vks_fail(VKS_ERR_SHAPE, "shader %s: binding %u (%llu bytes at %llu) is past the device's "
+                            "binding limits", vks_shader_table[p->shader].name, i,
+                            (unsigned long long)b[i].size, (unsigned long long)b[i].offset);
+    }
+    VkDescriptorSet set;
+    vks_status_t st = alloc_set(rec, p->dsl, &set);
+    if (st) return st;
+    for (uint32_t i = 0; i < nb; i++) {
+        bi[i] = (VkDescriptorBufferInfo){b[i].block->buffer, b[i].offset, b[i].size};
+        w[i] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstSet = set,
+            .dstBinding = i,
+            .descriptorCount = 1,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .pBufferInfo = &bi[i],
+        };
+    }
+    vkUpdateDescriptorSets(ctx->device, nb, w, 0, NULL);
+    rec->descriptor_writes++;
+    if ((st = track(rec, b, nb))) return st;
+    vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
+    if (p->push_size) vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
+    vkCmdDispatch(rec->cmd, gx, gy, gz);
+    rec->dispatches++;
+    vks_rec_event_t ev = {.kind = VKS_EV_DISPATCH, .shader = p->shader, .nbindings = nb};
+    memcpy(ev.bindings, b, nb * sizeof *b);
+    return log_event(rec, &ev);
+}
+
+vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize src_off,
+                          const vks_block_t *dst, VkDeviceSize dst_off, VkDeviceSize size)
+{
+    vks_binding_t b[2] = {{src, src_off, size, false}, {dst, dst_off, size, true}};
+    vks_status_t st = track(rec, b, 2);
+    if (st) return st;
+    VkBufferCopy region = {src_off, dst_off, size};
+    vkCmdCopyBuffer(rec->cmd, src->buffer, dst->buffer, 1, &region);
+    vks_rec_event_t ev = {.kind = VKS_EV_COPY, .nbindings = 2};
+    memcpy(ev.bindings, b, sizeof b);
+    return log_event(rec, &ev);
+}
+
+vks_status_t vks_rec_end(vks_rec_t *rec)
+{
+    vks_status_t st = VKS_OK;
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT |
+                         VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                         VK_ACCESS_TRANSFER_WRITE_BIT,
+    };
+    /* Makes this buffer's writes visible to the host and to whatever is submitted after it. */
+    vkCmdPipelineBarrier(rec->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT |
+                             VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         0, 1, &mb, 0, NULL, 0, NULL);
+    rec->npending = 0;
+    VKS_VK(vkEndCommandBuffer(rec->cmd));
+fail:
+    return st;
+}
+
+static void free_pools(vks_rec_t *rec)
+{
+    for (uint32_t i = 0; i < rec->npools; i++)
+        vkDestroyDescriptorPool(rec->ctx->device, rec->pools[i], NULL);
+    free(rec->pools);
+    rec->pools = NULL;
+    rec->npools = rec->sets_left = 0;
+}
+
+vks_status_t vks_rec_reset(vks_rec_t *rec)
+{
+    vks_status_t st = VKS_OK;
+    free_pools(rec);
+    rec->npending = rec->nlog = 0;
+    VKS_VK(vkResetCommandBuffer(rec->cmd, 0));
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));
+fail:
+    return st;
+}
+
+void vks_rec_destroy(vks_rec_t *rec)
+{
+    if (!rec || !rec->ctx) return;
+    free_pools(rec);
+    if (rec->cmd) vkFreeCommandBuffers(rec->ctx->device, rec->ctx->cmd_pool, 1, &rec->cmd);
+    free(rec->pending);
+    free(rec->log);
+    memset(rec, 0, sizeof *rec);
+}

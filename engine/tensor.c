@@ -1,0 +1,77 @@
+/* Tensor descriptions, binding ranges, host <-> device copies of activations. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t vks_plane_stride(uint32_t h, uint32_t w)
+{
+    return (uint32_t)vks_align((VkDeviceSize)h * w, VKS_PLANE_ALIGN);
+}
+
+VkDeviceSize vks_tensor_bytes(const vks_tensor_t *t)
+{
+    return (VkDeviceSize)t->n * t->c * t->plane_stride * sizeof(float);
+}
+
+vks_tensor_t vks_tensor_act(vks_block_t *b, VkDeviceSize off, uint32_t n, uint32_t c, uint32_t h,
+                            uint32_t w)
+{
+    return (vks_tensor_t){b, off, n, c, h, w, vks_plane_stride(h, w)};
+}
+
+vks_tensor_t vks_tensor_flat(vks_block_t *b, VkDeviceSize off, uint32_t count)
+{
+    return (vks_tensor_t){b, off, 1, 1, 1, count, count};
+}
+
+uint32_t vks_channels_per_binding(const vks_context_t *ctx, VkDeviceSize plane_bytes)
+{
+    VkDeviceSize n = plane_bytes ? ctx->max_binding / plane_bytes : 0;
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+vks_binding_t vks_bind(const vks_tensor_t *t, bool write)
+{
+    return (vks_binding_t){t->block, t->offset, vks_tensor_bytes(t), write};
+}
+
+vks_binding_t vks_bind_channels(const vks_tensor_t *t, uint32_t n, uint32_t c0, uint32_t nc,
+                                bool write)
+{
+    VkDeviceSize plane = (VkDeviceSize)t->plane_stride * sizeof(float);
+    return (vks_binding_t){t->block, t->offset + ((VkDeviceSize)n * t->c + c0) * plane,
+                           (VkDeviceSize)nc * plane, write};
+}
+
+/* Dense NCHW <-> plane-padded layout. */
+static void repack(const vks_tensor_t *t, const float *src, float *dst, bool to_padded)
+{
+    size_t hw = (size_t)t->h * t->w, planes = (size_t)t->n * t->c;
+    for (size_t p = 0; p < planes; p++) {
+        if (to_padded) memcpy(dst + p * t->plane_stride, src + p * hw, hw * sizeof(float));
+        else memcpy(dst + p * hw, src + p * t->plane_stride, hw * sizeof(float));
+    }
+}
+
+vks_status_t vks_tensor_upload(vks_context_t *ctx, const vks_tensor_t *t, const float *data)
+{
+    VkDeviceSize bytes = vks_tensor_bytes(t);
+    float *tmp = calloc(1, bytes ? bytes : 1);
+    if (!tmp) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    repack(t, data, tmp, true);
+    vks_status_t st = vks_block_upload(ctx, t->block, t->offset, tmp, bytes);
+    free(tmp);
+    return st;
+}
+
+vks_status_t vks_tensor_download(vks_context_t *ctx, const vks_tensor_t *t, float *data)
+{
+    VkDeviceSize bytes = vks_tensor_bytes(t);
+    float *tmp = malloc(bytes ? bytes : 1);
+    if (!tmp) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    vks_status_t st = vks_block_download(ctx, t->block, t->offset, tmp, bytes);
+    if (!st) repack(t, tmp, data, false);
+    free(tmp);
+    return st;
+}

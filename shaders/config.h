@@ -1,0 +1,28 @@
+/* Constants shared by the C engine and the GLSL shaders (#included by both). */
+#ifndef VKS_CONFIG_H
+#define VKS_CONFIG_H
+
+/* Most styles a conditional-instance-norm model may have: the weight vector is the whole
+ * push-constant block of the mixing shader (32 floats = 128 bytes, the guaranteed minimum). */
+#define VKS_MAX_STYLES 32
+
+/* Tensors are NCHW float32 with every channel plane padded to a multiple of this many floats
+ * (256 bytes), so a binding can start at any channel and stay aligned to any device's
+ * minStorageBufferOffsetAlignment (which the spec caps at 256). */
+#define VKS_PLANE_ALIGN 64
+
+/* Workgroup sizes. */
+#define VKS_LOCAL_1D 64        /* element-wise shaders: invocations per workgroup along x */
+#define VKS_NORM_LOCAL 256     /* normalization: one workgroup per (sample, channel) plane */
+#define VKS_CONV_LOCAL_X 16    /* conv: invocations along output x (each does VKS_CONV_PX pixels) */
+#define VKS_CONV_LOCAL_Y 4     /* conv: invocations along output y */
+#define VKS_CONV_OC 4          /* conv: output channels per invocation (register tile) */
+#define VKS_CONV_PX 4          /* conv: output pixels along x per invocation (register tile) */
+
+/* Activation codes (specialization constant). */
+#define VKS_ACT_NONE 0
+#define VKS_ACT_RELU 1
+#define VKS_ACT_TANH 2
+#define VKS_ACT_SIGMOID 3
+
+#endif

@@ -1,0 +1,48 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Instance normalization, one workgroup per channel plane of one sample:
+// y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual), biased variance.
+// gamma/beta come from a table at an element offset: the layer's own parameters, or the
+// per-frame mix of a conditional instance norm (conditional_instance_norm.comp).
+#include "common.glsl"
+#include "norm_common.glsl"
+
+layout(local_size_x = VKS_NORM_LOCAL) in;
+
+layout(constant_id = 0) const uint ACT = 0;
+layout(constant_id = 1) const uint HAS_RESIDUAL = 0;
+
+layout(std430, binding = 0) readonly buffer In { float x[]; };
+layout(std430, binding = 1) writeonly buffer Out { float y[]; };
+layout(std430, binding = 2) readonly buffer Gamma { float gamma[]; };
+layout(std430, binding = 3) readonly buffer Beta { float beta[]; };
+layout(std430, binding = 4) readonly buffer Res { float res[]; };
+
+layout(push_constant) uniform Push {
+    uint hw, stride;            // plane size and plane stride (floats)
+    uint gamma_off, beta_off;   // element offsets of this chunk's first channel
+    float eps;
+} pc;
+
+void main()
+{
+    uint c = gl_WorkGroupID.x;
+    uint base = c * pc.stride;
+    uint t = gl_LocalInvocationID.x;
+    float s = 0.0;
+    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) s += x[base + i];
+    float mean = workgroup_sum(s) / float(pc.hw);
+    float q = 0.0;
+    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) {
+        float d = x[base + i] - mean;
+        q = fma(d, d, q);
+    }
+    float var = workgroup_sum(q) / float(pc.hw);
+    float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
+    float shift = beta[pc.beta_off + c] - mean * scale;
+    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) {
+        float v = vks_act(fma(x[base + i], scale, shift), ACT);
+        if (HAS_RESIDUAL != 0) v += res[base + i];
+        y[base + i] = v;
+    }
+}

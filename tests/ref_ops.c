@@ -1,0 +1,340 @@
+/* Plain-C reference implementations of the vkstyle engine ops. See ref_ops.h. */
+#include "ref_ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+float ref_activate(float x, ref_act_t act)
+{
+    switch (act) {
+    case REF_ACT_RELU:
+        return x > 0.0f ? x : 0.0f;
+    case REF_ACT_TANH:
+        return (float)tanh((double)x);
+    case REF_ACT_SIGMOID:
+        return (float)(1.0 / (1.0 + exp(-(double)x)));
+    case REF_ACT_NONE:
+    default:
+        return x;
+    }
+}
+
+/* Map a padded coordinate i (may be < 0 or >= n) back into [0, n) by reflection without
+ * repeating the edge (PyTorch ReflectionPad2d). Valid for pad < n; reflects repeatedly beyond. */
+static int reflect_index(int i, int n)
+{
+    if (n <= 1)
+        return 0;
+    while (i < 0 || i >= n) {
+        if (i < 0)
+            i = -i;
+        if (i >= n)
+            i = 2 * (n - 1) - i;
+    }
+    return i;
+}
+
+void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int reflect,
+                ref_act_t act, float *out)
+{
+    const int oh = (h + pt + pb - kh) / stride + 1;
+    const int ow = (w + pl + pr - kw) / stride + 1;
+    for (int b = 0; b < n; b++) {
+        for (int co = 0; co < cout; co++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    double acc = bias ? (double)bias[co] : 0.0;
+                    for (int ci = 0; ci < cin; ci++) {
+                        const float *plane = in + ((size_t)b * cin + ci) * h * w;
+                        const float *k = wt + ((size_t)co * cin + ci) * kh * kw;
+                        for (int ky = 0; ky < kh; ky++) {
+                            int iy = oy * stride + ky - pt;
+                            if (reflect)
+                                iy = reflect_index(iy, h);
+                            else if (iy < 0 || iy >= h)
+                                continue;
+                            for (int kx = 0; kx < kw; kx++) {
+                                int ix = ox * stride + kx - pl;
+                                if (reflect)
+                                    ix = reflect_index(ix, w);
+                                else if (ix < 0 || ix >= w)
+                                    continue;
+                                acc += (double)plane[(size_t)iy * w + ix] * (double)k[ky * kw + kx];
+                            }
+                        }
+                    }
+                    out[(((size_t)b * cout + co) * oh + oy) * ow + ox] = ref_activate((float)acc, act);
+                }
+            }
+        }
+    }
+}
+
+void ref_same_padding(int in, int k, int stride, int *before, int *after)
+{
+    const int out = (in + stride - 1) / stride;
+    int total = (out - 1) * stride + k - in;
+    if (total < 0)
+        total = 0;
+    *before = total / 2;
+    *after = total - *before;
+}
+
+void ref_conv2d_transpose(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                          int cout, int kh, int kw, int stride, int pad, ref_act_t act, float *out)
+{
+    const int oh = stride * h, ow = stride * w;
+    /* Gather form of out[stride*i + k - pad] += in[i] * w[k]: for each output position o and tap
+     * k, the contributing input is i = (o + pad - k) / stride when that divides exactly. */
+    for (int b = 0; b < n; b++) {
+        for (int co = 0; co < cout; co++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    double acc = 0.0;
+                    for (int ci = 0; ci < cin; ci++) {
+                        const float *plane = in + ((size_t)b * cin + ci) * h * w;
+                        const float *k = wt + ((size_t)ci * cout + co) * kh * kw;
+                        for (int ky = 0; ky < kh; ky++) {
+                            const int ty = oy + pad - ky;
+                            if (ty < 0 || ty % stride != 0 || ty / stride >= h)
+                                continue;
+                            const int iy = ty / stride;
+                            for (int kx = 0; kx < kw; kx++) {
+                                const int tx = ox + pad - kx;
+                                if (tx < 0 || tx % stride != 0 || tx / stride >= w)
+                                    continue;
+                                const int ix = tx / stride;
+                                acc += (double)plane[(size_t)iy * w + ix] * (double)k[ky * kw + kx];
+                            }
+                        }
+                    }
+                    if (bias)
+                        acc += (double)bias[co];
+                    out[(((size_t)b * cout + co) * oh + oy) * ow + ox] = ref_activate((float)acc, act);
+                }
+            }
+        }
+    }
+}
+
+void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out)
+{
+    const int oh = 2 * h, ow = 2 * w;
+    for (size_t p = 0; p < (size_t)n * c; p++) {
+        const float *src = in + p * h * w;
+        float *dst = out + p * oh * ow;
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+                dst[(size_t)y * ow + x] = src[(size_t)(y / 2) * w + x / 2];
+    }
+}
+
+void ref_instance_norm(const float *in, int n, int c, int h, int w, const float *gamma, const float *beta,
+                       float eps, ref_act_t act, const float *residual, float *out)
+{
+    const size_t hw = (size_t)h * w;
+    for (int b = 0; b < n; b++) {
+        for (int ch = 0; ch < c; ch++) {
+            const size_t base = ((size_t)b * c + ch) * hw;
+            const float *x = in + base;
+            double sum = 0.0;
+            for (size_t i = 0; i < hw; i++)
+                sum += x[i];
+            const double mean = sum / (double)hw;
+            double sq = 0.0;
+            for (size_t i = 0; i < hw; i++) {
+                const double d = x[i] - mean;
+                sq += d * d;
+            }
+            const double var = sq / (double)hw;
+            const double inv = 1.0 / sqrt(var + (double)eps);
+            const double g = gamma ? gamma[ch] : 1.0;
+            const double bt = beta ? beta[ch] : 0.0;
+            for (size_t i = 0; i < hw; i++) {
+                float y = ref_activate((float)(g * ((x[i] - mean) * inv) + bt), act);
+                if (residual)
+                    y += residual[base + i];
+                out[base + i] = y;
+            }
+        }
+    }
+}
+
+void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,
+                 float *gamma_eff, float *beta_eff)
+{
+    for (int ch = 0; ch < c; ch++) {
+        double g = 0.0, b = 0.0;
+        for (int s = 0; s < styles; s++) {
+            g += (double)weights[s] * gamma[(size_t)s * c + ch];
+            b += (double)weights[s] * beta[(size_t)s * c + ch];
+        }
+        gamma_eff[ch] = (float)g;
+        beta_eff[ch] = (float)b;
+    }
+}
+
+void ref_conditional_instance_norm(const float *in, int n, int c, int h, int w, const float *gamma, const float *beta,
+                                   int styles, const float *weights, float eps, ref_act_t act,
+                                   const float *residual, float *out)
+{
+    float *g = malloc(sizeof(float) * (size_t)(c > 0 ? c : 1));
+    float *b = malloc(sizeof(float) * (size_t)(c > 0 ? c : 1));
+    if (!g || !b) {
+        fprintf(stderr, "ref_conditional_instance_norm: out of memory\n");
+        abort();
+    }
+    ref_cin_mix(gamma, beta, styles, c, weights, g, b);
+    ref_instance_norm(in, n, c, h, w, g, b, eps, act, residual, out);
+    free(g);
+    free(b);
+}
+
+void ref_batch_norm(const float *in, int n, int c, int h, int w, const float *mean, const float *var,
+                    const float *gamma, const float *beta, float eps, ref_act_t act, const float *residual, float *out)
+{
+    const size_t hw = (size_t)h * w;
+    for (int b = 0; b < n; b++) {
+        for (int ch = 0; ch < c; ch++) {
+            const size_t base = ((size_t)b * c + ch) * hw;
+            const double inv = 1.0 / sqrt((double)var[ch] + (double)eps);
+            const double g = gamma ? gamma[ch] : 1.0;
+            const double bt = beta ? beta[ch] : 0.0;
+            for (size_t i = 0; i < hw; i++) {
+                float y = ref_activate((float)(g * (((double)in[base + i] - mean[ch]) * inv) + bt), act);
+                if (residual)
+                    y += residual[base + i];
+                out[base + i] = y;
+            }
+        }
+    }
+}
+
+void ref_fold_batch_norm(float *wt, float *bias, int cout, int per_out, const float *mean, const float *var,
+                         const float *gamma, const float *beta, float eps)
+{
+    for (int o = 0; o < cout; o++) {
+        const double g = gamma ? gamma[o] : 1.0;
+        const double bt = beta ? beta[o] : 0.0;
+        const double s = g / sqrt((double)var[o] + (double)eps);
+        float *row = wt + (size_t)o * per_out;
+        for (int i = 0; i < per_out; i++)
+            row[i] = (float)(row[i] * s);
+        bias[o] = (float)(((double)bias[o] - mean[o]) * s + bt);
+    }
+}
+
+void ref_activation(const float *in, size_t count, ref_act_t act, float scale, float offset, float *out)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = (float)((double)ref_activate(in[i], act) * scale + offset);
+}
+
+void ref_add(const float *a, const float *b, size_t count, float *out)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = a[i] + b[i];
+}
+
+void ref_pack_rgb8(const uint8_t *px, int w, int h, int channels, int bgr, float scale, float offset, float *out)
+{
+    const size_t hw = (size_t)w * h;
+    for (size_t i = 0; i < hw; i++) {
+        const uint8_t *p = px + i * channels;
+        const uint8_t r = bgr ? p[2] : p[0], g = p[1], b = bgr ? p[0] : p[2];
+        out[i] = (float)((double)r * scale + offset);
+        out[hw + i] = (float)((double)g * scale + offset);
+        out[2 * hw + i] = (float)((double)b * scale + offset);
+    }
+}
+
+static uint8_t to_u8(float x, float scale, float offset)
+{
+    const double v = (double)x * scale + offset;
+    if (!(v > 0.0)) /* also NaN */
+        return 0;
+    if (v >= 255.0)
+        return 255;
+    return (uint8_t)round(v);
+}
+
+void ref_unpack_rgb8(const float *in, int th, int tw, int w, int h, int channels, int bgr, float scale, float offset,
+                     uint8_t *px)
+{
+    const size_t plane = (size_t)th * tw;
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const size_t src = (size_t)y * tw + x;
+            uint8_t *p = px + ((size_t)y * w + x) * channels;
+            const uint8_t r = to_u8(in[src], scale, offset);
+            const uint8_t g = to_u8(in[plane + src], scale, offset);
+            const uint8_t b = to_u8(in[2 * plane + src], scale, offset);
+            p[0] = bgr ? b : r;
+            p[1] = g;
+            p[2] = bgr ? r : b;
+            if (channels == 4)
+                p[3] = 255;
+        }
+    }
+}
+
+void ref_fill_random(float *x, size_t count, uint32_t *seed, float lo, float hi)
+{
+    uint32_t s = *seed ? *seed : 0x9E3779B9u;
+    for (size_t i = 0; i < count; i++) {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        const double u = (double)(s >> 8) / 16777216.0; /* [0, 1) in steps of 2^-24 */
+        float v = (float)(lo + (hi - (double)lo) * u);
+        if (v >= hi && hi > lo) /* rounding to float can reach hi */
+            v = nextafterf(hi, lo);
+        x[i] = v;
+    }
+    *seed = s;
+}
+
+size_t ref_compare(const char *label, const float *got, const float *want, size_t count, float atol, float rtol)
+{
+    enum { MAX_PRINTED = 8 };
+    size_t bad = 0, worst = 0;
+    double worst_ratio = -1.0;
+    if (!label)
+        label = "compare";
+    for (size_t i = 0; i < count; i++) {
+        const float a = got[i], b = want[i];
+        int ok;
+        double ratio;
+        if (isnan(b)) {
+            ok = isnan(a) != 0;
+            ratio = ok ? 0.0 : INFINITY;
+        } else if (isinf(b)) {
+            ok = a == b;
+            ratio = ok ? 0.0 : INFINITY;
+        } else if (!isfinite(a)) {
+            ok = 0;
+            ratio = INFINITY;
+        } else {
+            const double diff = fabs((double)a - (double)b);
+            const double tol = (double)atol + (double)rtol * fabs((double)b);
+            ok = diff <= tol;
+            ratio = tol > 0.0 ? diff / tol : (diff > 0.0 ? INFINITY : 0.0);
+        }
+        if (ok)
+            continue;
+        if (bad < MAX_PRINTED)
+            fprintf(stderr, "%s: mismatch at %zu: got %.9g, want %.9g (|diff| %.3g, atol %g, rtol %g)\n", label, i,
+                    (double)a, (double)b, fabs((double)a - (double)b), (double)atol, (double)rtol);
+        if (ratio > worst_ratio) {
+            worst_ratio = ratio;
+            worst = i;
+        }
+        bad++;
+    }
+    if (bad)
+        fprintf(stderr, "%s: %zu of %zu values mismatch; worst at %zu: got %.9g, want %.9g\n", label, bad, count, worst,
+                (double)got[worst], (double)want[worst]);
+    return bad;
+}

@@ -1,0 +1,100 @@
+/* Plain-C reference implementations of the vkstyle engine ops (see docs/model-format.md).
+ *
+ * These are the ground truth the GPU shaders are tested against: straightforward loops, sums
+ * accumulated in double, no cleverness. Tensors are float32, NCHW, contiguous. Nothing here
+ * allocates except ref_conditional_instance_norm (two [c] scratch arrays; aborts if malloc
+ * fails). Pointer arguments documented as "or NULL" may be NULL; all others must be valid.
+ */
+#ifndef VKSTYLE_TESTS_REF_OPS_H
+#define VKSTYLE_TESTS_REF_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { REF_ACT_NONE, REF_ACT_RELU, REF_ACT_TANH, REF_ACT_SIGMOID } ref_act_t;
+
+/* none: x; relu: max(x, 0); tanh; sigmoid: 1/(1+exp(-x)) (evaluated in double). */
+float ref_activate(float x, ref_act_t act);
+
+/* conv2d: in [n,cin,h,w], w [cout,cin,kh,kw], bias [cout] or NULL, padding top/bottom/left/right,
+ * reflect!=0: reflection padding (PyTorch ReflectionPad2d, pad < side), else zeros.
+ * out [n,cout,oh,ow], oh = (h+pt+pb-kh)/stride+1 (floor); ow likewise. */
+void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int reflect,
+                ref_act_t act, float *out);
+
+/* TensorFlow SAME padding amounts for one axis: out = ceil(in/stride),
+ * total = max((out-1)*stride+k-in,0), before = total/2, after = total - before */
+void ref_same_padding(int in, int k, int stride, int *before, int *after);
+
+/* transposed conv: w [cin,cout,kh,kw]; out [n,cout,stride*h,stride*w];
+ * out[stride*i + ky - pad][...] += in[i]*w[ky], positions outside dropped; then bias, act */
+void ref_conv2d_transpose(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                          int cout, int kh, int kw, int stride, int pad, ref_act_t act, float *out);
+
+/* nearest-neighbour x2: out [n,c,2h,2w], out[y][x] = in[y/2][x/2] */
+void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out);
+
+/* instance norm: per (n,c) over h*w, biased variance,
+ * y = act(gamma*(x-mean)/sqrt(var+eps)+beta) (+ residual if not NULL, added after act).
+ * gamma/beta [c]; NULL means 1 / 0. */
+void ref_instance_norm(const float *in, int n, int c, int h, int w, const float *gamma, const float *beta,
+                       float eps, ref_act_t act, const float *residual, float *out);
+
+/* conditional: gamma/beta [styles, c]; effective gamma = sum_s weights[s]*gamma[s], same for beta */
+void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,
+                 float *gamma_eff, float *beta_eff);
+void ref_conditional_instance_norm(const float *in, int n, int c, int h, int w, const float *gamma, const float *beta,
+                                   int styles, const float *weights, float eps, ref_act_t act,
+                                   const float *residual, float *out);
+
+/* batch norm inference: y = act(gamma*(x-mean)/sqrt(var+eps)+beta) (+ residual if not NULL).
+ * gamma/beta [c]; NULL means 1 / 0. */
+void ref_batch_norm(const float *in, int n, int c, int h, int w, const float *mean, const float *var,
+                    const float *gamma, const float *beta, float eps, ref_act_t act, const float *residual, float *out);
+
+/* Fold an inference batch norm into the directly preceding conv (one without activation):
+ * s = gamma/sqrt(var+eps); wt[o][*] *= s[o]; bias[o] = (bias[o]-mean[o])*s[o] + beta[o].
+ * wt [cout, per_out] (per_out = cin*kh*kw), bias [cout] (not NULL: a conv without bias needs a
+ * zeroed array from the caller). gamma/beta NULL means 1 / 0. */
+void ref_fold_batch_norm(float *wt, float *bias, int cout, int per_out, const float *mean, const float *var,
+                         const float *gamma, const float *beta, float eps);
+
+/* y = act(x)*scale + offset */
+void ref_activation(const float *in, size_t count, ref_act_t act, float scale, float offset, float *out);
+
+/* out = a + b (out may alias a or b) */
+void ref_add(const float *a, const float *b, size_t count, float *out);
+
+/* pack 8-bit interleaved pixels (channels 3 or 4, bgr!=0 means BGR(A) order) into planar RGB float
+ * [1,3,h,w]: v*scale+offset (alpha ignored) */
+void ref_pack_rgb8(const uint8_t *px, int w, int h, int channels, int bgr, float scale, float offset, float *out);
+
+/* unpack planar [1,3,th,tw] (th>=h, tw>=w) cropped top-left to h x w into interleaved 8-bit
+ * (channels 3 or 4; alpha 255): round(clamp(x*scale+offset,0,255)).
+ * Rounding is half away from zero (C round(); after the clamp only .5 -> up matters); NaN gives 0. */
+void ref_unpack_rgb8(const float *in, int th, int tw, int w, int h, int channels, int bgr, float scale, float offset,
+                     uint8_t *px);
+
+/* test utilities */
+
+/* Deterministic uniform values in [lo, hi) from a xorshift32 generator; *seed is advanced
+ * (a zero seed is replaced by a fixed non-zero constant). */
+void ref_fill_random(float *x, size_t count, uint32_t *seed, float lo, float hi);
+
+/* mixed tolerance compare: ok if |a-b| <= atol + rtol*|b| for all; NaN/Inf in a where b is finite is
+ * a failure (where b is NaN, a must be NaN; where b is infinite, a must equal it).
+ * returns number of mismatches; on mismatch prints the first few mismatches and a summary line with
+ * the count and the worst index (largest error relative to its tolerance) to stderr, prefixed by
+ * label. Prints nothing when everything matches. */
+size_t ref_compare(const char *label, const float *got, const float *want, size_t count, float atol, float rtol);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
