@@ -145,6 +145,11 @@ typedef struct vks_rec {
     vks_rec_event_t *log;
     uint32_t nlog, cap_log;
     uint64_t dispatches, barriers, descriptor_writes;
+    struct {                       /* the last dispatch, for vks_rec_rerecord_single */
+        const vks_pipeline_t *pipe;
+        VkDescriptorSet set;
+        uint32_t groups[3];
+    } last;
 } vks_rec_t;
 
 /* Allocate a primary command buffer and begin recording (not one-time: it is re-submitted). */
@@ -161,6 +166,9 @@ vks_status_t vks_rec_end(vks_rec_t *rec);
 /* Reset to record again (keeps the command buffer; frees descriptor sets and log). */
 vks_status_t vks_rec_reset(vks_rec_t *rec);
 void vks_rec_destroy(vks_rec_t *rec);
+/* For a recorder that holds exactly one dispatch: record it again with new push constants,
+ * reusing its pipeline and descriptor set (no descriptor is written). */
+vks_status_t vks_rec_rerecord_single(vks_rec_t *rec, const void *push);
 
 /* Bind a whole tensor, or channels [c0, c0+nc) of every sample in sample n. */
 vks_binding_t vks_bind(const vks_tensor_t *t, bool write);

@@ -159,6 +159,11 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     if (p->push_size) vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
     vkCmdDispatch(rec->cmd, gx, gy, gz);
     rec->dispatches++;
+    rec->last.pipe = p;
+    rec->last.set = set;
+    rec->last.groups[0] = gx;
+    rec->last.groups[1] = gy;
+    rec->last.groups[2] = gz;
     vks_rec_event_t ev = {.kind = VKS_EV_DISPATCH, .shader = p->shader, .nbindings = nb};
     memcpy(ev.bindings, b, nb * sizeof *b);
     return log_event(rec, &ev);
@@ -212,6 +217,8 @@ vks_status_t vks_rec_reset(vks_rec_t *rec)
     vks_status_t st = VKS_OK;
     free_pools(rec);
     rec->npending = rec->nlog = 0;
+    rec->dispatches = 0;
+    rec->last.pipe = NULL;
     VKS_VK(vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));
@@ -227,4 +234,22 @@ void vks_rec_destroy(vks_rec_t *rec)
     free(rec->pending);
     free(rec->log);
     memset(rec, 0, sizeof *rec);
+}
+
+vks_status_t vks_rec_rerecord_single(vks_rec_t *rec, const void *push)
+{
+    vks_status_t st = VKS_OK;
+    const vks_pipeline_t *p = rec->last.pipe;
+    if (rec->dispatches != 1 || !p)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "re-recording needs a recorder with exactly one dispatch");
+    VKS_VK(vkResetCommandBuffer(rec->cmd, 0));
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));
+    vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &rec->last.set, 0, NULL);
+    if (p->push_size) vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
+    vkCmdDispatch(rec->cmd, rec->last.groups[0], rec->last.groups[1], rec->last.groups[2]);
+    return vks_rec_end(rec);
+fail:
+    return st;
 }

@@ -137,7 +137,7 @@ static vks_status_t parse_tensor(const char *name, const json_t *v, vks_st_tenso
                         name);
     if (t->end < t->begin)
         return vks_fail(VKS_ERR_MODEL_FORMAT,
-                        "tensor " NAME_FMT ": data_offsets [%llu, %llu] end before they begin",
+                        "tensor " NAME_FMT ": data_offsets [%llu, %llu]: end is before begin",
                         name, (ull)t->begin, (ull)t->end);
     uint64_t need = t->count * dtype_size(t->dtype); /* <= 2^30: no overflow */
     if (t->end - t->begin != need) {
@@ -193,11 +193,15 @@ static vks_status_t check_layout(const vks_st_file_t *f, uint64_t data_size)
         }
         pos = t->end;
     }
+    if (pos != data_size && !f->count)
+        return vks_fail(VKS_ERR_MODEL_FORMAT,
+                        "no tensors, but the data region after the header is %llu bytes",
+                        (ull)data_size);
     if (pos != data_size)
         return vks_fail(VKS_ERR_MODEL_FORMAT,
-                        "tensor data ends at %llu but the data region after the header is %llu "
-                        "bytes",
-                        (ull)pos, (ull)data_size);
+                        "tensor data ends at %llu (tensor " NAME_FMT ") but the data region "
+                        "after the header is %llu bytes",
+                        (ull)pos, f->tensors[f->count - 1].name, (ull)data_size);
     return VKS_OK;
 }
 

@@ -217,10 +217,17 @@ static void test_minimal_files(void **state)
     vks_st_free(&f);
     free(buf);
 
-    /* zero-sized tensors, even several at the same offset */
-    expect_ok("{'z':{'dtype':'F32','shape':[0],'data_offsets':[0,0]},"
-              "'y':{'dtype':'F16','shape':[0,1048576,1048576,1048576],'data_offsets':[0,0]}}",
-              0);
+    /* zero-sized tensors, even several at the same offset (then sorted by name) */
+    parse_ok("{'z':{'dtype':'F32','shape':[0],'data_offsets':[0,0]},"
+             "'y':{'dtype':'F16','shape':[0,1048576,1048576,1048576],'data_offsets':[0,0]}}",
+             NULL, 0, &f, &buf);
+    assert_int_equal(f.count, 2);
+    assert_string_equal(f.tensors[0].name, "y");
+    assert_int_equal(f.tensors[0].count, 0);
+    assert_int_equal(f.tensors[0].rank, 4);
+    assert_string_equal(f.tensors[1].name, "z");
+    vks_st_free(&f);
+    free(buf);
     /* exactly at the per-dimension and per-tensor element limits */
     expect_ok(ONE("F16", "[1048576]", "[0,2097152]"), 2097152);
     expect_fail(ONE("F32", "[16384,16384]", "[0,1073741824]"), 0, "data region");
@@ -444,7 +451,7 @@ static void test_offsets(void **state)
     expect_fail(ONE("F32", "[1]", "'0,4'"), 4, msg);
     expect_fail(ONE("F32", "[1]", "{'0':4}"), 4, msg);
     expect_fail(ONE("F32", "[1]", "[null,4]"), 4, msg);
-    expect_fail(ONE("F32", "[1]", "[8,4]"), 8, "end before they begin");
+    expect_fail(ONE("F32", "[1]", "[8,4]"), 8, "end is before begin");
     expect_fail(ONE("F32", "[1]", "[0,99999999999999999999]"), 4, "JSON");
 
     /* byte size must be count x dtype size */
@@ -479,11 +486,11 @@ static void test_layout(void **state)
                 "'b':{'dtype':'F32','shape':[0],'data_offsets':[4,4]}}",
                 8, "'b'");
     /* last end short of / past the end of the file */
-    expect_fail(ONE("F32", "[1]", "[0,4]"), 8, "tensor data ends at 4 but the data region");
-    expect_fail(ONE("F32", "[2]", "[0,8]"), 4, "ends at 8 but the data region after the header "
-                                               "is 4 bytes");
-    expect_fail("{}", 1, "ends at 0");
-    expect_fail("{'__metadata__':{}}", 4, "ends at 0");
+    expect_fail(ONE("F32", "[1]", "[0,4]"), 8, "tensor data ends at 4 (tensor 't') but the data");
+    expect_fail(ONE("F32", "[2]", "[0,8]"), 4, "ends at 8 (tensor 't') but the data region after "
+                                               "the header is 4 bytes");
+    expect_fail("{}", 1, "no tensors, but the data region after the header is 1 bytes");
+    expect_fail("{'__metadata__':{}}", 4, "no tensors");
     expect_fail(ONE("F32", "[0]", "[0,0]"), 4, "ends at 0");
     /* valid layouts with entries in any order */
     expect_ok("{'c':{'dtype':'F16','shape':[1],'data_offsets':[12,14]},"
@@ -671,6 +678,50 @@ static void test_mutations(void **state)
     free(valid);
 }
 
+/* The shipped models, when the build passes -DVKS_MODELS_DIR="<source>/models". */
+static void test_shipped_models(void **state)
+{
+    (void)state;
+#ifndef VKS_MODELS_DIR
+    skip();
+#else
+    static const char *const names[] = {"la_muse", "mathura", "matilde_perez", "matta",
+                                        "rain_princess", "scream", "udnie", "wave", "wreck"};
+    for (size_t m = 0; m < sizeof names / sizeof *names; m++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s.safetensors", VKS_MODELS_DIR, names[m]);
+        FILE *fp = fopen(path, "rb");
+        if (!fp) fail_msg("cannot open %s", path);
+        assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+        long n = ftell(fp);
+        assert_true(n > 0);
+        rewind(fp);
+        uint8_t *buf = malloc((size_t)n);
+        assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+        fclose(fp);
+
+        vks_st_file_t f;
+        if (vks_st_parse(buf, (size_t)n, &f)) fail_msg("%s: %s", path, vks_last_error());
+        assert_int_equal(f.count, 48);
+        const vks_st_tensor_t *w = vks_st_find(&f, "conv1.weight");
+        assert_non_null(w);
+        assert_int_equal(w->dtype, VKS_DTYPE_F16);
+        assert_int_equal(w->rank, 4);
+        assert_true(w->shape[0] == 32 && w->shape[1] == 3 && w->shape[2] == 9 &&
+                    w->shape[3] == 9);
+        assert_true(json_is_string(json_object_get(f.metadata, "vkstyle.graph")));
+        for (size_t i = 0; i < f.count; i++) {
+            float *dst = malloc(f.tensors[i].count * sizeof *dst + 1);
+            if (vks_st_read_f32(&f, &f.tensors[i], dst))
+                fail_msg("%s: %s", path, vks_last_error());
+            free(dst);
+        }
+        vks_st_free(&f);
+        free(buf);
+    }
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -689,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_nonfinite),
         cmocka_unit_test(test_half),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_shipped_models),
     };
     return cmocka_run_group_tests_name("safetensors", tests, NULL, NULL);
 }

@@ -1,0 +1,386 @@
+/* Sessions: a model at one input size. Plans every tensor's shape and lifetime, places them in
+ * one activation arena (reusing memory by liveness), and records the whole network once into a
+ * command buffer. A frame is: copy pixels into staging, one submit, copy pixels out. */
+#include "model.h"
+#include "ops/ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One allocation in the arena: live from step `def` to step `last` (inclusive). Steps: 0 packs
+ * the input pixels, i + 1 runs layer i, L + 1 unpacks, L + 2 copies out. */
+typedef struct item {
+    VkDeviceSize size, off;
+    uint32_t def, last;
+} item_t;
+
+typedef struct plan {
+    uint32_t nvals;            /* L + 1 values */
+    vks_tensor_t *vals;        /* shapes (offsets filled by place()) */
+    uint32_t *alias;           /* value -> the value whose memory it is (folded BN) */
+    item_t *items;             /* per value, then px_in, px_out, eff */
+    uint32_t nitems;
+    VkDeviceSize arena;
+} plan_t;
+
+struct vks_session {
+    vks_context_t *ctx;
+    vks_model_t *model;
+    uint32_t w, h;
+    plan_t plan;
+    vks_block_t arena, stage_in, stage_out;
+    vks_tensor_t eff;          /* mixed CIN gamma/beta [2][cin_channels] */
+    vks_binding_t px_in, px_out;
+    vks_rec_t main, style;
+    float weights[VKS_MAX_STYLES];
+    uint64_t main_recordings, style_recordings;
+};
+
+static void plan_free(plan_t *p)
+{
+    free(p->vals);
+    free(p->alias);
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+static vks_status_t shape_fail(const vks_model_t *m, uint32_t i, const char *fmt, uint32_t a, uint32_t b,
+                               uint32_t c, uint32_t d)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, a, b, c, d);
+    return vks_fail(VKS_ERR_SHAPE, "layer %u (%s): %s", i, m->layers[i].name, msg);
+}
+
+/* Shapes of all values for a w x h input. */
+static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, plan_t *p)
+{
+    p->nvals = m->nlayers + 1;
+    p->vals = calloc(p->nvals, sizeof *p->vals);
+    p->alias = calloc(p->nvals, sizeof *p->alias);
+    if (!p->vals || !p->alias) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    p->vals[0] = vks_tensor_act(NULL, 0, 1, 3, h, w);
+    for (uint32_t i = 0; i < m->nlayers; i++) {
+        const vks_layer_t *ly = &m->layers[i];
+        const vks_tensor_t *in = &p->vals[ly->src];
+        uint32_t oh = in->h, ow = in->w;
+        p->alias[i + 1] = i + 1;
+        switch (ly->op) {
+        case VKS_OP_CONV2D: {
+            int32_t pt = ly->pad[0], pb = ly->pad[1], pl = ly->pad[2], pr = ly->pad[3];
+            if (ly->pad_same) {
+                vks_same_padding(in->h, ly->kh, ly->stride, &pt, &pb);
+                vks_same_padding(in->w, ly->kw, ly->stride, &pl, &pr);
+            }
+            oh = vks_conv2d_out_side(in->h, ly->kh, ly->stride, pt, pb);
+            ow = vks_conv2d_out_side(in->w, ly->kw, ly->stride, pl, pr);
+            if (!oh || !ow)
+                return shape_fail(m, i, "a %ux%u input is smaller than the %ux%u kernel", in->h, in->w, ly->kh, ly->kw);
+            if (ly->reflect && ((uint32_t)pt >= in->h || (uint32_t)pb >= in->h || (uint32_t)pl >= in->w || (uint32_t)pr >= in->w))
+                return shape_fail(m, i, "reflection padding needs an input larger than %ux%u (kernel %ux%u)",
+                                  in->h, in->w, ly->kh, ly->kw);
+            break;
+        }
+        case VKS_OP_CONV2D_TRANSPOSE:
+        case VKS_OP_UPSAMPLE_NEAREST:
+            oh = in->h * ly->stride;
+            ow = in->w * ly->stride;
+            break;
+        case VKS_OP_ADD: {
+            const vks_tensor_t *b = &p->vals[ly->src2];
+            if (b->h != in->h || b->w != in->w)
+                return shape_fail(m, i, "adds %ux%u to %ux%u", b->h, b->w, in->h, in->w);
+            break;
+        }
+        case VKS_OP_BATCH_NORM:
+            if (ly->folded) p->alias[i + 1] = p->alias[ly->src];
+            break;
+        default:
+            break;
+        }
+        if (oh > 65536 || ow > 65536 || (uint64_t)oh * ow > (1ull << 30))
+            return shape_fail(m, i, "output %ux%u is too large", oh, ow, 0, 0);
+        p->vals[i + 1] = vks_tensor_act(NULL, 0, 1, ly->channels, oh, ow);
+        if (ly->has_residual) {
+            const vks_tensor_t *r = &p->vals[ly->residual];
+            if (r->h != oh || r->w != ow)
+                return shape_fail(m, i, "residual %ux%u does not match the output %ux%u", r->h, r->w, oh, ow);
+        }
+    }
+    const vks_tensor_t *o = &p->vals[m->nlayers];
+    if (o->h < h || o->w < w)
+        return vks_fail(VKS_ERR_SHAPE, "the network turns a %ux%u input into %ux%u, smaller than the input", w, h, o->w, o->h);
+    return VKS_OK;
+}
+
+/* First-fit placement of items by lifetime. */
+static vks_status_t place(plan_t *p)
+{
+    uint32_t *order = malloc(p->nitems * sizeof *order);
+    if (!order) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    uint32_t nlive = 0;
+    uint32_t *live = malloc(p->nitems * sizeof *live);
+    if (!live) { free(order); return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); }
+    p->arena = 0;
+    uint32_t last_step = 0;
+    for (uint32_t k = 0; k < p->nitems; k++) if (p->items[k].last > last_step) last_step = p->items[k].last;
+    for (uint32_t s = 0; s <= last_step; s++) {
+        for (uint32_t k = 0; k < p->nitems; k++) {
+            item_t *it = &p->items[k];
+            if (it->def != s || it->size == 0) continue;
+            /* lowest offset that overlaps no live item: try 0 and the end of every live item */
+            VkDeviceSize best = UINT64_MAX;
+            for (uint32_t c = 0; c <= nlive; c++) {
+                VkDeviceSize cand = c == nlive ? 0 : vks_align(p->items[live[c]].off + p->items[live[c]].size, 256);
+                bool ok = true;
+                for (uint32_t j = 0; j < nlive && ok; j++) {
+                    const item_t *o = &p->items[live[j]];
+                    ok = cand + it->size <= o->off || o->off + o->size <= cand;
+                }
+                if (ok && cand < best) best = cand;
+            }
+            it->off = best;
+            if (best + it->size > p->arena) p->arena = best + it->size;
+            live[nlive++] = k;
+        }
+        for (uint32_t j = 0; j < nlive;)
+            if (p->items[live[j]].last <= s) live[j] = live[--nlive];
+            else j++;
+    }
+    free(live);
+    free(order);
+    return VKS_OK;
+}
+
+static vks_status_t plan_build(const vks_model_t *m, uint32_t w, uint32_t h, plan_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (w == 0 || h == 0) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: both sides must be at least 1", w, h);
+    if (w > 32768 || h > 32768) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: sides are limited to 32768", w, h);
+    vks_status_t st = plan_shapes(m, w, h, p);
+    if (st) return st;
+    uint32_t L = m->nlayers;
+    p->nitems = p->nvals + 3;
+    p->items = calloc(p->nitems, sizeof *p->items);
+    if (!p->items) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (uint32_t v = 0; v < p->nvals; v++) {
+        p->items[v].def = v;
+        p->items[v].last = v;
+        if (p->alias[v] == v) p->items[v].size = vks_tensor_bytes(&p->vals[v]);
+    }
+    /* a value is used by the steps of the layers that read it (through any alias) */
+    for (uint32_t i = 0; i < L; i++) {
+        const vks_layer_t *ly = &m->layers[i];
+        uint32_t reads[3] = {ly->src, ly->op == VKS_OP_ADD ? ly->src2 : ly->src, ly->has_residual ? ly->residual : ly->src};
+        for (int r = 0; r < 3; r++) {
+            item_t *it = &p->items[p->alias[reads[r]]];
+            if (it->last < i + 1) it->last = i + 1;
+        }
+    }
+    item_t *out = &p->items[p->alias[L]];
+    if (out->last < L + 1) out->last = L + 1;
+    VkDeviceSize px = vks_align((VkDeviceSize)w * h * 4, 256);
+    p->items[p->nvals] = (item_t){px, 0, 0, 0};                  /* px_in */
+    p->items[p->nvals + 1] = (item_t){px, 0, L + 1, L + 2};      /* px_out */
+    p->items[p->nvals + 2] = (item_t){2ull * m->cin_channels * sizeof(float), 0, 0, L + 2}; /* eff */
+    return place(p);
+}
+
+vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width, uint32_t height,
+                                         uint64_t *bytes)
+{
+    if (!model || !bytes) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_memory_estimate: NULL argument");
+    plan_t p;
+    vks_status_t st = plan_build(model, width, height, &p);
+    if (!st) *bytes = p.arena + 2 * vks_align((VkDeviceSize)width * height * 4, 256);
+    plan_free(&p);
+    return st;
+}
+
+static vks_status_t record_layer(vks_session_t *s, uint32_t i)
+{
+    const vks_model_t *m = s->model;
+    const vks_layer_t *ly = &m->layers[i];
+    const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
+    const vks_tensor_t *res = ly->has_residual ? &s->plan.vals[ly->residual] : NULL;
+    const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
+    switch (ly->op) {
+    case VKS_OP_CONV2D: {
+        vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, ly->pad[0], ly->pad[1], ly->pad[2], ly->pad[3], ly->reflect, ly->act};
+        if (ly->pad_same) {
+            vks_same_padding(in->h, ly->kh, ly->stride, &p.pad_top, &p.pad_bottom);
+            vks_same_padding(in->w, ly->kw, ly->stride, &p.pad_left, &p.pad_right);
+        }
+        return vks_op_conv2d(&s->main, &p, in, &ly->weight, bias, out);
+    }
+    case VKS_OP_CONV2D_TRANSPOSE: {
+        vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->tpad, ly->act};
+        return vks_op_conv2d_transpose(&s->main, &p, in, &ly->weight, bias, out);
+    }
+    case VKS_OP_UPSAMPLE_NEAREST:
+        return vks_op_upsample_nearest(&s->main, in, out);
+    case VKS_OP_INSTANCE_NORM:
+        return vks_op_instance_norm(&s->main, in, out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, res);
+    case VKS_OP_CONDITIONAL_INSTANCE_NORM:
+        return vks_op_instance_norm(&s->main, in, out, &s->eff, ly->cin_offset, &s->eff,
+                                    m->cin_channels + ly->cin_offset, ly->eps, ly->act, res);
+    case VKS_OP_BATCH_NORM:
+        return ly->folded ? VKS_OK : vks_op_batch_norm(&s->main, in, out, &ly->params, ly->eps, ly->act, res);
+    case VKS_OP_ACTIVATION:
+        return vks_op_activation(&s->main, in, out, ly->act, ly->scale, ly->offset);
+    case VKS_OP_ADD:
+        return vks_op_add(&s->main, in, &s->plan.vals[ly->src2], out);
+    }
+    return VKS_OK;
+}
+
+static vks_status_t record_main(vks_session_t *s)
+{
+    vks_status_t st;
+    const vks_model_t *m = s->model;
+    VkDeviceSize px = (VkDeviceSize)s->w * s->h * 4;
+    if ((st = vks_rec_copy(&s->main, &s->stage_in, 0, s->px_in.block, s->px_in.offset, px))) return st;
+    if ((st = vks_op_pack_rgb8(&s->main, &s->px_in, s->w, s->h, 4, false, m->in_scale, m->in_offset, &s->plan.vals[0])))
+        return st;
+    for (uint32_t i = 0; i < m->nlayers; i++)
+        if ((st = record_layer(s, i))) {
+            vks_error_prefix("layer %u (%s)", i, m->layers[i].name);
+            return st;
+        }
+    if ((st = vks_op_unpack_rgba8(&s->main, &s->plan.vals[m->nlayers], s->w, s->h, false, m->out_scale,
+                                  m->out_offset, &s->px_out)))
+        return st;
+    if ((st = vks_rec_copy(&s->main, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px))) return st;
+    s->main_recordings++;
+    return vks_rec_end(&s->main);
+}
+
+vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height, vks_session_t **out)
+{
+    if (!model || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_create: NULL argument");
+    *out = NULL;
+    vks_status_t st;
+    vks_session_t *s = calloc(1, sizeof *s);
+    if (!s) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    s->ctx = model->ctx;
+    s->model = model;
+    s->w = width;
+    s->h = height;
+    s->weights[0] = 1.0f;
+    VKS_TRY(plan_build(model, width, height, &s->plan));
+    VKS_TRY(vks_block_create(s->ctx, s->plan.arena, VKS_MEM_DEVICE, &s->arena));
+    for (uint32_t v = 0; v < s->plan.nvals; v++) {
+        s->plan.vals[v].block = &s->arena;
+        s->plan.vals[v].offset = s->plan.items[s->plan.alias[v]].off;
+    }
+    VkDeviceSize px = (VkDeviceSize)width * height * 4;
+    s->px_in = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals].off, px, false};
+    s->px_out = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals + 1].off, px, true};
+    s->eff = vks_tensor_flat(&s->arena, s->plan.items[s->plan.nvals + 2].off, 2 * model->cin_channels);
+    VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_UPLOAD, &s->stage_in));
+    VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_READBACK, &s->stage_out));
+    VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
+    VKS_TRY(record_main(s));
+    if (model->cin_channels) {
+        VKS_TRY(vks_rec_begin(s->ctx, &s->style, false));
+        VKS_TRY(vks_op_cin_mix(&s->style, &model->cin_table, model->nstyles, model->cin_channels, &s->eff,
+                               s->weights, model->nstyles));
+        VKS_TRY(vks_rec_end(&s->style));
+        s->style_recordings++;
+    }
+    *out = s;
+    return VKS_OK;
+fail:
+    if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY) {
+        uint64_t need = s->plan.arena + 2 * vks_align((VkDeviceSize)width * height * 4, 256);
+        vks_error_prefix("a %ux%u session needs %.1f MiB of device memory", width, height, (double)need / 1048576.0);
+    }
+    vks_session_destroy(s);
+    return st;
+}
+
+void vks_session_destroy(vks_session_t *s)
+{
+    if (!s) return;
+    vks_rec_destroy(&s->main);
+    vks_rec_destroy(&s->style);
+    vks_block_destroy(s->ctx, &s->stage_out);
+    vks_block_destroy(s->ctx, &s->stage_in);
+    vks_block_destroy(s->ctx, &s->arena);
+    plan_free(&s->plan);
+    free(s);
+}
+
+vks_status_t vks_session_set_style_weights(vks_session_t *s, const float *weights, uint32_t count)
+{
+    if (!s || (!weights && count)) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_set_style_weights: NULL argument");
+    const vks_model_t *m = s->model;
+    if (count > m->nstyles)
+        return vks_fail(VKS_ERR_STYLE, "%u style weights given, the model has %u style%s", count, m->nstyles,
+                        m->nstyles == 1 ? "" : "s");
+    for (uint32_t i = 0; i < count; i++)
+        if (!isfinite(weights[i])) return vks_fail(VKS_ERR_STYLE, "style weight %u is not finite", i);
+    float w[VKS_MAX_STYLES] = {0};
+    if (count) memcpy(w, weights, count * sizeof *w);
+    if (!m->cin_channels) {
+        /* single-style network: nothing to mix; only the one-hot weight is meaningful */
+        if (count && w[0] != 1.0f)
+            return vks_fail(VKS_ERR_STYLE, "this model has a single style; its weight must be 1");
+        return VKS_OK;
+    }
+    vks_status_t st = vks_rec_rerecord_single(&s->style, w);
+    if (st) return st;
+    memcpy(s->weights, w, sizeof w);
+    s->style_recordings++;
+    return VKS_OK;
+}
+
+vks_status_t vks_session_run(vks_session_t *s, const uint8_t *in, uint8_t *out, uint32_t channels)
+{
+    if (!s || !in || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run: NULL argument");
+    if (channels != 3 && channels != 4)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run: %u channels (3 or 4 supported)", channels);
+    size_t n = (size_t)s->w * s->h;
+    uint8_t *stage = s->stage_in.map;
+    if (channels == 4) {
+        memcpy(stage, in, n * 4);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            stage[4 * i] = in[3 * i];
+            stage[4 * i + 1] = in[3 * i + 1];
+            stage[4 * i + 2] = in[3 * i + 2];
+            stage[4 * i + 3] = 255;
+        }
+    }
+    VkCommandBuffer cmds[2];
+    uint32_t ncmd = 0;
+    if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
+    cmds[ncmd++] = s->main.cmd;
+    vks_status_t st = vks_submit_wait(s->ctx, cmds, ncmd);
+    if (st) return st;
+    const uint8_t *res = s->stage_out.map;
+    if (channels == 4) {
+        memcpy(out, res, n * 4);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            out[3 * i] = res[4 * i];
+            out[3 * i + 1] = res[4 * i + 1];
+            out[3 * i + 2] = res[4 * i + 2];
+        }
+    }
+    return VKS_OK;
+}
+
+void vks_session_stats(const vks_session_t *s, vks_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!s) return;
+    st->uploads = s->ctx->stats.uploads;
+    st->pipelines_created = s->ctx->stats.pipelines_created;
+    st->descriptor_writes = s->main.descriptor_writes + s->style.descriptor_writes;
+    st->main_recordings = s->main_recordings;
+    st->style_recordings = s->style_recordings;
+    st->submits = s->ctx->stats.submits;
+}

@@ -1,0 +1,139 @@
+/* Helpers shared by the subcommands: errors, model lookup, style specs, sizes. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vkstyle: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+int cli_engine_error(const char *what, vks_status_t st)
+{
+    const char *msg = vks_last_error();
+    return cli_error("%s: %s", what, *msg ? msg : vks_status_str(st));
+}
+
+static bool is_file(const char *p) { return access(p, R_OK) == 0; }
+
+int cli_find_model(const char *arg, char *out, size_t outsz)
+{
+    if (strchr(arg, '/') || strstr(arg, ".safetensors")) {
+        if (!is_file(arg)) return cli_error("model '%s': %s", arg, strerror(errno)), -1;
+        snprintf(out, outsz, "%s", arg);
+        return 0;
+    }
+    char exe[PATH_MAX] = "", dirs[4][PATH_MAX + 32];
+    int nd = 0;
+    const char *env = getenv("VKSTYLE_MODELS");
+    if (env && *env) snprintf(dirs[nd++], sizeof dirs[0], "%s", env);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/../models", exe);
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/vkstyle/models", exe);
+    }
+    snprintf(dirs[nd++], sizeof dirs[0], "models");
+    char tried[4 * (PATH_MAX + 32)] = "";
+    for (int i = 0; i < nd; i++) {
+        snprintf(out, outsz, "%s/%s.safetensors", dirs[i], arg);
+        if (is_file(out)) return 0;
+        snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s", i ? ", " : "", dirs[i]);
+    }
+    cli_error("no model named '%s' (looked in %s; pass a path or set VKSTYLE_MODELS)", arg, tried);
+    return -1;
+}
+
+static int style_index(const char *name, size_t len, const vks_model_t *m)
+{
+    uint32_t n = vks_model_style_count(m);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s = vks_model_style_name(m, i);
+        if (strlen(s) == len && !strncmp(s, name, len)) return (int)i;
+    }
+    char buf[32];
+    if (len == 0 || len >= sizeof buf) return -1;
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    char *end;
+    long v = strtol(buf, &end, 10);
+    if (*end == 0 && v >= 0 && v < (long)n) return (int)v;
+    return -1;
+}
+
+int cli_parse_styles(const char *spec, const vks_model_t *m, float *w, char *err, size_t errsz)
+{
+    uint32_t n = vks_model_style_count(m);
+    memset(w, 0, n * sizeof *w);
+    if (!spec || !*spec) return snprintf(err, errsz, "empty style"), -1;
+    if (!strchr(spec, '=') && !strchr(spec, ',')) {
+        int i = style_index(spec, strlen(spec), m);
+        if (i < 0) goto unknown;
+        w[i] = 1.0f;
+        return 0;
+    }
+    for (const char *p = spec; *p;) {
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq) return snprintf(err, errsz, "style mix '%s': expected NAME=WEIGHT, got '%.*s'", spec, (int)(end - p), p), -1;
+        int i = style_index(p, (size_t)(eq - p), m);
+        if (i < 0) { spec = p; goto unknown; }
+        char num[64];
+        size_t nl = (size_t)(end - eq - 1);
+        if (nl == 0 || nl >= sizeof num) return snprintf(err, errsz, "style mix: missing weight for '%.*s'", (int)(eq - p), p), -1;
+        memcpy(num, eq + 1, nl);
+        num[nl] = 0;
+        char *e;
+        double v = strtod(num, &e);
+        if (*e || !isfinite(v) || fabs(v) > 1e6)
+            return snprintf(err, errsz, "style mix: weight '%s' for '%.*s' is not a finite number", num, (int)(eq - p), p), -1;
+        w[i] += (float)v;
+        p = comma ? comma + 1 : end;
+        if (comma && !*p) return snprintf(err, errsz, "style mix '%s' ends with a comma", spec), -1;
+    }
+    return 0;
+unknown:;
+    size_t len = strcspn(spec, "=,");
+    int k = snprintf(err, errsz, "unknown style '%.*s'; this model has:", (int)len, spec);
+    for (uint32_t i = 0; i < n && k > 0 && (size_t)k < errsz; i++)
+        k += snprintf(err + k, errsz - (size_t)k, " %u=%s", i, vks_model_style_name(m, i));
+    return -1;
+}
+
+bool cli_weights_convex(const float *w, uint32_t n)
+{
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (w[i] < 0) return false;
+        sum += w[i];
+    }
+    return fabs(sum - 1.0) <= 1e-4;
+}
+
+int cli_parse_size(const char *s, uint32_t *w, uint32_t *h)
+{
+    char *e;
+    unsigned long a = strtoul(s, &e, 10);
+    if (e == s || (*e != 'x' && *e != 'X')) return -1;
+    const char *t = e + 1;
+    unsigned long b = strtoul(t, &e, 10);
+    if (e == t || *e || a < 1 || b < 1 || a > 32768 || b > 32768) return -1;
+    *w = (uint32_t)a;
+    *h = (uint32_t)b;
+    return 0;
+}

@@ -1,0 +1,34 @@
+/* Shared by the vkstyle subcommands. */
+#ifndef VKSTYLE_CLI_H
+#define VKSTYLE_CLI_H
+
+#include "vkstyle/vkstyle.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef int (*vks_cmd_fn)(int argc, char **argv);
+
+int cmd_image(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+
+/* Print "vkstyle: <msg>" to stderr; returns 1 (the exit code for errors). */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the engine's failure: "vkstyle: <what>: <last error>"; returns 1. */
+int cli_engine_error(const char *what, vks_status_t st);
+
+/* Resolve -m: an existing path, or a bare name looked up as <dir>/<name>.safetensors in
+ * $VKSTYLE_MODELS, the models/ folder next to the executable's ../, the installed share folder
+ * and ./models. Returns 0 and fills out, or -1 with a message listing where it looked. */
+int cli_find_model(const char *arg, char *out, size_t outsz);
+
+/* Parse a style spec against a model: "NAME", "INDEX", or "NAME=W,NAME=W,..." (indices allowed
+ * as names). Fills weights[styles]; returns 0, or -1 with a message in err. */
+int cli_parse_styles(const char *spec, const vks_model_t *model, float *weights, char *err, size_t errsz);
+/* True if weights are a convex combination (all >= 0, sum 1 within 1e-4). */
+bool cli_weights_convex(const float *w, uint32_t n);
+
+/* Parse "WxH" (1..32768 each). */
+int cli_parse_size(const char *s, uint32_t *w, uint32_t *h);
+
+#endif

@@ -1,0 +1,185 @@
+/* vkstyle image: stylize one image file. */
+#include "cli.h"
+#include "image_io.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: vkstyle image [-m MODEL] -i INPUT -o OUTPUT [options]\n"
+        "\n"
+        "Stylizes INPUT (PNG or JPEG) and writes OUTPUT (.png, .jpg or .jpeg).\n"
+        "\n"
+        "  -m, --model MODEL     model file, or a name in the models folder (default: udnie)\n"
+        "  -i, --input FILE      input image\n"
+        "  -o, --output FILE     output image; written only on success\n"
+        "  -s, --style SPEC      for multi-style models: NAME, INDEX, or a mix NAME=W,NAME=W\n"
+        "                        (weights mix the styles' normalization parameters; default: style 0)\n"
+        "      --strength A      blend the result with the original photo, 0..1 (default 1)\n"
+        "      --size WxH        resize the input to WxH before stylizing\n"
+        "      --max-side N      shrink the input so that its longer side is at most N\n"
+        "      --quality Q       JPEG quality 1..100 (default 92)\n"
+        "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
+        "  -q, --quiet           print nothing on success\n"
+        "  -h, --help            this help\n");
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static bool good_extension(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
+}
+
+/* The largest size with the input's aspect ratio whose session fits in `budget` bytes. */
+static void largest_fitting(const vks_model_t *m, uint32_t w, uint32_t h, uint64_t budget, uint32_t *fw, uint32_t *fh)
+{
+    double lo = 0, hi = 1;
+    for (int it = 0; it < 30; it++) {
+        double mid = (lo + hi) / 2;
+        uint32_t tw = (uint32_t)(w * mid), th = (uint32_t)(h * mid);
+        uint64_t need;
+        if (tw >= 1 && th >= 1 && vks_session_memory_estimate(m, tw, th, &need) == VKS_OK && need <= budget) lo = mid;
+        else hi = mid;
+    }
+    *fw = (uint32_t)(w * lo);
+    *fh = (uint32_t)(h * lo);
+}
+
+int cmd_image(int argc, char **argv)
+{
+    const char *model_arg = "udnie", *in_path = NULL, *out_path = NULL, *style = NULL, *device = NULL;
+    uint32_t size_w = 0, size_h = 0, max_side = 0;
+    double strength = 1.0;
+    int quality = 92, quiet = 0;
+    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
+        {"strength", required_argument, 0, O_STRENGTH}, {"size", required_argument, 0, O_SIZE},
+        {"max-side", required_argument, 0, O_MAXSIDE}, {"quality", required_argument, 0, O_QUALITY},
+        {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, ":m:i:o:s:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_arg = optarg; break;
+        case 'i': in_path = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 's': style = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        case O_DEVICE: device = optarg; break;
+        case O_STRENGTH:
+            strength = strtod(optarg, &end);
+            if (*end || !(strength >= 0 && strength <= 1)) return cli_error("--strength must be a number in 0..1");
+            break;
+        case O_SIZE:
+            if (cli_parse_size(optarg, &size_w, &size_h)) return cli_error("--size must be WxH, e.g. 640x480");
+            break;
+        case O_MAXSIDE:
+            max_side = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || max_side < 1 || max_side > 32768) return cli_error("--max-side must be 1..32768");
+            break;
+        case O_QUALITY:
+            quality = (int)strtol(optarg, &end, 10);
+            if (*end || quality < 1 || quality > 100) return cli_error("--quality must be 1..100");
+            break;
+        case ':': return cli_error("image: option '%s' needs a value (see vkstyle image --help)", argv[optind - 1]);
+        default: return cli_error("image: unknown option '%s' (see vkstyle image --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_error("image: unexpected argument '%s'", argv[optind]);
+    if (!in_path || !out_path) {
+        usage(stderr);
+        return cli_error("image: -i INPUT and -o OUTPUT are required");
+    }
+    if (!good_extension(out_path)) return cli_error("%s: unsupported output extension (use .png, .jpg or .jpeg)", out_path);
+    if (size_w && max_side) return cli_error("image: --size and --max-side exclude each other");
+
+    char model_path[4096], err[512];
+    if (cli_find_model(model_arg, model_path, sizeof model_path)) return 1;
+    vks_image_t img = {0};
+    if (vks_image_load(in_path, &img, err, sizeof err)) return cli_error("%s", err);
+
+    int rc = 1;
+    vks_context_t *ctx = NULL;
+    vks_model_t *model = NULL;
+    vks_session_t *sess = NULL;
+    uint8_t *out = NULL;
+    vks_status_t st;
+    if (max_side && (img.w > max_side || img.h > max_side)) {
+        double k = (double)max_side / (img.w > img.h ? img.w : img.h);
+        size_w = (uint32_t)fmax(1, round(img.w * k));
+        size_h = (uint32_t)fmax(1, round(img.h * k));
+    }
+    if (size_w && (size_w != img.w || size_h != img.h) && vks_image_resize(&img, size_w, size_h, &img, err, sizeof err)) {
+        cli_error("%s", err);
+        goto done;
+    }
+    double t0 = now_ms();
+    vks_context_options_t co = {.device = device};
+    if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
+    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    uint32_t nstyles = vks_model_style_count(model);
+    float weights[32] = {1.0f};
+    if (style) {
+        if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
+        if (!cli_weights_convex(weights, nstyles))
+            fprintf(stderr, "vkstyle: warning: style weights are not a convex combination (non-negative, sum 1); "
+                            "the result extrapolates\n");
+    }
+    vks_device_info_t dev;
+    vks_context_device_info(ctx, &dev);
+    uint64_t heap = 0, need = 0;
+    for (uint32_t h = 0; h < dev.heap_count; h++)
+        if (dev.heap_device_local[h] && dev.heap_size[h] > heap) heap = dev.heap_size[h];
+    if ((st = vks_session_memory_estimate(model, img.w, img.h, &need))) { cli_engine_error("image", st); goto done; }
+    if (heap && need > heap / 10 * 9) {
+        uint32_t fw, fh;
+        largest_fitting(model, img.w, img.h, heap / 10 * 9, &fw, &fh);
+        cli_error("%s: a %ux%u image needs %.0f MiB of device memory; %s has %.0f MiB (about %ux%u fits; use "
+                  "--max-side or --size)", in_path, img.w, img.h, need / 1048576.0, dev.name, heap / 1048576.0, fw, fh);
+        goto done;
+    }
+    if ((st = vks_session_create(model, img.w, img.h, &sess))) { cli_engine_error(in_path, st); goto done; }
+    if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
+    out = malloc((size_t)img.w * img.h * 3);
+    if (!out) { cli_error("out of memory"); goto done; }
+    double t1 = now_ms();
+    if ((st = vks_session_run(sess, img.px, out, 3))) { cli_engine_error("run", st); goto done; }
+    double t2 = now_ms();
+    if (strength < 1.0)
+        for (size_t i = 0; i < (size_t)img.w * img.h * 3; i++)
+            out[i] = (uint8_t)lround(strength * out[i] + (1.0 - strength) * img.px[i]);
+    vks_image_t res = {out, img.w, img.h};
+    if (vks_image_save(out_path, &res, quality, err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (!quiet)
+        printf("%s: %ux%u, %s on %s, %.0f ms stylizing (%.0f ms with setup)\n", out_path, img.w, img.h,
+               vks_model_name(model), dev.name, t2 - t1, t2 - t0);
+    rc = 0;
+done:
+    free(out);
+    vks_session_destroy(sess);
+    vks_model_destroy(model);
+    vks_context_destroy(ctx);
+    vks_image_free(&img);
+    return rc;
+}

@@ -1,0 +1,421 @@
+/* Image files for the vkstyle command. See image_io.h.
+ *
+ * stb comes from Debian's libstb-dev: the headers only declare, libstb holds the
+ * implementations (so no STB_*_IMPLEMENTATION here). libstb is built with stb's default
+ * allocator (malloc/free), so pixels returned by stbi_load_* are released with free(). */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* fileno, fdopen, fsync, O_CLOEXEC */
+#endif
+#include "image_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <stb/stb_image.h>
+#include <stb/stb_image_resize.h>
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void set_err(char *err, size_t errsz, const char *fmt, ...)
+{
+    if (!err || errsz == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+}
+
+static const char *stb_reason(void)
+{
+    const char *r = stbi_failure_reason();
+    return r && *r ? r : "unknown error";
+}
+
+/* 0 if w x h is within the limits, else -1 with a message prefixed by "label: " (label may be NULL). */
+static int check_size(uint64_t w, uint64_t h, const char *label, char *err, size_t errsz)
+{
+    const char *l = label ? label : "", *sep = label ? ": " : "";
+    const unsigned long long uw = w, uh = h;
+    if (w == 0 || h == 0) {
+        set_err(err, errsz, "%s%simage is %llux%llu", l, sep, uw, uh);
+        return -1;
+    }
+    if (w > VKS_IMAGE_MAX_SIDE || h > VKS_IMAGE_MAX_SIDE) {
+        set_err(err, errsz, "%s%simage is %llux%llu, larger than %u on a side", l, sep, uw, uh, VKS_IMAGE_MAX_SIDE);
+        return -1;
+    }
+    if (w * h > VKS_IMAGE_MAX_PIXELS) {
+        set_err(err, errsz, "%s%simage is %llux%llu, more than 2^28 (%llu) pixels", l, sep, uw, uh,
+                (unsigned long long)VKS_IMAGE_MAX_PIXELS);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_image(const vks_image_t *img, char *err, size_t errsz)
+{
+    if (!img || !img->px) {
+        set_err(err, errsz, "invalid image (no pixels)");
+        return -1;
+    }
+    return check_size(img->w, img->h, NULL, err, errsz);
+}
+
+/* ------------------------------------------------------------------ load */
+
+static uint32_t be16(const unsigned char *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Read the image size from the header: PNG's IHDR, or JPEG's first SOFn marker (then walk on
+ * to the first scan: stb turns a JPEG without one into a blank image instead of failing).
+ * f is at the start of the file. Returns 0 on success; -1 if no size was found (truncated,
+ * malformed or unusual file); 1 if a JPEG's size was found but no scan follows it. */
+static int probe_size(FILE *f, int is_png, uint32_t *w, uint32_t *h)
+{
+    unsigned char b[24];
+    if (is_png) {
+        /* signature, IHDR length (13) and type, width, height */
+        if (fread(b, 1, 24, f) != 24 || be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0)
+            return -1;
+        *w = be32(b + 16);
+        *h = be32(b + 20);
+        return 0;
+    }
+    if (fread(b, 1, 2, f) != 2 || b[0] != 0xff || b[1] != 0xd8)
+        return -1;
+    int have_size = 0;
+    for (int markers = 0; markers < 4096; markers++) {
+        int c = fgetc(f);
+        if (c != 0xff)
+            break;
+        while (c == 0xff) /* fill bytes */
+            c = fgetc(f);
+        if (c == EOF || c == 0xd9) /* end of file, EOI */
+            break;
+        if (c == 0x01 || (c >= 0xd0 && c <= 0xd8)) /* TEM, RSTn, SOI: no length */
+            continue;
+        if (c == 0xda) /* SOS: the first scan */
+            return have_size ? 0 : -1;
+        if (fread(b, 1, 2, f) != 2)
+            break;
+        uint32_t len = be16(b);
+        if (len < 2)
+            break;
+        if (!have_size && c >= 0xc0 && c <= 0xcf && c != 0xc4 && c != 0xc8 && c != 0xcc) {
+            /* SOFn: precision, height, width */
+            if (len < 7 || fread(b, 1, 5, f) != 5)
+                break;
+            *h = be16(b + 1);
+            *w = be16(b + 3);
+            have_size = 1;
+            len -= 5;
+        }
+        if (fseek(f, (long)len - 2, SEEK_CUR) != 0)
+            break;
+    }
+    return have_size ? 1 : -1;
+}
+
+int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
+{
+    if (!img) {
+        set_err(err, errsz, "invalid argument: no image");
+        return -1;
+    }
+    memset(img, 0, sizeof *img);
+    if (!path || !*path) {
+        set_err(err, errsz, "invalid argument: empty input path");
+        return -1;
+    }
+
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            set_err(err, errsz, "%s: no such file", path);
+        else
+            set_err(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    uint8_t *px = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        set_err(err, errsz, "%s: cannot stat: %s", path, strerror(errno));
+        goto done;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        set_err(err, errsz, "%s: is a directory", path);
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_err(err, errsz, "%s: not a regular file", path);
+        goto done;
+    }
+    if (st.st_size == 0) {
+        set_err(err, errsz, "%s: empty file", path);
+        goto done;
+    }
+
+    /* Only PNG and JPEG, recognised by their signatures (stb would also take BMP, GIF, ...). */
+    unsigned char magic[8] = {0};
+    const size_t got = fread(magic, 1, sizeof magic, f);
+    if (got < sizeof magic && ferror(f)) {
+        set_err(err, errsz, "%s: read error: %s", path, strerror(errno));
+        goto done;
+    }
+    static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const char *kind;
+    if (got == 8 && memcmp(magic, png_sig, 8) == 0)
+        kind = "PNG";
+    else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
+        kind = "JPEG";
+    else {
+        set_err(err, errsz, "%s: not a PNG or JPEG image", path);
+        goto done;
+    }
+    if (fseek(f, 0, SEEK_SET) != 0) {
+        set_err(err, errsz, "%s: cannot seek: %s", path, strerror(errno));
+        goto done;
+    }
+
+    /* Size first, so oversized images are refused with a clear message before anything is
+     * allocated (stbi_info itself refuses images over 2^31 bytes with an unhelpful reason). */
+    uint32_t w = 0, h = 0;
+    const int probed = probe_size(f, kind[0] == 'P', &w, &h);
+    if (probed < 0) {
+        /* Not found by the simple header walk: ask stb. */
+        int iw = 0, ih = 0, comp = 0;
+        if (fseek(f, 0, SEEK_SET) != 0 || !stbi_info_from_file(f, &iw, &ih, &comp) || iw < 0 || ih < 0) {
+            set_err(err, errsz, "%s: corrupt or truncated %s image (no valid header)", path, kind);
+            goto done;
+        }
+        w = (uint32_t)iw;
+        h = (uint32_t)ih;
+    }
+    if (check_size(w, h, path, err, errsz) != 0)
+        goto done;
+    if (probed == 1) {
+        set_err(err, errsz, "%s: corrupt or truncated JPEG image (no image data)", path);
+        goto done;
+    }
+    if (fseek(f, 0, SEEK_SET) != 0) {
+        set_err(err, errsz, "%s: cannot seek: %s", path, strerror(errno));
+        goto done;
+    }
+
+    int dw = 0, dh = 0, comp = 0;
+    px = stbi_load_from_file(f, &dw, &dh, &comp, 3);
+    if (!px) {
+        const char *r = stb_reason();
+        if (strcmp(r, "outofmem") == 0)
+            set_err(err, errsz, "%s: out of memory decoding a %ux%u %s image", path, w, h, kind);
+        else if (strcmp(r, "too large") == 0)
+            set_err(err, errsz, "%s: %ux%u %s image is too large for the decoder (stb: %s)", path, w, h, kind, r);
+        else
+            set_err(err, errsz, "%s: corrupt or truncated %s image (stb: %s)", path, kind, r);
+        goto done;
+    }
+    if (dw <= 0 || dh <= 0 || (uint32_t)dw != w || (uint32_t)dh != h) {
+        set_err(err, errsz, "%s: %s image decoded as %dx%d, header says %ux%u", path, kind, dw, dh, w, h);
+        goto done;
+    }
+    img->px = px;
+    img->w = w;
+    img->h = h;
+    px = NULL;
+    rc = 0;
+done:
+    if (px)
+        stbi_image_free(px);
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ save */
+
+enum { FMT_NONE, FMT_PNG, FMT_JPEG };
+
+static int ascii_ieq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        const char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+        const char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
+        if (ca != cb)
+            return 0;
+    }
+    return *a == *b;
+}
+
+static int format_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return FMT_NONE;
+    if (ascii_ieq(dot, ".png"))
+        return FMT_PNG;
+    if (ascii_ieq(dot, ".jpg") || ascii_ieq(dot, ".jpeg"))
+        return FMT_JPEG;
+    return FMT_NONE;
+}
+
+typedef struct {
+    FILE *f;
+    int failed;
+    int err;
+} writer_t;
+
+static void write_cb(void *ctx, void *data, int size)
+{
+    writer_t *wr = ctx;
+    if (wr->failed || size <= 0)
+        return;
+    if (fwrite(data, 1, (size_t)size, wr->f) != (size_t)size) {
+        wr->failed = 1;
+        wr->err = errno;
+    }
+}
+
+int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz)
+{
+    static atomic_uint counter;
+
+    if (!path || !*path) {
+        set_err(err, errsz, "invalid argument: empty output path");
+        return -1;
+    }
+    const int fmt = format_of(path);
+    if (fmt == FMT_NONE) {
+        set_err(err, errsz, "%s: unsupported output extension (use .png, .jpg or .jpeg)", path);
+        return -1;
+    }
+    if (check_image(img, err, errsz) != 0)
+        return -1;
+    if (fmt == FMT_JPEG && (jpeg_quality < 1 || jpeg_quality > 100)) {
+        set_err(err, errsz, "%s: JPEG quality %d is out of range 1-100", path, jpeg_quality);
+        return -1;
+    }
+
+    /* Temporary file next to the target: "<dir>/.<base>.tmp-<pid>-<n>". */
+    const char *slash = strrchr(path, '/');
+    const size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    const size_t tmpsz = strlen(path) + 64;
+    char *tmp = malloc(tmpsz);
+    if (!tmp) {
+        set_err(err, errsz, "%s: out of memory", path);
+        return -1;
+    }
+    int fd = -1;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(tmp, tmpsz, "%.*s.%s.tmp-%ld-%u", (int)dirlen, path, path + dirlen, (long)getpid(),
+                 atomic_fetch_add(&counter, 1u));
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        if (errno == ENOENT)
+            set_err(err, errsz, "%s: cannot write: directory does not exist", path);
+        else
+            set_err(err, errsz, "%s: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        set_err(err, errsz, "%s: cannot write: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+
+    writer_t wr = {f, 0, 0};
+    const int w = (int)img->w, h = (int)img->h;
+    int ok;
+    if (fmt == FMT_PNG)
+        ok = stbi_write_png_to_func(write_cb, &wr, w, h, 3, img->px, w * 3);
+    else
+        ok = stbi_write_jpg_to_func(write_cb, &wr, w, h, 3, img->px, jpeg_quality);
+
+    int rc = -1;
+    if (wr.failed) {
+        set_err(err, errsz, "%s: write failed: %s", path, strerror(wr.err));
+    } else if (!ok) {
+        set_err(err, errsz, "%s: %s encoder failed", path, fmt == FMT_PNG ? "PNG" : "JPEG");
+    } else if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        set_err(err, errsz, "%s: write failed: %s", path, strerror(errno));
+    } else {
+        rc = 0;
+    }
+    if (fclose(f) != 0 && rc == 0) {
+        set_err(err, errsz, "%s: write failed: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        set_err(err, errsz, "%s: cannot replace: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ resize, free */
+
+int vks_image_resize(const vks_image_t *src, uint32_t w, uint32_t h, vks_image_t *dst, char *err, size_t errsz)
+{
+    if (!dst) {
+        set_err(err, errsz, "invalid argument: no destination image");
+        return -1;
+    }
+    if (check_image(src, err, errsz) != 0)
+        return -1;
+    if (check_size(w, h, "resize target", err, errsz) != 0)
+        return -1;
+    uint8_t *out = malloc((size_t)w * h * 3);
+    if (!out) {
+        set_err(err, errsz, "out of memory resizing to %ux%u", w, h);
+        return -1;
+    }
+    if (!stbir_resize_uint8_srgb(src->px, (int)src->w, (int)src->h, 0, out, (int)w, (int)h, 0, 3,
+                                 STBIR_ALPHA_CHANNEL_NONE, 0)) {
+        free(out);
+        set_err(err, errsz, "resizing %ux%u to %ux%u failed (out of memory?)", src->w, src->h, w, h);
+        return -1;
+    }
+    if (dst == src)
+        free(dst->px);
+    dst->px = out;
+    dst->w = w;
+    dst->h = h;
+    return 0;
+}
+
+void vks_image_free(vks_image_t *img)
+{
+    if (!img)
+        return;
+    free(img->px);
+    memset(img, 0, sizeof *img);
+}

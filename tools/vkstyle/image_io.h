@@ -1,0 +1,51 @@
+/* Image files for the vkstyle command: PNG/JPEG load and save, resize (stb, Debian libstb).
+ *
+ * Every function that can fail returns 0 on success, else -1 with a one-line message (no
+ * trailing newline) in err (errsz bytes; err may be NULL). Images are 8-bit RGB, interleaved,
+ * rows top to bottom, no padding: px holds w*h*3 bytes allocated with malloc.
+ */
+#ifndef VKSTYLE_TOOLS_IMAGE_IO_H
+#define VKSTYLE_TOOLS_IMAGE_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Size limits for loading, saving and resizing. */
+#define VKS_IMAGE_MAX_SIDE 32768u
+#define VKS_IMAGE_MAX_PIXELS (1ull << 28)
+
+typedef struct {
+    uint8_t *px;
+    uint32_t w, h;
+} vks_image_t; /* RGB interleaved, 3 channels */
+
+/* Load a PNG or JPEG file (recognised by content, not extension). Grey images are expanded to
+ * RGB; an alpha channel is dropped (not composited); 16-bit PNGs are reduced to 8 bits. The
+ * size is checked against the limits before decoding. On failure *img is zeroed and err says
+ * why, e.g. "photo.jpg: no such file", "x.png: not a PNG or JPEG image",
+ * "x.png: cannot decode PNG image (stb: ...)", "x.png: empty file",
+ * "x.png: image is 40000x10, larger than 32768 on a side". */
+int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz);
+
+/* Save by extension: .png, .jpg or .jpeg (case-insensitive); anything else fails with
+ * "unsupported output extension" before touching the file system. jpeg_quality 1-100 (ignored
+ * for PNG). Writes to a temporary file in the same directory and renames it over path on
+ * success; on failure the temporary file is removed and an existing path is left as it was. */
+int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz);
+
+/* Resize src to w x h into a new image in *dst (sRGB-aware filtering). dst may be src: the old
+ * pixels are then freed. On failure *dst is left unchanged. */
+int vks_image_resize(const vks_image_t *src, uint32_t w, uint32_t h, vks_image_t *dst, char *err, size_t errsz);
+
+/* Free the pixels and zero *img. Accepts NULL and zeroed images; safe to call twice. */
+void vks_image_free(vks_image_t *img);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

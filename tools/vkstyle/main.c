@@ -1,0 +1,40 @@
+/* vkstyle: stylize images with neural style-transfer networks on any Vulkan device. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    vks_cmd_fn fn;
+    const char *help;
+} commands[] = {
+    {"image", cmd_image, "stylize an image file (PNG/JPEG in and out)"},
+    {"devices", cmd_devices, "list Vulkan devices and their capabilities"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vkstyle <command> [options]   (vkstyle <command> --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nenvironment: VKSTYLE_DEVICE (device index or name), VKSTYLE_MODELS (model folder),\n"
+               "             VKSTYLE_VALIDATION=1 (Khronos validation layer)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("vkstyle 0.1.0\n");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "vkstyle: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
