@@ -29,9 +29,12 @@ void main()
     uint c = gl_WorkGroupID.x;
     uint base = c * pc.stride;
     uint t = gl_LocalInvocationID.x;
+    // Shifted sums: subtracting one sample of the plane first keeps the partial sums small
+    // when the mean is large compared to the spread (no catastrophic rounding in fp32).
+    float pilot = x[base];
     float s = 0.0;
-    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) s += x[base + i];
-    float mean = workgroup_sum(s) / float(pc.hw);
+    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) s += x[base + i] - pilot;
+    float mean = pilot + workgroup_sum(s) / float(pc.hw);
     float q = 0.0;
     for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) {
         float d = x[base + i] - mean;

@@ -348,6 +348,11 @@ static void test_load_truncated(void **state)
     bytes = read_all(in_dir(fx, "full.jpg"), &size);
     write_bytes(in_dir(fx, "cut.jpg"), bytes, 40);
     expect_load_error(in_dir(fx, "cut.jpg"), "JPEG");
+    /* ... and inside its scan data, and without the final EOI marker */
+    write_bytes(in_dir(fx, "cut2.jpg"), bytes, size * 9 / 10);
+    expect_load_error(in_dir(fx, "cut2.jpg"), "JPEG");
+    write_bytes(in_dir(fx, "cut3.jpg"), bytes, size - 2);
+    expect_load_error(in_dir(fx, "cut3.jpg"), "JPEG");
     free(bytes);
     vks_image_free(&img);
 }

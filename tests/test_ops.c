@@ -1,0 +1,528 @@
+/* Every shader against its plain-C reference (ref_ops.c) on awkward shapes, batch 1 and 2,
+ * with the validation layer on; the chunked-binding path; error paths; barrier placement. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ATOL 1e-4f
+#define RTOL 1e-4f
+
+static vks_context_t *g_ctx;
+
+static int setup(void **state) { (void)state; g_ctx = tu_context(0); return 0; }
+static int teardown(void **state) { (void)state; tu_context_done(g_ctx); return 0; }
+
+static size_t count4(uint32_t n, uint32_t c, uint32_t h, uint32_t w) { return (size_t)n * c * h * w; }
+
+/* ------------------------------------------------------------------ conv2d */
+
+typedef struct conv_case {
+    uint32_t n, cin, cout, h, w, k, stride;
+    int same;               /* TensorFlow SAME instead of pad[] */
+    int pad[4];
+    int reflect, bias, act;
+} conv_case_t;
+
+static void run_conv(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
+{
+    uint32_t seed = seed0;
+    int pt = c->pad[0], pb = c->pad[1], pl = c->pad[2], pr = c->pad[3];
+    if (c->same) {
+        ref_same_padding((int)c->h, (int)c->k, (int)c->stride, &pt, &pb);
+        ref_same_padding((int)c->w, (int)c->k, (int)c->stride, &pl, &pr);
+    }
+    uint32_t oh = (c->h + pt + pb - c->k) / c->stride + 1, ow = (c->w + pl + pr - c->k) / c->stride + 1;
+    size_t nin = count4(c->n, c->cin, c->h, c->w), nw = (size_t)c->cout * c->cin * c->k * c->k;
+    size_t nout = count4(c->n, c->cout, oh, ow);
+    float scale = 1.0f / sqrtf((float)(c->cin * c->k * c->k));
+    float *x = tu_random(nin, &seed, -1, 1), *wt = tu_random(nw, &seed, -scale, scale);
+    float *b = tu_random(c->cout, &seed, -0.5f, 0.5f), *want = malloc(nout * 4);
+    ref_conv2d(x, (int)c->n, (int)c->cin, (int)c->h, (int)c->w, wt, c->bias ? b : NULL, (int)c->cout, (int)c->k,
+               (int)c->k, (int)c->stride, pt, pb, pl, pr, c->reflect, (ref_act_t)c->act, want);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nw * 4 + nout * 8 + (1 << 20));
+    vks_tensor_t tx = tu_act(&a, c->n, c->cin, c->h, c->w, x), tw = tu_flat(&a, (uint32_t)nw, wt);
+    vks_tensor_t tb = tu_flat(&a, c->cout, b), ty = tu_act(&a, c->n, c->cout, oh, ow, NULL);
+    vks_conv2d_params_t p = {c->k, c->k, c->stride, pt, pb, pl, pr, c->reflect, (uint32_t)c->act};
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, c->bias ? &tb : NULL, &ty));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    char label[128];
+    snprintf(label, sizeof label, "conv2d n%u %u->%u %ux%u k%u s%u", c->n, c->cin, c->cout, c->h, c->w, c->k, c->stride);
+    assert_int_equal(ref_compare(label, got, want, nout, ATOL, RTOL), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(b); free(want); free(got);
+}
+
+static const conv_case_t conv_cases[] = {
+    {1, 3, 5, 1, 1, 1, 1, 0, {0, 0, 0, 0}, 0, 0, REF_ACT_NONE},
+    {2, 3, 6, 3, 5, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_RELU},
+    {1, 5, 7, 17, 31, 3, 2, 1, {0}, 0, 0, REF_ACT_NONE},
+    {2, 5, 7, 18, 30, 3, 2, 1, {0}, 0, 1, REF_ACT_TANH},
+    {1, 3, 4, 17, 31, 9, 1, 1, {0}, 0, 0, REF_ACT_TANH},
+    {1, 6, 3, 17, 31, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_SIGMOID},
+    {2, 4, 5, 8, 9, 3, 2, 0, {1, 1, 1, 1}, 1, 0, REF_ACT_RELU},
+    {1, 3, 5, 9, 11, 9, 1, 0, {4, 4, 4, 4}, 1, 1, REF_ACT_NONE},
+    {1, 2, 3, 3, 5, 3, 1, 0, {0, 2, 1, 0}, 0, 1, REF_ACT_NONE},
+    {1, 3, 8, 257, 333, 3, 2, 1, {0}, 0, 0, REF_ACT_RELU},
+    {1, 2, 3, 257, 333, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},
+};
+
+static void test_conv2d(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof conv_cases / sizeof *conv_cases; i++) run_conv(g_ctx, &conv_cases[i], 100 + (uint32_t)i);
+}
+
+/* ------------------------------------------------------------------ conv2d_transpose */
+
+static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cout, uint32_t h, uint32_t w,
+                      int pad, int bias, int act, uint32_t seed)
+{
+    uint32_t k = 3, s = 2, oh = h * s, ow = w * s;
+    size_t nin = count4(n, cin, h, w), nw = (size_t)cin * cout * k * k, nout = count4(n, cout, oh, ow);
+    float *x = tu_random(nin, &seed, -1, 1), *wt = tu_random(nw, &seed, -0.3f, 0.3f);
+    float *b = tu_random(cout, &seed, -0.5f, 0.5f), *want = malloc(nout * 4);
+    ref_conv2d_transpose(x, (int)n, (int)cin, (int)h, (int)w, wt, bias ? b : NULL, (int)cout, 3, 3, 2, pad, (ref_act_t)act, want);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, (nin + nw + nout + cout) * 4 + (8 << 20));
+    vks_tensor_t tx = tu_act(&a, n, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, b);
+    vks_tensor_t ty = tu_act(&a, n, cout, oh, ow, NULL);
+    vks_conv2d_transpose_params_t p = {3, 3, 2, pad, (uint32_t)act};
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, bias ? &tb : NULL, &ty));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("conv2d_transpose", got, want, nout, ATOL, RTOL), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(b); free(want); free(got);
+}
+
+static void test_conv2d_transpose(void **state)
+{
+    (void)state;
+    run_convt(g_ctx, 1, 4, 6, 3, 5, 0, 0, REF_ACT_NONE, 1);
+    run_convt(g_ctx, 2, 5, 3, 17, 31, 0, 1, REF_ACT_RELU, 2);
+    run_convt(g_ctx, 1, 3, 2, 1, 1, 1, 1, REF_ACT_NONE, 3);
+    run_convt(g_ctx, 2, 6, 5, 9, 7, 1, 0, REF_ACT_TANH, 4);
+}
+
+/* ------------------------------------------------------------------ element-wise and norms */
+
+static void test_upsample(void **state)
+{
+    (void)state;
+    const uint32_t shapes[][4] = {{2, 3, 1, 1}, {1, 5, 17, 31}};
+    for (int i = 0; i < 2; i++) {
+        uint32_t n = shapes[i][0], c = shapes[i][1], h = shapes[i][2], w = shapes[i][3], seed = 7;
+        size_t nin = count4(n, c, h, w);
+        float *x = tu_random(nin, &seed, -1, 1), *want = malloc(nin * 16);
+        ref_upsample_nearest2(x, (int)n, (int)c, (int)h, (int)w, want);
+        tu_arena_t a;
+        tu_arena_init(&a, g_ctx, nin * 40 + (1 << 20));
+        vks_tensor_t tx = tu_act(&a, n, c, h, w, x), ty = tu_act(&a, n, c, 2 * h, 2 * w, NULL);
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_op_upsample_nearest(&rec, &tx, &ty));
+        tu_rec_run(&rec);
+        float *got = tu_download(&a, &ty);
+        assert_int_equal(ref_compare("upsample", got, want, nin * 4, 0, 0), 0);
+        vks_rec_destroy(&rec);
+        tu_arena_done(&a);
+        free(x); free(want); free(got);
+    }
+}
+
+static void run_instance_norm(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float mean_offset,
+                              float eps, int act, int residual, uint32_t seed)
+{
+    size_t cnt = count4(n, c, h, w);
+    float *x = tu_random(cnt, &seed, -1, 1), *r = tu_random(cnt, &seed, -1, 1);
+    for (size_t i = 0; i < cnt; i++) x[i] += mean_offset;
+    float *g = tu_random(c, &seed, 0.5f, 2), *b = tu_random(c, &seed, -1, 1), *want = malloc(cnt * 4);
+    ref_instance_norm(x, (int)n, (int)c, (int)h, (int)w, g, b, eps, (ref_act_t)act, residual ? r : NULL, want);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, cnt * 16 + (1 << 20));
+    vks_tensor_t tx = tu_act(&a, n, c, h, w, x), tr = tu_act(&a, n, c, h, w, r), ty = tu_act(&a, n, c, h, w, NULL);
+    vks_tensor_t tg = tu_flat(&a, c, g), tb = tu_flat(&a, c, b);
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_instance_norm(&rec, &tx, &ty, &tg, 0, &tb, 0, eps, (uint32_t)act, residual ? &tr : NULL));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    char label[96];
+    snprintf(label, sizeof label, "instance_norm %ux%ux%ux%u offset %g", n, c, h, w, (double)mean_offset);
+    assert_int_equal(ref_compare(label, got, want, cnt, ATOL * 4, RTOL * 4), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(r); free(g); free(b); free(want); free(got);
+}
+
+static void test_instance_norm(void **state)
+{
+    (void)state;
+    run_instance_norm(g_ctx, 1, 3, 1, 1, 0, 1e-3f, REF_ACT_NONE, 0, 1);
+    run_instance_norm(g_ctx, 2, 5, 3, 5, 0, 1e-5f, REF_ACT_RELU, 1, 2);
+    run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_NONE, 1, 3);
+    /* large planes far from zero mean: the two-pass statistics must not cancel */
+    run_instance_norm(g_ctx, 1, 3, 257, 333, 1000.0f, 1e-3f, REF_ACT_RELU, 0, 4);
+}
+
+/* The mix dispatch followed by instance_norm, as a session records it. */
+static void run_cin(vks_context_t *ctx, uint32_t styles, uint32_t c, uint32_t h, uint32_t w, const float *weights,
+                    uint32_t seed)
+{
+    size_t cnt = count4(1, c, h, w);
+    float *x = tu_random(cnt, &seed, -1, 1), *g = tu_random((size_t)styles * c, &seed, 0.5f, 2);
+    float *b = tu_random((size_t)styles * c, &seed, -1, 1), *want = malloc(cnt * 4);
+    ref_conditional_instance_norm(x, 1, (int)c, (int)h, (int)w, g, b, (int)styles, weights, 1e-3f, REF_ACT_RELU, NULL, want);
+    float *table = malloc(2 * (size_t)styles * c * 4);
+    memcpy(table, g, (size_t)styles * c * 4);
+    memcpy(table + (size_t)styles * c, b, (size_t)styles * c * 4);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, cnt * 8 + 2 * (size_t)styles * c * 4 + (1 << 20));
+    vks_tensor_t tx = tu_act(&a, 1, c, h, w, x), ty = tu_act(&a, 1, c, h, w, NULL);
+    vks_tensor_t tt = tu_flat(&a, 2 * styles * c, table), te = tu_flat(&a, 2 * c, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_cin_mix(&rec, &tt, styles, c, &te, weights, styles));
+    TU_OK(vks_op_instance_norm(&rec, &tx, &ty, &te, 0, &te, c, 1e-3f, REF_ACT_RELU, NULL));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    char label[64];
+    snprintf(label, sizeof label, "cin %u styles", styles);
+    assert_int_equal(ref_compare(label, got, want, cnt, ATOL * 4, RTOL * 4), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(g); free(b); free(want); free(table); free(got);
+}
+
+static void test_conditional_instance_norm(void **state)
+{
+    (void)state;
+    const uint32_t counts[] = {1, 2, 9, 32};
+    uint32_t seed = 11;
+    for (int i = 0; i < 4; i++) {
+        uint32_t s = counts[i];
+        float w[32], sum = 0;
+        ref_fill_random(w, s, &seed, 0, 1);
+        for (uint32_t k = 0; k < s; k++) sum += w[k];
+        for (uint32_t k = 0; k < s; k++) w[k] /= sum;                /* convex */
+        run_cin(g_ctx, s, 5, 17, 31, w, 20 + (uint32_t)i);
+        ref_fill_random(w, s, &seed, -1.5f, 2.5f);                   /* not convex: extrapolation */
+        run_cin(g_ctx, s, 3, 3, 5, w, 40 + (uint32_t)i);
+    }
+}
+
+/* CIN with a one-hot weight is instance norm with that style's gamma/beta. */
+static void test_cin_one_hot_is_instance_norm(void **state)
+{
+    (void)state;
+    uint32_t styles = 9, c = 4, h = 7, w = 9, seed = 5, pick = 6;
+    size_t cnt = count4(1, c, h, w);
+    float *x = tu_random(cnt, &seed, -1, 1), *table = tu_random(2 * (size_t)styles * c, &seed, 0.5f, 2);
+    float wts[9] = {0};
+    wts[pick] = 1;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t tx = tu_act(&a, 1, c, h, w, x), y1 = tu_act(&a, 1, c, h, w, NULL), y2 = tu_act(&a, 1, c, h, w, NULL);
+    vks_tensor_t tt = tu_flat(&a, 2 * styles * c, table), te = tu_flat(&a, 2 * c, NULL);
+    vks_tensor_t g = tu_flat(&a, c, table + pick * c), b = tu_flat(&a, c, table + (styles + pick) * c);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_cin_mix(&rec, &tt, styles, c, &te, wts, styles));
+    TU_OK(vks_op_instance_norm(&rec, &tx, &y1, &te, 0, &te, c, 1e-3f, 0, NULL));
+    TU_OK(vks_op_instance_norm(&rec, &tx, &y2, &g, 0, &b, 0, 1e-3f, 0, NULL));
+    tu_rec_run(&rec);
+    float *o1 = tu_download(&a, &y1), *o2 = tu_download(&a, &y2);
+    assert_int_equal(ref_compare("one-hot CIN vs IN", o1, o2, cnt, 0, 0), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(table); free(o1); free(o2);
+}
+
+static void test_cin_errors(void **state)
+{
+    (void)state;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 16);
+    vks_tensor_t tt = tu_flat(&a, 2 * 4 * 3, NULL), te = tu_flat(&a, 2 * 3, NULL);
+    float w[33] = {0.5f, 0.5f};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    w[1] = NAN;
+    assert_int_equal(vks_op_cin_mix(&rec, &tt, 4, 3, &te, w, 4), VKS_ERR_STYLE);
+    assert_non_null(strstr(vks_last_error(), "not finite"));
+    w[1] = INFINITY;
+    assert_int_equal(vks_op_cin_mix(&rec, &tt, 4, 3, &te, w, 4), VKS_ERR_STYLE);
+    w[1] = 0.5f;
+    assert_int_equal(vks_op_cin_mix(&rec, &tt, 4, 3, &te, w, 5), VKS_ERR_STYLE);      /* more weights than styles */
+    assert_int_equal(vks_op_cin_mix(&rec, &tt, 33, 3, &te, w, 2), VKS_ERR_STYLE);     /* more styles than supported */
+    assert_true(strlen(vks_last_error()) > 0);
+    TU_OK(vks_rec_end(&rec));
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+}
+
+static void test_batch_norm(void **state)
+{
+    (void)state;
+    uint32_t n = 2, c = 5, h = 17, w = 31, seed = 9;
+    size_t cnt = count4(n, c, h, w);
+    float *x = tu_random(cnt, &seed, -2, 2), *r = tu_random(cnt, &seed, -1, 1), *prm = tu_random(4 * c, &seed, -1, 1);
+    for (uint32_t k = 0; k < c; k++) prm[c + k] = fabsf(prm[c + k]) + 0.1f;      /* variances */
+    float *want = malloc(cnt * 4);
+    ref_batch_norm(x, (int)n, (int)c, (int)h, (int)w, prm, prm + c, prm + 2 * c, prm + 3 * c, 1e-5f, REF_ACT_RELU, r, want);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, cnt * 16 + (1 << 20));
+    vks_tensor_t tx = tu_act(&a, n, c, h, w, x), tr = tu_act(&a, n, c, h, w, r), ty = tu_act(&a, n, c, h, w, NULL);
+    vks_tensor_t tp = tu_flat(&a, 4 * c, prm);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_batch_norm(&rec, &tx, &ty, &tp, 1e-5f, REF_ACT_RELU, &tr));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("batch_norm", got, want, cnt, ATOL, RTOL), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(r); free(prm); free(want); free(got);
+}
+
+/* A conv whose weights went through vks_fold_batch_norm equals conv followed by batch norm. */
+static void test_batch_norm_fold(void **state)
+{
+    (void)state;
+    uint32_t cin = 3, cout = 6, h = 9, w = 11, k = 3, seed = 31;
+    size_t nin = count4(1, cin, h, w), nw = (size_t)cout * cin * k * k, nout = count4(1, cout, h, w);
+    float *x = tu_random(nin, &seed, -1, 1), *wt = tu_random(nw, &seed, -0.3f, 0.3f), *bias = tu_random(cout, &seed, -1, 1);
+    float *prm = tu_random(4 * cout, &seed, -1, 1);
+    for (uint32_t i = 0; i < cout; i++) prm[cout + i] = fabsf(prm[cout + i]) + 0.05f;
+    float *conv = malloc(nout * 4), *want = malloc(nout * 4);
+    ref_conv2d(x, 1, (int)cin, (int)h, (int)w, wt, bias, (int)cout, 3, 3, 1, 1, 1, 1, 1, 0, REF_ACT_NONE, conv);
+    ref_batch_norm(conv, 1, (int)cout, (int)h, (int)w, prm, prm + cout, prm + 2 * cout, prm + 3 * cout, 1e-3f, REF_ACT_RELU, NULL, want);
+    vks_fold_batch_norm(wt, bias, cout, cin * k * k, prm, prm + cout, prm + 2 * cout, prm + 3 * cout, 1e-3f);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t tx = tu_act(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, bias);
+    vks_tensor_t ty = tu_act(&a, 1, cout, h, w, NULL);
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("folded BN", got, want, nout, ATOL * 10, RTOL * 10), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(bias); free(prm); free(conv); free(want); free(got);
+}
+
+static void test_activation_add(void **state)
+{
+    (void)state;
+    uint32_t n = 2, c = 3, h = 17, w = 31, seed = 13;
+    size_t cnt = count4(n, c, h, w);
+    float *x = tu_random(cnt, &seed, -4, 4), *y = tu_random(cnt, &seed, -4, 4), *want = malloc(cnt * 4);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, cnt * 16 + (1 << 20));
+    vks_tensor_t tx = tu_act(&a, n, c, h, w, x), ty = tu_act(&a, n, c, h, w, y), to = tu_act(&a, n, c, h, w, NULL);
+    for (int act = 0; act < 4; act++) {
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_op_activation(&rec, &tx, &to, (uint32_t)act, 150.0f, 127.5f));
+        tu_rec_run(&rec);
+        ref_activation(x, cnt, (ref_act_t)act, 150.0f, 127.5f, want);
+        float *got = tu_download(&a, &to);
+        assert_int_equal(ref_compare("activation", got, want, cnt, 1e-3f, RTOL), 0);
+        free(got);
+        vks_rec_destroy(&rec);
+    }
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_add(&rec, &tx, &ty, &to));
+    tu_rec_run(&rec);
+    ref_add(x, y, cnt, want);
+    float *got = tu_download(&a, &to);
+    assert_int_equal(ref_compare("add", got, want, cnt, 0, 0), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(y); free(want); free(got);
+}
+
+/* 8-bit pixels -> planar floats -> 8-bit pixels, against the references, both orders. */
+static void test_pack_unpack(void **state)
+{
+    (void)state;
+    uint32_t w = 17, h = 31, th = 33, tw = 20, seed = 17;
+    for (uint32_t ch = 3; ch <= 4; ch++)
+        for (int swap = 0; swap < 2; swap++) {
+            size_t np = (size_t)w * h;
+            uint8_t *px = malloc(np * ch + 4);
+            for (size_t i = 0; i < np * ch; i++) { seed = seed * 1664525u + 1013904223u; px[i] = (uint8_t)(seed >> 24); }
+            float *want = malloc(np * 3 * 4);
+            ref_pack_rgb8(px, (int)w, (int)h, (int)ch, swap, 0.5f, -3.0f, want);
+            float *big = tu_random((size_t)3 * th * tw, &seed, -60, 300);   /* also out of 0..255: clamping */
+            uint8_t *want8 = malloc(np * 4), *got8 = malloc(np * 4);
+            ref_unpack_rgb8(big, (int)th, (int)tw, (int)w, (int)h, 4, swap, 1.0f, 0.25f, want8);
+            tu_arena_t a;
+            tu_arena_init(&a, g_ctx, 1 << 20);
+            VkDeviceSize pxoff = 0;
+            vks_tensor_t pxin = tu_flat(&a, (uint32_t)((np * ch + 3) / 4), NULL);
+            pxoff = pxin.offset;
+            TU_OK(vks_block_upload(g_ctx, &a.block, pxoff, px, np * ch));
+            vks_tensor_t pxout = tu_flat(&a, (uint32_t)np, NULL);
+            vks_tensor_t t = tu_act(&a, 1, 3, h, w, NULL), tb = tu_act(&a, 1, 3, th, tw, big);
+            vks_binding_t bin = {&a.block, pxoff, vks_align(np * ch, 4), false};
+            vks_binding_t bout = {&a.block, pxout.offset, np * 4, true};
+            vks_rec_t rec;
+            tu_rec_begin(g_ctx, &rec);
+            TU_OK(vks_op_pack_rgb8(&rec, &bin, w, h, ch, swap, 0.5f, -3.0f, &t));
+            TU_OK(vks_op_unpack_rgba8(&rec, &tb, w, h, swap, 1.0f, 0.25f, &bout));
+            tu_rec_run(&rec);
+            float *got = tu_download(&a, &t);
+            assert_int_equal(ref_compare("pack_rgb8", got, want, np * 3, 0, 0), 0);
+            TU_OK(vks_block_download(g_ctx, &a.block, pxout.offset, got8, np * 4));
+            assert_memory_equal(got8, want8, np * 4);
+            vks_rec_destroy(&rec);
+            tu_arena_done(&a);
+            free(px); free(want); free(big); free(want8); free(got8); free(got);
+        }
+}
+
+/* ------------------------------------------------------------------ chunked bindings */
+
+/* With a binding limit of a few planes, every op splits its channels (conv2d also its input
+ * channels, accumulating) and must still match the reference. */
+static void test_chunked_bindings(void **state)
+{
+    (void)state;
+    /* 17x31 planes pad to 576 floats = 2304 bytes; 3 planes per binding */
+    vks_context_t *ctx = tu_context(3 * 2304);
+    const conv_case_t cases[] = {
+        {1, 7, 5, 17, 31, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},
+        {2, 8, 4, 17, 31, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_TANH},
+    };
+    for (int i = 0; i < 2; i++) run_conv(ctx, &cases[i], 60 + (uint32_t)i);
+    run_instance_norm(ctx, 2, 7, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 70);
+    /* transposed: 9x15 input planes (135 -> 192 floats), outputs 18x30 (540 -> 576 floats) */
+    run_convt(ctx, 1, 7, 5, 9, 15, 0, 1, REF_ACT_RELU, 71);
+    /* one plane larger than the limit is an error, not a crash */
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, 1 << 20);
+    vks_tensor_t big = tu_act(&a, 1, 1, 64, 64, NULL), out = tu_act(&a, 1, 1, 64, 64, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    assert_int_equal(vks_op_activation(&rec, &big, &out, 0, 1, 0), VKS_ERR_SHAPE);
+    assert_non_null(strstr(vks_last_error(), "binding limit"));
+    TU_OK(vks_rec_end(&rec));
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    tu_context_done(ctx);
+}
+
+/* ------------------------------------------------------------------ errors */
+
+static void test_shape_errors(void **state)
+{
+    (void)state;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tu_act(&a, 1, 3, 5, 5, NULL), y = tu_act(&a, 1, 4, 5, 5, NULL), z = tu_act(&a, 1, 3, 5, 5, NULL);
+    vks_tensor_t zero = tu_act(&a, 1, 0, 5, 5, NULL), wt = tu_flat(&a, 4 * 3 * 9, NULL), g = tu_flat(&a, 3, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0};
+    assert_int_equal(vks_op_conv2d(&rec, &p, &x, &wt, NULL, &z), VKS_ERR_SHAPE);      /* weights are 3->4 */
+    assert_non_null(strstr(vks_last_error(), "conv2d"));
+    vks_conv2d_params_t p0 = {3, 3, 1, 0, 0, 0, 0, false, 0};
+    assert_int_equal(vks_op_conv2d(&rec, &p0, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* 5x5 -> 3x3, not 5x5 */
+    vks_conv2d_params_t pr = {3, 3, 1, 5, 5, 5, 5, true, 0};
+    assert_int_equal(vks_op_conv2d(&rec, &pr, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* reflect pad >= side */
+    assert_int_equal(vks_op_conv2d(&rec, &p, &zero, &wt, NULL, &y), VKS_ERR_SHAPE);
+    assert_non_null(strstr(vks_last_error(), "zero-size"));
+    assert_int_equal(vks_op_instance_norm(&rec, &x, &y, &g, 0, &g, 0, 1e-3f, 0, NULL), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_instance_norm(&rec, &zero, &zero, &g, 0, &g, 0, 1e-3f, 0, NULL), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_instance_norm(&rec, &x, &z, &g, 1, &g, 0, 1e-3f, 0, NULL), VKS_ERR_SHAPE);  /* gamma too short */
+    assert_int_equal(vks_op_instance_norm(&rec, &x, &z, &g, 0, &g, 0, 0.0f, 0, NULL), VKS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vks_op_add(&rec, &x, &y, &z), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &z), VKS_ERR_SHAPE);
+    TU_OK(vks_rec_end(&rec));
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+}
+
+/* ------------------------------------------------------------------ barriers */
+
+static bool conflict(const vks_rec_event_t *a, const vks_rec_event_t *b)
+{
+    for (uint32_t i = 0; i < a->nbindings; i++)
+        for (uint32_t j = 0; j < b->nbindings; j++) {
+            const vks_binding_t *x = &a->bindings[i], *y = &b->bindings[j];
+            if ((x->write || y->write) && x->block == y->block && x->offset < y->offset + y->size &&
+                y->offset < x->offset + x->size)
+                return true;
+        }
+    return false;
+}
+
+/* Sync validation cannot see two dispatches on one buffer without a barrier, so check the
+ * recorded stream itself: every conflicting pair has a barrier between them, and independent
+ * dispatches are not separated by one. */
+static void test_barrier_placement(void **state)
+{
+    (void)state;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tu_act(&a, 1, 3, 5, 7, NULL), y1 = tu_act(&a, 1, 3, 5, 7, NULL), y2 = tu_act(&a, 1, 3, 5, 7, NULL);
+    vks_tensor_t s = tu_act(&a, 1, 3, 5, 7, NULL), g = tu_flat(&a, 3, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_activation(&rec, &x, &y1, 1, 1, 0));     /* reads x */
+    TU_OK(vks_op_activation(&rec, &x, &y2, 2, 1, 0));     /* reads x: independent of the first */
+    TU_OK(vks_op_add(&rec, &y1, &y2, &s));                /* needs both: barrier */
+    TU_OK(vks_op_instance_norm(&rec, &s, &x, &g, 0, &g, 0, 1e-3f, 0, &y1)); /* writes x, read above */
+    TU_OK(vks_op_activation(&rec, &x, &x, 1, 1, 0));      /* in-place on x after the write */
+    tu_rec_run(&rec);
+    uint32_t nd = 0, nb = 0;
+    for (uint32_t i = 0; i < rec.nlog; i++) {
+        if (rec.log[i].kind == VKS_EV_BARRIER) { nb++; continue; }
+        nd++;
+        for (uint32_t j = i + 1; j < rec.nlog && rec.log[j].kind != VKS_EV_BARRIER; j++)
+            if (conflict(&rec.log[i], &rec.log[j])) fail_msg("events %u and %u conflict without a barrier", i, j);
+    }
+    assert_int_equal(nd, 5);
+    assert_int_equal(nb, 3);                     /* before add, before norm, before the in-place op */
+    assert_int_equal(rec.log[0].kind, VKS_EV_DISPATCH);
+    assert_int_equal(rec.log[1].kind, VKS_EV_DISPATCH);   /* no barrier between independent reads */
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv2d),
+        cmocka_unit_test(test_conv2d_transpose),
+        cmocka_unit_test(test_upsample),
+        cmocka_unit_test(test_instance_norm),
+        cmocka_unit_test(test_conditional_instance_norm),
+        cmocka_unit_test(test_cin_one_hot_is_instance_norm),
+        cmocka_unit_test(test_cin_errors),
+        cmocka_unit_test(test_batch_norm),
+        cmocka_unit_test(test_batch_norm_fold),
+        cmocka_unit_test(test_activation_add),
+        cmocka_unit_test(test_pack_unpack),
+        cmocka_unit_test(test_chunked_bindings),
+        cmocka_unit_test(test_shape_errors),
+        cmocka_unit_test(test_barrier_placement),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

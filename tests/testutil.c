@@ -1,0 +1,135 @@
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+vks_context_t *tu_context(uint64_t max_binding)
+{
+    vks_context_options_t o = {.validation = 1, .cache_dir = "", .max_binding_bytes = max_binding};
+    vks_context_t *ctx = NULL;
+    TU_OK(vks_context_create(&o, &ctx));
+    return ctx;
+}
+
+void tu_context_done(vks_context_t *ctx)
+{
+    /* the device's destruction also reports leaked Vulkan objects */
+    vks_context_t *keep = ctx;
+    uint32_t before = vks_context_validation_messages(keep);
+    assert_int_equal(before, 0);
+    vks_context_destroy(ctx);
+}
+
+void tu_arena_init(tu_arena_t *a, vks_context_t *ctx, VkDeviceSize size)
+{
+    a->ctx = ctx;
+    a->cursor = 0;
+    TU_OK(vks_block_create(ctx, size, VKS_MEM_DEVICE, &a->block));
+}
+
+void tu_arena_done(tu_arena_t *a) { vks_block_destroy(a->ctx, &a->block); }
+
+static VkDeviceSize tu_reserve(tu_arena_t *a, VkDeviceSize bytes)
+{
+    VkDeviceSize off = a->cursor;
+    a->cursor = vks_align(off + bytes, 256);
+    if (a->cursor > a->block.size) fail_msg("test arena too small (%llu > %llu)", (unsigned long long)a->cursor, (unsigned long long)a->block.size);
+    return off;
+}
+
+vks_tensor_t tu_act(tu_arena_t *a, uint32_t n, uint32_t c, uint32_t h, uint32_t w, const float *data)
+{
+    vks_tensor_t t = vks_tensor_act(&a->block, 0, n, c, h, w);
+    t.offset = tu_reserve(a, vks_tensor_bytes(&t));
+    if (data) TU_OK(vks_tensor_upload(a->ctx, &t, data));
+    return t;
+}
+
+vks_tensor_t tu_flat(tu_arena_t *a, uint32_t count, const float *data)
+{
+    vks_tensor_t t = vks_tensor_flat(&a->block, 0, count);
+    t.offset = tu_reserve(a, (VkDeviceSize)count * 4);
+    if (data) TU_OK(vks_block_upload(a->ctx, &a->block, t.offset, data, (VkDeviceSize)count * 4));
+    return t;
+}
+
+float *tu_download(tu_arena_t *a, const vks_tensor_t *t)
+{
+    float *d = malloc((size_t)t->n * t->c * t->h * t->w * sizeof(float) + 4);
+    assert_non_null(d);
+    TU_OK(vks_tensor_download(a->ctx, t, d));
+    return d;
+}
+
+void tu_rec_begin(vks_context_t *ctx, vks_rec_t *rec) { TU_OK(vks_rec_begin(ctx, rec, true)); }
+
+void tu_rec_run(vks_rec_t *rec)
+{
+    TU_OK(vks_rec_end(rec));
+    TU_OK(vks_submit_wait(rec->ctx, &rec->cmd, 1));
+}
+
+float *tu_random(size_t n, uint32_t *seed, float lo, float hi)
+{
+    float *x = malloc((n ? n : 1) * sizeof *x);
+    assert_non_null(x);
+    ref_fill_random(x, n, seed, lo, hi);
+    return x;
+}
+
+void tu_st_init(tu_st_t *st) { memset(st, 0, sizeof *st); }
+
+static void hdr_append(tu_st_t *st, const char *s)
+{
+    size_t n = strlen(s);
+    if (st->hlen + n + 1 > st->hcap) {
+        st->hcap = (st->hlen + n + 1) * 2;
+        st->header = realloc(st->header, st->hcap);
+        assert_non_null(st->header);
+    }
+    memcpy(st->header + st->hlen, s, n + 1);
+    st->hlen += n;
+}
+
+void tu_st_add(tu_st_t *st, const char *name, const float *data, int rank, const int *shape)
+{
+    size_t count = 1;
+    char buf[512];
+    int k = snprintf(buf, sizeof buf, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[", st->ntensors ? "," : "{", name);
+    for (int d = 0; d < rank; d++) {
+        count *= (size_t)shape[d];
+        k += snprintf(buf + k, sizeof buf - (size_t)k, "%s%d", d ? "," : "", shape[d]);
+    }
+    snprintf(buf + k, sizeof buf - (size_t)k, "],\"data_offsets\":[%zu,%zu]}", st->dlen, st->dlen + count * 4);
+    hdr_append(st, buf);
+    st->data = realloc(st->data, st->dlen + count * 4 + 1);
+    assert_non_null(st->data);
+    memcpy(st->data + st->dlen, data, count * 4);
+    st->dlen += count * 4;
+    st->ntensors++;
+}
+
+uint8_t *tu_st_finish(tu_st_t *st, const char *graph_json, size_t *size)
+{
+    json_t *meta = json_pack("{s:s}", "vkstyle.graph", graph_json);
+    char *ms = json_dumps(meta, JSON_COMPACT);
+    json_decref(meta);
+    assert_non_null(ms);
+    hdr_append(st, st->ntensors ? ",\"__metadata__\":" : "{\"__metadata__\":");
+    hdr_append(st, ms);
+    hdr_append(st, "}");
+    free(ms);
+    uint64_t hl = st->hlen;
+    *size = 8 + hl + st->dlen;
+    uint8_t *out = malloc(*size);
+    assert_non_null(out);
+    for (int i = 0; i < 8; i++) out[i] = (uint8_t)(hl >> (8 * i));
+    memcpy(out + 8, st->header, hl);
+    if (st->dlen) memcpy(out + 8 + hl, st->data, st->dlen);
+    free(st->header);
+    free(st->data);
+    memset(st, 0, sizeof *st);
+    return out;
+}

@@ -1,0 +1,63 @@
+/* Helpers for the GPU tests: a validated context, tensors in one block, one-shot op runs, and
+ * a tiny in-memory safetensors writer for building models in tests. */
+#ifndef VKSTYLE_TESTUTIL_H
+#define VKSTYLE_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "engine.h"
+#include "ops/ops.h"
+#include "ref_ops.h"
+
+/* A context with the Khronos validation layer on (the test fails if the layer is missing).
+ * max_binding 0: the device's limit. The pipeline cache stays in memory. */
+vks_context_t *tu_context(uint64_t max_binding);
+/* Destroy and assert that validation reported nothing. */
+void tu_context_done(vks_context_t *ctx);
+
+/* A device block with a bump cursor for test tensors. */
+typedef struct tu_arena {
+    vks_context_t *ctx;
+    vks_block_t block;
+    VkDeviceSize cursor;
+} tu_arena_t;
+void tu_arena_init(tu_arena_t *a, vks_context_t *ctx, VkDeviceSize size);
+void tu_arena_done(tu_arena_t *a);
+/* Activation tensor (plane-padded), uploaded from dense data if not NULL. */
+vks_tensor_t tu_act(tu_arena_t *a, uint32_t n, uint32_t c, uint32_t h, uint32_t w, const float *data);
+/* Flat tensor of count floats. */
+vks_tensor_t tu_flat(tu_arena_t *a, uint32_t count, const float *data);
+/* Dense download of an activation tensor (malloc'd). */
+float *tu_download(tu_arena_t *a, const vks_tensor_t *t);
+
+/* Begin a recorder (with log), and submit+wait it after the caller recorded into it. */
+void tu_rec_begin(vks_context_t *ctx, vks_rec_t *rec);
+void tu_rec_run(vks_rec_t *rec);
+
+/* Random floats (fixed-seed helper around ref_fill_random), malloc'd. */
+float *tu_random(size_t n, uint32_t *seed, float lo, float hi);
+
+/* In-memory safetensors (F32) builder. */
+typedef struct tu_st {
+    char *header;
+    size_t hlen, hcap;
+    uint8_t *data;
+    size_t dlen;
+    int ntensors;
+} tu_st_t;
+void tu_st_init(tu_st_t *st);
+void tu_st_add(tu_st_t *st, const char *name, const float *data, int rank, const int *shape);
+/* Finish with the graph JSON as __metadata__["vkstyle.graph"]; returns malloc'd bytes. */
+uint8_t *tu_st_finish(tu_st_t *st, const char *graph_json, size_t *size);
+
+#define TU_OK(expr)                                                                     \
+    do {                                                                                \
+        vks_status_t tu_st_ = (expr);                                                   \
+        if (tu_st_ != VKS_OK) fail_msg("%s -> %s: %s", #expr, vks_status_str(tu_st_), vks_last_error()); \
+    } while (0)
+
+#endif
