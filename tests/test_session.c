@@ -1,0 +1,455 @@
+/* Models and sessions: exactness against the reference outputs, style mixing through push
+ * constants, hostile graphs, failure injection, the pipeline cache. */
+#include "testutil.h"
+#include "image_io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static vks_context_t *g_ctx;
+
+static int setup(void **state) { (void)state; g_ctx = tu_context(0); return 0; }
+static int teardown(void **state) { (void)state; tu_context_done(g_ctx); return 0; }
+
+static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    double se = 0;
+    for (size_t i = 0; i < n; i++) se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return se == 0 ? 999.0 : 10.0 * log10(255.0 * 255.0 * (double)n / se);
+}
+
+/* ------------------------------------------------------------------ exactness */
+
+static void check_reference(const char *style, const char *ref)
+{
+    char path[1024], err[256];
+    vks_image_t in = {0}, want = {0};
+    snprintf(path, sizeof path, "%s/tests/data/kodim05_crop333x257.png", VKS_SOURCE_DIR);
+    assert_int_equal(vks_image_load(path, &in, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/tests/data/%s", VKS_SOURCE_DIR, ref);
+    assert_int_equal(vks_image_load(path, &want, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/models/%s.safetensors", VKS_SOURCE_DIR, style);
+    vks_model_t *m = NULL;
+    vks_session_t *s = NULL;
+    TU_OK(vks_model_load(g_ctx, path, &m));
+    TU_OK(vks_session_create(m, in.w, in.h, &s));
+    uint8_t *out = malloc((size_t)in.w * in.h * 3);
+    TU_OK(vks_session_run(s, in.px, out, 3));
+    double p = psnr(out, want.px, (size_t)in.w * in.h * 3);
+    printf("# %s vs reference: PSNR %.2f dB\n", style, p);
+    assert_true(p >= 45.0);
+    free(out);
+    vks_session_destroy(s);
+    vks_model_destroy(m);
+    vks_image_free(&in);
+    vks_image_free(&want);
+}
+
+static void test_reference_udnie(void **state) { (void)state; check_reference("udnie", "kodim05_crop333x257_udnie.png"); }
+static void test_reference_wave(void **state) { (void)state; check_reference("wave", "kodim05_crop333x257_wave.png"); }
+
+/* ------------------------------------------------------------------ tiny models */
+
+#define TINY_STYLES 3
+static float g_w1[4 * 3 * 9], g_b1[4], g_gam[TINY_STYLES * 4], g_bet[TINY_STYLES * 4], g_w2[3 * 4 * 9];
+
+static void tiny_init(void)
+{
+    uint32_t seed = 99;
+    ref_fill_random(g_w1, 4 * 3 * 9, &seed, -0.02f, 0.02f);
+    ref_fill_random(g_b1, 4, &seed, -1, 1);
+    ref_fill_random(g_gam, TINY_STYLES * 4, &seed, 0.2f, 2);
+    ref_fill_random(g_bet, TINY_STYLES * 4, &seed, -1, 1);
+    ref_fill_random(g_w2, 3 * 4 * 9, &seed, -0.3f, 0.3f);
+}
+
+static const char *tiny_layers =
+    "{\"op\":\"conv2d\",\"weight\":\"c1.w\",\"bias\":\"c1.b\",\"padding\":\"same\"},"
+    "%s,"
+    "{\"op\":\"conv2d\",\"weight\":\"c2.w\",\"padding\":[1,1,1,1],\"pad_mode\":\"reflect\"},"
+    "{\"op\":\"activation\",\"activation\":\"tanh\",\"scale\":100,\"offset\":128}";
+
+/* norm: "cin" (3 styles), or "in" with gamma/beta = the given rows (one style) */
+static uint8_t *tiny_model(const char *norm, const float *gamma, const float *beta, size_t *size)
+{
+    tu_st_t st;
+    tu_st_init(&st);
+    int s1[4] = {4, 3, 3, 3}, s2[4] = {3, 4, 3, 3}, sb[1] = {4}, sg[2] = {TINY_STYLES, 4};
+    tu_st_add(&st, "c1.w", g_w1, 4, s1);
+    tu_st_add(&st, "c1.b", g_b1, 1, sb);
+    tu_st_add(&st, "c2.w", g_w2, 4, s2);
+    char normjs[256], layers[1024], graph[2048];
+    if (!strcmp(norm, "cin")) {
+        tu_st_add(&st, "n.g", g_gam, 2, sg);
+        tu_st_add(&st, "n.b", g_bet, 2, sg);
+        snprintf(normjs, sizeof normjs, "{\"op\":\"conditional_instance_norm\",\"gamma\":\"n.g\",\"beta\":\"n.b\",\"eps\":0.001,\"activation\":\"relu\"}");
+    } else {
+        tu_st_add(&st, "n.g", gamma, 1, sb);
+        tu_st_add(&st, "n.b", beta, 1, sb);
+        snprintf(normjs, sizeof normjs, "{\"op\":\"instance_norm\",\"gamma\":\"n.g\",\"beta\":\"n.b\",\"eps\":0.001,\"activation\":\"relu\"}");
+    }
+    snprintf(layers, sizeof layers, tiny_layers, normjs);
+    snprintf(graph, sizeof graph,
+             "{\"format\":\"vkstyle-graph\",\"version\":1,\"name\":\"tiny\",\"styles\":%s,\"layers\":[%s]}",
+             strcmp(norm, "cin") ? "[\"only\"]" : "[\"a\",\"b\",\"c\"]", layers);
+    return tu_st_finish(&st, graph, size);
+}
+
+static uint8_t *tiny_image(uint32_t w, uint32_t h)
+{
+    uint8_t *px = malloc((size_t)w * h * 3);
+    uint32_t seed = 5;
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) { seed = seed * 1664525u + 1013904223u; px[i] = (uint8_t)(seed >> 24); }
+    return px;
+}
+
+static uint8_t *run_model(const uint8_t *bytes, size_t size, const float *weights, uint32_t nw, uint32_t w,
+                          uint32_t h, const uint8_t *img)
+{
+    vks_model_t *m = NULL;
+    vks_session_t *s = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    TU_OK(vks_session_create(m, w, h, &s));
+    if (nw) TU_OK(vks_session_set_style_weights(s, weights, nw));
+    uint8_t *out = malloc((size_t)w * h * 3);
+    TU_OK(vks_session_run(s, img, out, 3));
+    vks_session_destroy(s);
+    vks_model_destroy(m);
+    return out;
+}
+
+/* A one-hot weight gives the network with that style's gamma/beta as plain instance norm; a
+ * 50/50 mix gives the network with the averaged gamma/beta. */
+static void test_cin_model_equivalence(void **state)
+{
+    (void)state;
+    uint32_t w = 19, h = 13;
+    uint8_t *img = tiny_image(w, h);
+    size_t csize, isize;
+    uint8_t *cin = tiny_model("cin", NULL, NULL, &csize);
+    for (int k = 0; k < TINY_STYLES; k++) {
+        float wts[TINY_STYLES] = {0};
+        wts[k] = 1;
+        uint8_t *in = tiny_model("in", g_gam + 4 * k, g_bet + 4 * k, &isize);
+        uint8_t *a = run_model(cin, csize, wts, TINY_STYLES, w, h, img), *b = run_model(in, isize, NULL, 0, w, h, img);
+        assert_memory_equal(a, b, (size_t)w * h * 3);
+        free(a); free(b); free(in);
+    }
+    float g[4], b[4], half[TINY_STYLES] = {0.5f, 0.5f, 0};
+    for (int c = 0; c < 4; c++) { g[c] = 0.5f * g_gam[c] + 0.5f * g_gam[4 + c]; b[c] = 0.5f * g_bet[c] + 0.5f * g_bet[4 + c]; }
+    uint8_t *in = tiny_model("in", g, b, &isize);
+    uint8_t *x = run_model(cin, csize, half, TINY_STYLES, w, h, img), *y = run_model(in, isize, NULL, 0, w, h, img);
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) assert_true(abs((int)x[i] - (int)y[i]) <= 1);
+    free(x); free(y); free(in); free(cin); free(img);
+}
+
+/* Changing the weights 100 times touches no buffer, pipeline, descriptor or the network's
+ * command buffer; only the one-dispatch mix buffer is re-recorded. And the output changes. */
+static void test_style_weights_are_push_constants(void **state)
+{
+    (void)state;
+    uint32_t w = 16, h = 12;
+    size_t size;
+    uint8_t *bytes = tiny_model("cin", NULL, NULL, &size), *img = tiny_image(w, h);
+    vks_model_t *m = NULL;
+    vks_session_t *s = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    TU_OK(vks_session_create(m, w, h, &s));
+    uint8_t *first = malloc((size_t)w * h * 3), *out = malloc((size_t)w * h * 3);
+    TU_OK(vks_session_run(s, img, first, 3));
+    vks_stats_t before, after;
+    vks_session_stats(s, &before);
+    int changed = 0;
+    for (int i = 0; i < 100; i++) {
+        float t = (float)(i + 1) / 100.0f, wts[TINY_STYLES] = {1 - t, t, 0};
+        TU_OK(vks_session_set_style_weights(s, wts, TINY_STYLES));
+        TU_OK(vks_session_run(s, img, out, 3));
+        changed += memcmp(out, first, (size_t)w * h * 3) != 0;
+    }
+    vks_session_stats(s, &after);
+    assert_int_equal(after.uploads, before.uploads);
+    assert_int_equal(after.pipelines_created, before.pipelines_created);
+    assert_int_equal(after.descriptor_writes, before.descriptor_writes);
+    assert_int_equal(after.main_recordings, before.main_recordings);
+    assert_int_equal(after.style_recordings, before.style_recordings + 100);
+    assert_int_equal(after.submits, before.submits + 100);
+    assert_true(changed >= 90);
+    /* errors: non-finite, too many weights; the session keeps working */
+    float bad[4] = {0.5f, NAN, 0.5f, 0};
+    assert_int_equal(vks_session_set_style_weights(s, bad, 3), VKS_ERR_STYLE);
+    assert_non_null(strstr(vks_last_error(), "not finite"));
+    bad[1] = 0.5f;
+    assert_int_equal(vks_session_set_style_weights(s, bad, 4), VKS_ERR_STYLE);
+    assert_non_null(strstr(vks_last_error(), "3 styles"));
+    TU_OK(vks_session_run(s, img, out, 3));
+    vks_session_destroy(s);
+    vks_model_destroy(m);
+    free(first); free(out); free(bytes); free(img);
+}
+
+/* RGBA in and out give the same colours as RGB; 1x1 and odd sizes run. */
+static void test_channels_and_sizes(void **state)
+{
+    (void)state;
+    size_t size;
+    uint8_t *bytes = tiny_model("cin", NULL, NULL, &size);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    const uint32_t sizes[][2] = {{2, 2}, {2, 3}, {31, 17}};
+    for (int k = 0; k < 3; k++) {
+        uint32_t w = sizes[k][0], h = sizes[k][1];
+        size_t n = (size_t)w * h;
+        uint8_t *rgb = tiny_image(w, h), *rgba = malloc(n * 4), *o3 = malloc(n * 3), *o4 = malloc(n * 4);
+        for (size_t i = 0; i < n; i++) { memcpy(rgba + 4 * i, rgb + 3 * i, 3); rgba[4 * i + 3] = 7; }
+        vks_session_t *s = NULL;
+        TU_OK(vks_session_create(m, w, h, &s));
+        TU_OK(vks_session_run(s, rgb, o3, 3));
+        TU_OK(vks_session_run(s, rgba, o4, 4));
+        for (size_t i = 0; i < n; i++) {
+            assert_memory_equal(o4 + 4 * i, o3 + 3 * i, 3);
+            assert_int_equal(o4[4 * i + 3], 255);
+        }
+        assert_int_equal(vks_session_run(s, rgb, o3, 2), VKS_ERR_INVALID_ARGUMENT);
+        vks_session_destroy(s);
+        free(rgb); free(rgba); free(o3); free(o4);
+    }
+    vks_session_t *s = NULL;
+    /* 1x1 is too small for this model's reflection padding (as in PyTorch) */
+    assert_int_equal(vks_session_create(m, 1, 1, &s), VKS_ERR_SHAPE);
+    assert_non_null(strstr(vks_last_error(), "reflection padding"));
+    assert_int_equal(vks_session_create(m, 0, 0, &s), VKS_ERR_SHAPE);
+    assert_null(s);
+    assert_int_equal(vks_session_create(m, 40000, 10, &s), VKS_ERR_SHAPE);
+    vks_model_destroy(m);
+    free(bytes);
+}
+
+/* ------------------------------------------------------------------ hostile graphs */
+
+typedef struct hostile { const char *graph; const char *expect; } hostile_t;
+
+static void test_hostile_graphs(void **state)
+{
+    (void)state;
+    const char *conv = "{\"op\":\"conv2d\",\"weight\":\"w\"}";
+    char ok_graph[512];
+    snprintf(ok_graph, sizeof ok_graph, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[%s]}", conv);
+    const hostile_t cases[] = {
+        {"not json", "graph JSON"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":2,\"styles\":[\"s\"],\"layers\":[]}", "version"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[],\"layers\":[{}]}", "styles"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"a\",\"a\"],\"layers\":[{}]}", "twice"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[]}", "layers"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"softmax\"}]}", "unknown or missing 'op'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"nope\"}]}", "not in the file"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":3}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[1,1]}]}", "'padding'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[-1,0,0,0]}]}", "'padding'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"pad_mode\":\"wrap\"}]}", "pad_mode"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"activation\":\"gelu\"}]}", "activation"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"},{\"op\":\"conv2d\",\"weight\":\"w\",\"input\":\"later\"}]}", "not an earlier layer"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"name\":\"a\"},{\"op\":\"conv2d\",\"weight\":\"w\",\"name\":\"a\"}]}", "duplicate layer name"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"instance_norm\",\"gamma\":\"w\",\"beta\":\"w\"}]}", "has shape"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"},{\"op\":\"instance_norm\",\"gamma\":\"g\",\"beta\":\"g\",\"eps\":-1}]}", "'eps'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w4\"},{\"op\":\"conv2d\",\"weight\":\"w\"}]}", "has shape"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":3}]}", "'scale'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"add\",\"input\":[\"input\"]}]}", "'input'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"residual\":\"input\"}]}", "only supported on normalization"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conditional_instance_norm\",\"gamma\":\"g\",\"beta\":\"g\"}]}", "has shape"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"activation\",\"scale\":1e30}]}", "'scale'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"name\":\"input\"}]}", "'name'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"channels\":4},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"}]}", "'channels'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w4\"}]}", "not 3"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"big\"}]}", "kernel larger"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"nan\"}]}", "NaN"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"format\":\"x\",\"styles\":[\"s\"],\"layers\":[]}", "graph JSON"},
+    };
+    float wt[3 * 3 * 9] = {0}, g[3] = {1, 1, 1}, w4[4 * 3 * 9] = {0}, nanw[3 * 3 * 9] = {0}, *big = calloc(3 * 3 * 17 * 17, 4);
+    nanw[5] = NAN;
+    int sw[4] = {3, 3, 3, 3}, sg[1] = {3}, s4[4] = {4, 3, 3, 3}, sbig[4] = {3, 3, 17, 17};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_st_t st;
+        tu_st_init(&st);
+        tu_st_add(&st, "w", wt, 4, sw);
+        tu_st_add(&st, "g", g, 1, sg);
+        tu_st_add(&st, "w4", w4, 4, s4);
+        tu_st_add(&st, "nan", nanw, 4, sw);
+        tu_st_add(&st, "big", big, 4, sbig);
+        size_t size;
+        uint8_t *bytes = tu_st_finish(&st, cases[i].graph, &size);
+        vks_model_t *m = NULL;
+        vks_status_t r = vks_model_load_memory(g_ctx, bytes, size, &m);
+        if (r != VKS_ERR_MODEL_FORMAT || !strstr(vks_last_error(), cases[i].expect))
+            fail_msg("case %zu: got %s '%s', expected a format error about '%s'", i, vks_status_str(r), vks_last_error(),
+                     cases[i].expect);
+        assert_null(m);
+        free(bytes);
+    }
+    /* the good graph loads; a file without graph metadata does not */
+    tu_st_t st;
+    tu_st_init(&st);
+    tu_st_add(&st, "w", wt, 4, sw);
+    size_t size;
+    uint8_t *bytes = tu_st_finish(&st, ok_graph, &size);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    /* a valid model whose kernel is larger than a tiny input fails at session creation */
+    vks_model_destroy(m);
+    free(bytes);
+    const char *valid_conv = "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[0,0,0,0]}]}";
+    tu_st_init(&st);
+    tu_st_add(&st, "w", wt, 4, sw);
+    bytes = tu_st_finish(&st, valid_conv, &size);
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    vks_session_t *s = NULL;
+    assert_int_equal(vks_session_create(m, 2, 2, &s), VKS_ERR_SHAPE);
+    assert_non_null(strstr(vks_last_error(), "kernel"));
+    assert_int_equal(vks_session_create(m, 5, 5, &s), VKS_ERR_SHAPE);  /* 3x3 out is smaller than 5x5 in */
+    vks_model_destroy(m);
+    free(bytes);
+    uint8_t plain[] = {2, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+    assert_int_equal(vks_model_load_memory(g_ctx, plain, sizeof plain, &m), VKS_ERR_MODEL_FORMAT);
+    assert_non_null(strstr(vks_last_error(), "not a vkstyle model"));
+    assert_int_equal(vks_model_load(g_ctx, "/nonexistent/model.safetensors", &m), VKS_ERR_IO);
+    free(big);
+}
+
+/* ------------------------------------------------------------------ failure injection */
+
+static int g_calls, g_fail_at, g_failed;
+
+#define INJECT(name, ret, params, args, err)                                  \
+    static PFN_##name real_##name;                                            \
+    static ret VKAPI_CALL fake_##name params                                  \
+    {                                                                         \
+        if (++g_calls == g_fail_at) { g_failed = 1; return err; }            \
+        return real_##name args;                                              \
+    }
+
+INJECT(vkAllocateMemory, VkResult, (VkDevice d, const VkMemoryAllocateInfo *i, const VkAllocationCallbacks *a, VkDeviceMemory *m), (d, i, a, m), VK_ERROR_OUT_OF_DEVICE_MEMORY)
+INJECT(vkCreateBuffer, VkResult, (VkDevice d, const VkBufferCreateInfo *i, const VkAllocationCallbacks *a, VkBuffer *b), (d, i, a, b), VK_ERROR_OUT_OF_HOST_MEMORY)
+INJECT(vkQueueSubmit, VkResult, (VkQueue q, uint32_t n, const VkSubmitInfo *s, VkFence f), (q, n, s, f), VK_ERROR_DEVICE_LOST)
+INJECT(vkCreateComputePipelines, VkResult, (VkDevice d, VkPipelineCache c, uint32_t n, const VkComputePipelineCreateInfo *i, const VkAllocationCallbacks *a, VkPipeline *p), (d, c, n, i, a, p), VK_ERROR_OUT_OF_DEVICE_MEMORY)
+INJECT(vkCreateDescriptorPool, VkResult, (VkDevice d, const VkDescriptorPoolCreateInfo *i, const VkAllocationCallbacks *a, VkDescriptorPool *p), (d, i, a, p), VK_ERROR_OUT_OF_HOST_MEMORY)
+INJECT(vkAllocateDescriptorSets, VkResult, (VkDevice d, const VkDescriptorSetAllocateInfo *i, VkDescriptorSet *s), (d, i, s), VK_ERROR_OUT_OF_POOL_MEMORY)
+INJECT(vkAllocateCommandBuffers, VkResult, (VkDevice d, const VkCommandBufferAllocateInfo *i, VkCommandBuffer *c), (d, i, c), VK_ERROR_OUT_OF_HOST_MEMORY)
+INJECT(vkMapMemory, VkResult, (VkDevice d, VkDeviceMemory m, VkDeviceSize o, VkDeviceSize s, VkMemoryMapFlags f, void **p), (d, m, o, s, f, p), VK_ERROR_MEMORY_MAP_FAILED)
+INJECT(vkCreateShaderModule, VkResult, (VkDevice d, const VkShaderModuleCreateInfo *i, const VkAllocationCallbacks *a, VkShaderModule *m), (d, i, a, m), VK_ERROR_OUT_OF_HOST_MEMORY)
+/* a wait that reports device loss after the work ended (as a lost device does not leave work pending) */
+static PFN_vkWaitForFences real_vkWaitForFences;
+static VkResult VKAPI_CALL fake_vkWaitForFences(VkDevice d, uint32_t n, const VkFence *f, VkBool32 all, uint64_t t)
+{
+    VkResult r = real_vkWaitForFences(d, n, f, all, t);
+    if (++g_calls == g_fail_at) { g_failed = 1; return VK_ERROR_DEVICE_LOST; }
+    return r;
+}
+
+#define HOOK(name) do { real_##name = name; name = fake_##name; } while (0)
+#define UNHOOK(name) do { name = real_##name; } while (0)
+
+/* Make the n-th Vulkan allocation, creation or submission fail, for every n, through a whole
+ * model load + session + run: each failure returns an error, and nothing leaks (the validation
+ * layer reports undestroyed objects at device destruction; ASan reports host leaks). */
+static void test_failure_injection(void **state)
+{
+    (void)state;
+    vks_context_t *ctx = tu_context(0);
+    size_t size;
+    uint8_t *bytes = tiny_model("cin", NULL, NULL, &size), *img = tiny_image(9, 7), out[9 * 7 * 3];
+    HOOK(vkAllocateMemory); HOOK(vkCreateBuffer); HOOK(vkQueueSubmit); HOOK(vkCreateComputePipelines);
+    HOOK(vkCreateDescriptorPool); HOOK(vkAllocateDescriptorSets); HOOK(vkAllocateCommandBuffers);
+    HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences);
+    int failures = 0;
+    for (g_fail_at = 1;; g_fail_at++) {
+        g_calls = 0;
+        g_failed = 0;
+        vks_model_t *m = NULL;
+        vks_session_t *s = NULL;
+        vks_status_t st = vks_model_load_memory(ctx, bytes, size, &m);
+        if (!st) st = vks_session_create(m, 9, 7, &s);
+        if (!st) {
+            float w[3] = {0.2f, 0.3f, 0.5f};
+            st = vks_session_set_style_weights(s, w, 3);
+        }
+        if (!st) st = vks_session_run(s, img, out, 3);
+        vks_session_destroy(s);
+        vks_model_destroy(m);
+        if (!g_failed) { assert_int_equal(st, VKS_OK); break; }
+        if (st == VKS_OK) fail_msg("call %d failed but no error came back", g_fail_at);
+        assert_true(strlen(vks_last_error()) > 0);
+        failures++;
+    }
+    UNHOOK(vkAllocateMemory); UNHOOK(vkCreateBuffer); UNHOOK(vkQueueSubmit); UNHOOK(vkCreateComputePipelines);
+    UNHOOK(vkCreateDescriptorPool); UNHOOK(vkAllocateDescriptorSets); UNHOOK(vkAllocateCommandBuffers);
+    UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences);
+    printf("# %d injected failures, each returned an error\n", failures);
+    assert_true(failures > 20);
+    free(bytes);
+    free(img);
+    tu_context_done(ctx);
+}
+
+/* ------------------------------------------------------------------ pipeline cache */
+
+static void test_pipeline_cache_on_disk(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vkstyle-cache-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    size_t size;
+    uint8_t *bytes = tiny_model("cin", NULL, NULL, &size);
+    char found[1200] = "";
+    for (int round = 0; round < 3; round++) {
+        if (round == 2) {
+            /* a corrupt cache file is ignored and replaced */
+            FILE *f = fopen(found, "wb");
+            assert_non_null(f);
+            fputs("garbage that is not a pipeline cache but long enough to have a header", f);
+            fclose(f);
+        }
+        vks_context_options_t o = {.validation = 1, .cache_dir = dir};
+        vks_context_t *ctx = NULL;
+        TU_OK(vks_context_create(&o, &ctx));
+        vks_model_t *m = NULL;
+        vks_session_t *s = NULL;
+        TU_OK(vks_model_load_memory(ctx, bytes, size, &m));
+        TU_OK(vks_session_create(m, 8, 8, &s));
+        snprintf(found, sizeof found, "%s", ctx->cache_path);
+        uint32_t vendor = ctx->props.vendorID;
+        vks_session_destroy(s);
+        vks_model_destroy(m);
+        tu_context_done(ctx);
+        /* a valid cache header for this device (lavapipe stores only the header) */
+        uint32_t hdr[4] = {0};
+        FILE *f = fopen(found, "rb");
+        assert_non_null(f);
+        assert_int_equal(fread(hdr, 4, 4, f), 4);
+        fclose(f);
+        assert_true(hdr[0] >= 32);
+        assert_int_equal(hdr[1], VK_PIPELINE_CACHE_HEADER_VERSION_ONE);
+        assert_int_equal(hdr[2], vendor);
+        assert_non_null(strstr(found, dir));
+    }
+    remove(found);
+    rmdir(dir);
+    free(bytes);
+}
+
+int main(void)
+{
+    tiny_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_udnie),
+        cmocka_unit_test(test_reference_wave),
+        cmocka_unit_test(test_cin_model_equivalence),
+        cmocka_unit_test(test_style_weights_are_push_constants),
+        cmocka_unit_test(test_channels_and_sizes),
+        cmocka_unit_test(test_hostile_graphs),
+        cmocka_unit_test(test_failure_injection),
+        cmocka_unit_test(test_pipeline_cache_on_disk),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
