@@ -1,5 +1,6 @@
 /* Instance, device choice, queue, validation messages, pipeline cache on disk. */
 #include "engine.h"
+#include "vkstyle/vkstyle_vulkan.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -123,7 +124,7 @@ static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info)
     }
 }
 
-static vks_status_t create_instance(bool validation, VkInstance *out)
+static vks_status_t create_instance(bool validation, const char *const *extra, uint32_t nextra, VkInstance *out)
 {
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -131,13 +132,16 @@ static vks_status_t create_instance(bool validation, VkInstance *out)
         .apiVersion = VK_API_VERSION_1_2,
     };
     const char *layers[] = {"VK_LAYER_KHRONOS_validation"};
-    const char *exts[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    const char *exts[17] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    uint32_t next = validation ? 1 : 0;
+    if (nextra > 16) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "too many instance extensions");
+    for (uint32_t i = 0; i < nextra; i++) exts[next++] = extra[i];
     VkInstanceCreateInfo ci = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
         .pApplicationInfo = &app,
         .enabledLayerCount = validation ? 1 : 0,
         .ppEnabledLayerNames = layers,
-        .enabledExtensionCount = validation ? 1 : 0,
+        .enabledExtensionCount = next,
         .ppEnabledExtensionNames = exts,
     };
     vks_status_t st = VKS_OK;
@@ -147,6 +151,18 @@ static vks_status_t create_instance(bool validation, VkInstance *out)
 fail:
     *out = VK_NULL_HANDLE;
     return st;
+}
+
+static bool device_has_extension(VkPhysicalDevice pd, const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || !n) return false;
+    VkExtensionProperties *e = calloc(n, sizeof *e);
+    bool found = false;
+    if (e && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) >= 0)
+        for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(e[i].extensionName, name);
+    free(e);
+    return found;
 }
 
 static vks_status_t init_volk(void)
@@ -186,7 +202,7 @@ vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint3
     VkInstance inst;
     VkPhysicalDevice *pds = NULL;
     uint32_t n = 0;
-    if ((st = create_instance(false, &inst))) return st;
+    if ((st = create_instance(false, NULL, 0, &inst))) return st;
     st = list_devices(inst, &pds, &n);
     if (st == VKS_ERR_NO_DEVICE) { st = VKS_OK; n = 0; }
     for (uint32_t i = 0; i < n && i < max; i++) fill_info(pds[i], &infos[i]);
@@ -344,7 +360,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         st = vks_fail(VKS_ERR_UNSUPPORTED, "validation requested but VK_LAYER_KHRONOS_validation is not installed (apt-get install vulkan-validationlayers)");
         goto fail;
     }
-    VKS_TRY(create_instance(validation, &ctx->instance));
+    VKS_TRY(create_instance(validation, opts->instance_extensions, opts->instance_extension_count, &ctx->instance));
     if (validation) {
         VkDebugUtilsMessengerCreateInfoEXT mi = {
             .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
@@ -374,10 +390,17 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         .queueCount = 1,
         .pQueuePriorities = &prio,
     };
+    const char *dev_exts[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};
+    if (opts->swapchain && !device_has_extension(ctx->phys, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) {
+        st = vks_fail(VKS_ERR_UNSUPPORTED, "%s cannot present to a window (no VK_KHR_swapchain)", ctx->info.name);
+        goto fail;
+    }
     VkDeviceCreateInfo dci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &qci,
+        .enabledExtensionCount = opts->swapchain ? 1 : 0,
+        .ppEnabledExtensionNames = dev_exts,
     };
     VKS_VK(vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device));
     volkLoadDevice(ctx->device);
@@ -433,6 +456,11 @@ void vks_context_destroy(vks_context_t *ctx)
 uint32_t vks_context_validation_messages(const vks_context_t *ctx)
 {
     return ctx ? atomic_load(&((vks_context_t *)ctx)->validation_messages) : 0;
+}
+
+void vks_context_vulkan(const vks_context_t *ctx, vks_vulkan_handles_t *out)
+{
+    *out = (vks_vulkan_handles_t){ctx->instance, ctx->phys, ctx->device, ctx->queue, ctx->queue_family};
 }
 
 void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info) { *info = ctx->info; }

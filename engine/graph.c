@@ -3,6 +3,7 @@
  * command buffer. A frame is: copy pixels into staging, one submit, copy pixels out. */
 #include "model.h"
 #include "ops/ops.h"
+#include "vkstyle/vkstyle_vulkan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ struct vks_session {
     vks_context_t *ctx;
     vks_model_t *model;
     uint32_t w, h;
+    vks_session_options_t opts;
     plan_t plan;
     vks_block_t arena, stage_in, stage_out;
     vks_tensor_t eff;          /* mixed CIN gamma/beta [2][cin_channels] */
@@ -241,15 +243,20 @@ static vks_status_t record_main(vks_session_t *s)
     vks_status_t st;
     const vks_model_t *m = s->model;
     VkDeviceSize px = (VkDeviceSize)s->w * s->h * 4;
-    if ((st = vks_rec_copy(&s->main, &s->stage_in, 0, s->px_in.block, s->px_in.offset, px))) return st;
-    if ((st = vks_op_pack_rgb8(&s->main, &s->px_in, s->w, s->h, 4, false, m->in_scale, m->in_offset, &s->plan.vals[0])))
+    if ((st = vks_rec_copy(&s->main, &s->stage_in, 0, s->px_in.block, s->px_in.offset, vks_session_input_bytes(s))))
         return st;
+    if (s->opts.input == VKS_PIXELS_YUYV)
+        st = vks_op_yuyv_to_rgb(&s->main, &s->px_in, s->w, s->h, m->in_scale, m->in_offset, &s->plan.vals[0]);
+    else
+        st = vks_op_pack_rgb8(&s->main, &s->px_in, s->w, s->h, 4, s->opts.input == VKS_PIXELS_BGRA8, m->in_scale,
+                              m->in_offset, &s->plan.vals[0]);
+    if (st) return st;
     for (uint32_t i = 0; i < m->nlayers; i++)
         if ((st = record_layer(s, i))) {
             vks_error_prefix("layer %u (%s)", i, m->layers[i].name);
             return st;
         }
-    if ((st = vks_op_unpack_rgba8(&s->main, &s->plan.vals[m->nlayers], s->w, s->h, false, m->out_scale,
+    if ((st = vks_op_unpack_rgba8(&s->main, &s->plan.vals[m->nlayers], s->w, s->h, s->opts.output == VKS_PIXELS_BGRA8, m->out_scale,
                                   m->out_offset, &s->px_out)))
         return st;
     if ((st = vks_rec_copy(&s->main, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px))) return st;
@@ -259,11 +266,29 @@ static vks_status_t record_main(vks_session_t *s)
 
 vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height, vks_session_t **out)
 {
+    return vks_session_create_ex(model, width, height, NULL, out);
+}
+
+size_t vks_session_input_bytes(const vks_session_t *s)
+{
+    return (size_t)s->w * s->h * (s->opts.input == VKS_PIXELS_YUYV ? 2 : 4);
+}
+
+vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t height,
+                                   const vks_session_options_t *opts, vks_session_t **out)
+{
     if (!model || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_create: NULL argument");
     *out = NULL;
+    vks_session_options_t defaults = {VKS_PIXELS_RGBA8, VKS_PIXELS_RGBA8};
+    if (!opts) opts = &defaults;
+    if ((unsigned)opts->input > VKS_PIXELS_YUYV || (opts->output != VKS_PIXELS_RGBA8 && opts->output != VKS_PIXELS_BGRA8))
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unsupported pixel format");
+    if (opts->input == VKS_PIXELS_YUYV && width % 2)
+        return vks_fail(VKS_ERR_SHAPE, "session: YUYV input needs an even width, not %u", width);
     vks_status_t st;
     vks_session_t *s = calloc(1, sizeof *s);
     if (!s) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    s->opts = *opts;
     s->ctx = model->ctx;
     s->model = model;
     s->w = width;
@@ -337,11 +362,38 @@ vks_status_t vks_session_set_style_weights(vks_session_t *s, const float *weight
     return VKS_OK;
 }
 
+static vks_status_t submit(vks_session_t *s)
+{
+    VkCommandBuffer cmds[2];
+    uint32_t ncmd = 0;
+    if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
+    cmds[ncmd++] = s->main.cmd;
+    return vks_submit_wait(s->ctx, cmds, ncmd);
+}
+
+vks_status_t vks_session_run_raw(vks_session_t *s, const void *in, void *out)
+{
+    if (!s || !in) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run_raw: NULL argument");
+    memcpy(s->stage_in.map, in, vks_session_input_bytes(s));
+    vks_status_t st = submit(s);
+    if (!st && out) memcpy(out, s->stage_out.map, (size_t)s->w * s->h * 4);
+    return st;
+}
+
+void vks_session_output_buffer(const vks_session_t *s, VkBuffer *buffer, VkDeviceSize *offset, VkDeviceSize *size)
+{
+    *buffer = s->px_out.block->buffer;
+    *offset = s->px_out.offset;
+    *size = s->px_out.size;
+}
+
 vks_status_t vks_session_run(vks_session_t *s, const uint8_t *in, uint8_t *out, uint32_t channels)
 {
     if (!s || !in || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run: NULL argument");
     if (channels != 3 && channels != 4)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run: %u channels (3 or 4 supported)", channels);
+    if (s->opts.input != VKS_PIXELS_RGBA8 || s->opts.output != VKS_PIXELS_RGBA8)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run: the session has other pixel formats; use vks_session_run_raw");
     size_t n = (size_t)s->w * s->h;
     uint8_t *stage = s->stage_in.map;
     if (channels == 4) {
@@ -354,11 +406,7 @@ vks_status_t vks_session_run(vks_session_t *s, const uint8_t *in, uint8_t *out, 
             stage[4 * i + 3] = 255;
         }
     }
-    VkCommandBuffer cmds[2];
-    uint32_t ncmd = 0;
-    if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
-    cmds[ncmd++] = s->main.cmd;
-    vks_status_t st = vks_submit_wait(s->ctx, cmds, ncmd);
+    vks_status_t st = submit(s);
     if (st) return st;
     const uint8_t *res = s->stage_out.map;
     if (channels == 4) {

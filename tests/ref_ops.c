@@ -338,3 +338,17 @@ size_t ref_compare(const char *label, const float *got, const float *want, size_
                 (double)got[worst], (double)want[worst]);
     return bad;
 }
+
+void ref_yuyv_to_rgb(const uint8_t *yuyv, int w, int h, float scale, float offset, float *out)
+{
+    size_t plane = (size_t)w * h;
+    for (size_t p = 0; p < plane; p++) {
+        const uint8_t *q = yuyv + (p / 2) * 4;
+        double y = 1.164383 * ((p % 2 ? q[2] : q[0]) - 16.0), u = q[1] - 128.0, v = q[3] - 128.0;
+        double rgb[3] = {y + 1.596027 * v, y - 0.391762 * u - 0.812968 * v, y + 2.017232 * u};
+        for (int c = 0; c < 3; c++) {
+            double x = rgb[c] < 0 ? 0 : rgb[c] > 255 ? 255 : rgb[c];
+            out[c * plane + p] = (float)(x * scale + offset);
+        }
+    }
+}

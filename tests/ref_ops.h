@@ -93,6 +93,10 @@ void ref_fill_random(float *x, size_t count, uint32_t *seed, float lo, float hi)
  * label. Prints nothing when everything matches. */
 size_t ref_compare(const char *label, const float *got, const float *want, size_t count, float atol, float rtol);
 
+/* YUYV 4:2:2 (Y0 U Y1 V; BT.601 limited range; even w) -> planar RGB [1,3,h,w] in 0..255
+ * (clamped), then *scale + offset. */
+void ref_yuyv_to_rgb(const uint8_t *yuyv, int w, int h, float scale, float offset, float *out);
+
 #ifdef __cplusplus
 }
 #endif

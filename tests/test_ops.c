@@ -397,6 +397,33 @@ static void test_pack_unpack(void **state)
         }
 }
 
+/* Webcam YUYV -> RGB on the GPU against the C reference. */
+static void test_yuyv_to_rgb(void **state)
+{
+    (void)state;
+    uint32_t w = 18, h = 7, seed = 23;
+    size_t n = (size_t)w * h;
+    uint8_t *yuyv = malloc(n * 2);
+    for (size_t i = 0; i < n * 2; i++) { seed = seed * 1664525u + 1013904223u; yuyv[i] = (uint8_t)(seed >> 24); }
+    float *want = malloc(n * 3 * 4);
+    ref_yuyv_to_rgb(yuyv, (int)w, (int)h, 1.0f, 0.0f, want);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t px = tu_flat(&a, (uint32_t)(n / 2), NULL), t = tu_act(&a, 1, 3, h, w, NULL);
+    TU_OK(vks_block_upload(g_ctx, &a.block, px.offset, yuyv, n * 2));
+    vks_binding_t b = {&a.block, px.offset, n * 2, false};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_yuyv_to_rgb(&rec, &b, w, h, 1.0f, 0.0f, &t));
+    assert_int_equal(vks_op_yuyv_to_rgb(&rec, &b, w - 1, h, 1.0f, 0.0f, &t), VKS_ERR_SHAPE);   /* odd width */
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &t);
+    assert_int_equal(ref_compare("yuyv_to_rgb", got, want, n * 3, 1e-3f, 1e-5f), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(yuyv); free(want); free(got);
+}
+
 /* ------------------------------------------------------------------ chunked bindings */
 
 /* With a binding limit of a few planes, every op splits its channels (conv2d also its input
@@ -520,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_batch_norm_fold),
         cmocka_unit_test(test_activation_add),
         cmocka_unit_test(test_pack_unpack),
+        cmocka_unit_test(test_yuyv_to_rgb),
         cmocka_unit_test(test_chunked_bindings),
         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_barrier_placement),

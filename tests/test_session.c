@@ -227,6 +227,56 @@ static void test_channels_and_sizes(void **state)
     free(bytes);
 }
 
+/* Pixel formats through vks_session_run_raw: BGRA in/out equals RGBA with red and blue
+ * swapped; a YUYV session matches an RGB session fed the reference conversion. */
+static void test_pixel_formats(void **state)
+{
+    (void)state;
+    uint32_t w = 12, h = 9;
+    size_t n = (size_t)w * h, size;
+    uint8_t *bytes = tiny_model("cin", NULL, NULL, &size), *rgb = tiny_image(w, h);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    uint8_t *rgba = malloc(n * 4), *bgra = malloc(n * 4), *o1 = malloc(n * 4), *o2 = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
+        rgba[4 * i] = r; rgba[4 * i + 1] = g; rgba[4 * i + 2] = b; rgba[4 * i + 3] = 0;
+        bgra[4 * i] = b; bgra[4 * i + 1] = g; bgra[4 * i + 2] = r; bgra[4 * i + 3] = 0;
+    }
+    vks_session_t *s1 = NULL, *s2 = NULL, *s3 = NULL;
+    vks_session_options_t o_bgra = {VKS_PIXELS_BGRA8, VKS_PIXELS_BGRA8}, o_yuyv = {VKS_PIXELS_YUYV, VKS_PIXELS_RGBA8};
+    TU_OK(vks_session_create_ex(m, w, h, NULL, &s1));
+    TU_OK(vks_session_create_ex(m, w, h, &o_bgra, &s2));
+    assert_int_equal(vks_session_input_bytes(s2), n * 4);
+    TU_OK(vks_session_run_raw(s1, rgba, o1));
+    TU_OK(vks_session_run_raw(s2, bgra, o2));
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(o1[4 * i], o2[4 * i + 2]);
+        assert_int_equal(o1[4 * i + 1], o2[4 * i + 1]);
+        assert_int_equal(o1[4 * i + 2], o2[4 * i]);
+    }
+    assert_int_equal(vks_session_run(s2, rgb, o2, 3), VKS_ERR_INVALID_ARGUMENT);
+    /* YUYV */
+    uint8_t *yuyv = malloc(n * 2);
+    for (size_t i = 0; i < n * 2; i++) yuyv[i] = (uint8_t)(40 + (i * 37) % 180);
+    float *conv = malloc(n * 3 * 4);
+    ref_yuyv_to_rgb(yuyv, (int)w, (int)h, 1.0f, 0.0f, conv);
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++) rgba[4 * i + c] = (uint8_t)lroundf(conv[c * n + i]);
+    TU_OK(vks_session_create_ex(m, w, h, &o_yuyv, &s3));
+    assert_int_equal(vks_session_input_bytes(s3), n * 2);
+    TU_OK(vks_session_run_raw(s3, yuyv, o2));
+    TU_OK(vks_session_run_raw(s1, rgba, o1));
+    assert_true(psnr(o1, o2, n * 4) > 35.0);
+    vks_session_t *bad = NULL;
+    assert_int_equal(vks_session_create_ex(m, 11, 9, &o_yuyv, &bad), VKS_ERR_SHAPE);   /* odd width */
+    vks_session_destroy(s1);
+    vks_session_destroy(s2);
+    vks_session_destroy(s3);
+    vks_model_destroy(m);
+    free(bytes); free(rgb); free(rgba); free(bgra); free(o1); free(o2); free(yuyv); free(conv);
+}
+
 /* ------------------------------------------------------------------ hostile graphs */
 
 typedef struct hostile { const char *graph; const char *expect; } hostile_t;
@@ -447,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_cin_model_equivalence),
         cmocka_unit_test(test_style_weights_are_push_constants),
         cmocka_unit_test(test_channels_and_sizes),
+        cmocka_unit_test(test_pixel_formats),
         cmocka_unit_test(test_hostile_graphs),
         cmocka_unit_test(test_failure_injection),
         cmocka_unit_test(test_pipeline_cache_on_disk),

@@ -66,6 +66,9 @@ vks_status_t vks_op_add(vks_rec_t *rec, const vks_tensor_t *a, const vks_tensor_
 vks_status_t vks_op_pack_rgb8(vks_rec_t *rec, const vks_binding_t *px, uint32_t w, uint32_t h,
                               uint32_t channels, bool swap_rb, float scale, float offset,
                               const vks_tensor_t *out);
+/* YUYV 4:2:2 (BT.601 limited range; even w) -> out [1,3,h,w] in 0..255 * scale + offset. */
+vks_status_t vks_op_yuyv_to_rgb(vks_rec_t *rec, const vks_binding_t *px, uint32_t w, uint32_t h, float scale,
+                                float offset, const vks_tensor_t *out);
 /* in [1,3,th,tw] cropped top-left to w x h -> RGBA8 (BGRA when swap_rb) pixels at px. */
 vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_t w, uint32_t h,
                                  bool swap_rb, float scale, float offset, const vks_binding_t *px);

@@ -63,6 +63,11 @@ typedef struct vks_context_options {
     /* Directory for the on-disk pipeline cache; NULL: $XDG_CACHE_HOME/vkstyle or
      * ~/.cache/vkstyle; "" disables the disk cache. */
     const char *cache_dir;
+    /* Extra instance extensions (e.g. from glfwGetRequiredInstanceExtensions) and whether to
+     * enable VK_KHR_swapchain on the device (fails with VKS_ERR_UNSUPPORTED if absent). */
+    const char *const *instance_extensions;
+    uint32_t instance_extension_count;
+    int swapchain;
     /* For tests: bind at most this many bytes per descriptor (0: the device's
      * maxStorageBufferRange). Smaller values force the chunked-binding path. */
     uint64_t max_binding_bytes;
@@ -133,10 +138,36 @@ void vks_session_destroy(vks_session_t *session);
 vks_status_t vks_session_set_style_weights(vks_session_t *session, const float *weights,
                                            uint32_t count);
 
-/* Stylize one image: rgb is width*height*channels bytes (channels 3 = RGB, 4 = RGBA, alpha
- * ignored and written as 255); out receives the same layout. in and out may alias. */
+/* Stylize one image: in is width*height*channels bytes (channels 3 = RGB, 4 = RGBA, alpha
+ * ignored and written as 255); out receives the same layout. in and out may alias. Needs a
+ * session with the default formats (RGBA8 in and out). */
 vks_status_t vks_session_run(vks_session_t *session, const uint8_t *in, uint8_t *out,
                              uint32_t channels);
+
+/* Pixel layouts a session can take as input (vks_session_run_raw) and give as output. */
+typedef enum vks_pixel_format {
+    VKS_PIXELS_RGBA8,   /* 4 bytes per pixel, R G B A (alpha ignored on input, 255 on output) */
+    VKS_PIXELS_BGRA8,   /* 4 bytes per pixel, B G R A (e.g. B8G8R8A8 swapchain images) */
+    VKS_PIXELS_YUYV,    /* input only: 4:2:2 Y0 U Y1 V, BT.601 limited range; width must be even */
+} vks_pixel_format_t;
+
+typedef struct vks_session_options {
+    vks_pixel_format_t input;   /* default RGBA8 */
+    vks_pixel_format_t output;  /* RGBA8 or BGRA8; default RGBA8 */
+} vks_session_options_t;
+
+/* vks_session_create with pixel formats (opts may be NULL: RGBA8 in and out). The conversion
+ * from and to the formats runs on the GPU. */
+vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t height,
+                                   const vks_session_options_t *opts, vks_session_t **out);
+
+/* Bytes of one input frame in the session's input format (w*h*4, or w*h*2 for YUYV). */
+size_t vks_session_input_bytes(const vks_session_t *session);
+
+/* Stylize one frame in the session's input format. out (w*h*4 bytes in the output format) may
+ * be NULL: the result then stays in the session's output buffer on the device only (see
+ * vks_session_output_buffer in vkstyle_vulkan.h). Returns when the GPU has finished. */
+vks_status_t vks_session_run_raw(vks_session_t *session, const void *in, void *out);
 
 /* Bytes of device memory the session needs for this model at this size (for sizing). */
 vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width,

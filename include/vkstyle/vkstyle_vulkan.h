@@ -1,0 +1,34 @@
+/* Vulkan interop: for tools that present the engine's output themselves (a swapchain on the
+ * engine's device) without reading it back to the CPU. Include after <vulkan/vulkan.h> or
+ * <volk.h>. */
+#ifndef VKSTYLE_VULKAN_H
+#define VKSTYLE_VULKAN_H
+
+#include "vkstyle/vkstyle.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vks_vulkan_handles {
+    VkInstance instance;
+    VkPhysicalDevice physical_device;
+    VkDevice device;
+    VkQueue queue;               /* the engine's queue; submit to it from one thread at a time */
+    uint32_t queue_family;
+} vks_vulkan_handles_t;
+
+/* The context's Vulkan objects (owned by the context: do not destroy them). */
+void vks_context_vulkan(const vks_context_t *ctx, vks_vulkan_handles_t *out);
+
+/* The device buffer range holding the last vks_session_run_raw output: width*height pixels,
+ * 4 bytes each, in the session's output format, rows tightly packed. It is written by the
+ * session's submissions and valid after vks_session_run_raw returns; copy it (e.g. with
+ * vkCmdCopyBufferToImage) before the next run. */
+void vks_session_output_buffer(const vks_session_t *session, VkBuffer *buffer, VkDeviceSize *offset,
+                               VkDeviceSize *size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
