@@ -81,7 +81,7 @@ vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const 
     for (size_t i = 0; i < ctx->npipelines; i++) {
         const vks_pipeline_t *p = ctx->pipelines[i];
         if (p->shader == shader && p->nspec == nspec && p->nbindings == nbindings &&
-            p->push_size == push_size && !memcmp(p->spec, spec, nspec * 4)) {
+            p->push_size == push_size && (nspec == 0 || !memcmp(p->spec, spec, nspec * 4))) {
             *out = p;
             return VKS_OK;
         }

@@ -107,10 +107,7 @@ int cmd_image(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_error("image: unexpected argument '%s'", argv[optind]);
-    if (!in_path || !out_path) {
-        usage(stderr);
-        return cli_error("image: -i INPUT and -o OUTPUT are required");
-    }
+    if (!in_path || !out_path) return cli_error("image: -i INPUT and -o OUTPUT are required (see vkstyle image --help)");
     if (!good_extension(out_path)) return cli_error("%s: unsupported output extension (use .png, .jpg or .jpeg)", out_path);
     if (size_w && max_side) return cli_error("image: --size and --max-side exclude each other");
 

@@ -1,0 +1,75 @@
+#!/bin/bash
+# The vkstyle command as a user meets it: --help, errors for bad input (one clear line, exit
+# code != 0, no output file left behind), and a small real run. Usage: test_cli.sh VKSTYLE SRC
+set -u
+vk=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+# Python checks run without the sanitizer preloads of the ASan test run
+py() { env -u LD_PRELOAD /usr/bin/python3 "$@"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_error "what" "message substring" args...: fails with one line and leaves no output
+expect_error() {
+    local what=$1 want=$2; shift 2
+    rm -f "$tmp/out.png"
+    "$vk" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+    local rc=$? lines
+    lines=$(grep -vc '^$' "$tmp/stderr")
+    if [ $rc -eq 0 ]; then bad "$what: exit code 0"; return; fi
+    if ! grep -q -- "$want" "$tmp/stderr"; then bad "$what: stderr lacks '$want': $(cat "$tmp/stderr")"; return; fi
+    if [ "$lines" -ne 1 ]; then bad "$what: $lines lines on stderr: $(cat "$tmp/stderr")"; return; fi
+    if [ -e "$tmp/out.png" ] || ls "$tmp"/.out.png* >/dev/null 2>&1; then bad "$what: output file left behind"; return; fi
+    ok
+}
+
+"$vk" --help | grep -q "image" && ok || bad "vkstyle --help lists commands"
+"$vk" image --help | grep -q -- "--max-side" && ok || bad "image --help lists options"
+"$vk" devices | grep -q "subgroup size" && ok || bad "devices lists a device"
+
+in="$src/tests/data/kodim05_crop333x257.png"
+: >"$tmp/empty.png"
+head -c 3000 "$in" >"$tmp/trunc.png"
+echo "not an image" >"$tmp/text.png"
+printf '\x10\x00\x00\x00\x00\x00\x00\x00{"a":' >"$tmp/corrupt.safetensors"
+py - "$tmp/one.png" "$tmp/zero.png" <<'PY'
+import sys, zlib, struct
+def png(path, w, h):
+    raw = b''.join(b'\x00' + b'\x80\x40\x20' * w for _ in range(h))
+    def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+    open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) +
+                           chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+png(sys.argv[1], 1, 1); png(sys.argv[2], 0, 0)
+PY
+
+expect_error "missing input" "no such file" image -i "$tmp/nope.png" -o "$tmp/out.png"
+expect_error "empty input" "empty" image -i "$tmp/empty.png" -o "$tmp/out.png"
+expect_error "truncated input" "$tmp/trunc.png" image -i "$tmp/trunc.png" -o "$tmp/out.png"
+expect_error "not an image" "not a PNG or JPEG" image -i "$tmp/text.png" -o "$tmp/out.png"
+expect_error "0x0 image" "zero.png" image -i "$tmp/zero.png" -o "$tmp/out.png"
+expect_error "unknown model" "no model named 'nosuchstyle'" image -m nosuchstyle -i "$in" -o "$tmp/out.png"
+expect_error "corrupt model" "corrupt.safetensors" image -m "$tmp/corrupt.safetensors" -i "$in" -o "$tmp/out.png"
+expect_error "bad extension" "unsupported output extension" image -i "$in" -o "$tmp/out.gif"
+expect_error "missing -o" "required" image -i "$in"
+expect_error "bad option" "unknown option" image --frobnicate -i "$in" -o "$tmp/out.png"
+expect_error "bad strength" "--strength" image --strength 2 -i "$in" -o "$tmp/out.png"
+expect_error "bad size" "--size" image --size 12 -i "$in" -o "$tmp/out.png"
+expect_error "unknown style" "unknown style" image -s nosuch -i "$in" -o "$tmp/out.png"
+expect_error "no such device" "no Vulkan 1.1 compute device matches" image --device "no such gpu" -i "$in" -o "$tmp/out.png"
+expect_error "unwritable output" "$tmp/nodir/out.png" image -i "$tmp/one.png" -o "$tmp/nodir/out.png"
+expect_error "too large for device memory" "fits" image --size 6000x6000 -i "$tmp/one.png" -o "$tmp/out.png"
+
+# a 1x1 image stylizes; --strength 0 returns the input exactly; JPEG output works
+"$vk" image -q -i "$tmp/one.png" -o "$tmp/out1.png" && [ -s "$tmp/out1.png" ] && ok || bad "1x1 image"
+"$vk" image -q --strength 0 -i "$tmp/one.png" -o "$tmp/same.png" && ok || bad "--strength 0 runs"
+cmp -s <(py -c "from PIL import Image; import sys; print(list(Image.open(sys.argv[1]).getdata()))" "$tmp/same.png") \
+       <(py -c "from PIL import Image; import sys; print(list(Image.open(sys.argv[1]).getdata()))" "$tmp/one.png") \
+    && ok || bad "--strength 0 returns the input"
+"$vk" image -q --max-side 40 -m "$src/models/wave.safetensors" -i "$in" -o "$tmp/small.jpg" && ok || bad "JPEG output with --max-side"
+py -c "from PIL import Image; import sys; im=Image.open(sys.argv[1]); assert im.size==(40,31), im.size" "$tmp/small.jpg" \
+    && ok || bad "--max-side 40 gives 40x31"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
