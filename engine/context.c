@@ -395,8 +395,15 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         st = vks_fail(VKS_ERR_UNSUPPORTED, "%s cannot present to a window (no VK_KHR_swapchain)", ctx->info.name);
         goto fail;
     }
+    /* fp16 arithmetic and storage where the device has them (fp16 precision, --peak) */
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES, .shaderFloat16 = VK_TRUE};
+    VkPhysicalDevice16BitStorageFeatures s16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES, .pNext = &f16, .storageBuffer16BitAccess = VK_TRUE};
+    ctx->fp16_enabled = ctx->info.fp16;
     VkDeviceCreateInfo dci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = ctx->fp16_enabled ? &s16 : NULL,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &qci,
         .enabledExtensionCount = opts->swapchain ? 1 : 0,

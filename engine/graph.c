@@ -1,7 +1,7 @@
 /* Sessions: a model at one input size. Plans every tensor's shape and lifetime, places them in
  * one activation arena (reusing memory by liveness), and records the whole network once into a
  * command buffer. A frame is: copy pixels into staging, one submit, copy pixels out. */
-#include "model.h"
+#include "session.h"
 #include "ops/ops.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
@@ -9,36 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One allocation in the arena: live from step `def` to step `last` (inclusive). Steps: 0 packs
- * the input pixels, i + 1 runs layer i, L + 1 unpacks, L + 2 copies out. */
-typedef struct item {
-    VkDeviceSize size, off;
-    uint32_t def, last;
-} item_t;
-
-typedef struct plan {
-    uint32_t nvals;            /* L + 1 values */
-    vks_tensor_t *vals;        /* shapes (offsets filled by place()) */
-    uint32_t *alias;           /* value -> the value whose memory it is (folded BN) */
-    item_t *items;             /* per value, then px_in, px_out, eff */
-    uint32_t nitems;
-    VkDeviceSize arena;
-} plan_t;
-
-struct vks_session {
-    vks_context_t *ctx;
-    vks_model_t *model;
-    uint32_t w, h;
-    vks_session_options_t opts;
-    plan_t plan;
-    vks_block_t arena, stage_in, stage_out;
-    vks_tensor_t eff;          /* mixed CIN gamma/beta [2][cin_channels] */
-    vks_binding_t px_in, px_out;
-    vks_rec_t main, style;
-    float weights[VKS_MAX_STYLES];
-    uint64_t main_recordings, style_recordings;
-};
 
 static void plan_free(plan_t *p)
 {
@@ -201,7 +171,7 @@ vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t widt
     return st;
 }
 
-static vks_status_t record_layer(vks_session_t *s, uint32_t i)
+static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
 {
     const vks_model_t *m = s->model;
     const vks_layer_t *ly = &m->layers[i];
@@ -215,53 +185,65 @@ static vks_status_t record_layer(vks_session_t *s, uint32_t i)
             vks_same_padding(in->h, ly->kh, ly->stride, &p.pad_top, &p.pad_bottom);
             vks_same_padding(in->w, ly->kw, ly->stride, &p.pad_left, &p.pad_right);
         }
-        return vks_op_conv2d(&s->main, &p, in, &ly->weight, bias, out);
+        return vks_op_conv2d(rec, &p, in, &ly->weight, bias, out);
     }
     case VKS_OP_CONV2D_TRANSPOSE: {
         vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->tpad, ly->act};
-        return vks_op_conv2d_transpose(&s->main, &p, in, &ly->weight, bias, out);
+        return vks_op_conv2d_transpose(rec, &p, in, &ly->weight, bias, out);
     }
     case VKS_OP_UPSAMPLE_NEAREST:
-        return vks_op_upsample_nearest(&s->main, in, out);
+        return vks_op_upsample_nearest(rec, in, out);
     case VKS_OP_INSTANCE_NORM:
-        return vks_op_instance_norm(&s->main, in, out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, res);
+        return vks_op_instance_norm(rec, in, out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, res);
     case VKS_OP_CONDITIONAL_INSTANCE_NORM:
-        return vks_op_instance_norm(&s->main, in, out, &s->eff, ly->cin_offset, &s->eff,
+        return vks_op_instance_norm(rec, in, out, &s->eff, ly->cin_offset, &s->eff,
                                     m->cin_channels + ly->cin_offset, ly->eps, ly->act, res);
     case VKS_OP_BATCH_NORM:
-        return ly->folded ? VKS_OK : vks_op_batch_norm(&s->main, in, out, &ly->params, ly->eps, ly->act, res);
+        return ly->folded ? VKS_OK : vks_op_batch_norm(rec, in, out, &ly->params, ly->eps, ly->act, res);
     case VKS_OP_ACTIVATION:
-        return vks_op_activation(&s->main, in, out, ly->act, ly->scale, ly->offset);
+        return vks_op_activation(rec, in, out, ly->act, ly->scale, ly->offset);
     case VKS_OP_ADD:
-        return vks_op_add(&s->main, in, &s->plan.vals[ly->src2], out);
+        return vks_op_add(rec, in, &s->plan.vals[ly->src2], out);
     }
     return VKS_OK;
 }
 
-static vks_status_t record_main(vks_session_t *s)
+static void timestamp(vks_rec_t *rec, VkQueryPool pool, uint32_t q)
+{
+    if (pool) vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, q);
+}
+
+vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool pool)
 {
     vks_status_t st;
     const vks_model_t *m = s->model;
     VkDeviceSize px = (VkDeviceSize)s->w * s->h * 4;
-    if ((st = vks_rec_copy(&s->main, &s->stage_in, 0, s->px_in.block, s->px_in.offset, vks_session_input_bytes(s))))
+    if (pool) {
+        vkCmdResetQueryPool(rec->cmd, pool, 0, m->nlayers + 3);
+        timestamp(rec, pool, 0);
+    } else if ((st = vks_rec_copy(rec, &s->stage_in, 0, s->px_in.block, s->px_in.offset, vks_session_input_bytes(s)))) {
         return st;
+    }
     if (s->opts.input == VKS_PIXELS_YUYV)
-        st = vks_op_yuyv_to_rgb(&s->main, &s->px_in, s->w, s->h, m->in_scale, m->in_offset, &s->plan.vals[0]);
+        st = vks_op_yuyv_to_rgb(rec, &s->px_in, s->w, s->h, m->in_scale, m->in_offset, &s->plan.vals[0]);
     else
-        st = vks_op_pack_rgb8(&s->main, &s->px_in, s->w, s->h, 4, s->opts.input == VKS_PIXELS_BGRA8, m->in_scale,
+        st = vks_op_pack_rgb8(rec, &s->px_in, s->w, s->h, 4, s->opts.input == VKS_PIXELS_BGRA8, m->in_scale,
                               m->in_offset, &s->plan.vals[0]);
     if (st) return st;
-    for (uint32_t i = 0; i < m->nlayers; i++)
-        if ((st = record_layer(s, i))) {
+    timestamp(rec, pool, 1);
+    for (uint32_t i = 0; i < m->nlayers; i++) {
+        if ((st = record_layer(s, rec, i))) {
             vks_error_prefix("layer %u (%s)", i, m->layers[i].name);
             return st;
         }
-    if ((st = vks_op_unpack_rgba8(&s->main, &s->plan.vals[m->nlayers], s->w, s->h, s->opts.output == VKS_PIXELS_BGRA8, m->out_scale,
-                                  m->out_offset, &s->px_out)))
+        timestamp(rec, pool, i + 2);
+    }
+    if ((st = vks_op_unpack_rgba8(rec, &s->plan.vals[m->nlayers], s->w, s->h, s->opts.output == VKS_PIXELS_BGRA8,
+                                  m->out_scale, m->out_offset, &s->px_out)))
         return st;
-    if ((st = vks_rec_copy(&s->main, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px))) return st;
-    s->main_recordings++;
-    return vks_rec_end(&s->main);
+    timestamp(rec, pool, m->nlayers + 2);
+    if (!pool && (st = vks_rec_copy(rec, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px))) return st;
+    return vks_rec_end(rec);
 }
 
 vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height, vks_session_t **out)
@@ -307,7 +289,8 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_UPLOAD, &s->stage_in));
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_READBACK, &s->stage_out));
     VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
-    VKS_TRY(record_main(s));
+    VKS_TRY(vks_session_record(s, &s->main, VK_NULL_HANDLE));
+    s->main_recordings++;
     if (model->cin_channels) {
         VKS_TRY(vks_rec_begin(s->ctx, &s->style, false));
         VKS_TRY(vks_op_cin_mix(&s->style, &model->cin_table, model->nstyles, model->cin_channels, &s->eff,

@@ -185,6 +185,42 @@ typedef struct vks_stats {
 /* Counters for tests and benchmarks. */
 void vks_session_stats(const vks_session_t *session, vks_stats_t *stats);
 
+/* ---------------------------------------------------------------- benchmarking */
+
+typedef struct vks_layer_profile {
+    char name[64];
+    char op[32];
+    char shape[96];            /* e.g. "64x128x128 -> 128x64x64 k3 s2" (CxHxW) */
+    double gpu_ms_median, gpu_ms_min, gpu_ms_max;
+    double flops;              /* floating-point operations (an FMA counts 2) */
+    double bytes;              /* bytes read and written, counting each tensor once */
+} vks_layer_profile_t;
+
+typedef struct vks_profile {
+    uint32_t count;            /* steps: input conversion, every layer, output conversion */
+    vks_layer_profile_t *steps;
+    int timestamps;            /* 0: the device has no timestamps; GPU times are 0 */
+    double gpu_ms_median, gpu_ms_min, gpu_ms_max;   /* whole frame on the GPU */
+    double wall_ms_resident;   /* median submit-to-done, data resident on the GPU */
+    double wall_ms_io;         /* median vks_session_run_raw, with upload and download */
+    double flops, bytes;       /* whole frame */
+} vks_profile_t;
+
+/* Run the session warmup + iters times with timestamps between steps and fill *out (free with
+ * vks_profile_free). Uses the current input contents. */
+vks_status_t vks_session_profile(vks_session_t *session, uint32_t warmup, uint32_t iters, vks_profile_t *out);
+void vks_profile_free(vks_profile_t *profile);
+
+typedef struct vks_peak {
+    double fp32_gflops;        /* FMA throughput, independent vec4 chains */
+    double fp16_gflops;        /* 0 when the device lacks shaderFloat16 */
+    double copy_gbs;           /* vec4 copy bandwidth, bytes read + written per second */
+    int timestamps;            /* 1 if timed with GPU timestamps, 0 if wall time */
+} vks_peak_t;
+
+/* Measure the device's own limits (the way vkpeak does); takes about a second. */
+vks_status_t vks_measure_peak(vks_context_t *ctx, vks_peak_t *out);
+
 #ifdef __cplusplus
 }
 #endif

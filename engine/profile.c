@@ -1,0 +1,248 @@
+/* Benchmarking: per-step GPU times from timestamp queries, and the device's own peaks. */
+#include "session.h"
+#include "ops/ops.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void stats(double *v, uint32_t n, double *med, double *lo, double *hi)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    *med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    *lo = v[0];
+    *hi = v[n - 1];
+}
+
+static const char *op_name(vks_op_kind_t op)
+{
+    static const char *const names[] = {"conv2d", "conv2d_transpose", "upsample_nearest", "instance_norm",
+                                        "cond_instance_norm", "batch_norm", "activation", "add"};
+    return names[op];
+}
+
+/* FLOPs and bytes of one layer, analytically. */
+static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *lp)
+{
+    const vks_layer_t *ly = &s->model->layers[i];
+    const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
+    double nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
+    snprintf(lp->name, sizeof lp->name, "%s", ly->name);
+    snprintf(lp->op, sizeof lp->op, "%s", op_name(ly->op));
+    snprintf(lp->shape, sizeof lp->shape, "%ux%ux%u -> %ux%ux%u", in->c, in->h, in->w, out->c, out->h, out->w);
+    switch (ly->op) {
+    case VKS_OP_CONV2D:
+    case VKS_OP_CONV2D_TRANSPOSE: {
+        double taps = (double)ly->kh * ly->kw;
+        double macs = ly->op == VKS_OP_CONV2D ? nout * in->c * taps : nin * out->c * taps;
+        lp->flops = 2 * macs;
+        lp->bytes = 4 * (nin + nout + (double)in->c * out->c * taps);
+        snprintf(lp->shape + strlen(lp->shape), sizeof lp->shape - strlen(lp->shape), " k%u s%u", ly->kh, ly->stride);
+        break;
+    }
+    case VKS_OP_INSTANCE_NORM:
+    case VKS_OP_CONDITIONAL_INSTANCE_NORM:
+        lp->flops = 5 * nin;                 /* mean, centred squares, scale + shift */
+        lp->bytes = 4 * (2 * nin + nout + (ly->has_residual ? nout : 0));
+        break;
+    case VKS_OP_BATCH_NORM:
+        lp->flops = ly->folded ? 0 : 2 * nin;
+        lp->bytes = ly->folded ? 0 : 4 * (nin + nout + (ly->has_residual ? nout : 0));
+        break;
+    case VKS_OP_ADD: lp->flops = nout; lp->bytes = 12 * nout; break;
+    case VKS_OP_ACTIVATION: lp->flops = 2 * nout; lp->bytes = 8 * nout; break;
+    case VKS_OP_UPSAMPLE_NEAREST: lp->flops = 0; lp->bytes = 4 * (nin + nout); break;
+    }
+}
+
+vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t iters, vks_profile_t *out)
+{
+    if (!s || !out || iters == 0) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_profile: bad argument");
+    memset(out, 0, sizeof *out);
+    vks_context_t *ctx = s->ctx;
+    const vks_model_t *m = s->model;
+    uint32_t nsteps = m->nlayers + 2, nq = nsteps + 1;
+    vks_status_t st = VKS_OK;
+    VkQueryPool pool = VK_NULL_HANDLE;
+    vks_rec_t rec = {0};
+    double *t = calloc((size_t)iters * (nsteps + 1), sizeof *t), *wall = calloc(iters, sizeof *wall);
+    uint64_t *q = calloc(nq, sizeof *q);
+    out->steps = calloc(nsteps, sizeof *out->steps);
+    if (!t || !wall || !q || !out->steps) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
+    out->count = nsteps;
+    out->timestamps = ctx->info.timestamps;
+    if (out->timestamps) {
+        VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = nq};
+        VKS_VK(vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+    }
+    VKS_TRY(vks_rec_begin(ctx, &rec, false));
+    VKS_TRY(vks_session_record(s, &rec, pool));
+    VkCommandBuffer cmds[2];
+    uint32_t ncmd = 0;
+    if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
+    cmds[ncmd++] = rec.cmd;
+    double period = ctx->props.limits.timestampPeriod * 1e-6;   /* ticks -> ms */
+    for (uint32_t it = 0; it < warmup + iters; it++) {
+        double t0 = now_ms();
+        VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
+        double t1 = now_ms();
+        if (it < warmup) continue;
+        uint32_t k = it - warmup;
+        wall[k] = t1 - t0;
+        if (pool) {
+            VKS_VK(vkGetQueryPoolResults(ctx->device, pool, 0, nq, nq * sizeof *q, q, sizeof *q,
+                                         VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+            for (uint32_t i = 0; i < nsteps; i++) t[(size_t)i * iters + k] = (double)(q[i + 1] - q[i]) * period;
+            t[(size_t)nsteps * iters + k] = (double)(q[nsteps] - q[0]) * period;
+        }
+    }
+    double lo, hi;
+    stats(wall, iters, &out->wall_ms_resident, &lo, &hi);
+    for (uint32_t i = 0; i < nsteps; i++) {
+        vks_layer_profile_t *lp = &out->steps[i];
+        if (i == 0 || i == nsteps - 1) {
+            double np = (double)s->w * s->h;
+            snprintf(lp->name, sizeof lp->name, "%s", i == 0 ? "input" : "output");
+            snprintf(lp->op, sizeof lp->op, "%s", i == 0 ? (s->opts.input == VKS_PIXELS_YUYV ? "yuyv_to_rgb" : "pack_rgb8") : "unpack_rgba8");
+            snprintf(lp->shape, sizeof lp->shape, "%ux%u pixels", s->w, s->h);
+            lp->bytes = np * (4 + 12);
+            lp->flops = 3 * np;
+        } else {
+            layer_cost(s, i - 1, lp);
+        }
+        out->flops += lp->flops;
+        out->bytes += lp->bytes;
+        if (pool) stats(t + (size_t)i * iters, iters, &lp->gpu_ms_median, &lp->gpu_ms_min, &lp->gpu_ms_max);
+    }
+    if (pool) stats(t + (size_t)nsteps * iters, iters, &out->gpu_ms_median, &out->gpu_ms_min, &out->gpu_ms_max);
+    /* with upload and download, through the public path */
+    uint8_t *px = calloc(1, vks_session_input_bytes(s));
+    if (!px) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
+    for (uint32_t it = 0; it < iters && !st; it++) {
+        double t0 = now_ms();
+        st = vks_session_run_raw(s, px, NULL);
+        wall[it] = now_ms() - t0;
+        if (!st) memcpy(px, s->stage_out.map, 4);   /* touch the result like a caller would */
+    }
+    free(px);
+    if (st) goto fail;
+    stats(wall, iters, &out->wall_ms_io, &lo, &hi);
+fail:
+    vks_rec_destroy(&rec);
+    if (pool) vkDestroyQueryPool(ctx->device, pool, NULL);
+    free(t);
+    free(wall);
+    free(q);
+    if (st) vks_profile_free(out);
+    return st;
+}
+
+void vks_profile_free(vks_profile_t *p)
+{
+    if (!p) return;
+    free(p->steps);
+    memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------------------ peaks */
+
+typedef struct { uint32_t iters; } peak_push_t;
+
+/* Time `groups` workgroups of a peak shader; returns ms (GPU timestamps when available). */
+static vks_status_t time_dispatch(vks_context_t *ctx, const vks_pipeline_t *p, const vks_binding_t *b, uint32_t nb,
+                                  const void *push, uint32_t groups, double *ms)
+{
+    vks_status_t st = VKS_OK;
+    VkQueryPool pool = VK_NULL_HANDLE;
+    vks_rec_t rec = {0};
+    if (ctx->info.timestamps) {
+        VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2};
+        VKS_VK(vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+    }
+    VKS_TRY(vks_rec_begin(ctx, &rec, false));
+    if (pool) {
+        vkCmdResetQueryPool(rec.cmd, pool, 0, 2);
+        vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pool, 0);
+    }
+    VKS_TRY(vks_rec_dispatch(&rec, p, b, nb, push, groups, 1, 1));
+    if (pool) vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 1);
+    VKS_TRY(vks_rec_end(&rec));
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_ms();
+        VKS_TRY(vks_submit_wait(ctx, &rec.cmd, 1));
+        double t = now_ms() - t0;
+        if (pool) {
+            uint64_t q[2];
+            VKS_VK(vkGetQueryPoolResults(ctx->device, pool, 0, 2, sizeof q, q, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+            t = (double)(q[1] - q[0]) * ctx->props.limits.timestampPeriod * 1e-6;
+        }
+        if (t < best) best = t;
+    }
+    *ms = best;
+fail:
+    vks_rec_destroy(&rec);
+    if (pool) vkDestroyQueryPool(ctx->device, pool, NULL);
+    return st;
+}
+
+/* FMA peak: grow the work until one dispatch takes >= 50 ms. */
+static vks_status_t fma_peak(vks_context_t *ctx, vks_shader_id_t shader, vks_block_t *blk, double *gflops)
+{
+    const vks_pipeline_t *p;
+    vks_status_t st = vks_pipeline_get(ctx, shader, NULL, 0, 1, sizeof(peak_push_t), &p);
+    if (st) return st;
+    uint32_t groups = ctx->info.type[0] == 'c' ? 16 : 1024;
+    peak_push_t push = {64};
+    double ms = 0;
+    for (int grow = 0; grow < 24; grow++) {
+        vks_binding_t b = {blk, 0, (VkDeviceSize)groups * 256 * 16, true};
+        if ((st = time_dispatch(ctx, p, &b, 1, &push, groups, &ms))) return st;
+        if (ms >= 50.0) break;
+        if (push.iters < (1u << 16)) push.iters *= 2;
+        else if (groups < 65536 && (VkDeviceSize)groups * 2 * 256 * 16 <= blk->size) groups *= 2;
+        else break;
+    }
+    /* per invocation and iteration: 16 vec4 FMAs (VKS peak shaders) */
+    *gflops = (double)groups * 256 * push.iters * 16 * 4 * 2 / (ms * 1e6);
+    return VKS_OK;
+}
+
+vks_status_t vks_measure_peak(vks_context_t *ctx, vks_peak_t *out)
+{
+    if (!ctx || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_measure_peak: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->timestamps = ctx->info.timestamps;
+    VkDeviceSize copy_bytes = ctx->max_binding < (64u << 20) ? ctx->max_binding / 16 * 16 : (64u << 20);
+    vks_block_t blk = {0};
+    vks_status_t st = vks_block_create(ctx, 2 * copy_bytes, VKS_MEM_DEVICE, &blk);
+    if (st) return st;
+    VKS_TRY(fma_peak(ctx, VKS_SHADER_PEAK_FMA_F32, &blk, &out->fp32_gflops));
+    if (ctx->fp16_enabled) VKS_TRY(fma_peak(ctx, VKS_SHADER_PEAK_FMA_F16, &blk, &out->fp16_gflops));
+    const vks_pipeline_t *p;
+    VKS_TRY(vks_pipeline_get(ctx, VKS_SHADER_PEAK_COPY, NULL, 0, 2, sizeof(peak_push_t), &p));
+    uint32_t vec4s = (uint32_t)(copy_bytes / 16);
+    peak_push_t push = {vec4s};
+    vks_binding_t b[2] = {{&blk, 0, copy_bytes, false}, {&blk, copy_bytes, copy_bytes, true}};
+    double ms;
+    VKS_TRY(time_dispatch(ctx, p, b, 2, &push, vks_div_up(vec4s, 256), &ms));
+    out->copy_gbs = 2.0 * (double)copy_bytes / (ms * 1e6);
+fail:
+    vks_block_destroy(ctx, &blk);
+    return st;
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Installs the Debian/Ubuntu packages vkstyle needs to build, run and test (sudo when not root).
+# Skips apt when everything is already installed.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake pkg-config glslang-tools        # toolchain, GLSL -> SPIR-V
+  libvulkan-dev libvulkan-volk-dev libjansson-dev       # engine: Vulkan headers, volk, jansson
+  libstb-dev libjpeg-dev                                # image files, MJPEG webcams
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev  # video
+  libglfw3-dev                                          # live preview window
+  mesa-vulkan-drivers vulkan-validationlayers vulkan-tools  # lavapipe (CPU Vulkan), validation
+  libcmocka-dev xvfb xauth ffmpeg                       # tests
+  python3 python3-numpy python3-pil python3-torch       # model tools and reference checks
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,8 @@
+#!/bin/bash
+# The test command: install what is needed, build, run every test (lavapipe on the CPU when
+# there is no GPU; the Khronos validation layer is on in the GPU tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+bash scripts/build.sh
+ctest --test-dir build --output-on-failure -j2

@@ -1,0 +1,238 @@
+/* vkstyle bench: per-layer GPU time, FLOPs, bytes and roofline against the device's own peaks. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: vkstyle bench [-m MODEL] [--size WxH] [--iters N] [--warmup N] [--json FILE]\n"
+        "       vkstyle bench --peak [--json FILE]\n"
+        "\n"
+        "Runs the network on random input and prints, per layer, the GPU time from timestamp queries\n"
+        "(median and min-max over the iterations), FLOPs, bytes moved, GFLOP/s, GB/s and share of\n"
+        "the frame; then the frame: GPU ms, wall ms with data resident and with upload/download, FPS.\n"
+        "With a measured peak (vkstyle bench --peak, cached per device) each layer also shows its\n"
+        "%% of the FMA peak and of the copy bandwidth: the roofline that says which shader to work on.\n"
+        "\n"
+        "  -m, --model MODEL   model file or name (default: udnie)\n"
+        "  -s, --style SPEC    style or mix for multi-style models\n"
+        "      --size WxH      input size (default 256x256)\n"
+        "      --iters N       timed iterations (default 10)\n"
+        "      --warmup N      untimed iterations first (default 2)\n"
+        "      --precision P   fp32 (the only precision so far)\n"
+        "      --peak          measure fp32/fp16 FMA throughput and copy bandwidth, and cache them\n"
+        "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
+        "      --device D      Vulkan device index or name substring\n"
+        "  -h, --help          this help\n");
+}
+
+static void peak_path(const vks_device_info_t *d, char *out, size_t n)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char dir[1024];
+    if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/vkstyle", xdg);
+    else snprintf(dir, sizeof dir, "%s/.cache/vkstyle", home && *home ? home : "/tmp");
+    snprintf(out, n, "%s/peak-%04x-%04x.json", dir, d->vendor_id, d->device_id);
+}
+
+static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
+{
+    char path[1200];
+    peak_path(d, path, sizeof path);
+    char *slash = strrchr(path, '/');
+    *slash = 0;
+    for (char *q = path + 1; *q; q++) if (*q == '/') { *q = 0; mkdir(path, 0755); *q = '/'; }
+    mkdir(path, 0755);
+    *slash = '/';
+    json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
+                          p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps);
+    if (j && json_dump_file(j, path, JSON_INDENT(2)) == 0) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
+    json_decref(j);
+}
+
+static int load_peak(const vks_device_info_t *d, vks_peak_t *p)
+{
+    char path[1200];
+    peak_path(d, path, sizeof path);
+    json_t *j = json_load_file(path, 0, NULL);
+    if (!j) return -1;
+    p->fp32_gflops = json_number_value(json_object_get(j, "fp32_gflops"));
+    p->fp16_gflops = json_number_value(json_object_get(j, "fp16_gflops"));
+    p->copy_gbs = json_number_value(json_object_get(j, "copy_gbs"));
+    json_decref(j);
+    return p->fp32_gflops > 0 && p->copy_gbs > 0 ? 0 : -1;
+}
+
+static json_t *peak_json(const vks_peak_t *p)
+{
+    return json_pack("{s:f,s:f,s:f,s:b}", "fp32_gflops", p->fp32_gflops, "fp16_gflops", p->fp16_gflops, "copy_gbs",
+                     p->copy_gbs, "timestamps", p->timestamps);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    const char *model_arg = "udnie", *device = NULL, *json_path = NULL, *style = NULL, *precision = "fp32";
+    uint32_t w = 256, h = 256, iters = 10, warmup = 2;
+    int peak_only = 0;
+    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
+        {"size", required_argument, 0, O_SIZE}, {"iters", required_argument, 0, O_ITERS},
+        {"warmup", required_argument, 0, O_WARMUP}, {"json", required_argument, 0, O_JSON},
+        {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
+        {"precision", required_argument, 0, O_PRECISION}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, ":m:s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_arg = optarg; break;
+        case 's': style = optarg; break;
+        case 'h': usage(stdout); return 0;
+        case O_SIZE: if (cli_parse_size(optarg, &w, &h)) return cli_error("--size must be WxH, e.g. 256x256"); break;
+        case O_ITERS:
+            iters = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || iters < 1 || iters > 100000) return cli_error("--iters must be 1..100000");
+            break;
+        case O_WARMUP:
+            warmup = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || warmup > 100000) return cli_error("--warmup must be 0..100000");
+            break;
+        case O_JSON: json_path = optarg; break;
+        case O_PEAK: peak_only = 1; break;
+        case O_DEVICE: device = optarg; break;
+        case O_PRECISION: precision = optarg; break;
+        case ':': return cli_error("bench: option '%s' needs a value (see vkstyle bench --help)", argv[optind - 1]);
+        default: return cli_error("bench: unknown option '%s' (see vkstyle bench --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
+    if (strcmp(precision, "fp32"))
+        return cli_error("bench: --precision %s is not implemented yet (fp32 only)", precision);
+    FILE *tab = json_path && !strcmp(json_path, "-") ? stderr : stdout;
+
+    int rc = 1;
+    vks_context_t *ctx = NULL;
+    vks_model_t *model = NULL;
+    vks_session_t *sess = NULL;
+    vks_profile_t prof = {0};
+    json_t *root = json_object();
+    vks_status_t st;
+    vks_context_options_t co = {.device = device};
+    if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
+    vks_device_info_t dev;
+    vks_context_device_info(ctx, &dev);
+    json_object_set_new(root, "device", json_string(dev.name));
+    json_object_set_new(root, "driver", json_string(dev.driver));
+    vks_peak_t peak = {0};
+    int have_peak = 0;
+    if (peak_only) {
+        fprintf(stderr, "vkstyle: measuring peaks on %s...\n", dev.name);
+        if ((st = vks_measure_peak(ctx, &peak))) { cli_engine_error("peak", st); goto done; }
+        char f16[32] = "unsupported";
+        if (peak.fp16_gflops > 0) snprintf(f16, sizeof f16, "%.1f GFLOP/s", peak.fp16_gflops);
+        fprintf(tab, "%s (%s)\n  fp32 FMA:  %.1f GFLOP/s\n  fp16 FMA:  %s\n  copy:      %.1f GB/s (read + write)\n  timing:    %s\n",
+                dev.name, dev.driver, peak.fp32_gflops, f16, peak.copy_gbs,
+                peak.timestamps ? "GPU timestamps" : "wall clock (no timestamps)");
+        save_peak(&dev, &peak);
+        json_object_set_new(root, "peak", peak_json(&peak));
+        rc = 0;
+        goto done;
+    }
+    have_peak = load_peak(&dev, &peak) == 0;
+    char model_path[4096];
+    if (cli_find_model(model_arg, model_path, sizeof model_path)) goto done;
+    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    if ((st = vks_session_create(model, w, h, &sess))) { cli_engine_error("session", st); goto done; }
+    if (style) {
+        float weights[32];
+        char err[512];
+        if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
+        if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
+    }
+    /* random input */
+    size_t nin = vks_session_input_bytes(sess);
+    uint8_t *px = malloc(nin);
+    if (!px) { cli_error("out of memory"); goto done; }
+    uint32_t seed = 1;
+    for (size_t i = 0; i < nin; i++) { seed = seed * 1664525u + 1013904223u; px[i] = (uint8_t)(seed >> 24); }
+    st = vks_session_run_raw(sess, px, NULL);
+    free(px);
+    if (st) { cli_engine_error("run", st); goto done; }
+    fprintf(stderr, "vkstyle: %u warmup + %u timed iterations of %s at %ux%u on %s...\n", warmup, iters,
+            vks_model_name(model), w, h, dev.name);
+    if ((st = vks_session_profile(sess, warmup, iters, &prof))) { cli_engine_error("bench", st); goto done; }
+
+    fprintf(tab, "%s %ux%u fp32 on %s (%s); median of %u, [min-max]\n", vks_model_name(model), w, h, dev.name,
+            dev.driver, iters);
+    if (!prof.timestamps)
+        fprintf(tab, "note: this device has no timestamp queries on its compute queue: per-layer GPU times are "
+                     "unavailable, frame times are wall clock\n");
+    fprintf(tab, "%-4s %-10s %-18s %-32s %9s %17s %7s %8s %7s %6s", "#", "layer", "op", "shape (CxHxW)", "GPU ms",
+            "[min-max]", "GFLOP", "GFLOP/s", "GB/s", "frame");
+    if (have_peak) fprintf(tab, " %6s %6s", "%FMA", "%BW");
+    fputc('\n', tab);
+    json_t *steps = json_array();
+    for (uint32_t i = 0; i < prof.count; i++) {
+        const vks_layer_profile_t *s = &prof.steps[i];
+        double ms = s->gpu_ms_median, gfs = ms > 0 ? s->flops / (ms * 1e6) : 0, gbs = ms > 0 ? s->bytes / (ms * 1e6) : 0;
+        double share = prof.gpu_ms_median > 0 ? 100.0 * ms / prof.gpu_ms_median : 0;
+        char range[40];
+        snprintf(range, sizeof range, "[%.2f-%.2f]", s->gpu_ms_min, s->gpu_ms_max);
+        fprintf(tab, "%-4u %-10.10s %-18.18s %-32.32s %9.2f %17s %7.3f %8.1f %7.2f %5.1f%%", i, s->name, s->op, s->shape, ms,
+                range, s->flops / 1e9, gfs, gbs, share);
+        if (have_peak) fprintf(tab, " %5.1f%% %5.1f%%", 100 * gfs / peak.fp32_gflops, 100 * gbs / peak.copy_gbs);
+        fputc('\n', tab);
+        json_t *js = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "name", s->name, "op", s->op, "shape",
+                               s->shape, "gpu_ms_median", ms, "gpu_ms_min", s->gpu_ms_min, "gpu_ms_max", s->gpu_ms_max,
+                               "flops", s->flops, "bytes", s->bytes, "gflops", gfs, "gbs", gbs, "frame_share", share / 100);
+        if (have_peak) {
+            json_object_set_new(js, "fma_peak_share", json_real(gfs / peak.fp32_gflops));
+            json_object_set_new(js, "bw_peak_share", json_real(gbs / peak.copy_gbs));
+        }
+        json_array_append_new(steps, js);
+    }
+    double fps = prof.wall_ms_io > 0 ? 1000.0 / prof.wall_ms_io : 0;
+    fprintf(tab, "frame: GPU %.2f ms [%.2f-%.2f], %.2f GFLOP, %.1f GFLOP/s; wall %.2f ms resident, %.2f ms with "
+                 "upload/download = %.1f FPS\n", prof.gpu_ms_median, prof.gpu_ms_min, prof.gpu_ms_max, prof.flops / 1e9,
+            prof.gpu_ms_median > 0 ? prof.flops / (prof.gpu_ms_median * 1e6) : 0, prof.wall_ms_resident, prof.wall_ms_io, fps);
+    if (have_peak)
+        fprintf(tab, "peaks (vkstyle bench --peak): fp32 %.1f GFLOP/s, copy %.1f GB/s; the frame reaches %.1f%% of the FMA peak\n",
+                peak.fp32_gflops, peak.copy_gbs, prof.gpu_ms_median > 0 ? 100 * prof.flops / (prof.gpu_ms_median * 1e6) / peak.fp32_gflops : 0);
+    else
+        fprintf(tab, "(run 'vkstyle bench --peak' once for the roofline columns)\n");
+    json_object_set_new(root, "model", json_string(vks_model_name(model)));
+    json_object_set_new(root, "width", json_integer(w));
+    json_object_set_new(root, "height", json_integer(h));
+    json_object_set_new(root, "precision", json_string(precision));
+    json_object_set_new(root, "iters", json_integer(iters));
+    json_object_set_new(root, "timestamps", json_boolean(prof.timestamps));
+    json_object_set_new(root, "steps", steps);
+    json_object_set_new(root, "frame", json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "gpu_ms_median", prof.gpu_ms_median,
+                                                 "gpu_ms_min", prof.gpu_ms_min, "gpu_ms_max", prof.gpu_ms_max, "wall_ms_resident",
+                                                 prof.wall_ms_resident, "wall_ms_io", prof.wall_ms_io, "fps", fps, "flops",
+                                                 prof.flops, "bytes", prof.bytes));
+    if (have_peak) json_object_set_new(root, "peak", peak_json(&peak));
+    rc = 0;
+done:
+    if (!rc && json_path) {
+        int bad = !strcmp(json_path, "-") ? json_dumpf(root, stdout, JSON_INDENT(2)) : json_dump_file(root, json_path, JSON_INDENT(2));
+        if (!strcmp(json_path, "-")) putchar('\n');
+        if (bad) rc = cli_error("%s: cannot write JSON: %s", json_path, strerror(errno));
+    }
+    json_decref(root);
+    vks_profile_free(&prof);
+    vks_session_destroy(sess);
+    vks_model_destroy(model);
+    vks_context_destroy(ctx);
+    return rc;
+}
