@@ -16,8 +16,8 @@
 #define VKS_NORM_LOCAL 256     /* normalization: one workgroup per (sample, channel) plane */
 #define VKS_CONV_LOCAL_X 16    /* conv: invocations along output x (each does VKS_CONV_PX pixels) */
 #define VKS_CONV_LOCAL_Y 4     /* conv: invocations along output y */
-#define VKS_CONV_OC 4          /* conv: output channels per invocation (register tile) */
-#define VKS_CONV_PX 4          /* conv: output pixels along x per invocation (register tile) */
+#define VKS_CONV_OC 8           /* conv: output channels per invocation (register tile) */
+#define VKS_CONV_PX 8           /* conv: output pixels along x per invocation (register tile) */
 
 /* Activation codes (specialization constant). */
 #define VKS_ACT_NONE 0

@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Direct 2-D convolution, NCHW, one sample. Each invocation computes VKS_CONV_OC output
+// Direct 2-D convolution, NCHW, one sample. Each invocation computes OCT output
 // channels x VKS_CONV_PX consecutive output pixels of one row (register tile).
 // Input channels may come in chunks (split-K): the first chunk adds the bias, later chunks
 // accumulate into the output, the last applies the activation.
@@ -14,6 +14,7 @@ layout(constant_id = 2) const uint STRIDE = 1;
 layout(constant_id = 3) const uint REFLECT = 0;   // 1: reflection padding, 0: zeros
 layout(constant_id = 4) const uint ACT = 0;
 layout(constant_id = 5) const uint HAS_BIAS = 0;
+layout(constant_id = 6) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
 
 layout(std430, binding = 0) readonly buffer In { float x[]; };
 layout(std430, binding = 1) readonly buffer Wt { float wt[]; };   // [cout][cin][kh][kw]
@@ -30,47 +31,59 @@ layout(push_constant) uniform Push {
     uint first, last;           // first / last input chunk
 } pc;
 
-float load_x(uint ci, int iy, int ix)
+// Input columns one invocation reads per kernel row: a sliding window shared by the kx taps.
+const uint XN = (VKS_CONV_PX - 1) * STRIDE + KW;
+
+// Padding folded into offsets and masks, computed once per invocation (they do not depend on the
+// input channel): zero padding reads a clamped address and multiplies by 0; reflection mirrors.
+int fold(int i, int n, out float valid)
 {
     if (REFLECT != 0) {
-        iy = iy < 0 ? -iy : (iy >= int(pc.h) ? 2 * int(pc.h) - 2 - iy : iy);
-        ix = ix < 0 ? -ix : (ix >= int(pc.w) ? 2 * int(pc.w) - 2 - ix : ix);
-    } else if (iy < 0 || ix < 0 || iy >= int(pc.h) || ix >= int(pc.w)) {
-        return 0.0;
+        valid = 1.0;
+        i = abs(i);
+        return min(i, 2 * n - 2 - i);
     }
-    return x[ci * pc.in_stride + uint(iy) * pc.w + uint(ix)];
+    valid = float(i >= 0 && i < n);
+    return clamp(i, 0, n - 1);
 }
 
 void main()
 {
     uint ox0 = gl_GlobalInvocationID.x * VKS_CONV_PX;
     uint oy = gl_GlobalInvocationID.y;
-    uint oc0 = gl_GlobalInvocationID.z * VKS_CONV_OC;   // relative to co0
+    uint oc0 = gl_WorkGroupID.z * OCT;   // relative to co0 (workgroup-uniform)
     if (ox0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
 
-    float acc[VKS_CONV_OC][VKS_CONV_PX];
-    for (uint o = 0; o < VKS_CONV_OC; o++)
+    const uint KK = KH * KW;
+    int rowoff[KH], coloff[XN];
+    float rowmask[KH], colmask[XN];
+    for (uint ky = 0; ky < KH; ky++) {
+        int iy = fold(int(oy * STRIDE + ky) - pc.pad_top, int(pc.h), rowmask[ky]);
+        rowoff[ky] = iy * int(pc.w);
+    }
+    for (uint j = 0; j < XN; j++) coloff[j] = fold(int(ox0 * STRIDE + j) - pc.pad_left, int(pc.w), colmask[j]);
+    uint wbase[OCT];
+    for (uint o = 0; o < OCT; o++)
+        wbase[o] = min(pc.co0 + oc0 + o, pc.co0 + pc.nco - 1) * pc.cin_total * KK + pc.ci0 * KK;
+
+    float acc[OCT][VKS_CONV_PX];
+    for (uint o = 0; o < OCT; o++)
         for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = 0.0;
 
-    const uint KK = KH * KW;
-    int iy0 = int(oy * STRIDE) - pc.pad_top;
     for (uint ci = 0; ci < pc.nci; ci++) {
-        uint wrow = (pc.ci0 + ci) * KK;
+        uint base = ci * pc.in_stride, wci = ci * KK;
         for (uint ky = 0; ky < KH; ky++) {
-            int iy = iy0 + int(ky);
-            for (uint kx = 0; kx < KW; kx++) {
-                float xv[VKS_CONV_PX];
-                for (uint p = 0; p < VKS_CONV_PX; p++)
-                    xv[p] = load_x(ci, iy, int((ox0 + p) * STRIDE + kx) - pc.pad_left);
-                for (uint o = 0; o < VKS_CONV_OC; o++) {
-                    uint oc = min(pc.co0 + oc0 + o, pc.co0 + pc.nco - 1);
-                    float wv = wt[oc * pc.cin_total * KK + wrow + ky * KW + kx];
-                    for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);
+            float xv[XN];
+            for (uint j = 0; j < XN; j++)
+                xv[j] = x[base + uint(rowoff[ky] + coloff[j])] * (rowmask[ky] * colmask[j]);
+            for (uint kx = 0; kx < KW; kx++)
+                for (uint o = 0; o < OCT; o++) {
+                    float wv = wt[wbase[o] + wci + ky * KW + kx];
+                    for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p * STRIDE + kx], wv, acc[o][p]);
                 }
-            }
         }
     }
-    for (uint o = 0; o < VKS_CONV_OC; o++) {
+    for (uint o = 0; o < OCT; o++) {
         uint oc = oc0 + o;
         if (oc >= pc.nco) break;
         float b = (HAS_BIAS != 0 && pc.first != 0) ? bias[pc.co0 + oc] : 0.0;

@@ -30,7 +30,7 @@ vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const v
 }
 
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, const vks_tensor_t *in,
+                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out)
 {
@@ -56,9 +56,18 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                     vks_bind(bias ? bias : wt, false),
                     vks_bind_channels(out, n, co, push.nco, true),
                 };
-                st = vks_rec_dispatch(rec, pipe, b, 4, &push, vks_div_up(push.ow, VKS_CONV_LOCAL_X * VKS_CONV_PX),
-                                      vks_div_up(push.oh, VKS_CONV_LOCAL_Y), vks_div_up(push.nco, VKS_CONV_OC));
+                /* the transposed conv splits x into `stride` column parities, one per workgroup */
+                uint32_t gx = parity_groups ? parity_groups * vks_div_up(vks_div_up(push.ow, parity_groups), VKS_CONV_LOCAL_X * VKS_CONV_PX)
+                                            : vks_div_up(push.ow, VKS_CONV_LOCAL_X * VKS_CONV_PX);
+                st = vks_rec_dispatch(rec, pipe, b, 4, &push, gx, vks_div_up(push.oh, VKS_CONV_LOCAL_Y),
+                                      vks_div_up(push.nco, oc_tile));
                 if (st) return st;
             }
     return VKS_OK;
+}
+
+uint32_t vks_conv_oc_tile(uint32_t cout)
+{
+    /* the full register tile, or exactly the channels when there are fewer (RGB output layers) */
+    return cout < VKS_CONV_OC ? cout : VKS_CONV_OC;
 }

@@ -18,9 +18,10 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
                         op, in->c, out->c, p->kh, p->kw);
-    uint32_t spec[5] = {p->kh, p->kw, p->stride, p->act, bias != NULL};
+    uint32_t oct = vks_conv_oc_tile(out->c);
+    uint32_t spec[6] = {p->kh, p->kw, p->stride, p->act, bias != NULL, oct};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONV2D_TRANSPOSE, spec, 5, 4,
+    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONV2D_TRANSPOSE, spec, 6, 4,
                                        sizeof(vks_conv_push_t), &pipe);
     if (st) return st;
     vks_conv_push_t push = {
@@ -28,5 +29,5 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
         .c_total = out->c, .pad0 = p->pad,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, p->stride, oct, in, wt, bias, out);
 }

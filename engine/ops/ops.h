@@ -85,9 +85,12 @@ typedef struct vks_conv_push {
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
 
 /* Record a convolution-like op over input- and output-channel chunks (split-K with
- * accumulation when the input does not fit one binding). push has the shape fields set. */
+ * accumulation when the input does not fit one binding). push has the shape fields set;
+ * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
+ * oc_tile: output channels per invocation, the pipeline's OCT specialization constant. */
+uint32_t vks_conv_oc_tile(uint32_t cout);
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, const vks_tensor_t *in,
+                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out);
 
