@@ -103,6 +103,7 @@ struct vks_pipeline {
     uint32_t spec[VKS_MAX_SPEC];
     uint32_t nspec;
     uint32_t nbindings;
+    uint32_t ubo_mask;       /* bit i: binding i is a uniform buffer (else storage) */
     uint32_t push_size;
     VkDescriptorSetLayout dsl;
     VkPipelineLayout layout;
@@ -110,10 +111,11 @@ struct vks_pipeline {
 };
 
 /* Get (create once, then cached in the context) the pipeline for a shader with these
- * specialization constants (constant_id i = spec[i]), nbindings storage buffers at bindings
- * 0..nbindings-1 and a push-constant block of push_size bytes. */
+ * specialization constants (constant_id i = spec[i]), nbindings buffers at bindings
+ * 0..nbindings-1 (uniform buffers where ubo_mask has the bit, else storage buffers) and a
+ * push-constant block of push_size bytes. */
 vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
-                              uint32_t nspec, uint32_t nbindings, uint32_t push_size,
+                              uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
                               const vks_pipeline_t **out);
 void vks_pipelines_destroy(vks_context_t *ctx);
 

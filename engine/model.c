@@ -315,7 +315,10 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
     }
     uint64_t table = 2ull * m->nstyles * m->cin_channels;
     if (m->cin_channels) m->cin_table = vks_tensor_flat(&m->weights, reserve(&cursor, table), (uint32_t)table);
-    host = calloc(1, cursor ? cursor : 1);
+    /* slack after the last weights, so a uniform binding of VKS_UBO_BYTES may start anywhere
+       (conv2d_ubo.comp) */
+    cursor += VKS_UBO_BYTES;
+    host = calloc(1, cursor);
     if (!host) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory for %llu bytes of weights", (unsigned long long)cursor);
     for (uint32_t i = 0; i < m->nlayers && !st; i++) {
         vks_layer_t *ly = &m->layers[i];

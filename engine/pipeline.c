@@ -23,7 +23,7 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
     for (uint32_t i = 0; i < p->nbindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = (p->ubo_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };
@@ -72,7 +72,7 @@ fail:
 }
 
 vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
-                              uint32_t nspec, uint32_t nbindings, uint32_t push_size,
+                              uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
                               const vks_pipeline_t **out)
 {
     if (nspec > VKS_MAX_SPEC || nbindings > VKS_MAX_BINDINGS || push_size > 128 ||
@@ -80,7 +80,7 @@ vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const 
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "pipeline request out of range (shader %d)", (int)shader);
     for (size_t i = 0; i < ctx->npipelines; i++) {
         const vks_pipeline_t *p = ctx->pipelines[i];
-        if (p->shader == shader && p->nspec == nspec && p->nbindings == nbindings &&
+        if (p->shader == shader && p->nspec == nspec && p->nbindings == nbindings && p->ubo_mask == ubo_mask &&
             p->push_size == push_size && (nspec == 0 || !memcmp(p->spec, spec, nspec * 4))) {
             *out = p;
             return VKS_OK;
@@ -99,6 +99,7 @@ vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const 
     p->nspec = nspec;
     if (nspec) memcpy(p->spec, spec, nspec * 4);
     p->nbindings = nbindings;
+    p->ubo_mask = ubo_mask;
     p->push_size = push_size;
     vks_status_t st = pipeline_create(ctx, p);
     if (st) {

@@ -205,7 +205,7 @@ fail:
 static vks_status_t fma_peak(vks_context_t *ctx, vks_shader_id_t shader, vks_block_t *blk, double *gflops)
 {
     const vks_pipeline_t *p;
-    vks_status_t st = vks_pipeline_get(ctx, shader, NULL, 0, 1, sizeof(peak_push_t), &p);
+    vks_status_t st = vks_pipeline_get(ctx, shader, NULL, 0, 1, 0, sizeof(peak_push_t), &p);
     if (st) return st;
     uint32_t groups = ctx->info.type[0] == 'c' ? 16 : 1024;
     peak_push_t push = {64};
@@ -235,7 +235,7 @@ vks_status_t vks_measure_peak(vks_context_t *ctx, vks_peak_t *out)
     VKS_TRY(fma_peak(ctx, VKS_SHADER_PEAK_FMA_F32, &blk, &out->fp32_gflops));
     if (ctx->fp16_enabled) VKS_TRY(fma_peak(ctx, VKS_SHADER_PEAK_FMA_F16, &blk, &out->fp16_gflops));
     const vks_pipeline_t *p;
-    VKS_TRY(vks_pipeline_get(ctx, VKS_SHADER_PEAK_COPY, NULL, 0, 2, sizeof(peak_push_t), &p));
+    VKS_TRY(vks_pipeline_get(ctx, VKS_SHADER_PEAK_COPY, NULL, 0, 2, 0, sizeof(peak_push_t), &p));
     uint32_t vec4s = (uint32_t)(copy_bytes / 16);
     peak_push_t push = {vec4s};
     vks_binding_t b[2] = {{&blk, 0, copy_bytes, false}, {&blk, copy_bytes, copy_bytes, true}};

@@ -90,12 +90,13 @@ static vks_status_t alloc_set(vks_rec_t *rec, VkDescriptorSetLayout dsl, VkDescr
     vks_status_t st = VKS_OK;
     vks_context_t *ctx = rec->ctx;
     if (rec->sets_left == 0) {
-        VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKS_MAX_BINDINGS};
+        VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKS_MAX_BINDINGS},
+                                      {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, SETS_PER_POOL}};
         VkDescriptorPoolCreateInfo pci = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
             .maxSets = SETS_PER_POOL,
-            .poolSizeCount = 1,
-            .pPoolSizes = &ps,
+            .poolSizeCount = 2,
+            .pPoolSizes = ps,
         };
         uint32_t cap = rec->npools;
         if ((st = grow((void **)&rec->pools, &cap, rec->npools + 1, sizeof *rec->pools))) return st;
@@ -132,7 +133,9 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     VkDescriptorBufferInfo bi[VKS_MAX_BINDINGS];
     VkWriteDescriptorSet w[VKS_MAX_BINDINGS];
     for (uint32_t i = 0; i < nb; i++) {
-        if (b[i].size > ctx->max_binding || b[i].offset % lim->minStorageBufferOffsetAlignment)
+        bool ubo = (p->ubo_mask >> i) & 1;
+        if (b[i].size > (ubo ? lim->maxUniformBufferRange : ctx->max_binding) ||
+            b[i].offset % (ubo ? lim->minUniformBufferOffsetAlignment : lim->minStorageBufferOffsetAlignment))
             return vks_fail(VKS_ERR_SHAPE, "shader %s: binding %u (%llu bytes at %llu) is past the device's "
                             "binding limits", vks_shader_table[p->shader].name, i,
                             (unsigned long long)b[i].size, (unsigned long long)b[i].offset);
@@ -147,7 +150,7 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
             .dstSet = set,
             .dstBinding = i,
             .descriptorCount = 1,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = (p->ubo_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .pBufferInfo = &bi[i],
         };
     }

@@ -19,6 +19,10 @@
 #define VKS_CONV_OC 8           /* conv: output channels per invocation (register tile) */
 #define VKS_CONV_PX 8           /* conv: output pixels along x per invocation (register tile) */
 
+/* Bytes of weights conv2d_ubo.comp reads from one uniform-buffer binding (the common
+ * maxUniformBufferRange; devices with less use conv2d.comp). */
+#define VKS_UBO_BYTES 65536
+
 /* Activation codes (specialization constant). */
 #define VKS_ACT_NONE 0
 #define VKS_ACT_RELU 1

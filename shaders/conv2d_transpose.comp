@@ -29,6 +29,7 @@ layout(push_constant) uniform Push {
     uint co0, nco;
     int pad, unused;
     uint first, last;
+    uint wofs;                  // (conv2d only)
 } pc;
 
 void main()

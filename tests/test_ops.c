@@ -72,12 +72,21 @@ static const conv_case_t conv_cases[] = {
     {1, 2, 3, 3, 5, 3, 1, 0, {0, 2, 1, 0}, 0, 1, REF_ACT_NONE},
     {1, 3, 8, 257, 333, 3, 2, 1, {0}, 0, 0, REF_ACT_RELU},
     {1, 2, 3, 257, 333, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},
+    {1, 64, 8, 9, 11, 9, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* uniform weights: 3 channels a binding */
+    {1, 260, 2, 5, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},      /* 84 KB weight rows: storage path */
 };
 
 static void test_conv2d(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof conv_cases / sizeof *conv_cases; i++) run_conv(g_ctx, &conv_cases[i], 100 + (uint32_t)i);
+    /* both weight paths ran: uniform buffer (the usual one) and storage buffer (long rows) */
+    int ubo = 0, ssbo = 0;
+    for (size_t i = 0; i < g_ctx->npipelines; i++) {
+        ubo += g_ctx->pipelines[i]->shader == VKS_SHADER_CONV2D_UBO;
+        ssbo += g_ctx->pipelines[i]->shader == VKS_SHADER_CONV2D;
+    }
+    assert_true(ubo > 0 && ssbo > 0);
 }
 
 /* ------------------------------------------------------------------ conv2d_transpose */

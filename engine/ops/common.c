@@ -30,7 +30,8 @@ vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const v
 }
 
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile, const vks_tensor_t *in,
+                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile,
+                                    uint32_t ubo_rows, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out)
 {
@@ -41,6 +42,12 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
     if (vks_tensor_bytes(wt) > rec->ctx->max_binding)
         return vks_fail(VKS_ERR_SHAPE, "%s: weights (%llu bytes) exceed the device's binding limit", op,
                         (unsigned long long)vks_tensor_bytes(wt));
+    uint64_t row = ((uint64_t)wt->n * wt->c * wt->h * wt->w) / out->c;   /* weights per output channel */
+    if (ubo_rows) {
+        if (ubo_rows < co_chunk) co_chunk = ubo_rows;
+        if (co_chunk > oc_tile) co_chunk -= co_chunk % oc_tile;
+    }
+    VkDeviceSize ubo_align = rec->ctx->props.limits.minUniformBufferOffsetAlignment;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t co = 0; co < out->c; co += co_chunk)
             for (uint32_t ci = 0; ci < in->c; ci += ci_chunk) {
@@ -50,9 +57,17 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                 push.nco = out->c - co < co_chunk ? out->c - co : co_chunk;
                 push.first = ci == 0;
                 push.last = ci + push.nci == in->c;
+                vks_binding_t wb = vks_bind(wt, false);
+                push.wofs = (uint32_t)(co * row);
+                if (ubo_rows) {   /* this chunk's weights, from an aligned offset */
+                    VkDeviceSize start = wt->offset + co * row * sizeof(float);
+                    wb.offset = start / ubo_align * ubo_align;
+                    wb.size = VKS_UBO_BYTES;
+                    push.wofs = (uint32_t)((start - wb.offset) / sizeof(float));
+                }
                 vks_binding_t b[4] = {
                     vks_bind_channels(in, n, ci, push.nci, false),
-                    vks_bind(wt, false),
+                    wb,
                     vks_bind(bias ? bias : wt, false),
                     vks_bind_channels(out, n, co, push.nco, true),
                 };
@@ -64,6 +79,16 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                 if (st) return st;
             }
     return VKS_OK;
+}
+
+uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uint32_t cout)
+{
+    uint64_t row_bytes = (uint64_t)wt->n * wt->c * wt->h * wt->w / cout * sizeof(float);
+    VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    if (ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES || row_bytes + align > VKS_UBO_BYTES ||
+        wt->offset + vks_tensor_bytes(wt) + VKS_UBO_BYTES > wt->block->size)
+        return 0;
+    return (uint32_t)((VKS_UBO_BYTES - align) / row_bytes);
 }
 
 uint32_t vks_conv_oc_tile(uint32_t cout)

@@ -39,15 +39,17 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
                        (uint32_t)p->pad_left >= in->w || (uint32_t)p->pad_right >= in->w))
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding %d,%d,%d,%d needs an input larger than %ux%u",
                         op, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, in->h, in->w);
-    uint32_t oct = vks_conv_oc_tile(out->c);
+    uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
+    if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
     uint32_t spec[7] = {p->kh, p->kw, p->stride, p->reflect, p->act, bias != NULL, oct};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONV2D, spec, 7, 4, sizeof(vks_conv_push_t), &pipe);
+    vks_status_t st = vks_pipeline_get(rec->ctx, ubo_rows ? VKS_SHADER_CONV2D_UBO : VKS_SHADER_CONV2D, spec, 7, 4,
+                                       ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = oh, .ow = ow, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, 0, oct, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, oct, ubo_rows, in, wt, bias, out);
 }

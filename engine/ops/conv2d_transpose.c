@@ -21,7 +21,7 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
     uint32_t oct = vks_conv_oc_tile(out->c);
     uint32_t spec[6] = {p->kh, p->kw, p->stride, p->act, bias != NULL, oct};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONV2D_TRANSPOSE, spec, 6, 4,
+    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONV2D_TRANSPOSE, spec, 6, 4, 0,
                                        sizeof(vks_conv_push_t), &pipe);
     if (st) return st;
     vks_conv_push_t push = {
@@ -29,5 +29,5 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
         .c_total = out->c, .pad0 = p->pad,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, p->stride, oct, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, p->stride, oct, 0, in, wt, bias, out);
 }

@@ -81,16 +81,24 @@ typedef struct vks_conv_push {
     uint32_t ci0, nci, co0, nco;
     int32_t pad0, pad1;    /* conv2d: top, left; transpose: pad, unused */
     uint32_t first, last;
+    uint32_t wofs;         /* conv2d: element of the bound weights where output channel co0 starts */
 } vks_conv_push_t;
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
 
 /* Record a convolution-like op over input- and output-channel chunks (split-K with
  * accumulation when the input does not fit one binding). push has the shape fields set;
  * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
- * oc_tile: output channels per invocation, the pipeline's OCT specialization constant. */
+ * oc_tile: output channels per invocation, the pipeline's OCT specialization constant;
+ * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
+ * one VKS_UBO_BYTES uniform binding holds (conv2d_ubo.comp). */
 uint32_t vks_conv_oc_tile(uint32_t cout);
+/* Output channels whose conv2d weights fit one uniform binding, or 0 when conv2d_ubo.comp cannot
+ * be used (device limit, rows too long, or no VKS_UBO_BYTES of block left after the weights:
+ * blocks that hold weights reserve that much slack at their end). */
+uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uint32_t cout);
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile, const vks_tensor_t *in,
+                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile,
+                                    uint32_t ubo_rows, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out);
 

@@ -14,7 +14,7 @@ vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u image exceeds the device's binding limit", op, w, h);
     uint32_t spec = swap_rb;
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_UNPACK_RGBA8, &spec, 1, 2, sizeof(unpack_push_t), &pipe);
+    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_UNPACK_RGBA8, &spec, 1, 2, 0, sizeof(unpack_push_t), &pipe);
     if (st) return st;
     unpack_push_t push = {w, h, in->w, in->plane_stride, scale, offset};
     vks_binding_t b[2] = {vks_bind(in, false), *px};

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""vkstyle vs PyTorch CPU on the same network, alternately, in one run.
+
+Runs `vkstyle bench --json` (GPU time from timestamps, and wall time with the data resident)
+and a plain PyTorch forward (F.conv2d / F.conv_transpose2d / F.instance_norm, the way such
+networks are usually written; torch.set_num_threads(THREADS)) on the same model file and size,
+alternating ROUNDS times so that both see the same machine load, and prints medians and ratios.
+
+  /usr/bin/python3 benchmarks/bench_vs_pytorch.py [--model models/udnie.safetensors]
+      [--size 256x256] [--rounds 3] [--iters 3] [--threads 2] [--vkstyle build/vkstyle]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools", "convert"))
+import reference  # noqa: E402  (the model-file reader)
+
+
+def torch_forward(graph, T, x, weights):
+    """The network as PyTorch users write it. x: [1, 3, H, W] float32 (0..255)."""
+    named = {"input": x}
+    sw = torch.tensor(weights)
+    for layer in graph["layers"]:
+        op = layer["op"]
+        if op != "add" and "input" in layer:
+            x = named[layer["input"]]
+        if op == "conv2d":
+            w = T[layer["weight"]]
+            k, s = w.shape[2], layer.get("stride", 1)
+            pad = layer.get("padding", "same")
+            if pad == "same":
+                th, tw = reference._same_pads(x.shape[2], k, s), reference._same_pads(x.shape[3], w.shape[3], s)
+                pad = [th[0], th[1], tw[0], tw[1]]
+            mode = "reflect" if layer.get("pad_mode") == "reflect" else "constant"
+            x = F.conv2d(F.pad(x, (pad[2], pad[3], pad[0], pad[1]), mode=mode), w,
+                         T.get(layer.get("bias")), stride=s)
+        elif op == "conv2d_transpose":
+            w, s, p = T[layer["weight"]], layer.get("stride", 2), layer.get("padding", 0)
+            h, wd = x.shape[2], x.shape[3]
+            x = F.conv_transpose2d(x, w, T.get(layer.get("bias")), stride=s)[:, :, p:p + s * h, p:p + s * wd]
+        elif op == "upsample_nearest":
+            x = F.interpolate(x, scale_factor=2, mode="nearest")
+        elif op in ("instance_norm", "conditional_instance_norm"):
+            g, b = T[layer["gamma"]], T[layer["beta"]]
+            if op == "conditional_instance_norm":
+                g, b = sw @ g, sw @ b
+            x = F.instance_norm(x, weight=g, bias=b, eps=layer.get("eps", 1e-5))
+        elif op == "add":
+            x = named[layer["input"][0]] + named[layer["input"][1]]
+        act = layer.get("activation", "none")
+        if act != "none" and op != "add":
+            x = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[act](x)
+        if op == "activation":
+            x = x * layer.get("scale", 1.0) + layer.get("offset", 0.0)
+        if "residual" in layer:
+            x = x + named[layer["residual"]]
+        if "name" in layer:
+            named[layer["name"]] = x
+    return x
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "udnie.safetensors"))
+    ap.add_argument("--size", default="256x256")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=3, help="timed iterations per round, each side")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--vkstyle", default=os.path.join(ROOT, "build", "vkstyle"))
+    ap.add_argument("--json", help="write the figures here")
+    a = ap.parse_args()
+    w, h = (int(v) for v in a.size.lower().split("x"))
+    torch.set_num_threads(a.threads)
+    graph, tensors = reference.load_model(a.model)
+    T = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+    weights = [1.0] + [0.0] * (len(graph["styles"]) - 1)
+    x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
+    with torch.no_grad():
+        torch_forward(graph, T, x, weights)  # warm-up
+    vk_gpu, vk_wall, pt = [], [], []
+    for r in range(a.rounds):
+        out = subprocess.run([a.vkstyle, "bench", "-m", a.model, "--size", a.size, "--iters", str(a.iters),
+                              "--warmup", "1", "--json", "-"], check=True, capture_output=True, text=True).stdout
+        frame = json.loads(out)["frame"]
+        vk_gpu.append(frame["gpu_ms_median"])
+        vk_wall.append(frame["wall_ms_resident"])
+        times = []
+        with torch.no_grad():
+            for _ in range(a.iters):
+                t0 = time.perf_counter()
+                torch_forward(graph, T, x, weights)
+                times.append((time.perf_counter() - t0) * 1e3)
+        pt.append(statistics.median(times))
+        print(f"round {r + 1}: vkstyle GPU {vk_gpu[-1]:8.1f} ms (wall {vk_wall[-1]:8.1f})   "
+              f"PyTorch {pt[-1]:8.1f} ms", flush=True)
+    dev = json.loads(out).get("device", "?")
+    g, wl, p = statistics.median(vk_gpu), statistics.median(vk_wall), statistics.median(pt)
+    print(f"\n{os.path.basename(a.model)} {a.size}, median of {a.rounds} rounds x {a.iters} iterations")
+    print(f"  vkstyle on {dev}: GPU {g:.1f} ms, wall {wl:.1f} ms (data resident)")
+    print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms")
+    print(f"  vkstyle wall / PyTorch = {wl / p:.2f}x  (< 1: vkstyle faster)")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"model": a.model, "size": a.size, "device": dev, "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl,
+                       "pytorch_ms": p, "pytorch_threads": a.threads, "rounds": {"vkstyle_gpu": vk_gpu,
+                       "vkstyle_wall": vk_wall, "pytorch": pt}}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

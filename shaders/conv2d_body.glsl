@@ -1,0 +1,98 @@
+// The body of conv2d.comp and conv2d_ubo.comp, which differ only in where the weights come
+// from (WEIGHT(i), [cout][cin][kh][kw] from the bound range). Direct 2-D convolution, NCHW, one
+// sample. Each invocation computes OCT output channels x VKS_CONV_PX consecutive output pixels of
+// one row (register tile). Input channels may come in chunks (split-K): the first chunk adds the
+// bias, later chunks accumulate into the output, the last applies the activation.
+
+layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_size_z = 1) in;
+
+layout(constant_id = 0) const uint KH = 3;
+layout(constant_id = 1) const uint KW = 3;
+layout(constant_id = 2) const uint STRIDE = 1;
+layout(constant_id = 3) const uint REFLECT = 0;   // 1: reflection padding, 0: zeros
+layout(constant_id = 4) const uint ACT = 0;
+layout(constant_id = 5) const uint HAS_BIAS = 0;
+layout(constant_id = 6) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
+
+layout(std430, binding = 0) readonly buffer In { float x[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) buffer Out { float y[]; };
+
+layout(push_constant) uniform Push {
+    uint h, w, in_stride;       // input plane size and plane stride (floats)
+    uint oh, ow, out_stride;
+    uint cin_total;             // input channels of the whole layer (weight row length / KK)
+    uint ci0, nci;              // this chunk: input channels [ci0, ci0 + nci), bound from ci0
+    uint co0, nco;              // this chunk: output channels [co0, co0 + nco), bound from co0
+    int pad_top, pad_left;
+    uint first, last;           // first / last input chunk
+    uint wofs;                  // element of the bound weights where output channel co0 starts
+} pc;
+
+// Input columns one invocation reads per kernel row: a sliding window shared by the kx taps.
+const uint XN = (VKS_CONV_PX - 1) * STRIDE + KW;
+
+// Padding folded into offsets and masks, computed once per invocation (they do not depend on the
+// input channel): zero padding reads a clamped address and multiplies by 0; reflection mirrors.
+int fold(int i, int n, out float valid)
+{
+    if (REFLECT != 0) {
+        valid = 1.0;
+        i = abs(i);
+        return min(i, 2 * n - 2 - i);
+    }
+    valid = float(i >= 0 && i < n);
+    return clamp(i, 0, n - 1);
+}
+
+void main()
+{
+    uint ox0 = gl_GlobalInvocationID.x * VKS_CONV_PX;
+    uint oy = gl_GlobalInvocationID.y;
+    uint oc0 = gl_WorkGroupID.z * OCT;   // relative to co0 (workgroup-uniform)
+    if (ox0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
+
+    const uint KK = KH * KW;
+    int rowoff[KH], coloff[XN];
+    float rowmask[KH], colmask[XN];
+    for (uint ky = 0; ky < KH; ky++) {
+        int iy = fold(int(oy * STRIDE + ky) - pc.pad_top, int(pc.h), rowmask[ky]);
+        rowoff[ky] = iy * int(pc.w);
+    }
+    for (uint j = 0; j < XN; j++) coloff[j] = fold(int(ox0 * STRIDE + j) - pc.pad_left, int(pc.w), colmask[j]);
+    uint wbase[OCT];
+    for (uint o = 0; o < OCT; o++)
+        wbase[o] = min(oc0 + o, pc.nco - 1) * pc.cin_total * KK + pc.ci0 * KK + pc.wofs;
+
+    float acc[OCT][VKS_CONV_PX];
+    for (uint o = 0; o < OCT; o++)
+        for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = 0.0;
+
+    for (uint ci = 0; ci < pc.nci; ci++) {
+        uint base = ci * pc.in_stride, wci = ci * KK;
+        for (uint ky = 0; ky < KH; ky++) {
+            float xv[XN];
+            for (uint j = 0; j < XN; j++)
+                xv[j] = x[base + uint(rowoff[ky] + coloff[j])] * (rowmask[ky] * colmask[j]);
+            for (uint kx = 0; kx < KW; kx++)
+                for (uint o = 0; o < OCT; o++) {
+                    float wv = WEIGHT(wbase[o] + wci + ky * KW + kx);
+                    for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p * STRIDE + kx], wv, acc[o][p]);
+                }
+        }
+    }
+    for (uint o = 0; o < OCT; o++) {
+        uint oc = oc0 + o;
+        if (oc >= pc.nco) break;
+        float b = (HAS_BIAS != 0 && pc.first != 0) ? bias[pc.co0 + oc] : 0.0;
+        for (uint p = 0; p < VKS_CONV_PX; p++) {
+            uint ox = ox0 + p;
+            if (ox >= pc.ow) break;
+            uint idx = oc * pc.out_stride + oy * pc.ow + ox;
+            float v = acc[o][p] + b;
+            if (pc.first == 0) v += y[idx];
+            if (pc.last != 0) v = vks_act(v, ACT);
+            y[idx] = v;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// conv2d with the weights of a group of output channels in a uniform buffer (VKS_UBO_BYTES):
+// every invocation of a workgroup reads the same weight, which uniform buffers serve as one
+// broadcast load (lavapipe: 4x faster than the storage-buffer gather). See conv2d_body.glsl.
+#include "common.glsl"
+
+layout(std140, binding = 1) uniform Wt { vec4 wt4[VKS_UBO_BYTES / 16]; };
+#define WEIGHT(i) wt4[(i) >> 2][(i) & 3u]
+
+#include "conv2d_body.glsl"
