@@ -324,6 +324,13 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
         vks_layer_t *ly = &m->layers[i];
         const layer_refs_t *r = &refs[i];
         if (r->weight) st = read_into(f, r->weight, host, ly->weight.offset);
+        if (!st && ly->op == VKS_OP_CONV2D_TRANSPOSE) {   /* [cin][cout] -> [cout][cin], see ops.h */
+            float *w = (float *)((char *)host + ly->weight.offset);
+            tmp = realloc(tmp, r->weight->count * sizeof(float));
+            if (!tmp) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); break; }
+            memcpy(tmp, w, r->weight->count * sizeof(float));
+            vks_conv2d_transpose_permute(tmp, w, (uint32_t)r->weight->shape[0], ly->channels, ly->kh * ly->kw);
+        }
         if (!st && r->bias) st = read_into(f, r->bias, host, ly->bias.offset);
         if (!st && ly->op == VKS_OP_INSTANCE_NORM) {
             st = read_into(f, r->gamma, host, ly->gamma.offset);

@@ -101,7 +101,10 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     ref_conv2d_transpose(x, (int)n, (int)cin, (int)h, (int)w, wt, bias ? b : NULL, (int)cout, 3, 3, 2, pad, (ref_act_t)act, want);
     tu_arena_t a;
     tu_arena_init(&a, ctx, (nin + nw + nout + cout) * 4 + (8 << 20));
-    vks_tensor_t tx = tu_act(&a, n, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, b);
+    float *wp = malloc(nw * 4);
+    vks_conv2d_transpose_permute(wt, wp, cin, cout, k * k);
+    vks_tensor_t tx = tu_act(&a, n, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
+    free(wp);
     vks_tensor_t ty = tu_act(&a, n, cout, oh, ow, NULL);
     vks_conv2d_transpose_params_t p = {3, 3, 2, pad, (uint32_t)act};
     vks_rec_t rec;
@@ -122,6 +125,13 @@ static void test_conv2d_transpose(void **state)
     run_convt(g_ctx, 2, 5, 3, 17, 31, 0, 1, REF_ACT_RELU, 2);
     run_convt(g_ctx, 1, 3, 2, 1, 1, 1, 1, REF_ACT_NONE, 3);
     run_convt(g_ctx, 2, 6, 5, 9, 7, 1, 0, REF_ACT_TANH, 4);
+    run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
+    int ubo = 0, ssbo = 0;
+    for (size_t i = 0; i < g_ctx->npipelines; i++) {
+        ubo += g_ctx->pipelines[i]->shader == VKS_SHADER_CONV2D_TRANSPOSE_UBO;
+        ssbo += g_ctx->pipelines[i]->shader == VKS_SHADER_CONV2D_TRANSPOSE;
+    }
+    assert_true(ubo > 0 && ssbo > 0);
 }
 
 /* ------------------------------------------------------------------ element-wise and norms */

@@ -18,16 +18,25 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
                         op, in->c, out->c, p->kh, p->kw);
-    uint32_t oct = vks_conv_oc_tile(out->c);
+    uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
+    if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
     uint32_t spec[6] = {p->kh, p->kw, p->stride, p->act, bias != NULL, oct};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONV2D_TRANSPOSE, spec, 6, 4, 0,
-                                       sizeof(vks_conv_push_t), &pipe);
+    vks_status_t st = vks_pipeline_get(rec->ctx, ubo_rows ? VKS_SHADER_CONV2D_TRANSPOSE_UBO : VKS_SHADER_CONV2D_TRANSPOSE,
+                                       spec, 6, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
-        .c_total = out->c, .pad0 = p->pad,
+        .c_total = in->c, .pad0 = p->pad,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, p->stride, oct, 0, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, p->stride, oct, ubo_rows, in, wt, bias, out);
+}
+
+void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps)
+{
+    for (uint32_t i = 0; i < cin; i++)
+        for (uint32_t o = 0; o < cout; o++)
+            for (uint32_t t = 0; t < taps; t++)
+                dst[((size_t)o * cin + i) * taps + t] = src[((size_t)i * cout + o) * taps + t];
 }

@@ -28,10 +28,14 @@ typedef struct vks_conv2d_transpose_params {
     uint32_t act;
 } vks_conv2d_transpose_params_t;
 
-/* out (stride x the input) = act(convT(in, wt) + bias); wt [cin][cout][kh][kw]. */
+/* out (stride x the input) = act(convT(in, wt) + bias); wt [cout][cin][kh][kw], i.e. PyTorch's
+ * [cin][cout][kh][kw] permuted by vks_conv2d_transpose_permute (so that each output channel's
+ * weights are contiguous, as for conv2d). */
 vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p,
                                      const vks_tensor_t *in, const vks_tensor_t *wt,
                                      const vks_tensor_t *bias, const vks_tensor_t *out);
+
+void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps);
 
 vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out);
 
@@ -77,7 +81,7 @@ vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_
 typedef struct vks_conv_push {
     uint32_t h, w, in_stride;
     uint32_t oh, ow, out_stride;
-    uint32_t c_total;      /* conv2d: cin of the layer; transpose: cout of the layer */
+    uint32_t c_total;      /* input channels of the layer (weight row length / taps) */
     uint32_t ci0, nci, co0, nco;
     int32_t pad0, pad1;    /* conv2d: top, left; transpose: pad, unused */
     uint32_t first, last;
