@@ -354,6 +354,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     vks_context_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     ctx->quiet_validation = opts->quiet_validation;
+    ctx->conv_storage_weights = opts->conv_storage_weights != 0;
 
     bool validation = opts->validation || env_flag("VKSTYLE_VALIDATION");
     if (validation && !has_layer("VK_LAYER_KHRONOS_validation")) {

@@ -30,7 +30,8 @@ struct vks_context {
     VkPhysicalDeviceMemoryProperties mem;
     vks_device_info_t info;
     uint64_t max_binding;          /* bytes one descriptor may cover */
-    bool fp16_enabled;             /* shaderFloat16 + storageBuffer16BitAccess enabled */
+    bool fp16_enabled;
+    bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
     vks_pipeline_t **pipelines;    /* created on demand, owned here */

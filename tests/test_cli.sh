@@ -71,5 +71,19 @@ cmp -s <(py -c "from PIL import Image; import sys; print(list(Image.open(sys.arg
 py -c "from PIL import Image; import sys; im=Image.open(sys.argv[1]); assert im.size==(40,31), im.size" "$tmp/small.jpg" \
     && ok || bad "--max-side 40 gives 40x31"
 
+# bench: JSON with every step, the frame and a roofline once the peak is known
+export XDG_CACHE_HOME="$tmp/cache"
+"$vk" bench --peak --json "$tmp/peak.json" >/dev/null 2>&1 && ok || bad "bench --peak"
+"$vk" bench --size 24x16 --iters 2 --warmup 0 --compare --json "$tmp/bench.json" >"$tmp/bench.txt" 2>&1 && ok || bad "bench runs"
+py - "$tmp/peak.json" "$tmp/bench.json" <<'PY' && ok || bad "bench JSON: $(cat "$tmp/bench.txt")"
+import json, sys
+peak, b = json.load(open(sys.argv[1]))["peak"], json.load(open(sys.argv[2]))
+assert peak["fp32_gflops"] > 0 and peak["copy_gbs"] > 0, peak
+assert len(b["steps"]) == 35 and b["frame"]["gpu_ms_median"] > 0, b["frame"]
+assert all(s["flops"] >= 0 and s["gpu_ms_median"] >= 0 for s in b["steps"])
+assert "fma_peak_share" in b["steps"][1] and len(b["compare"]) == 16
+PY
+expect_error "bench bad precision" "not implemented" bench --precision fp64
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

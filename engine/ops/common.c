@@ -85,7 +85,8 @@ uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uin
 {
     uint64_t row_bytes = (uint64_t)wt->n * wt->c * wt->h * wt->w / cout * sizeof(float);
     VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
-    if (ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES || row_bytes + align > VKS_UBO_BYTES ||
+    if (ctx->conv_storage_weights || ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES ||
+        row_bytes + align > VKS_UBO_BYTES ||
         wt->offset + vks_tensor_bytes(wt) + VKS_UBO_BYTES > wt->block->size)
         return 0;
     return (uint32_t)((VKS_UBO_BYTES - align) / row_bytes);

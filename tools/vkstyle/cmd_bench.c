@@ -28,6 +28,9 @@ static void usage(FILE *f)
         "      --warmup N      untimed iterations first (default 2)\n"
         "      --precision P   fp32 (the only precision so far)\n"
         "      --peak          measure fp32/fp16 FMA throughput and copy bandwidth, and cache them\n"
+        "      --compare       also time the convolutions' other shader variant (weights from a storage\n"
+        "                      buffer instead of a uniform buffer) on the same shapes, side by side;\n"
+        "                      both variants are checked against the C reference by test_ops\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --device D      Vulkan device index or name substring\n"
         "  -h, --help          this help\n");
@@ -76,18 +79,66 @@ static json_t *peak_json(const vks_peak_t *p)
                      p->copy_gbs, "timestamps", p->timestamps);
 }
 
+/* Profile the model again with the storage-buffer convolution shaders and print both. */
+static int compare_variants(const vks_context_options_t *base, const char *model_path, const char *style, uint32_t w,
+                            uint32_t h, uint32_t warmup, uint32_t iters, const vks_profile_t *a, FILE *tab, json_t *root)
+{
+    vks_context_options_t co = *base;
+    co.conv_storage_weights = 1;
+    vks_context_t *ctx = NULL;
+    vks_model_t *model = NULL;
+    vks_session_t *sess = NULL;
+    vks_profile_t b = {0};
+    vks_status_t st;
+    int rc = 1;
+    if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
+    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    if ((st = vks_session_create(model, w, h, &sess))) { cli_engine_error("session", st); goto done; }
+    if (style) {
+        float weights[32];
+        char err[512];
+        if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
+        if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
+    }
+    fprintf(stderr, "vkstyle: again with storage-buffer weights...\n");
+    if ((st = vks_session_profile(sess, warmup, iters, &b))) { cli_engine_error("bench", st); goto done; }
+    fprintf(tab, "\nconvolution variants, GPU ms (median): weights from a uniform buffer (*_ubo, the default) vs a storage buffer\n");
+    fprintf(tab, "%-10s %-18s %-32s %10s %10s %8s\n", "layer", "op", "shape (CxHxW)", "uniform", "storage", "speedup");
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < a->count && i < b.count; i++) {
+        const vks_layer_profile_t *x = &a->steps[i], *y = &b.steps[i];
+        if (strncmp(x->op, "conv2d", 6)) continue;
+        double sp = x->gpu_ms_median > 0 ? y->gpu_ms_median / x->gpu_ms_median : 0;
+        fprintf(tab, "%-10.10s %-18.18s %-32.32s %10.2f %10.2f %7.2fx\n", x->name, x->op, x->shape, x->gpu_ms_median,
+                y->gpu_ms_median, sp);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:f,s:f}", "name", x->name, "op", x->op, "shape", x->shape,
+                                             "uniform_ms", x->gpu_ms_median, "storage_ms", y->gpu_ms_median));
+    }
+    fprintf(tab, "frame: %.2f ms with the default variants, %.2f ms with storage-buffer weights\n", a->gpu_ms_median,
+            b.gpu_ms_median);
+    json_object_set_new(root, "compare", arr);
+    rc = 0;
+done:
+    vks_profile_free(&b);
+    vks_session_destroy(sess);
+    vks_model_destroy(model);
+    vks_context_destroy(ctx);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     const char *model_arg = "udnie", *device = NULL, *json_path = NULL, *style = NULL, *precision = "fp32";
     uint32_t w = 256, h = 256, iters = 10, warmup = 2;
-    int peak_only = 0;
-    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION };
+    int peak_only = 0, compare = 0;
+    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"size", required_argument, 0, O_SIZE}, {"iters", required_argument, 0, O_ITERS},
         {"warmup", required_argument, 0, O_WARMUP}, {"json", required_argument, 0, O_JSON},
         {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
-        {"precision", required_argument, 0, O_PRECISION}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"precision", required_argument, 0, O_PRECISION}, {"compare", no_argument, 0, O_COMPARE},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -111,6 +162,7 @@ int cmd_bench(int argc, char **argv)
         case O_PEAK: peak_only = 1; break;
         case O_DEVICE: device = optarg; break;
         case O_PRECISION: precision = optarg; break;
+        case O_COMPARE: compare = 1; break;
         case ':': return cli_error("bench: option '%s' needs a value (see vkstyle bench --help)", argv[optind - 1]);
         default: return cli_error("bench: unknown option '%s' (see vkstyle bench --help)", argv[optind - 1]);
         }
@@ -222,6 +274,7 @@ int cmd_bench(int argc, char **argv)
                                                  prof.wall_ms_resident, "wall_ms_io", prof.wall_ms_io, "fps", fps, "flops",
                                                  prof.flops, "bytes", prof.bytes));
     if (have_peak) json_object_set_new(root, "peak", peak_json(&peak));
+    if (compare && compare_variants(&co, model_path, style, w, h, warmup, iters, &prof, tab, root)) goto done;
     rc = 0;
 done:
     if (!rc && json_path) {
