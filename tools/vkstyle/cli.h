@@ -11,6 +11,9 @@ typedef int (*vks_cmd_fn)(int argc, char **argv);
 
 int cmd_image(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_video(int argc, char **argv);
+int cmd_live(int argc, char **argv);
 
 /* Print "vkstyle: <msg>" to stderr; returns 1 (the exit code for errors). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

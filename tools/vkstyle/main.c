@@ -10,6 +10,9 @@ static const struct {
     const char *help;
 } commands[] = {
     {"image", cmd_image, "stylize an image file (PNG/JPEG in and out)"},
+    {"video", cmd_video, "stylize every frame of a video file (FFmpeg in and out)"},
+    {"live", cmd_live, "stylize a webcam or video live in a window"},
+    {"bench", cmd_bench, "per-layer GPU timing, FLOPs, roofline; --peak measures the device"},
     {"devices", cmd_devices, "list Vulkan devices and their capabilities"},
 };
 
