@@ -23,6 +23,9 @@ static void usage(FILE *f)
         "  -s, --style SPEC      for multi-style models: NAME, INDEX, or a mix NAME=W,NAME=W\n"
         "                        (weights mix the styles' normalization parameters; default: style 0)\n"
         "      --strength A      blend the result with the original photo, 0..1 (default 1)\n"
+        "      --mix-strip A,B   write a strip of --steps images sliding the style mix from A to B\n"
+        "                        (multi-style models; A and B as for -s, e.g. udnie,wave)\n"
+        "      --steps N         images in the strip (default 7)\n"
         "      --size WxH        resize the input to WxH before stylizing\n"
         "      --max-side N      shrink the input so that its longer side is at most N\n"
         "      --quality Q       JPEG quality 1..100 (default 92)\n"
@@ -65,13 +68,16 @@ int cmd_image(int argc, char **argv)
     uint32_t size_w = 0, size_h = 0, max_side = 0;
     double strength = 1.0;
     int quality = 92, quiet = 0;
-    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE };
+    const char *strip = NULL;
+    uint32_t steps = 7;
+    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE, O_STRIP, O_STEPS };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
         {"strength", required_argument, 0, O_STRENGTH}, {"size", required_argument, 0, O_SIZE},
         {"max-side", required_argument, 0, O_MAXSIDE}, {"quality", required_argument, 0, O_QUALITY},
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
+        {"mix-strip", required_argument, 0, O_STRIP}, {"steps", required_argument, 0, O_STEPS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -87,6 +93,11 @@ int cmd_image(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         case O_DEVICE: device = optarg; break;
+        case O_STRIP: strip = optarg; break;
+        case O_STEPS:
+            steps = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || steps < 2 || steps > 64) return cli_error("--steps must be 2..64");
+            break;
         case O_STRENGTH:
             strength = strtod(optarg, &end);
             if (*end || !(strength >= 0 && strength <= 1)) return cli_error("--strength must be a number in 0..1");
@@ -110,6 +121,16 @@ int cmd_image(int argc, char **argv)
     if (!in_path || !out_path) return cli_error("image: -i INPUT and -o OUTPUT are required (see vkstyle image --help)");
     if (!good_extension(out_path)) return cli_error("%s: unsupported output extension (use .png, .jpg or .jpeg)", out_path);
     if (size_w && max_side) return cli_error("image: --size and --max-side exclude each other");
+    if (strip && style) return cli_error("image: --mix-strip and -s exclude each other");
+    char strip_a[256] = "", strip_b[256] = "";
+    if (strip) {
+        const char *comma = strchr(strip, ',');
+        if (!comma || comma == strip || !comma[1] || strchr(comma + 1, ',') || (size_t)(comma - strip) >= sizeof strip_a ||
+            strlen(comma + 1) >= sizeof strip_b)
+            return cli_error("--mix-strip must be two styles, e.g. udnie,wave");
+        memcpy(strip_a, strip, (size_t)(comma - strip));
+        snprintf(strip_b, sizeof strip_b, "%s", comma + 1);
+    }
 
     char model_path[4096], err[512];
     if (cli_find_model(model_arg, model_path, sizeof model_path)) return 1;
@@ -158,15 +179,35 @@ int cmd_image(int argc, char **argv)
     }
     if ((st = vks_session_create(model, img.w, img.h, &sess))) { cli_engine_error(in_path, st); goto done; }
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
-    out = malloc((size_t)img.w * img.h * 3);
-    if (!out) { cli_error("out of memory"); goto done; }
+    uint32_t tiles = strip ? steps : 1;
+    size_t tile = (size_t)img.w * img.h * 3;
+    out = malloc(tile * tiles);
+    uint8_t *one = strip ? malloc(tile) : out;
+    if (!out || !one) { free(strip ? one : NULL); cli_error("out of memory"); goto done; }
+    float wa[32], wb[32];
+    if (strip && (cli_parse_styles(strip_a, model, wa, err, sizeof err) || cli_parse_styles(strip_b, model, wb, err, sizeof err))) {
+        free(one);
+        cli_error("--mix-strip: %s", err);
+        goto done;
+    }
     double t1 = now_ms();
-    if ((st = vks_session_run(sess, img.px, out, 3))) { cli_engine_error("run", st); goto done; }
+    for (uint32_t k = 0; k < tiles; k++) {
+        if (strip) {   /* weights slide from A to B; the tiles go left to right */
+            float t = (float)k / (float)(tiles - 1);
+            for (uint32_t i = 0; i < nstyles; i++) weights[i] = (1 - t) * wa[i] + t * wb[i];
+            if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); break; }
+        }
+        if ((st = vks_session_run(sess, img.px, one, 3))) { cli_engine_error("run", st); break; }
+        if (strength < 1.0)
+            for (size_t i = 0; i < tile; i++) one[i] = (uint8_t)lround(strength * one[i] + (1.0 - strength) * img.px[i]);
+        if (strip)
+            for (uint32_t y = 0; y < img.h; y++)
+                memcpy(out + ((size_t)y * img.w * tiles + (size_t)k * img.w) * 3, one + (size_t)y * img.w * 3, (size_t)img.w * 3);
+    }
+    if (strip) free(one);
+    if (st) goto done;
     double t2 = now_ms();
-    if (strength < 1.0)
-        for (size_t i = 0; i < (size_t)img.w * img.h * 3; i++)
-            out[i] = (uint8_t)lround(strength * out[i] + (1.0 - strength) * img.px[i]);
-    vks_image_t res = {out, img.w, img.h};
+    vks_image_t res = {out, img.w * tiles, img.h};
     if (vks_image_save(out_path, &res, quality, err, sizeof err)) { cli_error("%s", err); goto done; }
     if (!quiet)
         printf("%s: %ux%u, %s on %s, %.0f ms stylizing (%.0f ms with setup)\n", out_path, img.w, img.h,
