@@ -1,4 +1,5 @@
 /* V4L2 webcam capture with memory-mapped buffers; system calls through cap_sys_t. */
+#include "errbuf.h"
 #include "capture_v4l2.h"
 
 #include <errno.h>
@@ -28,17 +29,6 @@ struct cap {
     cap_stats_t stats;
 };
 
-static int __attribute__((format(printf, 3, 4))) errf(char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-#define ERR(...) errf(err, errsz, __VA_ARGS__)
 
 /* ioctl, retried on EINTR */
 static int xioctl(const cap_sys_t *sys, int fd, unsigned long req, void *arg)

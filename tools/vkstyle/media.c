@@ -1,4 +1,5 @@
 /* Video decode and encode with FFmpeg for vkstyle video/live (see media.h). */
+#include "errbuf.h"
 #include "media.h"
 
 #include <libavcodec/avcodec.h>
@@ -17,17 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int __attribute__((format(printf, 3, 4))) errf(char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-#define ERR(...) errf(err, errsz, __VA_ARGS__)
 
 static const char *averr(int e, char *buf, size_t n)
 {

@@ -1,4 +1,5 @@
 /* GLFW window + Vulkan swapchain on the engine's device (see window.h). */
+#include "errbuf.h"
 #include "window.h"
 
 #include "vkstyle/vkstyle_vulkan.h"
@@ -10,17 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int __attribute__((format(printf, 3, 4))) errf(char *err, size_t errsz, const char *fmt, ...)
-{
-    if (err && errsz) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errsz, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-#define ERR(...) errf(err, errsz, __VA_ARGS__)
 #define VKCHECK(call)                                                              \
     do {                                                                           \
         VkResult r_ = (call);                                                      \
