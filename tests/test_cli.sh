@@ -71,6 +71,48 @@ cmp -s <(py -c "from PIL import Image; import sys; print(list(Image.open(sys.arg
 py -c "from PIL import Image; import sys; im=Image.open(sys.argv[1]); assert im.size==(40,31), im.size" "$tmp/small.jpg" \
     && ok || bad "--max-side 40 gives 40x31"
 
+# multi-style: a tiny 3-style conditional-instance-norm model made here
+py - "$src" "$tmp/m3.safetensors" <<'PY'
+import json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1] + "/tools/convert")
+import safetensors_io
+r = np.random.default_rng(3)
+t = {"c1": (r.standard_normal((4, 3, 3, 3)) * 0.02).astype(np.float32),
+     "g": r.uniform(0.5, 2, (3, 4)).astype(np.float32), "b": r.uniform(-1, 1, (3, 4)).astype(np.float32),
+     "c2": (r.standard_normal((3, 4, 3, 3)) * 0.3).astype(np.float32)}
+g = {"format": "vkstyle-graph", "version": 1, "name": "m3", "styles": ["a", "b", "c"], "layers": [
+     {"op": "conv2d", "weight": "c1"},
+     {"op": "conditional_instance_norm", "gamma": "g", "beta": "b", "eps": 1e-3, "activation": "relu"},
+     {"op": "conv2d", "weight": "c2"},
+     {"op": "activation", "activation": "tanh", "scale": 100, "offset": 128}]}
+safetensors_io.write(sys.argv[2], t, {"vkstyle.graph": json.dumps(g)})
+PY
+m3="$tmp/m3.safetensors"
+py -c "from PIL import Image; Image.open('$in').crop((0, 0, 24, 16)).save('$tmp/small.png')"
+small="$tmp/small.png"
+same() { py -c "from PIL import Image; import sys; a, b = Image.open(sys.argv[1]), Image.open(sys.argv[2]); sys.exit(list(a.getdata()) != list(b.getdata()))" "$1" "$2"; }
+"$vk" image -q -m "$m3" -s b -i "$small" -o "$tmp/b.png" && "$vk" image -q -m "$m3" -s 1 -i "$small" -o "$tmp/1.png" \
+    && same "$tmp/b.png" "$tmp/1.png" && ok || bad "-s NAME and -s INDEX agree"
+"$vk" image -q -m "$m3" -s a=0.5,c=0.5 -i "$small" -o "$tmp/mix.png" 2>"$tmp/stderr" && ! [ -s "$tmp/stderr" ] \
+    && ! same "$tmp/mix.png" "$tmp/b.png" && ok || bad "a convex mix runs quietly and differs"
+"$vk" image -q -m "$m3" -s a=2,b=-1 -i "$small" -o "$tmp/x.png" 2>"$tmp/stderr" && grep -q "not a convex combination" "$tmp/stderr" \
+    && ok || bad "non-convex weights warn"
+expect_error "non-finite weight" "not a finite number" image -m "$m3" -s a=nan -i "$small" -o "$tmp/out.png"
+expect_error "malformed mix" "expected NAME=WEIGHT" image -m "$m3" -s a=1,b -i "$small" -o "$tmp/out.png"
+expect_error "unknown style in a mix" "0=a 1=b 2=c" image -m "$m3" -s a=0.5,zz=0.5 -i "$small" -o "$tmp/out.png"
+expect_error "style index out of range" "unknown style '7'" image -m "$m3" -s 7 -i "$small" -o "$tmp/out.png"
+"$vk" image -q -m "$m3" --mix-strip a,c --steps 3 -i "$small" -o "$tmp/strip.png" && ok || bad "--mix-strip runs"
+"$vk" image -q -m "$m3" -s a -i "$small" -o "$tmp/a.png" && "$vk" image -q -m "$m3" -s c -i "$small" -o "$tmp/c.png" && ok || bad "-s a, -s c"
+py - "$tmp/strip.png" "$tmp/a.png" "$tmp/c.png" <<'PY' && ok || bad "the strip runs from style a to style c"
+import sys
+from PIL import Image
+s, a, c = (Image.open(p).convert("RGB") for p in sys.argv[1:])
+assert s.size == (3 * a.width, a.height), s.size
+assert list(s.crop((0, 0, a.width, a.height)).getdata()) == list(a.getdata())
+assert list(s.crop((2 * a.width, 0, 3 * a.width, a.height)).getdata()) == list(c.getdata())
+PY
+
 # bench: JSON with every step, the frame and a roofline once the peak is known
 export XDG_CACHE_HOME="$tmp/cache"
 "$vk" bench --peak --json "$tmp/peak.json" >/dev/null 2>&1 && ok || bad "bench --peak"
