@@ -58,11 +58,25 @@ static run_t run(int flags, long fsize_kb, ...)
 {
     const char *argv[64];
     int n = 0;
+    /* The sanitizer run preloads libasan and the driver: keep them away from Xvfb and xauth
+       (LeakSanitizer would fail them) and give them back to vkstyle alone. */
+    static char preload[1024];
+    const char *pre = getenv("LD_PRELOAD");
     if (flags & RUN_XVFB) {
+        if (pre && *pre) {
+            argv[n++] = "env";
+            argv[n++] = "-u";
+            argv[n++] = "LD_PRELOAD";
+        }
         argv[n++] = "xvfb-run";
         argv[n++] = "-a";
         argv[n++] = "-s";
         argv[n++] = "-screen 0 640x480x24";
+        if (pre && *pre) {
+            snprintf(preload, sizeof preload, "LD_PRELOAD=%s", pre);
+            argv[n++] = "env";
+            argv[n++] = preload;
+        }
     }
     argv[n++] = VKS_CLI;
     va_list ap;
