@@ -210,7 +210,7 @@ int cmd_image(int argc, char **argv)
     vks_image_t res = {out, img.w * tiles, img.h};
     if (vks_image_save(out_path, &res, quality, err, sizeof err)) { cli_error("%s", err); goto done; }
     if (!quiet)
-        printf("%s: %ux%u, %s on %s, %.0f ms stylizing (%.0f ms with setup)\n", out_path, img.w, img.h,
+        printf("%s: %ux%u, %s on %s, %.0f ms stylizing (%.0f ms with setup)\n", out_path, res.w, res.h,
                vks_model_name(model), dev.name, t2 - t1, t2 - t0);
     rc = 0;
 done:
