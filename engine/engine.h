@@ -70,24 +70,27 @@ static inline VkDeviceSize vks_align(VkDeviceSize x, VkDeviceSize a) { return (x
 
 /* ------------------------------------------------------------ tensors (tensor.c) */
 
-/* A float32 NCHW tensor at an offset in a block; each channel plane is padded to
- * VKS_PLANE_ALIGN floats (plane_stride), so channel c of sample n starts at float
- * (n*c_total + c) * plane_stride. Weights are stored unpadded (flat, plane_stride = count). */
+/* An NCHW tensor of float32 (esize 4) or float16 (esize 2, fp16 sessions' activations) elements
+ * at an offset in a block; each channel plane is padded to 256 bytes (plane_stride elements), so
+ * channel c of sample n starts at element (n*c_total + c) * plane_stride. Weights are float32,
+ * stored unpadded (flat, plane_stride = count). */
 typedef struct vks_tensor {
     vks_block_t *block;
     VkDeviceSize offset;   /* bytes, 256-aligned */
     uint32_t n, c, h, w;
-    uint32_t plane_stride; /* floats between channel planes */
+    uint32_t plane_stride; /* elements between channel planes */
+    uint32_t esize;        /* bytes per element: 4 (float) or 2 (float16) */
 } vks_tensor_t;
 
-/* Plane stride (floats) for an activation of h x w. */
-uint32_t vks_plane_stride(uint32_t h, uint32_t w);
+/* Plane stride (elements) for an activation of h x w with esize-byte elements. */
+uint32_t vks_plane_stride(uint32_t h, uint32_t w, uint32_t esize);
 VkDeviceSize vks_tensor_bytes(const vks_tensor_t *t);
-/* Describe an activation tensor (plane padded) / a flat weight tensor of count floats. */
+/* Describe an activation tensor (plane padded; esize 4 or 2) / a flat float tensor of count. */
 vks_tensor_t vks_tensor_act(vks_block_t *b, VkDeviceSize off, uint32_t n, uint32_t c, uint32_t h,
-                            uint32_t w);
+                            uint32_t w, uint32_t esize);
 vks_tensor_t vks_tensor_flat(vks_block_t *b, VkDeviceSize off, uint32_t count);
-/* Host <-> device for activation tensors: host data is dense NCHW; plane padding handled. */
+/* Host <-> device for activation tensors: host data is dense NCHW float; plane padding and
+ * float16 conversion handled. */
 vks_status_t vks_tensor_upload(vks_context_t *ctx, const vks_tensor_t *t, const float *data);
 vks_status_t vks_tensor_download(vks_context_t *ctx, const vks_tensor_t *t, float *data);
 

@@ -27,13 +27,13 @@ static vks_status_t shape_fail(const vks_model_t *m, uint32_t i, const char *fmt
 }
 
 /* Shapes of all values for a w x h input. */
-static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, plan_t *p)
+static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p)
 {
     p->nvals = m->nlayers + 1;
     p->vals = calloc(p->nvals, sizeof *p->vals);
     p->alias = calloc(p->nvals, sizeof *p->alias);
     if (!p->vals || !p->alias) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    p->vals[0] = vks_tensor_act(NULL, 0, 1, 3, h, w);
+    p->vals[0] = vks_tensor_act(NULL, 0, 1, 3, h, w, esize);
     for (uint32_t i = 0; i < m->nlayers; i++) {
         const vks_layer_t *ly = &m->layers[i];
         const vks_tensor_t *in = &p->vals[ly->src];
@@ -74,7 +74,7 @@ static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, pl
         }
         if (oh > 65536 || ow > 65536 || (uint64_t)oh * ow > (1ull << 30))
             return shape_fail(m, i, "output %ux%u is too large", oh, ow, 0, 0);
-        p->vals[i + 1] = vks_tensor_act(NULL, 0, 1, ly->channels, oh, ow);
+        p->vals[i + 1] = vks_tensor_act(NULL, 0, 1, ly->channels, oh, ow, esize);
         if (ly->has_residual) {
             const vks_tensor_t *r = &p->vals[ly->residual];
             if (r->h != oh || r->w != ow)
@@ -126,12 +126,12 @@ static vks_status_t place(plan_t *p)
     return VKS_OK;
 }
 
-static vks_status_t plan_build(const vks_model_t *m, uint32_t w, uint32_t h, plan_t *p)
+static vks_status_t plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p)
 {
     memset(p, 0, sizeof *p);
     if (w == 0 || h == 0) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: both sides must be at least 1", w, h);
     if (w > 32768 || h > 32768) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: sides are limited to 32768", w, h);
-    vks_status_t st = plan_shapes(m, w, h, p);
+    vks_status_t st = plan_shapes(m, w, h, esize, p);
     if (st) return st;
     uint32_t L = m->nlayers;
     p->nitems = p->nvals + 3;
@@ -165,7 +165,7 @@ vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t widt
 {
     if (!model || !bytes) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_memory_estimate: NULL argument");
     plan_t p;
-    vks_status_t st = plan_build(model, width, height, &p);
+    vks_status_t st = plan_build(model, width, height, 4, &p);
     if (!st) *bytes = p.arena + 2 * vks_align((VkDeviceSize)width * height * 4, 256);
     plan_free(&p);
     return st;
@@ -251,6 +251,11 @@ vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t hei
     return vks_session_create_ex(model, width, height, NULL, out);
 }
 
+vks_precision_t vks_session_precision(const vks_session_t *s)
+{
+    return s->opts.precision;
+}
+
 size_t vks_session_input_bytes(const vks_session_t *s)
 {
     return (size_t)s->w * s->h * (s->opts.input == VKS_PIXELS_YUYV ? 2 : 4);
@@ -261,22 +266,31 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
 {
     if (!model || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_create: NULL argument");
     *out = NULL;
-    vks_session_options_t defaults = {VKS_PIXELS_RGBA8, VKS_PIXELS_RGBA8};
+    vks_session_options_t defaults = {VKS_PIXELS_RGBA8, VKS_PIXELS_RGBA8, VKS_PRECISION_FP32};
     if (!opts) opts = &defaults;
     if ((unsigned)opts->input > VKS_PIXELS_YUYV || (opts->output != VKS_PIXELS_RGBA8 && opts->output != VKS_PIXELS_BGRA8))
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unsupported pixel format");
+    if ((unsigned)opts->precision > VKS_PRECISION_AUTO)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unknown precision %d", (int)opts->precision);
+    vks_precision_t precision = opts->precision;
+    if (precision == VKS_PRECISION_AUTO)
+        precision = model->ctx->fp16_enabled ? VKS_PRECISION_FP16 : VKS_PRECISION_FP32;
+    if (precision == VKS_PRECISION_FP16 && !model->ctx->fp16_enabled)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "fp16 needs shaderFloat16 and storageBuffer16BitAccess, which %s "
+                        "lacks (use fp32 or auto)", model->ctx->props.deviceName);
     if (opts->input == VKS_PIXELS_YUYV && width % 2)
         return vks_fail(VKS_ERR_SHAPE, "session: YUYV input needs an even width, not %u", width);
     vks_status_t st;
     vks_session_t *s = calloc(1, sizeof *s);
     if (!s) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     s->opts = *opts;
+    s->opts.precision = precision;
     s->ctx = model->ctx;
     s->model = model;
     s->w = width;
     s->h = height;
     s->weights[0] = 1.0f;
-    VKS_TRY(plan_build(model, width, height, &s->plan));
+    VKS_TRY(plan_build(model, width, height, precision == VKS_PRECISION_FP16 ? 2 : 4, &s->plan));
     VKS_TRY(vks_block_create(s->ctx, s->plan.arena, VKS_MEM_DEVICE, &s->arena));
     for (uint32_t v = 0; v < s->plan.nvals; v++) {
         s->plan.vals[v].block = &s->arena;

@@ -42,6 +42,7 @@ static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *
     const vks_layer_t *ly = &s->model->layers[i];
     const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
     double nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
+    double e = in->esize;   /* bytes per activation element; weights are 4 */
     snprintf(lp->name, sizeof lp->name, "%s", ly->name);
     snprintf(lp->op, sizeof lp->op, "%s", op_name(ly->op));
     snprintf(lp->shape, sizeof lp->shape, "%ux%ux%u -> %ux%ux%u", in->c, in->h, in->w, out->c, out->h, out->w);
@@ -51,22 +52,22 @@ static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *
         double taps = (double)ly->kh * ly->kw;
         double macs = ly->op == VKS_OP_CONV2D ? nout * in->c * taps : nin * out->c * taps;
         lp->flops = 2 * macs;
-        lp->bytes = 4 * (nin + nout + (double)in->c * out->c * taps);
+        lp->bytes = e * (nin + nout) + 4 * (double)in->c * out->c * taps;
         snprintf(lp->shape + strlen(lp->shape), sizeof lp->shape - strlen(lp->shape), " k%u s%u", ly->kh, ly->stride);
         break;
     }
     case VKS_OP_INSTANCE_NORM:
     case VKS_OP_CONDITIONAL_INSTANCE_NORM:
         lp->flops = 5 * nin;                 /* mean, centred squares, scale + shift */
-        lp->bytes = 4 * (2 * nin + nout + (ly->has_residual ? nout : 0));
+        lp->bytes = e * (2 * nin + nout + (ly->has_residual ? nout : 0));
         break;
     case VKS_OP_BATCH_NORM:
         lp->flops = ly->folded ? 0 : 2 * nin;
-        lp->bytes = ly->folded ? 0 : 4 * (nin + nout + (ly->has_residual ? nout : 0));
+        lp->bytes = ly->folded ? 0 : e * (nin + nout + (ly->has_residual ? nout : 0));
         break;
-    case VKS_OP_ADD: lp->flops = nout; lp->bytes = 12 * nout; break;
-    case VKS_OP_ACTIVATION: lp->flops = 2 * nout; lp->bytes = 8 * nout; break;
-    case VKS_OP_UPSAMPLE_NEAREST: lp->flops = 0; lp->bytes = 4 * (nin + nout); break;
+    case VKS_OP_ADD: lp->flops = nout; lp->bytes = 3 * e * nout; break;
+    case VKS_OP_ACTIVATION: lp->flops = 2 * nout; lp->bytes = 2 * e * nout; break;
+    case VKS_OP_UPSAMPLE_NEAREST: lp->flops = 0; lp->bytes = e * (nin + nout); break;
     }
 }
 
@@ -120,7 +121,7 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
             snprintf(lp->name, sizeof lp->name, "%s", i == 0 ? "input" : "output");
             snprintf(lp->op, sizeof lp->op, "%s", i == 0 ? (s->opts.input == VKS_PIXELS_YUYV ? "yuyv_to_rgb" : "pack_rgb8") : "unpack_rgba8");
             snprintf(lp->shape, sizeof lp->shape, "%ux%u pixels", s->w, s->h);
-            lp->bytes = np * (4 + 12);
+            lp->bytes = np * (4 + 3 * s->plan.vals[0].esize);
             lp->flops = 3 * np;
         } else {
             layer_cost(s, i - 1, lp);

@@ -291,29 +291,6 @@ const vks_st_tensor_t *vks_st_find(const vks_st_file_t *f, const char *name)
     return NULL;
 }
 
-float vks_half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu, bits;
-    if (exp == 0x1F) {
-        bits = sign | 0x7F800000u | man << 13; /* inf / nan (payload kept) */
-    } else if (exp) {
-        bits = sign | (exp + 112) << 23 | man << 13; /* rebias 15 -> 127 */
-    } else if (!man) {
-        bits = sign; /* +-0 */
-    } else {
-        /* Subnormal man * 2^-24: normalize so the leading 1 becomes the implicit bit. */
-        exp = 113;
-        while (!(man & 0x400u)) {
-            man <<= 1;
-            exp--;
-        }
-        bits = sign | exp << 23 | (man & 0x3FFu) << 13;
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
 
 vks_status_t vks_st_read_f32(const vks_st_file_t *f, const vks_st_tensor_t *t, float *dst)
 {

@@ -3,6 +3,7 @@
 #ifndef VKS_SAFETENSORS_H
 #define VKS_SAFETENSORS_H
 
+#include "half.h"
 #include "vkstyle/vkstyle.h"
 #include <jansson.h>
 #include <stddef.h>
@@ -42,7 +43,5 @@ const vks_st_tensor_t *vks_st_find(const vks_st_file_t *f, const char *name);
 /* Convert a tensor to float32 (dst holds t->count floats). Fails with VKS_ERR_MODEL_FORMAT
  * naming the tensor if any value is NaN or infinite. */
 vks_status_t vks_st_read_f32(const vks_st_file_t *f, const vks_st_tensor_t *t, float *dst);
-/* IEEE half to float. */
-float vks_half_to_float(uint16_t h);
 
 #endif

@@ -1,29 +1,31 @@
 /* Tensor descriptions, binding ranges, host <-> device copies of activations. */
 #include "engine.h"
+#include "half.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t vks_plane_stride(uint32_t h, uint32_t w)
+uint32_t vks_plane_stride(uint32_t h, uint32_t w, uint32_t esize)
 {
-    return (uint32_t)vks_align((VkDeviceSize)h * w, VKS_PLANE_ALIGN);
+    return (uint32_t)vks_align((VkDeviceSize)h * w, VKS_PLANE_ALIGN * 4 / esize);
 }
 
 VkDeviceSize vks_tensor_bytes(const vks_tensor_t *t)
 {
-    return (VkDeviceSize)t->n * t->c * t->plane_stride * sizeof(float);
+    return (VkDeviceSize)t->n * t->c * t->plane_stride * t->esize;
 }
 
 vks_tensor_t vks_tensor_act(vks_block_t *b, VkDeviceSize off, uint32_t n, uint32_t c, uint32_t h,
-                            uint32_t w)
+                            uint32_t w, uint32_t esize)
 {
-    return (vks_tensor_t){b, off, n, c, h, w, vks_plane_stride(h, w)};
+    return (vks_tensor_t){b, off, n, c, h, w, vks_plane_stride(h, w, esize), esize};
 }
 
 vks_tensor_t vks_tensor_flat(vks_block_t *b, VkDeviceSize off, uint32_t count)
 {
-    return (vks_tensor_t){b, off, 1, 1, 1, count, count};
+    return (vks_tensor_t){b, off, 1, 1, 1, count, count, 4};
 }
+
 
 uint32_t vks_channels_per_binding(const vks_context_t *ctx, VkDeviceSize plane_bytes)
 {
@@ -39,25 +41,33 @@ vks_binding_t vks_bind(const vks_tensor_t *t, bool write)
 vks_binding_t vks_bind_channels(const vks_tensor_t *t, uint32_t n, uint32_t c0, uint32_t nc,
                                 bool write)
 {
-    VkDeviceSize plane = (VkDeviceSize)t->plane_stride * sizeof(float);
+    VkDeviceSize plane = (VkDeviceSize)t->plane_stride * t->esize;
     return (vks_binding_t){t->block, t->offset + ((VkDeviceSize)n * t->c + c0) * plane,
                            (VkDeviceSize)nc * plane, write};
 }
 
-/* Dense NCHW <-> plane-padded layout. */
-static void repack(const vks_tensor_t *t, const float *src, float *dst, bool to_padded)
+/* Dense NCHW float <-> plane-padded layout of the tensor's element type. */
+static void repack(const vks_tensor_t *t, const float *src, void *dst, bool to_padded)
 {
     size_t hw = (size_t)t->h * t->w, planes = (size_t)t->n * t->c;
     for (size_t p = 0; p < planes; p++) {
-        if (to_padded) memcpy(dst + p * t->plane_stride, src + p * hw, hw * sizeof(float));
-        else memcpy(dst + p * hw, src + p * t->plane_stride, hw * sizeof(float));
+        if (t->esize == 4) {
+            if (to_padded) memcpy((float *)dst + p * t->plane_stride, src + p * hw, hw * sizeof(float));
+            else memcpy((float *)dst + p * hw, src + p * t->plane_stride, hw * sizeof(float));
+        } else if (to_padded) {
+            uint16_t *d = (uint16_t *)dst + p * t->plane_stride;
+            for (size_t i = 0; i < hw; i++) d[i] = vks_float_to_half(src[p * hw + i]);
+        } else {
+            const uint16_t *s = (const uint16_t *)src + p * t->plane_stride;
+            for (size_t i = 0; i < hw; i++) ((float *)dst)[p * hw + i] = vks_half_to_float(s[i]);
+        }
     }
 }
 
 vks_status_t vks_tensor_upload(vks_context_t *ctx, const vks_tensor_t *t, const float *data)
 {
     VkDeviceSize bytes = vks_tensor_bytes(t);
-    float *tmp = calloc(1, bytes ? bytes : 1);
+    void *tmp = calloc(1, bytes ? bytes : 1);
     if (!tmp) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     repack(t, data, tmp, true);
     vks_status_t st = vks_block_upload(ctx, t->block, t->offset, tmp, bytes);
@@ -68,7 +78,7 @@ vks_status_t vks_tensor_upload(vks_context_t *ctx, const vks_tensor_t *t, const 
 vks_status_t vks_tensor_download(vks_context_t *ctx, const vks_tensor_t *t, float *data)
 {
     VkDeviceSize bytes = vks_tensor_bytes(t);
-    float *tmp = malloc(bytes ? bytes : 1);
+    void *tmp = malloc(bytes ? bytes : 1);
     if (!tmp) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     vks_status_t st = vks_block_download(ctx, t->block, t->offset, tmp, bytes);
     if (!st) repack(t, tmp, data, false);

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:variant f16
 // Element-wise y = act(x) * scale + offset over the planes of a tensor.
 #include "common.glsl"
 
@@ -7,8 +8,8 @@ layout(local_size_x = VKS_LOCAL_1D) in;
 
 layout(constant_id = 0) const uint ACT = 0;
 
-layout(std430, binding = 0) readonly buffer In { float x[]; };
-layout(std430, binding = 1) writeonly buffer Out { float y[]; };
+layout(std430, binding = 0) readonly buffer In { vtype x[]; };
+layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 
 layout(push_constant) uniform Push { uint hw, stride; float scale, offset; } pc;
 
@@ -17,5 +18,5 @@ void main()
     uint i = gl_GlobalInvocationID.x, c = gl_GlobalInvocationID.y;
     if (i >= pc.hw) return;
     uint idx = c * pc.stride + i;
-    y[idx] = fma(vks_act(x[idx], ACT), pc.scale, pc.offset);
+    y[idx] = vtype(fma(vks_act(float(x[idx]), ACT), pc.scale, pc.offset));
 }

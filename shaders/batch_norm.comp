@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:variant f16
 // Inference batch normalization with running statistics, per channel:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual).
 // params = [4][channels]: mean, var, gamma, beta. (Usually folded into the preceding conv.)
@@ -10,10 +11,10 @@ layout(local_size_x = VKS_LOCAL_1D) in;
 layout(constant_id = 0) const uint ACT = 0;
 layout(constant_id = 1) const uint HAS_RESIDUAL = 0;
 
-layout(std430, binding = 0) readonly buffer In { float x[]; };
-layout(std430, binding = 1) writeonly buffer Out { float y[]; };
+layout(std430, binding = 0) readonly buffer In { vtype x[]; };
+layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 layout(std430, binding = 2) readonly buffer Params { float prm[]; };
-layout(std430, binding = 3) readonly buffer Res { float res[]; };
+layout(std430, binding = 3) readonly buffer Res { vtype res[]; };
 
 layout(push_constant) uniform Push {
     uint hw, stride, channels, c0;   // channels: of the layer; c0: first channel of this chunk
@@ -28,7 +29,7 @@ void main()
     float scale = prm[2 * pc.channels + k] * inversesqrt(prm[pc.channels + k] + pc.eps);
     float shift = prm[3 * pc.channels + k] - prm[k] * scale;
     uint idx = c * pc.stride + i;
-    float v = vks_act(fma(x[idx], scale, shift), ACT);
-    if (HAS_RESIDUAL != 0) v += res[idx];
-    y[idx] = v;
+    float v = vks_act(fma(float(x[idx]), scale, shift), ACT);
+    if (HAS_RESIDUAL != 0) v += float(res[idx]);
+    y[idx] = vtype(v);
 }

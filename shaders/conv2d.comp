@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:variant f16
 // conv2d with the weights in a storage buffer: any size. See conv2d_body.glsl.
 #include "common.glsl"
 

@@ -14,9 +14,9 @@ layout(constant_id = 4) const uint ACT = 0;
 layout(constant_id = 5) const uint HAS_BIAS = 0;
 layout(constant_id = 6) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
 
-layout(std430, binding = 0) readonly buffer In { float x[]; };
+layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) buffer Out { float y[]; };
+layout(std430, binding = 3) buffer Out { vtype y[]; };
 
 layout(push_constant) uniform Push {
     uint h, w, in_stride;       // input plane size and plane stride (floats)
@@ -73,7 +73,7 @@ void main()
         for (uint ky = 0; ky < KH; ky++) {
             float xv[XN];
             for (uint j = 0; j < XN; j++)
-                xv[j] = x[base + uint(rowoff[ky] + coloff[j])] * (rowmask[ky] * colmask[j]);
+                xv[j] = float(x[base + uint(rowoff[ky] + coloff[j])]) * (rowmask[ky] * colmask[j]);
             for (uint kx = 0; kx < KW; kx++)
                 for (uint o = 0; o < OCT; o++) {
                     float wv = WEIGHT(wbase[o] + wci + ky * KW + kx);
@@ -90,9 +90,9 @@ void main()
             if (ox >= pc.ow) break;
             uint idx = oc * pc.out_stride + oy * pc.ow + ox;
             float v = acc[o][p] + b;
-            if (pc.first == 0) v += y[idx];
+            if (pc.first == 0) v += float(y[idx]);
             if (pc.last != 0) v = vks_act(v, ACT);
-            y[idx] = v;
+            y[idx] = vtype(v);
         }
     }
 }

@@ -15,9 +15,9 @@ layout(constant_id = 3) const uint ACT = 0;
 layout(constant_id = 4) const uint HAS_BIAS = 0;
 layout(constant_id = 5) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
 
-layout(std430, binding = 0) readonly buffer In { float x[]; };
+layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) buffer Out { float y[]; };
+layout(std430, binding = 3) buffer Out { vtype y[]; };
 
 layout(push_constant) uniform Push {
     uint h, w, in_stride;
@@ -65,7 +65,7 @@ void main()
             for (uint ci = 0; ci < pc.nci; ci++) {
                 uint base = ci * pc.in_stride, wk = ci * KK + ky * KW + kx;
                 float xv[VKS_CONV_PX];
-                for (uint p = 0; p < VKS_CONV_PX; p++) xv[p] = x[base + uint(off[p])] * mask[p];
+                for (uint p = 0; p < VKS_CONV_PX; p++) xv[p] = float(x[base + uint(off[p])]) * mask[p];
                 for (uint o = 0; o < OCT; o++) {
                     float wv = WEIGHT(wbase[o] + wk);
                     for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);
@@ -82,9 +82,9 @@ void main()
             if (ox >= pc.ow) break;
             uint idx = oc * pc.out_stride + oy * pc.ow + ox;
             float v = acc[o][p] + b;
-            if (pc.first == 0) v += y[idx];
+            if (pc.first == 0) v += float(y[idx]);
             if (pc.last != 0) v = vks_act(v, ACT);
-            y[idx] = v;
+            y[idx] = vtype(v);
         }
     }
 }

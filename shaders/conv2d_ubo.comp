@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:variant f16
 // conv2d with the weights of a group of output channels in a uniform buffer (VKS_UBO_BYTES):
 // every invocation of a workgroup reads the same weight, which uniform buffers serve as one
 // broadcast load (lavapipe: 4x faster than the storage-buffer gather). See conv2d_body.glsl.

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:variant f16
 // Instance normalization, one workgroup per channel plane of one sample:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual), biased variance.
 // gamma/beta come from a table at an element offset: the layer's own parameters, or the
@@ -12,11 +13,11 @@ layout(local_size_x = VKS_NORM_LOCAL) in;
 layout(constant_id = 0) const uint ACT = 0;
 layout(constant_id = 1) const uint HAS_RESIDUAL = 0;
 
-layout(std430, binding = 0) readonly buffer In { float x[]; };
-layout(std430, binding = 1) writeonly buffer Out { float y[]; };
+layout(std430, binding = 0) readonly buffer In { vtype x[]; };
+layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 layout(std430, binding = 2) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 3) readonly buffer Beta { float beta[]; };
-layout(std430, binding = 4) readonly buffer Res { float res[]; };
+layout(std430, binding = 4) readonly buffer Res { vtype res[]; };
 
 layout(push_constant) uniform Push {
     uint hw, stride;            // plane size and plane stride (floats)
@@ -31,21 +32,21 @@ void main()
     uint t = gl_LocalInvocationID.x;
     // Shifted sums: subtracting one sample of the plane first keeps the partial sums small
     // when the mean is large compared to the spread (no catastrophic rounding in fp32).
-    float pilot = x[base];
+    float pilot = float(x[base]);
     float s = 0.0;
-    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) s += x[base + i] - pilot;
+    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) s += float(x[base + i]) - pilot;
     float mean = pilot + workgroup_sum(s) / float(pc.hw);
     float q = 0.0;
     for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) {
-        float d = x[base + i] - mean;
+        float d = float(x[base + i]) - mean;
         q = fma(d, d, q);
     }
     float var = workgroup_sum(q) / float(pc.hw);
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
     float shift = beta[pc.beta_off + c] - mean * scale;
     for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) {
-        float v = vks_act(fma(x[base + i], scale, shift), ACT);
-        if (HAS_RESIDUAL != 0) v += res[base + i];
-        y[base + i] = v;
+        float v = vks_act(fma(float(x[base + i]), scale, shift), ACT);
+        if (HAS_RESIDUAL != 0) v += float(res[base + i]);
+        y[base + i] = vtype(v);
     }
 }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:variant f16
 // 8-bit interleaved pixels (RGB or RGBA; BGR(A) when SWAP_RB) -> planar RGB float tensor:
 // x = byte * scale + offset.
 #include "common.glsl"
@@ -10,7 +11,7 @@ layout(constant_id = 0) const uint CHANNELS = 4;   // bytes per pixel: 3 or 4
 layout(constant_id = 1) const uint SWAP_RB = 0;
 
 layout(std430, binding = 0) readonly buffer Px { uint px[]; };
-layout(std430, binding = 1) writeonly buffer Out { float y[]; };
+layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 
 layout(push_constant) uniform Push { uint w, h, stride; float scale, offset; } pc;
 
@@ -22,6 +23,6 @@ void main()
     if (i >= pc.w * pc.h) return;
     for (uint k = 0; k < 3; k++) {
         uint src = SWAP_RB != 0 ? 2 - k : k;
-        y[k * pc.stride + i] = fma(float(byte_at(i * CHANNELS + src)), pc.scale, pc.offset);
+        y[k * pc.stride + i] = vtype(fma(float(byte_at(i * CHANNELS + src)), pc.scale, pc.offset));
     }
 }

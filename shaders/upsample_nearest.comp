@@ -1,12 +1,13 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:variant f16
 // Nearest-neighbour x2 upsampling: out[y][x] = in[y/2][x/2].
 #include "common.glsl"
 
 layout(local_size_x = VKS_LOCAL_1D) in;
 
-layout(std430, binding = 0) readonly buffer In { float x[]; };
-layout(std430, binding = 1) writeonly buffer Out { float y[]; };
+layout(std430, binding = 0) readonly buffer In { vtype x[]; };
+layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 
 layout(push_constant) uniform Push { uint h, w, in_stride, out_stride; } pc;
 

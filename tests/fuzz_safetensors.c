@@ -1,6 +1,6 @@
 /* libFuzzer harness for the safetensors parser:
  *   clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -DVK_NO_PROTOTYPES -D_GNU_SOURCE \
- *     -Iinclude -Iengine tests/fuzz_safetensors.c engine/safetensors.c engine/error.c \
+ *     -Iinclude -Iengine tests/fuzz_safetensors.c engine/safetensors.c engine/half.c engine/error.c \
  *     -ljansson -o fuzz_st && ./fuzz_st -max_total_time=60
  * Any status other than OK / MODEL_FORMAT, a crash, a sanitizer report or a leak is a bug. */
 #include "safetensors.h"

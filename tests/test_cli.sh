@@ -125,7 +125,32 @@ assert len(b["steps"]) == 35 and b["frame"]["gpu_ms_median"] > 0, b["frame"]
 assert all(s["flops"] >= 0 and s["gpu_ms_median"] >= 0 for s in b["steps"])
 assert "fma_peak_share" in b["steps"][1] and len(b["compare"]) == 16
 PY
-expect_error "bench bad precision" "not implemented" bench --precision fp64
+expect_error "bench bad precision" "must be fp32, fp16 or auto" bench --precision fp64
+"$vk" bench --size 24x16 --iters 2 --warmup 0 --precision fp16 --json "$tmp/bench16.json" >"$tmp/bench16.txt" 2>&1 && ok || bad "bench fp16 runs"
+py - "$tmp/bench.json" "$tmp/bench16.json" <<'PY' && ok || bad "bench fp16 JSON: $(cat "$tmp/bench16.txt")"
+import json, sys
+b32, b16 = (json.load(open(p)) for p in sys.argv[1:])
+assert b32["precision"] == "fp32" and b16["precision"] == "fp16", (b32["precision"], b16["precision"])
+# same work, fewer bytes: activations are half the size (weights stay fp32)
+assert b16["frame"]["flops"] == b32["frame"]["flops"]
+assert b16["frame"]["bytes"] < b32["frame"]["bytes"], (b16["frame"]["bytes"], b32["frame"]["bytes"])
+norms = [(x["bytes"], y["bytes"]) for x, y in zip(b16["steps"], b32["steps"]) if x["op"] == "instance_norm"]
+assert len(norms) == 16 and all(2 * x == y for x, y in norms), norms
+PY
+
+# fp16 activations: the reference image within 40 dB, and the run says which precision it used
+"$vk" image -m "$src/models/udnie.safetensors" -i "$in" -o "$tmp/fp16.png" --precision fp16 >"$tmp/fp16.txt" 2>&1 \
+    && grep -q "(fp16)" "$tmp/fp16.txt" && ok || bad "image --precision fp16: $(cat "$tmp/fp16.txt")"
+py - "$tmp/fp16.png" "$src/tests/data/kodim05_crop333x257_udnie.png" <<'PY' && ok || bad "fp16 output vs reference"
+import sys, math
+from PIL import Image
+a, b = (list(Image.open(p).convert("RGB").getdata()) for p in sys.argv[1:])
+se = sum((x - y) ** 2 for pa, pb in zip(a, b) for x, y in zip(pa, pb)) / (3 * len(a))
+psnr = 10 * math.log10(255 ** 2 / se) if se else 999
+print(f"# image --precision fp16 vs reference: {psnr:.2f} dB")
+assert 40 <= psnr < 999, psnr
+PY
+expect_error "image bad precision" "must be fp32, fp16 or auto" image -i "$in" -o "$tmp/out.png" --precision half
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

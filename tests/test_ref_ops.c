@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "half.h"
 #include "ref_ops.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -832,9 +833,40 @@ static void test_compare(void **state)
     assert_int_equal(ref_compare("empty", got, want, 0, 0, 0), 0);
 }
 
+/* float <-> float16 (engine/half.c), used for fp16 activations: every half survives the round
+ * trip; values between two halves round to the nearer, ties to the even one; overflow. */
+static void test_half_conversions(void **state)
+{
+    (void)state;
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        float f = vks_half_to_float((uint16_t)h);
+        if (isnan(f)) {
+            assert_true(isnan(vks_half_to_float(vks_float_to_half(f))));
+            continue;
+        }
+        assert_int_equal(vks_float_to_half(f), h);
+        uint32_t exp = (h >> 10) & 0x1f;
+        if (exp == 0x1f || (h & 0x7fffu) == 0x7bffu) continue;   /* inf, or the largest finite */
+        /* midpoint towards the next half of larger magnitude (exact in float) */
+        float next = vks_half_to_float((uint16_t)(h + 1)), mid = (f + next) / 2;
+        uint16_t even = (h & 1) ? (uint16_t)(h + 1) : (uint16_t)h;
+        assert_int_equal(vks_float_to_half(mid), even);
+        assert_int_equal(vks_float_to_half(nextafterf(mid, f)), h);
+        assert_int_equal(vks_float_to_half(nextafterf(mid, next)), h + 1);
+    }
+    assert_int_equal(vks_float_to_half(65504.0f), 0x7bff);
+    assert_int_equal(vks_float_to_half(65519.99f), 0x7bff);
+    assert_int_equal(vks_float_to_half(65520.0f), 0x7c00);     /* rounds past the largest: inf */
+    assert_int_equal(vks_float_to_half(-1e30f), 0xfc00);
+    assert_int_equal(vks_float_to_half(1e-30f), 0);
+    assert_int_equal(vks_float_to_half(-1e-30f), 0x8000);
+    assert_int_equal(vks_float_to_half(0.33333334f), 0x3555);  /* 0x3555 = 0.333251953125, the nearest */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_half_conversions),
         cmocka_unit_test(test_activate),
         cmocka_unit_test(test_activation_op),
         cmocka_unit_test(test_add),

@@ -41,7 +41,13 @@ static VkDeviceSize tu_reserve(tu_arena_t *a, VkDeviceSize bytes)
 
 vks_tensor_t tu_act(tu_arena_t *a, uint32_t n, uint32_t c, uint32_t h, uint32_t w, const float *data)
 {
-    vks_tensor_t t = vks_tensor_act(&a->block, 0, n, c, h, w);
+    return tu_act_e(a, n, c, h, w, 4, data);
+}
+
+vks_tensor_t tu_act_e(tu_arena_t *a, uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t esize,
+                      const float *data)
+{
+    vks_tensor_t t = vks_tensor_act(&a->block, 0, n, c, h, w, esize);
     t.offset = tu_reserve(a, vks_tensor_bytes(&t));
     if (data) TU_OK(vks_tensor_upload(a->ctx, &t, data));
     return t;

@@ -29,6 +29,9 @@ void tu_arena_init(tu_arena_t *a, vks_context_t *ctx, VkDeviceSize size);
 void tu_arena_done(tu_arena_t *a);
 /* Activation tensor (plane-padded), uploaded from dense data if not NULL. */
 vks_tensor_t tu_act(tu_arena_t *a, uint32_t n, uint32_t c, uint32_t h, uint32_t w, const float *data);
+/* Same with esize-byte elements (4: float32, 2: float16; data is converted). */
+vks_tensor_t tu_act_e(tu_arena_t *a, uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t esize,
+                      const float *data);
 /* Flat tensor of count floats. */
 vks_tensor_t tu_flat(tu_arena_t *a, uint32_t count, const float *data);
 /* Dense download of an activation tensor (malloc'd). */

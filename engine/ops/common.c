@@ -7,7 +7,7 @@ vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const 
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) {
         if (!ts[i]) continue;
-        VkDeviceSize plane = (VkDeviceSize)ts[i]->plane_stride * sizeof(float);
+        VkDeviceSize plane = (VkDeviceSize)ts[i]->plane_stride * ts[i]->esize;
         uint32_t k = vks_channels_per_binding(ctx, plane);
         if (k == 0)
             return vks_fail(VKS_ERR_SHAPE, "%s: one %ux%u channel plane (%.1f MiB) exceeds the device's "
@@ -16,6 +16,29 @@ vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const 
         if (k < best) best = k;
     }
     *chunk = best;
+    return VKS_OK;
+}
+
+vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader_id_t base,
+                            const vks_tensor_t *const *ts, uint32_t n, vks_shader_id_t *out)
+{
+    uint32_t esize = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!ts[i]) continue;
+        if (ts[i]->esize != 4 && ts[i]->esize != 2)
+            return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: element size %u (4: float32, 2: float16)", op, ts[i]->esize);
+        if (esize && ts[i]->esize != esize)
+            return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: tensors mix float32 and float16", op);
+        esize = ts[i]->esize;
+    }
+    *out = base;
+    if (esize != 2) return VKS_OK;
+    if (!ctx->fp16_enabled)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "%s: float16 tensors need shaderFloat16 and storageBuffer16BitAccess, "
+                        "which %s lacks", op, ctx->props.deviceName);
+    if (vks_shader_table[base].f16 < 0)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "%s: shader %s has no float16 variant", op, vks_shader_table[base].name);
+    *out = (vks_shader_id_t)vks_shader_table[base].f16;
     return VKS_OK;
 }
 

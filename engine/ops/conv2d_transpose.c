@@ -22,8 +22,11 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
     if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
     uint32_t spec[6] = {p->kh, p->kw, p->stride, p->act, bias != NULL, oct};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_pipeline_get(rec->ctx, ubo_rows ? VKS_SHADER_CONV2D_TRANSPOSE_UBO : VKS_SHADER_CONV2D_TRANSPOSE,
-                                       spec, 6, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), &pipe);
+    const vks_tensor_t *act_ts[2] = {in, out};
+    vks_shader_id_t shader;
+    vks_status_t st = vks_act_shader(rec->ctx, op, ubo_rows ? VKS_SHADER_CONV2D_TRANSPOSE_UBO : VKS_SHADER_CONV2D_TRANSPOSE,
+                                     act_ts, 2, &shader);
+    if (!st) st = vks_pipeline_get(rec->ctx, shader, spec, 6, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,

@@ -20,7 +20,10 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
         return vks_fail(VKS_ERR_SHAPE, "%s: gamma/beta have fewer than %u channels", op, in->c);
     uint32_t spec[2] = {act, residual != NULL};
     const vks_pipeline_t *pipe;
-    if ((st = vks_pipeline_get(rec->ctx, VKS_SHADER_INSTANCE_NORM, spec, 2, 5, 0, sizeof(in_push_t), &pipe)))
+    const vks_tensor_t *act_ts[3] = {in, out, residual};
+    vks_shader_id_t shader;
+    if ((st = vks_act_shader(rec->ctx, op, VKS_SHADER_INSTANCE_NORM, act_ts, 3, &shader))) return st;
+    if ((st = vks_pipeline_get(rec->ctx, shader, spec, 2, 5, 0, sizeof(in_push_t), &pipe)))
         return st;
     const vks_tensor_t *ts[3] = {in, out, residual};
     uint32_t chunk = 0;

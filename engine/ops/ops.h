@@ -110,6 +110,11 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
  * the op when a single plane is too large). */
 vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const vks_tensor_t *const *ts,
                                 uint32_t n, uint32_t *chunk);
+/* The variant of shader `base` for the element type of the op's activation tensors (NULL entries
+ * skipped): the shader itself for float32, its _f16 variant for float16. Fails when the tensors
+ * mix element types, or for float16 when the device has no fp16 or the shader no fp16 variant. */
+vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader_id_t base,
+                            const vks_tensor_t *const *ts, uint32_t n, vks_shader_id_t *out);
 /* Fail unless a and b have the same n, c, h, w. */
 vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const vks_tensor_t *b);
 

@@ -154,15 +154,28 @@ typedef enum vks_pixel_format {
     VKS_PIXELS_YUYV,    /* input only: 4:2:2 Y0 U Y1 V, BT.601 limited range; width must be even */
 } vks_pixel_format_t;
 
+/* How activations are stored between layers. Weights, normalization statistics and all
+ * arithmetic stay float32 either way. */
+typedef enum vks_precision {
+    VKS_PRECISION_FP32,   /* float32 activations (the default) */
+    VKS_PRECISION_FP16,   /* float16 activations: half the memory and bandwidth; needs the device's
+                           * shaderFloat16 and storageBuffer16BitAccess (VKS_ERR_UNSUPPORTED without) */
+    VKS_PRECISION_AUTO,   /* FP16 where the device supports it, else FP32 */
+} vks_precision_t;
+
 typedef struct vks_session_options {
     vks_pixel_format_t input;   /* default RGBA8 */
     vks_pixel_format_t output;  /* RGBA8 or BGRA8; default RGBA8 */
+    vks_precision_t precision;  /* default FP32 */
 } vks_session_options_t;
 
 /* vks_session_create with pixel formats (opts may be NULL: RGBA8 in and out). The conversion
  * from and to the formats runs on the GPU. */
 vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t height,
                                    const vks_session_options_t *opts, vks_session_t **out);
+
+/* The precision the session runs at (FP32 or FP16; AUTO resolved at creation). */
+vks_precision_t vks_session_precision(const vks_session_t *session);
 
 /* Bytes of one input frame in the session's input format (w*h*4, or w*h*2 for YUYV). */
 size_t vks_session_input_bytes(const vks_session_t *session);
@@ -172,7 +185,8 @@ size_t vks_session_input_bytes(const vks_session_t *session);
  * vks_session_output_buffer in vkstyle_vulkan.h). Returns when the GPU has finished. */
 vks_status_t vks_session_run_raw(vks_session_t *session, const void *in, void *out);
 
-/* Bytes of device memory the session needs for this model at this size (for sizing). */
+/* Bytes of device memory an FP32 session needs for this model at this size (for sizing; FP16
+ * activations need about half of it). */
 vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width,
                                          uint32_t height, uint64_t *bytes);
 

@@ -125,6 +125,20 @@ bool cli_weights_convex(const float *w, uint32_t n)
     return fabs(sum - 1.0) <= 1e-4;
 }
 
+int cli_parse_precision(const char *s, vks_precision_t *out)
+{
+    if (!strcmp(s, "fp32")) *out = VKS_PRECISION_FP32;
+    else if (!strcmp(s, "fp16")) *out = VKS_PRECISION_FP16;
+    else if (!strcmp(s, "auto")) *out = VKS_PRECISION_AUTO;
+    else return cli_error("--precision must be fp32, fp16 or auto, not '%s'", s), -1;
+    return 0;
+}
+
+const char *cli_precision_name(vks_precision_t p)
+{
+    return p == VKS_PRECISION_FP16 ? "fp16" : p == VKS_PRECISION_AUTO ? "auto" : "fp32";
+}
+
 int cli_parse_size(const char *s, uint32_t *w, uint32_t *h)
 {
     char *e;

@@ -26,7 +26,7 @@ static void usage(FILE *f)
         "      --size WxH      input size (default 256x256)\n"
         "      --iters N       timed iterations (default 10)\n"
         "      --warmup N      untimed iterations first (default 2)\n"
-        "      --precision P   fp32 (the only precision so far)\n"
+        CLI_PRECISION_HELP
         "      --peak          measure fp32/fp16 FMA throughput and copy bandwidth, and cache them\n"
         "      --compare       also time the convolutions' other shader variant (weights from a storage\n"
         "                      buffer instead of a uniform buffer) on the same shapes, side by side;\n"
@@ -81,7 +81,7 @@ static json_t *peak_json(const vks_peak_t *p)
 
 /* Profile the model again with the storage-buffer convolution shaders and print both. */
 static int compare_variants(const vks_context_options_t *base, const char *model_path, const char *style, uint32_t w,
-                            uint32_t h, uint32_t warmup, uint32_t iters, const vks_profile_t *a, FILE *tab, json_t *root)
+                            uint32_t h, const vks_session_options_t *so, uint32_t warmup, uint32_t iters, const vks_profile_t *a, FILE *tab, json_t *root)
 {
     vks_context_options_t co = *base;
     co.conv_storage_weights = 1;
@@ -93,7 +93,7 @@ static int compare_variants(const vks_context_options_t *base, const char *model
     int rc = 1;
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
     if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
-    if ((st = vks_session_create(model, w, h, &sess))) { cli_engine_error("session", st); goto done; }
+    if ((st = vks_session_create_ex(model, w, h, so, &sess))) { cli_engine_error("session", st); goto done; }
     if (style) {
         float weights[32];
         char err[512];
@@ -128,7 +128,8 @@ done:
 
 int cmd_bench(int argc, char **argv)
 {
-    const char *model_arg = "udnie", *device = NULL, *json_path = NULL, *style = NULL, *precision = "fp32";
+    const char *model_arg = "udnie", *device = NULL, *json_path = NULL, *style = NULL;
+    vks_precision_t precision = VKS_PRECISION_FP32;
     uint32_t w = 256, h = 256, iters = 10, warmup = 2;
     int peak_only = 0, compare = 0;
     enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE };
@@ -161,15 +162,13 @@ int cmd_bench(int argc, char **argv)
         case O_JSON: json_path = optarg; break;
         case O_PEAK: peak_only = 1; break;
         case O_DEVICE: device = optarg; break;
-        case O_PRECISION: precision = optarg; break;
+        case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
         case O_COMPARE: compare = 1; break;
         case ':': return cli_error("bench: option '%s' needs a value (see vkstyle bench --help)", argv[optind - 1]);
         default: return cli_error("bench: unknown option '%s' (see vkstyle bench --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
-    if (strcmp(precision, "fp32"))
-        return cli_error("bench: --precision %s is not implemented yet (fp32 only)", precision);
     FILE *tab = json_path && !strcmp(json_path, "-") ? stderr : stdout;
 
     int rc = 1;
@@ -204,7 +203,9 @@ int cmd_bench(int argc, char **argv)
     char model_path[4096];
     if (cli_find_model(model_arg, model_path, sizeof model_path)) goto done;
     if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
-    if ((st = vks_session_create(model, w, h, &sess))) { cli_engine_error("session", st); goto done; }
+    vks_session_options_t so = {.precision = precision};
+    if ((st = vks_session_create_ex(model, w, h, &so, &sess))) { cli_engine_error("session", st); goto done; }
+    const char *prec = cli_precision_name(vks_session_precision(sess));
     if (style) {
         float weights[32];
         char err[512];
@@ -224,7 +225,7 @@ int cmd_bench(int argc, char **argv)
             vks_model_name(model), w, h, dev.name);
     if ((st = vks_session_profile(sess, warmup, iters, &prof))) { cli_engine_error("bench", st); goto done; }
 
-    fprintf(tab, "%s %ux%u fp32 on %s (%s); median of %u, [min-max]\n", vks_model_name(model), w, h, dev.name,
+    fprintf(tab, "%s %ux%u %s on %s (%s); median of %u, [min-max]\n", vks_model_name(model), w, h, prec, dev.name,
             dev.driver, iters);
     if (!prof.timestamps)
         fprintf(tab, "note: this device has no timestamp queries on its compute queue: per-layer GPU times are "
@@ -265,7 +266,7 @@ int cmd_bench(int argc, char **argv)
     json_object_set_new(root, "model", json_string(vks_model_name(model)));
     json_object_set_new(root, "width", json_integer(w));
     json_object_set_new(root, "height", json_integer(h));
-    json_object_set_new(root, "precision", json_string(precision));
+    json_object_set_new(root, "precision", json_string(prec));
     json_object_set_new(root, "iters", json_integer(iters));
     json_object_set_new(root, "timestamps", json_boolean(prof.timestamps));
     json_object_set_new(root, "steps", steps);
@@ -274,7 +275,7 @@ int cmd_bench(int argc, char **argv)
                                                  prof.wall_ms_resident, "wall_ms_io", prof.wall_ms_io, "fps", fps, "flops",
                                                  prof.flops, "bytes", prof.bytes));
     if (have_peak) json_object_set_new(root, "peak", peak_json(&peak));
-    if (compare && compare_variants(&co, model_path, style, w, h, warmup, iters, &prof, tab, root)) goto done;
+    if (compare && compare_variants(&co, model_path, style, w, h, &so, warmup, iters, &prof, tab, root)) goto done;
     rc = 0;
 done:
     if (!rc && json_path) {

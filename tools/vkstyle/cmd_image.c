@@ -29,6 +29,7 @@ static void usage(FILE *f)
         "      --size WxH        resize the input to WxH before stylizing\n"
         "      --max-side N      shrink the input so that its longer side is at most N\n"
         "      --quality Q       JPEG quality 1..100 (default 92)\n"
+        CLI_PRECISION_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           print nothing on success\n"
         "  -h, --help            this help\n");
@@ -70,7 +71,8 @@ int cmd_image(int argc, char **argv)
     int quality = 92, quiet = 0;
     const char *strip = NULL;
     uint32_t steps = 7;
-    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE, O_STRIP, O_STEPS };
+    vks_precision_t precision = VKS_PRECISION_FP32;
+    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE, O_STRIP, O_STEPS, O_PRECISION };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
@@ -78,6 +80,7 @@ int cmd_image(int argc, char **argv)
         {"max-side", required_argument, 0, O_MAXSIDE}, {"quality", required_argument, 0, O_QUALITY},
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
         {"mix-strip", required_argument, 0, O_STRIP}, {"steps", required_argument, 0, O_STEPS},
+        {"precision", required_argument, 0, O_PRECISION},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -94,6 +97,7 @@ int cmd_image(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case O_DEVICE: device = optarg; break;
         case O_STRIP: strip = optarg; break;
+        case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
         case O_STEPS:
             steps = (uint32_t)strtoul(optarg, &end, 10);
             if (*end || steps < 2 || steps > 64) return cli_error("--steps must be 2..64");
@@ -177,7 +181,8 @@ int cmd_image(int argc, char **argv)
                   "--max-side or --size)", in_path, img.w, img.h, need / 1048576.0, dev.name, heap / 1048576.0, fw, fh);
         goto done;
     }
-    if ((st = vks_session_create(model, img.w, img.h, &sess))) { cli_engine_error(in_path, st); goto done; }
+    vks_session_options_t so = {.precision = precision};
+    if ((st = vks_session_create_ex(model, img.w, img.h, &so, &sess))) { cli_engine_error(in_path, st); goto done; }
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
     uint32_t tiles = strip ? steps : 1;
     size_t tile = (size_t)img.w * img.h * 3;
@@ -210,8 +215,8 @@ int cmd_image(int argc, char **argv)
     vks_image_t res = {out, img.w * tiles, img.h};
     if (vks_image_save(out_path, &res, quality, err, sizeof err)) { cli_error("%s", err); goto done; }
     if (!quiet)
-        printf("%s: %ux%u, %s on %s, %.0f ms stylizing (%.0f ms with setup)\n", out_path, res.w, res.h,
-               vks_model_name(model), dev.name, t2 - t1, t2 - t0);
+        printf("%s: %ux%u, %s on %s (%s), %.0f ms stylizing (%.0f ms with setup)\n", out_path, res.w, res.h,
+               vks_model_name(model), dev.name, cli_precision_name(vks_session_precision(sess)), t2 - t1, t2 - t0);
     rc = 0;
 done:
     free(out);

@@ -62,6 +62,7 @@ static void usage(FILE *f)
         "      --strength A      blend with the source frame, 0..1 (default 1)\n"
         "      --frames N        quit after presenting N frames\n"
         "      --screenshot FILE save the last presented frame (PNG/JPEG) when quitting\n"
+        CLI_PRECISION_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           print nothing but errors\n"
         "  -h, --help            this help\n"
@@ -355,7 +356,8 @@ int cmd_live(int argc, char **argv)
     long frames_limit = 0;
     double strength = 1.0;
     int quiet = 0, list = 0;
-    enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE };
+    enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE, O_PRECISION };
+    vks_precision_t precision = VKS_PRECISION_FP32;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"source", required_argument, 0, O_SOURCE}, {"list-sources", no_argument, 0, O_LIST},
@@ -363,6 +365,7 @@ int cmd_live(int argc, char **argv)
         {"size", required_argument, 0, O_SIZE}, {"window", required_argument, 0, O_WINDOW},
         {"strength", required_argument, 0, O_STRENGTH}, {"frames", required_argument, 0, O_FRAMES},
         {"screenshot", required_argument, 0, O_SHOT}, {"device", required_argument, 0, O_DEVICE},
+        {"precision", required_argument, 0, O_PRECISION},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -378,6 +381,7 @@ int cmd_live(int argc, char **argv)
         case O_SOURCE: source = optarg; break;
         case O_LIST: list = 1; break;
         case O_DEVICE: device = optarg; break;
+        case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
         case O_SHOT: shot = optarg; break;
         case O_CAPTURE:
             if (cli_parse_size(optarg, &cap_w, &cap_h)) return cli_error("--capture must be WxH, e.g. 640x480");
@@ -482,7 +486,7 @@ int cmd_live(int argc, char **argv)
     if (src.media && media_set_output(src.media, pw, ph, MEDIA_RGBA, err, sizeof err)) { cli_error("%s", err); goto done; }
 
     if (win_create(ctx, "vkstyle live", win_w, win_h, &win, err, sizeof err)) { cli_error("%s", err); goto done; }
-    vks_session_options_t so = {.input = src.format, .output = win_pixel_format(win)};
+    vks_session_options_t so = {.input = src.format, .output = win_pixel_format(win), .precision = precision};
     if ((st = vks_session_create_ex(model, pw, ph, &so, &sess))) {
         cli_engine_error("session", st);
         if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY) fprintf(stderr, "vkstyle: choose a smaller --size\n");

@@ -57,6 +57,7 @@ static void usage(FILE *f)
         "      --keyint N        frames between keyframes (default: about 2 s); MP4 fragments start at\n"
         "                        keyframes, so this is also what a failed write can lose at most\n"
         "      --no-audio        drop the audio\n"
+        CLI_PRECISION_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           no progress bar and no summary\n"
         "  -v, --verbose         show FFmpeg's warnings\n"
@@ -263,7 +264,8 @@ int cmd_video(int argc, char **argv)
     const char *preset = NULL, *encoder = NULL;
     uint32_t size_w = 0, size_h = 0, max_side = 0;
     int crf = 18, quiet = 0, verbose = 0, no_audio = 0, chroma444 = 0, keyint = 0;
-    enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT };
+    enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT, O_PRECISION };
+    vks_precision_t precision = VKS_PRECISION_FP32;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
@@ -272,6 +274,7 @@ int cmd_video(int argc, char **argv)
         {"encoder", required_argument, 0, O_ENCODER}, {"chroma", required_argument, 0, O_CHROMA},
         {"keyint", required_argument, 0, O_KEYINT}, {"no-audio", no_argument, 0, O_NOAUDIO},
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
+        {"precision", required_argument, 0, O_PRECISION},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -288,6 +291,7 @@ int cmd_video(int argc, char **argv)
         case 'v': verbose = 1; break;
         case 'h': usage(stdout); return 0;
         case O_DEVICE: device = optarg; break;
+        case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
         case O_PRESET: preset = optarg; break;
         case O_ENCODER: encoder = optarg; break;
         case O_NOAUDIO: no_audio = 1; break;
@@ -366,7 +370,8 @@ int cmd_video(int argc, char **argv)
             fprintf(stderr, "vkstyle: warning: style weights are not a convex combination (non-negative, sum 1); "
                             "the result extrapolates\n");
     }
-    if ((st = vks_session_create(model, w, h, &sess))) {
+    vks_session_options_t so = {.precision = precision};
+    if ((st = vks_session_create_ex(model, w, h, &so, &sess))) {
         cli_engine_error(in_path, st);
         if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY) fprintf(stderr, "vkstyle: use --max-side or --size for smaller frames\n");
         goto done;
