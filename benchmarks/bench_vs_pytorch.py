@@ -7,7 +7,8 @@ networks are usually written; torch.set_num_threads(THREADS)) on the same model 
 alternating ROUNDS times so that both see the same machine load, and prints medians and ratios.
 
   /usr/bin/python3 benchmarks/bench_vs_pytorch.py [--model models/udnie.safetensors]
-      [--size 256x256] [--rounds 3] [--iters 3] [--threads 2] [--vkstyle build/vkstyle]
+      [--size 256x256] [--rounds 3] [--iters 3] [--threads 2] [--precision fp32,fp16]
+      [--vkstyle build/vkstyle]
 """
 import argparse
 import json
@@ -77,6 +78,8 @@ def main():
     ap.add_argument("--iters", type=int, default=3, help="timed iterations per round, each side")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--vkstyle", default=os.path.join(ROOT, "build", "vkstyle"))
+    ap.add_argument("--precision", default="fp32",
+                    help="vkstyle activation precision(s), comma-separated, e.g. fp32,fp16: each round runs each")
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.lower().split("x"))
@@ -87,13 +90,20 @@ def main():
     x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
     with torch.no_grad():
         torch_forward(graph, T, x, weights)  # warm-up
-    vk_gpu, vk_wall, pt = [], [], []
+    precisions = a.precision.split(",")
+    vk_gpu = {p: [] for p in precisions}
+    vk_wall = {p: [] for p in precisions}
+    pt = []
     for r in range(a.rounds):
-        out = subprocess.run([a.vkstyle, "bench", "-m", a.model, "--size", a.size, "--iters", str(a.iters),
-                              "--warmup", "1", "--json", "-"], check=True, capture_output=True, text=True).stdout
-        frame = json.loads(out)["frame"]
-        vk_gpu.append(frame["gpu_ms_median"])
-        vk_wall.append(frame["wall_ms_resident"])
+        line = f"round {r + 1}:"
+        for prec in precisions:
+            out = subprocess.run([a.vkstyle, "bench", "-m", a.model, "--size", a.size, "--iters", str(a.iters),
+                                  "--warmup", "1", "--precision", prec, "--json", "-"],
+                                 check=True, capture_output=True, text=True).stdout
+            frame = json.loads(out)["frame"]
+            vk_gpu[prec].append(frame["gpu_ms_median"])
+            vk_wall[prec].append(frame["wall_ms_resident"])
+            line += f" vkstyle {prec} GPU {vk_gpu[prec][-1]:8.1f} ms (wall {vk_wall[prec][-1]:8.1f})  "
         times = []
         with torch.no_grad():
             for _ in range(a.iters):
@@ -101,20 +111,22 @@ def main():
                 torch_forward(graph, T, x, weights)
                 times.append((time.perf_counter() - t0) * 1e3)
         pt.append(statistics.median(times))
-        print(f"round {r + 1}: vkstyle GPU {vk_gpu[-1]:8.1f} ms (wall {vk_wall[-1]:8.1f})   "
-              f"PyTorch {pt[-1]:8.1f} ms", flush=True)
+        print(f"{line} PyTorch {pt[-1]:8.1f} ms", flush=True)
     dev = json.loads(out).get("device", "?")
-    g, wl, p = statistics.median(vk_gpu), statistics.median(vk_wall), statistics.median(pt)
+    p = statistics.median(pt)
     print(f"\n{os.path.basename(a.model)} {a.size}, median of {a.rounds} rounds x {a.iters} iterations")
-    print(f"  vkstyle on {dev}: GPU {g:.1f} ms, wall {wl:.1f} ms (data resident)")
     print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms")
-    print(f"  vkstyle wall / PyTorch = {wl / p:.2f}x  (< 1: vkstyle faster)")
+    result = {"model": a.model, "size": a.size, "device": dev, "pytorch_ms": p, "pytorch_threads": a.threads,
+              "rounds": {"pytorch": pt}}
+    for prec in precisions:
+        g, wl = statistics.median(vk_gpu[prec]), statistics.median(vk_wall[prec])
+        print(f"  vkstyle {prec} on {dev}: GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
+              f"wall / PyTorch = {wl / p:.2f}x  (< 1: vkstyle faster)")
+        result[prec] = {"vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
+                        "rounds": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"model": a.model, "size": a.size, "device": dev, "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl,
-                       "pytorch_ms": p, "pytorch_threads": a.threads, "rounds": {"vkstyle_gpu": vk_gpu,
-                       "vkstyle_wall": vk_wall, "pytorch": pt}}, f, indent=2)
-
+            json.dump(result, f, indent=2)
 
 if __name__ == "__main__":
     main()

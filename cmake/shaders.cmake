@@ -32,6 +32,9 @@ function(vkstyle_add_shaders target dir)
       if(NOT name STREQUAL stem)
         set(defs -DVKS_F16=1)
       endif()
+      foreach(probe ${VKSTYLE_SHADER_PROBE})
+        list(APPEND defs -D${probe}=1)
+      endforeach()
       add_custom_command(
         OUTPUT ${out}
         COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 -I${dir} ${defs}

@@ -73,10 +73,18 @@ void main()
         for (uint ky = 0; ky < KH; ky++) {
             float xv[XN];
             for (uint j = 0; j < XN; j++)
+#ifdef VKS_PROBE_CONST_INPUT   // cost attribution only (benchmarks/conv_load_probe.sh): no input loads
+                xv[j] = float(base + uint(rowoff[ky] + coloff[j])) * (rowmask[ky] * colmask[j]);
+#else
                 xv[j] = float(x[base + uint(rowoff[ky] + coloff[j])]) * (rowmask[ky] * colmask[j]);
+#endif
             for (uint kx = 0; kx < KW; kx++)
                 for (uint o = 0; o < OCT; o++) {
+#ifdef VKS_PROBE_CONST_WEIGHTS  // cost attribution only: no weight loads
+                    float wv = 0.001 * float(wbase[o] + wci + ky * KW + kx);
+#else
                     float wv = WEIGHT(wbase[o] + wci + ky * KW + kx);
+#endif
                     for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p * STRIDE + kx], wv, acc[o][p]);
                 }
         }

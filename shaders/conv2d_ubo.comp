@@ -2,8 +2,9 @@
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
 // conv2d with the weights of a group of output channels in a uniform buffer (VKS_UBO_BYTES):
-// every invocation of a workgroup reads the same weight, which uniform buffers serve as one
-// broadcast load (lavapipe: 4x faster than the storage-buffer gather). See conv2d_body.glsl.
+// every invocation of a workgroup reads the same weight; lavapipe compiles uniform-buffer loads
+// to plain loads, storage-buffer loads to a branchy per-lane loop (2-3x slower here; see
+// docs/architecture.md, Convolutions). See conv2d_body.glsl.
 #include "common.glsl"
 
 layout(std140, binding = 1) uniform Wt { vec4 wt4[VKS_UBO_BYTES / 16]; };
