@@ -9,7 +9,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev  # video
   libglfw3-dev                                          # live preview window
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools  # lavapipe (CPU Vulkan), validation
-  libcmocka-dev xvfb xauth ffmpeg                       # tests
+  libcmocka-dev xvfb xauth xdotool ffmpeg               # tests
   python3 python3-numpy python3-pil python3-torch       # model tools and reference checks
 )
 missing=()
