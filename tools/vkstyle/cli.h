@@ -34,11 +34,11 @@ bool cli_weights_convex(const float *w, uint32_t n);
 /* Parse --precision: "fp32", "fp16" or "auto". */
 int cli_parse_precision(const char *s, vks_precision_t *out);
 const char *cli_precision_name(vks_precision_t p);
-/* The --precision line of every subcommand's help. */
+/* The --precision lines of the image, video and live help. */
 #define CLI_PRECISION_HELP \
-    "      --precision P   activations in fp32 (default), fp16 (half the memory traffic; needs the\n" \
-    "                      device's shaderFloat16 + storageBuffer16BitAccess) or auto (fp16 where\n" \
-    "                      supported); weights and arithmetic stay fp32\n"
+    "      --precision P     activations in fp32 (default), fp16 (half the memory traffic; needs\n" \
+    "                        the device's shaderFloat16 + storageBuffer16BitAccess) or auto (fp16\n" \
+    "                        where supported); weights and arithmetic stay fp32\n"
 
 /* Parse "WxH" (1..32768 each). */
 int cli_parse_size(const char *s, uint32_t *w, uint32_t *h);

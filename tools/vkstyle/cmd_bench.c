@@ -26,7 +26,8 @@ static void usage(FILE *f)
         "      --size WxH      input size (default 256x256)\n"
         "      --iters N       timed iterations (default 10)\n"
         "      --warmup N      untimed iterations first (default 2)\n"
-        CLI_PRECISION_HELP
+        "      --precision P   activations in fp32 (default), fp16 or auto (fp16 where the device\n"
+        "                      supports it); weights and arithmetic stay fp32\n"
         "      --peak          measure fp32/fp16 FMA throughput and copy bandwidth, and cache them\n"
         "      --compare       also time the convolutions' other shader variant (weights from a storage\n"
         "                      buffer instead of a uniform buffer) on the same shapes, side by side;\n"
