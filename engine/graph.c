@@ -224,6 +224,10 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
     } else if ((st = vks_rec_copy(rec, &s->stage_in, 0, s->px_in.block, s->px_in.offset, vks_session_input_bytes(s)))) {
         return st;
     }
+    if (!pool && s->frame_ts) {   /* the frame's GPU time (vks_session_last_gpu_ms) */
+        vkCmdResetQueryPool(rec->cmd, s->frame_ts, 0, 2);
+        vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, s->frame_ts, 0);
+    }
     if (s->opts.input == VKS_PIXELS_YUYV)
         st = vks_op_yuyv_to_rgb(rec, &s->px_in, s->w, s->h, m->in_scale, m->in_offset, &s->plan.vals[0]);
     else
@@ -242,6 +246,7 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
                                   m->out_scale, m->out_offset, &s->px_out)))
         return st;
     timestamp(rec, pool, m->nlayers + 2);
+    if (!pool && s->frame_ts) vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->frame_ts, 1);
     if (!pool && (st = vks_rec_copy(rec, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px))) return st;
     return vks_rec_end(rec);
 }
@@ -300,6 +305,11 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     s->px_in = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals].off, px, false};
     s->px_out = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals + 1].off, px, true};
     s->eff = vks_tensor_flat(&s->arena, s->plan.items[s->plan.nvals + 2].off, 2 * model->cin_channels);
+    if (s->ctx->info.timestamps) {
+        VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                    .queryCount = 2};
+        VKS_VK(vkCreateQueryPool(s->ctx->device, &qi, NULL, &s->frame_ts));
+    }
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_UPLOAD, &s->stage_in));
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_READBACK, &s->stage_out));
     VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
@@ -328,6 +338,7 @@ void vks_session_destroy(vks_session_t *s)
     if (!s) return;
     vks_rec_destroy(&s->main);
     vks_rec_destroy(&s->style);
+    if (s->frame_ts) vkDestroyQueryPool(s->ctx->device, s->frame_ts, NULL);
     vks_block_destroy(s->ctx, &s->stage_out);
     vks_block_destroy(s->ctx, &s->stage_in);
     vks_block_destroy(s->ctx, &s->arena);
@@ -365,7 +376,9 @@ static vks_status_t submit(vks_session_t *s)
     uint32_t ncmd = 0;
     if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
     cmds[ncmd++] = s->main.cmd;
-    return vks_submit_wait(s->ctx, cmds, ncmd);
+    vks_status_t st = vks_submit_wait(s->ctx, cmds, ncmd);
+    if (!st) s->ran = true;
+    return st;
 }
 
 vks_status_t vks_session_run_raw(vks_session_t *s, const void *in, void *out)
@@ -375,6 +388,19 @@ vks_status_t vks_session_run_raw(vks_session_t *s, const void *in, void *out)
     vks_status_t st = submit(s);
     if (!st && out) memcpy(out, s->stage_out.map, (size_t)s->w * s->h * 4);
     return st;
+}
+
+vks_status_t vks_session_last_gpu_ms(const vks_session_t *s, double *ms)
+{
+    if (!s || !ms) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_last_gpu_ms: NULL argument");
+    *ms = 0;
+    if (!s->frame_ts) return vks_fail(VKS_ERR_UNSUPPORTED, "the device has no timestamps on its compute queue");
+    if (!s->ran) return vks_fail(VKS_ERR_UNSUPPORTED, "no frame has run yet");
+    uint64_t q[2];
+    VkResult r = vkGetQueryPoolResults(s->ctx->device, s->frame_ts, 0, 2, sizeof q, q, sizeof *q, VK_QUERY_RESULT_64_BIT);
+    if (r != VK_SUCCESS) return vks_fail(VKS_ERR_VULKAN, "vkGetQueryPoolResults failed (%d)", (int)r);
+    *ms = (double)(q[1] - q[0]) * s->ctx->props.limits.timestampPeriod * 1e-6;
+    return VKS_OK;
 }
 
 void vks_session_output_buffer(const vks_session_t *s, VkBuffer *buffer, VkDeviceSize *offset, VkDeviceSize *size)

@@ -30,6 +30,8 @@ struct vks_session {
     vks_tensor_t eff;          /* mixed CIN gamma/beta [2][cin_channels] */
     vks_binding_t px_in, px_out;
     vks_rec_t main, style;
+    VkQueryPool frame_ts;      /* two timestamps around the network in `main`; NULL without */
+    bool ran;                  /* main has completed at least once (frame_ts holds results) */
     float weights[VKS_MAX_STYLES];
     uint64_t main_recordings, style_recordings;
 };

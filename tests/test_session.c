@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static vks_context_t *g_ctx;
@@ -99,6 +100,33 @@ static void test_precision_choice(void **state)
     vks_session_destroy(s32);
     vks_model_destroy(m);
     free(in); free(a); free(b);
+}
+
+/* The frame's GPU time from the session's timestamps: none before a run, then positive and
+ * within the wall time of the run. */
+static void test_frame_gpu_time(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/udnie.safetensors", VKS_SOURCE_DIR);
+    vks_model_t *m = NULL;
+    vks_session_t *s = NULL;
+    TU_OK(vks_model_load(g_ctx, path, &m));
+    TU_OK(vks_session_create(m, 48, 32, &s));
+    double ms = -1;
+    assert_true(g_ctx->info.timestamps);   /* lavapipe has them; a device without fails here */
+    assert_int_equal(vks_session_last_gpu_ms(s, &ms), VKS_ERR_UNSUPPORTED);
+    uint8_t px[48 * 32 * 3] = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    TU_OK(vks_session_run(s, px, px, 3));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    TU_OK(vks_session_last_gpu_ms(s, &ms));
+    printf("# 48x32 frame: GPU %.2f ms, wall %.2f ms\n", ms, wall);
+    assert_true(ms > 0 && ms <= wall);
+    vks_session_destroy(s);
+    vks_model_destroy(m);
 }
 
 /* ------------------------------------------------------------------ tiny models */
@@ -439,6 +467,7 @@ INJECT(vkAllocateDescriptorSets, VkResult, (VkDevice d, const VkDescriptorSetAll
 INJECT(vkAllocateCommandBuffers, VkResult, (VkDevice d, const VkCommandBufferAllocateInfo *i, VkCommandBuffer *c), (d, i, c), VK_ERROR_OUT_OF_HOST_MEMORY)
 INJECT(vkMapMemory, VkResult, (VkDevice d, VkDeviceMemory m, VkDeviceSize o, VkDeviceSize s, VkMemoryMapFlags f, void **p), (d, m, o, s, f, p), VK_ERROR_MEMORY_MAP_FAILED)
 INJECT(vkCreateShaderModule, VkResult, (VkDevice d, const VkShaderModuleCreateInfo *i, const VkAllocationCallbacks *a, VkShaderModule *m), (d, i, a, m), VK_ERROR_OUT_OF_HOST_MEMORY)
+INJECT(vkCreateQueryPool, VkResult, (VkDevice d, const VkQueryPoolCreateInfo *i, const VkAllocationCallbacks *a, VkQueryPool *p), (d, i, a, p), VK_ERROR_OUT_OF_DEVICE_MEMORY)
 /* a wait that reports device loss after the work ended (as a lost device does not leave work pending) */
 static PFN_vkWaitForFences real_vkWaitForFences;
 static VkResult VKAPI_CALL fake_vkWaitForFences(VkDevice d, uint32_t n, const VkFence *f, VkBool32 all, uint64_t t)
@@ -462,7 +491,7 @@ static void test_failure_injection(void **state)
     uint8_t *bytes = tiny_model("cin", NULL, NULL, &size), *img = tiny_image(9, 7), out[9 * 7 * 3];
     HOOK(vkAllocateMemory); HOOK(vkCreateBuffer); HOOK(vkQueueSubmit); HOOK(vkCreateComputePipelines);
     HOOK(vkCreateDescriptorPool); HOOK(vkAllocateDescriptorSets); HOOK(vkAllocateCommandBuffers);
-    HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences);
+    HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences); HOOK(vkCreateQueryPool);
     int failures = 0;
     for (g_fail_at = 1;; g_fail_at++) {
         g_calls = 0;
@@ -485,7 +514,7 @@ static void test_failure_injection(void **state)
     }
     UNHOOK(vkAllocateMemory); UNHOOK(vkCreateBuffer); UNHOOK(vkQueueSubmit); UNHOOK(vkCreateComputePipelines);
     UNHOOK(vkCreateDescriptorPool); UNHOOK(vkAllocateDescriptorSets); UNHOOK(vkAllocateCommandBuffers);
-    UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences);
+    UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences); UNHOOK(vkCreateQueryPool);
     printf("# %d injected failures, each returned an error\n", failures);
     assert_true(failures > 20);
     free(bytes);
@@ -548,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_reference_udnie_fp16),
         cmocka_unit_test(test_reference_wave_fp16),
         cmocka_unit_test(test_precision_choice),
+        cmocka_unit_test(test_frame_gpu_time),
         cmocka_unit_test(test_cin_model_equivalence),
         cmocka_unit_test(test_style_weights_are_push_constants),
         cmocka_unit_test(test_channels_and_sizes),

@@ -185,6 +185,11 @@ size_t vks_session_input_bytes(const vks_session_t *session);
  * vks_session_output_buffer in vkstyle_vulkan.h). Returns when the GPU has finished. */
 vks_status_t vks_session_run_raw(vks_session_t *session, const void *in, void *out);
 
+/* GPU time of the last run's network (input conversion to output conversion), in ms, from
+ * timestamp queries; VKS_ERR_UNSUPPORTED when the device has no timestamps on its queue, or
+ * before the first run. */
+vks_status_t vks_session_last_gpu_ms(const vks_session_t *session, double *ms);
+
 /* Bytes of device memory an FP32 session needs for this model at this size (for sizing; FP16
  * activations need about half of it). */
 vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width,

@@ -532,6 +532,7 @@ int cmd_live(int argc, char **argv)
     bool have_output = false, want_shot_now = false;
     int64_t shown_index = -1, front_index = -1;
     double t_title = now_s(), gpu_ms = 0, fps = 0;
+    bool gpu_timed = false;
     long frames_since = 0;
     char title[512], mix[256];
     rc = 0;
@@ -559,7 +560,9 @@ int cmd_live(int argc, char **argv)
         if (fresh) {
             double g0 = now_s();
             if ((st = vks_session_run_raw(sess, src.mb.front.px, NULL))) { cli_engine_error("stylizing", st); rc = 1; break; }
+            /* GPU time from timestamps; without them the wall time of the run (title says "frame") */
             double ms = 1e3 * (now_s() - g0);
+            gpu_timed = vks_session_last_gpu_ms(sess, &ms) == VKS_OK;
             gpu_ms = gpu_ms ? 0.8 * gpu_ms + 0.2 * ms : ms;
             have_output = true;
             shown_index = front_index;
@@ -594,8 +597,8 @@ int cmd_live(int argc, char **argv)
             frames_since = 0;
             t_title = t;
             mix_text(&ui, mix, sizeof mix);
-            snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %.1f fps - GPU %.1f ms%s", mix,
-                     ui.strength, fps, gpu_ms, ui.paused ? " - paused" : "");
+            snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %.1f fps - %s %.1f ms%s", mix,
+                     ui.strength, fps, gpu_timed ? "GPU" : "frame", gpu_ms, ui.paused ? " - paused" : "");
             glfwSetWindowTitle(win_glfw(win), title);
         }
         if (!fresh && !ui.redraw) glfwWaitEventsTimeout(0.1);
@@ -620,8 +623,9 @@ int cmd_live(int argc, char **argv)
         pthread_mutex_lock(&src.mb.m);
         uint64_t published = src.mb.published, taken = src.mb.taken;
         pthread_mutex_unlock(&src.mb.m);
-        printf("%ld frames presented; %llu of %llu source frames stylized (newest wins); last %.1f fps, GPU %.1f ms/frame\n",
-               presented, (unsigned long long)taken, (unsigned long long)published, fps, gpu_ms);
+        printf("%ld frames presented; %llu of %llu source frames stylized (newest wins); last %.1f fps, %s %.1f ms/frame\n",
+               presented, (unsigned long long)taken, (unsigned long long)published, fps, gpu_timed ? "GPU" : "wall",
+               gpu_ms);
     }
 done:
     if (thread_started) {
