@@ -250,12 +250,13 @@ static void test_video_matches_image(void **state)
     frames_free(&got);
 }
 
-/* With full colour resolution the whole RGB image matches. */
-static void test_video_chroma444(void **state)
+/* With full colour resolution the whole RGB image matches the (fp32) image path; also with fp16
+ * activations. */
+static void check_video_444(const char *name, const char *precision)
 {
-    (void)state;
-    char *out = tmp_path("out444.mp4");
-    run_t r = run(0, 0, "video", "-q", "--crf", "8", "--chroma", "444", "--no-audio", "-i", g_clip, "-o", out, NULL);
+    char *out = tmp_path(name);
+    run_t r = run(0, 0, "video", "-q", "--crf", "8", "--chroma", "444", "--no-audio", "--precision", precision,
+                  "-i", g_clip, "-o", out, NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
     assert_string_equal(r.out, ""); /* quiet */
@@ -266,13 +267,16 @@ static void test_video_chroma444(void **state)
     for (int k = 0; k < in.n; k += 7) {
         uint8_t *want = stylize(in.px[k], 64, 48);
         double p = psnr(want, 64, got.px[k], 64, 64, 48, false);
-        printf("# frame %d, 4:4:4: RGB PSNR %.2f dB\n", k, p);
+        printf("# frame %d, 4:4:4, %s: RGB PSNR %.2f dB\n", k, precision, p);
         assert_true(p >= 35);
         free(want);
     }
     frames_free(&in);
     frames_free(&got);
 }
+
+static void test_video_chroma444(void **state) { (void)state; check_video_444("out444.mp4", "fp32"); }
+static void test_video_fp16(void **state) { (void)state; check_video_444("out444_fp16.mp4", "fp16"); }
 
 /* Odd sizes: stylized at 33x25, written as 32x24 (4:2:0 needs even sizes). */
 static void test_video_odd_size(void **state)
@@ -512,6 +516,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_video_matches_image),
         cmocka_unit_test(test_video_chroma444),
+        cmocka_unit_test(test_video_fp16),
         cmocka_unit_test(test_video_odd_size),
         cmocka_unit_test(test_video_bad_input),
         cmocka_unit_test(test_video_truncated_input),
