@@ -402,9 +402,20 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES, .pNext = &f16, .storageBuffer16BitAccess = VK_TRUE};
     ctx->fp16_enabled = ctx->info.fp16;
+    /* scalar block layout where the device has it: conv2d_xubo.comp reads the input as float
+     * arrays in uniform buffers */
+    VkPhysicalDeviceScalarBlockLayoutFeatures sbl = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCALAR_BLOCK_LAYOUT_FEATURES};
+    if (ctx->props.apiVersion >= VK_API_VERSION_1_2) {
+        VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &sbl};
+        vkGetPhysicalDeviceFeatures2(ctx->phys, &q);
+    }
+    ctx->scalar_ubo = sbl.scalarBlockLayout && ctx->props.limits.maxPerStageDescriptorUniformBuffers >= 1 + VKS_X_UBOS &&
+                      ctx->props.limits.maxUniformBufferRange >= VKS_UBO_BYTES;
+    sbl.pNext = ctx->fp16_enabled ? (void *)&s16 : NULL;
+    sbl.scalarBlockLayout = VK_TRUE;
     VkDeviceCreateInfo dci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = ctx->fp16_enabled ? &s16 : NULL,
+        .pNext = ctx->scalar_ubo ? (void *)&sbl : ctx->fp16_enabled ? (void *)&s16 : NULL,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &qci,
         .enabledExtensionCount = opts->swapchain ? 1 : 0,

@@ -31,7 +31,8 @@ struct vks_context {
     vks_device_info_t info;
     uint64_t max_binding;          /* bytes one descriptor may cover */
     bool fp16_enabled;
-    bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */             /* shaderFloat16 + storageBuffer16BitAccess enabled */
+    bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
+    bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
     vks_pipeline_t **pipelines;    /* created on demand, owned here */
@@ -100,13 +101,14 @@ uint32_t vks_channels_per_binding(const vks_context_t *ctx, VkDeviceSize plane_b
 /* ------------------------------------------------------------ pipelines (pipeline.c) */
 
 #define VKS_MAX_SPEC 12
-#define VKS_MAX_BINDINGS 8
+#define VKS_MAX_BINDINGS 16   /* descriptors one dispatch binds (array elements included) */
 
 struct vks_pipeline {
     vks_shader_id_t shader;
     uint32_t spec[VKS_MAX_SPEC];
     uint32_t nspec;
     uint32_t nbindings;
+    uint32_t last_count;     /* descriptors in the last binding (an array when > 1) */
     uint32_t ubo_mask;       /* bit i: binding i is a uniform buffer (else storage) */
     uint32_t push_size;
     VkDescriptorSetLayout dsl;
@@ -121,6 +123,11 @@ struct vks_pipeline {
 vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
                               uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
                               const vks_pipeline_t **out);
+/* The same with an array of last_count descriptors as the last binding: a dispatch then passes
+ * nbindings - 1 + last_count bindings, the array's elements last. */
+vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
+                                    uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
+                                    uint32_t last_count, const vks_pipeline_t **out);
 void vks_pipelines_destroy(vks_context_t *ctx);
 
 /* ------------------------------------------------------------ recording (recorder.c) */

@@ -24,7 +24,7 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
             .descriptorType = (p->ubo_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-            .descriptorCount = 1,
+            .descriptorCount = i + 1 == p->nbindings ? p->last_count : 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };
     VkDescriptorSetLayoutCreateInfo dci = {
@@ -75,12 +75,21 @@ vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const 
                               uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
                               const vks_pipeline_t **out)
 {
-    if (nspec > VKS_MAX_SPEC || nbindings > VKS_MAX_BINDINGS || push_size > 128 ||
+    return vks_pipeline_get_array(ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, 1, out);
+}
+
+vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
+                                    uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
+                                    uint32_t last_count, const vks_pipeline_t **out)
+{
+    if (nspec > VKS_MAX_SPEC || nbindings == 0 || last_count == 0 || nbindings - 1 + last_count > VKS_MAX_BINDINGS ||
+        push_size > 128 ||
         push_size > ctx->props.limits.maxPushConstantsSize || (unsigned)shader >= VKS_SHADER_COUNT)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "pipeline request out of range (shader %d)", (int)shader);
     for (size_t i = 0; i < ctx->npipelines; i++) {
         const vks_pipeline_t *p = ctx->pipelines[i];
-        if (p->shader == shader && p->nspec == nspec && p->nbindings == nbindings && p->ubo_mask == ubo_mask &&
+        if (p->shader == shader && p->nspec == nspec && p->nbindings == nbindings && p->last_count == last_count &&
+            p->ubo_mask == ubo_mask &&
             p->push_size == push_size && (nspec == 0 || !memcmp(p->spec, spec, nspec * 4))) {
             *out = p;
             return VKS_OK;
@@ -99,6 +108,7 @@ vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const 
     p->nspec = nspec;
     if (nspec) memcpy(p->spec, spec, nspec * 4);
     p->nbindings = nbindings;
+    p->last_count = last_count;
     p->ubo_mask = ubo_mask;
     p->push_size = push_size;
     vks_status_t st = pipeline_create(ctx, p);

@@ -91,7 +91,7 @@ static vks_status_t alloc_set(vks_rec_t *rec, VkDescriptorSetLayout dsl, VkDescr
     vks_context_t *ctx = rec->ctx;
     if (rec->sets_left == 0) {
         VkDescriptorPoolSize ps[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKS_MAX_BINDINGS},
-                                      {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, SETS_PER_POOL}};
+                                      {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, SETS_PER_POOL * VKS_MAX_BINDINGS}};
         VkDescriptorPoolCreateInfo pci = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
             .maxSets = SETS_PER_POOL,
@@ -121,9 +121,9 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
                               uint32_t nb, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
 {
     vks_context_t *ctx = rec->ctx;
-    if (nb != p->nbindings)
+    if (nb != p->nbindings - 1 + p->last_count)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s takes %u bindings, got %u",
-                        vks_shader_table[p->shader].name, p->nbindings, nb);
+                        vks_shader_table[p->shader].name, p->nbindings - 1 + p->last_count, nb);
     const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
     if (gx > lim->maxComputeWorkGroupCount[0] || gy > lim->maxComputeWorkGroupCount[1] ||
         gz > lim->maxComputeWorkGroupCount[2])
@@ -133,7 +133,8 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     VkDescriptorBufferInfo bi[VKS_MAX_BINDINGS];
     VkWriteDescriptorSet w[VKS_MAX_BINDINGS];
     for (uint32_t i = 0; i < nb; i++) {
-        bool ubo = (p->ubo_mask >> i) & 1;
+        uint32_t binding = i < p->nbindings ? i : p->nbindings - 1;   /* array elements: the last binding */
+        bool ubo = (p->ubo_mask >> binding) & 1;
         if (b[i].size > (ubo ? lim->maxUniformBufferRange : ctx->max_binding) ||
             b[i].offset % (ubo ? lim->minUniformBufferOffsetAlignment : lim->minStorageBufferOffsetAlignment))
             return vks_fail(VKS_ERR_SHAPE, "shader %s: binding %u (%llu bytes at %llu) is past the device's "
@@ -143,18 +144,18 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     VkDescriptorSet set;
     vks_status_t st = alloc_set(rec, p->dsl, &set);
     if (st) return st;
-    for (uint32_t i = 0; i < nb; i++) {
-        bi[i] = (VkDescriptorBufferInfo){b[i].block->buffer, b[i].offset, b[i].size};
+    for (uint32_t i = 0; i < nb; i++) bi[i] = (VkDescriptorBufferInfo){b[i].block->buffer, b[i].offset, b[i].size};
+    for (uint32_t i = 0; i < p->nbindings; i++) {
         w[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
             .dstSet = set,
             .dstBinding = i,
-            .descriptorCount = 1,
+            .descriptorCount = i + 1 == p->nbindings ? p->last_count : 1,
             .descriptorType = (p->ubo_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .pBufferInfo = &bi[i],
         };
     }
-    vkUpdateDescriptorSets(ctx->device, nb, w, 0, NULL);
+    vkUpdateDescriptorSets(ctx->device, p->nbindings, w, 0, NULL);
     rec->descriptor_writes++;
     if ((st = track(rec, b, nb))) return st;
     vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);

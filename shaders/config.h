@@ -22,6 +22,9 @@
 /* Bytes of weights conv2d_ubo.comp reads from one uniform-buffer binding (the common
  * maxUniformBufferRange; devices with less use conv2d.comp). */
 #define VKS_UBO_BYTES 65536
+/* Uniform buffers conv2d_xubo.comp reads its input channel planes from; with the weights' one
+ * that is 12, the guaranteed maxPerStageDescriptorUniformBuffers. */
+#define VKS_X_UBOS 11
 
 /* Activation codes (specialization constant). */
 #define VKS_ACT_NONE 0

@@ -29,6 +29,11 @@ layout(push_constant) uniform Push {
     uint wofs;                  // element of the bound weights where output channel co0 starts
 } pc;
 
+// Input element i of channel ci of the bound chunk (conv2d_xubo.comp reads uniform buffers instead).
+#ifndef XLOAD
+#define XLOAD(ci, i) x[(ci) * pc.in_stride + (i)]
+#endif
+
 // Input columns one invocation reads per kernel row: a sliding window shared by the kx taps.
 const uint XN = (VKS_CONV_PX - 1) * STRIDE + KW;
 
@@ -76,7 +81,7 @@ void main()
 #ifdef VKS_PROBE_CONST_INPUT   // cost attribution only (benchmarks/conv_load_probe.sh): no input loads
                 xv[j] = float(base + uint(rowoff[ky] + coloff[j])) * (rowmask[ky] * colmask[j]);
 #else
-                xv[j] = float(x[base + uint(rowoff[ky] + coloff[j])]) * (rowmask[ky] * colmask[j]);
+                xv[j] = float(XLOAD(ci, uint(rowoff[ky] + coloff[j]))) * (rowmask[ky] * colmask[j]);
 #endif
             for (uint kx = 0; kx < KW; kx++)
                 for (uint o = 0; o < OCT; o++) {

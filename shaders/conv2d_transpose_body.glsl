@@ -30,6 +30,11 @@ layout(push_constant) uniform Push {
     uint wofs;                  // element of the bound weights where output channel co0 starts
 } pc;
 
+// Input element i of channel ci of the bound chunk (conv2d_transpose_xubo.comp: uniform buffers).
+#ifndef XLOAD
+#define XLOAD(ci, i) x[(ci) * pc.in_stride + (i)]
+#endif
+
 void main()
 {
     uint parity = gl_WorkGroupID.x % STRIDE;
@@ -63,9 +68,9 @@ void main()
                 off[p] = rowoff + clamp(ix, 0, int(pc.w) - 1);
             }
             for (uint ci = 0; ci < pc.nci; ci++) {
-                uint base = ci * pc.in_stride, wk = ci * KK + ky * KW + kx;
+                uint wk = ci * KK + ky * KW + kx;
                 float xv[VKS_CONV_PX];
-                for (uint p = 0; p < VKS_CONV_PX; p++) xv[p] = float(x[base + uint(off[p])]) * mask[p];
+                for (uint p = 0; p < VKS_CONV_PX; p++) xv[p] = float(XLOAD(ci, uint(off[p]))) * mask[p];
                 for (uint o = 0; o < OCT; o++) {
                     float wv = WEIGHT(wbase[o] + wk);
                     for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);

@@ -107,19 +107,22 @@ static const conv_case_t conv_cases[] = {
     {1, 2, 3, 257, 333, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},
     {1, 64, 8, 9, 11, 9, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* uniform weights: 3 channels a binding */
     {1, 260, 2, 5, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},      /* 84 KB weight rows: storage path */
+    {1, 30, 8, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},    /* 36 KB planes: input from 11 uniform buffers, 3 chunks */
 };
 
 static void test_conv2d(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof conv_cases / sizeof *conv_cases; i++) run_conv(g_ctx, &conv_cases[i], 100 + (uint32_t)i);
-    /* both weight paths ran: uniform buffer (the usual one) and storage buffer (long rows) */
-    int ubo = 0, ssbo = 0;
+    /* every path ran: weights from a storage buffer (long rows), from a uniform buffer (input planes
+     * over 64 KiB), and input from uniform buffers too (fp32 only) */
+    int ubo = 0, ssbo = 0, xubo = 0;
     for (size_t i = 0; i < g_ctx->npipelines; i++) {
         ubo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_UBO);
         ssbo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D);
+        xubo += g_ctx->pipelines[i]->shader == VKS_SHADER_CONV2D_XUBO;
     }
-    assert_true(ubo > 0 && ssbo > 0);
+    assert_true(ubo > 0 && ssbo > 0 && (g_esize == 2 || xubo > 0));
 }
 
 /* ------------------------------------------------------------------ conv2d_transpose */
@@ -159,12 +162,15 @@ static void test_conv2d_transpose(void **state)
     run_convt(g_ctx, 1, 3, 2, 1, 1, 1, 1, REF_ACT_NONE, 3);
     run_convt(g_ctx, 2, 6, 5, 9, 7, 1, 0, REF_ACT_TANH, 4);
     run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
-    int ubo = 0, ssbo = 0;
+    run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 6);   /* 67 KB input planes: input from a storage buffer */
+    run_convt(g_ctx, 1, 13, 4, 100, 90, 1, 1, REF_ACT_NONE, 7);   /* 36 KB planes: 11 uniform buffers, 2 chunks */
+    int ubo = 0, ssbo = 0, xubo = 0;
     for (size_t i = 0; i < g_ctx->npipelines; i++) {
         ubo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_TRANSPOSE_UBO);
         ssbo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_TRANSPOSE);
+        xubo += g_ctx->pipelines[i]->shader == VKS_SHADER_CONV2D_TRANSPOSE_XUBO;
     }
-    assert_true(ubo > 0 && ssbo > 0);
+    assert_true(ubo > 0 && ssbo > 0 && (g_esize == 2 || xubo > 0));
 }
 
 /* ------------------------------------------------------------------ element-wise and norms */

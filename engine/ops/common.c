@@ -54,7 +54,7 @@ vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const v
 
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
                                     vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile,
-                                    uint32_t ubo_rows, const vks_tensor_t *in,
+                                    uint32_t ubo_rows, uint32_t x_cpb, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out)
 {
@@ -70,6 +70,7 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
         if (ubo_rows < co_chunk) co_chunk = ubo_rows;
         if (co_chunk > oc_tile) co_chunk -= co_chunk % oc_tile;
     }
+    if (x_cpb && ci_chunk > x_cpb * VKS_X_UBOS) ci_chunk = x_cpb * VKS_X_UBOS;
     VkDeviceSize ubo_align = rec->ctx->props.limits.minUniformBufferOffsetAlignment;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t co = 0; co < out->c; co += co_chunk)
@@ -88,16 +89,22 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                     wb.size = VKS_UBO_BYTES;
                     push.wofs = (uint32_t)((start - wb.offset) / sizeof(float));
                 }
-                vks_binding_t b[4] = {
+                vks_binding_t b[4 + VKS_X_UBOS] = {
                     vks_bind_channels(in, n, ci, push.nci, false),
                     wb,
                     vks_bind(bias ? bias : wt, false),
                     vks_bind_channels(out, n, co, push.nco, true),
                 };
+                uint32_t nb = 4;
+                for (uint32_t g = 0; x_cpb && g < VKS_X_UBOS; g++) {   /* x_cpb planes each; unused: plane 0 */
+                    uint32_t c0 = g * x_cpb < push.nci ? g * x_cpb : 0;
+                    uint32_t nc = push.nci - c0 < x_cpb ? push.nci - c0 : x_cpb;
+                    b[nb++] = vks_bind_channels(in, n, ci + c0, nc, false);
+                }
                 /* the transposed conv splits x into `stride` column parities, one per workgroup */
                 uint32_t gx = parity_groups ? parity_groups * vks_div_up(vks_div_up(push.ow, parity_groups), VKS_CONV_LOCAL_X * VKS_CONV_PX)
                                             : vks_div_up(push.ow, VKS_CONV_LOCAL_X * VKS_CONV_PX);
-                st = vks_rec_dispatch(rec, pipe, b, 4, &push, gx, vks_div_up(push.oh, VKS_CONV_LOCAL_Y),
+                st = vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, VKS_CONV_LOCAL_Y),
                                       vks_div_up(push.nco, oc_tile));
                 if (st) return st;
             }
@@ -113,6 +120,27 @@ uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uin
         wt->offset + vks_tensor_bytes(wt) + VKS_UBO_BYTES > wt->block->size)
         return 0;
     return (uint32_t)((VKS_UBO_BYTES - align) / row_bytes);
+}
+
+uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows)
+{
+    VkDeviceSize plane = (VkDeviceSize)in->plane_stride * in->esize;
+    if (!ubo_rows || !ctx->scalar_ubo || ctx->conv_storage_weights || in->esize != 4 || plane > VKS_UBO_BYTES) return 0;
+    return (uint32_t)(VKS_UBO_BYTES / plane);
+}
+
+vks_status_t vks_conv_pipeline(vks_context_t *ctx, const char *op, const vks_shader_id_t variants[3],
+                               const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
+                               const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe)
+{
+    const vks_tensor_t *act_ts[2] = {in, out};
+    vks_shader_id_t shader = variants[0];
+    vks_status_t st = vks_act_shader(ctx, op, variants[x_cpb ? 2 : ubo_rows ? 1 : 0], act_ts, 2, &shader);
+    if (st) return st;
+    if (x_cpb)
+        return vks_pipeline_get_array(ctx, shader, spec, nspec + 1, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
+                                      VKS_X_UBOS, pipe);
+    return vks_pipeline_get(ctx, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), pipe);
 }
 
 uint32_t vks_conv_oc_tile(uint32_t cout)

@@ -41,17 +41,16 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
                         op, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, in->h, in->w);
     uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
-    uint32_t spec[7] = {p->kh, p->kw, p->stride, p->reflect, p->act, bias != NULL, oct};
+    uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
+    uint32_t spec[8] = {p->kh, p->kw, p->stride, p->reflect, p->act, bias != NULL, oct, x_cpb};
+    const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D, VKS_SHADER_CONV2D_UBO, VKS_SHADER_CONV2D_XUBO};
     const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[2] = {in, out};
-    vks_shader_id_t shader;
-    vks_status_t st = vks_act_shader(rec->ctx, op, ubo_rows ? VKS_SHADER_CONV2D_UBO : VKS_SHADER_CONV2D, act_ts, 2, &shader);
-    if (!st) st = vks_pipeline_get(rec->ctx, shader, spec, 7, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), &pipe);
+    vks_status_t st = vks_conv_pipeline(rec->ctx, op, variants, spec, 7, ubo_rows, x_cpb, in, out, &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = oh, .ow = ow, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, 0, oct, ubo_rows, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, oct, ubo_rows, x_cpb, in, wt, bias, out);
 }

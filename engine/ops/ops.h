@@ -94,15 +94,26 @@ _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
  * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
  * oc_tile: output channels per invocation, the pipeline's OCT specialization constant;
  * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
- * one VKS_UBO_BYTES uniform binding holds (conv2d_ubo.comp). */
+ * one VKS_UBO_BYTES uniform binding holds (conv2d_ubo.comp); x_cpb: 0 when the input is one storage
+ * binding, else the input planes one uniform binding holds (conv2d_xubo.comp: VKS_X_UBOS of them). */
 uint32_t vks_conv_oc_tile(uint32_t cout);
 /* Output channels whose conv2d weights fit one uniform binding, or 0 when conv2d_ubo.comp cannot
  * be used (device limit, rows too long, or no VKS_UBO_BYTES of block left after the weights:
  * blocks that hold weights reserve that much slack at their end). */
 uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uint32_t cout);
+/* Input channel planes one uniform binding holds when the *_xubo shader can read the input from
+ * VKS_X_UBOS uniform buffers (uniform weights, scalarBlockLayout, fp32 planes of at most
+ * VKS_UBO_BYTES), else 0. */
+uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows);
+/* The pipeline of a convolution: variants[0] (weights and input in storage buffers), [1] (weights
+ * in a uniform buffer: ubo_rows) or [2] (input too: x_cpb, appended to spec as its last constant);
+ * spec has nspec constants before that. Picks the fp16 variant for fp16 tensors. */
+vks_status_t vks_conv_pipeline(vks_context_t *ctx, const char *op, const vks_shader_id_t variants[3],
+                               const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
+                               const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe);
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
                                     vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile,
-                                    uint32_t ubo_rows, const vks_tensor_t *in,
+                                    uint32_t ubo_rows, uint32_t x_cpb, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out);
 
