@@ -107,7 +107,7 @@ static const conv_case_t conv_cases[] = {
     {1, 2, 3, 257, 333, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},
     {1, 64, 8, 9, 11, 9, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* uniform weights: 3 channels a binding */
     {1, 260, 2, 5, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},      /* 84 KB weight rows: storage path */
-    {1, 30, 8, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},    /* 36 KB planes: input from 11 uniform buffers, 3 chunks */
+    {1, 13, 2, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},    /* 36 KB planes: input from 11 uniform buffers, 2 chunks */
 };
 
 static void test_conv2d(void **state)
@@ -163,7 +163,7 @@ static void test_conv2d_transpose(void **state)
     run_convt(g_ctx, 2, 6, 5, 9, 7, 1, 0, REF_ACT_TANH, 4);
     run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 6);   /* 67 KB input planes: input from a storage buffer */
-    run_convt(g_ctx, 1, 13, 4, 100, 90, 1, 1, REF_ACT_NONE, 7);   /* 36 KB planes: 11 uniform buffers, 2 chunks */
+    run_convt(g_ctx, 1, 13, 2, 100, 90, 1, 1, REF_ACT_NONE, 7);   /* 36 KB planes: 11 uniform buffers, 2 chunks */
     int ubo = 0, ssbo = 0, xubo = 0;
     for (size_t i = 0; i < g_ctx->npipelines; i++) {
         ubo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_TRANSPOSE_UBO);
