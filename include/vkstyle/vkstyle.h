@@ -68,8 +68,9 @@ typedef struct vks_context_options {
     const char *const *instance_extensions;
     uint32_t instance_extension_count;
     int swapchain;
-    /* Convolution weight path, for benchmarks and tests: 0 picks per layer (a uniform buffer
-     * where the weights fit, else storage), 1 forces the storage-buffer shaders. */
+    /* Convolution paths, for benchmarks and tests: 0 picks per layer (weights from a uniform
+     * buffer where they fit, and the input too where its planes fit; else storage buffers), 1
+     * forces the storage-buffer shaders. */
     int conv_storage_weights;
     /* For tests: bind at most this many bytes per descriptor (0: the device's
      * maxStorageBufferRange). Smaller values force the chunked-binding path. */

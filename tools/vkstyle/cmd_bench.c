@@ -29,9 +29,9 @@ static void usage(FILE *f)
         "      --precision P   activations in fp32 (default), fp16 or auto (fp16 where the device\n"
         "                      supports it); weights and arithmetic stay fp32\n"
         "      --peak          measure fp32/fp16 FMA throughput and copy bandwidth, and cache them\n"
-        "      --compare       also time the convolutions' other shader variant (weights from a storage\n"
-        "                      buffer instead of a uniform buffer) on the same shapes, side by side;\n"
-        "                      both variants are checked against the C reference by test_ops\n"
+        "      --compare       also time the convolutions with weights and input from storage buffers\n"
+        "                      (instead of the default uniform-buffer variants) on the same shapes, side\n"
+        "                      by side; every variant is checked against the C reference by test_ops\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --device D      Vulkan device index or name substring\n"
         "  -h, --help          this help\n");
@@ -101,9 +101,10 @@ static int compare_variants(const vks_context_options_t *base, const char *model
         if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
     }
-    fprintf(stderr, "vkstyle: again with storage-buffer weights...\n");
+    fprintf(stderr, "vkstyle: again with storage-buffer weights and input...\n");
     if ((st = vks_session_profile(sess, warmup, iters, &b))) { cli_engine_error("bench", st); goto done; }
-    fprintf(tab, "\nconvolution variants, GPU ms (median): weights from a uniform buffer (*_ubo, the default) vs a storage buffer\n");
+    fprintf(tab, "\nconvolution variants, GPU ms (median): the default (weights from a uniform buffer, *_ubo; input too where "
+                 "its planes fit one, *_xubo) vs everything from storage buffers\n");
     fprintf(tab, "%-10s %-18s %-32s %10s %10s %8s\n", "layer", "op", "shape (CxHxW)", "uniform", "storage", "speedup");
     json_t *arr = json_array();
     for (uint32_t i = 0; i < a->count && i < b.count; i++) {
