@@ -30,9 +30,9 @@ struct vks_context {
     VkPhysicalDeviceMemoryProperties mem;
     vks_device_info_t info;
     uint64_t max_binding;          /* bytes one descriptor may cover */
-    bool fp16_enabled;
+    bool fp16_enabled;             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
-    bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */             /* shaderFloat16 + storageBuffer16BitAccess enabled */
+    bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
     vks_pipeline_t **pipelines;    /* created on demand, owned here */

@@ -10,12 +10,10 @@ vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks
     const char *op = "activation";
     vks_status_t st = vks_check_same_shape(op, in, out);
     if (st) return st;
-    const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[2] = {in, out};
-    vks_shader_id_t shader;
-    if ((st = vks_act_shader(rec->ctx, op, VKS_SHADER_ACTIVATION, act_ts, 2, &shader))) return st;
-    if ((st = vks_pipeline_get(rec->ctx, shader, &act, 1, 2, 0, sizeof(act_push_t), &pipe))) return st;
     const vks_tensor_t *ts[2] = {in, out};
+    const vks_pipeline_t *pipe;
+    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_ACTIVATION, ts, 2,
+                               &act, 1, 2, sizeof(act_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
     uint32_t hw = in->h * in->w;

@@ -10,12 +10,10 @@ vks_status_t vks_op_add(vks_rec_t *rec, const vks_tensor_t *a, const vks_tensor_
     vks_status_t st = vks_check_same_shape(op, a, out);
     if (!st) st = vks_check_same_shape(op, b, out);
     if (st) return st;
-    const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[3] = {a, b, out};
-    vks_shader_id_t shader;
-    if ((st = vks_act_shader(rec->ctx, op, VKS_SHADER_ADD, act_ts, 3, &shader))) return st;
-    if ((st = vks_pipeline_get(rec->ctx, shader, NULL, 0, 3, 0, sizeof(add_push_t), &pipe))) return st;
     const vks_tensor_t *ts[3] = {a, b, out};
+    const vks_pipeline_t *pipe;
+    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_ADD, ts, 3,
+                               NULL, 0, 3, sizeof(add_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
     uint32_t hw = a->h * a->w;

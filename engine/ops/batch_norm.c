@@ -29,12 +29,10 @@ vks_status_t vks_op_batch_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks
     if ((uint64_t)params->n * params->c * params->h * params->w != 4ull * in->c)
         return vks_fail(VKS_ERR_SHAPE, "%s: parameters are not [4][%u]", op, in->c);
     uint32_t spec[2] = {act, residual != NULL};
-    const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[3] = {in, out, residual};
-    vks_shader_id_t shader;
-    if ((st = vks_act_shader(rec->ctx, op, VKS_SHADER_BATCH_NORM, act_ts, 3, &shader))) return st;
-    if ((st = vks_pipeline_get(rec->ctx, shader, spec, 2, 4, 0, sizeof(bn_push_t), &pipe))) return st;
     const vks_tensor_t *ts[3] = {in, out, residual};
+    const vks_pipeline_t *pipe;
+    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_BATCH_NORM, ts, 3,
+                               spec, 2, 4, sizeof(bn_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
     uint32_t hw = in->h * in->w;

@@ -42,6 +42,16 @@ vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader
     return VKS_OK;
 }
 
+vks_status_t vks_act_pipeline(vks_context_t *ctx, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
+                              uint32_t n, const uint32_t *spec, uint32_t nspec, uint32_t nbindings, uint32_t push_size,
+                              const vks_pipeline_t **pipe)
+{
+    vks_shader_id_t shader;
+    vks_status_t st = vks_act_shader(ctx, op, base, ts, n, &shader);
+    if (st) return st;
+    return vks_pipeline_get(ctx, shader, spec, nspec, nbindings, 0, push_size, pipe);
+}
+
 vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const vks_tensor_t *b)
 {
     if (a->n != b->n || a->c != b->c || a->h != b->h || a->w != b->w)

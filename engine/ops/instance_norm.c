@@ -19,13 +19,10 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
         (uint64_t)beta_off + in->c > (uint64_t)beta->n * beta->c * beta->h * beta->w)
         return vks_fail(VKS_ERR_SHAPE, "%s: gamma/beta have fewer than %u channels", op, in->c);
     uint32_t spec[2] = {act, residual != NULL};
-    const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[3] = {in, out, residual};
-    vks_shader_id_t shader;
-    if ((st = vks_act_shader(rec->ctx, op, VKS_SHADER_INSTANCE_NORM, act_ts, 3, &shader))) return st;
-    if ((st = vks_pipeline_get(rec->ctx, shader, spec, 2, 5, 0, sizeof(in_push_t), &pipe)))
-        return st;
     const vks_tensor_t *ts[3] = {in, out, residual};
+    const vks_pipeline_t *pipe;
+    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_INSTANCE_NORM, ts, 3,
+                               spec, 2, 5, sizeof(in_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
     for (uint32_t n = 0; n < in->n; n++)

@@ -126,6 +126,10 @@ vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const 
  * mix element types, or for float16 when the device has no fp16 or the shader no fp16 variant. */
 vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader_id_t base,
                             const vks_tensor_t *const *ts, uint32_t n, vks_shader_id_t *out);
+/* vks_act_shader, then the pipeline of that shader with storage-buffer bindings. */
+vks_status_t vks_act_pipeline(vks_context_t *ctx, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
+                              uint32_t n, const uint32_t *spec, uint32_t nspec, uint32_t nbindings, uint32_t push_size,
+                              const vks_pipeline_t **pipe);
 /* Fail unless a and b have the same n, c, h, w. */
 vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const vks_tensor_t *b);
 

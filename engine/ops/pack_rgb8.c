@@ -16,11 +16,9 @@ vks_status_t vks_op_pack_rgb8(vks_rec_t *rec, const vks_binding_t *px, uint32_t 
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u image exceeds the device's binding limit", op, w, h);
     uint32_t spec[2] = {channels, swap_rb};
     const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[1] = {out};
-    vks_shader_id_t shader;
-    vks_status_t st = vks_act_shader(rec->ctx, op, VKS_SHADER_PACK_RGB8, act_ts, 1, &shader);
-    if (st) return st;
-    st = vks_pipeline_get(rec->ctx, shader, spec, 2, 2, 0, sizeof(pack_push_t), &pipe);
+    const vks_tensor_t *ts[1] = {out};
+    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_PACK_RGB8, ts, 1,
+                                       spec, 2, 2, sizeof(pack_push_t), &pipe);
     if (st) return st;
     pack_push_t push = {w, h, out->plane_stride, scale, offset};
     vks_binding_t b[2] = {*px, vks_bind(out, true)};

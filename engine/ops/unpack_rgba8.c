@@ -14,11 +14,9 @@ vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u image exceeds the device's binding limit", op, w, h);
     uint32_t spec = swap_rb;
     const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[1] = {in};
-    vks_shader_id_t shader;
-    vks_status_t st = vks_act_shader(rec->ctx, op, VKS_SHADER_UNPACK_RGBA8, act_ts, 1, &shader);
-    if (st) return st;
-    st = vks_pipeline_get(rec->ctx, shader, &spec, 1, 2, 0, sizeof(unpack_push_t), &pipe);
+    const vks_tensor_t *ts[1] = {in};
+    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_UNPACK_RGBA8, ts, 1,
+                                       &spec, 1, 2, sizeof(unpack_push_t), &pipe);
     if (st) return st;
     unpack_push_t push = {w, h, in->w, in->plane_stride, scale, offset};
     vks_binding_t b[2] = {vks_bind(in, false), *px};

@@ -10,14 +10,11 @@ vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, con
         out->h != 2 * in->h || out->w != 2 * in->w)
         return vks_fail(VKS_ERR_SHAPE, "%s: [%u,%u,%u,%u] -> [%u,%u,%u,%u] is not x2", op, in->n, in->c, in->h,
                         in->w, out->n, out->c, out->h, out->w);
-    const vks_pipeline_t *pipe;
-    const vks_tensor_t *act_ts[2] = {in, out};
-    vks_shader_id_t shader;
-    vks_status_t st = vks_act_shader(rec->ctx, op, VKS_SHADER_UPSAMPLE_NEAREST, act_ts, 2, &shader);
-    if (st) return st;
-    st = vks_pipeline_get(rec->ctx, shader, NULL, 0, 2, 0, sizeof(up_push_t), &pipe);
-    if (st) return st;
     const vks_tensor_t *ts[2] = {in, out};
+    const vks_pipeline_t *pipe;
+    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_UPSAMPLE_NEAREST, ts, 2,
+                                       NULL, 0, 2, sizeof(up_push_t), &pipe);
+    if (st) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
     uint32_t ohw = out->h * out->w;
