@@ -4,7 +4,7 @@
 // conv2d_ubo.comp with the input read from uniform buffers too: VKS_X_UBOS bindings of CPB
 // channel planes each (planes of at most VKS_UBO_BYTES). Lavapipe compiles a storage-buffer load
 // into a per-lane loop with a bounds check per element and a uniform-buffer load into plain
-// loads: this halves the time of the 3x3 convolutions there (benchmarks/README.md). Needs
+// loads: the 3x3 convolutions run 1.3x faster there (benchmarks/README.md). Needs
 // scalarBlockLayout (float arrays without the std140 16-byte stride). fp32 activations only.
 #include "common.glsl"
 
