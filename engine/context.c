@@ -86,9 +86,20 @@ static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info)
     memset(info, 0, sizeof *info);
     VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
     VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES, .pNext = &sub};
-    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &drv};
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES, .pNext = &drv};
+    VkPhysicalDeviceMaintenance4Properties m4 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES, .pNext = &m3};
+    VkPhysicalDeviceProperties base;
+    vkGetPhysicalDeviceProperties(pd, &base);
+    /* chain only the structures the device's Vulkan version knows */
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                      .pNext = base.apiVersion >= VK_API_VERSION_1_3 ? (void *)&m4 : (void *)&m3};
+    if (base.apiVersion < VK_API_VERSION_1_2) m3.pNext = &sub;
     vkGetPhysicalDeviceProperties2(pd, &p2);
     const VkPhysicalDeviceProperties *p = &p2.properties;
+    /* one block is one VkBuffer and one VkDeviceMemory: both limits bound it */
+    info->max_allocation = m3.maxMemoryAllocationSize ? m3.maxMemoryAllocationSize : (1ull << 30);
+    if (base.apiVersion >= VK_API_VERSION_1_3 && m4.maxBufferSize && m4.maxBufferSize < info->max_allocation)
+        info->max_allocation = m4.maxBufferSize;
     snprintf(info->name, sizeof info->name, "%s", p->deviceName);
     snprintf(info->type, sizeof info->type, "%s", type_name(p->deviceType));
     if (p->apiVersion >= VK_API_VERSION_1_2)

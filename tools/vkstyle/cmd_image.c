@@ -174,11 +174,14 @@ int cmd_image(int argc, char **argv)
     for (uint32_t h = 0; h < dev.heap_count; h++)
         if (dev.heap_device_local[h] && dev.heap_size[h] > heap) heap = dev.heap_size[h];
     if ((st = vks_session_memory_estimate(model, img.w, img.h, &need))) { cli_engine_error("image", st); goto done; }
-    if (heap && need > heap / 10 * 9) {
+    /* 90% of the heap, and no more than one allocation may hold (the activation arena is one) */
+    uint64_t budget = heap / 10 * 9;
+    if (dev.max_allocation && dev.max_allocation < budget) budget = dev.max_allocation;
+    if (heap && need > budget) {
         uint32_t fw, fh;
-        largest_fitting(model, img.w, img.h, heap / 10 * 9, &fw, &fh);
-        cli_error("%s: a %ux%u image needs %.0f MiB of device memory; %s has %.0f MiB (about %ux%u fits; use "
-                  "--max-side or --size)", in_path, img.w, img.h, need / 1048576.0, dev.name, heap / 1048576.0, fw, fh);
+        largest_fitting(model, img.w, img.h, budget, &fw, &fh);
+        cli_error("%s: a %ux%u image needs %.0f MiB of device memory; %s allows %.0f MiB (about %ux%u fits; use "
+                  "--max-side or --size)", in_path, img.w, img.h, need / 1048576.0, dev.name, budget / 1048576.0, fw, fh);
         goto done;
     }
     vks_session_options_t so = {.precision = precision};
