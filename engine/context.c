@@ -81,7 +81,33 @@ static bool compute_queue(VkPhysicalDevice pd, uint32_t *family, uint32_t *ts_bi
     return false;
 }
 
-static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info)
+/* Driver-bug workarounds, chosen by driver and version; each names its repro under tests/.
+ *
+ * ubo-array-index-clamp: a loop over an array of uniform blocks, xu[ci] for ci < n, crashes in
+ * Mesa 25.0.7 lavapipe: the loop's exiting iteration (ci == n == the array size) still reads
+ * the descriptor one past the array and dereferences it (tests/driver_bugs/
+ * ubo_array_speculation.c; ctest driver_bug_ubo_array_speculation). The *_xubo convolutions then
+ * index xu[min(ci / CPB, VKS_X_UBOS - 1)], a specialization constant. Mesa 22.3.6 lavapipe runs
+ * the unclamped loop correctly, so lavapipe before 23.0 goes without (the versions between
+ * 22.3.6 and 25.0.7 were not tested: from 23.0 on the clamp is applied); every other driver gets
+ * it, since a uniform min costs nothing measurable and no other driver has been tested yet. */
+static uint32_t driver_workarounds(VkDriverId id, const char *driver_info)
+{
+    /* Mesa drivers report driverVersion 1 (lavapipe) or a packed version that differs per
+     * driver; driverInfo starts "Mesa MAJOR.MINOR.PATCH" on all of them */
+    int mesa_major = 0, mesa_minor = 0;
+    if (sscanf(driver_info, "Mesa %d.%d", &mesa_major, &mesa_minor) != 2) mesa_major = 0;
+    uint32_t w = 0;
+    if (!(id == VK_DRIVER_ID_MESA_LLVMPIPE && mesa_major > 0 && mesa_major < 23)) w |= VKS_WA_UBO_ARRAY_INDEX_CLAMP;
+    return w;
+}
+
+static void workaround_names(uint32_t w, char *out, size_t size)
+{
+    snprintf(out, size, "%s", w & VKS_WA_UBO_ARRAY_INDEX_CLAMP ? "ubo-array-index-clamp" : "none");
+}
+
+static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *workarounds)
 {
     memset(info, 0, sizeof *info);
     VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
@@ -107,6 +133,10 @@ static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info)
     else
         snprintf(info->driver, sizeof info->driver, "driver version 0x%x", p->driverVersion);
     info->api_version = p->apiVersion;
+    uint32_t wa = driver_workarounds(base.apiVersion >= VK_API_VERSION_1_2 ? drv.driverID : 0,
+                                     base.apiVersion >= VK_API_VERSION_1_2 ? drv.driverInfo : "");
+    workaround_names(wa, info->workarounds, sizeof info->workarounds);
+    if (workarounds) *workarounds = wa;
     info->vendor_id = p->vendorID;
     info->device_id = p->deviceID;
     info->subgroup_size = sub.subgroupSize;
@@ -216,7 +246,7 @@ vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint3
     if ((st = create_instance(false, NULL, 0, &inst))) return st;
     st = list_devices(inst, &pds, &n);
     if (st == VKS_ERR_NO_DEVICE) { st = VKS_OK; n = 0; }
-    for (uint32_t i = 0; i < n && i < max; i++) fill_info(pds[i], &infos[i]);
+    for (uint32_t i = 0; i < n && i < max; i++) fill_info(pds[i], &infos[i], NULL);
     *count = n;
     free(pds);
     vkDestroyInstance(inst, NULL);
@@ -390,7 +420,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     VKS_TRY(choose_device(ctx->instance, want, &ctx->phys, &ctx->queue_family));
     vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
     vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem);
-    fill_info(ctx->phys, &ctx->info);
+    fill_info(ctx->phys, &ctx->info, &ctx->workarounds);
     ctx->max_binding = ctx->props.limits.maxStorageBufferRange;
     if (opts->max_binding_bytes && opts->max_binding_bytes < ctx->max_binding)
         ctx->max_binding = opts->max_binding_bytes;
@@ -420,8 +450,14 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &sbl};
         vkGetPhysicalDeviceFeatures2(ctx->phys, &q);
     }
-    ctx->scalar_ubo = sbl.scalarBlockLayout && ctx->props.limits.maxPerStageDescriptorUniformBuffers >= 1 + VKS_X_UBOS &&
+    VkPhysicalDeviceFeatures core;
+    vkGetPhysicalDeviceFeatures(ctx->phys, &core);
+    ctx->scalar_ubo = sbl.scalarBlockLayout && core.shaderUniformBufferArrayDynamicIndexing &&
+                      ctx->props.limits.maxPerStageDescriptorUniformBuffers >= 1 + VKS_X_UBOS &&
                       ctx->props.limits.maxUniformBufferRange >= VKS_UBO_BYTES;
+    /* the *_xubo shaders index their array of uniform buffers with a (dynamically uniform) loop counter */
+    VkPhysicalDeviceFeatures enabled = {.shaderUniformBufferArrayDynamicIndexing = ctx->scalar_ubo};
+    ctx->clamp_ubo_array_index = ctx->workarounds & VKS_WA_UBO_ARRAY_INDEX_CLAMP;
     sbl.pNext = ctx->fp16_enabled ? (void *)&s16 : NULL;
     sbl.scalarBlockLayout = VK_TRUE;
     VkDeviceCreateInfo dci = {
@@ -430,6 +466,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &qci,
         .enabledExtensionCount = opts->swapchain ? 1 : 0,
+        .pEnabledFeatures = &enabled,
         .ppEnabledExtensionNames = dev_exts,
     };
     VKS_VK(vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device));

@@ -17,6 +17,9 @@
 
 typedef struct vks_pipeline vks_pipeline_t;
 
+/* Driver-bug workarounds (context.c, driver_workarounds()). */
+#define VKS_WA_UBO_ARRAY_INDEX_CLAMP (1u << 0)
+
 struct vks_context {
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
@@ -33,6 +36,8 @@ struct vks_context {
     bool fp16_enabled;             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
     bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */
+    uint32_t workarounds;          /* VKS_WA_* for this device's driver (driver_workarounds() in context.c) */
+    bool clamp_ubo_array_index;    /* VKS_WA_UBO_ARRAY_INDEX_CLAMP, applied: the *_xubo shaders clamp */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
     vks_pipeline_t **pipelines;    /* created on demand, owned here */

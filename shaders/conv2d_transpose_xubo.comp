@@ -8,7 +8,11 @@ layout(std140, binding = 1) uniform Wt { vec4 wt4[VKS_UBO_BYTES / 16]; };
 #define WEIGHT(i) wt4[(i) >> 2][(i) & 3u]
 
 layout(constant_id = 6) const uint CPB = 1;   // channel planes per input uniform buffer
+// Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
+// is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
+// lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
+layout(constant_id = 7) const uint CLAMP_INDEX = 1;
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
-#define XLOAD(ci, i) xu[(ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
+#define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min((ci) / CPB, VKS_X_UBOS - 1) : (ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
 
 #include "conv2d_transpose_body.glsl"

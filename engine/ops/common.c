@@ -1,6 +1,8 @@
 /* Helpers shared by the op files. */
 #include "ops.h"
 
+#include <string.h>
+
 vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const vks_tensor_t *const *ts,
                                 uint32_t n, uint32_t *chunk)
 {
@@ -147,9 +149,14 @@ vks_status_t vks_conv_pipeline(vks_context_t *ctx, const char *op, const vks_sha
     vks_shader_id_t shader = variants[0];
     vks_status_t st = vks_act_shader(ctx, op, variants[x_cpb ? 2 : ubo_rows ? 1 : 0], act_ts, 2, &shader);
     if (st) return st;
-    if (x_cpb)
-        return vks_pipeline_get_array(ctx, shader, spec, nspec + 1, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
+    if (x_cpb) {   /* spec[nspec] is x_cpb; the driver workaround's constant follows it */
+        uint32_t xspec[VKS_MAX_SPEC];
+        if (nspec + 2 > VKS_MAX_SPEC) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: too many specialization constants", op);
+        memcpy(xspec, spec, (nspec + 1) * sizeof *spec);
+        xspec[nspec + 1] = ctx->clamp_ubo_array_index;
+        return vks_pipeline_get_array(ctx, shader, xspec, nspec + 2, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
                                       VKS_X_UBOS, pipe);
+    }
     return vks_pipeline_get(ctx, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), pipe);
 }
 

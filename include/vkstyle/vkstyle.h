@@ -97,6 +97,7 @@ typedef struct vks_device_info {
     int fp16;                /* shaderFloat16 && storageBuffer16BitAccess */
     int int8;                /* shaderInt8 && storageBuffer8BitAccess */
     int timestamps;          /* timestamps on compute queues */
+    char workarounds[64];    /* driver-bug workarounds vkstyle applies on this device, comma-separated, or "none" */
     uint64_t max_allocation; /* largest single allocation: min(maxMemoryAllocationSize, maxBufferSize) */
     uint32_t heap_count;
     uint64_t heap_size[16];

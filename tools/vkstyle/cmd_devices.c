@@ -11,7 +11,8 @@ int cmd_devices(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: vkstyle devices\n\nLists every Vulkan device: index, name, type, driver, Vulkan version,\n"
-                   "subgroup size, shared memory, largest binding, fp16/int8 support, timestamps, memory heaps.\n"
+                   "subgroup size, shared memory, largest binding, fp16/int8 support, timestamps, largest\n"
+                   "allocation, memory heaps, and the driver-bug workarounds vkstyle applies on it.\n"
                    "Pick one with --device INDEX|NAME or VKSTYLE_DEVICE; the default prefers a discrete GPU,\n"
                    "then integrated, virtual, CPU.\n");
             return 0;
@@ -42,6 +43,8 @@ int cmd_devices(int argc, char **argv)
         for (uint32_t h = 0; h < d[i].heap_count; h++)
             printf("   heap %u:         %.1f GiB%s\n", h, (double)d[i].heap_size[h] / (1 << 30),
                    d[i].heap_device_local[h] ? " device-local" : "");
+        printf("   max allocation: %llu MiB\n", (unsigned long long)(d[i].max_allocation >> 20));
+        printf("   workarounds:    %s\n", d[i].workarounds);
     }
     free(d);
     return 0;
