@@ -37,6 +37,7 @@ struct vks_context {
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
     bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */
     uint32_t workarounds;          /* VKS_WA_* for this device's driver (driver_workarounds() in context.c) */
+    bool guard_bindings;           /* tests: every dispatch's bindings between guard bytes (recorder.c) */
     bool clamp_ubo_array_index;    /* VKS_WA_UBO_ARRAY_INDEX_CLAMP, applied: the *_xubo shaders clamp */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
@@ -45,6 +46,7 @@ struct vks_context {
     atomic_uint validation_messages;
     int quiet_validation;
     vks_stats_t stats;             /* pipelines_created, uploads, submits */
+    uint64_t shader_dispatches[VKS_SHADER_COUNT];   /* dispatches recorded per shader (test coverage) */
 };
 
 /* Submit command buffers in one vkQueueSubmit and wait for them. */
@@ -152,6 +154,22 @@ typedef struct vks_rec_event {
     vks_binding_t bindings[VKS_MAX_BINDINGS];
 } vks_rec_event_t;
 
+/* Guard mode (ctx->guard_bindings, set by the op tests): every binding of a dispatch is copied
+ * into a region of its own between VKS_GUARD_BYTES of VKS_GUARD_PATTERN bytes (float and half
+ * NaN), the dispatch runs on the copies, and written bindings are copied back. A storage
+ * binding's descriptor range also covers the guard after it (drivers that bounds-check, such as
+ * lavapipe, would otherwise drop an overrunning write unseen). After the submission
+ * vks_rec_check_guards() finds any byte a shader wrote outside its op's range; a read past it
+ * meets NaN, which the op tests' comparisons against the C references catch. */
+#define VKS_GUARD_BYTES 256
+#define VKS_GUARD_PATTERN 0xFF
+typedef struct vks_guard {
+    uint32_t block;                /* index into vks_rec_t.guard_blocks */
+    VkDeviceSize offset, size;     /* the copy of the binding; guards before and after it */
+    vks_shader_id_t shader;
+    uint32_t dispatch, binding;
+} vks_guard_t;
+
 typedef struct vks_rec {
     vks_context_t *ctx;
     VkCommandBuffer cmd;
@@ -164,6 +182,11 @@ typedef struct vks_rec {
     vks_rec_event_t *log;
     uint32_t nlog, cap_log;
     uint64_t dispatches, barriers, descriptor_writes;
+    vks_block_t *guard_blocks;     /* guard mode: host-visible blocks of guarded copies */
+    uint32_t nguard_blocks;
+    VkDeviceSize guard_used;       /* in the newest guard block */
+    vks_guard_t *guards;
+    uint32_t nguards, cap_guards;
     struct {                       /* the last dispatch, for vks_rec_rerecord_single */
         const vks_pipeline_t *pipe;
         VkDescriptorSet set;
@@ -184,6 +207,9 @@ vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize s
 vks_status_t vks_rec_end(vks_rec_t *rec);
 /* Reset to record again (keeps the command buffer; frees descriptor sets and log). */
 vks_status_t vks_rec_reset(vks_rec_t *rec);
+/* Guard mode: after the recorder's command buffer has run, fail naming the dispatch, shader and
+ * binding if any guard byte around a binding's copy was overwritten (VKS_OK when not in guard mode). */
+vks_status_t vks_rec_check_guards(const vks_rec_t *rec);
 void vks_rec_destroy(vks_rec_t *rec);
 /* For a recorder that holds exactly one dispatch: record it again with new push constants,
  * reusing its pipeline and descriptor set (no descriptor is written). */

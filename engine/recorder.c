@@ -117,6 +117,89 @@ fail:
     return st;
 }
 
+/* Guard mode: a region of `size` bytes between guard bytes, in a host-visible block whose every
+ * byte starts as VKS_GUARD_PATTERN. */
+static vks_status_t guard_alloc(vks_rec_t *rec, VkDeviceSize size, uint32_t *block, VkDeviceSize *offset)
+{
+    VkDeviceSize need = vks_align(size, VKS_GUARD_BYTES) + 2 * VKS_GUARD_BYTES;
+    vks_block_t *cur = rec->nguard_blocks ? &rec->guard_blocks[rec->nguard_blocks - 1] : NULL;
+    if (!cur || rec->guard_used + need > cur->size) {
+        vks_block_t *g = realloc(rec->guard_blocks, (rec->nguard_blocks + 1) * sizeof *g);
+        if (!g) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        rec->guard_blocks = g;
+        VkDeviceSize bsize = need > (16u << 20) ? need : (16u << 20);
+        vks_status_t st = vks_block_create(rec->ctx, bsize, VKS_MEM_UPLOAD, &g[rec->nguard_blocks]);
+        if (st) return st;
+        memset(g[rec->nguard_blocks].map, VKS_GUARD_PATTERN, bsize);
+        rec->nguard_blocks++;
+        rec->guard_used = 0;
+    }
+    *block = rec->nguard_blocks - 1;
+    *offset = rec->guard_used + VKS_GUARD_BYTES;
+    rec->guard_used += need;
+    return VKS_OK;
+}
+
+static void copy_range(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize so, const vks_block_t *dst,
+                       VkDeviceSize dof, VkDeviceSize size)
+{
+    VkBufferCopy region = {so, dof, size};
+    vkCmdCopyBuffer(rec->cmd, src->buffer, dst->buffer, 1, &region);
+}
+
+/* Guard mode: copy each binding into a guarded region (gb: the copies' bindings); after the
+ * dispatch, guard_after() copies the written ones back. Full barriers around each step. */
+static vks_status_t guard_before(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b, uint32_t nb,
+                                 vks_binding_t *gb)
+{
+    vks_status_t st = barrier(rec);
+    if (st) return st;
+    if ((st = grow((void **)&rec->guards, &rec->cap_guards, rec->nguards + nb, sizeof *rec->guards))) return st;
+    for (uint32_t i = 0; i < nb; i++) {
+        uint32_t block = 0;
+        VkDeviceSize off = 0;
+        if ((st = guard_alloc(rec, b[i].size, &block, &off))) return st;
+        rec->guards[rec->nguards++] = (vks_guard_t){block, off, b[i].size, p->shader, (uint32_t)rec->dispatches, i};
+        /* a storage binding's range takes in the guard after it: lavapipe bounds-checks every
+         * storage access against the descriptor's range and drops a write past it, which would
+         * hide an overrun from the guard; uniform bindings keep their exact range (the limit) */
+        uint32_t binding = i < p->nbindings ? i : p->nbindings - 1;
+        VkDeviceSize range = b[i].size + (((p->ubo_mask >> binding) & 1) ? 0 : VKS_GUARD_BYTES);
+        gb[i] = (vks_binding_t){&rec->guard_blocks[block], off, range, b[i].write};
+        copy_range(rec, b[i].block, b[i].offset, gb[i].block, off, b[i].size);
+    }
+    return barrier(rec);
+}
+
+static vks_status_t guard_after(vks_rec_t *rec, const vks_binding_t *b, const vks_binding_t *gb, uint32_t nb)
+{
+    vks_status_t st = barrier(rec);
+    for (uint32_t i = 0; i < nb && !st; i++)
+        if (b[i].write) copy_range(rec, gb[i].block, gb[i].offset, b[i].block, b[i].offset, b[i].size);
+    return st ? st : barrier(rec);
+}
+
+vks_status_t vks_rec_check_guards(const vks_rec_t *rec)
+{
+    for (uint32_t g = 0; g < rec->nguards; g++) {
+        const vks_guard_t *gd = &rec->guards[g];
+        const uint8_t *base = rec->guard_blocks[gd->block].map;
+        const uint8_t *front = base + gd->offset - VKS_GUARD_BYTES, *back = base + gd->offset + gd->size;
+        VkDeviceSize nback = vks_align(gd->size, VKS_GUARD_BYTES) - gd->size + VKS_GUARD_BYTES;
+        for (VkDeviceSize k = 0; k < VKS_GUARD_BYTES + nback; k++) {
+            bool before = k < VKS_GUARD_BYTES;
+            uint8_t v = before ? front[k] : back[k - VKS_GUARD_BYTES];
+            if (v != VKS_GUARD_PATTERN)
+                return vks_fail(VKS_ERR_INVALID_ARGUMENT, "guard bytes overwritten: dispatch %u (shader %s) wrote "
+                                "byte %llu %s its binding %u of %llu bytes", gd->dispatch,
+                                vks_shader_table[gd->shader].name,
+                                (unsigned long long)(before ? VKS_GUARD_BYTES - k : k - VKS_GUARD_BYTES + 1),
+                                before ? "before" : "after", gd->binding, (unsigned long long)gd->size);
+        }
+    }
+    return VKS_OK;
+}
+
 vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
                               uint32_t nb, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
 {
@@ -144,7 +227,13 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     VkDescriptorSet set;
     vks_status_t st = alloc_set(rec, p->dsl, &set);
     if (st) return st;
-    for (uint32_t i = 0; i < nb; i++) bi[i] = (VkDescriptorBufferInfo){b[i].block->buffer, b[i].offset, b[i].size};
+    vks_binding_t gb[VKS_MAX_BINDINGS];
+    const vks_binding_t *bound = b;
+    if (ctx->guard_bindings) {
+        if ((st = guard_before(rec, p, b, nb, gb))) return st;
+        bound = gb;
+    }
+    for (uint32_t i = 0; i < nb; i++) bi[i] = (VkDescriptorBufferInfo){bound[i].block->buffer, bound[i].offset, bound[i].size};
     for (uint32_t i = 0; i < p->nbindings; i++) {
         w[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
@@ -157,12 +246,14 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     }
     vkUpdateDescriptorSets(ctx->device, p->nbindings, w, 0, NULL);
     rec->descriptor_writes++;
-    if ((st = track(rec, b, nb))) return st;
+    if (!ctx->guard_bindings && (st = track(rec, b, nb))) return st;
     vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
     if (p->push_size) vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
     vkCmdDispatch(rec->cmd, gx, gy, gz);
+    if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;
+    ctx->shader_dispatches[p->shader]++;
     rec->last.pipe = p;
     rec->last.set = set;
     rec->last.groups[0] = gx;
@@ -207,6 +298,17 @@ fail:
     return st;
 }
 
+static void free_guards(vks_rec_t *rec)
+{
+    for (uint32_t i = 0; i < rec->nguard_blocks; i++) vks_block_destroy(rec->ctx, &rec->guard_blocks[i]);
+    free(rec->guard_blocks);
+    free(rec->guards);
+    rec->guard_blocks = NULL;
+    rec->guards = NULL;
+    rec->nguard_blocks = rec->nguards = rec->cap_guards = 0;
+    rec->guard_used = 0;
+}
+
 static void free_pools(vks_rec_t *rec)
 {
     for (uint32_t i = 0; i < rec->npools; i++)
@@ -220,6 +322,7 @@ vks_status_t vks_rec_reset(vks_rec_t *rec)
 {
     vks_status_t st = VKS_OK;
     free_pools(rec);
+    free_guards(rec);
     rec->npending = rec->nlog = 0;
     rec->dispatches = 0;
     rec->last.pipe = NULL;
@@ -234,6 +337,7 @@ void vks_rec_destroy(vks_rec_t *rec)
 {
     if (!rec || !rec->ctx) return;
     free_pools(rec);
+    free_guards(rec);
     if (rec->cmd) vkFreeCommandBuffers(rec->ctx->device, rec->ctx->cmd_pool, 1, &rec->cmd);
     free(rec->pending);
     free(rec->log);
@@ -244,8 +348,9 @@ vks_status_t vks_rec_rerecord_single(vks_rec_t *rec, const void *push)
 {
     vks_status_t st = VKS_OK;
     const vks_pipeline_t *p = rec->last.pipe;
-    if (rec->dispatches != 1 || !p)
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "re-recording needs a recorder with exactly one dispatch");
+    if (rec->dispatches != 1 || !p || rec->ctx->guard_bindings)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "re-recording needs a recorder with exactly one dispatch, "
+                        "not in guard mode");
     VKS_VK(vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));

@@ -671,6 +671,49 @@ static void test_precision_errors(void **state)
     tu_arena_done(&a);
 }
 
+/* The measurement shaders of `vkstyle bench --peak`, once each on a few workgroups: they too
+ * stay inside their bindings (guard mode), the copy copies and the FMA loops write finite sums. */
+static void test_peak_shaders(void **state)
+{
+    (void)state;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    const uint32_t groups = 3, n = groups * 256 * 4;   /* floats: one vec4 per invocation */
+    uint32_t seed = 5;
+    float *x = tu_random(n, &seed, -1, 1);
+    vks_tensor_t src = tu_flat(&a, n, x), dst = tu_flat(&a, n, NULL);
+    struct { uint32_t iters; } push = {8};
+    const vks_shader_id_t fma[2] = {VKS_SHADER_PEAK_FMA_F32, VKS_SHADER_PEAK_FMA_F16};
+    for (int k = 0; k < 2; k++) {
+        if (k == 1 && !g_ctx->fp16_enabled) continue;
+        const vks_pipeline_t *p;
+        TU_OK(vks_pipeline_get(g_ctx, fma[k], NULL, 0, 1, 0, sizeof push, &p));
+        vks_binding_t b = vks_bind(&dst, true);
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_rec_dispatch(&rec, p, &b, 1, &push, groups, 1, 1));
+        tu_rec_run(&rec);
+        vks_rec_destroy(&rec);
+        float *got = tu_download(&a, &dst);
+        for (uint32_t i = 0; i < n; i++) assert_true(isfinite(got[i]));
+        free(got);
+    }
+    const vks_pipeline_t *p;
+    TU_OK(vks_pipeline_get(g_ctx, VKS_SHADER_PEAK_COPY, NULL, 0, 2, 0, sizeof push, &p));
+    vks_binding_t b[2] = {vks_bind(&src, false), vks_bind(&dst, true)};
+    push.iters = n / 4;   /* vec4s to copy */
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_rec_dispatch(&rec, p, b, 2, &push, groups, 1, 1));
+    tu_rec_run(&rec);
+    vks_rec_destroy(&rec);
+    float *got = tu_download(&a, &dst);
+    assert_memory_equal(got, x, n * sizeof(float));
+    free(got);
+    free(x);
+    tu_arena_done(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +743,23 @@ int main(void)
         cmocka_unit_test(test_yuyv_to_rgb_f16),
         cmocka_unit_test(test_chunked_bindings_f16),
         cmocka_unit_test(test_precision_errors),
+        cmocka_unit_test(test_peak_shaders),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    /* VKSTYLE_TEST_GUARDS=1 (ctest test_ops_guarded): every test again with each dispatch's
+     * bindings between guard bytes, except the barrier-placement test, whose barriers guard mode
+     * changes (it adds its own around every dispatch). */
+    struct CMUnitTest run[sizeof tests / sizeof tests[0]];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (!tu_guard_mode() || tests[i].test_func != test_barrier_placement) run[n++] = tests[i];
+    int failed = _cmocka_run_group_tests(tu_guard_mode() ? "test_ops (guard bytes)" : "test_ops", run, n, setup, teardown);
+    /* every shader of the engine's table ran in these tests (fp16 variants where the device has fp16) */
+    int missing = 0;
+    for (int i = 0; i < VKS_SHADER_COUNT; i++)
+        if (tu_shader_dispatches[i] == 0) {
+            fprintf(stderr, "shader %s never ran in test_ops\n", vks_shader_table[i].name);
+            missing++;
+        }
+    if (missing) fprintf(stderr, "%d of %d shaders never ran\n", missing, (int)VKS_SHADER_COUNT);
+    return failed || missing;
 }

@@ -10,11 +10,15 @@ vks_context_t *tu_context(uint64_t max_binding)
     vks_context_options_t o = {.validation = 1, .cache_dir = "", .max_binding_bytes = max_binding};
     vks_context_t *ctx = NULL;
     TU_OK(vks_context_create(&o, &ctx));
+    ctx->guard_bindings = tu_guard_mode();
     return ctx;
 }
 
+uint64_t tu_shader_dispatches[VKS_SHADER_COUNT];
+
 void tu_context_done(vks_context_t *ctx)
 {
+    for (int i = 0; i < VKS_SHADER_COUNT; i++) tu_shader_dispatches[i] += ctx->shader_dispatches[i];
     /* the device's destruction also reports leaked Vulkan objects */
     vks_context_t *keep = ctx;
     uint32_t before = vks_context_validation_messages(keep);
@@ -71,10 +75,17 @@ float *tu_download(tu_arena_t *a, const vks_tensor_t *t)
 
 void tu_rec_begin(vks_context_t *ctx, vks_rec_t *rec) { TU_OK(vks_rec_begin(ctx, rec, true)); }
 
+bool tu_guard_mode(void)
+{
+    const char *g = getenv("VKSTYLE_TEST_GUARDS");
+    return g && *g && strcmp(g, "0") != 0;
+}
+
 void tu_rec_run(vks_rec_t *rec)
 {
     TU_OK(vks_rec_end(rec));
     TU_OK(vks_submit_wait(rec->ctx, &rec->cmd, 1));
+    TU_OK(vks_rec_check_guards(rec));
 }
 
 float *tu_random(size_t n, uint32_t *seed, float lo, float hi)

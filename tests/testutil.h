@@ -39,7 +39,13 @@ float *tu_download(tu_arena_t *a, const vks_tensor_t *t);
 
 /* Begin a recorder (with log), and submit+wait it after the caller recorded into it. */
 void tu_rec_begin(vks_context_t *ctx, vks_rec_t *rec);
+/* End, submit and wait; in guard mode also check every binding's guard bytes. */
 void tu_rec_run(vks_rec_t *rec);
+/* VKSTYLE_TEST_GUARDS=1: contexts from tu_context() run every dispatch's bindings between guard
+ * bytes (engine/recorder.c, guard mode). */
+bool tu_guard_mode(void);
+/* Dispatches per shader, summed over the contexts tu_context_done() has destroyed. */
+extern uint64_t tu_shader_dispatches[VKS_SHADER_COUNT];
 
 /* Random floats (fixed-seed helper around ref_fill_random), malloc'd. */
 float *tu_random(size_t n, uint32_t *seed, float lo, float hi);
