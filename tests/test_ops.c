@@ -59,8 +59,14 @@ typedef struct conv_case {
     int reflect, bias, act;
 } conv_case_t;
 
+/* VKSTYLE_TEST_QUICK=1 (CI's validation stages): one convolution case per shader variant and no
+ * large shapes; every shader variant, both precisions and the chunked-binding path still run
+ * (main() checks that every shader ran, test_conv2d* that every convolution path did). */
+#define QUICK_MAX_PIXELS 20000
+
 static void run_conv(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
 {
+    if (tu_quick_mode() && c->h * c->w > QUICK_MAX_PIXELS) return;
     uint32_t seed = seed0;
     int pt = c->pad[0], pb = c->pad[1], pl = c->pad[2], pr = c->pad[3];
     if (c->same) {
@@ -108,12 +114,15 @@ static const conv_case_t conv_cases[] = {
     {1, 64, 8, 9, 11, 9, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* uniform weights: 3 channels a binding */
     {1, 260, 2, 5, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},      /* 84 KB weight rows: storage path */
     {1, 13, 2, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},    /* 36 KB planes: input from 11 uniform buffers, 2 chunks */
+    {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* 67 KB planes: uniform weights, storage input */
 };
 
 static void test_conv2d(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof conv_cases / sizeof *conv_cases; i++) run_conv(g_ctx, &conv_cases[i], 100 + (uint32_t)i);
+    size_t ncases = sizeof conv_cases / sizeof *conv_cases;
+    for (size_t i = 0; i < ncases; i++)   /* quick: the last three, one per shader variant */
+        if (!tu_quick_mode() || i + 3 >= ncases) run_conv(g_ctx, &conv_cases[i], 100 + (uint32_t)i);
     /* every path ran: weights from a storage buffer (long rows), from a uniform buffer (input planes
      * over 64 KiB), and input from uniform buffers too (fp32 only) */
     int ubo = 0, ssbo = 0, xubo = 0;
@@ -157,10 +166,12 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
 static void test_conv2d_transpose(void **state)
 {
     (void)state;
-    run_convt(g_ctx, 1, 4, 6, 3, 5, 0, 0, REF_ACT_NONE, 1);
-    run_convt(g_ctx, 2, 5, 3, 17, 31, 0, 1, REF_ACT_RELU, 2);
-    run_convt(g_ctx, 1, 3, 2, 1, 1, 1, 1, REF_ACT_NONE, 3);
-    run_convt(g_ctx, 2, 6, 5, 9, 7, 1, 0, REF_ACT_TANH, 4);
+    if (!tu_quick_mode()) {   /* quick: the last three, one per shader variant */
+        run_convt(g_ctx, 1, 4, 6, 3, 5, 0, 0, REF_ACT_NONE, 1);
+        run_convt(g_ctx, 2, 5, 3, 17, 31, 0, 1, REF_ACT_RELU, 2);
+        run_convt(g_ctx, 1, 3, 2, 1, 1, 1, 1, REF_ACT_NONE, 3);
+        run_convt(g_ctx, 2, 6, 5, 9, 7, 1, 0, REF_ACT_TANH, 4);
+    }
     run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 6);   /* 67 KB input planes: input from a storage buffer */
     run_convt(g_ctx, 1, 13, 2, 100, 90, 1, 1, REF_ACT_NONE, 7);   /* 36 KB planes: 11 uniform buffers, 2 chunks */
@@ -202,6 +213,7 @@ static void test_upsample(void **state)
 static void run_instance_norm(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float mean_offset,
                               float eps, int act, int residual, uint32_t seed)
 {
+    if (tu_quick_mode() && h * w > QUICK_MAX_PIXELS) return;
     size_t cnt = count4(n, c, h, w);
     float *x = rnd(cnt, &seed, -1, 1), *r = rnd(cnt, &seed, -1, 1);
     for (size_t i = 0; i < cnt; i++) x[i] += mean_offset;
@@ -496,7 +508,7 @@ static void test_chunked_bindings(void **state)
         {1, 7, 5, 17, 31, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},
         {2, 8, 4, 17, 31, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_TANH},
     };
-    for (int i = 0; i < 2; i++) run_conv(ctx, &cases[i], 60 + (uint32_t)i);
+    for (int i = 0; i < (tu_quick_mode() ? 1 : 2); i++) run_conv(ctx, &cases[i], 60 + (uint32_t)i);
     run_instance_norm(ctx, 2, 7, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 70);
     /* transposed: 9x15 input planes (135 -> 192 floats), outputs 18x30 (540 -> 576 floats) */
     run_convt(ctx, 1, 7, 5, 9, 15, 0, 1, REF_ACT_RELU, 71);
@@ -751,8 +763,12 @@ int main(void)
     struct CMUnitTest run[sizeof tests / sizeof tests[0]];
     size_t n = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!tu_guard_mode() || tests[i].test_func != test_barrier_placement) run[n++] = tests[i];
-    int failed = _cmocka_run_group_tests(tu_guard_mode() ? "test_ops (guard bytes)" : "test_ops", run, n, setup, teardown);
+        if ((!tu_guard_mode() || tests[i].test_func != test_barrier_placement) &&
+            (!tu_quick_mode() || tests[i].test_func != test_instance_norm_f16_statistics))   /* 512x512 */
+            run[n++] = tests[i];
+    const char *name = tu_guard_mode() ? (tu_quick_mode() ? "test_ops (guard bytes, quick)" : "test_ops (guard bytes)")
+                                       : tu_quick_mode() ? "test_ops (quick)" : "test_ops";
+    int failed = _cmocka_run_group_tests(name, run, n, setup, teardown);
     /* every shader of the engine's table ran in these tests (fp16 variants where the device has fp16) */
     int missing = 0;
     for (int i = 0; i < VKS_SHADER_COUNT; i++)

@@ -81,6 +81,12 @@ bool tu_guard_mode(void)
     return g && *g && strcmp(g, "0") != 0;
 }
 
+bool tu_quick_mode(void)
+{
+    const char *q = getenv("VKSTYLE_TEST_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
 void tu_rec_run(vks_rec_t *rec)
 {
     TU_OK(vks_rec_end(rec));

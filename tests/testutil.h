@@ -44,6 +44,8 @@ void tu_rec_run(vks_rec_t *rec);
 /* VKSTYLE_TEST_GUARDS=1: contexts from tu_context() run every dispatch's bindings between guard
  * bytes (engine/recorder.c, guard mode). */
 bool tu_guard_mode(void);
+/* VKSTYLE_TEST_QUICK=1: tests leave out their large shapes (CI's validation stages). */
+bool tu_quick_mode(void);
 /* Dispatches per shader, summed over the contexts tu_context_done() has destroyed. */
 extern uint64_t tu_shader_dispatches[VKS_SHADER_COUNT];
 
