@@ -13,6 +13,6 @@ layout(std140, binding = 1) uniform Wt { vec4 wt4[VKS_UBO_BYTES / 16]; };
 
 layout(constant_id = 7) const uint CPB = 1;   // channel planes per input uniform buffer
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
-#define XLOAD(ci, i) xu[(ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
+#define XLOAD(ci, i) xu[min((ci) / CPB, VKS_X_UBOS - 1)].v[((ci) % CPB) * pc.in_stride + (i)]
 
 #include "conv2d_body.glsl"
