@@ -33,11 +33,13 @@ static bool env_flag(const char *name)
 
 static bool has_layer(const char *name)
 {
+    PFN_vkEnumerateInstanceLayerProperties enum_layers =
+        (PFN_vkEnumerateInstanceLayerProperties)vks_vulkan_loader()(NULL, "vkEnumerateInstanceLayerProperties");
     uint32_t n = 0;
-    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return false;
+    if (!enum_layers || enum_layers(&n, NULL) != VK_SUCCESS || n == 0) return false;
     VkLayerProperties *props = calloc(n, sizeof *props);
     bool found = false;
-    if (props && vkEnumerateInstanceLayerProperties(&n, props) >= 0)
+    if (props && enum_layers(&n, props) >= 0)
         for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(props[i].layerName, name);
     free(props);
     return found;
@@ -65,13 +67,13 @@ static int type_rank(VkPhysicalDeviceType t)
     }
 }
 
-static bool compute_queue(VkPhysicalDevice pd, uint32_t *family, uint32_t *ts_bits)
+static bool compute_queue(const vks_instance_fns_t *vi, VkPhysicalDevice pd, uint32_t *family, uint32_t *ts_bits)
 {
     uint32_t n = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
+    vi->vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
     VkQueueFamilyProperties q[32];
     if (n > 32) n = 32;
-    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, q);
+    vi->vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, q);
     for (uint32_t i = 0; i < n; i++)
         if (q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
             *family = i;
@@ -107,7 +109,7 @@ static void workaround_names(uint32_t w, char *out, size_t size)
     snprintf(out, size, "%s", w & VKS_WA_UBO_ARRAY_INDEX_CLAMP ? "ubo-array-index-clamp" : "none");
 }
 
-static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *workarounds)
+static void fill_info(const vks_instance_fns_t *vi, VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *workarounds)
 {
     memset(info, 0, sizeof *info);
     VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
@@ -115,12 +117,12 @@ static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *wo
     VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES, .pNext = &drv};
     VkPhysicalDeviceMaintenance4Properties m4 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES, .pNext = &m3};
     VkPhysicalDeviceProperties base;
-    vkGetPhysicalDeviceProperties(pd, &base);
+    vi->vkGetPhysicalDeviceProperties(pd, &base);
     /* chain only the structures the device's Vulkan version knows */
     VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                       .pNext = base.apiVersion >= VK_API_VERSION_1_3 ? (void *)&m4 : (void *)&m3};
     if (base.apiVersion < VK_API_VERSION_1_2) m3.pNext = &sub;
-    vkGetPhysicalDeviceProperties2(pd, &p2);
+    vi->vkGetPhysicalDeviceProperties2(pd, &p2);
     const VkPhysicalDeviceProperties *p = &p2.properties;
     /* one block is one VkBuffer and one VkDeviceMemory: both limits bound it */
     info->max_allocation = m3.maxMemoryAllocationSize ? m3.maxMemoryAllocationSize : (1ull << 30);
@@ -149,15 +151,15 @@ static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *wo
     VkPhysicalDevice8BitStorageFeatures s8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES, .pNext = &s16};
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s8};
     if (p->apiVersion >= VK_API_VERSION_1_2) {
-        vkGetPhysicalDeviceFeatures2(pd, &f2);
+        vi->vkGetPhysicalDeviceFeatures2(pd, &f2);
         info->fp16 = f16.shaderFloat16 && s16.storageBuffer16BitAccess;
         info->int8 = f16.shaderInt8 && s8.storageBuffer8BitAccess;
     }
     uint32_t fam, ts_bits = 0;
-    info->timestamps = compute_queue(pd, &fam, &ts_bits) && ts_bits > 0 &&
+    info->timestamps = compute_queue(vi, pd, &fam, &ts_bits) && ts_bits > 0 &&
                        p->limits.timestampPeriod > 0;
     VkPhysicalDeviceMemoryProperties mem;
-    vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+    vi->vkGetPhysicalDeviceMemoryProperties(pd, &mem);
     info->heap_count = mem.memoryHeapCount < 16 ? mem.memoryHeapCount : 16;
     for (uint32_t i = 0; i < info->heap_count; i++) {
         info->heap_size[i] = mem.memoryHeaps[i].size;
@@ -165,7 +167,23 @@ static void fill_info(VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *wo
     }
 }
 
-static vks_status_t create_instance(bool validation, const char *const *extra, uint32_t nextra, VkInstance *out)
+/* The instance's own commands (the loader's vkGetInstanceProcAddr for this instance). */
+static vks_status_t load_instance_fns(VkInstance inst, bool debug_utils, vks_instance_fns_t *vi)
+{
+    PFN_vkGetInstanceProcAddr gipa = vks_vulkan_loader();
+    memset(vi, 0, sizeof *vi);
+#define VKS_X_LOAD(name)                                                                   \
+    if (!(vi->name = (PFN_##name)gipa(inst, #name)))                                       \
+        return vks_fail(VKS_ERR_VULKAN, "the Vulkan loader has no " #name);
+    VKS_INSTANCE_FUNCTIONS(VKS_X_LOAD)
+    if (debug_utils) { VKS_DEBUG_UTILS_FUNCTIONS(VKS_X_LOAD) }
+#undef VKS_X_LOAD
+    return VKS_OK;
+}
+
+/* An instance and its commands in *vi (the debug-utils ones too when validating). */
+static vks_status_t create_instance(bool validation, const char *const *extra, uint32_t nextra, VkInstance *out,
+                                    vks_instance_fns_t *vi)
 {
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -186,49 +204,51 @@ static vks_status_t create_instance(bool validation, const char *const *extra, u
         .ppEnabledExtensionNames = exts,
     };
     vks_status_t st = VKS_OK;
-    VKS_VK(vkCreateInstance(&ci, NULL, out));
-    volkLoadInstanceOnly(*out);
+    PFN_vkCreateInstance create = (PFN_vkCreateInstance)vks_vulkan_loader()(NULL, "vkCreateInstance");
+    if (!create) return vks_fail(VKS_ERR_NO_DEVICE, "the Vulkan loader has no vkCreateInstance");
+    VKS_VK(create(&ci, NULL, out));
+    if ((st = load_instance_fns(*out, validation, vi))) {
+        if (vi->vkDestroyInstance) vi->vkDestroyInstance(*out, NULL);
+        goto fail;
+    }
     return VKS_OK;
 fail:
     *out = VK_NULL_HANDLE;
     return st;
 }
 
-static bool device_has_extension(VkPhysicalDevice pd, const char *name)
+static bool device_has_extension(const vks_instance_fns_t *vi, VkPhysicalDevice pd, const char *name)
 {
     uint32_t n = 0;
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || !n) return false;
+    if (vi->vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || !n) return false;
     VkExtensionProperties *e = calloc(n, sizeof *e);
     bool found = false;
-    if (e && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) >= 0)
+    if (e && vi->vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) >= 0)
         for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(e[i].extensionName, name);
     free(e);
     return found;
 }
 
-static vks_status_t init_volk(void)
+static vks_status_t need_loader(void)
 {
-    static int loaded = 0;
-    if (loaded) return VKS_OK;
-    if (volkInitialize() != VK_SUCCESS)
+    if (!vks_vulkan_loader())
         return vks_fail(VKS_ERR_NO_DEVICE,
                         "no Vulkan loader found (install libvulkan1 and a driver, e.g. "
                         "mesa-vulkan-drivers)");
-    loaded = 1;
     return VKS_OK;
 }
 
 /* Physical devices of the instance, in enumeration order. Caller frees. */
-static vks_status_t list_devices(VkInstance inst, VkPhysicalDevice **out, uint32_t *n)
+static vks_status_t list_devices(const vks_instance_fns_t *vi, VkInstance inst, VkPhysicalDevice **out, uint32_t *n)
 {
     vks_status_t st = VKS_OK;
     *out = NULL;
     *n = 0;
-    VKS_VK(vkEnumeratePhysicalDevices(inst, n, NULL));
+    VKS_VK(vi->vkEnumeratePhysicalDevices(inst, n, NULL));
     if (*n == 0) return vks_fail(VKS_ERR_NO_DEVICE, "no Vulkan device found (install a driver, e.g. mesa-vulkan-drivers for the CPU)");
     *out = calloc(*n, sizeof **out);
     if (!*out) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    VKS_VK(vkEnumeratePhysicalDevices(inst, n, *out));
+    VKS_VK(vi->vkEnumeratePhysicalDevices(inst, n, *out));
     return VKS_OK;
 fail:
     free(*out);
@@ -238,18 +258,19 @@ fail:
 
 vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint32_t *count)
 {
-    vks_status_t st = init_volk();
+    vks_status_t st = need_loader();
     if (st) return st;
     VkInstance inst;
+    vks_instance_fns_t vi;
     VkPhysicalDevice *pds = NULL;
     uint32_t n = 0;
-    if ((st = create_instance(false, NULL, 0, &inst))) return st;
-    st = list_devices(inst, &pds, &n);
+    if ((st = create_instance(false, NULL, 0, &inst, &vi))) return st;
+    st = list_devices(&vi, inst, &pds, &n);
     if (st == VKS_ERR_NO_DEVICE) { st = VKS_OK; n = 0; }
-    for (uint32_t i = 0; i < n && i < max; i++) fill_info(pds[i], &infos[i], NULL);
+    for (uint32_t i = 0; i < n && i < max; i++) fill_info(&vi, pds[i], &infos[i], NULL);
     *count = n;
     free(pds);
-    vkDestroyInstance(inst, NULL);
+    vi.vkDestroyInstance(inst, NULL);
     return st;
 }
 
@@ -264,12 +285,12 @@ static bool contains_ci(const char *hay, const char *needle)
     return nl == 0;
 }
 
-static vks_status_t choose_device(VkInstance inst, const char *want, VkPhysicalDevice *out,
-                                  uint32_t *family)
+static vks_status_t choose_device(const vks_instance_fns_t *vi, VkInstance inst, const char *want,
+                                  VkPhysicalDevice *out, uint32_t *family)
 {
     VkPhysicalDevice *pds;
     uint32_t n;
-    vks_status_t st = list_devices(inst, &pds, &n);
+    vks_status_t st = list_devices(vi, inst, &pds, &n);
     if (st) return st;
     int best = -1, best_rank = 99;
     uint32_t fam = 0, ts;
@@ -278,8 +299,8 @@ static vks_status_t choose_device(VkInstance inst, const char *want, VkPhysicalD
     bool by_index = want && *want && end && *end == 0;
     for (uint32_t i = 0; i < n; i++) {
         VkPhysicalDeviceProperties p;
-        vkGetPhysicalDeviceProperties(pds[i], &p);
-        if (p.apiVersion < VK_API_VERSION_1_1 || !compute_queue(pds[i], &fam, &ts)) continue;
+        vi->vkGetPhysicalDeviceProperties(pds[i], &p);
+        if (p.apiVersion < VK_API_VERSION_1_1 || !compute_queue(vi, pds[i], &fam, &ts)) continue;
         if (by_index) {
             if ((long)i == idx) best = (int)i;
         } else if (want && *want) {
@@ -296,7 +317,7 @@ static vks_status_t choose_device(VkInstance inst, const char *want, VkPhysicalD
         return vks_fail(VKS_ERR_NO_DEVICE, "no Vulkan device with Vulkan 1.1 and a compute queue");
     }
     *out = pds[best];
-    compute_queue(*out, family, &ts);
+    compute_queue(vi, *out, family, &ts);
     free(pds);
     return VKS_OK;
 }
@@ -365,10 +386,10 @@ static void save_cache(vks_context_t *ctx)
 {
     if (!ctx->cache_path[0] || !ctx->pcache) return;
     size_t n = 0;
-    if (vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, NULL) != VK_SUCCESS || n == 0) return;
+    if (ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, NULL) != VK_SUCCESS || n == 0) return;
     void *buf = malloc(n);
     if (!buf) return;
-    if (vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, buf) == VK_SUCCESS) {
+    if (ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, buf) == VK_SUCCESS) {
         char dir[1024], tmp[1100];
         snprintf(dir, sizeof dir, "%s", ctx->cache_path);
         char *slash = strrchr(dir, '/');
@@ -390,7 +411,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     if (!opts) opts = &defaults;
     if (!out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_context_create: out is NULL");
     *out = NULL;
-    vks_status_t st = init_volk();
+    vks_status_t st = need_loader();
     if (st) return st;
     vks_context_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -402,7 +423,8 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         st = vks_fail(VKS_ERR_UNSUPPORTED, "validation requested but VK_LAYER_KHRONOS_validation is not installed (apt-get install vulkan-validationlayers)");
         goto fail;
     }
-    VKS_TRY(create_instance(validation, opts->instance_extensions, opts->instance_extension_count, &ctx->instance));
+    VKS_TRY(create_instance(validation, opts->instance_extensions, opts->instance_extension_count, &ctx->instance,
+                            &ctx->vki));
     if (validation) {
         VkDebugUtilsMessengerCreateInfoEXT mi = {
             .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
@@ -414,13 +436,13 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
             .pfnUserCallback = on_debug_message,
             .pUserData = ctx,
         };
-        VKS_VK(vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger));
+        VKS_VK(ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger));
     }
     const char *want = opts->device ? opts->device : getenv("VKSTYLE_DEVICE");
-    VKS_TRY(choose_device(ctx->instance, want, &ctx->phys, &ctx->queue_family));
-    vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
-    vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem);
-    fill_info(ctx->phys, &ctx->info, &ctx->workarounds);
+    VKS_TRY(choose_device(&ctx->vki, ctx->instance, want, &ctx->phys, &ctx->queue_family));
+    ctx->vki.vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
+    ctx->vki.vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem);
+    fill_info(&ctx->vki, ctx->phys, &ctx->info, &ctx->workarounds);
     ctx->max_binding = ctx->props.limits.maxStorageBufferRange;
     if (opts->max_binding_bytes && opts->max_binding_bytes < ctx->max_binding)
         ctx->max_binding = opts->max_binding_bytes;
@@ -433,7 +455,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         .pQueuePriorities = &prio,
     };
     const char *dev_exts[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};
-    if (opts->swapchain && !device_has_extension(ctx->phys, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) {
+    if (opts->swapchain && !device_has_extension(&ctx->vki, ctx->phys, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) {
         st = vks_fail(VKS_ERR_UNSUPPORTED, "%s cannot present to a window (no VK_KHR_swapchain)", ctx->info.name);
         goto fail;
     }
@@ -448,10 +470,10 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     VkPhysicalDeviceScalarBlockLayoutFeatures sbl = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCALAR_BLOCK_LAYOUT_FEATURES};
     if (ctx->props.apiVersion >= VK_API_VERSION_1_2) {
         VkPhysicalDeviceFeatures2 q = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &sbl};
-        vkGetPhysicalDeviceFeatures2(ctx->phys, &q);
+        ctx->vki.vkGetPhysicalDeviceFeatures2(ctx->phys, &q);
     }
     VkPhysicalDeviceFeatures core;
-    vkGetPhysicalDeviceFeatures(ctx->phys, &core);
+    ctx->vki.vkGetPhysicalDeviceFeatures(ctx->phys, &core);
     ctx->scalar_ubo = sbl.scalarBlockLayout && core.shaderUniformBufferArrayDynamicIndexing &&
                       ctx->props.limits.maxPerStageDescriptorUniformBuffers >= 1 + VKS_X_UBOS &&
                       ctx->props.limits.maxUniformBufferRange >= VKS_UBO_BYTES;
@@ -469,18 +491,19 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         .pEnabledFeatures = &enabled,
         .ppEnabledExtensionNames = dev_exts,
     };
-    VKS_VK(vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device));
-    volkLoadDevice(ctx->device);
-    vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+    VKS_VK(ctx->vki.vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device));
+    /* this device's entry points (straight into its driver, or the validation layer) */
+    vks_load_device_table(&ctx->vk, ctx->device, ctx->vki.vkGetDeviceProcAddr);
+    ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
 
     VkCommandPoolCreateInfo pci = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
         .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
         .queueFamilyIndex = ctx->queue_family,
     };
-    VKS_VK(vkCreateCommandPool(ctx->device, &pci, NULL, &ctx->cmd_pool));
+    VKS_VK(ctx->vk.vkCreateCommandPool(ctx->device, &pci, NULL, &ctx->cmd_pool));
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VKS_VK(vkCreateFence(ctx->device, &fci, NULL, &ctx->fence));
+    VKS_VK(ctx->vk.vkCreateFence(ctx->device, &fci, NULL, &ctx->fence));
 
     cache_path_for(ctx, opts->cache_dir);
     size_t csize;
@@ -490,7 +513,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         .initialDataSize = csize,
         .pInitialData = cdata,
     };
-    VkResult r = vkCreatePipelineCache(ctx->device, &cci, NULL, &ctx->pcache);
+    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &cci, NULL, &ctx->pcache);
     free(cdata);
     if (r < 0) {
         st = vks_vk_fail(r, "vkCreatePipelineCache", __FILE__, __LINE__);
@@ -507,16 +530,16 @@ void vks_context_destroy(vks_context_t *ctx)
 {
     if (!ctx) return;
     if (ctx->device) {
-        vkDeviceWaitIdle(ctx->device);
+        ctx->vk.vkDeviceWaitIdle(ctx->device);
         save_cache(ctx);
         vks_pipelines_destroy(ctx);
-        if (ctx->pcache) vkDestroyPipelineCache(ctx->device, ctx->pcache, NULL);
-        if (ctx->fence) vkDestroyFence(ctx->device, ctx->fence, NULL);
-        if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
-        vkDestroyDevice(ctx->device, NULL);
+        if (ctx->pcache) ctx->vk.vkDestroyPipelineCache(ctx->device, ctx->pcache, NULL);
+        if (ctx->fence) ctx->vk.vkDestroyFence(ctx->device, ctx->fence, NULL);
+        if (ctx->cmd_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+        ctx->vk.vkDestroyDevice(ctx->device, NULL);
     }
-    if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
-    if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    if (ctx->messenger) ctx->vki.vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+    if (ctx->instance) ctx->vki.vkDestroyInstance(ctx->instance, NULL);
     free(ctx);
 }
 
@@ -527,7 +550,8 @@ uint32_t vks_context_validation_messages(const vks_context_t *ctx)
 
 void vks_context_vulkan(const vks_context_t *ctx, vks_vulkan_handles_t *out)
 {
-    *out = (vks_vulkan_handles_t){ctx->instance, ctx->phys, ctx->device, ctx->queue, ctx->queue_family};
+    *out = (vks_vulkan_handles_t){ctx->instance, ctx->phys, ctx->device, ctx->queue, ctx->queue_family,
+                                  vks_vulkan_loader(), ctx->vki.vkGetDeviceProcAddr};
 }
 
 void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info) { *info = ctx->info; }
@@ -540,10 +564,10 @@ vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, ui
         .commandBufferCount = n,
         .pCommandBuffers = cmds,
     };
-    VKS_VK(vkResetFences(ctx->device, 1, &ctx->fence));
-    VKS_VK(vkQueueSubmit(ctx->queue, 1, &si, ctx->fence));
+    VKS_VK(ctx->vk.vkResetFences(ctx->device, 1, &ctx->fence));
+    VKS_VK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, ctx->fence));
     ctx->stats.submits++;
-    VKS_VK(vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX));
+    VKS_VK(ctx->vk.vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX));
     return VKS_OK;
 fail:
     return st;

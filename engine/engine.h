@@ -13,6 +13,38 @@
 #include <stdint.h>
 #include <volk.h>
 
+/* ------------------------------------------------------------ Vulkan functions */
+
+/* Nothing in the engine calls volk's process-wide function pointers (vkCmdDispatch, ...): a
+ * context calls its instance through ctx->vki and its device through ctx->vk, both loaded for
+ * that instance and that device, so contexts on devices of different drivers each reach their
+ * own driver. volk_impl.c keeps volk's symbols to itself (none is exported by the library);
+ * these two functions are the engine's only way into it. */
+
+/* The Vulkan loader's vkGetInstanceProcAddr (libvulkan is opened once, thread-safe), or NULL
+ * when there is no loader. Global commands (vkCreateInstance, vkEnumerateInstance*) come
+ * from it with a NULL instance. */
+PFN_vkGetInstanceProcAddr vks_vulkan_loader(void);
+/* Fill a volk device table with the device's own entry points, through its instance's
+ * vkGetDeviceProcAddr (volkLoadDeviceTable would go through volk's global one). */
+void vks_load_device_table(struct VolkDeviceTable *table, VkDevice device, PFN_vkGetDeviceProcAddr gdpa);
+
+/* The instance-level commands the engine uses: X(name) for each. */
+#define VKS_INSTANCE_FUNCTIONS(X)                                                              \
+    X(vkDestroyInstance) X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties)        \
+    X(vkGetPhysicalDeviceProperties2) X(vkGetPhysicalDeviceFeatures) X(vkGetPhysicalDeviceFeatures2)\
+    X(vkGetPhysicalDeviceMemoryProperties) X(vkGetPhysicalDeviceQueueFamilyProperties)         \
+    X(vkEnumerateDeviceExtensionProperties) X(vkCreateDevice) X(vkGetDeviceProcAddr)
+/* Only on instances with VK_EXT_debug_utils (validation); NULL otherwise. */
+#define VKS_DEBUG_UTILS_FUNCTIONS(X) X(vkCreateDebugUtilsMessengerEXT) X(vkDestroyDebugUtilsMessengerEXT)
+
+typedef struct vks_instance_fns {
+#define VKS_X_FN(name) PFN_##name name;
+    VKS_INSTANCE_FUNCTIONS(VKS_X_FN)
+    VKS_DEBUG_UTILS_FUNCTIONS(VKS_X_FN)
+#undef VKS_X_FN
+} vks_instance_fns_t;
+
 /* ------------------------------------------------------------ context (context.c) */
 
 typedef struct vks_pipeline vks_pipeline_t;
@@ -22,6 +54,8 @@ typedef struct vks_pipeline vks_pipeline_t;
 
 struct vks_context {
     VkInstance instance;
+    vks_instance_fns_t vki;        /* this instance's commands */
+    struct VolkDeviceTable vk;     /* this device's commands: ctx->vk.vkCmdDispatch(...) */
     VkDebugUtilsMessengerEXT messenger;
     VkPhysicalDevice phys;
     VkDevice device;

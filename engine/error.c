@@ -67,5 +67,8 @@ vks_status_t vks_vk_fail(VkResult r, const char *call, const char *file, int lin
     else if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY) st = VKS_ERR_OUT_OF_DEVICE_MEMORY;
     else if (r == VK_ERROR_DEVICE_LOST) st = VKS_ERR_DEVICE_LOST;
     const char *base = strrchr(file, '/');
+    /* "ctx->vk.vkCreateBuffer(...)" reads as "vkCreateBuffer(...)": the table is no news */
+    const char *paren = strchr(call, '('), *fn = strstr(call, ".vk");
+    if (fn && paren && fn < paren) call = fn + 1;
     return vks_fail(st, "%s:%d: %s: %s", base ? base + 1 : file, line, call, vks_vkresult_str(r));
 }

@@ -210,7 +210,7 @@ static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
 
 static void timestamp(vks_rec_t *rec, VkQueryPool pool, uint32_t q)
 {
-    if (pool) vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, q);
+    if (pool) rec->ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, q);
 }
 
 vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool pool)
@@ -219,14 +219,14 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
     const vks_model_t *m = s->model;
     VkDeviceSize px = (VkDeviceSize)s->w * s->h * 4;
     if (pool) {
-        vkCmdResetQueryPool(rec->cmd, pool, 0, m->nlayers + 3);
+        rec->ctx->vk.vkCmdResetQueryPool(rec->cmd, pool, 0, m->nlayers + 3);
         timestamp(rec, pool, 0);
     } else if ((st = vks_rec_copy(rec, &s->stage_in, 0, s->px_in.block, s->px_in.offset, vks_session_input_bytes(s)))) {
         return st;
     }
     if (!pool && s->frame_ts) {   /* the frame's GPU time (vks_session_last_gpu_ms) */
-        vkCmdResetQueryPool(rec->cmd, s->frame_ts, 0, 2);
-        vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, s->frame_ts, 0);
+        rec->ctx->vk.vkCmdResetQueryPool(rec->cmd, s->frame_ts, 0, 2);
+        rec->ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, s->frame_ts, 0);
     }
     if (s->opts.input == VKS_PIXELS_YUYV)
         st = vks_op_yuyv_to_rgb(rec, &s->px_in, s->w, s->h, m->in_scale, m->in_offset, &s->plan.vals[0]);
@@ -246,7 +246,7 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
                                   m->out_scale, m->out_offset, &s->px_out)))
         return st;
     timestamp(rec, pool, m->nlayers + 2);
-    if (!pool && s->frame_ts) vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->frame_ts, 1);
+    if (!pool && s->frame_ts) rec->ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->frame_ts, 1);
     if (!pool && (st = vks_rec_copy(rec, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px))) return st;
     return vks_rec_end(rec);
 }
@@ -308,7 +308,7 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     if (s->ctx->info.timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                     .queryCount = 2};
-        VKS_VK(vkCreateQueryPool(s->ctx->device, &qi, NULL, &s->frame_ts));
+        VKS_VK(s->ctx->vk.vkCreateQueryPool(s->ctx->device, &qi, NULL, &s->frame_ts));
     }
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_UPLOAD, &s->stage_in));
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_READBACK, &s->stage_out));
@@ -338,7 +338,7 @@ void vks_session_destroy(vks_session_t *s)
     if (!s) return;
     vks_rec_destroy(&s->main);
     vks_rec_destroy(&s->style);
-    if (s->frame_ts) vkDestroyQueryPool(s->ctx->device, s->frame_ts, NULL);
+    if (s->frame_ts) s->ctx->vk.vkDestroyQueryPool(s->ctx->device, s->frame_ts, NULL);
     vks_block_destroy(s->ctx, &s->stage_out);
     vks_block_destroy(s->ctx, &s->stage_in);
     vks_block_destroy(s->ctx, &s->arena);
@@ -397,7 +397,7 @@ vks_status_t vks_session_last_gpu_ms(const vks_session_t *s, double *ms)
     if (!s->frame_ts) return vks_fail(VKS_ERR_UNSUPPORTED, "the device has no timestamps on its compute queue");
     if (!s->ran) return vks_fail(VKS_ERR_UNSUPPORTED, "no frame has run yet");
     uint64_t q[2];
-    VkResult r = vkGetQueryPoolResults(s->ctx->device, s->frame_ts, 0, 2, sizeof q, q, sizeof *q, VK_QUERY_RESULT_64_BIT);
+    VkResult r = s->ctx->vk.vkGetQueryPoolResults(s->ctx->device, s->frame_ts, 0, 2, sizeof q, q, sizeof *q, VK_QUERY_RESULT_64_BIT);
     if (r != VK_SUCCESS) return vks_fail(VKS_ERR_VULKAN, "vkGetQueryPoolResults failed (%d)", (int)r);
     *ms = (double)(q[1] - q[0]) * s->ctx->props.limits.timestampPeriod * 1e-6;
     return VKS_OK;

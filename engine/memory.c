@@ -24,9 +24,9 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
                  VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
-    VKS_VK(vkCreateBuffer(ctx->device, &bci, NULL, &out->buffer));
+    VKS_VK(ctx->vk.vkCreateBuffer(ctx->device, &bci, NULL, &out->buffer));
     VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(ctx->device, out->buffer, &req);
+    ctx->vk.vkGetBufferMemoryRequirements(ctx->device, out->buffer, &req);
     int type = -1;
     switch (kind) {
     case VKS_MEM_DEVICE:
@@ -56,7 +56,7 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
         .allocationSize = req.size,
         .memoryTypeIndex = (uint32_t)type,
     };
-    VkResult r = vkAllocateMemory(ctx->device, &mai, NULL, &out->memory);
+    VkResult r = ctx->vk.vkAllocateMemory(ctx->device, &mai, NULL, &out->memory);
     if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY) {
         st = vks_fail(VKS_ERR_OUT_OF_DEVICE_MEMORY,
                       "out of device memory allocating %.1f MiB (%s)", (double)req.size / 1048576.0,
@@ -64,8 +64,8 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
         goto fail;
     }
     VKS_VK(r);
-    VKS_VK(vkBindBufferMemory(ctx->device, out->buffer, out->memory, 0));
-    if (kind != VKS_MEM_DEVICE) VKS_VK(vkMapMemory(ctx->device, out->memory, 0, VK_WHOLE_SIZE, 0, &out->map));
+    VKS_VK(ctx->vk.vkBindBufferMemory(ctx->device, out->buffer, out->memory, 0));
+    if (kind != VKS_MEM_DEVICE) VKS_VK(ctx->vk.vkMapMemory(ctx->device, out->memory, 0, VK_WHOLE_SIZE, 0, &out->map));
     out->size = size;
     return VKS_OK;
 fail:
@@ -76,9 +76,9 @@ fail:
 void vks_block_destroy(vks_context_t *ctx, vks_block_t *b)
 {
     if (!b) return;
-    if (b->map) vkUnmapMemory(ctx->device, b->memory);
-    if (b->buffer) vkDestroyBuffer(ctx->device, b->buffer, NULL);
-    if (b->memory) vkFreeMemory(ctx->device, b->memory, NULL);
+    if (b->map) ctx->vk.vkUnmapMemory(ctx->device, b->memory);
+    if (b->buffer) ctx->vk.vkDestroyBuffer(ctx->device, b->buffer, NULL);
+    if (b->memory) ctx->vk.vkFreeMemory(ctx->device, b->memory, NULL);
     memset(b, 0, sizeof *b);
 }
 

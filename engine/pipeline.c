@@ -8,9 +8,9 @@
 static void pipeline_free(vks_context_t *ctx, vks_pipeline_t *p)
 {
     if (!p) return;
-    if (p->pipeline) vkDestroyPipeline(ctx->device, p->pipeline, NULL);
-    if (p->layout) vkDestroyPipelineLayout(ctx->device, p->layout, NULL);
-    if (p->dsl) vkDestroyDescriptorSetLayout(ctx->device, p->dsl, NULL);
+    if (p->pipeline) ctx->vk.vkDestroyPipeline(ctx->device, p->pipeline, NULL);
+    if (p->layout) ctx->vk.vkDestroyPipelineLayout(ctx->device, p->layout, NULL);
+    if (p->dsl) ctx->vk.vkDestroyDescriptorSetLayout(ctx->device, p->dsl, NULL);
     free(p);
 }
 
@@ -32,7 +32,7 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
         .bindingCount = p->nbindings,
         .pBindings = b,
     };
-    VKS_VK(vkCreateDescriptorSetLayout(ctx->device, &dci, NULL, &p->dsl));
+    VKS_VK(ctx->vk.vkCreateDescriptorSetLayout(ctx->device, &dci, NULL, &p->dsl));
     VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = p->push_size};
     VkPipelineLayoutCreateInfo lci = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -41,13 +41,13 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
         .pushConstantRangeCount = p->push_size ? 1 : 0,
         .pPushConstantRanges = &pcr,
     };
-    VKS_VK(vkCreatePipelineLayout(ctx->device, &lci, NULL, &p->layout));
+    VKS_VK(ctx->vk.vkCreatePipelineLayout(ctx->device, &lci, NULL, &p->layout));
     VkShaderModuleCreateInfo mci = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
         .codeSize = code->size,
         .pCode = code->code,
     };
-    VKS_VK(vkCreateShaderModule(ctx->device, &mci, NULL, &module));
+    VKS_VK(ctx->vk.vkCreateShaderModule(ctx->device, &mci, NULL, &module));
     VkSpecializationMapEntry map[VKS_MAX_SPEC];
     for (uint32_t i = 0; i < p->nspec; i++)
         map[i] = (VkSpecializationMapEntry){i, i * 4, 4};
@@ -63,10 +63,10 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
         },
         .layout = p->layout,
     };
-    VKS_VK(vkCreateComputePipelines(ctx->device, ctx->pcache, 1, &ci, NULL, &p->pipeline));
+    VKS_VK(ctx->vk.vkCreateComputePipelines(ctx->device, ctx->pcache, 1, &ci, NULL, &p->pipeline));
     ctx->stats.pipelines_created++;
 fail:
-    if (module) vkDestroyShaderModule(ctx->device, module, NULL);
+    if (module) ctx->vk.vkDestroyShaderModule(ctx->device, module, NULL);
     if (st) vks_error_prefix("shader %s", code->name);
     return st;
 }

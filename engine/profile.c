@@ -89,7 +89,7 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
     out->timestamps = ctx->info.timestamps;
     if (out->timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = nq};
-        VKS_VK(vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
     }
     VKS_TRY(vks_rec_begin(ctx, &rec, false));
     VKS_TRY(vks_session_record(s, &rec, pool));
@@ -106,7 +106,7 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
         uint32_t k = it - warmup;
         wall[k] = t1 - t0;
         if (pool) {
-            VKS_VK(vkGetQueryPoolResults(ctx->device, pool, 0, nq, nq * sizeof *q, q, sizeof *q,
+            VKS_VK(ctx->vk.vkGetQueryPoolResults(ctx->device, pool, 0, nq, nq * sizeof *q, q, sizeof *q,
                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
             for (uint32_t i = 0; i < nsteps; i++) t[(size_t)i * iters + k] = (double)(q[i + 1] - q[i]) * period;
             t[(size_t)nsteps * iters + k] = (double)(q[nsteps] - q[0]) * period;
@@ -145,7 +145,7 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
     stats(wall, iters, &out->wall_ms_io, &lo, &hi);
 fail:
     vks_rec_destroy(&rec);
-    if (pool) vkDestroyQueryPool(ctx->device, pool, NULL);
+    if (pool) ctx->vk.vkDestroyQueryPool(ctx->device, pool, NULL);
     free(t);
     free(wall);
     free(q);
@@ -173,15 +173,15 @@ static vks_status_t time_dispatch(vks_context_t *ctx, const vks_pipeline_t *p, c
     vks_rec_t rec = {0};
     if (ctx->info.timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2};
-        VKS_VK(vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
     }
     VKS_TRY(vks_rec_begin(ctx, &rec, false));
     if (pool) {
-        vkCmdResetQueryPool(rec.cmd, pool, 0, 2);
-        vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pool, 0);
+        ctx->vk.vkCmdResetQueryPool(rec.cmd, pool, 0, 2);
+        ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pool, 0);
     }
     VKS_TRY(vks_rec_dispatch(&rec, p, b, nb, push, groups, 1, 1));
-    if (pool) vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 1);
+    if (pool) ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 1);
     VKS_TRY(vks_rec_end(&rec));
     double best = 1e30;
     for (int rep = 0; rep < 3; rep++) {
@@ -190,7 +190,7 @@ static vks_status_t time_dispatch(vks_context_t *ctx, const vks_pipeline_t *p, c
         double t = now_ms() - t0;
         if (pool) {
             uint64_t q[2];
-            VKS_VK(vkGetQueryPoolResults(ctx->device, pool, 0, 2, sizeof q, q, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+            VKS_VK(ctx->vk.vkGetQueryPoolResults(ctx->device, pool, 0, 2, sizeof q, q, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
             t = (double)(q[1] - q[0]) * ctx->props.limits.timestampPeriod * 1e-6;
         }
         if (t < best) best = t;
@@ -198,7 +198,7 @@ static vks_status_t time_dispatch(vks_context_t *ctx, const vks_pipeline_t *p, c
     *ms = best;
 fail:
     vks_rec_destroy(&rec);
-    if (pool) vkDestroyQueryPool(ctx->device, pool, NULL);
+    if (pool) ctx->vk.vkDestroyQueryPool(ctx->device, pool, NULL);
     return st;
 }
 

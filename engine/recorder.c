@@ -31,9 +31,9 @@ vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log)
         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
         .commandBufferCount = 1,
     };
-    VKS_VK(vkAllocateCommandBuffers(ctx->device, &ai, &rec->cmd));
+    VKS_VK(ctx->vk.vkAllocateCommandBuffers(ctx->device, &ai, &rec->cmd));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));
+    VKS_VK(ctx->vk.vkBeginCommandBuffer(rec->cmd, &bi));
     return VKS_OK;
 fail:
     vks_rec_destroy(rec);
@@ -62,7 +62,7 @@ static vks_status_t barrier(vks_rec_t *rec)
                          VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
     };
     VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    vkCmdPipelineBarrier(rec->cmd, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
+    rec->ctx->vk.vkCmdPipelineBarrier(rec->cmd, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
     rec->npending = 0;
     rec->barriers++;
     vks_rec_event_t ev = {.kind = VKS_EV_BARRIER};
@@ -101,7 +101,7 @@ static vks_status_t alloc_set(vks_rec_t *rec, VkDescriptorSetLayout dsl, VkDescr
         uint32_t cap = rec->npools;
         if ((st = grow((void **)&rec->pools, &cap, rec->npools + 1, sizeof *rec->pools))) return st;
         /* grow() doubles capacity; pools is only ever appended, so track by npools */
-        VKS_VK(vkCreateDescriptorPool(ctx->device, &pci, NULL, &rec->pools[rec->npools]));
+        VKS_VK(ctx->vk.vkCreateDescriptorPool(ctx->device, &pci, NULL, &rec->pools[rec->npools]));
         rec->npools++;
         rec->sets_left = SETS_PER_POOL;
     }
@@ -111,7 +111,7 @@ static vks_status_t alloc_set(vks_rec_t *rec, VkDescriptorSetLayout dsl, VkDescr
         .descriptorSetCount = 1,
         .pSetLayouts = &dsl,
     };
-    VKS_VK(vkAllocateDescriptorSets(ctx->device, &ai, set));
+    VKS_VK(ctx->vk.vkAllocateDescriptorSets(ctx->device, &ai, set));
     rec->sets_left--;
 fail:
     return st;
@@ -144,7 +144,7 @@ static void copy_range(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize so, 
                        VkDeviceSize dof, VkDeviceSize size)
 {
     VkBufferCopy region = {so, dof, size};
-    vkCmdCopyBuffer(rec->cmd, src->buffer, dst->buffer, 1, &region);
+    rec->ctx->vk.vkCmdCopyBuffer(rec->cmd, src->buffer, dst->buffer, 1, &region);
 }
 
 /* Guard mode: copy each binding into a guarded region (gb: the copies' bindings); after the
@@ -244,13 +244,13 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
             .pBufferInfo = &bi[i],
         };
     }
-    vkUpdateDescriptorSets(ctx->device, p->nbindings, w, 0, NULL);
+    ctx->vk.vkUpdateDescriptorSets(ctx->device, p->nbindings, w, 0, NULL);
     rec->descriptor_writes++;
     if (!ctx->guard_bindings && (st = track(rec, b, nb))) return st;
-    vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-    vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
-    if (p->push_size) vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
-    vkCmdDispatch(rec->cmd, gx, gy, gz);
+    ctx->vk.vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    ctx->vk.vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
+    if (p->push_size) ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
+    ctx->vk.vkCmdDispatch(rec->cmd, gx, gy, gz);
     if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;
     ctx->shader_dispatches[p->shader]++;
@@ -271,7 +271,7 @@ vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize s
     vks_status_t st = track(rec, b, 2);
     if (st) return st;
     VkBufferCopy region = {src_off, dst_off, size};
-    vkCmdCopyBuffer(rec->cmd, src->buffer, dst->buffer, 1, &region);
+    rec->ctx->vk.vkCmdCopyBuffer(rec->cmd, src->buffer, dst->buffer, 1, &region);
     vks_rec_event_t ev = {.kind = VKS_EV_COPY, .nbindings = 2};
     memcpy(ev.bindings, b, sizeof b);
     return log_event(rec, &ev);
@@ -288,12 +288,12 @@ vks_status_t vks_rec_end(vks_rec_t *rec)
                          VK_ACCESS_TRANSFER_WRITE_BIT,
     };
     /* Makes this buffer's writes visible to the host and to whatever is submitted after it. */
-    vkCmdPipelineBarrier(rec->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+    rec->ctx->vk.vkCmdPipelineBarrier(rec->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                          VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT |
                              VK_PIPELINE_STAGE_TRANSFER_BIT,
                          0, 1, &mb, 0, NULL, 0, NULL);
     rec->npending = 0;
-    VKS_VK(vkEndCommandBuffer(rec->cmd));
+    VKS_VK(rec->ctx->vk.vkEndCommandBuffer(rec->cmd));
 fail:
     return st;
 }
@@ -312,7 +312,7 @@ static void free_guards(vks_rec_t *rec)
 static void free_pools(vks_rec_t *rec)
 {
     for (uint32_t i = 0; i < rec->npools; i++)
-        vkDestroyDescriptorPool(rec->ctx->device, rec->pools[i], NULL);
+        rec->ctx->vk.vkDestroyDescriptorPool(rec->ctx->device, rec->pools[i], NULL);
     free(rec->pools);
     rec->pools = NULL;
     rec->npools = rec->sets_left = 0;
@@ -326,9 +326,9 @@ vks_status_t vks_rec_reset(vks_rec_t *rec)
     rec->npending = rec->nlog = 0;
     rec->dispatches = 0;
     rec->last.pipe = NULL;
-    VKS_VK(vkResetCommandBuffer(rec->cmd, 0));
+    VKS_VK(rec->ctx->vk.vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));
+    VKS_VK(rec->ctx->vk.vkBeginCommandBuffer(rec->cmd, &bi));
 fail:
     return st;
 }
@@ -338,7 +338,7 @@ void vks_rec_destroy(vks_rec_t *rec)
     if (!rec || !rec->ctx) return;
     free_pools(rec);
     free_guards(rec);
-    if (rec->cmd) vkFreeCommandBuffers(rec->ctx->device, rec->ctx->cmd_pool, 1, &rec->cmd);
+    if (rec->cmd) rec->ctx->vk.vkFreeCommandBuffers(rec->ctx->device, rec->ctx->cmd_pool, 1, &rec->cmd);
     free(rec->pending);
     free(rec->log);
     memset(rec, 0, sizeof *rec);
@@ -351,13 +351,13 @@ vks_status_t vks_rec_rerecord_single(vks_rec_t *rec, const void *push)
     if (rec->dispatches != 1 || !p || rec->ctx->guard_bindings)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "re-recording needs a recorder with exactly one dispatch, "
                         "not in guard mode");
-    VKS_VK(vkResetCommandBuffer(rec->cmd, 0));
+    VKS_VK(rec->ctx->vk.vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    VKS_VK(vkBeginCommandBuffer(rec->cmd, &bi));
-    vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-    vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &rec->last.set, 0, NULL);
-    if (p->push_size) vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
-    vkCmdDispatch(rec->cmd, rec->last.groups[0], rec->last.groups[1], rec->last.groups[2]);
+    VKS_VK(rec->ctx->vk.vkBeginCommandBuffer(rec->cmd, &bi));
+    rec->ctx->vk.vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    rec->ctx->vk.vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &rec->last.set, 0, NULL);
+    if (p->push_size) rec->ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
+    rec->ctx->vk.vkCmdDispatch(rec->cmd, rec->last.groups[0], rec->last.groups[1], rec->last.groups[2]);
     return vks_rec_end(rec);
 fail:
     return st;

@@ -477,8 +477,9 @@ static VkResult VKAPI_CALL fake_vkWaitForFences(VkDevice d, uint32_t n, const Vk
     return r;
 }
 
-#define HOOK(name) do { real_##name = name; name = fake_##name; } while (0)
-#define UNHOOK(name) do { name = real_##name; } while (0)
+/* in the context's device table (the engine calls nothing else) */
+#define HOOK(name) do { real_##name = ctx->vk.name; ctx->vk.name = fake_##name; } while (0)
+#define UNHOOK(name) do { ctx->vk.name = real_##name; } while (0)
 
 /* Make the n-th Vulkan allocation, creation or submission fail, for every n, through a whole
  * model load + session + run: each failure returns an error, and nothing leaks (the validation

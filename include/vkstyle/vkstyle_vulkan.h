@@ -1,6 +1,10 @@
 /* Vulkan interop: for tools that present the engine's output themselves (a swapchain on the
  * engine's device) without reading it back to the CPU. Include after <vulkan/vulkan.h> or
- * <volk.h>. */
+ * <volk.h>.
+ *
+ * The library exports no vk* (or volk*) symbol and its function tables are its own: a program
+ * loads the commands it calls on the context's objects with the two loaders in
+ * vks_vulkan_handles_t (or links the Vulkan loader and calls its exports). */
 #ifndef VKSTYLE_VULKAN_H
 #define VKSTYLE_VULKAN_H
 
@@ -16,6 +20,12 @@ typedef struct vks_vulkan_handles {
     VkDevice device;
     VkQueue queue;               /* the engine's queue; submit to it from one thread at a time */
     uint32_t queue_family;
+    /* The Vulkan loader's vkGetInstanceProcAddr, for the instance's commands:
+     * get_instance_proc_addr(instance, "vkDestroySurfaceKHR"). */
+    PFN_vkGetInstanceProcAddr get_instance_proc_addr;
+    /* The instance's vkGetDeviceProcAddr, for the device's commands (straight to its driver):
+     * get_device_proc_addr(device, "vkQueuePresentKHR"). */
+    PFN_vkGetDeviceProcAddr get_device_proc_addr;
 } vks_vulkan_handles_t;
 
 /* The context's Vulkan objects (owned by the context: do not destroy them). */

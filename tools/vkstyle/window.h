@@ -11,7 +11,7 @@
 #ifndef VKSTYLE_TOOLS_WINDOW_H
 #define VKSTYLE_TOOLS_WINDOW_H
 
-#include <volk.h>
+#include <vulkan/vulkan.h>   /* types only: window.c loads its commands through vkstyle_vulkan.h */
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
