@@ -61,6 +61,23 @@ expect_error "no such device" "no Vulkan 1.1 compute device matches" image --dev
 expect_error "unwritable output" "$tmp/nodir/out.png" image -i "$tmp/one.png" -o "$tmp/nodir/out.png"
 expect_error "too large for device memory" "fits" image --size 6000x6000 -i "$tmp/one.png" -o "$tmp/out.png"
 
+# numbers are refused, not wrapped or read as 0 (each would otherwise pass on to the missing input)
+"$vk" video --help >/dev/null 2>&1 && media=1 || media=0
+nope="$tmp/nope.png"
+expect_error "negative --size wraps" "--size must be WxH" image --size -18446744073709551584x-18446744073709551592 -i "$nope" -o "$tmp/out.png"
+expect_error "negative --max-side wraps" "--max-side must be an integer in 1..32768" image --max-side -18446744073709551600 -i "$nope" -o "$tmp/out.png"
+expect_error "--steps past 32 bits" "--steps must be an integer in 2..64" image --steps 4294967298 -i "$nope" -o "$tmp/out.png"
+expect_error "--quality past 32 bits" "--quality must be" image --quality 4294967346 -i "$nope" -o "$tmp/out.png"
+expect_error "empty --strength" "--strength must be a number in 0..1, not ''" image --strength "" -i "$nope" -o "$tmp/out.png"
+expect_error "--iters past 32 bits" "--iters must be an integer in 1..100000" bench --iters 4294967297 -m nosuchstyle
+expect_error "empty --warmup" "--warmup must be" bench --warmup "" -m nosuchstyle
+if [ $media -eq 1 ]; then
+    expect_error "--crf past 32 bits" "--crf must be an integer in 0..51" video --crf 4294967306 -i "$nope" -o "$tmp/out.mp4"
+    expect_error "empty --crf" "--crf must be" video --crf "" -i "$nope" -o "$tmp/out.mp4"
+    expect_error "--keyint with a sign" "--keyint" video --keyint +5 -i "$nope" -o "$tmp/out.mp4"
+    expect_error "--frames past 64 bits" "--frames must be" live --frames 99999999999999999999 --source "$nope"
+fi
+
 # a 1x1 image stylizes; --strength 0 returns the input exactly; JPEG output works
 "$vk" image -q -i "$tmp/one.png" -o "$tmp/out1.png" && [ -s "$tmp/out1.png" ] && ok || bad "1x1 image"
 "$vk" image -q --strength 0 -i "$tmp/one.png" -o "$tmp/same.png" && ok || bad "--strength 0 runs"

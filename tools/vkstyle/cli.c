@@ -1,6 +1,7 @@
 /* Helpers shared by the subcommands: errors, model lookup, style specs, sizes. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -25,6 +26,35 @@ int cli_engine_error(const char *what, vks_status_t st)
 {
     const char *msg = vks_last_error();
     return cli_error("%s: %s", what, *msg ? msg : vks_status_str(st));
+}
+
+/* The one number parser behind every option value (and style weights): the whole string must
+ * be the number, with no blanks around it; empty strings, trailing junk, a '-' where only
+ * non-negative numbers are allowed and anything strtoll/strtod cannot hold are refused rather
+ * than wrapped or read as 0. */
+static int number_ll(const char *s, long long lo, long long *out)
+{
+    const char *d = s[0] == '-' && lo < 0 ? s + 1 : s;
+    if (!(*d >= '0' && *d <= '9')) return -1;
+    for (const char *p = d; *p; p++)
+        if (!(*p >= '0' && *p <= '9')) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int number_double(const char *s, double *out)
+{
+    if (!*s || isspace((unsigned char)*s)) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
 }
 
 static bool is_file(const char *p) { return access(p, R_OK) == 0; }
@@ -70,9 +100,8 @@ static int style_index(const char *name, size_t len, const vks_model_t *m)
     if (len == 0 || len >= sizeof buf) return -1;
     memcpy(buf, name, len);
     buf[len] = 0;
-    char *end;
-    long v = strtol(buf, &end, 10);
-    if (*end == 0 && v >= 0 && v < (long)n) return (int)v;
+    long long v;
+    if (!number_ll(buf, 0, &v) && v < (long long)n) return (int)v;
     return -1;
 }
 
@@ -98,9 +127,8 @@ int cli_parse_styles(const char *spec, const vks_model_t *m, float *w, char *err
         if (nl == 0 || nl >= sizeof num) return snprintf(err, errsz, "style mix: missing weight for '%.*s'", (int)(eq - p), p), -1;
         memcpy(num, eq + 1, nl);
         num[nl] = 0;
-        char *e;
-        double v = strtod(num, &e);
-        if (*e || !isfinite(v) || fabs(v) > 1e6)
+        double v;
+        if (number_double(num, &v) || fabs(v) > 1e6)
             return snprintf(err, errsz, "style mix: weight '%s' for '%.*s' is not a finite number", num, (int)(eq - p), p), -1;
         w[i] += (float)v;
         p = comma ? comma + 1 : end;
@@ -139,15 +167,53 @@ const char *cli_precision_name(vks_precision_t p)
     return p == VKS_PRECISION_FP16 ? "fp16" : p == VKS_PRECISION_AUTO ? "auto" : "fp32";
 }
 
-int cli_parse_size(const char *s, uint32_t *w, uint32_t *h)
+int cli_parse_ll(const char *opt, const char *s, long long lo, long long hi, long long *out)
 {
-    char *e;
-    unsigned long a = strtoul(s, &e, 10);
-    if (e == s || (*e != 'x' && *e != 'X')) return -1;
-    const char *t = e + 1;
-    unsigned long b = strtoul(t, &e, 10);
-    if (e == t || *e || a < 1 || b < 1 || a > 32768 || b > 32768) return -1;
-    *w = (uint32_t)a;
-    *h = (uint32_t)b;
+    long long v;
+    if (number_ll(s, lo, &v) || v < lo || v > hi)
+        return cli_error("%s must be an integer in %lld..%lld, not '%s'", opt, lo, hi, s), -1;
+    *out = v;
     return 0;
+}
+
+int cli_parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    long long v;
+    if (cli_parse_ll(opt, s, lo, hi, &v)) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+    long long v;
+    if (cli_parse_ll(opt, s, lo, hi, &v)) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    double v;
+    if (number_double(s, &v) || v < lo || v > hi)
+        return cli_error("%s must be a number in %g..%g, not '%s'", opt, lo, hi, s), -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_size(const char *opt, const char *s, uint32_t lo, uint32_t *w, uint32_t *h)
+{
+    const char *x = strpbrk(s, "xX");
+    char a[24], b[24];
+    long long vw, vh;
+    if (!x || (size_t)(x - s) >= sizeof a || strlen(x + 1) >= sizeof b) goto bad;
+    memcpy(a, s, (size_t)(x - s));
+    a[x - s] = 0;
+    snprintf(b, sizeof b, "%s", x + 1);
+    if (number_ll(a, 0, &vw) || number_ll(b, 0, &vh) || vw < lo || vh < lo || vw > 32768 || vh > 32768) goto bad;
+    *w = (uint32_t)vw;
+    *h = (uint32_t)vh;
+    return 0;
+bad:
+    return cli_error("%s must be WxH with W and H in %u..32768 (e.g. 640x480), not '%s'", opt, lo, s), -1;
 }

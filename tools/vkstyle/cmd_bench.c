@@ -146,21 +146,14 @@ int cmd_bench(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, ":m:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
         case 's': style = optarg; break;
         case 'h': usage(stdout); return 0;
-        case O_SIZE: if (cli_parse_size(optarg, &w, &h)) return cli_error("--size must be WxH, e.g. 256x256"); break;
-        case O_ITERS:
-            iters = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || iters < 1 || iters > 100000) return cli_error("--iters must be 1..100000");
-            break;
-        case O_WARMUP:
-            warmup = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || warmup > 100000) return cli_error("--warmup must be 0..100000");
-            break;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 1, &w, &h)) return 1; break;
+        case O_ITERS: if (cli_parse_u32("--iters", optarg, 1, 100000, &iters)) return 1; break;
+        case O_WARMUP: if (cli_parse_u32("--warmup", optarg, 0, 100000, &warmup)) return 1; break;
         case O_JSON: json_path = optarg; break;
         case O_PEAK: peak_only = 1; break;
         case O_DEVICE: device = optarg; break;
