@@ -130,6 +130,13 @@ assert list(s.crop((0, 0, a.width, a.height)).getdata()) == list(a.getdata())
 assert list(s.crop((2 * a.width, 0, 3 * a.width, a.height)).getdata()) == list(c.getdata())
 PY
 
+# past a file-size limit (ulimit -f 1: 1 KiB) a write fails with one line and leaves nothing behind;
+# SIGXFSZ used to kill the process (exit 153, no message) and leave the temporary file
+printf '#!/bin/bash\nulimit -f 1\nexec "$@"\n' >"$tmp/fsize" && chmod +x "$tmp/fsize"
+vk_real=$vk vk="$tmp/fsize"
+expect_error "image past ulimit -f" "out.png: write failed: File too large" "$vk_real" image -q -m "$m3" --mix-strip a,c --steps 8 -i "$small" -o "$tmp/out.png"
+vk=$vk_real
+
 # bench: JSON with every step, the frame and a roofline once the peak is known
 export XDG_CACHE_HOME="$tmp/cache"
 "$vk" bench --peak --json "$tmp/peak.json" >/dev/null 2>&1 && ok || bad "bench --peak"
