@@ -136,6 +136,15 @@ printf '#!/bin/bash\nulimit -f 1\nexec "$@"\n' >"$tmp/fsize" && chmod +x "$tmp/f
 vk_real=$vk vk="$tmp/fsize"
 expect_error "image past ulimit -f" "out.png: write failed: File too large" "$vk_real" image -q -m "$m3" --mix-strip a,c --steps 8 -i "$small" -o "$tmp/out.png"
 vk=$vk_real
+# bench --json: all or nothing (an existing file stays as it was), and a lost stdout is an error
+echo old >"$tmp/keep.json"
+"$tmp/fsize" "$vk" bench -m "$m3" --size 8x8 --iters 1 --warmup 0 --json "$tmp/keep.json" >/dev/null 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "keep.json: write failed: File too large" "$tmp/stderr" && [ "$(cat "$tmp/keep.json")" = old ] \
+    && ! ls "$tmp"/.keep.json* >/dev/null 2>&1 && ok || bad "bench --json past ulimit -f: exit $rc, $(cat "$tmp/stderr")"
+"$vk" bench -m "$m3" --size 8x8 --iters 1 --warmup 0 --json - >/dev/full 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "No space left on device" "$tmp/stderr" && ok || bad "bench --json - >/dev/full: exit $rc"
 
 # bench: JSON with every step, the frame and a roofline once the peak is known
 export XDG_CACHE_HOME="$tmp/cache"

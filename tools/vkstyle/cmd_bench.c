@@ -1,5 +1,6 @@
 /* vkstyle bench: per-layer GPU time, FLOPs, bytes and roofline against the device's own peaks. */
 #include "cli.h"
+#include "image_io.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +47,17 @@ static void peak_path(const vks_device_info_t *d, char *out, size_t n)
     snprintf(out, n, "%s/peak-%04x-%04x.json", dir, d->vendor_id, d->device_id);
 }
 
+/* The whole document or nothing at path (a temporary file renamed over it). */
+static int write_json(const json_t *j, const char *path, char *err, size_t errsz)
+{
+    vks_outfile_t o;
+    if (!j) return snprintf(err, errsz, "%s: out of memory", path), -1;
+    if (vks_outfile_open(&o, path, err, errsz)) return -1;
+    errno = 0;
+    int bad = json_dumpf(j, o.f, JSON_INDENT(2)) != 0 || fputc('\n', o.f) == EOF;
+    return vks_outfile_commit(&o, bad ? (errno ? errno : EIO) : 0, err, errsz);
+}
+
 static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
 {
     char path[1200];
@@ -57,7 +69,9 @@ static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
     *slash = '/';
     json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
                           p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps);
-    if (j && json_dump_file(j, path, JSON_INDENT(2)) == 0) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
+    char err[1400];
+    if (write_json(j, path, err, sizeof err) == 0) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
+    else cli_error("warning: peaks not cached: %s", err);
     json_decref(j);
 }
 
@@ -164,6 +178,13 @@ int cmd_bench(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
+    bool to_stdout = json_path && !strcmp(json_path, "-");
+    if (json_path && !to_stdout) { /* an unwritable place fails now, not after the run */
+        vks_outfile_t o;
+        char err[1024];
+        if (vks_outfile_open(&o, json_path, err, sizeof err)) return cli_error("--json %s", err);
+        vks_outfile_abort(&o);
+    }
     FILE *tab = json_path && !strcmp(json_path, "-") ? stderr : stdout;
 
     int rc = 1;
@@ -273,10 +294,13 @@ int cmd_bench(int argc, char **argv)
     if (compare && compare_variants(&co, model_path, style, w, h, &so, warmup, iters, &prof, tab, root)) goto done;
     rc = 0;
 done:
-    if (!rc && json_path) {
-        int bad = !strcmp(json_path, "-") ? json_dumpf(root, stdout, JSON_INDENT(2)) : json_dump_file(root, json_path, JSON_INDENT(2));
-        if (!strcmp(json_path, "-")) putchar('\n');
-        if (bad) rc = cli_error("%s: cannot write JSON: %s", json_path, strerror(errno));
+    if (!rc && to_stdout) {
+        errno = 0;
+        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF || fflush(stdout) != 0 || ferror(stdout))
+            rc = cli_error("--json -: standard output: write failed%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
+    } else if (!rc && json_path) {
+        char err[1024];
+        if (write_json(root, json_path, err, sizeof err)) rc = cli_error("--json %s", err);
     }
     json_decref(root);
     vks_profile_free(&prof);

@@ -295,26 +295,24 @@ static void write_cb(void *ctx, void *data, int size)
     }
 }
 
-int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz)
+/* ------------------------------------------------------------------ files written whole */
+
+int vks_outfile_open(vks_outfile_t *o, const char *path, char *err, size_t errsz)
 {
     static atomic_uint counter;
 
+    memset(o, 0, sizeof *o);
     if (!path || !*path) {
         set_err(err, errsz, "invalid argument: empty output path");
         return -1;
     }
-    const int fmt = format_of(path);
-    if (fmt == FMT_NONE) {
-        set_err(err, errsz, "%s: unsupported output extension (use .png, .jpg or .jpeg)", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* renaming over a directory fails late; over /dev/stdout or a FIFO it would replace the
+           node itself */
+        set_err(err, errsz, "%s: cannot write: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         return -1;
     }
-    if (check_image(img, err, errsz) != 0)
-        return -1;
-    if (fmt == FMT_JPEG && (jpeg_quality < 1 || jpeg_quality > 100)) {
-        set_err(err, errsz, "%s: JPEG quality %d is out of range 1-100", path, jpeg_quality);
-        return -1;
-    }
-
     /* Temporary file next to the target: "<dir>/.<base>.tmp-<pid>-<n>". */
     const char *slash = strrchr(path, '/');
     const size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -348,37 +346,84 @@ int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, c
         free(tmp);
         return -1;
     }
+    o->f = f;
+    o->tmp = tmp;
+    o->path = path;
+    return 0;
+}
 
-    writer_t wr = {f, 0, 0};
+int vks_outfile_commit(vks_outfile_t *o, int write_errno, char *err, size_t errsz)
+{
+    if (!o->f)
+        return -1;
+    int rc = -1;
+    if (write_errno)
+        set_err(err, errsz, "%s: write failed: %s", o->path, strerror(write_errno));
+    else if (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0)
+        set_err(err, errsz, "%s: write failed: %s", o->path, strerror(errno));
+    else if (ferror(o->f))
+        set_err(err, errsz, "%s: write failed", o->path);
+    else
+        rc = 0;
+    if (fclose(o->f) != 0 && rc == 0) {
+        set_err(err, errsz, "%s: write failed: %s", o->path, strerror(errno));
+        rc = -1;
+    }
+    o->f = NULL;
+    if (rc == 0 && rename(o->tmp, o->path) != 0) {
+        set_err(err, errsz, "%s: cannot replace: %s", o->path, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(o->tmp);
+    free(o->tmp);
+    o->tmp = NULL;
+    return rc;
+}
+
+void vks_outfile_abort(vks_outfile_t *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        unlink(o->tmp);
+    }
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+}
+
+int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz)
+{
+    if (!path || !*path) {
+        set_err(err, errsz, "invalid argument: empty output path");
+        return -1;
+    }
+    const int fmt = format_of(path);
+    if (fmt == FMT_NONE) {
+        set_err(err, errsz, "%s: unsupported output extension (use .png, .jpg or .jpeg)", path);
+        return -1;
+    }
+    if (check_image(img, err, errsz) != 0)
+        return -1;
+    if (fmt == FMT_JPEG && (jpeg_quality < 1 || jpeg_quality > 100)) {
+        set_err(err, errsz, "%s: JPEG quality %d is out of range 1-100", path, jpeg_quality);
+        return -1;
+    }
+    vks_outfile_t o;
+    if (vks_outfile_open(&o, path, err, errsz) != 0)
+        return -1;
+    writer_t wr = {o.f, 0, 0};
     const int w = (int)img->w, h = (int)img->h;
     int ok;
     if (fmt == FMT_PNG)
         ok = stbi_write_png_to_func(write_cb, &wr, w, h, 3, img->px, w * 3);
     else
         ok = stbi_write_jpg_to_func(write_cb, &wr, w, h, 3, img->px, jpeg_quality);
-
-    int rc = -1;
-    if (wr.failed) {
-        set_err(err, errsz, "%s: write failed: %s", path, strerror(wr.err));
-    } else if (!ok) {
+    if (!wr.failed && !ok) {
         set_err(err, errsz, "%s: %s encoder failed", path, fmt == FMT_PNG ? "PNG" : "JPEG");
-    } else if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        set_err(err, errsz, "%s: write failed: %s", path, strerror(errno));
-    } else {
-        rc = 0;
+        vks_outfile_abort(&o);
+        return -1;
     }
-    if (fclose(f) != 0 && rc == 0) {
-        set_err(err, errsz, "%s: write failed: %s", path, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        set_err(err, errsz, "%s: cannot replace: %s", path, strerror(errno));
-        rc = -1;
-    }
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return vks_outfile_commit(&o, wr.failed ? wr.err : 0, err, errsz);
 }
 
 /* ------------------------------------------------------------------ resize, free */

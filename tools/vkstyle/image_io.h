@@ -8,6 +8,7 @@
 #define VKSTYLE_TOOLS_IMAGE_IO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -36,6 +37,19 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz);
  * for PNG). Writes to a temporary file in the same directory and renames it over path on
  * success; on failure the temporary file is removed and an existing path is left as it was. */
 int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz);
+
+/* A file written whole or not at all: open creates "<dir>/.<base>.tmp-<pid>-<n>" next to path
+ * (refusing an existing path that is not a regular file); write to o->f; commit flushes,
+ * fsyncs, closes and renames it over path, or removes it and says why (write_errno: an error
+ * the caller met while writing, else 0); abort removes it. vks_image_save writes this way. */
+typedef struct {
+    FILE *f;
+    char *tmp;
+    const char *path;
+} vks_outfile_t;
+int vks_outfile_open(vks_outfile_t *o, const char *path, char *err, size_t errsz);
+int vks_outfile_commit(vks_outfile_t *o, int write_errno, char *err, size_t errsz);
+void vks_outfile_abort(vks_outfile_t *o);
 
 /* Resize src to w x h into a new image in *dst (sRGB-aware filtering). dst may be src: the old
  * pixels are then freed. On failure *dst is left unchanged. */
