@@ -2,6 +2,7 @@
  * validated layer by layer against the tensors, then the weights uploaded to one block.
  * Batch norms that directly follow a conv2d are folded into its weights here. */
 #include "model.h"
+#include "file.h"
 #include "ops/ops.h"
 #include "safetensors.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_LAYERS 1024
 #define MAX_KERNEL 15
@@ -476,21 +478,18 @@ vks_status_t vks_model_load(vks_context_t *ctx, const char *path, vks_model_t **
 {
     if (!ctx || !path || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_model_load: NULL argument");
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return vks_fail(VKS_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd;
+    uint64_t n;
+    vks_status_t st = vks_file_open_regular(path, &fd, &n);
+    if (st) return st;
     void *buf = NULL;
-    long n = -1;
-    vks_status_t st = VKS_OK;
-    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) {
-        st = vks_fail(VKS_ERR_IO, "%s: cannot determine the file size", path);
-    } else if (n > (2l << 30)) {
-        st = vks_fail(VKS_ERR_MODEL_FORMAT, "%s: %ld bytes is larger than any vkstyle model (2 GiB)", path, n);
-    } else if (!(buf = malloc(n ? (size_t)n : 1))) {
+    if (n > (2ull << 30))
+        st = vks_fail(VKS_ERR_MODEL_FORMAT, "%s: %llu bytes is larger than any vkstyle model (2 GiB)", path, (unsigned long long)n);
+    else if (!(buf = malloc(n ? (size_t)n : 1)))
         st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "%s: out of host memory", path);
-    } else if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        st = vks_fail(VKS_ERR_IO, "%s: read failed", path);
-    }
-    fclose(fp);
+    else
+        st = vks_file_read_exact(fd, path, buf, (size_t)n);
+    close(fd);
     if (!st) {
         st = vks_model_load_memory(ctx, buf, (size_t)n, out);
         if (st) vks_error_prefix("%s", path);

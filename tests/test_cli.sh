@@ -78,6 +78,17 @@ if [ $media -eq 1 ]; then
     expect_error "--frames past 64 bits" "--frames must be" live --frames 99999999999999999999 --source "$nope"
 fi
 
+# only regular files are read: a FIFO used to block forever, a directory was "9223372036854775807 bytes"
+printf '#!/bin/bash\nexec timeout 60 "$@"\n' >"$tmp/t60" && chmod +x "$tmp/t60"
+mkfifo "$tmp/fifo.safetensors" "$tmp/fifo.png"
+mkdir -p "$tmp/dir.safetensors" "$tmp/md/one.safetensors"
+vk_real=$vk vk="$tmp/t60"
+expect_error "FIFO as the model" "fifo.safetensors': not a regular file" "$vk_real" image -m "$tmp/fifo.safetensors" -i "$tmp/one.png" -o "$tmp/out.png"
+expect_error "FIFO as the input" "fifo.png: not a regular file" "$vk_real" image -i "$tmp/fifo.png" -o "$tmp/out.png"
+vk=$vk_real
+expect_error "directory as the model" "dir.safetensors': is a directory" image -m "$tmp/dir.safetensors" -i "$tmp/one.png" -o "$tmp/out.png"
+VKSTYLE_MODELS="$tmp/md" expect_error "a directory in VKSTYLE_MODELS is no model" "no model named 'one'" image -m one -i "$tmp/one.png" -o "$tmp/out.png"
+
 # a 1x1 image stylizes; --strength 0 returns the input exactly; JPEG output works
 "$vk" image -q -i "$tmp/one.png" -o "$tmp/out1.png" && [ -s "$tmp/out1.png" ] && ok || bad "1x1 image"
 "$vk" image -q --strength 0 -i "$tmp/one.png" -o "$tmp/same.png" && ok || bad "--strength 0 runs"
@@ -184,6 +195,11 @@ print(f"# image --precision fp16 vs reference: {psnr:.2f} dB")
 assert 40 <= psnr < 999, psnr
 PY
 expect_error "image bad precision" "must be fp32, fp16 or auto" image -i "$in" -o "$tmp/out.png" --precision half
+
+# a FIFO where a cache file is expected is ignored (each used to block the run forever)
+for c in "$tmp/cache/vkstyle/"*.bin "$tmp/cache/vkstyle/"peak-*.json; do rm -f "$c" && mkfifo "$c"; done
+timeout 60 "$vk" image -q -m "$m3" -i "$small" -o "$tmp/fifo_cache.png" && ok || bad "a FIFO as the pipeline cache: exit $?"
+timeout 60 "$vk" bench -m "$m3" --size 8x8 --iters 1 --warmup 0 >/dev/null 2>&1 && ok || bad "a FIFO as the peak cache: exit $?"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_error(const char *fmt, ...)
@@ -57,11 +58,19 @@ static int number_double(const char *s, double *out)
     return 0;
 }
 
-static bool is_file(const char *p) { return access(p, R_OK) == 0; }
+/* Only regular files count as models: a directory or FIFO named x.safetensors is not one. */
+static bool is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
+}
 
 int cli_find_model(const char *arg, char *out, size_t outsz)
 {
     if (strchr(arg, '/') || strstr(arg, ".safetensors")) {
+        struct stat st;
+        if (stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
+            return cli_error("model '%s': %s", arg, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file"), -1;
         if (!is_file(arg)) return cli_error("model '%s': %s", arg, strerror(errno)), -1;
         snprintf(out, outsz, "%s", arg);
         return 0;

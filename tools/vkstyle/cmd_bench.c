@@ -3,12 +3,14 @@
 #include "image_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -79,7 +81,16 @@ static int load_peak(const vks_device_info_t *d, vks_peak_t *p)
 {
     char path[1200];
     peak_path(d, path, sizeof path);
-    json_t *j = json_load_file(path, 0, NULL);
+    /* a regular file only: a FIFO there would block the open (O_NONBLOCK) forever */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    json_t *j = json_loadfd(fd, 0, NULL);
+    close(fd);
     if (!j) return -1;
     p->fp32_gflops = json_number_value(json_object_get(j, "fp32_gflops"));
     p->fp16_gflops = json_number_value(json_object_get(j, "fp16_gflops"));

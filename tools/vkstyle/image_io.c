@@ -146,29 +146,37 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
         return -1;
     }
 
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: a FIFO would block the open until a writer came; it is refused below */
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT)
             set_err(err, errsz, "%s: no such file", path);
         else
             set_err(err, errsz, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    int rc = -1;
-    uint8_t *px = NULL;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
+    if (fstat(fd, &st) != 0) {
         set_err(err, errsz, "%s: cannot stat: %s", path, strerror(errno));
-        goto done;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        set_err(err, errsz, "%s: is a directory", path);
-        goto done;
+        close(fd);
+        return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errsz, "%s: not a regular file", path);
-        goto done;
+        set_err(err, errsz, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+        close(fd);
+        return -1;
     }
+    const int fl = fcntl(fd, F_GETFL);
+    if (fl != -1)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        set_err(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    int rc = -1;
+    uint8_t *px = NULL;
     if (st.st_size == 0) {
         set_err(err, errsz, "%s: empty file", path);
         goto done;
