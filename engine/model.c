@@ -396,7 +396,7 @@ static vks_status_t parse_graph(vks_model_t *m, const vks_st_file_t *f, layer_re
         st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: expected \"format\": \"vkstyle-graph\", \"version\": 1");
         goto fail;
     }
-    if (json_is_string(name)) snprintf(m->name, sizeof m->name, "%s", json_string_value(name));
+    if (json_is_string(name)) vks_escape_controls(m->name, sizeof m->name, json_string_value(name));   /* printed as is */
     if (!json_is_array(styles) || json_array_size(styles) < 1 || json_array_size(styles) > VKS_MAX_STYLES) {
         st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: \"styles\" must list 1..%d style names", VKS_MAX_STYLES);
         goto fail;
@@ -408,6 +408,14 @@ static vks_status_t parse_graph(vks_model_t *m, const vks_st_file_t *f, layer_re
         json_t *v = json_array_get(styles, s);
         if (!json_is_string(v) || !*json_string_value(v) || json_string_length(v) > 64) {
             st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: style %u is not a name of 1..64 characters", s);
+            goto fail;
+        }
+        /* selected on the command line as NAME or in a mix NAME=W,NAME=W, and printed */
+        const unsigned char *c = (const unsigned char *)json_string_value(v);
+        while (*c && *c != '=' && *c != ',' && *c >= 0x20 && *c != 0x7f) c++;
+        if (*c) {
+            st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: style %u '%s': style names may not hold '=', ',' or control "
+                          "characters (a mix is written NAME=W,NAME=W)", s, json_string_value(v));
             goto fail;
         }
         for (uint32_t t = 0; t < s; t++)

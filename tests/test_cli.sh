@@ -141,6 +141,62 @@ assert list(s.crop((0, 0, a.width, a.height)).getdata()) == list(a.getdata())
 assert list(s.crop((2 * a.width, 0, 3 * a.width, a.height)).getdata()) == list(c.getdata())
 PY
 
+# hostile names and values in model files: every message one line with control characters escaped,
+# nothing raw on stdout; style names that -s cannot select and non-finite weights are refused
+py - "$tmp" <<'PY'
+import json, struct, sys
+import numpy as np
+d = sys.argv[1]
+def raw(name, tensors, graph=None, extra=None):
+    """tensors: [(name, dtype, shape, bytes)], written as they are (no checks)."""
+    h, blobs, off = {}, [], 0
+    if graph: h["__metadata__"] = {"vkstyle.graph": json.dumps(graph)}
+    for n, dt, shape, b in tensors:
+        h[n] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(b)]}
+        h[n].update((extra or {}).get(n, {}))
+        blobs.append(b); off += len(b)
+    t = json.dumps(h, ensure_ascii=False).encode()
+    t += b" " * (-len(t) % 8)
+    open(f"{d}/{name}.safetensors", "wb").write(struct.pack("<Q", len(t)) + t + b"".join(blobs))
+r = np.random.default_rng(3)
+f32 = lambda a: ("F32", list(a.shape), np.asarray(a, np.float32).tobytes())
+c1, c2 = r.standard_normal((4, 3, 3, 3)) * 0.02, r.standard_normal((3, 4, 3, 3)) * 0.3
+g, b = r.uniform(0.5, 2, (3, 4)), r.uniform(-1, 1, (3, 4))
+def m3(name, styles=("a", "b", "c"), layer0={}, more=(), model="m3"):
+    graph = {"format": "vkstyle-graph", "version": 1, "name": model, "styles": list(styles), "layers": [
+        dict({"op": "conv2d", "weight": "c1"}, **layer0),
+        {"op": "conditional_instance_norm", "gamma": "g", "beta": "b", "eps": 1e-3, "activation": "relu"},
+        {"op": "conv2d", "weight": "c2"},
+        {"op": "activation", "activation": "tanh", "scale": 100, "offset": 128}]}
+    raw(name, [("b",) + f32(b), ("c1",) + f32(c1), ("c2",) + f32(c2), ("g",) + f32(g)] + list(more), graph)
+raw("ctl_tensor", [("x\ny", "I8", [1], b"\0")])
+raw("ctl_dtype", [("t", "F\n32", [1], b"\0" * 4)])
+raw("ctl_key", [("t", "F32", [1], b"\0" * 4)], extra={"t": {"a\nb": 1}})
+m3("ctl_layer", layer0={"input": "q\nq"})
+m3("ctl_style", styles=("a", "b\nc", "b\nc"))
+m3("eq_style", styles=("a=1", "b", "c"))
+m3("comma_style", styles=("a", "b,c", "d"))
+m3("esc_name", model="\x1b[2J\x1b[31mEVIL", layer0={"name": "c\x1b[31m1"})
+m3("nan_unused", more=[("unused", "F32", [2], np.array([0, np.nan], np.float32).tobytes())])
+bn = {"format": "vkstyle-graph", "version": 1, "name": "bn", "styles": ["a"], "layers": [
+      {"op": "conv2d", "weight": "c1"},
+      {"op": "batch_norm", "mean": "m", "var": "v", "gamma": "ga", "beta": "be", "eps": 1e-12},
+      {"op": "conv2d", "weight": "c2"}]}
+z = np.zeros(4)
+raw("bn_inf", [("be",) + f32(z), ("c1",) + f32(c1), ("c2",) + f32(c2), ("ga",) + f32(z + 1e38), ("m",) + f32(z), ("v",) + f32(z)], bn)
+PY
+expect_error "newline in a tensor name" 'x\\ny' image -m "$tmp/ctl_tensor.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a dtype" 'F\\n32' image -m "$tmp/ctl_dtype.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a key" 'a\\nb' image -m "$tmp/ctl_key.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a layer name" 'q\\nq' image -m "$tmp/ctl_layer.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a style name" 'b\\nc' image -m "$tmp/ctl_style.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "'=' in a style name" "style 0 'a=1': style names may not hold" image -m "$tmp/eq_style.safetensors" -s b -i "$small" -o "$tmp/out.png"
+expect_error "',' in a style name" "style 1 'b,c': style names may not hold" image -m "$tmp/comma_style.safetensors" -i "$small" -o "$tmp/out.png"
+"$vk" image -m "$tmp/esc_name.safetensors" -i "$small" -o "$tmp/esc.png" >"$tmp/stdout" 2>&1 && grep -qF '\x1b[2J\x1b[31mEVIL' "$tmp/stdout" \
+    && ! grep -q $'\x1b' "$tmp/stdout" && ok || bad "a model name with escape sequences is printed raw: $(cat -v "$tmp/stdout")"
+"$vk" bench -m "$tmp/esc_name.safetensors" --size 8x8 --iters 1 --warmup 0 >"$tmp/stdout" 2>&1 && grep -qF 'c\x1b[31m1' "$tmp/stdout" \
+    && ! grep -q $'\x1b' "$tmp/stdout" && ok || bad "bench prints a layer name with escape sequences raw: $(cat -v "$tmp/stdout")"
+
 # past a file-size limit (ulimit -f 1: 1 KiB) a write fails with one line and leaves nothing behind;
 # SIGXFSZ used to kill the process (exit 153, no message) and leave the temporary file
 printf '#!/bin/bash\nulimit -f 1\nexec "$@"\n' >"$tmp/fsize" && chmod +x "$tmp/fsize"

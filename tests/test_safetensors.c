@@ -566,6 +566,16 @@ static void test_nonfinite(void **state)
     free(buf);
 }
 
+/* Names from the file reach messages with control characters escaped: one line */
+static void test_message_escapes_names(void **state)
+{
+    (void)state;
+    expect_fail("{'x\\ny\\u001b[2J':{'dtype':'I8','shape':[1],'data_offsets':[0,1]}}", 1,
+                "tensor 'x\\ny\\x1b[2J': unsupported dtype");
+    expect_fail("{'t':{'dtype':'F\\t32','shape':[1],'data_offsets':[0,4]}}", 4, "unknown dtype 'F\\t32'");
+    assert_null(strchr(vks_last_error(), '\t'));
+}
+
 /* --------------------------------------------------------------- half */
 
 static uint32_t float_bits(float f)
@@ -738,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_nonfinite),
+        cmocka_unit_test(test_message_escapes_names),
         cmocka_unit_test(test_half),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_shipped_models),

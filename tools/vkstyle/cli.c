@@ -14,12 +14,14 @@
 
 int cli_error(const char *fmt, ...)
 {
+    /* one line, whatever names from files or arguments hold (vks_escape_controls) */
+    char raw[4096], msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    fputs("vkstyle: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    vks_escape_controls(msg, sizeof msg, raw);
+    fprintf(stderr, "vkstyle: %s\n", msg);
     return 1;
 }
 
