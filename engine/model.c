@@ -362,8 +362,17 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
             if (ly->folded) {
                 vks_layer_t *cv = &m->layers[i - 1];
                 uint32_t C = ly->channels;
-                vks_fold_batch_norm((float *)((char *)host + cv->weight.offset), (float *)((char *)host + cv->bias.offset),
-                                    C, cv->weight.w / C, tmp, tmp + C, tmp + 2 * C, tmp + 3 * C, ly->eps);
+                float *w = (float *)((char *)host + cv->weight.offset), *b = (float *)((char *)host + cv->bias.offset);
+                vks_fold_batch_norm(w, b, C, cv->weight.w / C, tmp, tmp + C, tmp + 2 * C, tmp + 3 * C, ly->eps);
+                /* gamma / sqrt(var + eps) can overflow a float: huge gamma, zero variance */
+                for (size_t k = 0; k < cv->weight.w + C && !st; k++) {
+                    float v = k < cv->weight.w ? w[k] : b[k - cv->weight.w];
+                    if (!isfinite(v))
+                        st = vks_fail(VKS_ERR_MODEL_FORMAT, "layer %u (batch_norm): folded into layer %u (conv2d), its "
+                                      "scale gamma / sqrt(var + eps) makes a %s that is not finite", i, i - 1,
+                                      k < cv->weight.w ? "weight" : "bias");
+                }
+                if (st) break;
             } else {
                 memcpy((char *)host + ly->params.offset, tmp, 4 * (size_t)ly->channels * sizeof(float));
             }
@@ -467,6 +476,11 @@ vks_status_t vks_model_load_memory(vks_context_t *ctx, const void *data, size_t 
     vks_st_file_t f;
     vks_status_t st = vks_st_parse(data, size, &f);
     if (st) return st;
+    for (size_t i = 0; i < f.count && !st; i++) st = vks_st_check_finite(&f, &f.tensors[i]);
+    if (st) {
+        vks_st_free(&f);
+        return st;
+    }
     layer_refs_t *refs = NULL;
     vks_model_t *m = calloc(1, sizeof *m);
     if (!m) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }

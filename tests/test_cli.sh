@@ -196,6 +196,8 @@ expect_error "',' in a style name" "style 1 'b,c': style names may not hold" ima
     && ! grep -q $'\x1b' "$tmp/stdout" && ok || bad "a model name with escape sequences is printed raw: $(cat -v "$tmp/stdout")"
 "$vk" bench -m "$tmp/esc_name.safetensors" --size 8x8 --iters 1 --warmup 0 >"$tmp/stdout" 2>&1 && grep -qF 'c\x1b[31m1' "$tmp/stdout" \
     && ! grep -q $'\x1b' "$tmp/stdout" && ok || bad "bench prints a layer name with escape sequences raw: $(cat -v "$tmp/stdout")"
+expect_error "NaN in an unused tensor" "tensor 'unused': element 1 is NaN" image -m "$tmp/nan_unused.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "batch norm folded to infinity" "not finite" image -m "$tmp/bn_inf.safetensors" -i "$small" -o "$tmp/out.png"
 
 # past a file-size limit (ulimit -f 1: 1 KiB) a write fails with one line and leaves nothing behind;
 # SIGXFSZ used to kill the process (exit 153, no message) and leave the temporary file
