@@ -61,6 +61,33 @@ expect_error "no such device" "no Vulkan 1.1 compute device matches" image --dev
 expect_error "unwritable output" "$tmp/nodir/out.png" image -i "$tmp/one.png" -o "$tmp/nodir/out.png"
 expect_error "too large for device memory" "fits" image --size 6000x6000 -i "$tmp/one.png" -o "$tmp/out.png"
 
+# a progressive JPEG cut in or just after one of its first scan headers: a JPEG error on one line, never stb's
+# leftover "bad png sig" (stb tries its PNG decoder first)
+py - "$in" "$tmp/prog.jpg" >"$tmp/cuts" <<'PY'
+from PIL import Image
+import sys
+Image.open(sys.argv[1]).crop((0, 0, 48, 32)).save(sys.argv[2], progressive=True, quality=90)
+d, i, scans = open(sys.argv[2], "rb").read(), 2, 0
+while i + 4 <= len(d) and d[i] == 0xff and d[i + 1] != 0xd9 and scans < 2:
+    n = d[i + 2] << 8 | d[i + 3]
+    if d[i + 1] == 0xda:
+        print(*range(i + 2, i + 2 + n + 2))
+        i, scans = i + 2 + n, scans + 1
+        while i + 1 < len(d) and not (d[i] == 0xff and d[i + 1] not in (0, *range(0xd0, 0xd8))): i += 1
+    else:
+        i += 2 + n
+PY
+cuts=0 wrong=""
+for k in $(cat "$tmp/cuts"); do
+    head -c $k "$tmp/prog.jpg" >"$tmp/cut.jpg"
+    # (no device: a cut that still decodes stops there, after the image was read)
+    "$vk" image --device "no such gpu" -i "$tmp/cut.jpg" -o "$tmp/out.png" >/dev/null 2>"$tmp/stderr"
+    grep -q "no Vulkan 1.1 compute device matches" "$tmp/stderr" && continue
+    cuts=$((cuts + 1))
+    if grep -q "png" "$tmp/stderr" || [ "$(wc -l <"$tmp/stderr")" -ne 1 ]; then wrong="$k: $(cat "$tmp/stderr")"; break; fi
+done
+[ -z "$wrong" ] && [ $cuts -gt 0 ] && ok || bad "progressive JPEG cut at $wrong"
+
 # numbers are refused, not wrapped or read as 0 (each would otherwise pass on to the missing input)
 "$vk" video --help >/dev/null 2>&1 && media=1 || media=0
 nope="$tmp/nope.png"

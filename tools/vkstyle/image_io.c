@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,55 +84,91 @@ static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
 
 /* Read the image size from the header: PNG's IHDR, or JPEG's first SOFn marker (then walk on
  * to the first scan: stb turns a JPEG without one into a blank image instead of failing).
- * f is at the start of the file. Returns 0 on success; -1 if no size was found (truncated,
- * malformed or unusual file); 1 if a JPEG's size was found but no scan follows it. */
-static int probe_size(FILE *f, int is_png, uint32_t *w, uint32_t *h)
+ * d holds the whole file. Returns 0 on success; -1 if no size was found (truncated, malformed
+ * or unusual file); 1 if a JPEG's size was found but no complete scan header follows it. */
+static int probe_size(const uint8_t *d, size_t n, int is_png, uint32_t *w, uint32_t *h)
 {
-    unsigned char b[24];
     if (is_png) {
         /* signature, IHDR length (13) and type, width, height */
-        if (fread(b, 1, 24, f) != 24 || be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0)
+        if (n < 24 || be32(d + 8) != 13 || memcmp(d + 12, "IHDR", 4) != 0)
             return -1;
-        *w = be32(b + 16);
-        *h = be32(b + 20);
+        *w = be32(d + 16);
+        *h = be32(d + 20);
         return 0;
     }
-    if (fread(b, 1, 2, f) != 2 || b[0] != 0xff || b[1] != 0xd8)
+    if (n < 2 || d[0] != 0xff || d[1] != 0xd8)
         return -1;
+    size_t pos = 2;
     int have_size = 0;
     for (int markers = 0; markers < 4096; markers++) {
-        int c = fgetc(f);
-        if (c != 0xff)
+        if (pos >= n || d[pos] != 0xff)
             break;
-        while (c == 0xff) /* fill bytes */
-            c = fgetc(f);
-        if (c == EOF || c == 0xd9) /* end of file, EOI */
+        while (pos < n && d[pos] == 0xff) /* fill bytes */
+            pos++;
+        if (pos >= n || d[pos] == 0xd9) /* end of file, EOI */
             break;
+        const uint8_t c = d[pos++];
         if (c == 0x01 || (c >= 0xd0 && c <= 0xd8)) /* TEM, RSTn, SOI: no length */
             continue;
-        if (c == 0xda) /* SOS: the first scan */
-            return have_size ? 0 : -1;
-        if (fread(b, 1, 2, f) != 2)
+        if (pos + 2 > n)
             break;
-        uint32_t len = be16(b);
+        const uint32_t len = be16(d + pos);
         if (len < 2)
             break;
+        if (c == 0xda) /* SOS: the first scan, its header whole and some data after it */
+            return !have_size ? -1 : pos + len < n ? 0 : 1;
         if (!have_size && c >= 0xc0 && c <= 0xcf && c != 0xc4 && c != 0xc8 && c != 0xcc) {
-            /* SOFn: precision, height, width */
-            if (len < 7 || fread(b, 1, 5, f) != 5)
+            /* SOFn: length, precision, height, width */
+            if (len < 7 || pos + 7 > n)
                 break;
-            *h = be16(b + 1);
-            *w = be16(b + 3);
+            *h = be16(d + pos + 3);
+            *w = be16(d + pos + 5);
             have_size = 1;
-            len -= 5;
         }
-        if (fseek(f, (long)len - 2, SEEK_CUR) != 0)
-            break;
+        pos += len;
     }
     return have_size ? 1 : -1;
+}
+
+/* stb's PNG decoder keeps the palette in an uninitialised 256-entry array and does not check
+ * the indices against PLTE's length, so pixels past the palette would show stack garbage.
+ * Give it a PLTE of all 256 entries, the missing ones black (as libpng does). Returns the
+ * bytes to decode: d itself, or a new buffer in *copy (free it). stb does not read chunk CRCs,
+ * so the rewritten chunk's CRC is left 0. NULL if out of memory. */
+static const uint8_t *full_palette(const uint8_t *d, size_t n, size_t *out_n, uint8_t **copy)
+{
+    *copy = NULL;
+    *out_n = n;
+    for (size_t pos = 8; pos + 12 <= n;) {
+        const uint32_t len = be32(d + pos);
+        if (len > n - pos - 12 || !memcmp(d + pos + 4, "IDAT", 4) || !memcmp(d + pos + 4, "IEND", 4))
+            break;
+        if (!memcmp(d + pos + 4, "PLTE", 4)) {
+            if (len % 3 || len >= 768) /* malformed (stb says so) or already full */
+                break;
+            uint8_t *c = calloc(1, n + 768 - len);
+            if (!c)
+                return NULL;
+            memcpy(c, d, pos + 8 + len);
+            put_be32(c + pos, 768);
+            memcpy(c + pos + 8 + 768 + 4, d + pos + 8 + len + 4, n - (pos + 12 + len));
+            *copy = c;
+            *out_n = n + 768 - len;
+            return c;
+        }
+        pos += 12 + (size_t)len;
+    }
+    return d;
 }
 
 int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
@@ -155,63 +192,64 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
             set_err(err, errsz, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
+    int rc = -1;
+    uint8_t *data = NULL, *copy = NULL, *px = NULL;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         set_err(err, errsz, "%s: cannot stat: %s", path, strerror(errno));
-        close(fd);
-        return -1;
+        goto done;
     }
     if (!S_ISREG(st.st_mode)) {
         set_err(err, errsz, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-        close(fd);
-        return -1;
+        goto done;
     }
-    const int fl = fcntl(fd, F_GETFL);
-    if (fl != -1)
-        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        set_err(err, errsz, "%s: cannot open: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    int rc = -1;
-    uint8_t *px = NULL;
     if (st.st_size == 0) {
         set_err(err, errsz, "%s: empty file", path);
         goto done;
     }
-
-    /* Only PNG and JPEG, recognised by their signatures (stb would also take BMP, GIF, ...). */
-    unsigned char magic[8] = {0};
-    const size_t got = fread(magic, 1, sizeof magic, f);
-    if (got < sizeof magic && ferror(f)) {
-        set_err(err, errsz, "%s: read error: %s", path, strerror(errno));
+    /* stb decodes from memory at most INT_MAX bytes; no image within the limits needs more */
+    if ((uint64_t)st.st_size > INT_MAX) {
+        set_err(err, errsz, "%s: %llu bytes is more than an image file within the limits needs", path,
+                (unsigned long long)st.st_size);
         goto done;
     }
+    const size_t n = (size_t)st.st_size;
+    if (!(data = malloc(n))) {
+        set_err(err, errsz, "%s: out of memory reading %zu bytes", path, n);
+        goto done;
+    }
+    for (size_t got = 0; got < n;) {
+        const ssize_t r = read(fd, data + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            set_err(err, errsz, "%s: read error: %s", path, r < 0 ? strerror(errno) : "the file shrank");
+            goto done;
+        }
+        got += (size_t)r;
+    }
+
+    /* Only PNG and JPEG, recognised by their signatures (stb would also take BMP, GIF, ...). */
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     const char *kind;
-    if (got == 8 && memcmp(magic, png_sig, 8) == 0)
+    if (n >= 8 && memcmp(data, png_sig, 8) == 0)
         kind = "PNG";
-    else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
+    else if (n >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         kind = "JPEG";
     else {
         set_err(err, errsz, "%s: not a PNG or JPEG image", path);
         goto done;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        set_err(err, errsz, "%s: cannot seek: %s", path, strerror(errno));
-        goto done;
-    }
+    const int is_png = kind[0] == 'P';
 
     /* Size first, so oversized images are refused with a clear message before anything is
      * allocated (stbi_info itself refuses images over 2^31 bytes with an unhelpful reason). */
     uint32_t w = 0, h = 0;
-    const int probed = probe_size(f, kind[0] == 'P', &w, &h);
+    const int probed = probe_size(data, n, is_png, &w, &h);
     if (probed < 0) {
         /* Not found by the simple header walk: ask stb. */
         int iw = 0, ih = 0, comp = 0;
-        if (fseek(f, 0, SEEK_SET) != 0 || !stbi_info_from_file(f, &iw, &ih, &comp) || iw < 0 || ih < 0) {
+        if (!stbi_info_from_memory(data, (int)n, &iw, &ih, &comp) || iw < 0 || ih < 0) {
             set_err(err, errsz, "%s: corrupt or truncated %s image (no valid header)", path, kind);
             goto done;
         }
@@ -224,16 +262,30 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
         set_err(err, errsz, "%s: corrupt or truncated JPEG image (no image data)", path);
         goto done;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        set_err(err, errsz, "%s: cannot seek: %s", path, strerror(errno));
+    /* Every 8x8 block of a JPEG takes at least one bit (its DC code), and the component with the
+     * largest horizontal sampling has a block per 8x32 pixels at least: a file far too short for
+     * its declared size is truncated, and stb would spend seconds and gigabytes decoding the
+     * missing data as grey before anything could refuse it. */
+    if (!is_png && (uint64_t)w * h / 2048 > n) {
+        set_err(err, errsz, "%s: corrupt or truncated JPEG image (%zu bytes cannot hold %ux%u pixels)", path, n, w, h);
+        goto done;
+    }
+    size_t dn = n;
+    const uint8_t *dd = is_png ? full_palette(data, n, &dn, &copy) : data;
+    if (!dd) {
+        set_err(err, errsz, "%s: out of memory", path);
         goto done;
     }
 
     int dw = 0, dh = 0, comp = 0;
-    px = stbi_load_from_file(f, &dw, &dh, &comp, 3);
+    px = stbi_load_from_memory(dd, (int)dn, &dw, &dh, &comp, 3);
     if (!px) {
         const char *r = stb_reason();
-        if (strcmp(r, "outofmem") == 0)
+        if (!is_png && strcmp(r, "bad png sig") == 0)
+            /* stb tries its PNG decoder on every file first; when its JPEG decoder then gives
+               up without a reason of its own, the PNG test's "bad png sig" is what is left */
+            set_err(err, errsz, "%s: corrupt or truncated JPEG image", path);
+        else if (strcmp(r, "outofmem") == 0)
             set_err(err, errsz, "%s: out of memory decoding a %ux%u %s image", path, w, h, kind);
         else if (strcmp(r, "too large") == 0)
             set_err(err, errsz, "%s: %ux%u %s image is too large for the decoder (stb: %s)", path, w, h, kind, r);
@@ -253,7 +305,9 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
 done:
     if (px)
         stbi_image_free(px);
-    fclose(f);
+    free(copy);
+    free(data);
+    close(fd);
     return rc;
 }
 
