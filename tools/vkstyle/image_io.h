@@ -24,11 +24,13 @@ typedef struct {
     uint32_t w, h;
 } vks_image_t; /* RGB interleaved, 3 channels */
 
-/* Load a PNG or JPEG file (recognised by content, not extension). Grey images are expanded to
- * RGB; an alpha channel is dropped (not composited); 16-bit PNGs are reduced to 8 bits. The
- * size is checked against the limits before decoding. On failure *img is zeroed and err says
- * why, e.g. "photo.jpg: no such file", "x.png: not a PNG or JPEG image",
- * "x.png: cannot decode PNG image (stb: ...)", "x.png: empty file",
+/* Load a PNG or JPEG file (recognised by content, not extension). Only regular files: a FIFO,
+ * device or directory is refused at once. Grey images are expanded to RGB; an alpha channel is
+ * dropped (not composited); 16-bit PNGs are reduced to 8 bits; palette indices past a PNG's
+ * palette are black. The size is checked against the limits before decoding, and a JPEG with
+ * fewer bytes than its declared size needs is refused as truncated. On failure *img is zeroed
+ * and err says why, e.g. "photo.jpg: no such file", "x.png: not a PNG or JPEG image",
+ * "x.png: corrupt or truncated PNG image (stb: ...)", "x.png: empty file",
  * "x.png: image is 40000x10, larger than 32768 on a side". */
 int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz);
 
