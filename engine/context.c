@@ -1,5 +1,6 @@
 /* Instance, device choice, queue, validation messages, pipeline cache on disk. */
 #include "engine.h"
+#include "file.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
 #include <ctype.h>
@@ -370,13 +371,15 @@ static void *read_cache(vks_context_t *ctx, size_t *size)
 {
     *size = 0;
     if (!ctx->cache_path[0]) return NULL;
-    FILE *f = fopen(ctx->cache_path, "rb");
-    if (!f) return NULL;
+    int f;
+    uint64_t n = 0;
+    /* only a regular file: a FIFO put there would block the open forever */
+    if (vks_file_open_regular(ctx->cache_path, &f, &n)) {
+        vks_error_clear();
+        return NULL;
+    }
     void *buf = NULL;
-    long n = 0;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 32 && n < (256l << 20) &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n) {
+    if (n >= 32 && n < (256ull << 20) && (buf = malloc((size_t)n)) && !vks_file_read_exact(f, ctx->cache_path, buf, (size_t)n)) {
         const uint8_t *h = buf;
         uint32_t hlen, ver, vendor, device;
         memcpy(&hlen, h, 4); memcpy(&ver, h + 4, 4); memcpy(&vendor, h + 8, 4); memcpy(&device, h + 12, 4);
@@ -384,12 +387,13 @@ static void *read_cache(vks_context_t *ctx, size_t *size)
             vendor == ctx->props.vendorID && device == ctx->props.deviceID &&
             !memcmp(h + 16, ctx->props.pipelineCacheUUID, VK_UUID_SIZE)) {
             *size = (size_t)n;
-            fclose(f);
+            close(f);
             return buf;
         }
     }
     free(buf);
-    fclose(f);
+    close(f);
+    vks_error_clear();
     return NULL;
 }
 

@@ -325,6 +325,17 @@ static void test_video_bad_input(void **state)
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "overwrite the input"));
     run_free(&r);
+    /* a preset the encoder refuses or lacks: one line and no file (it was an x264 error on
+       stderr, then an MPEG-4 file and exit 0) */
+    r = run(0, 0, "video", "--preset", "ultrafastest", "-i", g_clip, "-o", out, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "--preset 'ultrafastest': libx264 has no such preset"));
+    assert_ptr_equal(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
+    run_free(&r);
+    r = run(0, 0, "video", "--encoder", "mpeg4", "--preset", "fast", "-i", g_clip, "-o", out, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "--preset 'fast': the mpeg4 encoder has no presets"));
+    run_free(&r);
     assert_int_equal(access(out, F_OK), -1); /* nothing written */
 }
 

@@ -1,6 +1,8 @@
 /* vkstyle: stylize images with neural style-transfer networks on any Vulkan device. */
 #include "cli.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,8 +37,18 @@ int main(int argc, char **argv)
         printf("vkstyle 0.1.0\n");
         return 0;
     }
+    /* Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported like a full
+       disk, and the temporary file is removed; the default action kills the process silently. */
+    signal(SIGXFSZ, SIG_IGN);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            /* what was printed must have arrived: > /dev/full is an error, not exit 0 */
+            errno = 0;
+            if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0)
+                rc = cli_error("standard output: write failed%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
+            return rc;
+        }
     fprintf(stderr, "vkstyle: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
