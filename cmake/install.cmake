@@ -54,3 +54,32 @@ endforeach()
 string(STRIP "${VKSTYLE_PC_LIBS_PRIVATE}" VKSTYLE_PC_LIBS_PRIVATE)
 configure_file(cmake/vkstyle.pc.in ${PROJECT_BINARY_DIR}/vkstyle.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/vkstyle.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The Python binding (python/vkstyle): into VKSTYLE_PYTHON_DIR under the prefix (default: the
+# interpreter's own kind of folder, lib/pythonX.Y/dist-packages on Debian, site-packages
+# elsewhere), with _install.py saying where the installed library and models are relative to
+# it. A static build installs the binding's own libvkstyle.so inside the package.
+if(VKSTYLE_PYTHON)
+  if(NOT VKSTYLE_PYTHON_DIR)
+    find_package(Python3 COMPONENTS Interpreter)
+    if(Python3_Interpreter_FOUND)
+      execute_process(COMMAND ${Python3_EXECUTABLE} -c
+        "import os, sys, sysconfig; print('lib/python%d.%d/%s' % (*sys.version_info[:2], os.path.basename(sysconfig.get_path('purelib'))))"
+        OUTPUT_VARIABLE py_dir OUTPUT_STRIP_TRAILING_WHITESPACE)
+    endif()
+  endif()
+  set(VKSTYLE_PYTHON_DIR "${py_dir}" CACHE STRING "Where cmake --install puts the Python package vkstyle, relative to the prefix")
+  if(NOT VKSTYLE_PYTHON_DIR)
+    message(STATUS "No python3 found: the Python binding is not installed (set VKSTYLE_PYTHON_DIR)")
+  else()
+    cmake_path(ABSOLUTE_PATH VKSTYLE_PYTHON_DIR BASE_DIRECTORY ${CMAKE_INSTALL_PREFIX} OUTPUT_VARIABLE py_full)
+    file(RELATIVE_PATH VKSTYLE_PY_LIBDIR ${py_full}/vkstyle ${CMAKE_INSTALL_FULL_LIBDIR})
+    file(RELATIVE_PATH VKSTYLE_PY_MODELS ${py_full}/vkstyle ${VKSTYLE_MODELS_INSTALL_FULL_DIR})
+    configure_file(cmake/vkstyle_install.py.in ${PROJECT_BINARY_DIR}/vkstyle_install.py @ONLY)
+    install(FILES python/vkstyle/__init__.py DESTINATION ${VKSTYLE_PYTHON_DIR}/vkstyle)
+    install(FILES ${PROJECT_BINARY_DIR}/vkstyle_install.py DESTINATION ${VKSTYLE_PYTHON_DIR}/vkstyle RENAME _install.py)
+    if(TARGET vkstyle_python)
+      install(TARGETS vkstyle_python LIBRARY DESTINATION ${VKSTYLE_PYTHON_DIR}/vkstyle)
+    endif()
+  endif()
+endif()
