@@ -50,7 +50,7 @@ im = Image.open(sys.argv[1]).convert("RGB").resize((40, 30), Image.BILINEAR)
 im.save(sys.argv[2] + "/in.ppm"); im.save(sys.argv[2] + "/in.png")
 PY
 cd "$tmp"   # no ./models here: vkstyle must find the installed ones
-LD_LIBRARY_PATH=$libdir "$tmp/stylize-pc" "$models/styles9.safetensors" in.ppm pc.ppm udnie wave 0.3
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/stylize-pc" "$models/styles9.safetensors" in.ppm pc.ppm udnie wave 0.3
 "$tmp/example/stylize" "$models/styles9.safetensors" in.ppm cmake.ppm udnie wave 0.3
 env -u VKSTYLE_MODELS "$prefix/bin/vkstyle" image -q -m styles9 -s udnie=0.7,wave=0.3 -i in.png -o cli.png
 "$python" - <<'PY'
