@@ -28,6 +28,9 @@ expect_error() {
 "$vk" --help | grep -q "image" && ok || bad "vkstyle --help lists commands"
 "$vk" image --help | grep -q -- "--max-side" && ok || bad "image --help lists options"
 "$vk" devices | grep -q "subgroup size" && ok || bad "devices lists a device"
+"$vk" --version | head -1 | grep -qE '^vkstyle [0-9]+\.[0-9]+\.[0-9]+$' && ok || bad "--version: $("$vk" --version)"
+"$vk" --version | grep -qE '^device: .+ \((discrete|integrated|virtual|cpu|other)\), Vulkan ' && ok || bad "--version names the device"
+VKSTYLE_DEVICE=nope "$vk" --version | grep -q "^device: none (.*'nope'" && ok || bad "--version without a device: $(VKSTYLE_DEVICE=nope "$vk" --version)"
 
 in="$src/tests/data/kodim05_crop333x257.png"
 : >"$tmp/empty.png"

@@ -41,6 +41,9 @@ typedef enum vks_status {
         VKS_STATUS_COUNT
 } vks_status_t;
 
+/* The library's version, "MAJOR.MINOR.PATCH" (never NULL). */
+const char *vks_version_string(void);
+
 /* Short fixed description of a status code (never NULL). */
 const char *vks_status_str(vks_status_t status);
 

@@ -87,7 +87,7 @@ int cli_find_model(const char *arg, char *out, size_t outsz)
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
         snprintf(dirs[nd++], sizeof dirs[0], "%s/../models", exe);
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/vkstyle/models", exe);
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/%s", exe, VKS_INSTALLED_MODELS);
     }
     snprintf(dirs[nd++], sizeof dirs[0], "models");
     char tried[4 * (PATH_MAX + 32)] = "";

@@ -21,8 +21,8 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_engine_error(const char *what, vks_status_t st);
 
 /* Resolve -m: an existing path, or a bare name looked up as <dir>/<name>.safetensors in
- * $VKSTYLE_MODELS, the models/ folder next to the executable's ../, the installed share folder
- * and ./models. Returns 0 and fills out, or -1 with a message listing where it looked. */
+ * $VKSTYLE_MODELS, the models/ folder next to the executable's ../, the installed models folder
+ * (share/vkstyle/models, found relative to the executable) and ./models. Returns 0 and fills out, or -1 with a message listing where it looked. */
 int cli_find_model(const char *arg, char *out, size_t outsz);
 
 /* Parse a style spec against a model: "NAME", "INDEX", or "NAME=W,NAME=W,..." (indices allowed
