@@ -446,6 +446,10 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     ctx->max_binding = ctx->props.limits.maxStorageBufferRange;
     if (opts->max_binding_bytes && opts->max_binding_bytes < ctx->max_binding)
         ctx->max_binding = opts->max_binding_bytes;
+    for (int d = 0; d < 3; d++) {
+        ctx->max_groups[d] = ctx->props.limits.maxComputeWorkGroupCount[d];
+        if (opts->max_workgroups && opts->max_workgroups < ctx->max_groups[d]) ctx->max_groups[d] = opts->max_workgroups;
+    }
 
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {

@@ -67,6 +67,7 @@ struct vks_context {
     VkPhysicalDeviceMemoryProperties mem;
     vks_device_info_t info;
     uint64_t max_binding;          /* bytes one descriptor may cover */
+    uint32_t max_groups[3];        /* workgroups one vkCmdDispatch may have per dimension */
     bool fp16_enabled;             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
     bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */
@@ -81,6 +82,7 @@ struct vks_context {
     int quiet_validation;
     vks_stats_t stats;             /* pipelines_created, uploads, submits */
     uint64_t shader_dispatches[VKS_SHADER_COUNT];   /* dispatches recorded per shader (test coverage) */
+    uint64_t shader_splits[VKS_SHADER_COUNT];       /* of them, split for the workgroup limits */
 };
 
 /* Submit command buffers in one vkQueueSubmit and wait for them. */
@@ -216,6 +218,7 @@ typedef struct vks_rec {
     vks_rec_event_t *log;
     uint32_t nlog, cap_log;
     uint64_t dispatches, barriers, descriptor_writes;
+    uint64_t split_pieces;         /* vkCmdDispatch calls of dispatches split for the device's limits */
     vks_block_t *guard_blocks;     /* guard mode: host-visible blocks of guarded copies */
     uint32_t nguard_blocks;
     VkDeviceSize guard_used;       /* in the newest guard block */
@@ -231,7 +234,10 @@ typedef struct vks_rec {
 /* Allocate a primary command buffer and begin recording (not one-time: it is re-submitted). */
 vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log);
 /* Record a dispatch; inserts a barrier first when a binding overlaps an access since the last
- * barrier in a way that is a hazard (read-after-write, write-after-read, write-after-write). */
+ * barrier in a way that is a hazard (read-after-write, write-after-read, write-after-write).
+ * A dispatch of more workgroups than the device allows per dimension (ctx->max_groups) is
+ * recorded as several, each given its first workgroup in the last 12 bytes of its push constants,
+ * for shaders marked `// vks:wg-base` (cmake/shaders.cmake); for others it is an error. */
 vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
                               uint32_t nb, const void *push, uint32_t gx, uint32_t gy,
                               uint32_t gz);

@@ -216,7 +216,7 @@ static vks_status_t fma_peak(vks_context_t *ctx, vks_shader_id_t shader, vks_blo
         if ((st = time_dispatch(ctx, p, &b, 1, &push, groups, &ms))) return st;
         if (ms >= 50.0) break;
         if (push.iters < (1u << 16)) push.iters *= 2;
-        else if (groups < 65536 && (VkDeviceSize)groups * 2 * 256 * 16 <= blk->size) groups *= 2;
+        else if (groups * 2 <= ctx->max_groups[0] && (VkDeviceSize)groups * 2 * 256 * 16 <= blk->size) groups *= 2;
         else break;
     }
     /* per invocation and iteration: 16 vec4 FMAs (VKS peak shaders) */

@@ -208,11 +208,18 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s takes %u bindings, got %u",
                         vks_shader_table[p->shader].name, p->nbindings - 1 + p->last_count, nb);
     const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
-    if (gx > lim->maxComputeWorkGroupCount[0] || gy > lim->maxComputeWorkGroupCount[1] ||
-        gz > lim->maxComputeWorkGroupCount[2])
+    const uint32_t *mg = ctx->max_groups;
+    bool split = gx > mg[0] || gy > mg[1] || gz > mg[2];
+    bool wg_base = vks_shader_table[p->shader].wg_base;
+    if (split && !wg_base)
         return vks_fail(VKS_ERR_SHAPE, "shader %s: %ux%ux%u workgroups exceed the device limit %ux%ux%u",
-                        vks_shader_table[p->shader].name, gx, gy, gz, lim->maxComputeWorkGroupCount[0],
-                        lim->maxComputeWorkGroupCount[1], lim->maxComputeWorkGroupCount[2]);
+                        vks_shader_table[p->shader].name, gx, gy, gz, mg[0], mg[1], mg[2]);
+    if (gx == 0 || gy == 0 || gz == 0)
+        return vks_fail(VKS_ERR_SHAPE, "shader %s: an empty dispatch (%ux%ux%u)", vks_shader_table[p->shader].name,
+                        gx, gy, gz);
+    if (wg_base && p->push_size < 12)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s: its push constants have no workgroup base",
+                        vks_shader_table[p->shader].name);
     VkDescriptorBufferInfo bi[VKS_MAX_BINDINGS];
     VkWriteDescriptorSet w[VKS_MAX_BINDINGS];
     for (uint32_t i = 0; i < nb; i++) {
@@ -249,8 +256,29 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     if (!ctx->guard_bindings && (st = track(rec, b, nb))) return st;
     ctx->vk.vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     ctx->vk.vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
-    if (p->push_size) ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
-    ctx->vk.vkCmdDispatch(rec->cmd, gx, gy, gz);
+    if (!wg_base) {
+        if (p->push_size) ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
+        ctx->vk.vkCmdDispatch(rec->cmd, gx, gy, gz);
+    } else {
+        /* pieces of at most max_groups per dimension; each gets its first workgroup in the push
+         * constants. A barrier between pieces: the validation layer's synchronization checks see
+         * whole bindings, not the disjoint parts the pieces write. */
+        uint8_t pc[128];
+        memcpy(pc, push, p->push_size);
+        uint32_t pieces = 0;
+        for (uint32_t z0 = 0; z0 < gz; z0 += mg[2])
+            for (uint32_t y0 = 0; y0 < gy; y0 += mg[1])
+                for (uint32_t x0 = 0; x0 < gx; x0 += mg[0]) {
+                    uint32_t base[3] = {x0, y0, z0};
+                    memcpy(pc + p->push_size - sizeof base, base, sizeof base);
+                    if (pieces++ && (st = barrier(rec))) return st;
+                    ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, pc);
+                    ctx->vk.vkCmdDispatch(rec->cmd, gx - x0 < mg[0] ? gx - x0 : mg[0], gy - y0 < mg[1] ? gy - y0 : mg[1],
+                                          gz - z0 < mg[2] ? gz - z0 : mg[2]);
+                }
+        rec->split_pieces += pieces > 1 ? pieces : 0;
+        ctx->shader_splits[p->shader] += pieces > 1;
+    }
     if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;
     ctx->shader_dispatches[p->shader]++;
@@ -348,9 +376,9 @@ vks_status_t vks_rec_rerecord_single(vks_rec_t *rec, const void *push)
 {
     vks_status_t st = VKS_OK;
     const vks_pipeline_t *p = rec->last.pipe;
-    if (rec->dispatches != 1 || !p || rec->ctx->guard_bindings)
+    if (rec->dispatches != 1 || !p || rec->ctx->guard_bindings || rec->split_pieces)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "re-recording needs a recorder with exactly one dispatch, "
-                        "not in guard mode");
+                        "not split, not in guard mode");
     VKS_VK(rec->ctx->vk.vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKS_VK(rec->ctx->vk.vkBeginCommandBuffer(rec->cmd, &bi));

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
+// vks:wg-base
 // Instance normalization, one workgroup per channel plane of one sample:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual), biased variance.
 // gamma/beta come from a table at an element offset: the layer's own parameters, or the
@@ -23,11 +24,12 @@ layout(push_constant) uniform Push {
     uint hw, stride;            // plane size and plane stride (floats)
     uint gamma_off, beta_off;   // element offsets of this chunk's first channel
     float eps;
+    VKS_WG_BASE;
 } pc;
 
 void main()
 {
-    uint c = gl_WorkGroupID.x;
+    uint c = VKS_WG_ID.x;
     uint base = c * pc.stride;
     uint t = gl_LocalInvocationID.x;
     // Shifted sums: subtracting one sample of the plane first keeps the partial sums small

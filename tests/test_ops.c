@@ -469,10 +469,9 @@ static void test_pack_unpack(void **state)
 }
 
 /* Webcam YUYV -> RGB on the GPU against the C reference. */
-static void test_yuyv_to_rgb(void **state)
+static void run_yuyv_to_rgb(uint32_t w, uint32_t h)
 {
-    (void)state;
-    uint32_t w = 18, h = 7, seed = 23;
+    uint32_t seed = 23;
     size_t n = (size_t)w * h;
     uint8_t *yuyv = malloc(n * 2);
     for (size_t i = 0; i < n * 2; i++) { seed = seed * 1664525u + 1013904223u; yuyv[i] = (uint8_t)(seed >> 24); }
@@ -494,6 +493,8 @@ static void test_yuyv_to_rgb(void **state)
     tu_arena_done(&a);
     free(yuyv); free(want); free(got);
 }
+
+static void test_yuyv_to_rgb(void **state) { (void)state; run_yuyv_to_rgb(18, 7); }
 
 /* ------------------------------------------------------------------ chunked bindings */
 
@@ -524,6 +525,58 @@ static void test_chunked_bindings(void **state)
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
     tu_context_done(ctx);
+}
+
+/* ------------------------------------------------------------------ split dispatches */
+
+/* With at most 2 workgroups per dimension of a vkCmdDispatch (the device allows 65535; an image
+ * of more than 65535 x 64 pixels needs more along x), every op's dispatches are split into pieces
+ * that start at a workgroup base in their push constants (the conditional-instance-norm mix loops
+ * over its grid instead), and must still match the references. Every split-capable shader that
+ * ran must have been split: along x, y and z for the convolutions (odd counts: 3 groups). */
+static vks_context_t *g_keep;
+static int split_setup(void **state) { (void)state; g_keep = g_ctx; g_ctx = tu_context_limits(0, 2); return 0; }
+static int split_teardown(void **state)
+{
+    (void)state;
+    tu_context_done(g_ctx);
+    g_ctx = g_keep;
+    g_esize = 4;
+    return 0;
+}
+
+static void test_split_dispatches(void **state)
+{
+    const conv_case_t cases[] = {
+        {1, 5, 20, 9, 300, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},       /* 3 x 3 x 3 workgroups */
+        {1, 3, 4, 17, 31, 9, 1, 1, {0}, 0, 0, REF_ACT_TANH},
+        {1, 13, 2, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* input from uniform buffers (fp32) */
+        {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* storage input */
+        {1, 260, 2, 9, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},        /* storage weights */
+    };
+    for (int i = 0; i < 5; i++) run_conv(g_ctx, &cases[i], 80 + (uint32_t)i);
+    run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
+    run_convt(g_ctx, 1, 13, 2, 100, 90, 1, 1, REF_ACT_NONE, 86);   /* input from uniform buffers (fp32) */
+    run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
+    run_convt(g_ctx, 1, 1900, 2, 5, 4, 1, 1, REF_ACT_NONE, 88);    /* storage weights */
+    run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 89);
+    float w[9] = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0};
+    run_cin(g_ctx, 9, 70, 5, 7, w, 90);                            /* 140 mixed values: 3 groups' worth */
+    test_upsample(state);
+    test_batch_norm(state);
+    test_activation_add(state);
+    test_pack_unpack(state);
+    run_yuyv_to_rgb(66, 7);                                         /* 231 pixel pairs: 4 groups */
+    int ran = 0;
+    for (int i = 0; i < VKS_SHADER_COUNT; i++) {
+        if (!g_ctx->shader_dispatches[i] || !vks_shader_table[i].wg_base) continue;
+        ran++;
+        if (!g_ctx->shader_splits[i]) fail_msg("shader %s ran but was never split", vks_shader_table[i].name);
+    }
+    /* activation, add, batch_norm, instance_norm, pack, unpack, upsample, yuyv, and the convolutions:
+     * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
+     * from uniform buffers too, *_xubo) */
+    assert_int_equal(ran, g_esize == 2 ? 12 : 14);
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -625,6 +678,7 @@ F16(test_activation_add)
 F16(test_pack_unpack)
 F16(test_yuyv_to_rgb)
 F16(test_chunked_bindings)
+F16(test_split_dispatches)
 
 /* Instance-norm statistics over a float16 plane must be accumulated in fp32. The planes are
  * 512x512 values near 300 whose first value is 0: the shader's shifted sums subtract that first
@@ -742,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_pack_unpack),
         cmocka_unit_test(test_yuyv_to_rgb),
         cmocka_unit_test(test_chunked_bindings),
+        cmocka_unit_test_setup_teardown(test_split_dispatches, split_setup, split_teardown),
         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_barrier_placement),
         cmocka_unit_test(test_conv2d_f16),
@@ -754,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_pack_unpack_f16),
         cmocka_unit_test(test_yuyv_to_rgb_f16),
         cmocka_unit_test(test_chunked_bindings_f16),
+        cmocka_unit_test_setup_teardown(test_split_dispatches_f16, split_setup, split_teardown),
         cmocka_unit_test(test_precision_errors),
         cmocka_unit_test(test_peak_shaders),
     };

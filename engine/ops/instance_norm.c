@@ -1,7 +1,7 @@
 /* instance_norm: per sample and channel over H x W, one workgroup per plane. */
 #include "ops.h"
 
-typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; } in_push_t;
+typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t wg_base[3]; } in_push_t;
 _Static_assert(sizeof(in_push_t) <= 128, "push constants");
 
 vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
@@ -28,7 +28,7 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            in_push_t push = {in->h * in->w, in->plane_stride, gamma_off + c, beta_off + c, eps};
+            in_push_t push = {in->h * in->w, in->plane_stride, gamma_off + c, beta_off + c, eps, {0}};
             vks_binding_t b[5] = {
                 vks_bind_channels(in, n, c, nc, false),
                 vks_bind_channels(out, n, c, nc, true),

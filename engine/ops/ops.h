@@ -86,6 +86,7 @@ typedef struct vks_conv_push {
     int32_t pad0, pad1;    /* conv2d: top, left; transpose: pad, unused */
     uint32_t first, last;
     uint32_t wofs;         /* conv2d: element of the bound weights where output channel co0 starts */
+    uint32_t wg_base[3];   /* the dispatch's first workgroup (set by the recorder: split dispatches) */
 } vks_conv_push_t;
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
 

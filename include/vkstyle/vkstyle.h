@@ -75,6 +75,9 @@ typedef struct vks_context_options {
     /* For tests: bind at most this many bytes per descriptor (0: the device's
      * maxStorageBufferRange). Smaller values force the chunked-binding path. */
     uint64_t max_binding_bytes;
+    /* For tests: at most this many workgroups per dimension of one vkCmdDispatch (0: the device's
+     * maxComputeWorkGroupCount). Smaller values force the split-dispatch path. */
+    uint32_t max_workgroups;
 } vks_context_options_t;
 
 /* Create a context. opts may be NULL (all defaults). On success *out is set. */
