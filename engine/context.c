@@ -560,6 +560,14 @@ void vks_context_vulkan(const vks_context_t *ctx, vks_vulkan_handles_t *out)
 
 void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info) { *info = ctx->info; }
 
+uint64_t vks_context_memory_budget(const vks_context_t *ctx)
+{
+    uint64_t heap = 0;
+    for (uint32_t h = 0; h < ctx->info.heap_count; h++)
+        if (ctx->info.heap_device_local[h] && ctx->info.heap_size[h] > heap) heap = ctx->info.heap_size[h];
+    return heap / 10 * 9;
+}
+
 vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n)
 {
     vks_status_t st = VKS_OK;

@@ -172,6 +172,10 @@ vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, 
                                     uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
                                     uint32_t last_count, const vks_pipeline_t **out);
 void vks_pipelines_destroy(vks_context_t *ctx);
+/* Check a pipeline request and fill *p with its description (no Vulkan object). */
+vks_status_t vks_pipeline_describe(const vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
+                                   uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
+                                   uint32_t last_count, vks_pipeline_t *p);
 
 /* ------------------------------------------------------------ recording (recorder.c) */
 
@@ -208,6 +212,9 @@ typedef struct vks_guard {
 
 typedef struct vks_rec {
     vks_context_t *ctx;
+    bool dry;                      /* vks_rec_begin_dry: check every dispatch, record nothing */
+    vks_pipeline_t **stubs;        /* dry: the pipelines' descriptions */
+    uint32_t nstubs;
     VkCommandBuffer cmd;
     VkDescriptorPool *pools;
     uint32_t npools;
@@ -233,6 +240,16 @@ typedef struct vks_rec {
 
 /* Allocate a primary command buffer and begin recording (not one-time: it is re-submitted). */
 vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log);
+/* A dry recorder: ops record into it exactly as into a real one, and each dispatch is checked
+ * against the device's limits (bindings, alignment, workgroups), but no Vulkan object is created
+ * and nothing is recorded; the tensors' blocks need not exist. How the engine knows, before it
+ * allocates anything, that a session of a size will work (graph.c). */
+vks_status_t vks_rec_begin_dry(vks_context_t *ctx, vks_rec_t *rec);
+/* The pipeline an op dispatches into rec: vks_pipeline_get_array(), or for a dry recorder its
+ * description only. */
+vks_status_t vks_rec_pipeline(vks_rec_t *rec, vks_shader_id_t shader, const uint32_t *spec, uint32_t nspec,
+                              uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size, uint32_t last_count,
+                              const vks_pipeline_t **out);
 /* Record a dispatch; inserts a barrier first when a binding overlaps an access since the last
  * barrier in a way that is a hazard (read-after-write, write-after-read, write-after-write).
  * A dispatch of more workgroups than the device allows per dimension (ctx->max_groups) is

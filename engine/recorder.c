@@ -40,6 +40,35 @@ fail:
     return st;
 }
 
+vks_status_t vks_rec_begin_dry(vks_context_t *ctx, vks_rec_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->ctx = ctx;
+    rec->dry = true;
+    return VKS_OK;
+}
+
+vks_status_t vks_rec_pipeline(vks_rec_t *rec, vks_shader_id_t shader, const uint32_t *spec, uint32_t nspec,
+                              uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size, uint32_t last_count,
+                              const vks_pipeline_t **out)
+{
+    if (!rec->dry)
+        return vks_pipeline_get_array(rec->ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, last_count, out);
+    vks_pipeline_t **stubs = realloc(rec->stubs, (rec->nstubs + 1) * sizeof *stubs);
+    if (!stubs) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    rec->stubs = stubs;
+    vks_pipeline_t *p = malloc(sizeof *p);
+    if (!p) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    vks_status_t st = vks_pipeline_describe(rec->ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, last_count, p);
+    if (st) {
+        free(p);
+        return st;
+    }
+    rec->stubs[rec->nstubs++] = p;
+    *out = p;
+    return VKS_OK;
+}
+
 static vks_status_t log_event(vks_rec_t *rec, const vks_rec_event_t *ev)
 {
     if (!rec->log_enabled) return VKS_OK;
@@ -231,6 +260,10 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
                             "binding limits", vks_shader_table[p->shader].name, i,
                             (unsigned long long)b[i].size, (unsigned long long)b[i].offset);
     }
+    if (rec->dry) {
+        rec->dispatches++;
+        return VKS_OK;
+    }
     VkDescriptorSet set;
     vks_status_t st = alloc_set(rec, p->dsl, &set);
     if (st) return st;
@@ -295,6 +328,7 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
 vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize src_off,
                           const vks_block_t *dst, VkDeviceSize dst_off, VkDeviceSize size)
 {
+    if (rec->dry) return VKS_OK;
     vks_binding_t b[2] = {{src, src_off, size, false}, {dst, dst_off, size, true}};
     vks_status_t st = track(rec, b, 2);
     if (st) return st;
@@ -308,6 +342,7 @@ vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize s
 vks_status_t vks_rec_end(vks_rec_t *rec)
 {
     vks_status_t st = VKS_OK;
+    if (rec->dry) return VKS_OK;
     VkMemoryBarrier mb = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -352,7 +387,7 @@ vks_status_t vks_rec_reset(vks_rec_t *rec)
     free_pools(rec);
     free_guards(rec);
     rec->npending = rec->nlog = 0;
-    rec->dispatches = 0;
+    rec->dispatches = rec->split_pieces = 0;
     rec->last.pipe = NULL;
     VKS_VK(rec->ctx->vk.vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
@@ -367,6 +402,8 @@ void vks_rec_destroy(vks_rec_t *rec)
     free_pools(rec);
     free_guards(rec);
     if (rec->cmd) rec->ctx->vk.vkFreeCommandBuffers(rec->ctx->device, rec->ctx->cmd_pool, 1, &rec->cmd);
+    for (uint32_t i = 0; i < rec->nstubs; i++) free(rec->stubs[i]);
+    free(rec->stubs);
     free(rec->pending);
     free(rec->log);
     memset(rec, 0, sizeof *rec);

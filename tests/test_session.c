@@ -2,6 +2,7 @@
  * constants, hostile graphs, failure injection, the pipeline cache. */
 #include "testutil.h"
 #include "image_io.h"
+#include "session.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,21 @@ static vks_context_t *g_ctx;
 
 static int setup(void **state) { (void)state; g_ctx = tu_context(0); return 0; }
 static int teardown(void **state) { (void)state; tu_context_done(g_ctx); return 0; }
+
+/* A deterministic smooth-plus-noise RGB test image. */
+static uint8_t *tiny_image_rgb(uint32_t w, uint32_t h)
+{
+    uint8_t *px = malloc((size_t)w * h * 3);
+    uint32_t seed = 77;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) {
+                seed = seed * 1664525u + 1013904223u;
+                double v = 128 + 90 * sin(0.05 * x * (c + 1) + 0.07 * y) + (double)(seed >> 28) * 3;
+                px[((size_t)y * w + x) * 3 + c] = (uint8_t)fmin(255, fmax(0, v));
+            }
+    return px;
+}
 
 static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
 {
@@ -127,6 +143,116 @@ static void test_frame_gpu_time(void **state)
     assert_true(ms > 0 && ms <= wall);
     vks_session_destroy(s);
     vks_model_destroy(m);
+}
+
+/* ------------------------------------------------------------------ what fits */
+
+static vks_model_t *load_style(vks_context_t *ctx, const char *style)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/%s.safetensors", VKS_SOURCE_DIR, style);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load(ctx, path, &m));
+    return m;
+}
+
+/* The largest size vks_session_largest_size names creates a session and runs; one pixel more
+ * along the longer side (the shorter one to the aspect ratio) is refused as too large, with a
+ * message naming the size that fits. */
+static void check_largest(vks_model_t *m, uint32_t w, uint32_t h, const vks_session_options_t *o, const char *why)
+{
+    uint32_t fw = 0, fh = 0;
+    TU_OK(vks_session_largest_size(m, w, h, o, &fw, &fh));
+    printf("# %ux%u: %ux%u fits (%s)\n", w, h, fw, fh, why);
+    assert_true(fw < w && fh < h && fw > 8 && fh > 8);
+    uint32_t lng = w >= h ? fw : fh, sht = w >= h ? h : w, big = w >= h ? w : h;
+    assert_int_equal(w >= h ? fh : fw, (uint32_t)lround((double)lng * sht / big));   /* the aspect ratio */
+    vks_session_t *s = NULL;
+    TU_OK(vks_session_fit(m, fw, fh, o, NULL));
+    TU_OK(vks_session_create_ex(m, fw, fh, o, &s));
+    uint8_t *px = calloc((size_t)fw * fh, 3);
+    TU_OK(vks_session_run(s, px, px, 3));
+    vks_session_destroy(s);
+    free(px);
+    uint32_t w1 = w >= h ? fw + 1 : (uint32_t)lround((double)(lng + 1) * sht / big);
+    uint32_t h1 = w >= h ? (uint32_t)lround((double)(lng + 1) * sht / big) : fh + 1;
+    assert_int_equal(vks_session_fit(m, w1, h1, o, NULL), VKS_ERR_TOO_LARGE);
+    assert_int_equal(vks_session_create_ex(m, w1, h1, o, &s), VKS_ERR_TOO_LARGE);
+    assert_null(s);
+    printf("# %ux%u: %s\n", w1, h1, vks_last_error());
+    assert_non_null(strstr(vks_last_error(), why));
+    assert_non_null(strstr(vks_last_error(), "fits)"));
+}
+
+/* Under a small memory budget, in both orientations. */
+static void test_largest_size_memory(void **state)
+{
+    (void)state;
+    vks_model_t *m = load_style(g_ctx, "udnie");
+    vks_session_options_t o = {.max_memory = 12u << 20};
+    check_largest(m, 1000, 1000, &o, "device memory");
+    check_largest(m, 900, 500, &o, "device memory");
+    check_largest(m, 301, 1000, &o, "device memory");
+    vks_model_destroy(m);
+}
+
+/* Under a small binding limit (the device's maxStorageBufferRange): the size is bounded by the
+ * largest binding an op makes, not by memory. Before, sizes were judged by memory alone, and the
+ * suggested size then failed in pack_rgb8. */
+static void test_largest_size_bindings(void **state)
+{
+    (void)state;
+    vks_context_t *ctx = tu_context(1u << 20);   /* the largest weights, 576 KiB, still fit */
+    vks_model_t *m = load_style(ctx, "wave");
+    check_largest(m, 800, 600, NULL, "binding limit");
+    vks_model_destroy(m);
+    tu_context_done(ctx);
+}
+
+/* An fp16 session is sized by its own element size: under a budget where fp32 stops at some
+ * size, fp16 fits a larger one, and creates it. */
+static void test_largest_size_fp16(void **state)
+{
+    (void)state;
+    vks_model_t *m = load_style(g_ctx, "udnie");
+    vks_session_options_t o32 = {.max_memory = 12u << 20, .precision = VKS_PRECISION_FP32};
+    vks_session_options_t o16 = {.max_memory = 12u << 20, .precision = VKS_PRECISION_FP16};
+    uint32_t w32, h32, w16, h16;
+    TU_OK(vks_session_largest_size(m, 1000, 1000, &o32, &w32, &h32));
+    TU_OK(vks_session_largest_size(m, 1000, 1000, &o16, &w16, &h16));
+    printf("# 12 MiB: %ux%u in fp32, %ux%u in fp16\n", w32, h32, w16, h16);
+    assert_true((double)w16 * h16 > 1.6 * (double)w32 * h32);
+    uint64_t b32 = 0, b16 = 0;
+    TU_OK(vks_session_fit(m, w32, h32, &o32, &b32));
+    TU_OK(vks_session_fit(m, w32, h32, &o16, &b16));
+    assert_true(b16 < b32 * 6 / 10);
+    assert_int_equal(vks_session_fit(m, w16, h16, &o32, NULL), VKS_ERR_TOO_LARGE);
+    check_largest(m, 1000, 1000, &o16, "device memory");
+    vks_model_destroy(m);
+}
+
+/* A network whose dispatches exceed the device's workgroup counts runs split, and gives the same
+ * pixels as with the device's own limits. */
+static void test_session_split_dispatches(void **state)
+{
+    (void)state;
+    vks_context_t *ctx = tu_context_limits(0, 5);
+    vks_model_t *m1 = load_style(g_ctx, "udnie"), *m2 = load_style(ctx, "udnie");
+    uint32_t w = 150, h = 97;
+    uint8_t *img = tiny_image_rgb(w, h), *a = malloc((size_t)w * h * 3), *b = malloc((size_t)w * h * 3);
+    vks_session_t *s1 = NULL, *s2 = NULL;
+    TU_OK(vks_session_create(m1, w, h, &s1));
+    TU_OK(vks_session_create(m2, w, h, &s2));
+    TU_OK(vks_session_run(s1, img, a, 3));
+    TU_OK(vks_session_run(s2, img, b, 3));
+    assert_true(s2->main.split_pieces > 100);
+    assert_memory_equal(a, b, (size_t)w * h * 3);
+    vks_session_destroy(s1);
+    vks_session_destroy(s2);
+    vks_model_destroy(m1);
+    vks_model_destroy(m2);
+    tu_context_done(ctx);
+    free(img); free(a); free(b);
 }
 
 /* ------------------------------------------------------------------ tiny models */
@@ -579,6 +705,10 @@ int main(void)
         cmocka_unit_test(test_reference_wave_fp16),
         cmocka_unit_test(test_precision_choice),
         cmocka_unit_test(test_frame_gpu_time),
+        cmocka_unit_test(test_largest_size_memory),
+        cmocka_unit_test(test_largest_size_bindings),
+        cmocka_unit_test(test_largest_size_fp16),
+        cmocka_unit_test(test_session_split_dispatches),
         cmocka_unit_test(test_cin_model_equivalence),
         cmocka_unit_test(test_style_weights_are_push_constants),
         cmocka_unit_test(test_channels_and_sizes),

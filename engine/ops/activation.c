@@ -12,7 +12,7 @@ vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks
     if (st) return st;
     const vks_tensor_t *ts[2] = {in, out};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_ACTIVATION, ts, 2,
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_ACTIVATION, ts, 2,
                                &act, 1, 2, sizeof(act_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;

@@ -12,7 +12,7 @@ vks_status_t vks_op_add(vks_rec_t *rec, const vks_tensor_t *a, const vks_tensor_
     if (st) return st;
     const vks_tensor_t *ts[3] = {a, b, out};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_ADD, ts, 3,
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_ADD, ts, 3,
                                NULL, 0, 3, sizeof(add_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;

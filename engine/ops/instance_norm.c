@@ -21,7 +21,7 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     uint32_t spec[2] = {act, residual != NULL};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_INSTANCE_NORM, ts, 3,
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3,
                                spec, 2, 5, sizeof(in_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;

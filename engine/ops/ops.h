@@ -109,7 +109,7 @@ uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32
 /* The pipeline of a convolution: variants[0] (weights and input in storage buffers), [1] (weights
  * in a uniform buffer: ubo_rows) or [2] (input too: x_cpb, appended to spec as its last constant);
  * spec has nspec constants before that. Picks the fp16 variant for fp16 tensors. */
-vks_status_t vks_conv_pipeline(vks_context_t *ctx, const char *op, const vks_shader_id_t variants[3],
+vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_id_t variants[3],
                                const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
                                const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe);
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
@@ -128,7 +128,7 @@ vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const 
 vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader_id_t base,
                             const vks_tensor_t *const *ts, uint32_t n, vks_shader_id_t *out);
 /* vks_act_shader, then the pipeline of that shader with storage-buffer bindings. */
-vks_status_t vks_act_pipeline(vks_context_t *ctx, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
+vks_status_t vks_act_pipeline(vks_rec_t *rec, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
                               uint32_t n, const uint32_t *spec, uint32_t nspec, uint32_t nbindings, uint32_t push_size,
                               const vks_pipeline_t **pipe);
 /* Fail unless a and b have the same n, c, h, w. */

@@ -17,7 +17,7 @@ vks_status_t vks_op_pack_rgb8(vks_rec_t *rec, const vks_binding_t *px, uint32_t 
     uint32_t spec[2] = {channels, swap_rb};
     const vks_pipeline_t *pipe;
     const vks_tensor_t *ts[1] = {out};
-    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_PACK_RGB8, ts, 1,
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_PACK_RGB8, ts, 1,
                                        spec, 2, 2, sizeof(pack_push_t), &pipe);
     if (st) return st;
     pack_push_t push = {w, h, out->plane_stride, scale, offset, {0}};

@@ -15,7 +15,7 @@ vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_
     uint32_t spec = swap_rb;
     const vks_pipeline_t *pipe;
     const vks_tensor_t *ts[1] = {in};
-    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_UNPACK_RGBA8, ts, 1,
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_UNPACK_RGBA8, ts, 1,
                                        &spec, 1, 2, sizeof(unpack_push_t), &pipe);
     if (st) return st;
     unpack_push_t push = {w, h, in->w, in->plane_stride, scale, offset, {0}};

@@ -12,7 +12,7 @@ vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, con
                         in->w, out->n, out->c, out->h, out->w);
     const vks_tensor_t *ts[2] = {in, out};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_UPSAMPLE_NEAREST, ts, 2,
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_UPSAMPLE_NEAREST, ts, 2,
                                        NULL, 0, 2, sizeof(up_push_t), &pipe);
     if (st) return st;
     uint32_t chunk = 0;

@@ -15,7 +15,7 @@ vks_status_t vks_op_yuyv_to_rgb(vks_rec_t *rec, const vks_binding_t *px, uint32_
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u frame exceeds the device's binding limit", op, w, h);
     const vks_pipeline_t *pipe;
     const vks_tensor_t *ts[1] = {out};
-    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_YUYV_TO_RGB, ts, 1,
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_YUYV_TO_RGB, ts, 1,
                                        NULL, 0, 2, sizeof(yuyv_push_t), &pipe);
     if (st) return st;
     yuyv_push_t push = {w, h, out->plane_stride, scale, offset, {0}};

@@ -32,7 +32,8 @@ extern "C" {
     X(VKS_ERR_IO, "file input/output failed")                                 \
     X(VKS_ERR_MODEL_FORMAT, "malformed model file")                           \
     X(VKS_ERR_SHAPE, "invalid tensor shape")                                  \
-    X(VKS_ERR_STYLE, "invalid style selection")
+    X(VKS_ERR_STYLE, "invalid style selection")                               \
+    X(VKS_ERR_TOO_LARGE, "too large for the device")
 
 typedef enum vks_status {
 #define VKS_X_ENUM(name, msg) name,
@@ -112,6 +113,8 @@ typedef struct vks_device_info {
 vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint32_t *count);
 /* Information about the device a context uses. */
 void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info);
+/* The device memory a session may use by default: 90% of the device's largest device-local heap. */
+uint64_t vks_context_memory_budget(const vks_context_t *ctx);
 
 /* ---------------------------------------------------------------- model */
 
@@ -136,7 +139,8 @@ typedef struct vks_session vks_session_t;
 
 /* A session runs the model on images of exactly width x height (RGB). It owns the activation
  * arena, staging buffers, descriptor sets and the recorded command buffer. Fails with
- * VKS_ERR_OUT_OF_DEVICE_MEMORY (message says how much is needed) if it does not fit. */
+ * VKS_ERR_TOO_LARGE if it does not fit the device (see vks_session_fit; the message says why and
+ * which size would fit). */
 vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height,
                                 vks_session_t **out);
 void vks_session_destroy(vks_session_t *session);
@@ -169,10 +173,25 @@ typedef enum vks_precision {
     VKS_PRECISION_AUTO,   /* FP16 where the device supports it, else FP32 */
 } vks_precision_t;
 
+/* What a session does with a size that does not fit the device in one piece. */
+typedef enum vks_tiling {
+    VKS_TILING_NEVER,    /* fail with VKS_ERR_TOO_LARGE (the default) */
+    VKS_TILING_AUTO,     /* run it in tiles (vks_session_tiles) */
+    VKS_TILING_ALWAYS,   /* run in tiles even when it would fit (tests, comparisons) */
+} vks_tiling_t;
+
 typedef struct vks_session_options {
     vks_pixel_format_t input;   /* default RGBA8 */
     vks_pixel_format_t output;  /* RGBA8 or BGRA8; default RGBA8 */
     vks_precision_t precision;  /* default FP32 */
+    /* Device memory the session may use, in bytes (0: vks_context_memory_budget; a larger value
+     * is capped at that). */
+    uint64_t max_memory;
+    vks_tiling_t tiling;        /* default NEVER */
+    /* Tiled sessions: called after each tile of a run with the tiles done and their number
+     * (NULL: none). */
+    void (*progress)(void *user, uint32_t done, uint32_t total);
+    void *progress_user;
 } vks_session_options_t;
 
 /* vks_session_create with pixel formats (opts may be NULL: RGBA8 in and out). The conversion
@@ -196,10 +215,26 @@ vks_status_t vks_session_run_raw(vks_session_t *session, const void *in, void *o
  * before the first run. */
 vks_status_t vks_session_last_gpu_ms(const vks_session_t *session, double *ms);
 
-/* Bytes of device memory an FP32 session needs for this model at this size (for sizing; FP16
- * activations need about half of it). */
+/* Bytes of device memory an FP32 session needs for this model at this size (see vks_session_fit
+ * for any precision, and whether it fits). */
 vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width,
                                          uint32_t height, uint64_t *bytes);
+
+/* Whether a session of this size with these options (NULL: defaults) fits the device in one
+ * piece: its device memory within the budget (opts->max_memory), its activation arena and
+ * staging buffers each within the largest allocation, and every dispatch it would record within
+ * the device's binding and workgroup limits (a dry run of the recording vks_session_create_ex
+ * makes). VKS_OK with *bytes the device memory it needs (bytes may be NULL); VKS_ERR_TOO_LARGE with
+ * the reason in vks_last_error() when it does not fit; other errors for sizes no device can run
+ * (e.g. smaller than the network's kernels). */
+vks_status_t vks_session_fit(const vks_model_t *model, uint32_t width, uint32_t height,
+                             const vks_session_options_t *opts, uint64_t *bytes);
+/* The largest size with the aspect ratio of width x height, at most width x height, for which
+ * vks_session_fit succeeds: the longer side is the largest that fits (one more does not, unless it
+ * is the full size), the shorter one rounded to the aspect ratio. VKS_ERR_TOO_LARGE if none does. */
+vks_status_t vks_session_largest_size(const vks_model_t *model, uint32_t width, uint32_t height,
+                                      const vks_session_options_t *opts, uint32_t *fit_width,
+                                      uint32_t *fit_height);
 
 typedef struct vks_stats {
     uint64_t uploads;            /* buffer uploads (staging copies) */

@@ -48,21 +48,6 @@ static bool good_extension(const char *path)
     return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
 }
 
-/* The largest size with the input's aspect ratio whose session fits in `budget` bytes. */
-static void largest_fitting(const vks_model_t *m, uint32_t w, uint32_t h, uint64_t budget, uint32_t *fw, uint32_t *fh)
-{
-    double lo = 0, hi = 1;
-    for (int it = 0; it < 30; it++) {
-        double mid = (lo + hi) / 2;
-        uint32_t tw = (uint32_t)(w * mid), th = (uint32_t)(h * mid);
-        uint64_t need;
-        if (tw >= 1 && th >= 1 && vks_session_memory_estimate(m, tw, th, &need) == VKS_OK && need <= budget) lo = mid;
-        else hi = mid;
-    }
-    *fw = (uint32_t)(w * lo);
-    *fh = (uint32_t)(h * lo);
-}
-
 int cmd_image(int argc, char **argv)
 {
     const char *model_arg = "udnie", *in_path = NULL, *out_path = NULL, *style = NULL, *device = NULL;
@@ -170,22 +155,13 @@ int cmd_image(int argc, char **argv)
     }
     vks_device_info_t dev;
     vks_context_device_info(ctx, &dev);
-    uint64_t heap = 0, need = 0;
-    for (uint32_t h = 0; h < dev.heap_count; h++)
-        if (dev.heap_device_local[h] && dev.heap_size[h] > heap) heap = dev.heap_size[h];
-    if ((st = vks_session_memory_estimate(model, img.w, img.h, &need))) { cli_engine_error("image", st); goto done; }
-    /* 90% of the heap, and no more than one allocation may hold (the activation arena is one) */
-    uint64_t budget = heap / 10 * 9;
-    if (dev.max_allocation && dev.max_allocation < budget) budget = dev.max_allocation;
-    if (heap && need > budget) {
-        uint32_t fw, fh;
-        largest_fitting(model, img.w, img.h, budget, &fw, &fh);
-        cli_error("%s: a %ux%u image needs %.0f MiB of device memory; %s allows %.0f MiB (about %ux%u fits; use "
-                  "--max-side or --size)", in_path, img.w, img.h, need / 1048576.0, dev.name, budget / 1048576.0, fw, fh);
+    vks_session_options_t so = {.precision = precision};
+    if ((st = vks_session_create_ex(model, img.w, img.h, &so, &sess))) {
+        /* too large: the engine says what it needs, what the device allows and which size fits */
+        if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s; use --max-side or --size", in_path, vks_last_error());
+        else cli_engine_error(in_path, st);
         goto done;
     }
-    vks_session_options_t so = {.precision = precision};
-    if ((st = vks_session_create_ex(model, img.w, img.h, &so, &sess))) { cli_engine_error(in_path, st); goto done; }
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
     uint32_t tiles = strip ? steps : 1;
     size_t tile = (size_t)img.w * img.h * 3;

@@ -372,8 +372,8 @@ int cmd_video(int argc, char **argv)
     }
     vks_session_options_t so = {.precision = precision};
     if ((st = vks_session_create_ex(model, w, h, &so, &sess))) {
-        cli_engine_error(in_path, st);
-        if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY) fprintf(stderr, "vkstyle: use --max-side or --size for smaller frames\n");
+        if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s; use --max-side or --size", in_path, vks_last_error());
+        else cli_engine_error(in_path, st);
         goto done;
     }
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
