@@ -247,6 +247,92 @@ static void test_instance_norm(void **state)
     run_instance_norm(g_ctx, 1, 3, 257, 333, 1000.0f, 1e-3f, REF_ACT_RELU, 0, 4);
 }
 
+/* channel_stats over row ranges of every plane against the C reference (fp32 statistics of the
+ * possibly fp16 values); planes far from zero mean, as in test_instance_norm. */
+static void run_channel_stats(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float offset,
+                              uint32_t seed)
+{
+    size_t cnt = count4(n, c, h, w);
+    float *x = rnd(cnt, &seed, -1, 1);
+    for (size_t i = 0; i < cnt; i++) x[i] += offset;
+    quantize(x, cnt);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, cnt * 4 + (1 << 20));
+    const uint32_t ranges[][2] = {{0, h}, {h / 3, h / 2}, {h - 1, 1}};
+    vks_tensor_t tx = tact(&a, n, c, h, w, x), ts = tu_flat(&a, 2 * (3 * n * c + 1), NULL);
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    for (uint32_t r = 0; r < 3; r++) TU_OK(vks_op_channel_stats(&rec, &tx, ranges[r][0], ranges[r][1], &ts, 1 + r * n * c));
+    tu_rec_run(&rec);
+    float *got = malloc(2 * (3 * n * c + 1) * sizeof(float));
+    TU_OK(vks_block_download(ctx, &a.block, ts.offset, got, 2 * (3 * n * c + 1) * sizeof(float)));
+    double *want = malloc(2 * n * c * sizeof(double));
+    for (uint32_t r = 0; r < 3; r++) {
+        ref_channel_stats(x, (int)n, (int)c, (int)h, (int)w, (int)ranges[r][0], (int)ranges[r][1], want);
+        for (uint32_t p = 0; p < n * c; p++) {
+            double gm = got[2 * (1 + r * n * c + p)], gq = got[2 * (1 + r * n * c + p) + 1];
+            double count = (double)ranges[r][1] * w;
+            if (fabs(gm - want[2 * p]) > 1e-6 * (1 + fabs(want[2 * p])) + 1e-5 ||
+                fabs(gq - want[2 * p + 1]) > 1e-4 * want[2 * p + 1] + 1e-6 * count)
+                fail_msg("channel_stats rows %u+%u plane %u: mean %.9g M2 %.9g, want %.9g %.9g", ranges[r][0],
+                         ranges[r][1], p, gm, gq, want[2 * p], want[2 * p + 1]);
+        }
+    }
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(got); free(want);
+}
+
+static void test_channel_stats(void **state)
+{
+    (void)state;
+    run_channel_stats(g_ctx, 2, 5, 17, 31, 0.0f, 3);
+    run_channel_stats(g_ctx, 1, 3, 257, 333, 1000.0f, 4);
+}
+
+/* instance_norm with given statistics uses them, not the plane's: random means and variances
+ * against the C reference with the same ones, with residual and activation; chunked channels
+ * (stats_off per chunk) under a small binding limit. */
+static void run_instance_norm_given(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t seed)
+{
+    size_t cnt = count4(n, c, h, w);
+    float *x = rnd(cnt, &seed, -1, 1), *r = rnd(cnt, &seed, -1, 1);
+    float *g = rnd(c, &seed, 0.5f, 2), *b = rnd(c, &seed, -1, 1), *want = malloc(cnt * 4);
+    float *stf = tu_random(2 * (n * c + 2), &seed, -0.5f, 0.5f);
+    double *mean = malloc(n * c * sizeof(double)), *var = malloc(n * c * sizeof(double));
+    for (uint32_t p = 0; p < n * c; p++) {
+        stf[2 * (2 + p) + 1] = fabsf(stf[2 * (2 + p) + 1]) + 0.05f;    /* variances */
+        mean[p] = stf[2 * (2 + p)];
+        var[p] = stf[2 * (2 + p) + 1];
+    }
+    ref_instance_norm_given(x, (int)n, (int)c, (int)h, (int)w, mean, var, g, b, 1e-3f, REF_ACT_RELU, r, want);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, cnt * 16 + (1 << 20));
+    vks_tensor_t tx = tact(&a, n, c, h, w, x), tr = tact(&a, n, c, h, w, r), ty = tact(&a, n, c, h, w, NULL);
+    vks_tensor_t tg = tu_flat(&a, c, g), tb = tu_flat(&a, c, b), ts = tu_flat(&a, 2 * (n * c + 2), stf);
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_instance_norm_given(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, &tr, &ts, 2));
+    assert_int_equal(vks_op_instance_norm_given(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, &tr, &ts, 3),
+                     VKS_ERR_SHAPE);   /* the table is one channel short */
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("instance_norm given statistics", got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(r); free(g); free(b); free(want); free(stf); free(mean); free(var); free(got);
+}
+
+static void test_instance_norm_given(void **state)
+{
+    (void)state;
+    run_instance_norm_given(g_ctx, 2, 5, 17, 31, 5);
+    vks_context_t *ctx = tu_context(2 * 2304);   /* 2 planes per binding: 3 chunks */
+    run_instance_norm_given(ctx, 2, 5, 17, 31, 6);
+    run_channel_stats(ctx, 2, 5, 17, 31, 0.0f, 7);
+    tu_context_done(ctx);
+}
+
 /* The mix dispatch followed by instance_norm, as a session records it. */
 static void run_cin(vks_context_t *ctx, uint32_t styles, uint32_t c, uint32_t h, uint32_t w, const float *weights,
                     uint32_t seed)
@@ -562,6 +648,8 @@ static void test_split_dispatches(void **state)
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 89);
     float w[9] = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0};
     run_cin(g_ctx, 9, 70, 5, 7, w, 90);                            /* 140 mixed values: 3 groups' worth */
+    run_instance_norm_given(g_ctx, 1, 5, 9, 7, 91);
+    run_channel_stats(g_ctx, 1, 5, 9, 7, 0.0f, 92);
     test_upsample(state);
     test_batch_norm(state);
     test_activation_add(state);
@@ -573,10 +661,10 @@ static void test_split_dispatches(void **state)
         ran++;
         if (!g_ctx->shader_splits[i]) fail_msg("shader %s ran but was never split", vks_shader_table[i].name);
     }
-    /* activation, add, batch_norm, instance_norm, pack, unpack, upsample, yuyv, and the convolutions:
+    /* activation, add, batch_norm, instance_norm, channel_stats, pack, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
      * from uniform buffers too, *_xubo) */
-    assert_int_equal(ran, g_esize == 2 ? 12 : 14);
+    assert_int_equal(ran, g_esize == 2 ? 13 : 15);
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -673,6 +761,8 @@ F16(test_conv2d)
 F16(test_conv2d_transpose)
 F16(test_upsample)
 F16(test_instance_norm)
+F16(test_channel_stats)
+F16(test_instance_norm_given)
 F16(test_batch_norm)
 F16(test_activation_add)
 F16(test_pack_unpack)
@@ -787,6 +877,8 @@ int main(void)
         cmocka_unit_test(test_conv2d_transpose),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm),
+        cmocka_unit_test(test_channel_stats),
+        cmocka_unit_test(test_instance_norm_given),
         cmocka_unit_test(test_conditional_instance_norm),
         cmocka_unit_test(test_cin_one_hot_is_instance_norm),
         cmocka_unit_test(test_cin_errors),
@@ -803,6 +895,8 @@ int main(void)
         cmocka_unit_test(test_conv2d_transpose_f16),
         cmocka_unit_test(test_upsample_f16),
         cmocka_unit_test(test_instance_norm_f16),
+        cmocka_unit_test(test_channel_stats_f16),
+        cmocka_unit_test(test_instance_norm_given_f16),
         cmocka_unit_test(test_instance_norm_f16_statistics),
         cmocka_unit_test(test_batch_norm_f16),
         cmocka_unit_test(test_activation_add_f16),

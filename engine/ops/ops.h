@@ -46,6 +46,19 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                                   const vks_tensor_t *beta, uint32_t beta_off, float eps,
                                   uint32_t act, const vks_tensor_t *residual);
 
+/* Instance norm with given statistics: the mean and (biased) variance of channel c of sample n
+ * are stats[2 * (stats_off + n * C + c)] and the next float (an image run in tiles normalizes
+ * each tile with the whole image's statistics). */
+vks_status_t vks_op_instance_norm_given(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                        const vks_tensor_t *gamma, uint32_t gamma_off,
+                                        const vks_tensor_t *beta, uint32_t beta_off, float eps,
+                                        uint32_t act, const vks_tensor_t *residual,
+                                        const vks_tensor_t *stats, uint32_t stats_off);
+/* Statistics of rows [row0, row0 + rows) of every plane: stats[2 * (stats_off + n * C + c)] = their
+ * mean, the next float the sum of their squared deviations from it (M2), both fp32. */
+vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32_t row0, uint32_t rows,
+                                  const vks_tensor_t *stats, uint32_t stats_off);
+
 /* The style mix of conditional instance norm: table [2][styles][channels] -> eff [2][channels].
  * Records one dispatch whose push constants are the weights (count <= styles <= VKS_MAX_STYLES). */
 vks_status_t vks_op_cin_mix(vks_rec_t *rec, const vks_tensor_t *table, uint32_t styles,
