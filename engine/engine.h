@@ -73,6 +73,7 @@ struct vks_context {
     bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */
     uint32_t workarounds;          /* VKS_WA_* for this device's driver (driver_workarounds() in context.c) */
     bool guard_bindings;           /* tests: every dispatch's bindings between guard bytes (recorder.c) */
+    bool tiles_no_mapped_memory;   /* tests: tiled sessions go through staging buffers (tiled.c) */
     bool clamp_ubo_array_index;    /* VKS_WA_UBO_ARRAY_INDEX_CLAMP, applied: the *_xubo shaders clamp */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
@@ -99,7 +100,9 @@ typedef struct vks_block {
     void *map;        /* persistently mapped when host-visible was asked for */
 } vks_block_t;
 
-typedef enum { VKS_MEM_DEVICE, VKS_MEM_UPLOAD, VKS_MEM_READBACK } vks_mem_kind_t;
+/* DEVICE_MAPPED: device-local memory the host can map (lavapipe, integrated GPUs, resizable BAR),
+ * VKS_ERR_UNSUPPORTED where there is none. */
+typedef enum { VKS_MEM_DEVICE, VKS_MEM_UPLOAD, VKS_MEM_READBACK, VKS_MEM_DEVICE_MAPPED } vks_mem_kind_t;
 
 vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kind_t kind,
                               vks_block_t *out);

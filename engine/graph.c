@@ -405,6 +405,10 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     vks_session_t *s = calloc(1, sizeof *s);
     if (!s) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     st = plan_fit(model, width, height, &o, s);
+    if ((st == VKS_ERR_TOO_LARGE && o.tiling == VKS_TILING_AUTO) || (st == VKS_OK && o.tiling == VKS_TILING_ALWAYS)) {
+        VKS_TRY(vks_tiled_create(s));   /* in tiles: plan_fit built the shapes; check_fit refused the one piece */
+        goto style;
+    }
     if (st == VKS_ERR_TOO_LARGE) {   /* say which size would fit */
         char why[768];
         snprintf(why, sizeof why, "%s", vks_last_error());
@@ -428,6 +432,7 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
     VKS_TRY(vks_session_record(s, &s->main, VK_NULL_HANDLE));
     s->main_recordings++;
+style:
     if (model->cin_channels) {
         VKS_TRY(vks_rec_begin(s->ctx, &s->style, false));
         VKS_TRY(vks_op_cin_mix(&s->style, &model->cin_table, model->nstyles, model->cin_channels, &s->eff,
@@ -448,6 +453,7 @@ fail:
 void vks_session_destroy(vks_session_t *s)
 {
     if (!s) return;
+    vks_tiled_destroy(s);
     vks_rec_destroy(&s->main);
     vks_rec_destroy(&s->style);
     if (s->frame_ts) s->ctx->vk.vkDestroyQueryPool(s->ctx->device, s->frame_ts, NULL);
@@ -496,6 +502,10 @@ static vks_status_t submit(vks_session_t *s)
 vks_status_t vks_session_run_raw(vks_session_t *s, const void *in, void *out)
 {
     if (!s || !in) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run_raw: NULL argument");
+    if (s->tiled) {
+        if (!out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run_raw: a tiled session needs an output buffer");
+        return vks_tiled_run(s, in, s->opts.input == VKS_PIXELS_YUYV ? 2 : 4, out);
+    }
     memcpy(s->stage_in.map, in, vks_session_input_bytes(s));
     vks_status_t st = submit(s);
     if (!st && out) memcpy(out, s->stage_out.map, (size_t)s->w * s->h * 4);
@@ -506,6 +516,7 @@ vks_status_t vks_session_last_gpu_ms(const vks_session_t *s, double *ms)
 {
     if (!s || !ms) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_last_gpu_ms: NULL argument");
     *ms = 0;
+    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "a tiled session has no frame time");
     if (!s->frame_ts) return vks_fail(VKS_ERR_UNSUPPORTED, "the device has no timestamps on its compute queue");
     if (!s->ran) return vks_fail(VKS_ERR_UNSUPPORTED, "no frame has run yet");
     uint64_t q[2];
@@ -517,6 +528,11 @@ vks_status_t vks_session_last_gpu_ms(const vks_session_t *s, double *ms)
 
 void vks_session_output_buffer(const vks_session_t *s, VkBuffer *buffer, VkDeviceSize *offset, VkDeviceSize *size)
 {
+    if (s->tiled) {
+        *buffer = VK_NULL_HANDLE;
+        *offset = *size = 0;
+        return;
+    }
     *buffer = s->px_out.block->buffer;
     *offset = s->px_out.offset;
     *size = s->px_out.size;
@@ -530,6 +546,15 @@ vks_status_t vks_session_run(vks_session_t *s, const uint8_t *in, uint8_t *out, 
     if (s->opts.input != VKS_PIXELS_RGBA8 || s->opts.output != VKS_PIXELS_RGBA8)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run: the session has other pixel formats; use vks_session_run_raw");
     size_t n = (size_t)s->w * s->h;
+    if (s->tiled) {   /* RGBA straight through; RGB in, and out through an RGBA buffer */
+        if (channels == 4) return vks_tiled_run(s, in, 4, out);
+        uint8_t *rgba = malloc(n * 4);
+        if (!rgba) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        vks_status_t st = vks_tiled_run(s, in, 3, rgba);
+        for (size_t i = 0; !st && i < n; i++) memcpy(out + 3 * i, rgba + 4 * i, 3);
+        free(rgba);
+        return st;
+    }
     uint8_t *stage = s->stage_in.map;
     if (channels == 4) {
         memcpy(stage, in, n * 4);

@@ -74,6 +74,7 @@ static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *
 vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t iters, vks_profile_t *out)
 {
     if (!s || !out || iters == 0) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_profile: bad argument");
+    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "vks_session_profile: the session runs in tiles");
     memset(out, 0, sizeof *out);
     vks_context_t *ctx = s->ctx;
     const vks_model_t *m = s->model;

@@ -255,6 +255,83 @@ static void test_session_split_dispatches(void **state)
     free(img); free(a); free(b);
 }
 
+/* ------------------------------------------------------------------ tiles */
+
+static void progress_count(void *user, uint32_t done, uint32_t total)
+{
+    uint32_t *seen = user;
+    assert_int_equal(done, seen[0] + 1);
+    seen[0] = done;
+    seen[1] = total;
+}
+
+/* A session run in tiles under a memory budget (several bands in every layer, each instance
+ * norm with the whole image's statistics) gives the untiled pixels up to rounding, and holds no
+ * more device memory than the budget. Per-tile statistics would not come close. */
+static void check_tiled(vks_model_t *m, uint32_t w, uint32_t h, vks_precision_t precision, uint64_t budget,
+                        const float *weights, uint32_t nw, double min_psnr)
+{
+    uint8_t *img = tiny_image_rgb(w, h), *a = malloc((size_t)w * h * 3), *b = malloc((size_t)w * h * 3);
+    vks_session_options_t o1 = {.precision = precision};
+    vks_session_options_t o2 = {.precision = precision, .max_memory = budget, .tiling = VKS_TILING_AUTO};
+    uint32_t seen[2] = {0, 0};
+    o2.progress = progress_count;
+    o2.progress_user = seen;
+    vks_session_t *s1 = NULL, *s2 = NULL;
+    TU_OK(vks_session_create_ex(m, w, h, &o1, &s1));
+    TU_OK(vks_session_create_ex(m, w, h, &o2, &s2));
+    assert_int_equal(vks_session_tiles(s1), 0);
+    uint32_t tiles = vks_session_tiles(s2);
+    assert_true(tiles >= m->nlayers + 2 + 10);   /* several bands in the full-resolution layers at least */
+    assert_true(vks_session_device_bytes(s2) <= budget);
+    if (nw) {
+        TU_OK(vks_session_set_style_weights(s1, weights, nw));
+        TU_OK(vks_session_set_style_weights(s2, weights, nw));
+    }
+    TU_OK(vks_session_run(s1, img, a, 3));
+    TU_OK(vks_session_run(s2, img, b, 3));
+    assert_int_equal(seen[0], tiles);
+    assert_int_equal(seen[1], tiles);
+    double p = psnr(a, b, (size_t)w * h * 3);
+    int maxd = 0;
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) maxd = abs((int)a[i] - (int)b[i]) > maxd ? abs((int)a[i] - (int)b[i]) : maxd;
+    printf("# %ux%u %s in %u tiles within %.2f MiB (holds %.2f MiB; untiled %.2f MiB): %.2f dB, max diff %d\n", w, h,
+           precision == VKS_PRECISION_FP16 ? "fp16" : "fp32", tiles, budget / 1048576.0,
+           vks_session_device_bytes(s2) / 1048576.0, vks_session_device_bytes(s1) / 1048576.0, p, maxd);
+    assert_true(p >= min_psnr);
+    /* again: a second run of the same session gives the same pixels */
+    uint8_t *c = malloc((size_t)w * h * 3);
+    seen[0] = 0;
+    TU_OK(vks_session_run(s2, img, c, 3));
+    assert_memory_equal(b, c, (size_t)w * h * 3);
+    vks_session_destroy(s1);
+    vks_session_destroy(s2);
+    free(img); free(a); free(b); free(c);
+}
+
+static void test_tiled_matches_untiled(void **state)
+{
+    (void)state;
+    vks_model_t *m = load_style(g_ctx, "udnie");
+    check_tiled(m, 150, 97, VKS_PRECISION_FP32, 1u << 20, NULL, 0, 55.0);
+    check_tiled(m, 150, 97, VKS_PRECISION_FP16, 512u << 10, NULL, 0, 50.0);
+    vks_model_destroy(m);
+}
+
+/* The same through staging buffers (devices without host-visible device memory), and for the
+ * nine-style network with a style mix. */
+static void test_tiled_staging_and_styles(void **state)
+{
+    (void)state;
+    vks_model_t *m = load_style(g_ctx, "styles9");
+    const float mix[9] = {0, 0.3f, 0, 0, 0, 0, 0.7f, 0, 0};
+    g_ctx->tiles_no_mapped_memory = true;
+    check_tiled(m, 97, 130, VKS_PRECISION_FP32, 1u << 20, mix, 9, 55.0);
+    g_ctx->tiles_no_mapped_memory = false;
+    check_tiled(m, 97, 130, VKS_PRECISION_FP32, 768u << 10, mix, 9, 55.0);
+    vks_model_destroy(m);
+}
+
 /* ------------------------------------------------------------------ tiny models */
 
 #define TINY_STYLES 3
@@ -620,13 +697,18 @@ static void test_failure_injection(void **state)
     HOOK(vkCreateDescriptorPool); HOOK(vkAllocateDescriptorSets); HOOK(vkAllocateCommandBuffers);
     HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences); HOOK(vkCreateQueryPool);
     int failures = 0;
+    /* untiled, then in tiles (through mapped memory, then through staging buffers) */
+    vks_session_options_t tiled = {.tiling = VKS_TILING_ALWAYS, .max_memory = 64u << 10};
+    for (int mode = 0; mode < 3; mode++)
     for (g_fail_at = 1;; g_fail_at++) {
         g_calls = 0;
         g_failed = 0;
+        ctx->tiles_no_mapped_memory = mode == 2;
         vks_model_t *m = NULL;
         vks_session_t *s = NULL;
         vks_status_t st = vks_model_load_memory(ctx, bytes, size, &m);
-        if (!st) st = vks_session_create(m, 9, 7, &s);
+        if (!st) st = vks_session_create_ex(m, 9, 7, mode ? &tiled : NULL, &s);
+        if (!st && mode) assert_true(vks_session_tiles(s) > 0);
         if (!st) {
             float w[3] = {0.2f, 0.3f, 0.5f};
             st = vks_session_set_style_weights(s, w, 3);
@@ -642,8 +724,9 @@ static void test_failure_injection(void **state)
     UNHOOK(vkAllocateMemory); UNHOOK(vkCreateBuffer); UNHOOK(vkQueueSubmit); UNHOOK(vkCreateComputePipelines);
     UNHOOK(vkCreateDescriptorPool); UNHOOK(vkAllocateDescriptorSets); UNHOOK(vkAllocateCommandBuffers);
     UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences); UNHOOK(vkCreateQueryPool);
+    ctx->tiles_no_mapped_memory = false;
     printf("# %d injected failures, each returned an error\n", failures);
-    assert_true(failures > 20);
+    assert_true(failures > 60);
     free(bytes);
     free(img);
     tu_context_done(ctx);
@@ -709,6 +792,8 @@ int main(void)
         cmocka_unit_test(test_largest_size_bindings),
         cmocka_unit_test(test_largest_size_fp16),
         cmocka_unit_test(test_session_split_dispatches),
+        cmocka_unit_test(test_tiled_matches_untiled),
+        cmocka_unit_test(test_tiled_staging_and_styles),
         cmocka_unit_test(test_cin_model_equivalence),
         cmocka_unit_test(test_style_weights_are_push_constants),
         cmocka_unit_test(test_channels_and_sizes),

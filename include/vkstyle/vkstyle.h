@@ -199,6 +199,16 @@ typedef struct vks_session_options {
 vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t height,
                                    const vks_session_options_t *opts, vks_session_t **out);
 
+/* Tiles a run of the session takes: 0 when it runs in one piece (one recorded network), else the
+ * number of bands of rows over all its layers (each one submission). A tiled session runs the
+ * network layer by layer in bands that fit its memory budget, with the activations in host memory
+ * and each instance norm's statistics taken over the whole image: it gives the untiled result up
+ * to rounding. It supports vks_session_run and vks_session_run_raw with an output buffer, not the
+ * device-side output (vks_session_output_buffer), frame times or profiling. */
+uint32_t vks_session_tiles(const vks_session_t *session);
+/* Device memory the session holds, in bytes. */
+uint64_t vks_session_device_bytes(const vks_session_t *session);
+
 /* The precision the session runs at (FP32 or FP16; AUTO resolved at creation). */
 vks_precision_t vks_session_precision(const vks_session_t *session);
 
