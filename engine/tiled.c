@@ -392,7 +392,7 @@ static vks_status_t size_steps(vks_session_t *s, vks_tiled_t *t, VkDeviceSize ma
         if (!lo) {
             const char *what = st->kind == STEP_LAYER ? s->model->layers[st->layer].name : "the pixel conversion";
             if (r == VKS_ERR_TOO_LARGE)
-                return vks_fail(VKS_ERR_TOO_LARGE, "a %ux%u image: one row of %s does not fit %.1f MiB of device memory",
+                return vks_fail(VKS_ERR_TOO_LARGE, "a %ux%u image: one row of %s does not fit %.2f MiB of device memory",
                                 s->w, s->h, what, (double)max_arena / 1048576.0);
             vks_error_prefix("a %ux%u image in tiles: one row of %s does not fit %s", s->w, s->h, what, s->ctx->info.name);
             return VKS_ERR_TOO_LARGE;

@@ -1,5 +1,6 @@
 /* vkstyle image: stylize one image file. */
 #include "cli.h"
+#include "cli_memory.h"
 #include "image_io.h"
 
 #include <getopt.h>
@@ -15,7 +16,8 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: vkstyle image [-m MODEL] -i INPUT -o OUTPUT [options]\n"
         "\n"
-        "Stylizes INPUT (PNG or JPEG) and writes OUTPUT (.png, .jpg or .jpeg).\n"
+        "Stylizes INPUT (PNG or JPEG) and writes OUTPUT (.png, .jpg or .jpeg). An image too large for\n"
+        "the device's memory is stylized in tiles (progress on stderr), with the same result.\n"
         "\n"
         "  -m, --model MODEL     model file, or a name in the models folder (default: udnie)\n"
         "  -i, --input FILE      input image\n"
@@ -30,6 +32,7 @@ static void usage(FILE *f)
         "      --max-side N      shrink the input so that its longer side is at most N\n"
         "      --quality Q       JPEG quality 1..100 (default 92)\n"
         CLI_PRECISION_HELP
+        CLI_MAX_MEMORY_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           print nothing on success\n"
         "  -h, --help            this help\n");
@@ -57,7 +60,8 @@ int cmd_image(int argc, char **argv)
     const char *strip = NULL;
     uint32_t steps = 7;
     vks_precision_t precision = VKS_PRECISION_FP32;
-    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE, O_STRIP, O_STEPS, O_PRECISION };
+    uint64_t max_memory = 0;
+    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE, O_STRIP, O_STEPS, O_PRECISION, O_MAXMEM };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
@@ -65,7 +69,7 @@ int cmd_image(int argc, char **argv)
         {"max-side", required_argument, 0, O_MAXSIDE}, {"quality", required_argument, 0, O_QUALITY},
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
         {"mix-strip", required_argument, 0, O_STRIP}, {"steps", required_argument, 0, O_STEPS},
-        {"precision", required_argument, 0, O_PRECISION},
+        {"precision", required_argument, 0, O_PRECISION}, {"max-memory", required_argument, 0, O_MAXMEM},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -83,6 +87,9 @@ int cmd_image(int argc, char **argv)
         case O_DEVICE: device = optarg; break;
         case O_STRIP: strip = optarg; break;
         case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
+        case O_MAXMEM:
+            if (cli_parse_bytes(optarg, &max_memory)) return cli_error("--max-memory must be a size such as 512M or 2G");
+            break;
         case O_STEPS:
             steps = (uint32_t)strtoul(optarg, &end, 10);
             if (*end || steps < 2 || steps > 64) return cli_error("--steps must be 2..64");
@@ -155,13 +162,19 @@ int cmd_image(int argc, char **argv)
     }
     vks_device_info_t dev;
     vks_context_device_info(ctx, &dev);
-    vks_session_options_t so = {.precision = precision};
+    /* an image that does not fit in one piece runs in tiles */
+    vks_session_options_t so = {.precision = precision, .max_memory = max_memory, .tiling = VKS_TILING_AUTO,
+                                .progress = quiet ? NULL : cli_tile_progress};
     if ((st = vks_session_create_ex(model, img.w, img.h, &so, &sess))) {
-        /* too large: the engine says what it needs, what the device allows and which size fits */
-        if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s; use --max-side or --size", in_path, vks_last_error());
+        /* not even in tiles: the engine says what does not fit where */
+        if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s%s", in_path, vks_last_error(), max_memory ? "; use a larger --max-memory" : "");
         else cli_engine_error(in_path, st);
         goto done;
     }
+    if (vks_session_tiles(sess) && !quiet)
+        fprintf(stderr, "vkstyle: %ux%u does not fit %s in one piece%s; stylizing in %u tiles within %.0f MiB of device memory\n",
+                img.w, img.h, dev.name, max_memory ? " within --max-memory" : "", vks_session_tiles(sess),
+                vks_session_device_bytes(sess) / 1048576.0);
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
     uint32_t tiles = strip ? steps : 1;
     size_t tile = (size_t)img.w * img.h * 3;
