@@ -8,7 +8,10 @@ alternating ROUNDS times so that both see the same machine load, and prints medi
 
   /usr/bin/python3 benchmarks/bench_vs_pytorch.py [--model models/udnie.safetensors]
       [--size 256x256] [--rounds 3] [--iters 3] [--threads 2] [--precision fp32,fp16]
-      [--vkstyle build/vkstyle]
+      [--vkstyle build/vkstyle] [--drivers system,mesa25]
+
+--drivers runs vkstyle on each named Vulkan driver in every round: "system" (the loader's
+default) and "mesa25" (Debian 12 backports' Mesa 25 lavapipe, through scripts/mesa25.sh).
 """
 import argparse
 import json
@@ -80,6 +83,8 @@ def main():
     ap.add_argument("--vkstyle", default=os.path.join(ROOT, "build", "vkstyle"))
     ap.add_argument("--precision", default="fp32",
                     help="vkstyle activation precision(s), comma-separated, e.g. fp32,fp16: each round runs each")
+    ap.add_argument("--drivers", default="system",
+                    help="comma-separated: system (the default driver), mesa25 (scripts/mesa25.sh)")
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.lower().split("x"))
@@ -90,16 +95,25 @@ def main():
     x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
     with torch.no_grad():
         torch_forward(graph, T, x, weights)  # warm-up
-    precisions = a.precision.split(",")
+    wrappers = {"system": [], "mesa25": ["bash", os.path.join(ROOT, "scripts", "mesa25.sh")]}
+    drivers = a.drivers.split(",")
+    for d in drivers:
+        if d not in wrappers:
+            sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25)")
+    precisions = [f"{d} {p}" if len(drivers) > 1 else p for d in drivers for p in a.precision.split(",")]
     vk_gpu = {p: [] for p in precisions}
     vk_wall = {p: [] for p in precisions}
+    devs = {}
     pt = []
     for r in range(a.rounds):
         line = f"round {r + 1}:"
-        for prec in precisions:
-            out = subprocess.run([a.vkstyle, "bench", "-m", a.model, "--size", a.size, "--iters", str(a.iters),
-                                  "--warmup", "1", "--precision", prec, "--json", "-"],
+        for key in precisions:
+            drv, prec = key.split(" ") if " " in key else (drivers[0], key)
+            out = subprocess.run(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", a.size, "--iters",
+                                  str(a.iters), "--warmup", "1", "--precision", prec, "--json", "-"],
                                  check=True, capture_output=True, text=True).stdout
+            devs[key] = json.loads(out).get("driver", "?")
+            prec = key
             frame = json.loads(out)["frame"]
             vk_gpu[prec].append(frame["gpu_ms_median"])
             vk_wall[prec].append(frame["wall_ms_resident"])
@@ -120,9 +134,9 @@ def main():
               "rounds": {"pytorch": pt}}
     for prec in precisions:
         g, wl = statistics.median(vk_gpu[prec]), statistics.median(vk_wall[prec])
-        print(f"  vkstyle {prec} on {dev}: GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
+        print(f"  vkstyle {prec} on {dev} ({devs[prec]}): GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
               f"wall / PyTorch = {wl / p:.2f}x  (< 1: vkstyle faster)")
-        result[prec] = {"vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
+        result[prec] = {"driver": devs[prec], "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
                         "rounds": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
     if a.json:
         with open(a.json, "w") as f:

@@ -3,6 +3,7 @@
 #   shaders/<stem>.spv.h      the SPIR-V words as `static const uint32_t <stem>_spv[]`
 #   shaders/vks_shaders.h     enum vks_shader_id { VKS_SHADER_<STEM>, ... }
 #   shaders/vks_shaders.c     the table: name, code, size, indexed by that enum
+# and two targets: <target> (an OBJECT library: the table) and <target>_headers (include folders).
 # Adding a shader means adding its .comp file (and re-running cmake); nothing else is listed.
 #
 # Precision variants: a shader whose source has the line `// vks:variant f16` is compiled a second
@@ -91,7 +92,12 @@ ${table_includes}
 const vks_shader_code_t vks_shader_table[VKS_SHADER_COUNT] = {
 ${table_body}};
 ")
-  add_library(${target} STATIC ${outdir}/vks_shaders.c ${headers})
-  target_include_directories(${target} PUBLIC ${outdir} ${dir})
+  # ${target}_headers: vks_shaders.h and config.h for the engine and the tests. ${target}: the
+  # table as an object library that engine/CMakeLists.txt compiles into libvkstyle itself (one
+  # library to install, static or shared).
+  add_library(${target}_headers INTERFACE)
+  target_include_directories(${target}_headers INTERFACE ${outdir} ${dir})
+  add_library(${target} OBJECT ${outdir}/vks_shaders.c ${headers})
+  target_link_libraries(${target} PUBLIC ${target}_headers)
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()

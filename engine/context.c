@@ -1,5 +1,6 @@
 /* Instance, device choice, queue, validation messages, pipeline cache on disk. */
 #include "engine.h"
+#include "file.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
 #include <ctype.h>
@@ -92,7 +93,14 @@ static bool compute_queue(const vks_instance_fns_t *vi, VkPhysicalDevice pd, uin
  * index xu[min(ci / CPB, VKS_X_UBOS - 1)], a specialization constant. Mesa 22.3.6 lavapipe runs
  * the unclamped loop correctly, so lavapipe before 23.0 goes without (the versions between
  * 22.3.6 and 25.0.7 were not tested: from 23.0 on the clamp is applied); every other driver gets
- * it, since a uniform min costs nothing measurable and no other driver has been tested yet. */
+ * it, since a uniform min costs nothing measurable and no other driver has been tested yet.
+ *
+ * memfd-file-size-limit: Mesa 25.0.7 lavapipe backs every allocation with a memfd that it
+ * ftruncate()s to the allocation's size; under a file-size limit (ulimit -f) smaller than that,
+ * ftruncate fails (EFBIG, and SIGXFSZ), the driver maps the file anyway and the first access
+ * dies of SIGBUS. vks_block_create() then refuses such an allocation with a message instead.
+ * Mesa 22.3.6 lavapipe allocates with malloc; lavapipe from 23.0 on gets the check (versions
+ * between were not tested). */
 static uint32_t driver_workarounds(VkDriverId id, const char *driver_info)
 {
     /* Mesa drivers report driverVersion 1 (lavapipe) or a packed version that differs per
@@ -100,13 +108,17 @@ static uint32_t driver_workarounds(VkDriverId id, const char *driver_info)
     int mesa_major = 0, mesa_minor = 0;
     if (sscanf(driver_info, "Mesa %d.%d", &mesa_major, &mesa_minor) != 2) mesa_major = 0;
     uint32_t w = 0;
-    if (!(id == VK_DRIVER_ID_MESA_LLVMPIPE && mesa_major > 0 && mesa_major < 23)) w |= VKS_WA_UBO_ARRAY_INDEX_CLAMP;
+    bool old_lavapipe = id == VK_DRIVER_ID_MESA_LLVMPIPE && mesa_major > 0 && mesa_major < 23;
+    if (!old_lavapipe) w |= VKS_WA_UBO_ARRAY_INDEX_CLAMP;
+    if (id == VK_DRIVER_ID_MESA_LLVMPIPE && !old_lavapipe) w |= VKS_WA_MEMFD_FILE_SIZE_LIMIT;
     return w;
 }
 
 static void workaround_names(uint32_t w, char *out, size_t size)
 {
-    snprintf(out, size, "%s", w & VKS_WA_UBO_ARRAY_INDEX_CLAMP ? "ubo-array-index-clamp" : "none");
+    snprintf(out, size, "%s%s%s", w & VKS_WA_UBO_ARRAY_INDEX_CLAMP ? "ubo-array-index-clamp" : "",
+             (w & VKS_WA_UBO_ARRAY_INDEX_CLAMP) && (w & VKS_WA_MEMFD_FILE_SIZE_LIMIT) ? "," : "",
+             w & VKS_WA_MEMFD_FILE_SIZE_LIMIT ? "memfd-file-size-limit" : w ? "" : "none");
 }
 
 static void fill_info(const vks_instance_fns_t *vi, VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *workarounds)
@@ -359,13 +371,15 @@ static void *read_cache(vks_context_t *ctx, size_t *size)
 {
     *size = 0;
     if (!ctx->cache_path[0]) return NULL;
-    FILE *f = fopen(ctx->cache_path, "rb");
-    if (!f) return NULL;
+    int f;
+    uint64_t n = 0;
+    /* only a regular file: a FIFO put there would block the open forever */
+    if (vks_file_open_regular(ctx->cache_path, &f, &n)) {
+        vks_error_clear();
+        return NULL;
+    }
     void *buf = NULL;
-    long n = 0;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 32 && n < (256l << 20) &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n) {
+    if (n >= 32 && n < (256ull << 20) && (buf = malloc((size_t)n)) && !vks_file_read_exact(f, ctx->cache_path, buf, (size_t)n)) {
         const uint8_t *h = buf;
         uint32_t hlen, ver, vendor, device;
         memcpy(&hlen, h, 4); memcpy(&ver, h + 4, 4); memcpy(&vendor, h + 8, 4); memcpy(&device, h + 12, 4);
@@ -373,12 +387,13 @@ static void *read_cache(vks_context_t *ctx, size_t *size)
             vendor == ctx->props.vendorID && device == ctx->props.deviceID &&
             !memcmp(h + 16, ctx->props.pipelineCacheUUID, VK_UUID_SIZE)) {
             *size = (size_t)n;
-            fclose(f);
+            close(f);
             return buf;
         }
     }
     free(buf);
-    fclose(f);
+    close(f);
+    vks_error_clear();
     return NULL;
 }
 

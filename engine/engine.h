@@ -51,6 +51,7 @@ typedef struct vks_pipeline vks_pipeline_t;
 
 /* Driver-bug workarounds (context.c, driver_workarounds()). */
 #define VKS_WA_UBO_ARRAY_INDEX_CLAMP (1u << 0)
+#define VKS_WA_MEMFD_FILE_SIZE_LIMIT (1u << 1)
 
 struct vks_context {
     VkInstance instance;

@@ -22,24 +22,47 @@ const char *vks_last_error(void) { return g_msg; }
 
 void vks_error_clear(void) { g_msg[0] = 0; }
 
+void vks_escape_controls(char *dst, size_t dstsz, const char *src)
+{
+    if (!dst || !dstsz) return;
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)(src ? src : ""); *p; p++) {
+        char esc[8];
+        const char *out = NULL;
+        if (*p == '\n') out = "\\n";
+        else if (*p == '\r') out = "\\r";
+        else if (*p == '\t') out = "\\t";
+        else if (*p < 0x20 || *p == 0x7f) snprintf(esc, sizeof esc, "\\x%02x", *p), out = esc;
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) snprintf(esc, sizeof esc, "\\u%04x", p[1]), out = esc, p++;
+        size_t len = out ? strlen(out) : 1;
+        if (n + len >= dstsz) break;
+        if (out) memcpy(dst + n, out, len);
+        else dst[n] = (char)*p;
+        n += len;
+    }
+    dst[n] = 0;
+}
+
 vks_status_t vks_fail(vks_status_t status, const char *fmt, ...)
 {
+    char raw[sizeof g_msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    vks_escape_controls(g_msg, sizeof g_msg, raw);
     return status;
 }
 
 void vks_error_prefix(const char *fmt, ...)
 {
-    char prefix[512], old[sizeof g_msg];
+    char prefix[512], raw[sizeof g_msg + sizeof prefix];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, g_msg, sizeof old);
-    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old);
+    snprintf(raw, sizeof raw, "%s: %s", prefix, g_msg);
+    vks_escape_controls(g_msg, sizeof g_msg, raw);
 }
 
 const char *vks_vkresult_str(VkResult r)

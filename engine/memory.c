@@ -3,6 +3,7 @@
 #include "engine.h"
 
 #include <string.h>
+#include <sys/resource.h>
 
 static int find_type(const vks_context_t *ctx, uint32_t bits, VkMemoryPropertyFlags want)
 {
@@ -57,6 +58,15 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
         st = vks_fail(VKS_ERR_UNSUPPORTED, "no suitable memory type for a %s block",
                       kind == VKS_MEM_DEVICE ? "device" : kind == VKS_MEM_DEVICE_MAPPED ? "mapped device" : "host-visible");
         goto fail;
+    }
+    if (ctx->workarounds & VKS_WA_MEMFD_FILE_SIZE_LIMIT) {   /* see driver_workarounds() in context.c */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && req.size > rl.rlim_cur) {
+            st = vks_fail(VKS_ERR_OUT_OF_DEVICE_MEMORY, "%s backs device memory with a file, and the file-size "
+                          "limit (ulimit -f) of %llu bytes is smaller than this %.1f MiB allocation",
+                          ctx->info.name, (unsigned long long)rl.rlim_cur, (double)req.size / 1048576.0);
+            goto fail;
+        }
     }
     VkMemoryAllocateInfo mai = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,

@@ -2,6 +2,7 @@
  * validated layer by layer against the tensors, then the weights uploaded to one block.
  * Batch norms that directly follow a conv2d are folded into its weights here. */
 #include "model.h"
+#include "file.h"
 #include "ops/ops.h"
 #include "safetensors.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_LAYERS 1024
 #define MAX_KERNEL 15
@@ -360,8 +362,17 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
             if (ly->folded) {
                 vks_layer_t *cv = &m->layers[i - 1];
                 uint32_t C = ly->channels;
-                vks_fold_batch_norm((float *)((char *)host + cv->weight.offset), (float *)((char *)host + cv->bias.offset),
-                                    C, cv->weight.w / C, tmp, tmp + C, tmp + 2 * C, tmp + 3 * C, ly->eps);
+                float *w = (float *)((char *)host + cv->weight.offset), *b = (float *)((char *)host + cv->bias.offset);
+                vks_fold_batch_norm(w, b, C, cv->weight.w / C, tmp, tmp + C, tmp + 2 * C, tmp + 3 * C, ly->eps);
+                /* gamma / sqrt(var + eps) can overflow a float: huge gamma, zero variance */
+                for (size_t k = 0; k < cv->weight.w + C && !st; k++) {
+                    float v = k < cv->weight.w ? w[k] : b[k - cv->weight.w];
+                    if (!isfinite(v))
+                        st = vks_fail(VKS_ERR_MODEL_FORMAT, "layer %u (batch_norm): folded into layer %u (conv2d), its "
+                                      "scale gamma / sqrt(var + eps) makes a %s that is not finite", i, i - 1,
+                                      k < cv->weight.w ? "weight" : "bias");
+                }
+                if (st) break;
             } else {
                 memcpy((char *)host + ly->params.offset, tmp, 4 * (size_t)ly->channels * sizeof(float));
             }
@@ -394,7 +405,7 @@ static vks_status_t parse_graph(vks_model_t *m, const vks_st_file_t *f, layer_re
         st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: expected \"format\": \"vkstyle-graph\", \"version\": 1");
         goto fail;
     }
-    if (json_is_string(name)) snprintf(m->name, sizeof m->name, "%s", json_string_value(name));
+    if (json_is_string(name)) vks_escape_controls(m->name, sizeof m->name, json_string_value(name));   /* printed as is */
     if (!json_is_array(styles) || json_array_size(styles) < 1 || json_array_size(styles) > VKS_MAX_STYLES) {
         st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: \"styles\" must list 1..%d style names", VKS_MAX_STYLES);
         goto fail;
@@ -406,6 +417,14 @@ static vks_status_t parse_graph(vks_model_t *m, const vks_st_file_t *f, layer_re
         json_t *v = json_array_get(styles, s);
         if (!json_is_string(v) || !*json_string_value(v) || json_string_length(v) > 64) {
             st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: style %u is not a name of 1..64 characters", s);
+            goto fail;
+        }
+        /* selected on the command line as NAME or in a mix NAME=W,NAME=W, and printed */
+        const unsigned char *c = (const unsigned char *)json_string_value(v);
+        while (*c && *c != '=' && *c != ',' && *c >= 0x20 && *c != 0x7f) c++;
+        if (*c) {
+            st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: style %u '%s': style names may not hold '=', ',' or control "
+                          "characters (a mix is written NAME=W,NAME=W)", s, json_string_value(v));
             goto fail;
         }
         for (uint32_t t = 0; t < s; t++)
@@ -457,6 +476,11 @@ vks_status_t vks_model_load_memory(vks_context_t *ctx, const void *data, size_t 
     vks_st_file_t f;
     vks_status_t st = vks_st_parse(data, size, &f);
     if (st) return st;
+    for (size_t i = 0; i < f.count && !st; i++) st = vks_st_check_finite(&f, &f.tensors[i]);
+    if (st) {
+        vks_st_free(&f);
+        return st;
+    }
     layer_refs_t *refs = NULL;
     vks_model_t *m = calloc(1, sizeof *m);
     if (!m) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
@@ -476,21 +500,18 @@ vks_status_t vks_model_load(vks_context_t *ctx, const char *path, vks_model_t **
 {
     if (!ctx || !path || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_model_load: NULL argument");
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return vks_fail(VKS_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd;
+    uint64_t n;
+    vks_status_t st = vks_file_open_regular(path, &fd, &n);
+    if (st) return st;
     void *buf = NULL;
-    long n = -1;
-    vks_status_t st = VKS_OK;
-    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) {
-        st = vks_fail(VKS_ERR_IO, "%s: cannot determine the file size", path);
-    } else if (n > (2l << 30)) {
-        st = vks_fail(VKS_ERR_MODEL_FORMAT, "%s: %ld bytes is larger than any vkstyle model (2 GiB)", path, n);
-    } else if (!(buf = malloc(n ? (size_t)n : 1))) {
+    if (n > (2ull << 30))
+        st = vks_fail(VKS_ERR_MODEL_FORMAT, "%s: %llu bytes is larger than any vkstyle model (2 GiB)", path, (unsigned long long)n);
+    else if (!(buf = malloc(n ? (size_t)n : 1)))
         st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "%s: out of host memory", path);
-    } else if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        st = vks_fail(VKS_ERR_IO, "%s: read failed", path);
-    }
-    fclose(fp);
+    else
+        st = vks_file_read_exact(fd, path, buf, (size_t)n);
+    close(fd);
     if (!st) {
         st = vks_model_load_memory(ctx, buf, (size_t)n, out);
         if (st) vks_error_prefix("%s", path);

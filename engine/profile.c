@@ -43,7 +43,7 @@ static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *
     const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
     double nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
     double e = in->esize;   /* bytes per activation element; weights are 4 */
-    snprintf(lp->name, sizeof lp->name, "%s", ly->name);
+    vks_escape_controls(lp->name, sizeof lp->name, ly->name);   /* from the model file */
     snprintf(lp->op, sizeof lp->op, "%s", op_name(ly->op));
     snprintf(lp->shape, sizeof lp->shape, "%ux%ux%u -> %ux%ux%u", in->c, in->h, in->w, out->c, out->h, out->w);
     switch (ly->op) {

@@ -292,14 +292,13 @@ const vks_st_tensor_t *vks_st_find(const vks_st_file_t *f, const char *name)
 }
 
 
-vks_status_t vks_st_read_f32(const vks_st_file_t *f, const vks_st_tensor_t *t, float *dst)
+/* Convert to dst, or only check when dst is NULL. */
+static vks_status_t convert_f32(const vks_st_file_t *f, const vks_st_tensor_t *t, float *dst)
 {
-    if (!f || !t || (!dst && t->count))
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_st_read_f32: NULL argument");
     uint64_t esize = dtype_size(t->dtype);
     if (t->begin > t->end || t->end > f->size || t->end - t->begin != t->count * esize)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT,
-                        "vks_st_read_f32: tensor " NAME_FMT " is not a tensor of this file",
+                        "safetensors: tensor " NAME_FMT " is not a tensor of this file",
                         t->name ? t->name : "?");
     const uint8_t *src = f->data + t->begin;
     for (uint64_t i = 0; i < t->count; i++) {
@@ -316,7 +315,20 @@ vks_status_t vks_st_read_f32(const vks_st_file_t *f, const vks_st_tensor_t *t, f
             return vks_fail(VKS_ERR_MODEL_FORMAT, "tensor " NAME_FMT ": element %llu is %s",
                             t->name, (ull)i,
                             bits & 0x7FFFFFu ? "NaN" : bits >> 31 ? "-infinity" : "infinity");
-        memcpy(&dst[i], &bits, 4);
+        if (dst) memcpy(&dst[i], &bits, 4);
     }
     return VKS_OK;
+}
+
+vks_status_t vks_st_read_f32(const vks_st_file_t *f, const vks_st_tensor_t *t, float *dst)
+{
+    if (!f || !t || (!dst && t->count))
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_st_read_f32: NULL argument");
+    return convert_f32(f, t, dst);
+}
+
+vks_status_t vks_st_check_finite(const vks_st_file_t *f, const vks_st_tensor_t *t)
+{
+    if (!f || !t) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_st_check_finite: NULL argument");
+    return convert_f32(f, t, NULL);
 }

@@ -43,5 +43,8 @@ const vks_st_tensor_t *vks_st_find(const vks_st_file_t *f, const char *name);
 /* Convert a tensor to float32 (dst holds t->count floats). Fails with VKS_ERR_MODEL_FORMAT
  * naming the tensor if any value is NaN or infinite. */
 vks_status_t vks_st_read_f32(const vks_st_file_t *f, const vks_st_tensor_t *t, float *dst);
+/* The same check without converting: every tensor of a model is checked this way, the ones no
+ * layer uses included (docs/model-format.md: NaN or infinite weights are rejected). */
+vks_status_t vks_st_check_finite(const vks_st_file_t *f, const vks_st_tensor_t *t);
 
 #endif

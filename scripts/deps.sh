@@ -1,6 +1,7 @@
 #!/bin/bash
 # Installs the Debian/Ubuntu packages vkstyle needs to build, run and test (sudo when not root).
-# Skips apt when everything is already installed.
+# Skips apt when everything is already installed. `deps.sh fuzz` adds clang and libFuzzer for the
+# fuzz harnesses (-DVKSTYLE_FUZZ=ON; Debian 12's clang 14).
 set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config glslang-tools        # toolchain, GLSL -> SPIR-V
@@ -12,6 +13,9 @@ PACKAGES=(
   libcmocka-dev xvfb xauth xdotool ffmpeg               # tests
   python3 python3-numpy python3-pil python3-torch       # model tools and reference checks
 )
+if [ "${1:-}" = fuzz ]; then
+  PACKAGES+=(clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

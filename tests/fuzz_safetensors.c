@@ -1,7 +1,8 @@
-/* libFuzzer harness for the safetensors parser:
- *   clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -DVK_NO_PROTOTYPES -D_GNU_SOURCE \
- *     -Iinclude -Iengine tests/fuzz_safetensors.c engine/safetensors.c engine/half.c engine/error.c \
- *     -ljansson -o fuzz_st && ./fuzz_st -max_total_time=60
+/* libFuzzer harness for the safetensors parser (VKSTYLE_FUZZ; CI runs it for 30 s):
+ *   CC=clang cmake -S . -B build-fuzz -DVKSTYLE_FUZZ=ON -DVKSTYLE_MEDIA=OFF
+ *   cmake --build build-fuzz --target fuzz_safetensors && ctest --test-dir build-fuzz -R fuzz
+ * or by hand: build-fuzz/tests/fuzz_safetensors -dict=tests/fuzz_corpus/safetensors.dict \
+ *   NEW_INPUTS/ tests/fuzz_corpus/safetensors
  * Any status other than OK / MODEL_FORMAT, a crash, a sanitizer report or a leak is a bug. */
 #include "safetensors.h"
 

@@ -28,6 +28,9 @@ expect_error() {
 "$vk" --help | grep -q "image" && ok || bad "vkstyle --help lists commands"
 "$vk" image --help | grep -q -- "--max-side" && ok || bad "image --help lists options"
 "$vk" devices | grep -q "subgroup size" && ok || bad "devices lists a device"
+"$vk" --version | head -1 | grep -qE '^vkstyle [0-9]+\.[0-9]+\.[0-9]+$' && ok || bad "--version: $("$vk" --version)"
+"$vk" --version | grep -qE '^device: .+ \((discrete|integrated|virtual|cpu|other)\), Vulkan ' && ok || bad "--version names the device"
+VKSTYLE_DEVICE=nope "$vk" --version | grep -q "^device: none (.*'nope'" && ok || bad "--version without a device: $(VKSTYLE_DEVICE=nope "$vk" --version)"
 
 in="$src/tests/data/kodim05_crop333x257.png"
 : >"$tmp/empty.png"
@@ -62,6 +65,61 @@ expect_error "unwritable output" "$tmp/nodir/out.png" image -i "$tmp/one.png" -o
 expect_error "not even one row fits" "use a larger --max-memory" image --max-memory 1K -i "$in" -o "$tmp/out.png"
 expect_error "bad --max-memory" "--max-memory must be a size" image --max-memory 12Q -i "$in" -o "$tmp/out.png"
 expect_error "zero --max-memory" "--max-memory must be a size" image --max-memory 0 -i "$in" -o "$tmp/out.png"
+
+# a progressive JPEG cut in or just after one of its first scan headers: a JPEG error on one line, never stb's
+# leftover "bad png sig" (stb tries its PNG decoder first)
+py - "$in" "$tmp/prog.jpg" >"$tmp/cuts" <<'PY'
+from PIL import Image
+import sys
+Image.open(sys.argv[1]).crop((0, 0, 48, 32)).save(sys.argv[2], progressive=True, quality=90)
+d, i, scans = open(sys.argv[2], "rb").read(), 2, 0
+while i + 4 <= len(d) and d[i] == 0xff and d[i + 1] != 0xd9 and scans < 2:
+    n = d[i + 2] << 8 | d[i + 3]
+    if d[i + 1] == 0xda:
+        print(*range(i + 2, i + 2 + n + 2))
+        i, scans = i + 2 + n, scans + 1
+        while i + 1 < len(d) and not (d[i] == 0xff and d[i + 1] not in (0, *range(0xd0, 0xd8))): i += 1
+    else:
+        i += 2 + n
+PY
+cuts=0 wrong=""
+for k in $(cat "$tmp/cuts"); do
+    head -c $k "$tmp/prog.jpg" >"$tmp/cut.jpg"
+    # (no device: a cut that still decodes stops there, after the image was read)
+    "$vk" image --device "no such gpu" -i "$tmp/cut.jpg" -o "$tmp/out.png" >/dev/null 2>"$tmp/stderr"
+    grep -q "no Vulkan 1.1 compute device matches" "$tmp/stderr" && continue
+    cuts=$((cuts + 1))
+    if grep -q "png" "$tmp/stderr" || [ "$(wc -l <"$tmp/stderr")" -ne 1 ]; then wrong="$k: $(cat "$tmp/stderr")"; break; fi
+done
+[ -z "$wrong" ] && [ $cuts -gt 0 ] && ok || bad "progressive JPEG cut at $wrong"
+
+# numbers are refused, not wrapped or read as 0 (each would otherwise pass on to the missing input)
+"$vk" video --help >/dev/null 2>&1 && media=1 || media=0
+nope="$tmp/nope.png"
+expect_error "negative --size wraps" "--size must be WxH" image --size -18446744073709551584x-18446744073709551592 -i "$nope" -o "$tmp/out.png"
+expect_error "negative --max-side wraps" "--max-side must be an integer in 1..32768" image --max-side -18446744073709551600 -i "$nope" -o "$tmp/out.png"
+expect_error "--steps past 32 bits" "--steps must be an integer in 2..64" image --steps 4294967298 -i "$nope" -o "$tmp/out.png"
+expect_error "--quality past 32 bits" "--quality must be" image --quality 4294967346 -i "$nope" -o "$tmp/out.png"
+expect_error "empty --strength" "--strength must be a number in 0..1, not ''" image --strength "" -i "$nope" -o "$tmp/out.png"
+expect_error "--iters past 32 bits" "--iters must be an integer in 1..100000" bench --iters 4294967297 -m nosuchstyle
+expect_error "empty --warmup" "--warmup must be" bench --warmup "" -m nosuchstyle
+if [ $media -eq 1 ]; then
+    expect_error "--crf past 32 bits" "--crf must be an integer in 0..51" video --crf 4294967306 -i "$nope" -o "$tmp/out.mp4"
+    expect_error "empty --crf" "--crf must be" video --crf "" -i "$nope" -o "$tmp/out.mp4"
+    expect_error "--keyint with a sign" "--keyint" video --keyint +5 -i "$nope" -o "$tmp/out.mp4"
+    expect_error "--frames past 64 bits" "--frames must be" live --frames 99999999999999999999 --source "$nope"
+fi
+
+# only regular files are read: a FIFO used to block forever, a directory was "9223372036854775807 bytes"
+printf '#!/bin/bash\nexec timeout 60 "$@"\n' >"$tmp/t60" && chmod +x "$tmp/t60"
+mkfifo "$tmp/fifo.safetensors" "$tmp/fifo.png"
+mkdir -p "$tmp/dir.safetensors" "$tmp/md/one.safetensors"
+vk_real=$vk vk="$tmp/t60"
+expect_error "FIFO as the model" "fifo.safetensors': not a regular file" "$vk_real" image -m "$tmp/fifo.safetensors" -i "$tmp/one.png" -o "$tmp/out.png"
+expect_error "FIFO as the input" "fifo.png: not a regular file" "$vk_real" image -i "$tmp/fifo.png" -o "$tmp/out.png"
+vk=$vk_real
+expect_error "directory as the model" "dir.safetensors': is a directory" image -m "$tmp/dir.safetensors" -i "$tmp/one.png" -o "$tmp/out.png"
+VKSTYLE_MODELS="$tmp/md" expect_error "a directory in VKSTYLE_MODELS is no model" "no model named 'one'" image -m one -i "$tmp/one.png" -o "$tmp/out.png"
 
 # a 1x1 image stylizes; --strength 0 returns the input exactly; JPEG output works
 "$vk" image -q -i "$tmp/one.png" -o "$tmp/out1.png" && [ -s "$tmp/out1.png" ] && ok || bad "1x1 image"
@@ -134,6 +192,80 @@ assert list(s.crop((0, 0, a.width, a.height)).getdata()) == list(a.getdata())
 assert list(s.crop((2 * a.width, 0, 3 * a.width, a.height)).getdata()) == list(c.getdata())
 PY
 
+# hostile names and values in model files: every message one line with control characters escaped,
+# nothing raw on stdout; style names that -s cannot select and non-finite weights are refused
+py - "$tmp" <<'PY'
+import json, struct, sys
+import numpy as np
+d = sys.argv[1]
+def raw(name, tensors, graph=None, extra=None):
+    """tensors: [(name, dtype, shape, bytes)], written as they are (no checks)."""
+    h, blobs, off = {}, [], 0
+    if graph: h["__metadata__"] = {"vkstyle.graph": json.dumps(graph)}
+    for n, dt, shape, b in tensors:
+        h[n] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(b)]}
+        h[n].update((extra or {}).get(n, {}))
+        blobs.append(b); off += len(b)
+    t = json.dumps(h, ensure_ascii=False).encode()
+    t += b" " * (-len(t) % 8)
+    open(f"{d}/{name}.safetensors", "wb").write(struct.pack("<Q", len(t)) + t + b"".join(blobs))
+r = np.random.default_rng(3)
+f32 = lambda a: ("F32", list(a.shape), np.asarray(a, np.float32).tobytes())
+c1, c2 = r.standard_normal((4, 3, 3, 3)) * 0.02, r.standard_normal((3, 4, 3, 3)) * 0.3
+g, b = r.uniform(0.5, 2, (3, 4)), r.uniform(-1, 1, (3, 4))
+def m3(name, styles=("a", "b", "c"), layer0={}, more=(), model="m3"):
+    graph = {"format": "vkstyle-graph", "version": 1, "name": model, "styles": list(styles), "layers": [
+        dict({"op": "conv2d", "weight": "c1"}, **layer0),
+        {"op": "conditional_instance_norm", "gamma": "g", "beta": "b", "eps": 1e-3, "activation": "relu"},
+        {"op": "conv2d", "weight": "c2"},
+        {"op": "activation", "activation": "tanh", "scale": 100, "offset": 128}]}
+    raw(name, [("b",) + f32(b), ("c1",) + f32(c1), ("c2",) + f32(c2), ("g",) + f32(g)] + list(more), graph)
+raw("ctl_tensor", [("x\ny", "I8", [1], b"\0")])
+raw("ctl_dtype", [("t", "F\n32", [1], b"\0" * 4)])
+raw("ctl_key", [("t", "F32", [1], b"\0" * 4)], extra={"t": {"a\nb": 1}})
+m3("ctl_layer", layer0={"input": "q\nq"})
+m3("ctl_style", styles=("a", "b\nc", "b\nc"))
+m3("eq_style", styles=("a=1", "b", "c"))
+m3("comma_style", styles=("a", "b,c", "d"))
+m3("esc_name", model="\x1b[2J\x1b[31mEVIL", layer0={"name": "c\x1b[31m1"})
+m3("nan_unused", more=[("unused", "F32", [2], np.array([0, np.nan], np.float32).tobytes())])
+bn = {"format": "vkstyle-graph", "version": 1, "name": "bn", "styles": ["a"], "layers": [
+      {"op": "conv2d", "weight": "c1"},
+      {"op": "batch_norm", "mean": "m", "var": "v", "gamma": "ga", "beta": "be", "eps": 1e-12},
+      {"op": "conv2d", "weight": "c2"}]}
+z = np.zeros(4)
+raw("bn_inf", [("be",) + f32(z), ("c1",) + f32(c1), ("c2",) + f32(c2), ("ga",) + f32(z + 1e38), ("m",) + f32(z), ("v",) + f32(z)], bn)
+PY
+expect_error "newline in a tensor name" 'x\\ny' image -m "$tmp/ctl_tensor.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a dtype" 'F\\n32' image -m "$tmp/ctl_dtype.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a key" 'a\\nb' image -m "$tmp/ctl_key.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a layer name" 'q\\nq' image -m "$tmp/ctl_layer.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "newline in a style name" 'b\\nc' image -m "$tmp/ctl_style.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "'=' in a style name" "style 0 'a=1': style names may not hold" image -m "$tmp/eq_style.safetensors" -s b -i "$small" -o "$tmp/out.png"
+expect_error "',' in a style name" "style 1 'b,c': style names may not hold" image -m "$tmp/comma_style.safetensors" -i "$small" -o "$tmp/out.png"
+"$vk" image -m "$tmp/esc_name.safetensors" -i "$small" -o "$tmp/esc.png" >"$tmp/stdout" 2>&1 && grep -qF '\x1b[2J\x1b[31mEVIL' "$tmp/stdout" \
+    && ! grep -q $'\x1b' "$tmp/stdout" && ok || bad "a model name with escape sequences is printed raw: $(cat -v "$tmp/stdout")"
+"$vk" bench -m "$tmp/esc_name.safetensors" --size 8x8 --iters 1 --warmup 0 >"$tmp/stdout" 2>&1 && grep -qF 'c\x1b[31m1' "$tmp/stdout" \
+    && ! grep -q $'\x1b' "$tmp/stdout" && ok || bad "bench prints a layer name with escape sequences raw: $(cat -v "$tmp/stdout")"
+expect_error "NaN in an unused tensor" "tensor 'unused': element 1 is NaN" image -m "$tmp/nan_unused.safetensors" -i "$small" -o "$tmp/out.png"
+expect_error "batch norm folded to infinity" "not finite" image -m "$tmp/bn_inf.safetensors" -i "$small" -o "$tmp/out.png"
+
+# past a file-size limit (ulimit -f 1: 1 KiB) a write fails with one line and leaves nothing behind;
+# SIGXFSZ used to kill the process (exit 153, no message) and leave the temporary file
+printf '#!/bin/bash\nulimit -f 1\nexec "$@"\n' >"$tmp/fsize" && chmod +x "$tmp/fsize"
+vk_real=$vk vk="$tmp/fsize"
+expect_error "image past ulimit -f" "out.png: write failed: File too large" "$vk_real" image -q -m "$m3" --mix-strip a,c --steps 8 -i "$small" -o "$tmp/out.png"
+vk=$vk_real
+# bench --json: all or nothing (an existing file stays as it was), and a lost stdout is an error
+echo old >"$tmp/keep.json"
+"$tmp/fsize" "$vk" bench -m "$m3" --size 8x8 --iters 1 --warmup 0 --json "$tmp/keep.json" >/dev/null 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "keep.json: write failed: File too large" "$tmp/stderr" && [ "$(cat "$tmp/keep.json")" = old ] \
+    && ! ls "$tmp"/.keep.json* >/dev/null 2>&1 && ok || bad "bench --json past ulimit -f: exit $rc, $(cat "$tmp/stderr")"
+"$vk" bench -m "$m3" --size 8x8 --iters 1 --warmup 0 --json - >/dev/full 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "No space left on device" "$tmp/stderr" && ok || bad "bench --json - >/dev/full: exit $rc"
+
 # bench: JSON with every step, the frame and a roofline once the peak is known
 export XDG_CACHE_HOME="$tmp/cache"
 "$vk" bench --peak --json "$tmp/peak.json" >/dev/null 2>&1 && ok || bad "bench --peak"
@@ -172,6 +304,11 @@ print(f"# image --precision fp16 vs reference: {psnr:.2f} dB")
 assert 40 <= psnr < 999, psnr
 PY
 expect_error "image bad precision" "must be fp32, fp16 or auto" image -i "$in" -o "$tmp/out.png" --precision half
+
+# a FIFO where a cache file is expected is ignored (each used to block the run forever)
+for c in "$tmp/cache/vkstyle/"*.bin "$tmp/cache/vkstyle/"peak-*.json; do rm -f "$c" && mkfifo "$c"; done
+timeout 60 "$vk" image -q -m "$m3" -i "$small" -o "$tmp/fifo_cache.png" && ok || bad "a FIFO as the pipeline cache: exit $?"
+timeout 60 "$vk" bench -m "$m3" --size 8x8 --iters 1 --warmup 0 >/dev/null 2>&1 && ok || bad "a FIFO as the peak cache: exit $?"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -446,6 +446,154 @@ static void test_load_rejects_oversized_jpeg(void **state)
     expect_load_error(in_dir(fx, "ok.jpg"), "JPEG");
 }
 
+/* A palette PNG (colour type 3), 8 bits, w x 1, with the given palette and indices; the image
+ * data is one stored (uncompressed) deflate block. */
+static void write_palette_png(const char *path, const uint8_t *plte, uint32_t entries, const uint8_t *idx, uint32_t w)
+{
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    uint8_t b[1024], *p = b;
+    assert_true(w < 100 && entries <= 256);
+    memcpy(p, sig, 8);
+    p += 8;
+    /* IHDR */
+    put_be32(p, 13);
+    memcpy(p + 4, "IHDR", 4);
+    put_be32(p + 8, w);
+    put_be32(p + 12, 1);
+    p[16] = 8;
+    p[17] = 3;
+    p[18] = p[19] = p[20] = 0;
+    put_be32(p + 21, crc32_bytes(p + 4, 17));
+    p += 25;
+    /* PLTE */
+    put_be32(p, 3 * entries);
+    memcpy(p + 4, "PLTE", 4);
+    memcpy(p + 8, plte, 3 * entries);
+    put_be32(p + 8 + 3 * entries, crc32_bytes(p + 4, 4 + 3 * entries));
+    p += 12 + 3 * entries;
+    /* IDAT: zlib header, one final stored block of the row (filter byte 0), Adler-32 */
+    uint8_t raw[128];
+    raw[0] = 0;
+    memcpy(raw + 1, idx, w);
+    const uint32_t rn = w + 1;
+    uint32_t a = 1, s2 = 0;
+    for (uint32_t i = 0; i < rn; i++) {
+        a = (a + raw[i]) % 65521;
+        s2 = (s2 + a) % 65521;
+    }
+    uint8_t *z = p + 8;
+    z[0] = 0x78;
+    z[1] = 0x01;
+    z[2] = 1;
+    z[3] = (uint8_t)rn;
+    z[4] = (uint8_t)(rn >> 8);
+    z[5] = (uint8_t)~rn;
+    z[6] = (uint8_t)(~rn >> 8);
+    memcpy(z + 7, raw, rn);
+    put_be32(z + 7 + rn, s2 << 16 | a);
+    const uint32_t zn = 7 + rn + 4;
+    put_be32(p, zn);
+    memcpy(p + 4, "IDAT", 4);
+    put_be32(p + 8 + zn, crc32_bytes(p + 4, 4 + zn));
+    p += 12 + zn;
+    put_be32(p, 0);
+    memcpy(p + 4, "IEND", 4);
+    put_be32(p + 8, crc32_bytes(p + 4, 4));
+    p += 12;
+    write_bytes(path, b, (size_t)(p - b));
+}
+
+/* Fill a stretch of the stack below the caller, where the decoder's frames will be. */
+static void __attribute__((noinline)) dirty_stack(void)
+{
+    volatile uint8_t junk[256 * 1024];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+/* Indices past the palette: stb reads its palette array past PLTE's entries, which it never
+ * initialised; such pixels must come out black (as libpng gives them), not stack garbage. */
+static void test_load_palette_index_past_palette(void **state)
+{
+    fixture_t *fx = *state;
+    static const uint8_t plte[6] = {255, 0, 0, 0, 255, 0};
+    static const uint8_t idx[6] = {0, 1, 2, 200, 255, 1};
+    write_palette_png(in_dir(fx, "pal.png"), plte, 2, idx, 6);
+    for (int round = 0; round < 2; round++) {
+        vks_image_t img = {0};
+        char err[256] = "";
+        dirty_stack();
+        if (vks_image_load(in_dir(fx, "pal.png"), &img, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        assert_int_equal(img.w, 6);
+        assert_int_equal(img.h, 1);
+        static const uint8_t want[18] = {255, 0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 0};
+        assert_memory_equal(img.px, want, sizeof want);
+        vks_image_free(&img);
+    }
+    /* a full palette is left as it is */
+    uint8_t full[768];
+    for (int i = 0; i < 768; i++)
+        full[i] = (uint8_t)(i / 3);
+    write_palette_png(in_dir(fx, "pal256.png"), full, 256, idx, 6);
+    vks_image_t img = {0};
+    char err[256] = "";
+    if (vks_image_load(in_dir(fx, "pal256.png"), &img, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(img.px[9], 200);
+    assert_int_equal(img.px[12], 255);
+    vks_image_free(&img);
+}
+
+/* A JPEG whose header declares far more pixels than its bytes can hold is refused at once
+ * (it took 1.2 GB and seconds of decoding grey before anything refused it). */
+static void test_load_jpeg_too_short_for_its_size(void **state)
+{
+    fixture_t *fx = *state;
+    vks_image_t img = make_gradient(16, 16);
+    char err[256] = "";
+    assert_int_equal(vks_image_save(in_dir(fx, "small.jpg"), &img, 90, err, sizeof err), 0);
+    vks_image_free(&img);
+    size_t size = 0;
+    uint8_t *bytes = read_all(in_dir(fx, "small.jpg"), &size);
+    /* the SOFn's height and width say 16384 x 16384 */
+    size_t pos = 2;
+    while (pos + 4 < size && !(bytes[pos + 1] >= 0xc0 && bytes[pos + 1] <= 0xc2))
+        pos += 2 + ((size_t)bytes[pos + 2] << 8 | bytes[pos + 3]);
+    assert_true(pos + 9 < size);
+    bytes[pos + 5] = bytes[pos + 7] = 0x40;
+    bytes[pos + 6] = bytes[pos + 8] = 0;
+    write_bytes(in_dir(fx, "huge.jpg"), bytes, size);
+    free(bytes);
+    expect_load_error(in_dir(fx, "huge.jpg"), "cannot hold 16384x16384 pixels");
+}
+
+/* A JPEG cut inside its scan header: the JPEG's error, not stb's leftover "bad png sig" (stb
+ * tries its PNG decoder first). */
+static void test_load_jpeg_cut_in_scan_header(void **state)
+{
+    fixture_t *fx = *state;
+    vks_image_t img = make_gradient(16, 16);
+    char err[256] = "";
+    assert_int_equal(vks_image_save(in_dir(fx, "s.jpg"), &img, 90, err, sizeof err), 0);
+    vks_image_free(&img);
+    size_t size = 0;
+    uint8_t *bytes = read_all(in_dir(fx, "s.jpg"), &size);
+    size_t pos = 2;
+    while (pos + 4 < size && bytes[pos + 1] != 0xda)
+        pos += 2 + ((size_t)bytes[pos + 2] << 8 | bytes[pos + 3]);
+    assert_true(pos + 8 < size);
+    for (size_t cut = pos + 2; cut < pos + 2 + ((size_t)bytes[pos + 2] << 8 | bytes[pos + 3]); cut++) {
+        write_bytes(in_dir(fx, "cut.jpg"), bytes, cut);
+        expect_load_error(in_dir(fx, "cut.jpg"), "corrupt or truncated JPEG image");
+        vks_image_t im = {0};
+        assert_int_equal(vks_image_load(in_dir(fx, "cut.jpg"), &im, err, sizeof err), -1);
+        if (strstr(err, "png"))
+            fail_msg("cut at %zu of %zu: %s", cut, size, err);
+    }
+    free(bytes);
+}
+
 /* Extra segments (EXIF-like APP1, COM) and fill bytes before the frame header still load. */
 static void test_load_jpeg_with_extra_segments(void **state)
 {
@@ -694,6 +842,9 @@ int main(void)
         T(test_load_rejects_oversized),
         T(test_load_rejects_oversized_jpeg),
         T(test_load_jpeg_with_extra_segments),
+        T(test_load_palette_index_past_palette),
+        T(test_load_jpeg_too_short_for_its_size),
+        T(test_load_jpeg_cut_in_scan_header),
         T(test_load_bad_arguments_and_small_err),
         T(test_save_unsupported_extension),
         T(test_save_into_missing_directory),

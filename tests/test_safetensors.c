@@ -566,6 +566,38 @@ static void test_nonfinite(void **state)
     free(buf);
 }
 
+/* vks_st_check_finite: the same check without a destination, for tensors no layer reads */
+static void test_check_finite(void **state)
+{
+    (void)state;
+    float a[3] = {1, 2, 3};
+    uint16_t h[2] = {0x3C00, 0xFC00};
+    uint8_t payload[16];
+    memcpy(payload, a, 12);
+    memcpy(payload + 12, h, 4);
+    vks_st_file_t f;
+    uint8_t *buf;
+    parse_ok("{'ok':{'dtype':'F32','shape':[3],'data_offsets':[0,12]},"
+             "'unused':{'dtype':'F16','shape':[2],'data_offsets':[12,16]}}",
+             payload, sizeof payload, &f, &buf);
+    assert_int_equal(vks_st_check_finite(&f, vks_st_find(&f, "ok")), VKS_OK);
+    vks_error_clear();
+    assert_int_equal(vks_st_check_finite(&f, vks_st_find(&f, "unused")), VKS_ERR_MODEL_FORMAT);
+    assert_non_null(strstr(vks_last_error(), "tensor 'unused': element 1 is -infinity"));
+    vks_st_free(&f);
+    free(buf);
+}
+
+/* Names from the file reach messages with control characters escaped: one line */
+static void test_message_escapes_names(void **state)
+{
+    (void)state;
+    expect_fail("{'x\\ny\\u001b[2J':{'dtype':'I8','shape':[1],'data_offsets':[0,1]}}", 1,
+                "tensor 'x\\ny\\x1b[2J': unsupported dtype");
+    expect_fail("{'t':{'dtype':'F\\t32','shape':[1],'data_offsets':[0,4]}}", 4, "unknown dtype 'F\\t32'");
+    assert_null(strchr(vks_last_error(), '\t'));
+}
+
 /* --------------------------------------------------------------- half */
 
 static uint32_t float_bits(float f)
@@ -738,6 +770,8 @@ int main(void)
         cmocka_unit_test(test_offsets),
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_nonfinite),
+        cmocka_unit_test(test_check_finite),
+        cmocka_unit_test(test_message_escapes_names),
         cmocka_unit_test(test_half),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_shipped_models),

@@ -42,11 +42,21 @@ typedef enum vks_status {
         VKS_STATUS_COUNT
 } vks_status_t;
 
+/* The library's version, "MAJOR.MINOR.PATCH" (never NULL). */
+const char *vks_version_string(void);
+
 /* Short fixed description of a status code (never NULL). */
 const char *vks_status_str(vks_status_t status);
 
-/* The detailed message of the last failure on this thread ("" if none). */
+/* The detailed message of the last failure on this thread ("" if none). Names from a model
+ * file in it are escaped as by vks_escape_controls: the message is one line. */
 const char *vks_last_error(void);
+
+/* Copy src into dst (dstsz bytes, always terminated, cut if need be) with control characters
+ * written out: \n, \r, \t, \xHH for the other bytes below 0x20 and 0x7f, \uHHHH for the C1
+ * controls U+0080..U+009F. Text from files then prints as one line with no terminal escape
+ * sequences. Backslashes are kept as they are, so escaping twice changes nothing. */
+void vks_escape_controls(char *dst, size_t dstsz, const char *src);
 
 /* ---------------------------------------------------------------- context */
 
@@ -130,7 +140,8 @@ void vks_model_destroy(vks_model_t *model);
 /* Number of styles (1 for single-style models) and the name of style i (NULL if out of range). */
 uint32_t vks_model_style_count(const vks_model_t *model);
 const char *vks_model_style_name(const vks_model_t *model, uint32_t i);
-/* The model's name from its metadata ("" if none). */
+/* The model's name from its metadata ("" if none), control characters escaped as by
+ * vks_escape_controls. */
 const char *vks_model_name(const vks_model_t *model);
 
 /* ---------------------------------------------------------------- session */

@@ -1,6 +1,7 @@
 /* Helpers shared by the subcommands: errors, model lookup, style specs, sizes. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -8,16 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_error(const char *fmt, ...)
 {
+    /* one line, whatever names from files or arguments hold (vks_escape_controls) */
+    char raw[4096], msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    fputs("vkstyle: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    vks_escape_controls(msg, sizeof msg, raw);
+    fprintf(stderr, "vkstyle: %s\n", msg);
     return 1;
 }
 
@@ -27,11 +31,48 @@ int cli_engine_error(const char *what, vks_status_t st)
     return cli_error("%s: %s", what, *msg ? msg : vks_status_str(st));
 }
 
-static bool is_file(const char *p) { return access(p, R_OK) == 0; }
+/* The one number parser behind every option value (and style weights): the whole string must
+ * be the number, with no blanks around it; empty strings, trailing junk, a '-' where only
+ * non-negative numbers are allowed and anything strtoll/strtod cannot hold are refused rather
+ * than wrapped or read as 0. */
+static int number_ll(const char *s, long long lo, long long *out)
+{
+    const char *d = s[0] == '-' && lo < 0 ? s + 1 : s;
+    if (!(*d >= '0' && *d <= '9')) return -1;
+    for (const char *p = d; *p; p++)
+        if (!(*p >= '0' && *p <= '9')) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int number_double(const char *s, double *out)
+{
+    if (!*s || isspace((unsigned char)*s)) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Only regular files count as models: a directory or FIFO named x.safetensors is not one. */
+static bool is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
+}
 
 int cli_find_model(const char *arg, char *out, size_t outsz)
 {
     if (strchr(arg, '/') || strstr(arg, ".safetensors")) {
+        struct stat st;
+        if (stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
+            return cli_error("model '%s': %s", arg, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file"), -1;
         if (!is_file(arg)) return cli_error("model '%s': %s", arg, strerror(errno)), -1;
         snprintf(out, outsz, "%s", arg);
         return 0;
@@ -46,7 +87,7 @@ int cli_find_model(const char *arg, char *out, size_t outsz)
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
         snprintf(dirs[nd++], sizeof dirs[0], "%s/../models", exe);
-        snprintf(dirs[nd++], sizeof dirs[0], "%s/../share/vkstyle/models", exe);
+        snprintf(dirs[nd++], sizeof dirs[0], "%s/%s", exe, VKS_INSTALLED_MODELS);
     }
     snprintf(dirs[nd++], sizeof dirs[0], "models");
     char tried[4 * (PATH_MAX + 32)] = "";
@@ -70,9 +111,8 @@ static int style_index(const char *name, size_t len, const vks_model_t *m)
     if (len == 0 || len >= sizeof buf) return -1;
     memcpy(buf, name, len);
     buf[len] = 0;
-    char *end;
-    long v = strtol(buf, &end, 10);
-    if (*end == 0 && v >= 0 && v < (long)n) return (int)v;
+    long long v;
+    if (!number_ll(buf, 0, &v) && v < (long long)n) return (int)v;
     return -1;
 }
 
@@ -98,9 +138,8 @@ int cli_parse_styles(const char *spec, const vks_model_t *m, float *w, char *err
         if (nl == 0 || nl >= sizeof num) return snprintf(err, errsz, "style mix: missing weight for '%.*s'", (int)(eq - p), p), -1;
         memcpy(num, eq + 1, nl);
         num[nl] = 0;
-        char *e;
-        double v = strtod(num, &e);
-        if (*e || !isfinite(v) || fabs(v) > 1e6)
+        double v;
+        if (number_double(num, &v) || fabs(v) > 1e6)
             return snprintf(err, errsz, "style mix: weight '%s' for '%.*s' is not a finite number", num, (int)(eq - p), p), -1;
         w[i] += (float)v;
         p = comma ? comma + 1 : end;
@@ -139,15 +178,53 @@ const char *cli_precision_name(vks_precision_t p)
     return p == VKS_PRECISION_FP16 ? "fp16" : p == VKS_PRECISION_AUTO ? "auto" : "fp32";
 }
 
-int cli_parse_size(const char *s, uint32_t *w, uint32_t *h)
+int cli_parse_ll(const char *opt, const char *s, long long lo, long long hi, long long *out)
 {
-    char *e;
-    unsigned long a = strtoul(s, &e, 10);
-    if (e == s || (*e != 'x' && *e != 'X')) return -1;
-    const char *t = e + 1;
-    unsigned long b = strtoul(t, &e, 10);
-    if (e == t || *e || a < 1 || b < 1 || a > 32768 || b > 32768) return -1;
-    *w = (uint32_t)a;
-    *h = (uint32_t)b;
+    long long v;
+    if (number_ll(s, lo, &v) || v < lo || v > hi)
+        return cli_error("%s must be an integer in %lld..%lld, not '%s'", opt, lo, hi, s), -1;
+    *out = v;
     return 0;
+}
+
+int cli_parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    long long v;
+    if (cli_parse_ll(opt, s, lo, hi, &v)) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+    long long v;
+    if (cli_parse_ll(opt, s, lo, hi, &v)) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    double v;
+    if (number_double(s, &v) || v < lo || v > hi)
+        return cli_error("%s must be a number in %g..%g, not '%s'", opt, lo, hi, s), -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_size(const char *opt, const char *s, uint32_t lo, uint32_t *w, uint32_t *h)
+{
+    const char *x = strpbrk(s, "xX");
+    char a[24], b[24];
+    long long vw, vh;
+    if (!x || (size_t)(x - s) >= sizeof a || strlen(x + 1) >= sizeof b) goto bad;
+    memcpy(a, s, (size_t)(x - s));
+    a[x - s] = 0;
+    snprintf(b, sizeof b, "%s", x + 1);
+    if (number_ll(a, 0, &vw) || number_ll(b, 0, &vh) || vw < lo || vh < lo || vw > 32768 || vh > 32768) goto bad;
+    *w = (uint32_t)vw;
+    *h = (uint32_t)vh;
+    return 0;
+bad:
+    return cli_error("%s must be WxH with W and H in %u..32768 (e.g. 640x480), not '%s'", opt, lo, s), -1;
 }

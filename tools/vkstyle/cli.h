@@ -21,8 +21,8 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_engine_error(const char *what, vks_status_t st);
 
 /* Resolve -m: an existing path, or a bare name looked up as <dir>/<name>.safetensors in
- * $VKSTYLE_MODELS, the models/ folder next to the executable's ../, the installed share folder
- * and ./models. Returns 0 and fills out, or -1 with a message listing where it looked. */
+ * $VKSTYLE_MODELS, the models/ folder next to the executable's ../, the installed models folder
+ * (share/vkstyle/models, found relative to the executable) and ./models. Returns 0 and fills out, or -1 with a message listing where it looked. */
 int cli_find_model(const char *arg, char *out, size_t outsz);
 
 /* Parse a style spec against a model: "NAME", "INDEX", or "NAME=W,NAME=W,..." (indices allowed
@@ -40,7 +40,16 @@ const char *cli_precision_name(vks_precision_t p);
     "                        the device's shaderFloat16 + storageBuffer16BitAccess) or auto (fp16\n" \
     "                        where supported); weights and arithmetic stay fp32\n"
 
-/* Parse "WxH" (1..32768 each). */
-int cli_parse_size(const char *s, uint32_t *w, uint32_t *h);
+/* The option parsers: every number an option takes goes through these. Each takes the option's
+ * name for the message (e.g. "--steps"), the value and its range, and returns 0, or -1 after
+ * printing "vkstyle: --steps must be an integer in 2..64, not '4294967298'". Integers are
+ * decimal digits only (a leading '-' only where lo < 0); numbers are what strtod reads, finite;
+ * an empty value, blanks, trailing junk and values out of range or past the type are refused. */
+int cli_parse_ll(const char *opt, const char *s, long long lo, long long hi, long long *out);
+int cli_parse_u32(const char *opt, const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
+int cli_parse_int(const char *opt, const char *s, int lo, int hi, int *out);
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
+/* "WxH" with W and H in lo..32768, as above. */
+int cli_parse_size(const char *opt, const char *s, uint32_t lo, uint32_t *w, uint32_t *h);
 
 #endif

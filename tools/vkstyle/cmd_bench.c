@@ -1,13 +1,16 @@
 /* vkstyle bench: per-layer GPU time, FLOPs, bytes and roofline against the device's own peaks. */
 #include "cli.h"
+#include "image_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -46,6 +49,17 @@ static void peak_path(const vks_device_info_t *d, char *out, size_t n)
     snprintf(out, n, "%s/peak-%04x-%04x.json", dir, d->vendor_id, d->device_id);
 }
 
+/* The whole document or nothing at path (a temporary file renamed over it). */
+static int write_json(const json_t *j, const char *path, char *err, size_t errsz)
+{
+    vks_outfile_t o;
+    if (!j) return snprintf(err, errsz, "%s: out of memory", path), -1;
+    if (vks_outfile_open(&o, path, err, errsz)) return -1;
+    errno = 0;
+    int bad = json_dumpf(j, o.f, JSON_INDENT(2)) != 0 || fputc('\n', o.f) == EOF;
+    return vks_outfile_commit(&o, bad ? (errno ? errno : EIO) : 0, err, errsz);
+}
+
 static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
 {
     char path[1200];
@@ -57,7 +71,9 @@ static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
     *slash = '/';
     json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
                           p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps);
-    if (j && json_dump_file(j, path, JSON_INDENT(2)) == 0) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
+    char err[1400];
+    if (write_json(j, path, err, sizeof err) == 0) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
+    else cli_error("warning: peaks not cached: %s", err);
     json_decref(j);
 }
 
@@ -65,7 +81,16 @@ static int load_peak(const vks_device_info_t *d, vks_peak_t *p)
 {
     char path[1200];
     peak_path(d, path, sizeof path);
-    json_t *j = json_load_file(path, 0, NULL);
+    /* a regular file only: a FIFO there would block the open (O_NONBLOCK) forever */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    json_t *j = json_loadfd(fd, 0, NULL);
+    close(fd);
     if (!j) return -1;
     p->fp32_gflops = json_number_value(json_object_get(j, "fp32_gflops"));
     p->fp16_gflops = json_number_value(json_object_get(j, "fp16_gflops"));
@@ -146,21 +171,14 @@ int cmd_bench(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, ":m:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
         case 's': style = optarg; break;
         case 'h': usage(stdout); return 0;
-        case O_SIZE: if (cli_parse_size(optarg, &w, &h)) return cli_error("--size must be WxH, e.g. 256x256"); break;
-        case O_ITERS:
-            iters = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || iters < 1 || iters > 100000) return cli_error("--iters must be 1..100000");
-            break;
-        case O_WARMUP:
-            warmup = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || warmup > 100000) return cli_error("--warmup must be 0..100000");
-            break;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 1, &w, &h)) return 1; break;
+        case O_ITERS: if (cli_parse_u32("--iters", optarg, 1, 100000, &iters)) return 1; break;
+        case O_WARMUP: if (cli_parse_u32("--warmup", optarg, 0, 100000, &warmup)) return 1; break;
         case O_JSON: json_path = optarg; break;
         case O_PEAK: peak_only = 1; break;
         case O_DEVICE: device = optarg; break;
@@ -171,6 +189,13 @@ int cmd_bench(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
+    bool to_stdout = json_path && !strcmp(json_path, "-");
+    if (json_path && !to_stdout) { /* an unwritable place fails now, not after the run */
+        vks_outfile_t o;
+        char err[1024];
+        if (vks_outfile_open(&o, json_path, err, sizeof err)) return cli_error("--json %s", err);
+        vks_outfile_abort(&o);
+    }
     FILE *tab = json_path && !strcmp(json_path, "-") ? stderr : stdout;
 
     int rc = 1;
@@ -280,10 +305,13 @@ int cmd_bench(int argc, char **argv)
     if (compare && compare_variants(&co, model_path, style, w, h, &so, warmup, iters, &prof, tab, root)) goto done;
     rc = 0;
 done:
-    if (!rc && json_path) {
-        int bad = !strcmp(json_path, "-") ? json_dumpf(root, stdout, JSON_INDENT(2)) : json_dump_file(root, json_path, JSON_INDENT(2));
-        if (!strcmp(json_path, "-")) putchar('\n');
-        if (bad) rc = cli_error("%s: cannot write JSON: %s", json_path, strerror(errno));
+    if (!rc && to_stdout) {
+        errno = 0;
+        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF || fflush(stdout) != 0 || ferror(stdout))
+            rc = cli_error("--json -: standard output: write failed%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
+    } else if (!rc && json_path) {
+        char err[1024];
+        if (write_json(root, json_path, err, sizeof err)) rc = cli_error("--json %s", err);
     }
     json_decref(root);
     vks_profile_free(&prof);

@@ -75,7 +75,6 @@ int cmd_image(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, ":m:i:o:s:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
@@ -90,25 +89,11 @@ int cmd_image(int argc, char **argv)
         case O_MAXMEM:
             if (cli_parse_bytes(optarg, &max_memory)) return cli_error("--max-memory must be a size such as 512M or 2G");
             break;
-        case O_STEPS:
-            steps = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || steps < 2 || steps > 64) return cli_error("--steps must be 2..64");
-            break;
-        case O_STRENGTH:
-            strength = strtod(optarg, &end);
-            if (*end || !(strength >= 0 && strength <= 1)) return cli_error("--strength must be a number in 0..1");
-            break;
-        case O_SIZE:
-            if (cli_parse_size(optarg, &size_w, &size_h)) return cli_error("--size must be WxH, e.g. 640x480");
-            break;
-        case O_MAXSIDE:
-            max_side = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || max_side < 1 || max_side > 32768) return cli_error("--max-side must be 1..32768");
-            break;
-        case O_QUALITY:
-            quality = (int)strtol(optarg, &end, 10);
-            if (*end || quality < 1 || quality > 100) return cli_error("--quality must be 1..100");
-            break;
+        case O_STEPS: if (cli_parse_u32("--steps", optarg, 2, 64, &steps)) return 1; break;
+        case O_STRENGTH: if (cli_parse_double("--strength", optarg, 0, 1, &strength)) return 1; break;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 1, &size_w, &size_h)) return 1; break;
+        case O_MAXSIDE: if (cli_parse_u32("--max-side", optarg, 1, 32768, &max_side)) return 1; break;
+        case O_QUALITY: if (cli_parse_int("--quality", optarg, 1, 100, &quality)) return 1; break;
         case ':': return cli_error("image: option '%s' needs a value (see vkstyle image --help)", argv[optind - 1]);
         default: return cli_error("image: unknown option '%s' (see vkstyle image --help)", argv[optind - 1]);
         }

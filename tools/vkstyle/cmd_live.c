@@ -33,6 +33,7 @@ int cmd_live(int argc, char **argv)
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -371,7 +372,6 @@ int cmd_live(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, ":m:s:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
@@ -383,29 +383,21 @@ int cmd_live(int argc, char **argv)
         case O_DEVICE: device = optarg; break;
         case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
         case O_SHOT: shot = optarg; break;
-        case O_CAPTURE:
-            if (cli_parse_size(optarg, &cap_w, &cap_h)) return cli_error("--capture must be WxH, e.g. 640x480");
-            break;
-        case O_SIZE:
-            if (cli_parse_size(optarg, &size_w, &size_h) || size_w < 2 || size_h < 2)
-                return cli_error("--size must be WxH, e.g. 320x240");
-            break;
-        case O_WINDOW:
-            if (cli_parse_size(optarg, &win_w, &win_h)) return cli_error("--window must be WxH, e.g. 1280x720");
-            break;
+        case O_CAPTURE: if (cli_parse_size("--capture", optarg, 1, &cap_w, &cap_h)) return 1; break;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 2, &size_w, &size_h)) return 1; break;
+        case O_WINDOW: if (cli_parse_size("--window", optarg, 1, &win_w, &win_h)) return 1; break;
         case O_FORMAT:
             if (!strcmp(optarg, "yuyv")) fourcc = CAP_YUYV;
             else if (!strcmp(optarg, "mjpeg")) fourcc = CAP_MJPEG;
             else return cli_error("--format must be yuyv or mjpeg");
             break;
-        case O_STRENGTH:
-            strength = strtod(optarg, &end);
-            if (*end || !(strength >= 0 && strength <= 1)) return cli_error("--strength must be a number in 0..1");
+        case O_STRENGTH: if (cli_parse_double("--strength", optarg, 0, 1, &strength)) return 1; break;
+        case O_FRAMES: {
+            long long n;
+            if (cli_parse_ll("--frames", optarg, 1, INT_MAX, &n)) return 1;
+            frames_limit = (long)n;
             break;
-        case O_FRAMES:
-            frames_limit = strtol(optarg, &end, 10);
-            if (*end || frames_limit < 1) return cli_error("--frames must be a positive number");
-            break;
+        }
         case ':': return cli_error("live: option '%s' needs a value (see vkstyle live --help)", argv[optind - 1]);
         default: return cli_error("live: unknown option '%s' (see vkstyle live --help)", argv[optind - 1]);
         }

@@ -283,7 +283,6 @@ int cmd_video(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, ":m:i:o:s:qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model_arg = optarg; break;
@@ -301,26 +300,14 @@ int cmd_video(int argc, char **argv)
         case O_PRESET: preset = optarg; break;
         case O_ENCODER: encoder = optarg; break;
         case O_NOAUDIO: no_audio = 1; break;
-        case O_KEYINT:
-            keyint = (int)strtol(optarg, &end, 10);
-            if (*end || keyint < 1 || keyint > 10000) return cli_error("--keyint must be 1..10000");
-            break;
+        case O_KEYINT: if (cli_parse_int("--keyint", optarg, 1, 10000, &keyint)) return 1; break;
         case O_CHROMA:
             if (strcmp(optarg, "420") && strcmp(optarg, "444")) return cli_error("--chroma must be 420 or 444");
             chroma444 = !strcmp(optarg, "444");
             break;
-        case O_SIZE:
-            if (cli_parse_size(optarg, &size_w, &size_h)) return cli_error("--size must be WxH, e.g. 640x360");
-            if (size_w < 2 || size_h < 2) return cli_error("--size must be at least 2x2");
-            break;
-        case O_MAXSIDE:
-            max_side = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || max_side < 2 || max_side > 32768) return cli_error("--max-side must be 2..32768");
-            break;
-        case O_CRF:
-            crf = (int)strtol(optarg, &end, 10);
-            if (*end || crf < 0 || crf > 51) return cli_error("--crf must be 0..51");
-            break;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 2, &size_w, &size_h)) return 1; break;
+        case O_MAXSIDE: if (cli_parse_u32("--max-side", optarg, 2, 32768, &max_side)) return 1; break;
+        case O_CRF: if (cli_parse_int("--crf", optarg, 0, 51, &crf)) return 1; break;
         case ':': return cli_error("video: option '%s' needs a value (see vkstyle video --help)", argv[optind - 1]);
         default: return cli_error("video: unknown option '%s' (see vkstyle video --help)", argv[optind - 1]);
         }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,55 +84,91 @@ static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
 
 /* Read the image size from the header: PNG's IHDR, or JPEG's first SOFn marker (then walk on
  * to the first scan: stb turns a JPEG without one into a blank image instead of failing).
- * f is at the start of the file. Returns 0 on success; -1 if no size was found (truncated,
- * malformed or unusual file); 1 if a JPEG's size was found but no scan follows it. */
-static int probe_size(FILE *f, int is_png, uint32_t *w, uint32_t *h)
+ * d holds the whole file. Returns 0 on success; -1 if no size was found (truncated, malformed
+ * or unusual file); 1 if a JPEG's size was found but no complete scan header follows it. */
+static int probe_size(const uint8_t *d, size_t n, int is_png, uint32_t *w, uint32_t *h)
 {
-    unsigned char b[24];
     if (is_png) {
         /* signature, IHDR length (13) and type, width, height */
-        if (fread(b, 1, 24, f) != 24 || be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0)
+        if (n < 24 || be32(d + 8) != 13 || memcmp(d + 12, "IHDR", 4) != 0)
             return -1;
-        *w = be32(b + 16);
-        *h = be32(b + 20);
+        *w = be32(d + 16);
+        *h = be32(d + 20);
         return 0;
     }
-    if (fread(b, 1, 2, f) != 2 || b[0] != 0xff || b[1] != 0xd8)
+    if (n < 2 || d[0] != 0xff || d[1] != 0xd8)
         return -1;
+    size_t pos = 2;
     int have_size = 0;
     for (int markers = 0; markers < 4096; markers++) {
-        int c = fgetc(f);
-        if (c != 0xff)
+        if (pos >= n || d[pos] != 0xff)
             break;
-        while (c == 0xff) /* fill bytes */
-            c = fgetc(f);
-        if (c == EOF || c == 0xd9) /* end of file, EOI */
+        while (pos < n && d[pos] == 0xff) /* fill bytes */
+            pos++;
+        if (pos >= n || d[pos] == 0xd9) /* end of file, EOI */
             break;
+        const uint8_t c = d[pos++];
         if (c == 0x01 || (c >= 0xd0 && c <= 0xd8)) /* TEM, RSTn, SOI: no length */
             continue;
-        if (c == 0xda) /* SOS: the first scan */
-            return have_size ? 0 : -1;
-        if (fread(b, 1, 2, f) != 2)
+        if (pos + 2 > n)
             break;
-        uint32_t len = be16(b);
+        const uint32_t len = be16(d + pos);
         if (len < 2)
             break;
+        if (c == 0xda) /* SOS: the first scan, its header whole and some data after it */
+            return !have_size ? -1 : pos + len < n ? 0 : 1;
         if (!have_size && c >= 0xc0 && c <= 0xcf && c != 0xc4 && c != 0xc8 && c != 0xcc) {
-            /* SOFn: precision, height, width */
-            if (len < 7 || fread(b, 1, 5, f) != 5)
+            /* SOFn: length, precision, height, width */
+            if (len < 7 || pos + 7 > n)
                 break;
-            *h = be16(b + 1);
-            *w = be16(b + 3);
+            *h = be16(d + pos + 3);
+            *w = be16(d + pos + 5);
             have_size = 1;
-            len -= 5;
         }
-        if (fseek(f, (long)len - 2, SEEK_CUR) != 0)
-            break;
+        pos += len;
     }
     return have_size ? 1 : -1;
+}
+
+/* stb's PNG decoder keeps the palette in an uninitialised 256-entry array and does not check
+ * the indices against PLTE's length, so pixels past the palette would show stack garbage.
+ * Give it a PLTE of all 256 entries, the missing ones black (as libpng does). Returns the
+ * bytes to decode: d itself, or a new buffer in *copy (free it). stb does not read chunk CRCs,
+ * so the rewritten chunk's CRC is left 0. NULL if out of memory. */
+static const uint8_t *full_palette(const uint8_t *d, size_t n, size_t *out_n, uint8_t **copy)
+{
+    *copy = NULL;
+    *out_n = n;
+    for (size_t pos = 8; pos + 12 <= n;) {
+        const uint32_t len = be32(d + pos);
+        if (len > n - pos - 12 || !memcmp(d + pos + 4, "IDAT", 4) || !memcmp(d + pos + 4, "IEND", 4))
+            break;
+        if (!memcmp(d + pos + 4, "PLTE", 4)) {
+            if (len % 3 || len >= 768) /* malformed (stb says so) or already full */
+                break;
+            uint8_t *c = calloc(1, n + 768 - len);
+            if (!c)
+                return NULL;
+            memcpy(c, d, pos + 8 + len);
+            put_be32(c + pos, 768);
+            memcpy(c + pos + 8 + 768 + 4, d + pos + 8 + len + 4, n - (pos + 12 + len));
+            *copy = c;
+            *out_n = n + 768 - len;
+            return c;
+        }
+        pos += 12 + (size_t)len;
+    }
+    return d;
 }
 
 int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
@@ -146,8 +183,9 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
         return -1;
     }
 
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: a FIFO would block the open until a writer came; it is refused below */
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT)
             set_err(err, errsz, "%s: no such file", path);
         else
@@ -155,55 +193,63 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
         return -1;
     }
     int rc = -1;
-    uint8_t *px = NULL;
+    uint8_t *data = NULL, *copy = NULL, *px = NULL;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
+    if (fstat(fd, &st) != 0) {
         set_err(err, errsz, "%s: cannot stat: %s", path, strerror(errno));
         goto done;
     }
-    if (S_ISDIR(st.st_mode)) {
-        set_err(err, errsz, "%s: is a directory", path);
-        goto done;
-    }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errsz, "%s: not a regular file", path);
+        set_err(err, errsz, "%s: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         goto done;
     }
     if (st.st_size == 0) {
         set_err(err, errsz, "%s: empty file", path);
         goto done;
     }
-
-    /* Only PNG and JPEG, recognised by their signatures (stb would also take BMP, GIF, ...). */
-    unsigned char magic[8] = {0};
-    const size_t got = fread(magic, 1, sizeof magic, f);
-    if (got < sizeof magic && ferror(f)) {
-        set_err(err, errsz, "%s: read error: %s", path, strerror(errno));
+    /* stb decodes from memory at most INT_MAX bytes; no image within the limits needs more */
+    if ((uint64_t)st.st_size > INT_MAX) {
+        set_err(err, errsz, "%s: %llu bytes is more than an image file within the limits needs", path,
+                (unsigned long long)st.st_size);
         goto done;
     }
+    const size_t n = (size_t)st.st_size;
+    if (!(data = malloc(n))) {
+        set_err(err, errsz, "%s: out of memory reading %zu bytes", path, n);
+        goto done;
+    }
+    for (size_t got = 0; got < n;) {
+        const ssize_t r = read(fd, data + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            set_err(err, errsz, "%s: read error: %s", path, r < 0 ? strerror(errno) : "the file shrank");
+            goto done;
+        }
+        got += (size_t)r;
+    }
+
+    /* Only PNG and JPEG, recognised by their signatures (stb would also take BMP, GIF, ...). */
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     const char *kind;
-    if (got == 8 && memcmp(magic, png_sig, 8) == 0)
+    if (n >= 8 && memcmp(data, png_sig, 8) == 0)
         kind = "PNG";
-    else if (got >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
+    else if (n >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         kind = "JPEG";
     else {
         set_err(err, errsz, "%s: not a PNG or JPEG image", path);
         goto done;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        set_err(err, errsz, "%s: cannot seek: %s", path, strerror(errno));
-        goto done;
-    }
+    const int is_png = kind[0] == 'P';
 
     /* Size first, so oversized images are refused with a clear message before anything is
      * allocated (stbi_info itself refuses images over 2^31 bytes with an unhelpful reason). */
     uint32_t w = 0, h = 0;
-    const int probed = probe_size(f, kind[0] == 'P', &w, &h);
+    const int probed = probe_size(data, n, is_png, &w, &h);
     if (probed < 0) {
         /* Not found by the simple header walk: ask stb. */
         int iw = 0, ih = 0, comp = 0;
-        if (fseek(f, 0, SEEK_SET) != 0 || !stbi_info_from_file(f, &iw, &ih, &comp) || iw < 0 || ih < 0) {
+        if (!stbi_info_from_memory(data, (int)n, &iw, &ih, &comp) || iw < 0 || ih < 0) {
             set_err(err, errsz, "%s: corrupt or truncated %s image (no valid header)", path, kind);
             goto done;
         }
@@ -216,16 +262,30 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
         set_err(err, errsz, "%s: corrupt or truncated JPEG image (no image data)", path);
         goto done;
     }
-    if (fseek(f, 0, SEEK_SET) != 0) {
-        set_err(err, errsz, "%s: cannot seek: %s", path, strerror(errno));
+    /* Every 8x8 block of a JPEG takes at least one bit (its DC code), and the component with the
+     * largest horizontal sampling has a block per 8x32 pixels at least: a file far too short for
+     * its declared size is truncated, and stb would spend seconds and gigabytes decoding the
+     * missing data as grey before anything could refuse it. */
+    if (!is_png && (uint64_t)w * h / 2048 > n) {
+        set_err(err, errsz, "%s: corrupt or truncated JPEG image (%zu bytes cannot hold %ux%u pixels)", path, n, w, h);
+        goto done;
+    }
+    size_t dn = n;
+    const uint8_t *dd = is_png ? full_palette(data, n, &dn, &copy) : data;
+    if (!dd) {
+        set_err(err, errsz, "%s: out of memory", path);
         goto done;
     }
 
     int dw = 0, dh = 0, comp = 0;
-    px = stbi_load_from_file(f, &dw, &dh, &comp, 3);
+    px = stbi_load_from_memory(dd, (int)dn, &dw, &dh, &comp, 3);
     if (!px) {
         const char *r = stb_reason();
-        if (strcmp(r, "outofmem") == 0)
+        if (!is_png && strcmp(r, "bad png sig") == 0)
+            /* stb tries its PNG decoder on every file first; when its JPEG decoder then gives
+               up without a reason of its own, the PNG test's "bad png sig" is what is left */
+            set_err(err, errsz, "%s: corrupt or truncated JPEG image", path);
+        else if (strcmp(r, "outofmem") == 0)
             set_err(err, errsz, "%s: out of memory decoding a %ux%u %s image", path, w, h, kind);
         else if (strcmp(r, "too large") == 0)
             set_err(err, errsz, "%s: %ux%u %s image is too large for the decoder (stb: %s)", path, w, h, kind, r);
@@ -245,7 +305,9 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
 done:
     if (px)
         stbi_image_free(px);
-    fclose(f);
+    free(copy);
+    free(data);
+    close(fd);
     return rc;
 }
 
@@ -295,26 +357,24 @@ static void write_cb(void *ctx, void *data, int size)
     }
 }
 
-int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz)
+/* ------------------------------------------------------------------ files written whole */
+
+int vks_outfile_open(vks_outfile_t *o, const char *path, char *err, size_t errsz)
 {
     static atomic_uint counter;
 
+    memset(o, 0, sizeof *o);
     if (!path || !*path) {
         set_err(err, errsz, "invalid argument: empty output path");
         return -1;
     }
-    const int fmt = format_of(path);
-    if (fmt == FMT_NONE) {
-        set_err(err, errsz, "%s: unsupported output extension (use .png, .jpg or .jpeg)", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* renaming over a directory fails late; over /dev/stdout or a FIFO it would replace the
+           node itself */
+        set_err(err, errsz, "%s: cannot write: %s", path, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         return -1;
     }
-    if (check_image(img, err, errsz) != 0)
-        return -1;
-    if (fmt == FMT_JPEG && (jpeg_quality < 1 || jpeg_quality > 100)) {
-        set_err(err, errsz, "%s: JPEG quality %d is out of range 1-100", path, jpeg_quality);
-        return -1;
-    }
-
     /* Temporary file next to the target: "<dir>/.<base>.tmp-<pid>-<n>". */
     const char *slash = strrchr(path, '/');
     const size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -348,37 +408,84 @@ int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, c
         free(tmp);
         return -1;
     }
+    o->f = f;
+    o->tmp = tmp;
+    o->path = path;
+    return 0;
+}
 
-    writer_t wr = {f, 0, 0};
+int vks_outfile_commit(vks_outfile_t *o, int write_errno, char *err, size_t errsz)
+{
+    if (!o->f)
+        return -1;
+    int rc = -1;
+    if (write_errno)
+        set_err(err, errsz, "%s: write failed: %s", o->path, strerror(write_errno));
+    else if (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0)
+        set_err(err, errsz, "%s: write failed: %s", o->path, strerror(errno));
+    else if (ferror(o->f))
+        set_err(err, errsz, "%s: write failed", o->path);
+    else
+        rc = 0;
+    if (fclose(o->f) != 0 && rc == 0) {
+        set_err(err, errsz, "%s: write failed: %s", o->path, strerror(errno));
+        rc = -1;
+    }
+    o->f = NULL;
+    if (rc == 0 && rename(o->tmp, o->path) != 0) {
+        set_err(err, errsz, "%s: cannot replace: %s", o->path, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(o->tmp);
+    free(o->tmp);
+    o->tmp = NULL;
+    return rc;
+}
+
+void vks_outfile_abort(vks_outfile_t *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        unlink(o->tmp);
+    }
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+}
+
+int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz)
+{
+    if (!path || !*path) {
+        set_err(err, errsz, "invalid argument: empty output path");
+        return -1;
+    }
+    const int fmt = format_of(path);
+    if (fmt == FMT_NONE) {
+        set_err(err, errsz, "%s: unsupported output extension (use .png, .jpg or .jpeg)", path);
+        return -1;
+    }
+    if (check_image(img, err, errsz) != 0)
+        return -1;
+    if (fmt == FMT_JPEG && (jpeg_quality < 1 || jpeg_quality > 100)) {
+        set_err(err, errsz, "%s: JPEG quality %d is out of range 1-100", path, jpeg_quality);
+        return -1;
+    }
+    vks_outfile_t o;
+    if (vks_outfile_open(&o, path, err, errsz) != 0)
+        return -1;
+    writer_t wr = {o.f, 0, 0};
     const int w = (int)img->w, h = (int)img->h;
     int ok;
     if (fmt == FMT_PNG)
         ok = stbi_write_png_to_func(write_cb, &wr, w, h, 3, img->px, w * 3);
     else
         ok = stbi_write_jpg_to_func(write_cb, &wr, w, h, 3, img->px, jpeg_quality);
-
-    int rc = -1;
-    if (wr.failed) {
-        set_err(err, errsz, "%s: write failed: %s", path, strerror(wr.err));
-    } else if (!ok) {
+    if (!wr.failed && !ok) {
         set_err(err, errsz, "%s: %s encoder failed", path, fmt == FMT_PNG ? "PNG" : "JPEG");
-    } else if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        set_err(err, errsz, "%s: write failed: %s", path, strerror(errno));
-    } else {
-        rc = 0;
+        vks_outfile_abort(&o);
+        return -1;
     }
-    if (fclose(f) != 0 && rc == 0) {
-        set_err(err, errsz, "%s: write failed: %s", path, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        set_err(err, errsz, "%s: cannot replace: %s", path, strerror(errno));
-        rc = -1;
-    }
-    if (rc != 0)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return vks_outfile_commit(&o, wr.failed ? wr.err : 0, err, errsz);
 }
 
 /* ------------------------------------------------------------------ resize, free */

@@ -8,6 +8,7 @@
 #define VKSTYLE_TOOLS_IMAGE_IO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -23,11 +24,13 @@ typedef struct {
     uint32_t w, h;
 } vks_image_t; /* RGB interleaved, 3 channels */
 
-/* Load a PNG or JPEG file (recognised by content, not extension). Grey images are expanded to
- * RGB; an alpha channel is dropped (not composited); 16-bit PNGs are reduced to 8 bits. The
- * size is checked against the limits before decoding. On failure *img is zeroed and err says
- * why, e.g. "photo.jpg: no such file", "x.png: not a PNG or JPEG image",
- * "x.png: cannot decode PNG image (stb: ...)", "x.png: empty file",
+/* Load a PNG or JPEG file (recognised by content, not extension). Only regular files: a FIFO,
+ * device or directory is refused at once. Grey images are expanded to RGB; an alpha channel is
+ * dropped (not composited); 16-bit PNGs are reduced to 8 bits; palette indices past a PNG's
+ * palette are black. The size is checked against the limits before decoding, and a JPEG with
+ * fewer bytes than its declared size needs is refused as truncated. On failure *img is zeroed
+ * and err says why, e.g. "photo.jpg: no such file", "x.png: not a PNG or JPEG image",
+ * "x.png: corrupt or truncated PNG image (stb: ...)", "x.png: empty file",
  * "x.png: image is 40000x10, larger than 32768 on a side". */
 int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz);
 
@@ -36,6 +39,19 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz);
  * for PNG). Writes to a temporary file in the same directory and renames it over path on
  * success; on failure the temporary file is removed and an existing path is left as it was. */
 int vks_image_save(const char *path, const vks_image_t *img, int jpeg_quality, char *err, size_t errsz);
+
+/* A file written whole or not at all: open creates "<dir>/.<base>.tmp-<pid>-<n>" next to path
+ * (refusing an existing path that is not a regular file); write to o->f; commit flushes,
+ * fsyncs, closes and renames it over path, or removes it and says why (write_errno: an error
+ * the caller met while writing, else 0); abort removes it. vks_image_save writes this way. */
+typedef struct {
+    FILE *f;
+    char *tmp;
+    const char *path;
+} vks_outfile_t;
+int vks_outfile_open(vks_outfile_t *o, const char *path, char *err, size_t errsz);
+int vks_outfile_commit(vks_outfile_t *o, int write_errno, char *err, size_t errsz);
+void vks_outfile_abort(vks_outfile_t *o);
 
 /* Resize src to w x h into a new image in *dst (sRGB-aware filtering). dst may be src: the old
  * pixels are then freed. On failure *dst is left unchanged. */

@@ -1,8 +1,11 @@
 /* vkstyle: stylize images with neural style-transfer networks on any Vulkan device. */
 #include "cli.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <vulkan/vulkan_core.h>
 
 static const struct {
     const char *name;
@@ -18,11 +21,34 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vkstyle <command> [options]   (vkstyle <command> --help for its options)\n\ncommands:\n");
+    fprintf(f, "usage: vkstyle <command> [options]   (vkstyle <command> --help for its options)\n"
+               "       vkstyle --version             the version, and the Vulkan device and driver it would use\n"
+               "\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nenvironment: VKSTYLE_DEVICE (device index or name), VKSTYLE_MODELS (model folder),\n"
                "             VKSTYLE_VALIDATION=1 (Khronos validation layer)\n");
+}
+
+/* The version, and the device and driver a command would run on (VKSTYLE_DEVICE applies). */
+static int version(void)
+{
+    printf("vkstyle %s\n", vks_version_string());
+    vks_context_options_t co = {.cache_dir = ""};
+    vks_context_t *ctx = NULL;
+    vks_status_t st = vks_context_create(&co, &ctx);
+    if (st) {
+        const char *msg = vks_last_error();
+        printf("device: none (%s)\n", *msg ? msg : vks_status_str(st));
+        return 0;
+    }
+    vks_device_info_t d;
+    vks_context_device_info(ctx, &d);
+    printf("device: %s (%s), Vulkan %u.%u.%u\ndriver: %s\n", d.name, d.type,
+           VK_API_VERSION_MAJOR(d.api_version), VK_API_VERSION_MINOR(d.api_version),
+           VK_API_VERSION_PATCH(d.api_version), d.driver);
+    vks_context_destroy(ctx);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -31,12 +57,19 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("vkstyle 0.1.0\n");
-        return 0;
-    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) return version();
+    /* Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported like a full
+       disk, and the temporary file is removed; the default action kills the process silently. */
+    signal(SIGXFSZ, SIG_IGN);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            /* what was printed must have arrived: > /dev/full is an error, not exit 0 */
+            errno = 0;
+            if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0)
+                rc = cli_error("standard output: write failed%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
+            return rc;
+        }
     fprintf(stderr, "vkstyle: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

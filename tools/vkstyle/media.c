@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <strings.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,8 +354,30 @@ static const AVCodec *pick_encoder(const char *name)
     return c ? c : avcodec_find_encoder(AV_CODEC_ID_H264);
 }
 
-static int open_encoder(media_out_t *o, const AVCodec *codec, const media_in_t *src, const media_out_options_t *opts)
+/* x264's presets (x264.h, x264_preset_names). x264 itself prints "invalid preset" straight to
+ * stderr before failing, so a name it would refuse is refused here first. */
+static bool x264_preset_ok(const char *p)
 {
+    static const char *const names[] = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                        "medium", "slow", "slower", "veryslow", "placebo"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcasecmp(p, names[i])) return true;
+    return false;
+}
+
+/* Opens codec with the options; a --preset the encoder refuses or lacks is an error of its own
+ * (bad_option set, message in err) rather than a reason to try another encoder. */
+static int open_encoder(media_out_t *o, const AVCodec *codec, const media_in_t *src, const media_out_options_t *opts,
+                        bool *bad_option, char *err, size_t errsz)
+{
+    *bad_option = false;
+    const char *preset = opts ? opts->preset : NULL;
+    if (preset && !strcmp(codec->name, "libx264") && !x264_preset_ok(preset)) {
+        *bad_option = true;
+        ERR("--preset '%s': libx264 has no such preset (ultrafast, superfast, veryfast, faster, fast, medium, slow, "
+            "slower, veryslow, placebo)", preset);
+        return AVERROR(EINVAL);
+    }
     AVCodecContext *e = avcodec_alloc_context3(codec);
     if (!e) return AVERROR(ENOMEM);
     const media_info_t *mi = &src->info;
@@ -381,8 +404,16 @@ static int open_encoder(media_out_t *o, const AVCodec *codec, const media_in_t *
     e->thread_count = 0;
     if (o->oc->oformat->flags & AVFMT_GLOBALHEADER) e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     int crf = opts && opts->crf >= 0 ? opts->crf : 18;
+    int r;
+    if (preset && (r = av_opt_set(e->priv_data, "preset", preset, AV_OPT_SEARCH_CHILDREN)) < 0) {
+        *bad_option = true;
+        ERR("--preset '%s': the %s encoder %s", preset, codec->name,
+            r == AVERROR_OPTION_NOT_FOUND ? "has no presets" : "refuses it");
+        avcodec_free_context(&e);
+        return r;
+    }
     if (!strcmp(codec->name, "libx264")) {
-        av_opt_set(e->priv_data, "preset", opts && opts->preset ? opts->preset : "fast", 0);
+        if (!preset) av_opt_set(e->priv_data, "preset", "fast", 0);
         av_opt_set_double(e->priv_data, "crf", crf, 0);
     } else if (codec->id == AV_CODEC_ID_MPEG4 || codec->id == AV_CODEC_ID_MPEG2VIDEO) {
         e->flags |= AV_CODEC_FLAG_QSCALE;
@@ -391,7 +422,11 @@ static int open_encoder(media_out_t *o, const AVCodec *codec, const media_in_t *
     } else {
         av_opt_set_double(e->priv_data, "crf", crf, AV_OPT_SEARCH_CHILDREN);
     }
-    int r = avcodec_open2(e, codec, NULL);
+    r = avcodec_open2(e, codec, NULL);
+    if (r < 0 && preset) {   /* the preset may be what it refused */
+        *bad_option = true;
+        ERR("--preset '%s': the %s encoder did not open with it: %s", preset, codec->name, AVERR(r));
+    }
     if (r < 0) { avcodec_free_context(&e); return r; }
     o->enc = e;
     snprintf(o->encoder, sizeof o->encoder, "%s", codec->name);
@@ -417,16 +452,19 @@ int media_out_open(const char *path, const media_in_t *src, uint32_t w, uint32_t
     }
     const char *fname = o->oc->oformat->name;
     o->fragmented = strstr(fname, "mp4") || strstr(fname, "mov") || strstr(fname, "ipod");
-    /* the encoder: the one asked for, else libx264, else any H.264 encoder that opens, else MPEG-4 */
+    /* the encoder: the one asked for, else libx264, else any H.264 encoder that opens, else
+       MPEG-4; not when an option was asked for (--preset): then its encoder or an error */
     const AVCodec *codec = pick_encoder(opts ? opts->encoder : NULL);
     if (opts && opts->encoder && !codec) { ERR("no encoder named '%s' in this FFmpeg build", opts->encoder); goto fail; }
-    r = codec ? open_encoder(o, codec, src, opts) : AVERROR_ENCODER_NOT_FOUND;
-    if (r < 0 && !(opts && opts->encoder)) {
+    bool bad_option = false;
+    r = codec ? open_encoder(o, codec, src, opts, &bad_option, err, errsz) : AVERROR_ENCODER_NOT_FOUND;
+    if (bad_option) goto fail;
+    if (r < 0 && !(opts && (opts->encoder || opts->preset))) {
         void *it = NULL;
         const AVCodec *c;
         while (r < 0 && (c = av_codec_iterate(&it)))
-            if (av_codec_is_encoder(c) && c->id == AV_CODEC_ID_H264 && c != codec) r = open_encoder(o, c, src, opts);
-        if (r < 0 && (c = avcodec_find_encoder(AV_CODEC_ID_MPEG4))) r = open_encoder(o, c, src, opts);
+            if (av_codec_is_encoder(c) && c->id == AV_CODEC_ID_H264 && c != codec) r = open_encoder(o, c, src, opts, &bad_option, NULL, 0);
+        if (r < 0 && (c = avcodec_find_encoder(AV_CODEC_ID_MPEG4))) r = open_encoder(o, c, src, opts, &bad_option, NULL, 0);
     }
     if (r < 0 && o->pixfmt == AV_PIX_FMT_YUV444P) {
         ERR("%s: no encoder here takes YUV 4:4:4 (libx264 does); leave out --chroma 444", path);
