@@ -295,7 +295,7 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     } else {
         /* pieces of at most max_groups per dimension; each gets its first workgroup in the push
          * constants. A barrier between pieces: the validation layer's synchronization checks see
-         * whole bindings, not the disjoint parts the pieces write. */
+         * whole bindings, not the disjoint parts the pieces write. The log has each piece. */
         uint8_t pc[128];
         memcpy(pc, push, p->push_size);
         uint32_t pieces = 0;
@@ -308,9 +308,17 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
                     ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, pc);
                     ctx->vk.vkCmdDispatch(rec->cmd, gx - x0 < mg[0] ? gx - x0 : mg[0], gy - y0 < mg[1] ? gy - y0 : mg[1],
                                           gz - z0 < mg[2] ? gz - z0 : mg[2]);
+                    if (x0 + mg[0] < gx || y0 + mg[1] < gy || z0 + mg[2] < gz) {   /* the last one: below */
+                        vks_rec_event_t piece = {.kind = VKS_EV_DISPATCH, .shader = p->shader, .nbindings = nb};
+                        memcpy(piece.bindings, b, nb * sizeof *b);
+                        if ((st = log_event(rec, &piece))) return st;
+                    }
                 }
         rec->split_pieces += pieces > 1 ? pieces : 0;
         ctx->shader_splits[p->shader] += pieces > 1;
+        /* the barriers between pieces forgot the accesses tracked before them: the next dispatch
+         * must still see this one's */
+        if (pieces > 1 && !ctx->guard_bindings && (st = track(rec, b, nb))) return st;
     }
     if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;

@@ -620,14 +620,17 @@ static void test_chunked_bindings(void **state)
  * that start at a workgroup base in their push constants (the conditional-instance-norm mix loops
  * over its grid instead), and must still match the references. Every split-capable shader that
  * ran must have been split: along x, y and z for the convolutions (odd counts: 3 groups). */
+static void check_barriers(const vks_rec_t *rec, uint32_t *nd, uint32_t *nb);
+
 static vks_context_t *g_keep;
 static int split_setup(void **state) { (void)state; g_keep = g_ctx; g_ctx = tu_context_limits(0, 2); return 0; }
 static int split_teardown(void **state)
 {
     (void)state;
-    tu_context_done(g_ctx);
-    g_ctx = g_keep;
+    vks_context_t *ctx = g_ctx;
+    g_ctx = g_keep;   /* first: tu_context_done fails the test if validation spoke */
     g_esize = 4;
+    tu_context_done(ctx);
     return 0;
 }
 
@@ -655,6 +658,22 @@ static void test_split_dispatches(void **state)
     test_activation_add(state);
     test_pack_unpack(state);
     run_yuyv_to_rgb(66, 7);                                         /* 231 pixel pairs: 4 groups */
+    /* after a split dispatch, the next one that reads what it wrote still gets its barrier */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tact(&a, 1, 3, 17, 31, NULL), y = tact(&a, 1, 3, 17, 31, NULL), z = tact(&a, 1, 3, 17, 31, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_activation(&rec, &x, &y, 1, 1, 0));
+    TU_OK(vks_op_activation(&rec, &y, &z, 1, 1, 0));
+    TU_OK(vks_op_activation(&rec, &z, &y, 1, 1, 0));
+    TU_OK(vks_rec_end(&rec));
+    uint32_t nd, nb;
+    check_barriers(&rec, &nd, &nb);
+    assert_true(rec.split_pieces > 3);
+    assert_int_equal(nd, rec.split_pieces);   /* the log has every piece */
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
     int ran = 0;
     for (int i = 0; i < VKS_SHADER_COUNT; i++) {
         if (!g_ctx->shader_dispatches[i] || !vks_shader_table[i].wg_base) continue;
@@ -712,6 +731,18 @@ static bool conflict(const vks_rec_event_t *a, const vks_rec_event_t *b)
     return false;
 }
 
+/* Fail if two recorded events conflict with no barrier between them; count dispatches and barriers. */
+static void check_barriers(const vks_rec_t *rec, uint32_t *nd, uint32_t *nb)
+{
+    *nd = *nb = 0;
+    for (uint32_t i = 0; i < rec->nlog; i++) {
+        if (rec->log[i].kind == VKS_EV_BARRIER) { (*nb)++; continue; }
+        (*nd)++;
+        for (uint32_t j = i + 1; j < rec->nlog && rec->log[j].kind != VKS_EV_BARRIER; j++)
+            if (conflict(&rec->log[i], &rec->log[j])) fail_msg("events %u and %u conflict without a barrier", i, j);
+    }
+}
+
 /* Sync validation cannot see two dispatches on one buffer without a barrier, so check the
  * recorded stream itself: every conflicting pair has a barrier between them, and independent
  * dispatches are not separated by one. */
@@ -731,12 +762,7 @@ static void test_barrier_placement(void **state)
     TU_OK(vks_op_activation(&rec, &x, &x, 1, 1, 0));      /* in-place on x after the write */
     tu_rec_run(&rec);
     uint32_t nd = 0, nb = 0;
-    for (uint32_t i = 0; i < rec.nlog; i++) {
-        if (rec.log[i].kind == VKS_EV_BARRIER) { nb++; continue; }
-        nd++;
-        for (uint32_t j = i + 1; j < rec.nlog && rec.log[j].kind != VKS_EV_BARRIER; j++)
-            if (conflict(&rec.log[i], &rec.log[j])) fail_msg("events %u and %u conflict without a barrier", i, j);
-    }
+    check_barriers(&rec, &nd, &nb);
     assert_int_equal(nd, 5);
     assert_int_equal(nb, 3);                     /* before add, before norm, before the in-place op */
     assert_int_equal(rec.log[0].kind, VKS_EV_DISPATCH);
