@@ -375,19 +375,27 @@ vks_status_t vks_session_largest_size(const vks_model_t *model, uint32_t width, 
 {
     if (!model || !fit_width || !fit_height || !width || !height)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_largest_size: NULL or zero argument");
-    /* binary search on the longer side: lo fits (0: none known), hi does not (long + 1: none known) */
+    /* binary search on the longer side for the last size that fits or is too small for the
+     * network (VKS_ERR_SHAPE): lo is such a size (0: none known), hi is too large (long + 1: none
+     * known). If lo is too small, none fits. */
     uint32_t lng = width >= height ? width : height, sht = width >= height ? height : width;
     uint32_t lo = 0, hi = lng + 1;
+    bool lo_fits = false;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
         uint32_t other = (uint32_t)fmax(1.0, round((double)mid * sht / lng));
         vks_status_t st = width >= height ? vks_session_fit(model, mid, other, opts, NULL)
                                           : vks_session_fit(model, other, mid, opts, NULL);
-        if (st == VKS_OK) lo = mid;
-        else if (st == VKS_ERR_TOO_LARGE || st == VKS_ERR_SHAPE) hi = mid;   /* SHAPE: too small for the network */
-        else return st;
+        if (st == VKS_OK || st == VKS_ERR_SHAPE) {
+            lo = mid;
+            lo_fits = st == VKS_OK;
+        } else if (st == VKS_ERR_TOO_LARGE) {
+            hi = mid;
+        } else {
+            return st;
+        }
     }
-    if (lo == 0) return vks_fail(VKS_ERR_TOO_LARGE, "no %ux%u-shaped size fits the device", width, height);
+    if (!lo_fits) return vks_fail(VKS_ERR_TOO_LARGE, "no %ux%u-shaped size fits the device", width, height);
     uint32_t other = (uint32_t)fmax(1.0, round((double)lo * sht / lng));
     *fit_width = width >= height ? lo : other;
     *fit_height = width >= height ? other : lo;

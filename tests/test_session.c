@@ -209,6 +209,38 @@ static void test_largest_size_bindings(void **state)
     tu_context_done(ctx);
 }
 
+/* A network with a minimum input size (15x15 reflection-padded: more than 7 pixels a side) under a
+ * budget that fits no more than 8x8: the search does not take the sizes too small for the network
+ * for sizes too large, and finds the narrow range between. */
+static void test_largest_size_above_the_minimum(void **state)
+{
+    (void)state;
+    static float wt[3 * 3 * 15 * 15];
+    uint32_t seed = 3;
+    ref_fill_random(wt, 3 * 3 * 15 * 15, &seed, -0.01f, 0.01f);
+    tu_st_t st;
+    tu_st_init(&st);
+    int shape[4] = {3, 3, 15, 15};
+    tu_st_add(&st, "w", wt, 4, shape);
+    size_t size;
+    uint8_t *bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":["
+                                       "{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[7,7,7,7],\"pad_mode\":\"reflect\"}]}", &size);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    uint64_t b8 = 0, b9 = 0;
+    TU_OK(vks_session_fit(m, 8, 8, NULL, &b8));
+    TU_OK(vks_session_fit(m, 9, 9, NULL, &b9));
+    assert_true(b9 > b8);
+    assert_int_equal(vks_session_fit(m, 7, 7, NULL, NULL), VKS_ERR_SHAPE);   /* too small */
+    vks_session_options_t o = {.max_memory = b8};
+    uint32_t fw = 0, fh = 0;
+    TU_OK(vks_session_largest_size(m, 1000, 1000, &o, &fw, &fh));
+    assert_int_equal(fw, 8);
+    assert_int_equal(fh, 8);
+    vks_model_destroy(m);
+    free(bytes);
+}
+
 /* An fp16 session is sized by its own element size: under a budget where fp32 stops at some
  * size, fp16 fits a larger one, and creates it. */
 static void test_largest_size_fp16(void **state)
@@ -791,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_largest_size_memory),
         cmocka_unit_test(test_largest_size_bindings),
         cmocka_unit_test(test_largest_size_fp16),
+        cmocka_unit_test(test_largest_size_above_the_minimum),
         cmocka_unit_test(test_session_split_dispatches),
         cmocka_unit_test(test_tiled_matches_untiled),
         cmocka_unit_test(test_tiled_staging_and_styles),
