@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // vks:variant f16
 // vks:wg-base
 // Per-channel statistics of a range of each plane (rows of a tile, for instance norm over an
@@ -25,18 +26,14 @@ void main()
 {
     uint c = VKS_WG_ID.x;
     uint base = c * pc.stride + pc.first;
-    uint t = gl_LocalInvocationID.x;
     float pilot = float(x[base]);
     float s = 0.0;
-    for (uint i = t; i < pc.count; i += VKS_NORM_LOCAL) s += float(x[base + i]) - pilot;
+    PLANE_LOOP(i, pc.count, s += float(x[base + i]) - pilot;)
     float mean = pilot + workgroup_sum(s) / float(pc.count);
     float q = 0.0;
-    for (uint i = t; i < pc.count; i += VKS_NORM_LOCAL) {
-        float d = float(x[base + i]) - mean;
-        q = fma(d, d, q);
-    }
+    PLANE_LOOP(i, pc.count, float d = float(x[base + i]) - mean; q = fma(d, d, q);)
     q = workgroup_sum(q);
-    if (t == 0) {
+    if (gl_LocalInvocationID.x == 0) {
         st[2 * (pc.out_off + c)] = mean;
         st[2 * (pc.out_off + c) + 1] = q;
     }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // vks:variant f16
 // vks:wg-base
 // Instance normalization, one workgroup per channel plane of one sample:
@@ -36,7 +37,6 @@ void main()
 {
     uint c = VKS_WG_ID.x;
     uint base = c * pc.stride;
-    uint t = gl_LocalInvocationID.x;
     float mean, var;
     if (GIVEN_STATS != 0) {
         mean = st[2 * (pc.stats_off + c)];
@@ -46,20 +46,17 @@ void main()
         // when the mean is large compared to the spread (no catastrophic rounding in fp32).
         float pilot = float(x[base]);
         float s = 0.0;
-        for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) s += float(x[base + i]) - pilot;
+        PLANE_LOOP(i, pc.hw, s += float(x[base + i]) - pilot;)
         mean = pilot + workgroup_sum(s) / float(pc.hw);
         float q = 0.0;
-        for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) {
-            float d = float(x[base + i]) - mean;
-            q = fma(d, d, q);
-        }
+        PLANE_LOOP(i, pc.hw, float d = float(x[base + i]) - mean; q = fma(d, d, q);)
         var = workgroup_sum(q) / float(pc.hw);
     }
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
     float shift = beta[pc.beta_off + c] - mean * scale;
-    for (uint i = t; i < pc.hw; i += VKS_NORM_LOCAL) {
+    PLANE_LOOP(i, pc.hw,
         float v = vks_act(fma(float(x[base + i]), scale, shift), ACT);
         if (HAS_RESIDUAL != 0) v += float(res[base + i]);
         y[base + i] = vtype(v);
-    }
+    )
 }

@@ -21,6 +21,9 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
         return vks_fail(VKS_ERR_SHAPE, "%s: gamma/beta have fewer than %u channels", op, in->c);
     if (stats && 2 * ((uint64_t)stats_off + (uint64_t)in->n * in->c) > (uint64_t)stats->n * stats->c * stats->h * stats->w)
         return vks_fail(VKS_ERR_SHAPE, "%s: the statistics table has fewer than %u channels", op, in->n * in->c);
+    if ((uint64_t)in->h * in->w > VKS_NORM_MAX_PLANE)
+        return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u plane is more than its shader takes (%u pixels)", op, in->h, in->w,
+                        VKS_NORM_MAX_PLANE);
     uint32_t spec[3] = {act, residual != NULL, stats != NULL};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
@@ -75,6 +78,9 @@ vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32
                         in->h, in->w);
     if (2 * ((uint64_t)stats_off + (uint64_t)in->n * in->c) > (uint64_t)stats->n * stats->c * stats->h * stats->w)
         return vks_fail(VKS_ERR_SHAPE, "%s: the statistics table has fewer than %u channels", op, in->n * in->c);
+    if ((uint64_t)rows * in->w > VKS_NORM_MAX_PLANE)
+        return vks_fail(VKS_ERR_SHAPE, "%s: %u rows of %u are more than its shader takes (%u pixels)", op, rows, in->w,
+                        VKS_NORM_MAX_PLANE);
     const vks_tensor_t *ts[1] = {in};
     const vks_pipeline_t *pipe;
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CHANNEL_STATS, ts, 1, NULL, 0, 2, sizeof(stats_push_t), &pipe);
