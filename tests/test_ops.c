@@ -963,7 +963,11 @@ int main(void)
     struct CMUnitTest run[sizeof tests / sizeof tests[0]];
     size_t n = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if ((!tu_guard_mode() || tests[i].test_func != test_barrier_placement) &&
+        if ((!tu_guard_mode() || (tests[i].test_func != test_barrier_placement &&
+                                  /* 35 MB guarded copies crash the validation layer (Mesa 22.3's
+                                   * lavapipe, layers 1.3.239); smaller planes cover these shaders */
+                                  tests[i].test_func != test_norm_large_plane &&
+                                  tests[i].test_func != test_norm_large_plane_f16)) &&
             (!tu_quick_mode() || tests[i].test_func != test_instance_norm_f16_statistics))   /* 512x512 */
             run[n++] = tests[i];
     const char *name = tu_guard_mode() ? (tu_quick_mode() ? "test_ops (guard bytes, quick)" : "test_ops (guard bytes)")
