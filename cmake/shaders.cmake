@@ -9,6 +9,10 @@
 # Precision variants: a shader whose source has the line `// vks:variant f16` is compiled a second
 # time with -DVKS_F16=1 (activations stored as float16_t, see common.glsl) as <stem>_f16. The table
 # entry of the fp32 shader names its fp16 variant (.f16), -1 when it has none.
+#
+# Split dispatches: a shader whose source has the line `// vks:wg-base` ends its push-constant block
+# with three uints, the first workgroup of the dispatch (x, y, z); the recorder splits a dispatch
+# larger than the device's maxComputeWorkGroupCount into several and sets them (.wg_base = 1).
 function(vkstyle_add_shaders target dir)
   file(GLOB comps CONFIGURE_DEPENDS ${dir}/*.comp)
   list(SORT comps)
@@ -21,6 +25,12 @@ function(vkstyle_add_shaders target dir)
   foreach(comp ${comps})
     get_filename_component(stem ${comp} NAME_WE)
     file(STRINGS ${comp} f16_marker REGEX "^// vks:variant f16")
+    file(STRINGS ${comp} base_marker REGEX "^// vks:wg-base")
+    if(base_marker)
+      set(wg_base 1)
+    else()
+      set(wg_base 0)
+    endif()
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${comp})   # re-read the marker
     set(variants ${stem})
     if(f16_marker)
@@ -53,7 +63,7 @@ function(vkstyle_add_shaders target dir)
       else()
         set(f16_id -1)
       endif()
-      string(APPEND table_body "    {\"${name}\", ${name}_spv, sizeof ${name}_spv, ${f16_id}},\n")
+      string(APPEND table_body "    {\"${name}\", ${name}_spv, sizeof ${name}_spv, ${f16_id}, ${wg_base}},\n")
     endforeach()
   endforeach()
   file(CONFIGURE OUTPUT ${outdir}/vks_shaders.h CONTENT
@@ -70,6 +80,7 @@ typedef struct vks_shader_code {
     const uint32_t *code;
     size_t size;
     int f16;   /* the id of the fp16-activation variant, -1 if none */
+    int wg_base;   /* 1: the push block ends with the dispatch's first workgroup (x, y, z) */
 } vks_shader_code_t;
 extern const vks_shader_code_t vks_shader_table[VKS_SHADER_COUNT];
 #endif

@@ -461,6 +461,10 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     ctx->max_binding = ctx->props.limits.maxStorageBufferRange;
     if (opts->max_binding_bytes && opts->max_binding_bytes < ctx->max_binding)
         ctx->max_binding = opts->max_binding_bytes;
+    for (int d = 0; d < 3; d++) {
+        ctx->max_groups[d] = ctx->props.limits.maxComputeWorkGroupCount[d];
+        if (opts->max_workgroups && opts->max_workgroups < ctx->max_groups[d]) ctx->max_groups[d] = opts->max_workgroups;
+    }
 
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {
@@ -570,6 +574,14 @@ void vks_context_vulkan(const vks_context_t *ctx, vks_vulkan_handles_t *out)
 }
 
 void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info) { *info = ctx->info; }
+
+uint64_t vks_context_memory_budget(const vks_context_t *ctx)
+{
+    uint64_t heap = 0;
+    for (uint32_t h = 0; h < ctx->info.heap_count; h++)
+        if (ctx->info.heap_device_local[h] && ctx->info.heap_size[h] > heap) heap = ctx->info.heap_size[h];
+    return heap / 10 * 9;
+}
 
 vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n)
 {

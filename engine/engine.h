@@ -68,11 +68,13 @@ struct vks_context {
     VkPhysicalDeviceMemoryProperties mem;
     vks_device_info_t info;
     uint64_t max_binding;          /* bytes one descriptor may cover */
+    uint32_t max_groups[3];        /* workgroups one vkCmdDispatch may have per dimension */
     bool fp16_enabled;             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
     bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */
     uint32_t workarounds;          /* VKS_WA_* for this device's driver (driver_workarounds() in context.c) */
     bool guard_bindings;           /* tests: every dispatch's bindings between guard bytes (recorder.c) */
+    bool tiles_no_mapped_memory;   /* tests: tiled sessions go through staging buffers (tiled.c) */
     bool clamp_ubo_array_index;    /* VKS_WA_UBO_ARRAY_INDEX_CLAMP, applied: the *_xubo shaders clamp */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
@@ -82,6 +84,7 @@ struct vks_context {
     int quiet_validation;
     vks_stats_t stats;             /* pipelines_created, uploads, submits */
     uint64_t shader_dispatches[VKS_SHADER_COUNT];   /* dispatches recorded per shader (test coverage) */
+    uint64_t shader_splits[VKS_SHADER_COUNT];       /* of them, split for the workgroup limits */
 };
 
 /* Submit command buffers in one vkQueueSubmit and wait for them. */
@@ -98,7 +101,9 @@ typedef struct vks_block {
     void *map;        /* persistently mapped when host-visible was asked for */
 } vks_block_t;
 
-typedef enum { VKS_MEM_DEVICE, VKS_MEM_UPLOAD, VKS_MEM_READBACK } vks_mem_kind_t;
+/* DEVICE_MAPPED: device-local memory the host can map (lavapipe, integrated GPUs, resizable BAR),
+ * VKS_ERR_UNSUPPORTED where there is none. */
+typedef enum { VKS_MEM_DEVICE, VKS_MEM_UPLOAD, VKS_MEM_READBACK, VKS_MEM_DEVICE_MAPPED } vks_mem_kind_t;
 
 vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kind_t kind,
                               vks_block_t *out);
@@ -171,6 +176,10 @@ vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, 
                                     uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
                                     uint32_t last_count, const vks_pipeline_t **out);
 void vks_pipelines_destroy(vks_context_t *ctx);
+/* Check a pipeline request and fill *p with its description (no Vulkan object). */
+vks_status_t vks_pipeline_describe(const vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
+                                   uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
+                                   uint32_t last_count, vks_pipeline_t *p);
 
 /* ------------------------------------------------------------ recording (recorder.c) */
 
@@ -207,6 +216,9 @@ typedef struct vks_guard {
 
 typedef struct vks_rec {
     vks_context_t *ctx;
+    bool dry;                      /* vks_rec_begin_dry: check every dispatch, record nothing */
+    vks_pipeline_t **stubs;        /* dry: the pipelines' descriptions */
+    uint32_t nstubs;
     VkCommandBuffer cmd;
     VkDescriptorPool *pools;
     uint32_t npools;
@@ -217,6 +229,7 @@ typedef struct vks_rec {
     vks_rec_event_t *log;
     uint32_t nlog, cap_log;
     uint64_t dispatches, barriers, descriptor_writes;
+    uint64_t split_pieces;         /* vkCmdDispatch calls of dispatches split for the device's limits */
     vks_block_t *guard_blocks;     /* guard mode: host-visible blocks of guarded copies */
     uint32_t nguard_blocks;
     VkDeviceSize guard_used;       /* in the newest guard block */
@@ -231,8 +244,21 @@ typedef struct vks_rec {
 
 /* Allocate a primary command buffer and begin recording (not one-time: it is re-submitted). */
 vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log);
+/* A dry recorder: ops record into it exactly as into a real one, and each dispatch is checked
+ * against the device's limits (bindings, alignment, workgroups), but no Vulkan object is created
+ * and nothing is recorded; the tensors' blocks need not exist. How the engine knows, before it
+ * allocates anything, that a session of a size will work (graph.c). */
+vks_status_t vks_rec_begin_dry(vks_context_t *ctx, vks_rec_t *rec);
+/* The pipeline an op dispatches into rec: vks_pipeline_get_array(), or for a dry recorder its
+ * description only. */
+vks_status_t vks_rec_pipeline(vks_rec_t *rec, vks_shader_id_t shader, const uint32_t *spec, uint32_t nspec,
+                              uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size, uint32_t last_count,
+                              const vks_pipeline_t **out);
 /* Record a dispatch; inserts a barrier first when a binding overlaps an access since the last
- * barrier in a way that is a hazard (read-after-write, write-after-read, write-after-write). */
+ * barrier in a way that is a hazard (read-after-write, write-after-read, write-after-write).
+ * A dispatch of more workgroups than the device allows per dimension (ctx->max_groups) is
+ * recorded as several, each given its first workgroup in the last 12 bytes of its push constants,
+ * for shaders marked `// vks:wg-base` (cmake/shaders.cmake); for others it is an error. */
 vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
                               uint32_t nb, const void *push, uint32_t gx, uint32_t gy,
                               uint32_t gz);

@@ -266,55 +266,181 @@ size_t vks_session_input_bytes(const vks_session_t *s)
     return (size_t)s->w * s->h * (s->opts.input == VKS_PIXELS_YUYV ? 2 : 4);
 }
 
-vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t height,
-                                   const vks_session_options_t *opts, vks_session_t **out)
+/* Check the options and resolve them for this model's device (AUTO precision, the budget). */
+static vks_status_t resolve_options(const vks_model_t *model, uint32_t width, const vks_session_options_t *opts,
+                                    vks_session_options_t *out)
 {
-    if (!model || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_create: NULL argument");
-    *out = NULL;
-    vks_session_options_t defaults = {VKS_PIXELS_RGBA8, VKS_PIXELS_RGBA8, VKS_PRECISION_FP32};
+    vks_session_options_t defaults = {.input = VKS_PIXELS_RGBA8, .output = VKS_PIXELS_RGBA8, .precision = VKS_PRECISION_FP32};
     if (!opts) opts = &defaults;
     if ((unsigned)opts->input > VKS_PIXELS_YUYV || (opts->output != VKS_PIXELS_RGBA8 && opts->output != VKS_PIXELS_BGRA8))
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unsupported pixel format");
     if ((unsigned)opts->precision > VKS_PRECISION_AUTO)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unknown precision %d", (int)opts->precision);
-    vks_precision_t precision = opts->precision;
-    if (precision == VKS_PRECISION_AUTO)
-        precision = model->ctx->fp16_enabled ? VKS_PRECISION_FP16 : VKS_PRECISION_FP32;
-    if (precision == VKS_PRECISION_FP16 && !model->ctx->fp16_enabled)
+    if ((unsigned)opts->tiling > VKS_TILING_ALWAYS)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unknown tiling mode %d", (int)opts->tiling);
+    *out = *opts;
+    if (out->precision == VKS_PRECISION_AUTO)
+        out->precision = model->ctx->fp16_enabled ? VKS_PRECISION_FP16 : VKS_PRECISION_FP32;
+    if (out->precision == VKS_PRECISION_FP16 && !model->ctx->fp16_enabled)
         return vks_fail(VKS_ERR_UNSUPPORTED, "fp16 needs shaderFloat16 and storageBuffer16BitAccess, which %s "
                         "lacks (use fp32 or auto)", model->ctx->props.deviceName);
     if (opts->input == VKS_PIXELS_YUYV && width % 2)
         return vks_fail(VKS_ERR_SHAPE, "session: YUYV input needs an even width, not %u", width);
-    vks_status_t st;
-    vks_session_t *s = calloc(1, sizeof *s);
-    if (!s) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    s->opts = *opts;
-    s->opts.precision = precision;
-    s->ctx = model->ctx;
-    s->model = model;
-    s->w = width;
-    s->h = height;
-    s->weights[0] = 1.0f;
-    VKS_TRY(plan_build(model, width, height, precision == VKS_PRECISION_FP16 ? 2 : 4, &s->plan));
-    VKS_TRY(vks_block_create(s->ctx, s->plan.arena, VKS_MEM_DEVICE, &s->arena));
+    uint64_t budget = vks_context_memory_budget(model->ctx);
+    if (!out->max_memory || out->max_memory > budget) out->max_memory = budget;
+    return VKS_OK;
+}
+
+/* Point the planned values, pixel buffers and the style mix at their places in s->arena. */
+static void session_layout(vks_session_t *s)
+{
     for (uint32_t v = 0; v < s->plan.nvals; v++) {
         s->plan.vals[v].block = &s->arena;
         s->plan.vals[v].offset = s->plan.items[s->plan.alias[v]].off;
     }
-    VkDeviceSize px = (VkDeviceSize)width * height * 4;
+    VkDeviceSize px = (VkDeviceSize)s->w * s->h * 4;
     s->px_in = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals].off, px, false};
     s->px_out = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals + 1].off, px, true};
-    s->eff = vks_tensor_flat(&s->arena, s->plan.items[s->plan.nvals + 2].off, 2 * model->cin_channels);
+    s->eff = vks_tensor_flat(&s->arena, s->plan.items[s->plan.nvals + 2].off, 2 * s->model->cin_channels);
+}
+
+/* Device memory of an untiled session: the arena and the two staging buffers. */
+static uint64_t session_bytes(const plan_t *p, uint32_t w, uint32_t h)
+{
+    return p->arena + 2 * vks_align((VkDeviceSize)w * h * 4, 256);
+}
+
+/* Whether the planned session s (plan built, options resolved) fits the device: memory within
+ * the budget, each allocation within the largest one, and every dispatch of its recordings
+ * within the device's limits, checked by recording them dry. VKS_ERR_TOO_LARGE if not. */
+static vks_status_t check_fit(vks_session_t *s)
+{
+    const vks_context_t *ctx = s->ctx;
+    uint64_t need = session_bytes(&s->plan, s->w, s->h), px = (uint64_t)s->w * s->h * 4;
+    if (need > s->opts.max_memory)
+        return vks_fail(VKS_ERR_TOO_LARGE, "a %ux%u session needs %.1f MiB of device memory; %s allows %.1f MiB",
+                        s->w, s->h, need / 1048576.0, s->opts.max_memory == vks_context_memory_budget(ctx)
+                        ? ctx->info.name : "the budget", s->opts.max_memory / 1048576.0);
+    if (s->plan.arena > ctx->info.max_allocation || px > ctx->info.max_allocation)
+        return vks_fail(VKS_ERR_TOO_LARGE, "a %ux%u session needs one allocation of %.1f MiB; %s allows %.1f MiB",
+                        s->w, s->h, s->plan.arena / 1048576.0, ctx->info.name, ctx->info.max_allocation / 1048576.0);
+    vks_session_t d = *s;   /* the same session, laid out in a block that does not exist */
+    d.arena = (vks_block_t){.size = s->plan.arena};
+    session_layout(&d);
+    vks_rec_t rec;
+    vks_status_t st = vks_rec_begin_dry(s->ctx, &rec);
+    if (!st) st = vks_session_record(&d, &rec, VK_NULL_HANDLE);
+    if (!st && s->model->cin_channels)
+        st = vks_op_cin_mix(&rec, &s->model->cin_table, s->model->nstyles, s->model->cin_channels, &d.eff, s->weights,
+                            s->model->nstyles);
+    vks_rec_destroy(&rec);
+    if (st) {
+        vks_error_prefix("a %ux%u session does not fit %s", s->w, s->h, ctx->info.name);
+        return VKS_ERR_TOO_LARGE;
+    }
+    return VKS_OK;
+}
+
+/* Plan an untiled session of w x h (options resolved) and check that it fits. */
+static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const vks_session_options_t *o,
+                             vks_session_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->opts = *o;
+    s->ctx = model->ctx;
+    s->model = model;
+    s->w = w;
+    s->h = h;
+    s->weights[0] = 1.0f;
+    vks_status_t st = plan_build(model, w, h, o->precision == VKS_PRECISION_FP16 ? 2 : 4, &s->plan);
+    return st ? st : check_fit(s);
+}
+
+vks_status_t vks_session_fit(const vks_model_t *model, uint32_t width, uint32_t height,
+                             const vks_session_options_t *opts, uint64_t *bytes)
+{
+    if (!model) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_fit: NULL argument");
+    vks_session_options_t o;
+    vks_status_t st = resolve_options(model, width, opts, &o);
+    if (st) return st;
+    vks_session_t s;
+    st = plan_fit((vks_model_t *)model, width, height, &o, &s);
+    if (!st && bytes) *bytes = session_bytes(&s.plan, width, height);
+    plan_free(&s.plan);
+    return st;
+}
+
+vks_status_t vks_session_largest_size(const vks_model_t *model, uint32_t width, uint32_t height,
+                                      const vks_session_options_t *opts, uint32_t *fit_width, uint32_t *fit_height)
+{
+    if (!model || !fit_width || !fit_height || !width || !height)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_largest_size: NULL or zero argument");
+    /* binary search on the longer side for the last size that fits or is too small for the
+     * network (VKS_ERR_SHAPE): lo is such a size (0: none known), hi is too large (long + 1: none
+     * known). If lo is too small, none fits. */
+    uint32_t lng = width >= height ? width : height, sht = width >= height ? height : width;
+    uint32_t lo = 0, hi = lng + 1;
+    bool lo_fits = false;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t other = (uint32_t)fmax(1.0, round((double)mid * sht / lng));
+        vks_status_t st = width >= height ? vks_session_fit(model, mid, other, opts, NULL)
+                                          : vks_session_fit(model, other, mid, opts, NULL);
+        if (st == VKS_OK || st == VKS_ERR_SHAPE) {
+            lo = mid;
+            lo_fits = st == VKS_OK;
+        } else if (st == VKS_ERR_TOO_LARGE) {
+            hi = mid;
+        } else {
+            return st;
+        }
+    }
+    if (!lo_fits) return vks_fail(VKS_ERR_TOO_LARGE, "no %ux%u-shaped size fits the device", width, height);
+    uint32_t other = (uint32_t)fmax(1.0, round((double)lo * sht / lng));
+    *fit_width = width >= height ? lo : other;
+    *fit_height = width >= height ? other : lo;
+    return VKS_OK;
+}
+
+vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t height,
+                                   const vks_session_options_t *opts, vks_session_t **out)
+{
+    if (!model || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_create: NULL argument");
+    *out = NULL;
+    vks_session_options_t o;
+    vks_status_t st = resolve_options(model, width, opts, &o);
+    if (st) return st;
+    vks_session_t *s = calloc(1, sizeof *s);
+    if (!s) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    st = plan_fit(model, width, height, &o, s);
+    if ((st == VKS_ERR_TOO_LARGE && o.tiling == VKS_TILING_AUTO) || (st == VKS_OK && o.tiling == VKS_TILING_ALWAYS)) {
+        VKS_TRY(vks_tiled_create(s));   /* in tiles: plan_fit built the shapes; check_fit refused the one piece */
+        goto style;
+    }
+    if (st == VKS_ERR_TOO_LARGE) {   /* say which size would fit */
+        char why[768];
+        snprintf(why, sizeof why, "%s", vks_last_error());
+        uint32_t fw = 0, fh = 0;
+        if (vks_session_largest_size(model, width, height, &o, &fw, &fh) == VKS_OK)
+            vks_fail(st, "%s (about %ux%u fits)", why, fw, fh);
+        else
+            vks_fail(st, "%s", why);
+    }
+    if (st) goto fail;
+    VKS_TRY(vks_block_create(s->ctx, s->plan.arena, VKS_MEM_DEVICE, &s->arena));
+    session_layout(s);
     if (s->ctx->info.timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                     .queryCount = 2};
         VKS_VK(s->ctx->vk.vkCreateQueryPool(s->ctx->device, &qi, NULL, &s->frame_ts));
     }
+    VkDeviceSize px = (VkDeviceSize)width * height * 4;
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_UPLOAD, &s->stage_in));
     VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_READBACK, &s->stage_out));
     VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
     VKS_TRY(vks_session_record(s, &s->main, VK_NULL_HANDLE));
     s->main_recordings++;
+style:
     if (model->cin_channels) {
         VKS_TRY(vks_rec_begin(s->ctx, &s->style, false));
         VKS_TRY(vks_op_cin_mix(&s->style, &model->cin_table, model->nstyles, model->cin_channels, &s->eff,
@@ -325,10 +451,9 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     *out = s;
     return VKS_OK;
 fail:
-    if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY) {
-        uint64_t need = s->plan.arena + 2 * vks_align((VkDeviceSize)width * height * 4, 256);
-        vks_error_prefix("a %ux%u session needs %.1f MiB of device memory", width, height, (double)need / 1048576.0);
-    }
+    if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY)
+        vks_error_prefix("a %ux%u session needs %.1f MiB of device memory", width, height,
+                         (double)session_bytes(&s->plan, width, height) / 1048576.0);
     vks_session_destroy(s);
     return st;
 }
@@ -336,6 +461,7 @@ fail:
 void vks_session_destroy(vks_session_t *s)
 {
     if (!s) return;
+    vks_tiled_destroy(s);
     vks_rec_destroy(&s->main);
     vks_rec_destroy(&s->style);
     if (s->frame_ts) s->ctx->vk.vkDestroyQueryPool(s->ctx->device, s->frame_ts, NULL);
@@ -384,6 +510,10 @@ static vks_status_t submit(vks_session_t *s)
 vks_status_t vks_session_run_raw(vks_session_t *s, const void *in, void *out)
 {
     if (!s || !in) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run_raw: NULL argument");
+    if (s->tiled) {
+        if (!out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run_raw: a tiled session needs an output buffer");
+        return vks_tiled_run(s, in, s->opts.input == VKS_PIXELS_YUYV ? 2 : 4, out);
+    }
     memcpy(s->stage_in.map, in, vks_session_input_bytes(s));
     vks_status_t st = submit(s);
     if (!st && out) memcpy(out, s->stage_out.map, (size_t)s->w * s->h * 4);
@@ -394,6 +524,7 @@ vks_status_t vks_session_last_gpu_ms(const vks_session_t *s, double *ms)
 {
     if (!s || !ms) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_last_gpu_ms: NULL argument");
     *ms = 0;
+    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "a tiled session has no frame time");
     if (!s->frame_ts) return vks_fail(VKS_ERR_UNSUPPORTED, "the device has no timestamps on its compute queue");
     if (!s->ran) return vks_fail(VKS_ERR_UNSUPPORTED, "no frame has run yet");
     uint64_t q[2];
@@ -405,6 +536,11 @@ vks_status_t vks_session_last_gpu_ms(const vks_session_t *s, double *ms)
 
 void vks_session_output_buffer(const vks_session_t *s, VkBuffer *buffer, VkDeviceSize *offset, VkDeviceSize *size)
 {
+    if (s->tiled) {
+        *buffer = VK_NULL_HANDLE;
+        *offset = *size = 0;
+        return;
+    }
     *buffer = s->px_out.block->buffer;
     *offset = s->px_out.offset;
     *size = s->px_out.size;
@@ -418,6 +554,15 @@ vks_status_t vks_session_run(vks_session_t *s, const uint8_t *in, uint8_t *out, 
     if (s->opts.input != VKS_PIXELS_RGBA8 || s->opts.output != VKS_PIXELS_RGBA8)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_run: the session has other pixel formats; use vks_session_run_raw");
     size_t n = (size_t)s->w * s->h;
+    if (s->tiled) {   /* RGBA straight through; RGB in, and out through an RGBA buffer */
+        if (channels == 4) return vks_tiled_run(s, in, 4, out);
+        uint8_t *rgba = malloc(n * 4);
+        if (!rgba) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        vks_status_t st = vks_tiled_run(s, in, 3, rgba);
+        for (size_t i = 0; !st && i < n; i++) memcpy(out + 3 * i, rgba + 4 * i, 3);
+        free(rgba);
+        return st;
+    }
     uint8_t *stage = s->stage_in.map;
     if (channels == 4) {
         memcpy(stage, in, n * 4);

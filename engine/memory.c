@@ -38,6 +38,13 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
         type = find_type(ctx, req.memoryTypeBits,
                          VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
         break;
+    case VKS_MEM_DEVICE_MAPPED:
+        type = find_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                      VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+        if (type < 0)
+            type = find_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                          VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        break;
     case VKS_MEM_READBACK:
         type = find_type(ctx, req.memoryTypeBits,
                          VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
@@ -49,7 +56,7 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
     }
     if (type < 0) {
         st = vks_fail(VKS_ERR_UNSUPPORTED, "no suitable memory type for a %s block",
-                      kind == VKS_MEM_DEVICE ? "device" : "host-visible");
+                      kind == VKS_MEM_DEVICE ? "device" : kind == VKS_MEM_DEVICE_MAPPED ? "mapped device" : "host-visible");
         goto fail;
     }
     if (ctx->workarounds & VKS_WA_MEMFD_FILE_SIZE_LIMIT) {   /* see driver_workarounds() in context.c */

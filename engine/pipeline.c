@@ -78,14 +78,32 @@ vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const 
     return vks_pipeline_get_array(ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, 1, out);
 }
 
-vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
-                                    uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
-                                    uint32_t last_count, const vks_pipeline_t **out)
+vks_status_t vks_pipeline_describe(const vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
+                                   uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
+                                   uint32_t last_count, vks_pipeline_t *p)
 {
     if (nspec > VKS_MAX_SPEC || nbindings == 0 || last_count == 0 || nbindings - 1 + last_count > VKS_MAX_BINDINGS ||
         push_size > 128 ||
         push_size > ctx->props.limits.maxPushConstantsSize || (unsigned)shader >= VKS_SHADER_COUNT)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "pipeline request out of range (shader %d)", (int)shader);
+    memset(p, 0, sizeof *p);
+    p->shader = shader;
+    p->nspec = nspec;
+    if (nspec) memcpy(p->spec, spec, nspec * 4);
+    p->nbindings = nbindings;
+    p->last_count = last_count;
+    p->ubo_mask = ubo_mask;
+    p->push_size = push_size;
+    return VKS_OK;
+}
+
+vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
+                                    uint32_t nspec, uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size,
+                                    uint32_t last_count, const vks_pipeline_t **out)
+{
+    vks_pipeline_t want;
+    vks_status_t st = vks_pipeline_describe(ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, last_count, &want);
+    if (st) return st;
     for (size_t i = 0; i < ctx->npipelines; i++) {
         const vks_pipeline_t *p = ctx->pipelines[i];
         if (p->shader == shader && p->nspec == nspec && p->nbindings == nbindings && p->last_count == last_count &&
@@ -102,16 +120,10 @@ vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, 
         ctx->pipelines = grown;
         ctx->cap_pipelines = cap;
     }
-    vks_pipeline_t *p = calloc(1, sizeof *p);
+    vks_pipeline_t *p = malloc(sizeof *p);
     if (!p) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    p->shader = shader;
-    p->nspec = nspec;
-    if (nspec) memcpy(p->spec, spec, nspec * 4);
-    p->nbindings = nbindings;
-    p->last_count = last_count;
-    p->ubo_mask = ubo_mask;
-    p->push_size = push_size;
-    vks_status_t st = pipeline_create(ctx, p);
+    *p = want;
+    st = pipeline_create(ctx, p);
     if (st) {
         pipeline_free(ctx, p);
         return st;

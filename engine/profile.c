@@ -74,6 +74,7 @@ static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *
 vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t iters, vks_profile_t *out)
 {
     if (!s || !out || iters == 0) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_profile: bad argument");
+    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "vks_session_profile: the session runs in tiles");
     memset(out, 0, sizeof *out);
     vks_context_t *ctx = s->ctx;
     const vks_model_t *m = s->model;
@@ -216,7 +217,7 @@ static vks_status_t fma_peak(vks_context_t *ctx, vks_shader_id_t shader, vks_blo
         if ((st = time_dispatch(ctx, p, &b, 1, &push, groups, &ms))) return st;
         if (ms >= 50.0) break;
         if (push.iters < (1u << 16)) push.iters *= 2;
-        else if (groups < 65536 && (VkDeviceSize)groups * 2 * 256 * 16 <= blk->size) groups *= 2;
+        else if (groups * 2 <= ctx->max_groups[0] && (VkDeviceSize)groups * 2 * 256 * 16 <= blk->size) groups *= 2;
         else break;
     }
     /* per invocation and iteration: 16 vec4 FMAs (VKS peak shaders) */

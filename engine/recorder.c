@@ -40,6 +40,35 @@ fail:
     return st;
 }
 
+vks_status_t vks_rec_begin_dry(vks_context_t *ctx, vks_rec_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->ctx = ctx;
+    rec->dry = true;
+    return VKS_OK;
+}
+
+vks_status_t vks_rec_pipeline(vks_rec_t *rec, vks_shader_id_t shader, const uint32_t *spec, uint32_t nspec,
+                              uint32_t nbindings, uint32_t ubo_mask, uint32_t push_size, uint32_t last_count,
+                              const vks_pipeline_t **out)
+{
+    if (!rec->dry)
+        return vks_pipeline_get_array(rec->ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, last_count, out);
+    vks_pipeline_t **stubs = realloc(rec->stubs, (rec->nstubs + 1) * sizeof *stubs);
+    if (!stubs) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    rec->stubs = stubs;
+    vks_pipeline_t *p = malloc(sizeof *p);
+    if (!p) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    vks_status_t st = vks_pipeline_describe(rec->ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, last_count, p);
+    if (st) {
+        free(p);
+        return st;
+    }
+    rec->stubs[rec->nstubs++] = p;
+    *out = p;
+    return VKS_OK;
+}
+
 static vks_status_t log_event(vks_rec_t *rec, const vks_rec_event_t *ev)
 {
     if (!rec->log_enabled) return VKS_OK;
@@ -208,11 +237,18 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s takes %u bindings, got %u",
                         vks_shader_table[p->shader].name, p->nbindings - 1 + p->last_count, nb);
     const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
-    if (gx > lim->maxComputeWorkGroupCount[0] || gy > lim->maxComputeWorkGroupCount[1] ||
-        gz > lim->maxComputeWorkGroupCount[2])
+    const uint32_t *mg = ctx->max_groups;
+    bool split = gx > mg[0] || gy > mg[1] || gz > mg[2];
+    bool wg_base = vks_shader_table[p->shader].wg_base;
+    if (split && !wg_base)
         return vks_fail(VKS_ERR_SHAPE, "shader %s: %ux%ux%u workgroups exceed the device limit %ux%ux%u",
-                        vks_shader_table[p->shader].name, gx, gy, gz, lim->maxComputeWorkGroupCount[0],
-                        lim->maxComputeWorkGroupCount[1], lim->maxComputeWorkGroupCount[2]);
+                        vks_shader_table[p->shader].name, gx, gy, gz, mg[0], mg[1], mg[2]);
+    if (gx == 0 || gy == 0 || gz == 0)
+        return vks_fail(VKS_ERR_SHAPE, "shader %s: an empty dispatch (%ux%ux%u)", vks_shader_table[p->shader].name,
+                        gx, gy, gz);
+    if (wg_base && p->push_size < 12)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s: its push constants have no workgroup base",
+                        vks_shader_table[p->shader].name);
     VkDescriptorBufferInfo bi[VKS_MAX_BINDINGS];
     VkWriteDescriptorSet w[VKS_MAX_BINDINGS];
     for (uint32_t i = 0; i < nb; i++) {
@@ -223,6 +259,10 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
             return vks_fail(VKS_ERR_SHAPE, "shader %s: binding %u (%llu bytes at %llu) is past the device's "
                             "binding limits", vks_shader_table[p->shader].name, i,
                             (unsigned long long)b[i].size, (unsigned long long)b[i].offset);
+    }
+    if (rec->dry) {
+        rec->dispatches++;
+        return VKS_OK;
     }
     VkDescriptorSet set;
     vks_status_t st = alloc_set(rec, p->dsl, &set);
@@ -249,8 +289,37 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     if (!ctx->guard_bindings && (st = track(rec, b, nb))) return st;
     ctx->vk.vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     ctx->vk.vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
-    if (p->push_size) ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
-    ctx->vk.vkCmdDispatch(rec->cmd, gx, gy, gz);
+    if (!wg_base) {
+        if (p->push_size) ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
+        ctx->vk.vkCmdDispatch(rec->cmd, gx, gy, gz);
+    } else {
+        /* pieces of at most max_groups per dimension; each gets its first workgroup in the push
+         * constants. A barrier between pieces: the validation layer's synchronization checks see
+         * whole bindings, not the disjoint parts the pieces write. The log has each piece. */
+        uint8_t pc[128];
+        memcpy(pc, push, p->push_size);
+        uint32_t pieces = 0;
+        for (uint32_t z0 = 0; z0 < gz; z0 += mg[2])
+            for (uint32_t y0 = 0; y0 < gy; y0 += mg[1])
+                for (uint32_t x0 = 0; x0 < gx; x0 += mg[0]) {
+                    uint32_t base[3] = {x0, y0, z0};
+                    memcpy(pc + p->push_size - sizeof base, base, sizeof base);
+                    if (pieces++ && (st = barrier(rec))) return st;
+                    ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, pc);
+                    ctx->vk.vkCmdDispatch(rec->cmd, gx - x0 < mg[0] ? gx - x0 : mg[0], gy - y0 < mg[1] ? gy - y0 : mg[1],
+                                          gz - z0 < mg[2] ? gz - z0 : mg[2]);
+                    if (x0 + mg[0] < gx || y0 + mg[1] < gy || z0 + mg[2] < gz) {   /* the last one: below */
+                        vks_rec_event_t piece = {.kind = VKS_EV_DISPATCH, .shader = p->shader, .nbindings = nb};
+                        memcpy(piece.bindings, b, nb * sizeof *b);
+                        if ((st = log_event(rec, &piece))) return st;
+                    }
+                }
+        rec->split_pieces += pieces > 1 ? pieces : 0;
+        ctx->shader_splits[p->shader] += pieces > 1;
+        /* the barriers between pieces forgot the accesses tracked before them: the next dispatch
+         * must still see this one's */
+        if (pieces > 1 && !ctx->guard_bindings && (st = track(rec, b, nb))) return st;
+    }
     if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;
     ctx->shader_dispatches[p->shader]++;
@@ -267,6 +336,7 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
 vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize src_off,
                           const vks_block_t *dst, VkDeviceSize dst_off, VkDeviceSize size)
 {
+    if (rec->dry) return VKS_OK;
     vks_binding_t b[2] = {{src, src_off, size, false}, {dst, dst_off, size, true}};
     vks_status_t st = track(rec, b, 2);
     if (st) return st;
@@ -280,6 +350,7 @@ vks_status_t vks_rec_copy(vks_rec_t *rec, const vks_block_t *src, VkDeviceSize s
 vks_status_t vks_rec_end(vks_rec_t *rec)
 {
     vks_status_t st = VKS_OK;
+    if (rec->dry) return VKS_OK;
     VkMemoryBarrier mb = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -324,7 +395,7 @@ vks_status_t vks_rec_reset(vks_rec_t *rec)
     free_pools(rec);
     free_guards(rec);
     rec->npending = rec->nlog = 0;
-    rec->dispatches = 0;
+    rec->dispatches = rec->split_pieces = 0;
     rec->last.pipe = NULL;
     VKS_VK(rec->ctx->vk.vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
@@ -339,6 +410,8 @@ void vks_rec_destroy(vks_rec_t *rec)
     free_pools(rec);
     free_guards(rec);
     if (rec->cmd) rec->ctx->vk.vkFreeCommandBuffers(rec->ctx->device, rec->ctx->cmd_pool, 1, &rec->cmd);
+    for (uint32_t i = 0; i < rec->nstubs; i++) free(rec->stubs[i]);
+    free(rec->stubs);
     free(rec->pending);
     free(rec->log);
     memset(rec, 0, sizeof *rec);
@@ -348,9 +421,9 @@ vks_status_t vks_rec_rerecord_single(vks_rec_t *rec, const void *push)
 {
     vks_status_t st = VKS_OK;
     const vks_pipeline_t *p = rec->last.pipe;
-    if (rec->dispatches != 1 || !p || rec->ctx->guard_bindings)
+    if (rec->dispatches != 1 || !p || rec->ctx->guard_bindings || rec->split_pieces)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "re-recording needs a recorder with exactly one dispatch, "
-                        "not in guard mode");
+                        "not split, not in guard mode");
     VKS_VK(rec->ctx->vk.vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKS_VK(rec->ctx->vk.vkBeginCommandBuffer(rec->cmd, &bi));

@@ -20,6 +20,8 @@ typedef struct plan {
     VkDeviceSize arena;
 } plan_t;
 
+typedef struct vks_tiled vks_tiled_t;
+
 struct vks_session {
     vks_context_t *ctx;
     vks_model_t *model;
@@ -34,11 +36,20 @@ struct vks_session {
     bool ran;                  /* main has completed at least once (frame_ts holds results) */
     float weights[VKS_MAX_STYLES];
     uint64_t main_recordings, style_recordings;
+    vks_tiled_t *tiled;        /* a session run in tiles (tiled.c); NULL: one recorded network */
 };
 
 /* Record the network into rec: pixel copies, conversion, every layer, conversion back. With a
  * query pool (profiling), the staging copies are left out and a timestamp is written before the
  * first and after every step (query i + 1 after step i: input conversion, layers, output). */
 vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool timestamps);
+
+/* Tiled sessions (tiled.c). Create: s has its options resolved and s->plan built (the whole
+ * image's shapes and lifetimes); sizes the bands within s->opts.max_memory and the device's
+ * limits, allocates, sets s->eff. Run: in is w*h pixels of in_bpp bytes (the session's input
+ * format; RGB when 3), out w*h*4 bytes in its output format. */
+vks_status_t vks_tiled_create(vks_session_t *s);
+vks_status_t vks_tiled_run(vks_session_t *s, const void *in, uint32_t in_bpp, uint8_t *out);
+void vks_tiled_destroy(vks_session_t *s);
 
 #endif

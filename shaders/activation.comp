@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
+// vks:wg-base
 // Element-wise y = act(x) * scale + offset over the planes of a tensor.
 #include "common.glsl"
 
@@ -11,11 +12,11 @@ layout(constant_id = 0) const uint ACT = 0;
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 
-layout(push_constant) uniform Push { uint hw, stride; float scale, offset; } pc;
+layout(push_constant) uniform Push { uint hw, stride; float scale, offset; VKS_WG_BASE; } pc;
 
 void main()
 {
-    uint i = gl_GlobalInvocationID.x, c = gl_GlobalInvocationID.y;
+    uint i = VKS_GID.x, c = VKS_GID.y;
     if (i >= pc.hw) return;
     uint idx = c * pc.stride + i;
     y[idx] = vtype(fma(vks_act(float(x[idx]), ACT), pc.scale, pc.offset));

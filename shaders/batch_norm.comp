@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
+// vks:wg-base
 // Inference batch normalization with running statistics, per channel:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual).
 // params = [4][channels]: mean, var, gamma, beta. (Usually folded into the preceding conv.)
@@ -19,11 +20,12 @@ layout(std430, binding = 3) readonly buffer Res { vtype res[]; };
 layout(push_constant) uniform Push {
     uint hw, stride, channels, c0;   // channels: of the layer; c0: first channel of this chunk
     float eps;
+    VKS_WG_BASE;
 } pc;
 
 void main()
 {
-    uint i = gl_GlobalInvocationID.x, c = gl_GlobalInvocationID.y;
+    uint i = VKS_GID.x, c = VKS_GID.y;
     if (i >= pc.hw) return;
     uint k = pc.c0 + c;
     float scale = prm[2 * pc.channels + k] * inversesqrt(prm[pc.channels + k] + pc.eps);

@@ -12,6 +12,14 @@
 #define vtype float
 #endif
 
+// Split dispatches (engine/recorder.c): a shader marked `// vks:wg-base` ends its push-constant
+// block with VKS_WG_BASE, the first workgroup of this dispatch, and uses VKS_WG_ID / VKS_GID
+// instead of gl_WorkGroupID / gl_GlobalInvocationID: a dispatch larger than the device's
+// maxComputeWorkGroupCount is recorded as several that each start where the last one ended.
+#define VKS_WG_BASE uint wgx0, wgy0, wgz0
+#define VKS_WG_ID (gl_WorkGroupID + uvec3(pc.wgx0, pc.wgy0, pc.wgz0))
+#define VKS_GID (VKS_WG_ID * gl_WorkGroupSize + gl_LocalInvocationID)
+
 float vks_act(float x, uint act)
 {
     if (act == VKS_ACT_RELU) return max(x, 0.0);

@@ -27,6 +27,7 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint first, last;           // first / last input chunk
     uint wofs;                  // element of the bound weights where output channel co0 starts
+    VKS_WG_BASE;
 } pc;
 
 // Input element i of channel ci of the bound chunk (conv2d_xubo.comp reads uniform buffers instead).
@@ -52,9 +53,9 @@ int fold(int i, int n, out float valid)
 
 void main()
 {
-    uint ox0 = gl_GlobalInvocationID.x * VKS_CONV_PX;
-    uint oy = gl_GlobalInvocationID.y;
-    uint oc0 = gl_WorkGroupID.z * OCT;   // relative to co0 (workgroup-uniform)
+    uint ox0 = VKS_GID.x * VKS_CONV_PX;
+    uint oy = VKS_GID.y;
+    uint oc0 = VKS_WG_ID.z * OCT;   // relative to co0 (workgroup-uniform)
     if (ox0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
 
     const uint KK = KH * KW;

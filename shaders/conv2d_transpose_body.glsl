@@ -28,6 +28,7 @@ layout(push_constant) uniform Push {
     int pad, unused;
     uint first, last;
     uint wofs;                  // element of the bound weights where output channel co0 starts
+    VKS_WG_BASE;
 } pc;
 
 // Input element i of channel ci of the bound chunk (conv2d_transpose_xubo.comp: uniform buffers).
@@ -37,10 +38,10 @@ layout(push_constant) uniform Push {
 
 void main()
 {
-    uint parity = gl_WorkGroupID.x % STRIDE;
-    uint j0 = ((gl_WorkGroupID.x / STRIDE) * VKS_CONV_LOCAL_X + gl_LocalInvocationID.x) * VKS_CONV_PX;
-    uint oy = gl_GlobalInvocationID.y;
-    uint oc0 = gl_WorkGroupID.z * OCT;
+    uint parity = VKS_WG_ID.x % STRIDE;
+    uint j0 = ((VKS_WG_ID.x / STRIDE) * VKS_CONV_LOCAL_X + gl_LocalInvocationID.x) * VKS_CONV_PX;
+    uint oy = VKS_GID.y;
+    uint oc0 = VKS_WG_ID.z * OCT;
     if (parity + STRIDE * j0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
 
     const uint KK = KH * KW;

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_scalar_block_layout : require
+// vks:wg-base
 // conv2d_transpose_ubo.comp with the input read from uniform buffers too (see conv2d_xubo.comp).
 #include "common.glsl"
 

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
+// vks:wg-base
 // conv2d with the weights of a group of output channels in a uniform buffer (VKS_UBO_BYTES):
 // every invocation of a workgroup reads the same weight; lavapipe compiles uniform-buffer loads
 // to plain loads, storage-buffer loads to a branchy per-lane loop (2-3x slower here; see

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_scalar_block_layout : require
+// vks:wg-base
 // conv2d_ubo.comp with the input read from uniform buffers too: VKS_X_UBOS bindings of CPB
 // channel planes each (planes of at most VKS_UBO_BYTES). Lavapipe compiles a storage-buffer load
 // into a per-lane loop with a bounds check per element and a uniform-buffer load into plain

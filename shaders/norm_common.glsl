@@ -1,6 +1,18 @@
 // Two-pass instance statistics over one plane (mean, then the centred sum of squares: no
-// E[x^2]-E[x]^2 cancellation), shared by instance_norm.comp and batch statistics tests.
+// E[x^2]-E[x]^2 cancellation), shared by instance_norm.comp and channel_stats.comp.
 shared float red[VKS_NORM_LOCAL];
+
+// Loops over a plane: each iteration takes VKS_NORM_UNROLL elements a invocation (fully unrolled),
+// so that an invocation's loops stay within llvmpipe's loop limiter: lavapipe stops any shader
+// invocation's loops after 65535 iterations in all (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS) and
+// silently goes on, which cut instance norm short on planes over 5.6 MP (3 loops of hw / 256).
+// VKS_NORM_MAX_PLANE (config.h) is the largest plane this allows, checked by the ops.
+#define PLANE_LOOP(i, count, body)                                                        \
+    for (uint i##0 = gl_LocalInvocationID.x; i##0 < (count); i##0 += VKS_NORM_LOCAL * VKS_NORM_UNROLL) \
+        [[unroll]] for (uint u_ = 0; u_ < VKS_NORM_UNROLL; u_++) {                        \
+            uint i = i##0 + u_ * VKS_NORM_LOCAL;                                          \
+            if (i < (count)) { body }                                                     \
+        }
 
 float workgroup_sum(float v)
 {

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
+// vks:wg-base
 // Planar RGB float tensor (th x tw, cropped top-left to h x w) -> RGBA8 (BGRA when SWAP_RB),
 // one uint per pixel: byte = round(clamp(x * scale + offset, 0, 255)), alpha 255.
 #include "common.glsl"
@@ -12,11 +13,11 @@ layout(constant_id = 0) const uint SWAP_RB = 0;
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 1) writeonly buffer Px { uint px[]; };
 
-layout(push_constant) uniform Push { uint w, h, tw, stride; float scale, offset; } pc;
+layout(push_constant) uniform Push { uint w, h, tw, stride; float scale, offset; VKS_WG_BASE; } pc;
 
 void main()
 {
-    uint i = gl_GlobalInvocationID.x;
+    uint i = VKS_GID.x;
     if (i >= pc.w * pc.h) return;
     uint src = (i / pc.w) * pc.tw + i % pc.w;
     uint v = 0xff000000u;

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
+// vks:wg-base
 // Nearest-neighbour x2 upsampling: out[y][x] = in[y/2][x/2].
 #include "common.glsl"
 
@@ -9,11 +10,11 @@ layout(local_size_x = VKS_LOCAL_1D) in;
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 
-layout(push_constant) uniform Push { uint h, w, in_stride, out_stride; } pc;
+layout(push_constant) uniform Push { uint h, w, in_stride, out_stride; VKS_WG_BASE; } pc;
 
 void main()
 {
-    uint i = gl_GlobalInvocationID.x, c = gl_GlobalInvocationID.y;
+    uint i = VKS_GID.x, c = VKS_GID.y;
     uint ow = 2 * pc.w;
     if (i >= 4 * pc.h * pc.w) return;
     uint oy = i / ow, ox = i % ow;

@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // vks:variant f16
+// vks:wg-base
 // Packed 4:2:2 YUYV (Y0 U Y1 V per pair of pixels; BT.601 limited range, as webcams deliver)
 // -> planar RGB float tensor in 0..255: x = rgb * scale + offset. One invocation per pixel pair.
 #include "common.glsl"
@@ -10,11 +11,11 @@ layout(local_size_x = VKS_LOCAL_1D) in;
 layout(std430, binding = 0) readonly buffer Px { uint px[]; };
 layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
 
-layout(push_constant) uniform Push { uint w, h, stride; float scale, offset; } pc;
+layout(push_constant) uniform Push { uint w, h, stride; float scale, offset; VKS_WG_BASE; } pc;
 
 void main()
 {
-    uint pair = gl_GlobalInvocationID.x;
+    uint pair = VKS_GID.x;
     if (pair >= (pc.w / 2) * pc.h) return;
     uint v = px[pair];
     float y0 = float(v & 0xffu), u = float((v >> 8) & 0xffu) - 128.0;

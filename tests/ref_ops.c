@@ -162,6 +162,38 @@ void ref_instance_norm(const float *in, int n, int c, int h, int w, const float 
     }
 }
 
+void ref_channel_stats(const float *in, int n, int c, int h, int w, int row0, int rows, double *out)
+{
+    const size_t hw = (size_t)h * w, first = (size_t)row0 * w, count = (size_t)rows * w;
+    for (int p = 0; p < n * c; p++) {
+        const float *x = in + (size_t)p * hw + first;
+        double sum = 0.0, sq = 0.0;
+        for (size_t i = 0; i < count; i++) sum += x[i];
+        const double mean = sum / (double)count;
+        for (size_t i = 0; i < count; i++) sq += (x[i] - mean) * (x[i] - mean);
+        out[2 * p] = mean;
+        out[2 * p + 1] = sq;
+    }
+}
+
+void ref_instance_norm_given(const float *in, int n, int c, int h, int w, const double *mean, const double *var,
+                             const float *gamma, const float *beta, float eps, ref_act_t act, const float *residual,
+                             float *out)
+{
+    const size_t hw = (size_t)h * w;
+    for (int b = 0; b < n; b++)
+        for (int ch = 0; ch < c; ch++) {
+            const size_t p = (size_t)b * c + ch, base = p * hw;
+            const double inv = 1.0 / sqrt(var[p] + (double)eps);
+            const double g = gamma ? gamma[ch] : 1.0, bt = beta ? beta[ch] : 0.0;
+            for (size_t i = 0; i < hw; i++) {
+                float y = ref_activate((float)(g * ((in[base + i] - mean[p]) * inv) + bt), act);
+                if (residual) y += residual[base + i];
+                out[base + i] = y;
+            }
+        }
+}
+
 void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,
                  float *gamma_eff, float *beta_eff)
 {

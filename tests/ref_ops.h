@@ -45,6 +45,14 @@ void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *o
 void ref_instance_norm(const float *in, int n, int c, int h, int w, const float *gamma, const float *beta,
                        float eps, ref_act_t act, const float *residual, float *out);
 
+/* Statistics of rows [row0, row0 + rows) of each (n,c) plane: out[2*(n*c+ch)] = their mean, out[2*(n*c+ch)+1]
+ * = the sum of squared deviations from it (M2), in double. */
+void ref_channel_stats(const float *in, int n, int c, int h, int w, int row0, int rows, double *out);
+/* instance norm with given statistics: mean[n*c+ch], var[n*c+ch] instead of the plane's own. */
+void ref_instance_norm_given(const float *in, int n, int c, int h, int w, const double *mean, const double *var,
+                             const float *gamma, const float *beta, float eps, ref_act_t act, const float *residual,
+                             float *out);
+
 /* conditional: gamma/beta [styles, c]; effective gamma = sum_s weights[s]*gamma[s], same for beta */
 void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,
                  float *gamma_eff, float *beta_eff);

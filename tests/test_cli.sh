@@ -62,7 +62,9 @@ expect_error "bad size" "--size" image --size 12 -i "$in" -o "$tmp/out.png"
 expect_error "unknown style" "unknown style" image -s nosuch -i "$in" -o "$tmp/out.png"
 expect_error "no such device" "no Vulkan 1.1 compute device matches" image --device "no such gpu" -i "$in" -o "$tmp/out.png"
 expect_error "unwritable output" "$tmp/nodir/out.png" image -i "$tmp/one.png" -o "$tmp/nodir/out.png"
-expect_error "too large for device memory" "fits" image --size 6000x6000 -i "$tmp/one.png" -o "$tmp/out.png"
+expect_error "not even one row fits" "use a larger --max-memory" image --max-memory 1K -i "$in" -o "$tmp/out.png"
+expect_error "bad --max-memory" "--max-memory must be a size" image --max-memory 12Q -i "$in" -o "$tmp/out.png"
+expect_error "zero --max-memory" "--max-memory must be a size" image --max-memory 0 -i "$in" -o "$tmp/out.png"
 
 # a progressive JPEG cut in or just after one of its first scan headers: a JPEG error on one line, never stb's
 # leftover "bad png sig" (stb tries its PNG decoder first)
@@ -128,6 +130,25 @@ cmp -s <(py -c "from PIL import Image; import sys; print(list(Image.open(sys.arg
 "$vk" image -q --max-side 40 -m "$src/models/wave.safetensors" -i "$in" -o "$tmp/small.jpg" && ok || bad "JPEG output with --max-side"
 py -c "from PIL import Image; import sys; im=Image.open(sys.argv[1]); assert im.size==(40,31), im.size" "$tmp/small.jpg" \
     && ok || bad "--max-side 40 gives 40x31"
+
+# in tiles: a budget too small for the image in one piece gives the same picture, with progress
+"$vk" image -m "$src/models/udnie.safetensors" --max-memory 4M -i "$in" -o "$tmp/tiled.png" >"$tmp/tiled.txt" 2>&1 \
+    && grep -q "stylizing in [0-9]* tiles within" "$tmp/tiled.txt" && grep -Eq "^vkstyle: tile ([0-9]+)/\1$" "$tmp/tiled.txt" \
+    && ok || bad "image --max-memory 4M runs in tiles: $(tail -3 "$tmp/tiled.txt")"
+py - "$tmp/tiled.png" "$src/tests/data/kodim05_crop333x257_udnie.png" <<'PY' && ok || bad "tiled output vs reference"
+import sys, math
+from PIL import Image
+a, b = (list(Image.open(p).convert("RGB").getdata()) for p in sys.argv[1:])
+se = sum((x - y) ** 2 for pa, pb in zip(a, b) for x, y in zip(pa, pb)) / (3 * len(a))
+psnr = 10 * math.log10(255 ** 2 / se) if se else 999
+print(f"# image in tiles vs reference: {psnr:.2f} dB")
+assert psnr >= 45, psnr
+PY
+if "$vk" video --help >/dev/null 2>&1; then
+    "$vk" video --max-memory 256K -i "$src/tests/data/clip.mp4" -o "$tmp/tiled.mp4" >"$tmp/vtiled.txt" 2>&1 \
+        && grep -q "frames do not fit the device in one piece; each runs in" "$tmp/vtiled.txt" && grep -q "^$tmp/tiled.mp4: 8 frames" "$tmp/vtiled.txt" \
+        && ok || bad "video --max-memory 256K runs in tiles: $(cat "$tmp/vtiled.txt")"
+fi
 
 # multi-style: a tiny 3-style conditional-instance-norm model made here
 py - "$src" "$tmp/m3.safetensors" <<'PY'

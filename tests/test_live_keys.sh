@@ -14,6 +14,11 @@ pre=${LD_PRELOAD:-}
 cat >"$tmp/inner.sh" <<INNER
 #!/bin/bash
 set -u
+# a size too large for the device: one line that names the largest size that fits
+LD_PRELOAD="$pre" "$vk" live --source "$src/tests/data/clip.mp4" --size 8000x6000 --window 64x48 >"$tmp/big.out" 2>&1
+if [ \$? -eq 0 ] || ! grep -Eq "about [0-9]+x[0-9]+ fits\); choose a smaller --size" "$tmp/big.out"; then
+    echo "FAIL: live --size 8000x6000: \$(cat "$tmp/big.out")"; exit 1
+fi
 LD_PRELOAD="$pre" VKSTYLE_VALIDATION=1 "$vk" live -m "$src/models/styles9.safetensors" \
     --source "$src/tests/data/clip.mp4" --size 64x48 >"$tmp/live.out" 2>&1 &
 pid=\$!

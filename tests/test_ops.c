@@ -247,6 +247,113 @@ static void test_instance_norm(void **state)
     run_instance_norm(g_ctx, 1, 3, 257, 333, 1000.0f, 1e-3f, REF_ACT_RELU, 0, 4);
 }
 
+/* channel_stats over row ranges of every plane against the C reference (fp32 statistics of the
+ * possibly fp16 values); planes far from zero mean, as in test_instance_norm. */
+static void run_channel_stats(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float offset,
+                              uint32_t seed)
+{
+    size_t cnt = count4(n, c, h, w);
+    float *x = rnd(cnt, &seed, -1, 1);
+    for (size_t i = 0; i < cnt; i++) x[i] += offset;
+    quantize(x, cnt);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, cnt * 4 + (1 << 20));
+    const uint32_t ranges[][2] = {{0, h}, {h / 3, h / 2}, {h - 1, 1}};
+    vks_tensor_t tx = tact(&a, n, c, h, w, x), ts = tu_flat(&a, 2 * (3 * n * c + 1), NULL);
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    for (uint32_t r = 0; r < 3; r++) TU_OK(vks_op_channel_stats(&rec, &tx, ranges[r][0], ranges[r][1], &ts, 1 + r * n * c));
+    tu_rec_run(&rec);
+    float *got = malloc(2 * (3 * n * c + 1) * sizeof(float));
+    TU_OK(vks_block_download(ctx, &a.block, ts.offset, got, 2 * (3 * n * c + 1) * sizeof(float)));
+    double *want = malloc(2 * n * c * sizeof(double));
+    for (uint32_t r = 0; r < 3; r++) {
+        ref_channel_stats(x, (int)n, (int)c, (int)h, (int)w, (int)ranges[r][0], (int)ranges[r][1], want);
+        for (uint32_t p = 0; p < n * c; p++) {
+            double gm = got[2 * (1 + r * n * c + p)], gq = got[2 * (1 + r * n * c + p) + 1];
+            double count = (double)ranges[r][1] * w;
+            /* fp32 sums of up to 34k values an invocation: 1e-4 of the spread and the mean */
+            if (fabs(gm - want[2 * p]) > 1e-4 * (sqrt(want[2 * p + 1] / count) + fabs(want[2 * p])) + 1e-6 ||
+                fabs(gq - want[2 * p + 1]) > 1e-4 * want[2 * p + 1] + 1e-6 * count)
+                fail_msg("channel_stats rows %u+%u plane %u: mean %.9g M2 %.9g, want %.9g %.9g", ranges[r][0],
+                         ranges[r][1], p, gm, gq, want[2 * p], want[2 * p + 1]);
+        }
+    }
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(got); free(want);
+}
+
+static void test_channel_stats(void **state)
+{
+    (void)state;
+    run_channel_stats(g_ctx, 2, 5, 17, 31, 0.0f, 3);
+    run_channel_stats(g_ctx, 1, 3, 257, 333, 1000.0f, 4);
+}
+
+/* Planes of more than 65535 loop iterations of one invocation: lavapipe's shaders stop their loops
+ * there and go on (gallivm's loop limiter), which cut instance norm short past 5.6 MP and
+ * channel_stats past 8.4 MP: a 3000x2900 plane (8.7 MP). Planes past VKS_NORM_MAX_PLANE are refused
+ * (the ops, recorded dry: no memory needed). */
+static void test_norm_large_plane(void **state)
+{
+    (void)state;
+    if (tu_quick_mode()) return;
+    run_instance_norm(g_ctx, 1, 1, 3000, 2900, 1.0f, 1e-3f, REF_ACT_RELU, 0, 93);
+    run_channel_stats(g_ctx, 1, 1, 3000, 2900, 1.0f, 94);
+    vks_rec_t dry;
+    TU_OK(vks_rec_begin_dry(g_ctx, &dry));
+    vks_block_t none = {0};
+    vks_tensor_t big = vks_tensor_act(&none, 0, 1, 1, 9500, 9500, g_esize), g = vks_tensor_flat(&none, 0, 2);
+    assert_int_equal(vks_op_instance_norm(&dry, &big, &big, &g, 0, &g, 0, 1e-3f, 0, NULL), VKS_ERR_SHAPE);
+    assert_non_null(strstr(vks_last_error(), "more than its shader takes"));
+    assert_int_equal(vks_op_channel_stats(&dry, &big, 0, 9500, &g, 0), VKS_ERR_SHAPE);
+    vks_rec_destroy(&dry);
+}
+
+/* instance_norm with given statistics uses them, not the plane's: random means and variances
+ * against the C reference with the same ones, with residual and activation; chunked channels
+ * (stats_off per chunk) under a small binding limit. */
+static void run_instance_norm_given(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, uint32_t seed)
+{
+    size_t cnt = count4(n, c, h, w);
+    float *x = rnd(cnt, &seed, -1, 1), *r = rnd(cnt, &seed, -1, 1);
+    float *g = rnd(c, &seed, 0.5f, 2), *b = rnd(c, &seed, -1, 1), *want = malloc(cnt * 4);
+    float *stf = tu_random(2 * (n * c + 2), &seed, -0.5f, 0.5f);
+    double *mean = malloc(n * c * sizeof(double)), *var = malloc(n * c * sizeof(double));
+    for (uint32_t p = 0; p < n * c; p++) {
+        stf[2 * (2 + p) + 1] = fabsf(stf[2 * (2 + p) + 1]) + 0.05f;    /* variances */
+        mean[p] = stf[2 * (2 + p)];
+        var[p] = stf[2 * (2 + p) + 1];
+    }
+    ref_instance_norm_given(x, (int)n, (int)c, (int)h, (int)w, mean, var, g, b, 1e-3f, REF_ACT_RELU, r, want);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, cnt * 16 + (1 << 20));
+    vks_tensor_t tx = tact(&a, n, c, h, w, x), tr = tact(&a, n, c, h, w, r), ty = tact(&a, n, c, h, w, NULL);
+    vks_tensor_t tg = tu_flat(&a, c, g), tb = tu_flat(&a, c, b), ts = tu_flat(&a, 2 * (n * c + 2), stf);
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_instance_norm_given(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, &tr, &ts, 2));
+    assert_int_equal(vks_op_instance_norm_given(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, &tr, &ts, 3),
+                     VKS_ERR_SHAPE);   /* the table is one channel short */
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("instance_norm given statistics", got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(r); free(g); free(b); free(want); free(stf); free(mean); free(var); free(got);
+}
+
+static void test_instance_norm_given(void **state)
+{
+    (void)state;
+    run_instance_norm_given(g_ctx, 2, 5, 17, 31, 5);
+    vks_context_t *ctx = tu_context(2 * 2304);   /* 2 planes per binding: 3 chunks */
+    run_instance_norm_given(ctx, 2, 5, 17, 31, 6);
+    run_channel_stats(ctx, 2, 5, 17, 31, 0.0f, 7);
+    tu_context_done(ctx);
+}
+
 /* The mix dispatch followed by instance_norm, as a session records it. */
 static void run_cin(vks_context_t *ctx, uint32_t styles, uint32_t c, uint32_t h, uint32_t w, const float *weights,
                     uint32_t seed)
@@ -469,10 +576,9 @@ static void test_pack_unpack(void **state)
 }
 
 /* Webcam YUYV -> RGB on the GPU against the C reference. */
-static void test_yuyv_to_rgb(void **state)
+static void run_yuyv_to_rgb(uint32_t w, uint32_t h)
 {
-    (void)state;
-    uint32_t w = 18, h = 7, seed = 23;
+    uint32_t seed = 23;
     size_t n = (size_t)w * h;
     uint8_t *yuyv = malloc(n * 2);
     for (size_t i = 0; i < n * 2; i++) { seed = seed * 1664525u + 1013904223u; yuyv[i] = (uint8_t)(seed >> 24); }
@@ -494,6 +600,8 @@ static void test_yuyv_to_rgb(void **state)
     tu_arena_done(&a);
     free(yuyv); free(want); free(got);
 }
+
+static void test_yuyv_to_rgb(void **state) { (void)state; run_yuyv_to_rgb(18, 7); }
 
 /* ------------------------------------------------------------------ chunked bindings */
 
@@ -524,6 +632,79 @@ static void test_chunked_bindings(void **state)
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
     tu_context_done(ctx);
+}
+
+/* ------------------------------------------------------------------ split dispatches */
+
+/* With at most 2 workgroups per dimension of a vkCmdDispatch (the device allows 65535; an image
+ * of more than 65535 x 64 pixels needs more along x), every op's dispatches are split into pieces
+ * that start at a workgroup base in their push constants (the conditional-instance-norm mix loops
+ * over its grid instead), and must still match the references. Every split-capable shader that
+ * ran must have been split: along x, y and z for the convolutions (odd counts: 3 groups). */
+static void check_barriers(const vks_rec_t *rec, uint32_t *nd, uint32_t *nb);
+
+static vks_context_t *g_keep;
+static int split_setup(void **state) { (void)state; g_keep = g_ctx; g_ctx = tu_context_limits(0, 2); return 0; }
+static int split_teardown(void **state)
+{
+    (void)state;
+    vks_context_t *ctx = g_ctx;
+    g_ctx = g_keep;   /* first: tu_context_done fails the test if validation spoke */
+    g_esize = 4;
+    tu_context_done(ctx);
+    return 0;
+}
+
+static void test_split_dispatches(void **state)
+{
+    const conv_case_t cases[] = {
+        {1, 5, 20, 9, 300, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},       /* 3 x 3 x 3 workgroups */
+        {1, 3, 4, 17, 31, 9, 1, 1, {0}, 0, 0, REF_ACT_TANH},
+        {1, 13, 2, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* input from uniform buffers (fp32) */
+        {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* storage input */
+        {1, 260, 2, 9, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},        /* storage weights */
+    };
+    for (int i = 0; i < 5; i++) run_conv(g_ctx, &cases[i], 80 + (uint32_t)i);
+    run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
+    run_convt(g_ctx, 1, 13, 2, 100, 90, 1, 1, REF_ACT_NONE, 86);   /* input from uniform buffers (fp32) */
+    run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
+    run_convt(g_ctx, 1, 1900, 2, 5, 4, 1, 1, REF_ACT_NONE, 88);    /* storage weights */
+    run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 89);
+    float w[9] = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0};
+    run_cin(g_ctx, 9, 70, 5, 7, w, 90);                            /* 140 mixed values: 3 groups' worth */
+    run_instance_norm_given(g_ctx, 1, 5, 9, 7, 91);
+    run_channel_stats(g_ctx, 1, 5, 9, 7, 0.0f, 92);
+    test_upsample(state);
+    test_batch_norm(state);
+    test_activation_add(state);
+    test_pack_unpack(state);
+    run_yuyv_to_rgb(66, 7);                                         /* 231 pixel pairs: 4 groups */
+    /* after a split dispatch, the next one that reads what it wrote still gets its barrier */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tact(&a, 1, 3, 17, 31, NULL), y = tact(&a, 1, 3, 17, 31, NULL), z = tact(&a, 1, 3, 17, 31, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_activation(&rec, &x, &y, 1, 1, 0));
+    TU_OK(vks_op_activation(&rec, &y, &z, 1, 1, 0));
+    TU_OK(vks_op_activation(&rec, &z, &y, 1, 1, 0));
+    TU_OK(vks_rec_end(&rec));
+    uint32_t nd, nb;
+    check_barriers(&rec, &nd, &nb);
+    assert_true(rec.split_pieces > 3);
+    assert_int_equal(nd, rec.split_pieces);   /* the log has every piece */
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    int ran = 0;
+    for (int i = 0; i < VKS_SHADER_COUNT; i++) {
+        if (!g_ctx->shader_dispatches[i] || !vks_shader_table[i].wg_base) continue;
+        ran++;
+        if (!g_ctx->shader_splits[i]) fail_msg("shader %s ran but was never split", vks_shader_table[i].name);
+    }
+    /* activation, add, batch_norm, instance_norm, channel_stats, pack, unpack, upsample, yuyv, and the convolutions:
+     * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
+     * from uniform buffers too, *_xubo) */
+    assert_int_equal(ran, g_esize == 2 ? 13 : 15);
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -571,6 +752,18 @@ static bool conflict(const vks_rec_event_t *a, const vks_rec_event_t *b)
     return false;
 }
 
+/* Fail if two recorded events conflict with no barrier between them; count dispatches and barriers. */
+static void check_barriers(const vks_rec_t *rec, uint32_t *nd, uint32_t *nb)
+{
+    *nd = *nb = 0;
+    for (uint32_t i = 0; i < rec->nlog; i++) {
+        if (rec->log[i].kind == VKS_EV_BARRIER) { (*nb)++; continue; }
+        (*nd)++;
+        for (uint32_t j = i + 1; j < rec->nlog && rec->log[j].kind != VKS_EV_BARRIER; j++)
+            if (conflict(&rec->log[i], &rec->log[j])) fail_msg("events %u and %u conflict without a barrier", i, j);
+    }
+}
+
 /* Sync validation cannot see two dispatches on one buffer without a barrier, so check the
  * recorded stream itself: every conflicting pair has a barrier between them, and independent
  * dispatches are not separated by one. */
@@ -590,12 +783,7 @@ static void test_barrier_placement(void **state)
     TU_OK(vks_op_activation(&rec, &x, &x, 1, 1, 0));      /* in-place on x after the write */
     tu_rec_run(&rec);
     uint32_t nd = 0, nb = 0;
-    for (uint32_t i = 0; i < rec.nlog; i++) {
-        if (rec.log[i].kind == VKS_EV_BARRIER) { nb++; continue; }
-        nd++;
-        for (uint32_t j = i + 1; j < rec.nlog && rec.log[j].kind != VKS_EV_BARRIER; j++)
-            if (conflict(&rec.log[i], &rec.log[j])) fail_msg("events %u and %u conflict without a barrier", i, j);
-    }
+    check_barriers(&rec, &nd, &nb);
     assert_int_equal(nd, 5);
     assert_int_equal(nb, 3);                     /* before add, before norm, before the in-place op */
     assert_int_equal(rec.log[0].kind, VKS_EV_DISPATCH);
@@ -620,11 +808,15 @@ F16(test_conv2d)
 F16(test_conv2d_transpose)
 F16(test_upsample)
 F16(test_instance_norm)
+F16(test_channel_stats)
+F16(test_norm_large_plane)
+F16(test_instance_norm_given)
 F16(test_batch_norm)
 F16(test_activation_add)
 F16(test_pack_unpack)
 F16(test_yuyv_to_rgb)
 F16(test_chunked_bindings)
+F16(test_split_dispatches)
 
 /* Instance-norm statistics over a float16 plane must be accumulated in fp32. The planes are
  * 512x512 values near 300 whose first value is 0: the shader's shifted sums subtract that first
@@ -733,6 +925,9 @@ int main(void)
         cmocka_unit_test(test_conv2d_transpose),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm),
+        cmocka_unit_test(test_channel_stats),
+        cmocka_unit_test(test_norm_large_plane),
+        cmocka_unit_test(test_instance_norm_given),
         cmocka_unit_test(test_conditional_instance_norm),
         cmocka_unit_test(test_cin_one_hot_is_instance_norm),
         cmocka_unit_test(test_cin_errors),
@@ -742,18 +937,23 @@ int main(void)
         cmocka_unit_test(test_pack_unpack),
         cmocka_unit_test(test_yuyv_to_rgb),
         cmocka_unit_test(test_chunked_bindings),
+        cmocka_unit_test_setup_teardown(test_split_dispatches, split_setup, split_teardown),
         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_barrier_placement),
         cmocka_unit_test(test_conv2d_f16),
         cmocka_unit_test(test_conv2d_transpose_f16),
         cmocka_unit_test(test_upsample_f16),
         cmocka_unit_test(test_instance_norm_f16),
+        cmocka_unit_test(test_channel_stats_f16),
+        cmocka_unit_test(test_norm_large_plane_f16),
+        cmocka_unit_test(test_instance_norm_given_f16),
         cmocka_unit_test(test_instance_norm_f16_statistics),
         cmocka_unit_test(test_batch_norm_f16),
         cmocka_unit_test(test_activation_add_f16),
         cmocka_unit_test(test_pack_unpack_f16),
         cmocka_unit_test(test_yuyv_to_rgb_f16),
         cmocka_unit_test(test_chunked_bindings_f16),
+        cmocka_unit_test_setup_teardown(test_split_dispatches_f16, split_setup, split_teardown),
         cmocka_unit_test(test_precision_errors),
         cmocka_unit_test(test_peak_shaders),
     };
@@ -763,7 +963,11 @@ int main(void)
     struct CMUnitTest run[sizeof tests / sizeof tests[0]];
     size_t n = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if ((!tu_guard_mode() || tests[i].test_func != test_barrier_placement) &&
+        if ((!tu_guard_mode() || (tests[i].test_func != test_barrier_placement &&
+                                  /* 35 MB guarded copies crash the validation layer (Mesa 22.3's
+                                   * lavapipe, layers 1.3.239); smaller planes cover these shaders */
+                                  tests[i].test_func != test_norm_large_plane &&
+                                  tests[i].test_func != test_norm_large_plane_f16)) &&
             (!tu_quick_mode() || tests[i].test_func != test_instance_norm_f16_statistics))   /* 512x512 */
             run[n++] = tests[i];
     const char *name = tu_guard_mode() ? (tu_quick_mode() ? "test_ops (guard bytes, quick)" : "test_ops (guard bytes)")

@@ -531,6 +531,36 @@ static void test_instance_norm_stats(void **state)
     free(x), free(y);
 }
 
+/* Statistics of row ranges: the whole plane's give instance norm; two ranges' (count, mean, M2)
+ * combine (Chan et al.) into the whole plane's; given arbitrary statistics, they are used. */
+static void test_channel_stats(void **state)
+{
+    (void)state;
+    enum { N = 2, C = 3, H = 9, W = 7 };
+    uint32_t seed = 8;
+    float *x = falloc(N * C * H * W), *a = falloc(N * C * H * W), *b = falloc(N * C * H * W);
+    ref_fill_random(x, N * C * H * W, &seed, -2, 3);
+    const float gamma[C] = {2.0f, 0.5f, -1.5f}, beta[C] = {0.5f, -3.0f, 7.0f};
+    double whole[2 * N * C], top[2 * N * C], bottom[2 * N * C], mean[N * C], var[N * C];
+    ref_channel_stats(x, N, C, H, W, 0, H, whole);
+    ref_channel_stats(x, N, C, H, W, 0, 4, top);
+    ref_channel_stats(x, N, C, H, W, 4, H - 4, bottom);
+    for (int p = 0; p < N * C; p++) {
+        double na = 4.0 * W, nb = (H - 4.0) * W, d = bottom[2 * p] - top[2 * p];
+        assert_float_equal(top[2 * p] + d * nb / (na + nb), whole[2 * p], 1e-12);
+        assert_float_equal(top[2 * p + 1] + bottom[2 * p + 1] + d * d * na * nb / (na + nb), whole[2 * p + 1], 1e-9);
+        mean[p] = whole[2 * p];
+        var[p] = whole[2 * p + 1] / (H * W);
+    }
+    ref_instance_norm(x, N, C, H, W, gamma, beta, 1e-3f, REF_ACT_RELU, NULL, a);
+    ref_instance_norm_given(x, N, C, H, W, mean, var, gamma, beta, 1e-3f, REF_ACT_RELU, NULL, b);
+    for (int i = 0; i < N * C * H * W; i++) assert_float_equal(a[i], b[i], 1e-5);
+    for (int p = 0; p < N * C; p++) { mean[p] = 1.0; var[p] = 4.0; }
+    ref_instance_norm_given(x, N, C, H, W, mean, var, NULL, NULL, 0.0f, REF_ACT_NONE, NULL, b);
+    for (int i = 0; i < N * C * H * W; i++) assert_float_equal(b[i], (x[i] - 1.0) / 2.0, 1e-6);
+    free(x), free(a), free(b);
+}
+
 static void test_instance_norm_hand(void **state)
 {
     (void)state;
@@ -881,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_conv_transpose_random_cross_check),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm_stats),
+        cmocka_unit_test(test_channel_stats),
         cmocka_unit_test(test_instance_norm_hand),
         cmocka_unit_test(test_cin_mix),
         cmocka_unit_test(test_cin_one_hot_equals_in),

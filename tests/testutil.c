@@ -14,6 +14,16 @@ vks_context_t *tu_context(uint64_t max_binding)
     return ctx;
 }
 
+vks_context_t *tu_context_limits(uint64_t max_binding, uint32_t max_workgroups)
+{
+    vks_context_options_t o = {.validation = 1, .cache_dir = "", .max_binding_bytes = max_binding,
+                               .max_workgroups = max_workgroups};
+    vks_context_t *ctx = NULL;
+    TU_OK(vks_context_create(&o, &ctx));
+    ctx->guard_bindings = tu_guard_mode();
+    return ctx;
+}
+
 uint64_t tu_shader_dispatches[VKS_SHADER_COUNT];
 
 void tu_context_done(vks_context_t *ctx)

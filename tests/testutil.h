@@ -16,6 +16,9 @@
 /* A context with the Khronos validation layer on (the test fails if the layer is missing).
  * max_binding 0: the device's limit. The pipeline cache stays in memory. */
 vks_context_t *tu_context(uint64_t max_binding);
+/* The same with at most max_workgroups workgroups per dimension of a vkCmdDispatch (0: the
+ * device's limit): forces split dispatches. */
+vks_context_t *tu_context_limits(uint64_t max_binding, uint32_t max_workgroups);
 /* Destroy and assert that validation reported nothing. */
 void tu_context_done(vks_context_t *ctx);
 

@@ -1,7 +1,7 @@
 /* activation: y = act(x) * scale + offset, element-wise. */
 #include "ops.h"
 
-typedef struct { uint32_t hw, stride; float scale, offset; } act_push_t;
+typedef struct { uint32_t hw, stride; float scale, offset; uint32_t wg_base[3]; } act_push_t;
 _Static_assert(sizeof(act_push_t) <= 128, "push constants");
 
 vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
@@ -12,7 +12,7 @@ vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks
     if (st) return st;
     const vks_tensor_t *ts[2] = {in, out};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_ACTIVATION, ts, 2,
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_ACTIVATION, ts, 2,
                                &act, 1, 2, sizeof(act_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
@@ -20,7 +20,7 @@ vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            act_push_t push = {hw, in->plane_stride, scale, offset};
+            act_push_t push = {hw, in->plane_stride, scale, offset, {0}};
             vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
             if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(hw, VKS_LOCAL_1D), nc, 1))) return st;
         }

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-typedef struct { uint32_t hw, stride, channels, c0; float eps; } bn_push_t;
+typedef struct { uint32_t hw, stride, channels, c0; float eps; uint32_t wg_base[3]; } bn_push_t;
 _Static_assert(sizeof(bn_push_t) <= 128, "push constants");
 
 void vks_fold_batch_norm(float *wt, float *bias, uint32_t cout, uint32_t per_out, const float *mean,
@@ -31,7 +31,7 @@ vks_status_t vks_op_batch_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks
     uint32_t spec[2] = {act, residual != NULL};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_BATCH_NORM, ts, 3,
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_BATCH_NORM, ts, 3,
                                spec, 2, 4, sizeof(bn_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
@@ -39,7 +39,7 @@ vks_status_t vks_op_batch_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            bn_push_t push = {hw, in->plane_stride, in->c, c, eps};
+            bn_push_t push = {hw, in->plane_stride, in->c, c, eps, {0}};
             vks_binding_t b[4] = {
                 vks_bind_channels(in, n, c, nc, false),
                 vks_bind_channels(out, n, c, nc, true),

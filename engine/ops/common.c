@@ -44,14 +44,14 @@ vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader
     return VKS_OK;
 }
 
-vks_status_t vks_act_pipeline(vks_context_t *ctx, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
+vks_status_t vks_act_pipeline(vks_rec_t *rec, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
                               uint32_t n, const uint32_t *spec, uint32_t nspec, uint32_t nbindings, uint32_t push_size,
                               const vks_pipeline_t **pipe)
 {
     vks_shader_id_t shader;
-    vks_status_t st = vks_act_shader(ctx, op, base, ts, n, &shader);
+    vks_status_t st = vks_act_shader(rec->ctx, op, base, ts, n, &shader);
     if (st) return st;
-    return vks_pipeline_get(ctx, shader, spec, nspec, nbindings, 0, push_size, pipe);
+    return vks_rec_pipeline(rec, shader, spec, nspec, nbindings, 0, push_size, 1, pipe);
 }
 
 vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const vks_tensor_t *b)
@@ -141,10 +141,11 @@ uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32
     return (uint32_t)(VKS_UBO_BYTES / plane);
 }
 
-vks_status_t vks_conv_pipeline(vks_context_t *ctx, const char *op, const vks_shader_id_t variants[3],
+vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_id_t variants[3],
                                const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
                                const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe)
 {
+    const vks_context_t *ctx = rec->ctx;
     const vks_tensor_t *act_ts[2] = {in, out};
     vks_shader_id_t shader = variants[0];
     vks_status_t st = vks_act_shader(ctx, op, variants[x_cpb ? 2 : ubo_rows ? 1 : 0], act_ts, 2, &shader);
@@ -154,10 +155,10 @@ vks_status_t vks_conv_pipeline(vks_context_t *ctx, const char *op, const vks_sha
         if (nspec + 2 > VKS_MAX_SPEC) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: too many specialization constants", op);
         memcpy(xspec, spec, (nspec + 1) * sizeof *spec);
         xspec[nspec + 1] = ctx->clamp_ubo_array_index;
-        return vks_pipeline_get_array(ctx, shader, xspec, nspec + 2, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
-                                      VKS_X_UBOS, pipe);
+        return vks_rec_pipeline(rec, shader, xspec, nspec + 2, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
+                                VKS_X_UBOS, pipe);
     }
-    return vks_pipeline_get(ctx, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), pipe);
+    return vks_rec_pipeline(rec, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), 1, pipe);
 }
 
 uint32_t vks_conv_oc_tile(uint32_t cout)

@@ -30,9 +30,11 @@ vks_status_t vks_op_cin_mix(vks_rec_t *rec, const vks_tensor_t *table, uint32_t 
     }
     uint32_t spec[2] = {styles, channels};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_pipeline_get(rec->ctx, VKS_SHADER_CONDITIONAL_INSTANCE_NORM, spec, 2, 2, 0,
-                                       sizeof push, &pipe);
+    vks_status_t st = vks_rec_pipeline(rec, VKS_SHADER_CONDITIONAL_INSTANCE_NORM, spec, 2, 2, 0, sizeof push, 1, &pipe);
     if (st) return st;
     vks_binding_t b[2] = {vks_bind(table, false), vks_bind(eff, true)};
-    return vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(2 * channels, VKS_LOCAL_1D), 1, 1);
+    /* the shader loops over the channels in steps of the grid: any number of workgroups will do */
+    uint32_t groups = vks_div_up(2 * channels, VKS_LOCAL_1D);
+    if (groups > rec->ctx->max_groups[0]) groups = rec->ctx->max_groups[0];
+    return vks_rec_dispatch(rec, pipe, b, 2, &push, groups, 1, 1);
 }

@@ -45,7 +45,7 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     uint32_t spec[8] = {p->kh, p->kw, p->stride, p->reflect, p->act, bias != NULL, oct, x_cpb};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D, VKS_SHADER_CONV2D_UBO, VKS_SHADER_CONV2D_XUBO};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_conv_pipeline(rec->ctx, op, variants, spec, 7, ubo_rows, x_cpb, in, out, &pipe);
+    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 7, ubo_rows, x_cpb, in, out, &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,

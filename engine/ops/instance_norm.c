@@ -1,13 +1,14 @@
-/* instance_norm: per sample and channel over H x W, one workgroup per plane. */
+/* instance_norm: per sample and channel over H x W, one workgroup per plane; with given
+ * statistics (an image run in tiles); and channel_stats, the statistics of rows of a tile. */
 #include "ops.h"
 
-typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; } in_push_t;
+typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, wg_base[3]; } in_push_t;
 _Static_assert(sizeof(in_push_t) <= 128, "push constants");
 
-vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
-                                  const vks_tensor_t *gamma, uint32_t gamma_off,
-                                  const vks_tensor_t *beta, uint32_t beta_off, float eps,
-                                  uint32_t act, const vks_tensor_t *residual)
+static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                  const vks_tensor_t *gamma, uint32_t gamma_off, const vks_tensor_t *beta,
+                                  uint32_t beta_off, float eps, uint32_t act, const vks_tensor_t *residual,
+                                  const vks_tensor_t *stats, uint32_t stats_off)
 {
     const char *op = "instance_norm";
     vks_status_t st = vks_check_same_shape(op, in, out);
@@ -18,25 +19,80 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     if ((uint64_t)gamma_off + in->c > (uint64_t)gamma->n * gamma->c * gamma->h * gamma->w ||
         (uint64_t)beta_off + in->c > (uint64_t)beta->n * beta->c * beta->h * beta->w)
         return vks_fail(VKS_ERR_SHAPE, "%s: gamma/beta have fewer than %u channels", op, in->c);
-    uint32_t spec[2] = {act, residual != NULL};
+    if (stats && 2 * ((uint64_t)stats_off + (uint64_t)in->n * in->c) > (uint64_t)stats->n * stats->c * stats->h * stats->w)
+        return vks_fail(VKS_ERR_SHAPE, "%s: the statistics table has fewer than %u channels", op, in->n * in->c);
+    if ((uint64_t)in->h * in->w > VKS_NORM_MAX_PLANE)
+        return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u plane is more than its shader takes (%u pixels)", op, in->h, in->w,
+                        VKS_NORM_MAX_PLANE);
+    uint32_t spec[3] = {act, residual != NULL, stats != NULL};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_INSTANCE_NORM, ts, 3,
-                               spec, 2, 5, sizeof(in_push_t), &pipe))) return st;
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3,
+                               spec, 3, 6, sizeof(in_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            in_push_t push = {in->h * in->w, in->plane_stride, gamma_off + c, beta_off + c, eps};
-            vks_binding_t b[5] = {
+            in_push_t push = {in->h * in->w, in->plane_stride, gamma_off + c, beta_off + c, eps,
+                              stats_off + n * in->c + c, {0}};
+            vks_binding_t b[6] = {
                 vks_bind_channels(in, n, c, nc, false),
                 vks_bind_channels(out, n, c, nc, true),
                 vks_bind(gamma, false),
                 vks_bind(beta, false),
                 vks_bind_channels(residual ? residual : in, n, c, nc, false),
+                vks_bind(stats ? stats : gamma, false),
             };
-            if ((st = vks_rec_dispatch(rec, pipe, b, 5, &push, nc, 1, 1))) return st;
+            if ((st = vks_rec_dispatch(rec, pipe, b, 6, &push, nc, 1, 1))) return st;
+        }
+    return VKS_OK;
+}
+
+vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                  const vks_tensor_t *gamma, uint32_t gamma_off,
+                                  const vks_tensor_t *beta, uint32_t beta_off, float eps,
+                                  uint32_t act, const vks_tensor_t *residual)
+{
+    return instance_norm(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual, NULL, 0);
+}
+
+vks_status_t vks_op_instance_norm_given(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                        const vks_tensor_t *gamma, uint32_t gamma_off,
+                                        const vks_tensor_t *beta, uint32_t beta_off, float eps,
+                                        uint32_t act, const vks_tensor_t *residual,
+                                        const vks_tensor_t *stats, uint32_t stats_off)
+{
+    if (!stats) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "instance_norm: no statistics given");
+    return instance_norm(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual, stats, stats_off);
+}
+
+typedef struct { uint32_t count, stride, first, out_off, wg_base[3]; } stats_push_t;
+
+vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32_t row0, uint32_t rows,
+                                  const vks_tensor_t *stats, uint32_t stats_off)
+{
+    const char *op = "channel_stats";
+    if (in->n == 0 || in->c == 0 || in->h == 0 || in->w == 0 || rows == 0 || row0 + rows > in->h || row0 + rows < row0)
+        return vks_fail(VKS_ERR_SHAPE, "%s: rows %u..%u of [%u,%u,%u,%u]", op, row0, row0 + rows, in->n, in->c,
+                        in->h, in->w);
+    if (2 * ((uint64_t)stats_off + (uint64_t)in->n * in->c) > (uint64_t)stats->n * stats->c * stats->h * stats->w)
+        return vks_fail(VKS_ERR_SHAPE, "%s: the statistics table has fewer than %u channels", op, in->n * in->c);
+    if ((uint64_t)rows * in->w > VKS_NORM_MAX_PLANE)
+        return vks_fail(VKS_ERR_SHAPE, "%s: %u rows of %u are more than its shader takes (%u pixels)", op, rows, in->w,
+                        VKS_NORM_MAX_PLANE);
+    const vks_tensor_t *ts[1] = {in};
+    const vks_pipeline_t *pipe;
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CHANNEL_STATS, ts, 1, NULL, 0, 2, sizeof(stats_push_t), &pipe);
+    if (st) return st;
+    uint32_t chunk = 0;
+    if ((st = vks_chunk_channels(rec->ctx, op, ts, 1, &chunk))) return st;
+    for (uint32_t n = 0; n < in->n; n++)
+        for (uint32_t c = 0; c < in->c; c += chunk) {
+            uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
+            stats_push_t push = {rows * in->w, in->plane_stride, row0 * in->w, stats_off + n * in->c + c, {0}};
+            vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind(stats, true)};
+            if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, nc, 1, 1))) return st;
         }
     return VKS_OK;
 }

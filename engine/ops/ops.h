@@ -46,6 +46,19 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                                   const vks_tensor_t *beta, uint32_t beta_off, float eps,
                                   uint32_t act, const vks_tensor_t *residual);
 
+/* Instance norm with given statistics: the mean and (biased) variance of channel c of sample n
+ * are stats[2 * (stats_off + n * C + c)] and the next float (an image run in tiles normalizes
+ * each tile with the whole image's statistics). */
+vks_status_t vks_op_instance_norm_given(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                        const vks_tensor_t *gamma, uint32_t gamma_off,
+                                        const vks_tensor_t *beta, uint32_t beta_off, float eps,
+                                        uint32_t act, const vks_tensor_t *residual,
+                                        const vks_tensor_t *stats, uint32_t stats_off);
+/* Statistics of rows [row0, row0 + rows) of every plane: stats[2 * (stats_off + n * C + c)] = their
+ * mean, the next float the sum of their squared deviations from it (M2), both fp32. */
+vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32_t row0, uint32_t rows,
+                                  const vks_tensor_t *stats, uint32_t stats_off);
+
 /* The style mix of conditional instance norm: table [2][styles][channels] -> eff [2][channels].
  * Records one dispatch whose push constants are the weights (count <= styles <= VKS_MAX_STYLES). */
 vks_status_t vks_op_cin_mix(vks_rec_t *rec, const vks_tensor_t *table, uint32_t styles,
@@ -86,6 +99,7 @@ typedef struct vks_conv_push {
     int32_t pad0, pad1;    /* conv2d: top, left; transpose: pad, unused */
     uint32_t first, last;
     uint32_t wofs;         /* conv2d: element of the bound weights where output channel co0 starts */
+    uint32_t wg_base[3];   /* the dispatch's first workgroup (set by the recorder: split dispatches) */
 } vks_conv_push_t;
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
 
@@ -108,7 +122,7 @@ uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32
 /* The pipeline of a convolution: variants[0] (weights and input in storage buffers), [1] (weights
  * in a uniform buffer: ubo_rows) or [2] (input too: x_cpb, appended to spec as its last constant);
  * spec has nspec constants before that. Picks the fp16 variant for fp16 tensors. */
-vks_status_t vks_conv_pipeline(vks_context_t *ctx, const char *op, const vks_shader_id_t variants[3],
+vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_id_t variants[3],
                                const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
                                const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe);
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
@@ -127,7 +141,7 @@ vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const 
 vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader_id_t base,
                             const vks_tensor_t *const *ts, uint32_t n, vks_shader_id_t *out);
 /* vks_act_shader, then the pipeline of that shader with storage-buffer bindings. */
-vks_status_t vks_act_pipeline(vks_context_t *ctx, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
+vks_status_t vks_act_pipeline(vks_rec_t *rec, const char *op, vks_shader_id_t base, const vks_tensor_t *const *ts,
                               uint32_t n, const uint32_t *spec, uint32_t nspec, uint32_t nbindings, uint32_t push_size,
                               const vks_pipeline_t **pipe);
 /* Fail unless a and b have the same n, c, h, w. */

@@ -1,7 +1,7 @@
 /* pack_rgb8: 8-bit interleaved pixels -> planar float RGB, on the GPU. */
 #include "ops.h"
 
-typedef struct { uint32_t w, h, stride; float scale, offset; } pack_push_t;
+typedef struct { uint32_t w, h, stride; float scale, offset; uint32_t wg_base[3]; } pack_push_t;
 
 vks_status_t vks_op_pack_rgb8(vks_rec_t *rec, const vks_binding_t *px, uint32_t w, uint32_t h,
                               uint32_t channels, bool swap_rb, float scale, float offset,
@@ -17,10 +17,10 @@ vks_status_t vks_op_pack_rgb8(vks_rec_t *rec, const vks_binding_t *px, uint32_t 
     uint32_t spec[2] = {channels, swap_rb};
     const vks_pipeline_t *pipe;
     const vks_tensor_t *ts[1] = {out};
-    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_PACK_RGB8, ts, 1,
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_PACK_RGB8, ts, 1,
                                        spec, 2, 2, sizeof(pack_push_t), &pipe);
     if (st) return st;
-    pack_push_t push = {w, h, out->plane_stride, scale, offset};
+    pack_push_t push = {w, h, out->plane_stride, scale, offset, {0}};
     vks_binding_t b[2] = {*px, vks_bind(out, true)};
     return vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(w * h, VKS_LOCAL_1D), 1, 1);
 }

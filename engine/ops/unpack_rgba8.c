@@ -1,7 +1,7 @@
 /* unpack_rgba8: planar float RGB -> 8-bit RGBA pixels (rounded, clamped), on the GPU. */
 #include "ops.h"
 
-typedef struct { uint32_t w, h, tw, stride; float scale, offset; } unpack_push_t;
+typedef struct { uint32_t w, h, tw, stride; float scale, offset; uint32_t wg_base[3]; } unpack_push_t;
 
 vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_t w, uint32_t h,
                                  bool swap_rb, float scale, float offset, const vks_binding_t *px)
@@ -15,10 +15,10 @@ vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_
     uint32_t spec = swap_rb;
     const vks_pipeline_t *pipe;
     const vks_tensor_t *ts[1] = {in};
-    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_UNPACK_RGBA8, ts, 1,
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_UNPACK_RGBA8, ts, 1,
                                        &spec, 1, 2, sizeof(unpack_push_t), &pipe);
     if (st) return st;
-    unpack_push_t push = {w, h, in->w, in->plane_stride, scale, offset};
+    unpack_push_t push = {w, h, in->w, in->plane_stride, scale, offset, {0}};
     vks_binding_t b[2] = {vks_bind(in, false), *px};
     return vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(w * h, VKS_LOCAL_1D), 1, 1);
 }

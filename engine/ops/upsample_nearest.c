@@ -1,7 +1,7 @@
 /* upsample_nearest: x2 nearest-neighbour. */
 #include "ops.h"
 
-typedef struct { uint32_t h, w, in_stride, out_stride; } up_push_t;
+typedef struct { uint32_t h, w, in_stride, out_stride, wg_base[3]; } up_push_t;
 
 vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out)
 {
@@ -12,7 +12,7 @@ vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, con
                         in->w, out->n, out->c, out->h, out->w);
     const vks_tensor_t *ts[2] = {in, out};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_act_pipeline(rec->ctx, op, VKS_SHADER_UPSAMPLE_NEAREST, ts, 2,
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_UPSAMPLE_NEAREST, ts, 2,
                                        NULL, 0, 2, sizeof(up_push_t), &pipe);
     if (st) return st;
     uint32_t chunk = 0;
@@ -21,7 +21,7 @@ vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, con
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            up_push_t push = {in->h, in->w, in->plane_stride, out->plane_stride};
+            up_push_t push = {in->h, in->w, in->plane_stride, out->plane_stride, {0}};
             vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
             if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(ohw, VKS_LOCAL_1D), nc, 1))) return st;
         }

@@ -32,7 +32,8 @@ extern "C" {
     X(VKS_ERR_IO, "file input/output failed")                                 \
     X(VKS_ERR_MODEL_FORMAT, "malformed model file")                           \
     X(VKS_ERR_SHAPE, "invalid tensor shape")                                  \
-    X(VKS_ERR_STYLE, "invalid style selection")
+    X(VKS_ERR_STYLE, "invalid style selection")                               \
+    X(VKS_ERR_TOO_LARGE, "too large for the device")
 
 typedef enum vks_status {
 #define VKS_X_ENUM(name, msg) name,
@@ -85,6 +86,9 @@ typedef struct vks_context_options {
     /* For tests: bind at most this many bytes per descriptor (0: the device's
      * maxStorageBufferRange). Smaller values force the chunked-binding path. */
     uint64_t max_binding_bytes;
+    /* For tests: at most this many workgroups per dimension of one vkCmdDispatch (0: the device's
+     * maxComputeWorkGroupCount). Smaller values force the split-dispatch path. */
+    uint32_t max_workgroups;
 } vks_context_options_t;
 
 /* Create a context. opts may be NULL (all defaults). On success *out is set. */
@@ -119,6 +123,8 @@ typedef struct vks_device_info {
 vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint32_t *count);
 /* Information about the device a context uses. */
 void vks_context_device_info(const vks_context_t *ctx, vks_device_info_t *info);
+/* The device memory a session may use by default: 90% of the device's largest device-local heap. */
+uint64_t vks_context_memory_budget(const vks_context_t *ctx);
 
 /* ---------------------------------------------------------------- model */
 
@@ -144,7 +150,8 @@ typedef struct vks_session vks_session_t;
 
 /* A session runs the model on images of exactly width x height (RGB). It owns the activation
  * arena, staging buffers, descriptor sets and the recorded command buffer. Fails with
- * VKS_ERR_OUT_OF_DEVICE_MEMORY (message says how much is needed) if it does not fit. */
+ * VKS_ERR_TOO_LARGE if it does not fit the device (see vks_session_fit; the message says why and
+ * which size would fit). */
 vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height,
                                 vks_session_t **out);
 void vks_session_destroy(vks_session_t *session);
@@ -177,16 +184,41 @@ typedef enum vks_precision {
     VKS_PRECISION_AUTO,   /* FP16 where the device supports it, else FP32 */
 } vks_precision_t;
 
+/* What a session does with a size that does not fit the device in one piece. */
+typedef enum vks_tiling {
+    VKS_TILING_NEVER,    /* fail with VKS_ERR_TOO_LARGE (the default) */
+    VKS_TILING_AUTO,     /* run it in tiles (vks_session_tiles) */
+    VKS_TILING_ALWAYS,   /* run in tiles even when it would fit (tests, comparisons) */
+} vks_tiling_t;
+
 typedef struct vks_session_options {
     vks_pixel_format_t input;   /* default RGBA8 */
     vks_pixel_format_t output;  /* RGBA8 or BGRA8; default RGBA8 */
     vks_precision_t precision;  /* default FP32 */
+    /* Device memory the session may use, in bytes (0: vks_context_memory_budget; a larger value
+     * is capped at that). */
+    uint64_t max_memory;
+    vks_tiling_t tiling;        /* default NEVER */
+    /* Tiled sessions: called after each tile of a run with the tiles done and their number
+     * (NULL: none). */
+    void (*progress)(void *user, uint32_t done, uint32_t total);
+    void *progress_user;
 } vks_session_options_t;
 
 /* vks_session_create with pixel formats (opts may be NULL: RGBA8 in and out). The conversion
  * from and to the formats runs on the GPU. */
 vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t height,
                                    const vks_session_options_t *opts, vks_session_t **out);
+
+/* Tiles a run of the session takes: 0 when it runs in one piece (one recorded network), else the
+ * number of bands of rows over all its layers (each one submission). A tiled session runs the
+ * network layer by layer in bands that fit its memory budget, with the activations in host memory
+ * and each instance norm's statistics taken over the whole image: it gives the untiled result up
+ * to rounding. It supports vks_session_run and vks_session_run_raw with an output buffer, not the
+ * device-side output (vks_session_output_buffer), frame times or profiling. */
+uint32_t vks_session_tiles(const vks_session_t *session);
+/* Device memory the session holds, in bytes. */
+uint64_t vks_session_device_bytes(const vks_session_t *session);
 
 /* The precision the session runs at (FP32 or FP16; AUTO resolved at creation). */
 vks_precision_t vks_session_precision(const vks_session_t *session);
@@ -204,10 +236,26 @@ vks_status_t vks_session_run_raw(vks_session_t *session, const void *in, void *o
  * before the first run. */
 vks_status_t vks_session_last_gpu_ms(const vks_session_t *session, double *ms);
 
-/* Bytes of device memory an FP32 session needs for this model at this size (for sizing; FP16
- * activations need about half of it). */
+/* Bytes of device memory an FP32 session needs for this model at this size (see vks_session_fit
+ * for any precision, and whether it fits). */
 vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width,
                                          uint32_t height, uint64_t *bytes);
+
+/* Whether a session of this size with these options (NULL: defaults) fits the device in one
+ * piece: its device memory within the budget (opts->max_memory), its activation arena and
+ * staging buffers each within the largest allocation, and every dispatch it would record within
+ * the device's binding and workgroup limits (a dry run of the recording vks_session_create_ex
+ * makes). VKS_OK with *bytes the device memory it needs (bytes may be NULL); VKS_ERR_TOO_LARGE with
+ * the reason in vks_last_error() when it does not fit; other errors for sizes no device can run
+ * (e.g. smaller than the network's kernels). */
+vks_status_t vks_session_fit(const vks_model_t *model, uint32_t width, uint32_t height,
+                             const vks_session_options_t *opts, uint64_t *bytes);
+/* The largest size with the aspect ratio of width x height, at most width x height, for which
+ * vks_session_fit succeeds: the longer side is the largest that fits (one more does not, unless it
+ * is the full size), the shorter one rounded to the aspect ratio. VKS_ERR_TOO_LARGE if none does. */
+vks_status_t vks_session_largest_size(const vks_model_t *model, uint32_t width, uint32_t height,
+                                      const vks_session_options_t *opts, uint32_t *fit_width,
+                                      uint32_t *fit_height);
 
 typedef struct vks_stats {
     uint64_t uploads;            /* buffer uploads (staging copies) */

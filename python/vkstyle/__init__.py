@@ -34,8 +34,10 @@ STATUS_NAMES = (
     "VKS_OK", "VKS_ERR_INVALID_ARGUMENT", "VKS_ERR_NO_DEVICE", "VKS_ERR_VULKAN",
     "VKS_ERR_OUT_OF_HOST_MEMORY", "VKS_ERR_OUT_OF_DEVICE_MEMORY", "VKS_ERR_DEVICE_LOST",
     "VKS_ERR_UNSUPPORTED", "VKS_ERR_IO", "VKS_ERR_MODEL_FORMAT", "VKS_ERR_SHAPE", "VKS_ERR_STYLE",
+    "VKS_ERR_TOO_LARGE",
 )
 _PRECISIONS = ("fp32", "fp16", "auto")  # vks_precision_t
+_TILING = ("never", "auto", "always")  # vks_tiling_t
 
 
 def _candidates():
@@ -79,7 +81,8 @@ class _ContextOptions(ctypes.Structure):
                 ("quiet_validation", ctypes.c_int), ("cache_dir", ctypes.c_char_p),
                 ("instance_extensions", ctypes.POINTER(ctypes.c_char_p)),
                 ("instance_extension_count", _u32), ("swapchain", ctypes.c_int),
-                ("conv_storage_weights", ctypes.c_int), ("max_binding_bytes", ctypes.c_uint64)]
+                ("conv_storage_weights", ctypes.c_int), ("max_binding_bytes", ctypes.c_uint64),
+                ("max_workgroups", _u32)]
 
 
 class _DeviceInfo(ctypes.Structure):
@@ -94,7 +97,9 @@ class _DeviceInfo(ctypes.Structure):
 
 
 class _SessionOptions(ctypes.Structure):
-    _fields_ = [("input", ctypes.c_int), ("output", ctypes.c_int), ("precision", ctypes.c_int)]
+    _fields_ = [("input", ctypes.c_int), ("output", ctypes.c_int), ("precision", ctypes.c_int),
+                ("max_memory", ctypes.c_uint64), ("tiling", ctypes.c_int),
+                ("progress", ctypes.c_void_p), ("progress_user", ctypes.c_void_p)]
 
 
 def _declare(name, restype, *argtypes):
@@ -121,6 +126,7 @@ for _name, _res, _args in (
         ("vks_session_set_style_weights", ctypes.c_int, (_p, ctypes.POINTER(ctypes.c_float), _u32)),
         ("vks_session_run", ctypes.c_int, (_p, _p, _p, _u32)),
         ("vks_session_precision", ctypes.c_int, (_p,)),
+        ("vks_session_tiles", _u32, (_p,)),
         ("vks_session_last_gpu_ms", ctypes.c_int, (_p, ctypes.POINTER(ctypes.c_double)))):
     _declare(_name, _res, *_args)
 
@@ -274,16 +280,22 @@ class Model(_Handle):
 
 class Session(_Handle):
     """Runs a model on images of exactly width x height. precision: "fp32" (default), "fp16"
-    (float16 activations; the device needs shaderFloat16) or "auto"; styles: see style_weights."""
+    (float16 activations; the device needs shaderFloat16) or "auto"; styles: see style_weights;
+    max_memory: device memory to use in bytes (None: 90% of the device's); tiling: what a size
+    that does not fit in one piece does, "never" (raise Error VKS_ERR_TOO_LARGE naming the size
+    that fits), "auto" (run in tiles, the same result) or "always"."""
     _destroy = staticmethod(_lib.vks_session_destroy)
 
-    def __init__(self, model, width, height, precision="fp32", styles=None):
+    def __init__(self, model, width, height, precision="fp32", styles=None, max_memory=None, tiling="never"):
         if precision not in _PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(_PRECISIONS)}, not {precision!r}")
+        if tiling not in _TILING:
+            raise ValueError(f"tiling must be one of {', '.join(_TILING)}, not {tiling!r}")
         super().__init__(model)
         self.model = model  # the model outlives the session
         self.width, self.height = int(width), int(height)
-        opts = _SessionOptions(precision=_PRECISIONS.index(precision))
+        opts = _SessionOptions(precision=_PRECISIONS.index(precision), max_memory=int(max_memory or 0),
+                               tiling=_TILING.index(tiling))
         h = _p()
         _check(_lib.vks_session_create_ex(model._h(), self.width, self.height, ctypes.byref(opts), ctypes.byref(h)))
         self._created(h.value)
@@ -332,6 +344,11 @@ class Session(_Handle):
         out = np.empty_like(a)
         _check(_lib.vks_session_run(self._h(), a.ctypes.data, out.ctypes.data, a.shape[2]))
         return out
+
+    @property
+    def tiles(self):
+        """Tiles a run takes: 0 when the session runs in one piece."""
+        return _lib.vks_session_tiles(self._h())
 
     @property
     def last_gpu_ms(self):

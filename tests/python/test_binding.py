@@ -139,6 +139,22 @@ def test_errors_carry_the_engine_message():
     assert e.status in ("VKS_ERR_SHAPE", "VKS_ERR_INVALID_ARGUMENT") and str(e), (e.status, str(e))
 
 
+def test_tiles():
+    """A budget too small for one piece: TOO_LARGE naming the size that fits, or tiles with the
+    same pixels as the command's tiles (and, to rounding, as one piece)."""
+    _, rgb = photo()
+    ctx = vkstyle.Context()
+    model = vkstyle.Model(ctx, "udnie")
+    e = raises(vkstyle.Error, vkstyle.Session, model, W, H, max_memory=256 << 10)
+    assert e.status == "VKS_ERR_TOO_LARGE" and "fits)" in str(e), (e.status, str(e))
+    tiled = vkstyle.Session(model, W, H, max_memory=256 << 10, tiling="auto")
+    assert tiled.tiles > 0 and vkstyle.Session(model, W, H).tiles == 0
+    out = tiled.run(rgb)
+    assert np.array_equal(out, cli("-m", "udnie", "--max-memory", "256K"))
+    assert np.abs(out.astype(int) - vkstyle.Session(model, W, H).run(rgb)).max() <= 1
+    assert "tiling must be" in str(raises(ValueError, vkstyle.Session, model, W, H, tiling="maybe"))
+
+
 def test_close_order():
     ctx = vkstyle.Context()
     session = vkstyle.Session(vkstyle.Model(ctx, "udnie"), W, H)

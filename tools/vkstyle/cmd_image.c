@@ -1,5 +1,6 @@
 /* vkstyle image: stylize one image file. */
 #include "cli.h"
+#include "cli_memory.h"
 #include "image_io.h"
 
 #include <getopt.h>
@@ -15,7 +16,8 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: vkstyle image [-m MODEL] -i INPUT -o OUTPUT [options]\n"
         "\n"
-        "Stylizes INPUT (PNG or JPEG) and writes OUTPUT (.png, .jpg or .jpeg).\n"
+        "Stylizes INPUT (PNG or JPEG) and writes OUTPUT (.png, .jpg or .jpeg). An image too large for\n"
+        "the device's memory is stylized in tiles (progress on stderr), with the same result.\n"
         "\n"
         "  -m, --model MODEL     model file, or a name in the models folder (default: udnie)\n"
         "  -i, --input FILE      input image\n"
@@ -30,6 +32,7 @@ static void usage(FILE *f)
         "      --max-side N      shrink the input so that its longer side is at most N\n"
         "      --quality Q       JPEG quality 1..100 (default 92)\n"
         CLI_PRECISION_HELP
+        CLI_MAX_MEMORY_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           print nothing on success\n"
         "  -h, --help            this help\n");
@@ -48,21 +51,6 @@ static bool good_extension(const char *path)
     return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
 }
 
-/* The largest size with the input's aspect ratio whose session fits in `budget` bytes. */
-static void largest_fitting(const vks_model_t *m, uint32_t w, uint32_t h, uint64_t budget, uint32_t *fw, uint32_t *fh)
-{
-    double lo = 0, hi = 1;
-    for (int it = 0; it < 30; it++) {
-        double mid = (lo + hi) / 2;
-        uint32_t tw = (uint32_t)(w * mid), th = (uint32_t)(h * mid);
-        uint64_t need;
-        if (tw >= 1 && th >= 1 && vks_session_memory_estimate(m, tw, th, &need) == VKS_OK && need <= budget) lo = mid;
-        else hi = mid;
-    }
-    *fw = (uint32_t)(w * lo);
-    *fh = (uint32_t)(h * lo);
-}
-
 int cmd_image(int argc, char **argv)
 {
     const char *model_arg = "udnie", *in_path = NULL, *out_path = NULL, *style = NULL, *device = NULL;
@@ -72,7 +60,8 @@ int cmd_image(int argc, char **argv)
     const char *strip = NULL;
     uint32_t steps = 7;
     vks_precision_t precision = VKS_PRECISION_FP32;
-    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE, O_STRIP, O_STEPS, O_PRECISION };
+    uint64_t max_memory = 0;
+    enum { O_STRENGTH = 256, O_SIZE, O_MAXSIDE, O_QUALITY, O_DEVICE, O_STRIP, O_STEPS, O_PRECISION, O_MAXMEM };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
@@ -80,7 +69,7 @@ int cmd_image(int argc, char **argv)
         {"max-side", required_argument, 0, O_MAXSIDE}, {"quality", required_argument, 0, O_QUALITY},
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
         {"mix-strip", required_argument, 0, O_STRIP}, {"steps", required_argument, 0, O_STEPS},
-        {"precision", required_argument, 0, O_PRECISION},
+        {"precision", required_argument, 0, O_PRECISION}, {"max-memory", required_argument, 0, O_MAXMEM},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -97,6 +86,9 @@ int cmd_image(int argc, char **argv)
         case O_DEVICE: device = optarg; break;
         case O_STRIP: strip = optarg; break;
         case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
+        case O_MAXMEM:
+            if (cli_parse_bytes(optarg, &max_memory)) return cli_error("--max-memory must be a size such as 512M or 2G");
+            break;
         case O_STEPS: if (cli_parse_u32("--steps", optarg, 2, 64, &steps)) return 1; break;
         case O_STRENGTH: if (cli_parse_double("--strength", optarg, 0, 1, &strength)) return 1; break;
         case O_SIZE: if (cli_parse_size("--size", optarg, 1, &size_w, &size_h)) return 1; break;
@@ -155,22 +147,19 @@ int cmd_image(int argc, char **argv)
     }
     vks_device_info_t dev;
     vks_context_device_info(ctx, &dev);
-    uint64_t heap = 0, need = 0;
-    for (uint32_t h = 0; h < dev.heap_count; h++)
-        if (dev.heap_device_local[h] && dev.heap_size[h] > heap) heap = dev.heap_size[h];
-    if ((st = vks_session_memory_estimate(model, img.w, img.h, &need))) { cli_engine_error("image", st); goto done; }
-    /* 90% of the heap, and no more than one allocation may hold (the activation arena is one) */
-    uint64_t budget = heap / 10 * 9;
-    if (dev.max_allocation && dev.max_allocation < budget) budget = dev.max_allocation;
-    if (heap && need > budget) {
-        uint32_t fw, fh;
-        largest_fitting(model, img.w, img.h, budget, &fw, &fh);
-        cli_error("%s: a %ux%u image needs %.0f MiB of device memory; %s allows %.0f MiB (about %ux%u fits; use "
-                  "--max-side or --size)", in_path, img.w, img.h, need / 1048576.0, dev.name, budget / 1048576.0, fw, fh);
+    /* an image that does not fit in one piece runs in tiles */
+    vks_session_options_t so = {.precision = precision, .max_memory = max_memory, .tiling = VKS_TILING_AUTO,
+                                .progress = quiet ? NULL : cli_tile_progress};
+    if ((st = vks_session_create_ex(model, img.w, img.h, &so, &sess))) {
+        /* not even in tiles: the engine says what does not fit where */
+        if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s%s", in_path, vks_last_error(), max_memory ? "; use a larger --max-memory" : "");
+        else cli_engine_error(in_path, st);
         goto done;
     }
-    vks_session_options_t so = {.precision = precision};
-    if ((st = vks_session_create_ex(model, img.w, img.h, &so, &sess))) { cli_engine_error(in_path, st); goto done; }
+    if (vks_session_tiles(sess) && !quiet)
+        fprintf(stderr, "vkstyle: %ux%u does not fit %s in one piece%s; stylizing in %u tiles within %.0f MiB of device memory\n",
+                img.w, img.h, dev.name, max_memory ? " within --max-memory" : "", vks_session_tiles(sess),
+                vks_session_device_bytes(sess) / 1048576.0);
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
     uint32_t tiles = strip ? steps : 1;
     size_t tile = (size_t)img.w * img.h * 3;

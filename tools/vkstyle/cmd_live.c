@@ -480,8 +480,8 @@ int cmd_live(int argc, char **argv)
     if (win_create(ctx, "vkstyle live", win_w, win_h, &win, err, sizeof err)) { cli_error("%s", err); goto done; }
     vks_session_options_t so = {.input = src.format, .output = win_pixel_format(win), .precision = precision};
     if ((st = vks_session_create_ex(model, pw, ph, &so, &sess))) {
-        cli_engine_error("session", st);
-        if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY) fprintf(stderr, "vkstyle: choose a smaller --size\n");
+        if (st == VKS_ERR_TOO_LARGE) cli_error("session: %s; choose a smaller --size", vks_last_error());
+        else cli_engine_error("session", st);
         goto done;
     }
     ui.win = win;

@@ -8,6 +8,7 @@
  * media.h: fragmented MP4, cut after the last complete fragment when writing fails).
  */
 #include "cli.h"
+#include "cli_memory.h"
 
 #include <stdio.h>
 
@@ -58,6 +59,7 @@ static void usage(FILE *f)
         "                        keyframes, so this is also what a failed write can lose at most\n"
         "      --no-audio        drop the audio\n"
         CLI_PRECISION_HELP
+        CLI_MAX_MEMORY_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           no progress bar and no summary\n"
         "  -v, --verbose         show FFmpeg's warnings\n"
@@ -264,8 +266,9 @@ int cmd_video(int argc, char **argv)
     const char *preset = NULL, *encoder = NULL;
     uint32_t size_w = 0, size_h = 0, max_side = 0;
     int crf = 18, quiet = 0, verbose = 0, no_audio = 0, chroma444 = 0, keyint = 0;
-    enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT, O_PRECISION };
+    enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT, O_PRECISION, O_MAXMEM };
     vks_precision_t precision = VKS_PRECISION_FP32;
+    uint64_t max_memory = 0;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
@@ -274,7 +277,7 @@ int cmd_video(int argc, char **argv)
         {"encoder", required_argument, 0, O_ENCODER}, {"chroma", required_argument, 0, O_CHROMA},
         {"keyint", required_argument, 0, O_KEYINT}, {"no-audio", no_argument, 0, O_NOAUDIO},
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
-        {"precision", required_argument, 0, O_PRECISION},
+        {"precision", required_argument, 0, O_PRECISION}, {"max-memory", required_argument, 0, O_MAXMEM},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -291,6 +294,9 @@ int cmd_video(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case O_DEVICE: device = optarg; break;
         case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
+        case O_MAXMEM:
+            if (cli_parse_bytes(optarg, &max_memory)) return cli_error("--max-memory must be a size such as 512M or 2G");
+            break;
         case O_PRESET: preset = optarg; break;
         case O_ENCODER: encoder = optarg; break;
         case O_NOAUDIO: no_audio = 1; break;
@@ -357,13 +363,17 @@ int cmd_video(int argc, char **argv)
             fprintf(stderr, "vkstyle: warning: style weights are not a convex combination (non-negative, sum 1); "
                             "the result extrapolates\n");
     }
-    vks_session_options_t so = {.precision = precision};
+    /* frames that do not fit in one piece run in tiles (slowly) */
+    vks_session_options_t so = {.precision = precision, .max_memory = max_memory, .tiling = VKS_TILING_AUTO};
     if ((st = vks_session_create_ex(model, w, h, &so, &sess))) {
-        cli_engine_error(in_path, st);
-        if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY) fprintf(stderr, "vkstyle: use --max-side or --size for smaller frames\n");
+        if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s; use --max-side or --size", in_path, vks_last_error());
+        else cli_engine_error(in_path, st);
         goto done;
     }
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
+    if (vks_session_tiles(sess) && !quiet)
+        fprintf(stderr, "vkstyle: note: %ux%u frames do not fit the device in one piece; each runs in %u tiles within "
+                        "%.1f MiB (slower)\n", w, h, vks_session_tiles(sess), vks_session_device_bytes(sess) / 1048576.0);
 
     media_out_options_t mo = {.crf = crf, .preset = preset, .encoder = encoder, .chroma444 = chroma444, .keyint = keyint};
     if (media_out_open(out_path, j.in, ew, eh, &mo, &j.out, err, sizeof err)) { cli_error("%s", err); goto done; }

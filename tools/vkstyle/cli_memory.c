@@ -1,0 +1,41 @@
+/* Memory sizes and tile progress for the image and video commands. */
+#include "cli_memory.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <unistd.h>
+
+int cli_parse_bytes(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !isdigit((unsigned char)*s)) return -1;
+    double v = strtod(s, &end);
+    double k = 1;
+    if (*end) {
+        switch (toupper((unsigned char)*end)) {
+        case 'K': k = 1024.0; break;
+        case 'M': k = 1024.0 * 1024; break;
+        case 'G': k = 1024.0 * 1024 * 1024; break;
+        case 'T': k = 1024.0 * 1024 * 1024 * 1024; break;
+        case 'B': k = 1; end--; break;   /* "B" alone: bytes */
+        default: return -1;
+        }
+        end++;
+        if (strcasecmp(end, "") && strcasecmp(end, "B") && strcasecmp(end, "iB")) return -1;
+    }
+    double bytes = floor(v * k);
+    if (!isfinite(bytes) || bytes < 1 || bytes > 9.2e18) return -1;
+    *out = (uint64_t)bytes;
+    return 0;
+}
+
+void cli_tile_progress(void *user, uint32_t done, uint32_t total)
+{
+    (void)user;
+    if (isatty(2)) fprintf(stderr, "\rvkstyle: tile %u/%u \033[K%s", done, total, done == total ? "\n" : "");
+    else fprintf(stderr, "vkstyle: tile %u/%u\n", done, total);
+    fflush(stderr);
+}
