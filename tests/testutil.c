@@ -97,6 +97,12 @@ bool tu_quick_mode(void)
     return q && *q && strcmp(q, "0") != 0;
 }
 
+bool tu_fp32_only(void)
+{
+    const char *p = getenv("VKSTYLE_TEST_PRECISION");
+    return p && strcmp(p, "fp32") == 0;
+}
+
 void tu_rec_run(vks_rec_t *rec)
 {
     TU_OK(vks_rec_end(rec));

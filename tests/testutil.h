@@ -49,6 +49,10 @@ void tu_rec_run(vks_rec_t *rec);
 bool tu_guard_mode(void);
 /* VKSTYLE_TEST_QUICK=1: tests leave out their large shapes (CI's validation stages). */
 bool tu_quick_mode(void);
+/* VKSTYLE_TEST_PRECISION=fp32: the float16 cases are left out (CI's second GPU-assisted
+ * validation run, on Mesa 25, where fp16 already ran on Mesa 22.3) and so are the float16
+ * shaders from the every-shader-ran check. */
+bool tu_fp32_only(void);
 /* Dispatches per shader, summed over the contexts tu_context_done() has destroyed. */
 extern uint64_t tu_shader_dispatches[VKS_SHADER_COUNT];
 
