@@ -5,7 +5,8 @@
 #include "config.h"
 #include "error.h"
 #include "vks_shaders.h"
-#include "vkstyle/vkstyle.h"
+#include "vkstyle/vkstyle.h"   /* defines VKS_MAX_STYLES as config.h does: C rejects (-Werror) a
+                                  redefinition that differs, so the two cannot drift apart */
 
 #include <stdatomic.h>
 #include <stdbool.h>
