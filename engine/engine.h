@@ -229,7 +229,7 @@ typedef struct vks_rec {
     bool log_enabled;
     vks_rec_event_t *log;
     uint32_t nlog, cap_log;
-    uint64_t dispatches, barriers, descriptor_writes;
+    uint64_t dispatches, descriptor_writes;
     uint64_t split_pieces;         /* vkCmdDispatch calls of dispatches split for the device's limits */
     vks_block_t *guard_blocks;     /* guard mode: host-visible blocks of guarded copies */
     uint32_t nguard_blocks;

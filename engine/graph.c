@@ -90,11 +90,9 @@ static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, ui
 /* First-fit placement of items by lifetime. */
 static vks_status_t place(plan_t *p)
 {
-    uint32_t *order = malloc(p->nitems * sizeof *order);
-    if (!order) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     uint32_t nlive = 0;
     uint32_t *live = malloc(p->nitems * sizeof *live);
-    if (!live) { free(order); return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); }
+    if (!live) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     p->arena = 0;
     uint32_t last_step = 0;
     for (uint32_t k = 0; k < p->nitems; k++) if (p->items[k].last > last_step) last_step = p->items[k].last;
@@ -122,7 +120,6 @@ static vks_status_t place(plan_t *p)
             else j++;
     }
     free(live);
-    free(order);
     return VKS_OK;
 }
 
@@ -310,6 +307,9 @@ static uint64_t session_bytes(const plan_t *p, uint32_t w, uint32_t h)
     return p->arena + 2 * vks_align((VkDeviceSize)w * h * 4, 256);
 }
 
+/* The style mix a session starts with: all of the first style. */
+static const float first_style[1] = {1.0f};
+
 /* Whether the planned session s (plan built, options resolved) fits the device: memory within
  * the budget, each allocation within the largest one, and every dispatch of its recordings
  * within the device's limits, checked by recording them dry. VKS_ERR_TOO_LARGE if not. */
@@ -331,8 +331,8 @@ static vks_status_t check_fit(vks_session_t *s)
     vks_status_t st = vks_rec_begin_dry(s->ctx, &rec);
     if (!st) st = vks_session_record(&d, &rec, VK_NULL_HANDLE);
     if (!st && s->model->cin_channels)
-        st = vks_op_cin_mix(&rec, &s->model->cin_table, s->model->nstyles, s->model->cin_channels, &d.eff, s->weights,
-                            s->model->nstyles);
+        st = vks_op_cin_mix(&rec, &s->model->cin_table, s->model->nstyles, s->model->cin_channels, &d.eff,
+                            first_style, 1);
     vks_rec_destroy(&rec);
     if (st) {
         vks_error_prefix("a %ux%u session does not fit %s", s->w, s->h, ctx->info.name);
@@ -351,7 +351,6 @@ static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const v
     s->model = model;
     s->w = w;
     s->h = h;
-    s->weights[0] = 1.0f;
     vks_status_t st = plan_build(model, w, h, o->precision == VKS_PRECISION_FP16 ? 2 : 4, &s->plan);
     return st ? st : check_fit(s);
 }
@@ -444,7 +443,7 @@ style:
     if (model->cin_channels) {
         VKS_TRY(vks_rec_begin(s->ctx, &s->style, false));
         VKS_TRY(vks_op_cin_mix(&s->style, &model->cin_table, model->nstyles, model->cin_channels, &s->eff,
-                               s->weights, model->nstyles));
+                               first_style, 1));
         VKS_TRY(vks_rec_end(&s->style));
         s->style_recordings++;
     }
@@ -481,17 +480,14 @@ vks_status_t vks_session_set_style_weights(vks_session_t *s, const float *weight
                         m->nstyles == 1 ? "" : "s");
     for (uint32_t i = 0; i < count; i++)
         if (!isfinite(weights[i])) return vks_fail(VKS_ERR_STYLE, "style weight %u is not finite", i);
-    float w[VKS_MAX_STYLES] = {0};
-    if (count) memcpy(w, weights, count * sizeof *w);
     if (!m->cin_channels) {
         /* single-style network: nothing to mix; only the one-hot weight is meaningful */
-        if (count && w[0] != 1.0f)
+        if (count && weights[0] != 1.0f)
             return vks_fail(VKS_ERR_STYLE, "this model has a single style; its weight must be 1");
         return VKS_OK;
     }
-    vks_status_t st = vks_rec_rerecord_single(&s->style, w);
+    vks_status_t st = vks_op_cin_mix_update(&s->style, weights, count);
     if (st) return st;
-    memcpy(s->weights, w, sizeof w);
     s->style_recordings++;
     return VKS_OK;
 }

@@ -34,7 +34,6 @@ struct vks_session {
     vks_rec_t main, style;
     VkQueryPool frame_ts;      /* two timestamps around the network in `main`; NULL without */
     bool ran;                  /* main has completed at least once (frame_ts holds results) */
-    float weights[VKS_MAX_STYLES];
     uint64_t main_recordings, style_recordings;
     vks_tiled_t *tiled;        /* a session run in tiles (tiled.c); NULL: one recorded network */
 };

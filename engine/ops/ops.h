@@ -65,6 +65,10 @@ vks_status_t vks_op_cin_mix(vks_rec_t *rec, const vks_tensor_t *table, uint32_t 
                             uint32_t channels, const vks_tensor_t *eff, const float *weights,
                             uint32_t count);
 
+/* A new mix for a recorder that holds one vks_op_cin_mix dispatch: re-records it with these
+ * weights as its push constants (missing weights 0), reusing its pipeline and descriptor set. */
+vks_status_t vks_op_cin_mix_update(vks_rec_t *rec, const float *weights, uint32_t count);
+
 /* Inference batch norm; params [4][C]: mean, var, gamma, beta. */
 vks_status_t vks_op_batch_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
                                const vks_tensor_t *params, float eps, uint32_t act,
