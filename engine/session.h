@@ -1,24 +1,8 @@
-/* Session internals, shared by graph.c (planning, recording, running) and profile.c. */
+/* Session internals, shared by graph.c (recording, running), tiled.c and profile.c. */
 #ifndef VKS_SESSION_H
 #define VKS_SESSION_H
 
-#include "model.h"
-
-/* One allocation in the arena: live from step `def` to step `last` (inclusive). Steps: 0 packs
- * the input pixels, i + 1 runs layer i, L + 1 unpacks, L + 2 copies out. */
-typedef struct item {
-    VkDeviceSize size, off;
-    uint32_t def, last;
-} item_t;
-
-typedef struct plan {
-    uint32_t nvals;            /* L + 1 values */
-    vks_tensor_t *vals;        /* shapes (offsets filled by place()) */
-    uint32_t *alias;           /* value -> the value whose memory it is (folded BN) */
-    item_t *items;             /* per value, then px_in, px_out, eff */
-    uint32_t nitems;
-    VkDeviceSize arena;
-} plan_t;
+#include "plan.h"
 
 typedef struct vks_tiled vks_tiled_t;
 
