@@ -1,4 +1,6 @@
-/* The ops: each records its dispatches for given tensors into a recorder. One file per op.
+/* The ops' kernels: each records its dispatches for given tensors into a recorder. One file per
+ * op; the file of an op of the model format also exports its layer descriptor (op.h: how a layer
+ * of it is loaded, shaped, recorded and costed).
  * Activation tensors may be larger than one binding can cover: every op splits its work into
  * channel chunks that fit the device's maxStorageBufferRange (conv2d also splits input channels
  * and accumulates). Tensors must be batch n >= 1; each sample is dispatched separately. */
