@@ -5,7 +5,8 @@
 #include "config.h"
 #include "error.h"
 #include "vks_shaders.h"
-#include "vkstyle/vkstyle.h"
+#include "vkstyle/vkstyle.h"   /* defines VKS_MAX_STYLES as config.h does: C rejects (-Werror) a
+                                  redefinition that differs, so the two cannot drift apart */
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -228,7 +229,7 @@ typedef struct vks_rec {
     bool log_enabled;
     vks_rec_event_t *log;
     uint32_t nlog, cap_log;
-    uint64_t dispatches, barriers, descriptor_writes;
+    uint64_t dispatches, descriptor_writes;
     uint64_t split_pieces;         /* vkCmdDispatch calls of dispatches split for the device's limits */
     vks_block_t *guard_blocks;     /* guard mode: host-visible blocks of guarded copies */
     uint32_t nguard_blocks;

@@ -1,8 +1,9 @@
-/* Sessions: a model at one input size. Plans every tensor's shape and lifetime, places them in
- * one activation arena (reusing memory by liveness), and records the whole network once into a
- * command buffer. A frame is: copy pixels into staging, one submit, copy pixels out. */
+/* Sessions: a model at one input size. The plan (plan.c) gives every tensor its shape and its
+ * place in one activation arena; a session checks that it fits the device, allocates, and
+ * records the whole network once into a command buffer, each layer through its op's descriptor
+ * (ops/op.h). A frame is: copy pixels into staging, one submit, copy pixels out. */
 #include "session.h"
-#include "ops/ops.h"
+#include "ops/op.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
 #include <math.h>
@@ -10,164 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void plan_free(plan_t *p)
-{
-    free(p->vals);
-    free(p->alias);
-    free(p->items);
-    memset(p, 0, sizeof *p);
-}
-
-static vks_status_t shape_fail(const vks_model_t *m, uint32_t i, const char *fmt, uint32_t a, uint32_t b,
-                               uint32_t c, uint32_t d)
-{
-    char msg[256];
-    snprintf(msg, sizeof msg, fmt, a, b, c, d);
-    return vks_fail(VKS_ERR_SHAPE, "layer %u (%s): %s", i, m->layers[i].name, msg);
-}
-
-/* Shapes of all values for a w x h input. */
-static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p)
-{
-    p->nvals = m->nlayers + 1;
-    p->vals = calloc(p->nvals, sizeof *p->vals);
-    p->alias = calloc(p->nvals, sizeof *p->alias);
-    if (!p->vals || !p->alias) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    p->vals[0] = vks_tensor_act(NULL, 0, 1, 3, h, w, esize);
-    for (uint32_t i = 0; i < m->nlayers; i++) {
-        const vks_layer_t *ly = &m->layers[i];
-        const vks_tensor_t *in = &p->vals[ly->src];
-        uint32_t oh = in->h, ow = in->w;
-        p->alias[i + 1] = i + 1;
-        switch (ly->op) {
-        case VKS_OP_CONV2D: {
-            int32_t pt = ly->pad[0], pb = ly->pad[1], pl = ly->pad[2], pr = ly->pad[3];
-            if (ly->pad_same) {
-                vks_same_padding(in->h, ly->kh, ly->stride, &pt, &pb);
-                vks_same_padding(in->w, ly->kw, ly->stride, &pl, &pr);
-            }
-            oh = vks_conv2d_out_side(in->h, ly->kh, ly->stride, pt, pb);
-            ow = vks_conv2d_out_side(in->w, ly->kw, ly->stride, pl, pr);
-            if (!oh || !ow)
-                return shape_fail(m, i, "a %ux%u input is smaller than the %ux%u kernel", in->h, in->w, ly->kh, ly->kw);
-            if (ly->reflect && ((uint32_t)pt >= in->h || (uint32_t)pb >= in->h || (uint32_t)pl >= in->w || (uint32_t)pr >= in->w))
-                return shape_fail(m, i, "reflection padding needs an input larger than %ux%u (kernel %ux%u)",
-                                  in->h, in->w, ly->kh, ly->kw);
-            break;
-        }
-        case VKS_OP_CONV2D_TRANSPOSE:
-        case VKS_OP_UPSAMPLE_NEAREST:
-            oh = in->h * ly->stride;
-            ow = in->w * ly->stride;
-            break;
-        case VKS_OP_ADD: {
-            const vks_tensor_t *b = &p->vals[ly->src2];
-            if (b->h != in->h || b->w != in->w)
-                return shape_fail(m, i, "adds %ux%u to %ux%u", b->h, b->w, in->h, in->w);
-            break;
-        }
-        case VKS_OP_BATCH_NORM:
-            if (ly->folded) p->alias[i + 1] = p->alias[ly->src];
-            break;
-        default:
-            break;
-        }
-        if (oh > 65536 || ow > 65536 || (uint64_t)oh * ow > (1ull << 30))
-            return shape_fail(m, i, "output %ux%u is too large", oh, ow, 0, 0);
-        p->vals[i + 1] = vks_tensor_act(NULL, 0, 1, ly->channels, oh, ow, esize);
-        if (ly->has_residual) {
-            const vks_tensor_t *r = &p->vals[ly->residual];
-            if (r->h != oh || r->w != ow)
-                return shape_fail(m, i, "residual %ux%u does not match the output %ux%u", r->h, r->w, oh, ow);
-        }
-    }
-    const vks_tensor_t *o = &p->vals[m->nlayers];
-    if (o->h < h || o->w < w)
-        return vks_fail(VKS_ERR_SHAPE, "the network turns a %ux%u input into %ux%u, smaller than the input", w, h, o->w, o->h);
-    return VKS_OK;
-}
-
-/* First-fit placement of items by lifetime. */
-static vks_status_t place(plan_t *p)
-{
-    uint32_t *order = malloc(p->nitems * sizeof *order);
-    if (!order) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    uint32_t nlive = 0;
-    uint32_t *live = malloc(p->nitems * sizeof *live);
-    if (!live) { free(order); return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); }
-    p->arena = 0;
-    uint32_t last_step = 0;
-    for (uint32_t k = 0; k < p->nitems; k++) if (p->items[k].last > last_step) last_step = p->items[k].last;
-    for (uint32_t s = 0; s <= last_step; s++) {
-        for (uint32_t k = 0; k < p->nitems; k++) {
-            item_t *it = &p->items[k];
-            if (it->def != s || it->size == 0) continue;
-            /* lowest offset that overlaps no live item: try 0 and the end of every live item */
-            VkDeviceSize best = UINT64_MAX;
-            for (uint32_t c = 0; c <= nlive; c++) {
-                VkDeviceSize cand = c == nlive ? 0 : vks_align(p->items[live[c]].off + p->items[live[c]].size, 256);
-                bool ok = true;
-                for (uint32_t j = 0; j < nlive && ok; j++) {
-                    const item_t *o = &p->items[live[j]];
-                    ok = cand + it->size <= o->off || o->off + o->size <= cand;
-                }
-                if (ok && cand < best) best = cand;
-            }
-            it->off = best;
-            if (best + it->size > p->arena) p->arena = best + it->size;
-            live[nlive++] = k;
-        }
-        for (uint32_t j = 0; j < nlive;)
-            if (p->items[live[j]].last <= s) live[j] = live[--nlive];
-            else j++;
-    }
-    free(live);
-    free(order);
-    return VKS_OK;
-}
-
-static vks_status_t plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p)
-{
-    memset(p, 0, sizeof *p);
-    if (w == 0 || h == 0) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: both sides must be at least 1", w, h);
-    if (w > 32768 || h > 32768) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: sides are limited to 32768", w, h);
-    vks_status_t st = plan_shapes(m, w, h, esize, p);
-    if (st) return st;
-    uint32_t L = m->nlayers;
-    p->nitems = p->nvals + 3;
-    p->items = calloc(p->nitems, sizeof *p->items);
-    if (!p->items) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    for (uint32_t v = 0; v < p->nvals; v++) {
-        p->items[v].def = v;
-        p->items[v].last = v;
-        if (p->alias[v] == v) p->items[v].size = vks_tensor_bytes(&p->vals[v]);
-    }
-    /* a value is used by the steps of the layers that read it (through any alias) */
-    for (uint32_t i = 0; i < L; i++) {
-        const vks_layer_t *ly = &m->layers[i];
-        uint32_t reads[3] = {ly->src, ly->op == VKS_OP_ADD ? ly->src2 : ly->src, ly->has_residual ? ly->residual : ly->src};
-        for (int r = 0; r < 3; r++) {
-            item_t *it = &p->items[p->alias[reads[r]]];
-            if (it->last < i + 1) it->last = i + 1;
-        }
-    }
-    item_t *out = &p->items[p->alias[L]];
-    if (out->last < L + 1) out->last = L + 1;
-    VkDeviceSize px = vks_align((VkDeviceSize)w * h * 4, 256);
-    p->items[p->nvals] = (item_t){px, 0, 0, 0};                  /* px_in */
-    p->items[p->nvals + 1] = (item_t){px, 0, L + 1, L + 2};      /* px_out */
-    p->items[p->nvals + 2] = (item_t){2ull * m->cin_channels * sizeof(float), 0, 0, L + 2}; /* eff */
-    return place(p);
-}
-
 vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width, uint32_t height,
                                          uint64_t *bytes)
 {
     if (!model || !bytes) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_memory_estimate: NULL argument");
     plan_t p;
-    vks_status_t st = plan_build(model, width, height, 4, &p);
+    vks_status_t st = vks_plan_build(model, width, height, 4, &p);
     if (!st) *bytes = p.arena + 2 * vks_align((VkDeviceSize)width * height * 4, 256);
-    plan_free(&p);
+    vks_plan_free(&p);
     return st;
 }
 
@@ -175,37 +26,17 @@ static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
 {
     const vks_model_t *m = s->model;
     const vks_layer_t *ly = &m->layers[i];
-    const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
-    const vks_tensor_t *res = ly->has_residual ? &s->plan.vals[ly->residual] : NULL;
-    const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
-    switch (ly->op) {
-    case VKS_OP_CONV2D: {
-        vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, ly->pad[0], ly->pad[1], ly->pad[2], ly->pad[3], ly->reflect, ly->act};
-        if (ly->pad_same) {
-            vks_same_padding(in->h, ly->kh, ly->stride, &p.pad_top, &p.pad_bottom);
-            vks_same_padding(in->w, ly->kw, ly->stride, &p.pad_left, &p.pad_right);
-        }
-        return vks_op_conv2d(rec, &p, in, &ly->weight, bias, out);
-    }
-    case VKS_OP_CONV2D_TRANSPOSE: {
-        vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->tpad, ly->act};
-        return vks_op_conv2d_transpose(rec, &p, in, &ly->weight, bias, out);
-    }
-    case VKS_OP_UPSAMPLE_NEAREST:
-        return vks_op_upsample_nearest(rec, in, out);
-    case VKS_OP_INSTANCE_NORM:
-        return vks_op_instance_norm(rec, in, out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, res);
-    case VKS_OP_CONDITIONAL_INSTANCE_NORM:
-        return vks_op_instance_norm(rec, in, out, &s->eff, ly->cin_offset, &s->eff,
-                                    m->cin_channels + ly->cin_offset, ly->eps, ly->act, res);
-    case VKS_OP_BATCH_NORM:
-        return ly->folded ? VKS_OK : vks_op_batch_norm(rec, in, out, &ly->params, ly->eps, ly->act, res);
-    case VKS_OP_ACTIVATION:
-        return vks_op_activation(rec, in, out, ly->act, ly->scale, ly->offset);
-    case VKS_OP_ADD:
-        return vks_op_add(rec, in, &s->plan.vals[ly->src2], out);
-    }
-    return VKS_OK;
+    const vks_tensor_t *in = &s->plan.vals[ly->src];
+    vks_layer_io_t io = {
+        .in = in,
+        .out = &s->plan.vals[i + 1],
+        .in2 = ly->op->flags & VKS_OPF_TWO_INPUTS ? &s->plan.vals[ly->src2] : NULL,
+        .res = ly->has_residual ? &s->plan.vals[ly->residual] : NULL,
+        .whole_in = in,
+        .mix = &s->eff,
+        .mix_channels = m->cin_channels,
+    };
+    return ly->op->record(rec, ly, &io);
 }
 
 static void timestamp(vks_rec_t *rec, VkQueryPool pool, uint32_t q)
@@ -310,6 +141,9 @@ static uint64_t session_bytes(const plan_t *p, uint32_t w, uint32_t h)
     return p->arena + 2 * vks_align((VkDeviceSize)w * h * 4, 256);
 }
 
+/* The style mix a session starts with: all of the first style. */
+static const float first_style[1] = {1.0f};
+
 /* Whether the planned session s (plan built, options resolved) fits the device: memory within
  * the budget, each allocation within the largest one, and every dispatch of its recordings
  * within the device's limits, checked by recording them dry. VKS_ERR_TOO_LARGE if not. */
@@ -331,8 +165,8 @@ static vks_status_t check_fit(vks_session_t *s)
     vks_status_t st = vks_rec_begin_dry(s->ctx, &rec);
     if (!st) st = vks_session_record(&d, &rec, VK_NULL_HANDLE);
     if (!st && s->model->cin_channels)
-        st = vks_op_cin_mix(&rec, &s->model->cin_table, s->model->nstyles, s->model->cin_channels, &d.eff, s->weights,
-                            s->model->nstyles);
+        st = vks_op_cin_mix(&rec, &s->model->cin_table, s->model->nstyles, s->model->cin_channels, &d.eff,
+                            first_style, 1);
     vks_rec_destroy(&rec);
     if (st) {
         vks_error_prefix("a %ux%u session does not fit %s", s->w, s->h, ctx->info.name);
@@ -351,8 +185,7 @@ static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const v
     s->model = model;
     s->w = w;
     s->h = h;
-    s->weights[0] = 1.0f;
-    vks_status_t st = plan_build(model, w, h, o->precision == VKS_PRECISION_FP16 ? 2 : 4, &s->plan);
+    vks_status_t st = vks_plan_build(model, w, h, o->precision == VKS_PRECISION_FP16 ? 2 : 4, &s->plan);
     return st ? st : check_fit(s);
 }
 
@@ -366,7 +199,7 @@ vks_status_t vks_session_fit(const vks_model_t *model, uint32_t width, uint32_t 
     vks_session_t s;
     st = plan_fit((vks_model_t *)model, width, height, &o, &s);
     if (!st && bytes) *bytes = session_bytes(&s.plan, width, height);
-    plan_free(&s.plan);
+    vks_plan_free(&s.plan);
     return st;
 }
 
@@ -444,7 +277,7 @@ style:
     if (model->cin_channels) {
         VKS_TRY(vks_rec_begin(s->ctx, &s->style, false));
         VKS_TRY(vks_op_cin_mix(&s->style, &model->cin_table, model->nstyles, model->cin_channels, &s->eff,
-                               s->weights, model->nstyles));
+                               first_style, 1));
         VKS_TRY(vks_rec_end(&s->style));
         s->style_recordings++;
     }
@@ -468,7 +301,7 @@ void vks_session_destroy(vks_session_t *s)
     vks_block_destroy(s->ctx, &s->stage_out);
     vks_block_destroy(s->ctx, &s->stage_in);
     vks_block_destroy(s->ctx, &s->arena);
-    plan_free(&s->plan);
+    vks_plan_free(&s->plan);
     free(s);
 }
 
@@ -481,17 +314,14 @@ vks_status_t vks_session_set_style_weights(vks_session_t *s, const float *weight
                         m->nstyles == 1 ? "" : "s");
     for (uint32_t i = 0; i < count; i++)
         if (!isfinite(weights[i])) return vks_fail(VKS_ERR_STYLE, "style weight %u is not finite", i);
-    float w[VKS_MAX_STYLES] = {0};
-    if (count) memcpy(w, weights, count * sizeof *w);
     if (!m->cin_channels) {
         /* single-style network: nothing to mix; only the one-hot weight is meaningful */
-        if (count && w[0] != 1.0f)
+        if (count && weights[0] != 1.0f)
             return vks_fail(VKS_ERR_STYLE, "this model has a single style; its weight must be 1");
         return VKS_OK;
     }
-    vks_status_t st = vks_rec_rerecord_single(&s->style, w);
+    vks_status_t st = vks_op_cin_mix_update(&s->style, weights, count);
     if (st) return st;
-    memcpy(s->weights, w, sizeof w);
     s->style_recordings++;
     return VKS_OK;
 }

@@ -4,22 +4,15 @@
 
 #include "engine.h"
 
-typedef enum vks_op_kind {
-    VKS_OP_CONV2D,
-    VKS_OP_CONV2D_TRANSPOSE,
-    VKS_OP_UPSAMPLE_NEAREST,
-    VKS_OP_INSTANCE_NORM,
-    VKS_OP_CONDITIONAL_INSTANCE_NORM,
-    VKS_OP_BATCH_NORM,
-    VKS_OP_ACTIVATION,
-    VKS_OP_ADD,
-} vks_op_kind_t;
+/* What an op is and does: its descriptor in the registry (ops/op.h). */
+typedef struct vks_op_desc vks_op_desc_t;
 
-/* Values are numbered: 0 is the graph input, i + 1 the output of layer i. */
+/* Values are numbered: 0 is the graph input, i + 1 the output of layer i. The attributes are
+ * those of every op; each op (its descriptor) reads its own. */
 typedef struct vks_layer {
-    vks_op_kind_t op;
+    const vks_op_desc_t *op;
     char name[64];
-    uint32_t src, src2;      /* values read (src2: add only) */
+    uint32_t src, src2;      /* values read (src2: ops with VKS_OPF_TWO_INPUTS) */
     bool has_residual;
     uint32_t residual;       /* value added after the activation */
     bool folded;             /* batch norm folded into its conv: output aliases src */
@@ -47,5 +40,11 @@ struct vks_model {
     uint32_t cin_channels;   /* total channels of all CIN layers */
     vks_tensor_t cin_table;  /* [2][styles][cin_channels] */
 };
+
+/* Parse and validate the graph of file f into m (no device needed): m's styles, scales and
+ * layers, and per layer the file tensors it uses (*refs, nlayers of them, to free). */
+struct vks_st_file;
+struct vks_layer_refs;
+vks_status_t vks_model_parse(vks_model_t *m, const struct vks_st_file *f, struct vks_layer_refs **refs);
 
 #endif

@@ -1,6 +1,6 @@
 /* Benchmarking: per-step GPU times from timestamp queries, and the device's own peaks. */
 #include "session.h"
-#include "ops/ops.h"
+#include "ops/op.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,46 +29,15 @@ static void stats(double *v, uint32_t n, double *med, double *lo, double *hi)
     *hi = v[n - 1];
 }
 
-static const char *op_name(vks_op_kind_t op)
-{
-    static const char *const names[] = {"conv2d", "conv2d_transpose", "upsample_nearest", "instance_norm",
-                                        "cond_instance_norm", "batch_norm", "activation", "add"};
-    return names[op];
-}
-
-/* FLOPs and bytes of one layer, analytically. */
+/* Name, op, shape, FLOPs and bytes of one layer: the costs analytically, by its op. */
 static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *lp)
 {
     const vks_layer_t *ly = &s->model->layers[i];
     const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
-    double nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
-    double e = in->esize;   /* bytes per activation element; weights are 4 */
     vks_escape_controls(lp->name, sizeof lp->name, ly->name);   /* from the model file */
-    snprintf(lp->op, sizeof lp->op, "%s", op_name(ly->op));
+    snprintf(lp->op, sizeof lp->op, "%s", vks_op_label(ly->op));
     snprintf(lp->shape, sizeof lp->shape, "%ux%ux%u -> %ux%ux%u", in->c, in->h, in->w, out->c, out->h, out->w);
-    switch (ly->op) {
-    case VKS_OP_CONV2D:
-    case VKS_OP_CONV2D_TRANSPOSE: {
-        double taps = (double)ly->kh * ly->kw;
-        double macs = ly->op == VKS_OP_CONV2D ? nout * in->c * taps : nin * out->c * taps;
-        lp->flops = 2 * macs;
-        lp->bytes = e * (nin + nout) + 4 * (double)in->c * out->c * taps;
-        snprintf(lp->shape + strlen(lp->shape), sizeof lp->shape - strlen(lp->shape), " k%u s%u", ly->kh, ly->stride);
-        break;
-    }
-    case VKS_OP_INSTANCE_NORM:
-    case VKS_OP_CONDITIONAL_INSTANCE_NORM:
-        lp->flops = 5 * nin;                 /* mean, centred squares, scale + shift */
-        lp->bytes = e * (2 * nin + nout + (ly->has_residual ? nout : 0));
-        break;
-    case VKS_OP_BATCH_NORM:
-        lp->flops = ly->folded ? 0 : 2 * nin;
-        lp->bytes = ly->folded ? 0 : e * (nin + nout + (ly->has_residual ? nout : 0));
-        break;
-    case VKS_OP_ADD: lp->flops = nout; lp->bytes = 3 * e * nout; break;
-    case VKS_OP_ACTIVATION: lp->flops = 2 * nout; lp->bytes = 2 * e * nout; break;
-    case VKS_OP_UPSAMPLE_NEAREST: lp->flops = 0; lp->bytes = e * (nin + nout); break;
-    }
+    ly->op->cost(ly, in, out, lp);
 }
 
 vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t iters, vks_profile_t *out)

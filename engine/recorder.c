@@ -93,7 +93,6 @@ static vks_status_t barrier(vks_rec_t *rec)
     VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
     rec->ctx->vk.vkCmdPipelineBarrier(rec->cmd, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
     rec->npending = 0;
-    rec->barriers++;
     vks_rec_event_t ev = {.kind = VKS_EV_BARRIER};
     return log_event(rec, &ev);
 }

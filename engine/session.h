@@ -1,24 +1,8 @@
-/* Session internals, shared by graph.c (planning, recording, running) and profile.c. */
+/* Session internals, shared by graph.c (recording, running), tiled.c and profile.c. */
 #ifndef VKS_SESSION_H
 #define VKS_SESSION_H
 
-#include "model.h"
-
-/* One allocation in the arena: live from step `def` to step `last` (inclusive). Steps: 0 packs
- * the input pixels, i + 1 runs layer i, L + 1 unpacks, L + 2 copies out. */
-typedef struct item {
-    VkDeviceSize size, off;
-    uint32_t def, last;
-} item_t;
-
-typedef struct plan {
-    uint32_t nvals;            /* L + 1 values */
-    vks_tensor_t *vals;        /* shapes (offsets filled by place()) */
-    uint32_t *alias;           /* value -> the value whose memory it is (folded BN) */
-    item_t *items;             /* per value, then px_in, px_out, eff */
-    uint32_t nitems;
-    VkDeviceSize arena;
-} plan_t;
+#include "plan.h"
 
 typedef struct vks_tiled vks_tiled_t;
 
@@ -34,7 +18,6 @@ struct vks_session {
     vks_rec_t main, style;
     VkQueryPool frame_ts;      /* two timestamps around the network in `main`; NULL without */
     bool ran;                  /* main has completed at least once (frame_ts holds results) */
-    float weights[VKS_MAX_STYLES];
     uint64_t main_recordings, style_recordings;
     vks_tiled_t *tiled;        /* a session run in tiles (tiled.c); NULL: one recorded network */
 };

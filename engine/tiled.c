@@ -11,12 +11,12 @@
  * bands with those statistics (instance_norm.comp, GIVEN_STATS). So a tiled run computes what the
  * untiled one does, up to the order of the statistics' sums: no seams.
  *
- * Steps are numbered as in graph.c's plan: 0 converts the pixels (pack_rgb8 / yuyv_to_rgb), i + 1
- * runs layer i, L + 1 converts back (unpack_rgba8). Each band is one submission: its input rows
+ * Steps are numbered as in the session's plan (plan.c): 0 converts the pixels (pack_rgb8 /
+ * yuyv_to_rgb), i + 1 runs layer i, L + 1 converts back (unpack_rgba8). Each band is one submission: its input rows
  * go into the device tensors (straight into mapped device memory where the device has it, else
  * through staging buffers), its ops run, its output rows come back. */
 #include "session.h"
-#include "ops/ops.h"
+#include "ops/op.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,7 +44,7 @@ typedef struct band {
     vks_tensor_t out;                /* what the op writes: rows [d0, d0 + r1 - r0) are the band's */
     uint32_t d0;
     vks_binding_t px;                /* pixels of the rows (pixel steps) */
-    int32_t pad_top, pad_bottom;     /* conv2d: the image's padding at its borders, none inside */
+    vks_band_rows_t rows;            /* layer steps: the input rows it reads (its op's band()) */
     VkDeviceSize bytes;              /* arena bytes */
     VkDeviceSize up, down;           /* staging bytes (when the arena is not mapped) */
 } band_t;
@@ -72,20 +72,6 @@ struct vks_tiled {
 static uint32_t esize_of(const vks_session_t *s) { return s->opts.precision == VKS_PRECISION_FP16 ? 2 : 4; }
 
 static const vks_tensor_t *whole(const vks_session_t *s, uint32_t v) { return &s->plan.vals[v]; }
-
-static bool is_spatial(vks_op_kind_t op)
-{
-    return op == VKS_OP_CONV2D || op == VKS_OP_CONV2D_TRANSPOSE || op == VKS_OP_UPSAMPLE_NEAREST;
-}
-
-static void conv_pads(const vks_layer_t *ly, const vks_tensor_t *in, int32_t *pt, int32_t *pb, int32_t *pl, int32_t *pr)
-{
-    *pt = ly->pad[0], *pb = ly->pad[1], *pl = ly->pad[2], *pr = ly->pad[3];
-    if (ly->pad_same) {
-        vks_same_padding(in->h, ly->kh, ly->stride, pt, pb);
-        vks_same_padding(in->w, ly->kw, ly->stride, pl, pr);
-    }
-}
 
 /* Place a tensor of c x rows x w at the arena cursor. */
 static vks_tensor_t place(vks_tiled_t *t, VkDeviceSize *cursor, uint32_t c, uint32_t rows, uint32_t w, uint32_t esize)
@@ -127,32 +113,17 @@ static void band_plan(const vks_session_t *s, vks_tiled_t *t, const tstep_t *st,
     } else {
         const vks_layer_t *ly = &m->layers[st->layer];
         const vks_tensor_t *in = whole(s, ly->src), *out = whole(s, st->layer + 1);
-        uint32_t a = r0, bb = r1, oh = rows;
-        if (ly->op == VKS_OP_CONV2D) {
-            int32_t pt, pb, pl, pr;
-            conv_pads(ly, in, &pt, &pb, &pl, &pr);
-            int64_t lo = (int64_t)r0 * ly->stride - pt, hi = (int64_t)(r1 - 1) * ly->stride - pt + ly->kh;
-            a = (uint32_t)(lo < 0 ? 0 : lo);
-            bb = (uint32_t)(hi > in->h ? in->h : hi);
-            b->pad_top = (int32_t)(a - lo);
-            b->pad_bottom = (int32_t)(hi - bb);
-        } else if (is_spatial(ly->op)) {   /* out[s*i + k - pad] += in[i] * w[k], k < kh (upsampling: kh 1, pad 0) */
-            int64_t s2 = ly->stride, kh = ly->op == VKS_OP_CONV2D_TRANSPOSE ? ly->kh : 1;
-            int64_t pad = ly->op == VKS_OP_CONV2D_TRANSPOSE ? ly->tpad : 0;
-            int64_t lo = (int64_t)floor((double)(r0 + pad - (kh - 1)) / s2), hi = (r1 - 1 + pad) / s2 + 1;
-            if (lo > r0 / s2) lo = r0 / s2;
-            if (hi < ((int64_t)r1 + s2 - 1) / s2) hi = ((int64_t)r1 + s2 - 1) / s2;
-            a = (uint32_t)(lo < 0 ? 0 : lo);
-            bb = (uint32_t)(hi > in->h ? in->h : hi);
-            oh = (bb - a) * ly->stride;
-            b->d0 = r0 - a * ly->stride;
-        }
+        vks_band_rows_t *br = &b->rows;
+        *br = (vks_band_rows_t){.a = r0, .b = r1, .oh = rows};   /* row-wise */
+        if (ly->op->band) ly->op->band(ly, in, r0, r1, br);
+        uint32_t a = br->a, bb = br->b, oh = br->oh;
+        b->d0 = br->d0;
         b->nin = 1;
         b->in[0].value = ly->src;
         b->in[0].a = a;
         b->in[0].b = bb;
         b->in[0].t = place(t, &cur, in->c, bb - a, in->w, es);
-        uint32_t extra = ly->op == VKS_OP_ADD ? ly->src2 : ly->has_residual ? ly->residual : UINT32_MAX;
+        uint32_t extra = ly->op->flags & VKS_OPF_TWO_INPUTS ? ly->src2 : ly->has_residual ? ly->residual : UINT32_MAX;
         if (extra != UINT32_MAX) {
             const vks_tensor_t *e = whole(s, extra);
             b->in[1].value = extra;
@@ -167,8 +138,6 @@ static void band_plan(const vks_session_t *s, vks_tiled_t *t, const tstep_t *st,
     }
     b->bytes = cur;
 }
-
-static bool folded(const vks_layer_t *ly) { return ly->op == VKS_OP_BATCH_NORM && ly->folded; }
 
 /* ---------------------------------------------------------------- host rows <-> device */
 
@@ -275,43 +244,20 @@ static vks_status_t record_band(vks_session_t *s, vks_tiled_t *t, vks_rec_t *rec
         if (!r && real) r = get(t, rec, b->px.offset, t->px_out + (size_t)b->r0 * s->w * 4, (size_t)s->w * rows * 4);
     } else {
         const vks_layer_t *ly = &m->layers[st->layer];
-        const vks_tensor_t *in = &b->in[0].t, *out = &b->out, *res = ly->has_residual ? &b->in[1].t : NULL;
-        const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
         vks_tensor_t given = params_flat(t, t->given_off, 2 * t->max_c), eff = params_flat(t, t->eff_off, 2 * m->cin_channels);
+        vks_layer_io_t io = {
+            .in = &b->in[0].t,
+            .out = &b->out,
+            .in2 = ly->op->flags & VKS_OPF_TWO_INPUTS ? &b->in[1].t : NULL,
+            .res = ly->has_residual ? &b->in[1].t : NULL,
+            .whole_in = whole(s, ly->src),
+            .mix = &eff,
+            .mix_channels = m->cin_channels,
+            .stats = ly->op->flags & VKS_OPF_WHOLE_STATS ? &given : NULL,
+            .band = &b->rows,
+        };
         produced = st->layer + 1;
-        switch (ly->op) {
-        case VKS_OP_CONV2D: {
-            int32_t pt, pb, pl, pr;
-            conv_pads(ly, whole(s, ly->src), &pt, &pb, &pl, &pr);
-            vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, b->pad_top, b->pad_bottom, pl, pr, ly->reflect, ly->act};
-            r = vks_op_conv2d(rec, &p, in, &ly->weight, bias, out);
-            break;
-        }
-        case VKS_OP_CONV2D_TRANSPOSE: {
-            vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->tpad, ly->act};
-            r = vks_op_conv2d_transpose(rec, &p, in, &ly->weight, bias, out);
-            break;
-        }
-        case VKS_OP_UPSAMPLE_NEAREST:
-            r = vks_op_upsample_nearest(rec, in, out);
-            break;
-        case VKS_OP_INSTANCE_NORM:
-            r = vks_op_instance_norm_given(rec, in, out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, res, &given, 0);
-            break;
-        case VKS_OP_CONDITIONAL_INSTANCE_NORM:
-            r = vks_op_instance_norm_given(rec, in, out, &eff, ly->cin_offset, &eff, m->cin_channels + ly->cin_offset,
-                                           ly->eps, ly->act, res, &given, 0);
-            break;
-        case VKS_OP_BATCH_NORM:
-            r = vks_op_batch_norm(rec, in, out, &ly->params, ly->eps, ly->act, res);
-            break;
-        case VKS_OP_ACTIVATION:
-            r = vks_op_activation(rec, in, out, ly->act, ly->scale, ly->offset);
-            break;
-        case VKS_OP_ADD:
-            r = vks_op_add(rec, in, &b->in[1].t, out);
-            break;
-        }
+        r = ly->op->record(rec, ly, &io);
         if (r) vks_error_prefix("layer %u (%s)", st->layer, ly->name);
     }
     if (r || produced == UINT32_MAX) return r;
@@ -373,7 +319,7 @@ static vks_status_t size_steps(vks_session_t *s, vks_tiled_t *t, VkDeviceSize ma
     t->total = 0;
     for (uint32_t i = 0; i < t->nsteps; i++) {
         tstep_t *st = &t->steps[i];
-        if (st->kind == STEP_LAYER && folded(&s->model->layers[st->layer])) continue;
+        if (st->kind == STEP_LAYER && s->model->layers[st->layer].folded) continue;
         VkDeviceSize a, u, d;
         uint32_t lo = 0, hi = st->out_rows + 1;   /* lo fits (0: none known), hi does not */
         while (hi - lo > 1) {
@@ -466,7 +412,7 @@ vks_status_t vks_tiled_create(vks_session_t *s)
     for (uint32_t i = 0; i < L; i++) {   /* the values a norm reads need statistics */
         const vks_layer_t *ly = &m->layers[i];
         uint32_t v = t->root[ly->src];
-        if ((ly->op == VKS_OP_INSTANCE_NORM || ly->op == VKS_OP_CONDITIONAL_INSTANCE_NORM) && t->acc[v] < 0) {
+        if ((ly->op->flags & VKS_OPF_WHOLE_STATS) && t->acc[v] < 0) {
             t->acc[v] = (int64_t)nstats;
             nstats += whole(s, v)->c;
         }
@@ -563,12 +509,12 @@ vks_status_t vks_tiled_run(vks_session_t *s, const void *in, uint32_t in_bpp, ui
         inplace = UINT32_MAX;
         if (sp->kind == STEP_LAYER) {
             const vks_layer_t *ly = &m->layers[sp->layer];
-            if (folded(ly)) continue;
-            if (ly->op == VKS_OP_INSTANCE_NORM || ly->op == VKS_OP_CONDITIONAL_INSTANCE_NORM)
+            if (ly->folded) continue;
+            if (ly->op->flags & VKS_OPF_WHOLE_STATS)
                 write_given(t, whole(s, ly->src), t->root[ly->src]);
             /* element-wise layers write over their input's rows when nothing reads it later */
             uint32_t src = t->root[ly->src];
-            if (!is_spatial(ly->op) && s->plan.items[src].last == i && src != t->root[produced] &&
+            if (!ly->op->band && s->plan.items[src].last == i && src != t->root[produced] &&
                 plane_bytes(whole(s, src)) * whole(s, src)->c == plane_bytes(whole(s, produced)) * whole(s, produced)->c) {
                 t->host[t->root[produced]] = t->host[src];   /* each band reads its rows before it writes them */
                 inplace = src;

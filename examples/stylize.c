@@ -34,7 +34,7 @@ int main(int argc, char **argv)
     if (vks_model_load(ctx, argv[1], &model)) return fail(argv[1]);
     int a = style_index(model, argv[4]), b = style_index(model, argv[5]);
     if (a < 0 || b < 0) return fprintf(stderr, "stylize: %s has no style %s\n", argv[1], argv[a < 0 ? 4 : 5]), 1;
-    float weights[32] = {0}, t = argc > 6 ? strtof(argv[6], NULL) : 0.5f;   /* a model has <= 32 styles */
+    float weights[VKS_MAX_STYLES] = {0}, t = argc > 6 ? strtof(argv[6], NULL) : 0.5f;
     weights[a] += 1 - t, weights[b] += t;
     if (vks_session_create(model, w, h, &session)) return fail("session");
     if (vks_session_set_style_weights(session, weights, vks_model_style_count(model))) return fail("styles");

@@ -386,11 +386,11 @@ static void run_cin(vks_context_t *ctx, uint32_t styles, uint32_t c, uint32_t h,
 static void test_conditional_instance_norm(void **state)
 {
     (void)state;
-    const uint32_t counts[] = {1, 2, 9, 32};
+    const uint32_t counts[] = {1, 2, 9, VKS_MAX_STYLES};
     uint32_t seed = 11;
     for (int i = 0; i < 4; i++) {
         uint32_t s = counts[i];
-        float w[32], sum = 0;
+        float w[VKS_MAX_STYLES], sum = 0;
         ref_fill_random(w, s, &seed, 0, 1);
         for (uint32_t k = 0; k < s; k++) sum += w[k];
         for (uint32_t k = 0; k < s; k++) w[k] /= sum;                /* convex */

@@ -1,5 +1,5 @@
 /* activation: y = act(x) * scale + offset, element-wise. */
-#include "ops.h"
+#include "op.h"
 
 typedef struct { uint32_t hw, stride; float scale, offset; uint32_t wg_base[3]; } act_push_t;
 _Static_assert(sizeof(act_push_t) <= 128, "push constants");
@@ -26,3 +26,32 @@ vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks
         }
     return VKS_OK;
 }
+
+/* ------------------------------------------------------------------ the layer */
+
+static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks_layer_refs_t *r, uint32_t cin)
+{
+    (void)r, (void)cin;
+    vks_status_t st = vks_ld_float(L, o, "scale", 1.0f, -1e6f, 1e6f, &ly->scale);
+    return st ? st : vks_ld_float(L, o, "offset", 0.0f, -1e6f, 1e6f, &ly->offset);
+}
+
+static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
+{
+    return vks_op_activation(rec, io->in, io->out, ly->act, ly->scale, ly->offset);
+}
+
+static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
+{
+    (void)ly;
+    double nout = (double)out->c * out->h * out->w;
+    lp->flops = 2 * nout;
+    lp->bytes = 2 * in->esize * nout;
+}
+
+const vks_op_desc_t vks_op_activation_desc = {
+    .name = "activation",
+    .parse = parse,
+    .record = record,
+    .cost = cost,
+};

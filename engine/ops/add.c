@@ -1,5 +1,5 @@
 /* add: y = a + b, element-wise (residual connections not fused into a norm). */
-#include "ops.h"
+#include "op.h"
 
 typedef struct { uint32_t hw, stride, wg_base[3]; } add_push_t;
 
@@ -27,3 +27,47 @@ vks_status_t vks_op_add(vks_rec_t *rec, const vks_tensor_t *a, const vks_tensor_
         }
     return VKS_OK;
 }
+
+/* ------------------------------------------------------------------ the layer */
+
+static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks_layer_refs_t *r, uint32_t cin)
+{
+    (void)o, (void)r;
+    if (vks_ld_channels(L, ly->src2) != cin)
+        return vks_ld_fail(L, "adds %u channels to %u", vks_ld_channels(L, ly->src2), cin);
+    return VKS_OK;
+}
+
+static vks_status_t shape(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *in2, uint32_t *oh,
+                          uint32_t *ow)
+{
+    (void)ly;
+    if (in2->h != in->h || in2->w != in->w)
+        return vks_fail(VKS_ERR_SHAPE, "adds %ux%u to %ux%u", in2->h, in2->w, in->h, in->w);
+    *oh = in->h;
+    *ow = in->w;
+    return VKS_OK;
+}
+
+static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
+{
+    (void)ly;
+    return vks_op_add(rec, io->in, io->in2, io->out);
+}
+
+static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
+{
+    (void)ly;
+    double nout = (double)out->c * out->h * out->w;
+    lp->flops = nout;
+    lp->bytes = 3 * in->esize * nout;
+}
+
+const vks_op_desc_t vks_op_add_desc = {
+    .name = "add",
+    .flags = VKS_OPF_TWO_INPUTS,
+    .parse = parse,
+    .shape = shape,
+    .record = record,
+    .cost = cost,
+};

@@ -1,5 +1,7 @@
 /* Helpers shared by the op files. */
-#include "ops.h"
+#include "op.h"
+
+#include <math.h>
 
 #include <string.h>
 
@@ -165,4 +167,20 @@ uint32_t vks_conv_oc_tile(uint32_t cout)
 {
     /* the full register tile, or exactly the channels when there are fewer (RGB output layers) */
     return cout < VKS_CONV_OC ? cout : VKS_CONV_OC;
+}
+
+void vks_band_scatter(uint32_t stride, uint32_t kh, int32_t pad, const vks_tensor_t *in, uint32_t r0, uint32_t r1,
+                      vks_band_rows_t *b)
+{
+    /* out[s*i + k - pad] += in[i] * w[k], k < kh: the input rows that reach [r0, r1), widened to
+     * rows r0/s .. ceil(r1/s) so that every row of the band is written */
+    int64_t s2 = stride, k = kh, p = pad;
+    int64_t lo = (int64_t)floor((double)(r0 + p - (k - 1)) / s2), hi = (r1 - 1 + p) / s2 + 1;
+    if (lo > r0 / s2) lo = r0 / s2;
+    if (hi < ((int64_t)r1 + s2 - 1) / s2) hi = ((int64_t)r1 + s2 - 1) / s2;
+    b->a = (uint32_t)(lo < 0 ? 0 : lo);
+    b->b = (uint32_t)(hi > in->h ? in->h : hi);
+    b->oh = (b->b - b->a) * stride;
+    b->d0 = r0 - b->a * stride;
+    b->pad_top = b->pad_bottom = 0;
 }

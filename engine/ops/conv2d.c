@@ -1,5 +1,8 @@
 /* conv2d: direct convolution, any kernel, stride 1 or 2, zero or reflection padding. */
-#include "ops.h"
+#include "op.h"
+
+#include <stdio.h>
+#include <string.h>
 
 uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t pad_a, int32_t pad_b)
 {
@@ -54,3 +57,109 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     };
     return vks_conv_record_chunks(rec, op, pipe, push, 0, oct, ubo_rows, x_cpb, in, wt, bias, out);
 }
+
+/* ------------------------------------------------------------------ the layer */
+
+static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks_layer_refs_t *r, uint32_t cin)
+{
+    vks_status_t st;
+    uint64_t wd[4] = {0, cin, 0, 0};
+    if ((st = vks_ld_tensor(L, o, "weight", false, 4, wd, &r->weight))) return st;
+    if (wd[2] > VKS_MAX_KERNEL || wd[3] > VKS_MAX_KERNEL) return vks_ld_fail(L, "kernel larger than %d", VKS_MAX_KERNEL);
+    ly->channels = (uint32_t)wd[0];
+    ly->kh = (uint32_t)wd[2];
+    ly->kw = (uint32_t)wd[3];
+    uint64_t bd[1] = {ly->channels};
+    if ((st = vks_ld_tensor(L, o, "bias", true, 1, bd, &r->bias))) return st;
+    ly->has_bias = r->bias != NULL;
+    if ((st = vks_ld_uint(L, o, "stride", 1, 1, 2, &ly->stride))) return st;
+    json_t *pad = json_object_get(o, "padding");
+    if (!pad || (json_is_string(pad) && !strcmp(json_string_value(pad), "same"))) {
+        ly->pad_same = true;
+    } else if (json_is_array(pad) && json_array_size(pad) == 4) {
+        for (int d = 0; d < 4; d++) {
+            json_t *p = json_array_get(pad, d);
+            if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > VKS_MAX_KERNEL)
+                return vks_ld_fail(L, "'padding' entries must be integers in 0..%d", VKS_MAX_KERNEL);
+            ly->pad[d] = (int32_t)json_integer_value(p);
+        }
+    } else {
+        return vks_ld_fail(L, "'padding' must be \"same\" or [top, bottom, left, right]");
+    }
+    json_t *pm = json_object_get(o, "pad_mode");
+    if (pm && !(json_is_string(pm) && (!strcmp(json_string_value(pm), "zero") || !strcmp(json_string_value(pm), "reflect"))))
+        return vks_ld_fail(L, "'pad_mode' must be \"zero\" or \"reflect\"");
+    ly->reflect = pm && !strcmp(json_string_value(pm), "reflect");
+    return VKS_OK;
+}
+
+/* The layer's padding for an input (explicit, or TensorFlow 'SAME'). */
+static void pads(const vks_layer_t *ly, const vks_tensor_t *in, int32_t *pt, int32_t *pb, int32_t *pl, int32_t *pr)
+{
+    *pt = ly->pad[0], *pb = ly->pad[1], *pl = ly->pad[2], *pr = ly->pad[3];
+    if (ly->pad_same) {
+        vks_same_padding(in->h, ly->kh, ly->stride, pt, pb);
+        vks_same_padding(in->w, ly->kw, ly->stride, pl, pr);
+    }
+}
+
+static vks_status_t shape(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *in2, uint32_t *oh,
+                          uint32_t *ow)
+{
+    (void)in2;
+    int32_t pt, pb, pl, pr;
+    pads(ly, in, &pt, &pb, &pl, &pr);
+    *oh = vks_conv2d_out_side(in->h, ly->kh, ly->stride, pt, pb);
+    *ow = vks_conv2d_out_side(in->w, ly->kw, ly->stride, pl, pr);
+    if (!*oh || !*ow)
+        return vks_fail(VKS_ERR_SHAPE, "a %ux%u input is smaller than the %ux%u kernel", in->h, in->w, ly->kh, ly->kw);
+    if (ly->reflect && ((uint32_t)pt >= in->h || (uint32_t)pb >= in->h || (uint32_t)pl >= in->w || (uint32_t)pr >= in->w))
+        return vks_fail(VKS_ERR_SHAPE, "reflection padding needs an input larger than %ux%u (kernel %ux%u)", in->h, in->w,
+                        ly->kh, ly->kw);
+    return VKS_OK;
+}
+
+/* A band of output rows reads exactly the input rows they depend on (the halo), with the
+ * image's padding where the halo crosses its border. */
+static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uint32_t r1, vks_band_rows_t *b)
+{
+    int32_t pt, pb, pl, pr;
+    pads(ly, in, &pt, &pb, &pl, &pr);
+    int64_t lo = (int64_t)r0 * ly->stride - pt, hi = (int64_t)(r1 - 1) * ly->stride - pt + ly->kh;
+    b->a = (uint32_t)(lo < 0 ? 0 : lo);
+    b->b = (uint32_t)(hi > in->h ? in->h : hi);
+    b->pad_top = (int32_t)(b->a - lo);
+    b->pad_bottom = (int32_t)(hi - b->b);
+    b->oh = r1 - r0;
+    b->d0 = 0;
+}
+
+static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
+{
+    vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->reflect, ly->act};
+    pads(ly, io->whole_in, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right);
+    if (io->band) {
+        p.pad_top = io->band->pad_top;
+        p.pad_bottom = io->band->pad_bottom;
+    }
+    return vks_op_conv2d(rec, &p, io->in, &ly->weight, ly->has_bias ? &ly->bias : NULL, io->out);
+}
+
+static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
+{
+    double taps = (double)ly->kh * ly->kw, nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
+    lp->flops = 2 * (nout * in->c * taps);
+    lp->bytes = in->esize * (nin + nout) + 4 * (double)in->c * out->c * taps;
+    size_t n = strlen(lp->shape);
+    snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%u", ly->kh, ly->stride);
+}
+
+const vks_op_desc_t vks_op_conv2d_desc = {
+    .name = "conv2d",
+    .flags = VKS_OPF_FOLD_TARGET,
+    .parse = parse,
+    .shape = shape,
+    .band = band,
+    .record = record,
+    .cost = cost,
+};

@@ -1,6 +1,6 @@
 /* instance_norm: per sample and channel over H x W, one workgroup per plane; with given
  * statistics (an image run in tiles); and channel_stats, the statistics of rows of a tile. */
-#include "ops.h"
+#include "op.h"
 
 typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, wg_base[3]; } in_push_t;
 _Static_assert(sizeof(in_push_t) <= 128, "push constants");
@@ -96,3 +96,54 @@ vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32
         }
     return VKS_OK;
 }
+
+/* ------------------------------------------------------------------ the layer */
+
+static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks_layer_refs_t *r, uint32_t cin)
+{
+    vks_status_t st;
+    uint64_t d[1] = {cin};
+    if ((st = vks_ld_tensor(L, o, "gamma", false, 1, d, &r->gamma))) return st;
+    if ((st = vks_ld_tensor(L, o, "beta", false, 1, d, &r->beta))) return st;
+    return vks_ld_float(L, o, "eps", 1e-5f, 1e-12f, 1.0f, &ly->eps);
+}
+
+static void reserve(vks_wbuild_t *wb, uint32_t i)
+{
+    vks_layer_t *ly = &wb->m->layers[i];
+    ly->gamma = vks_wb_reserve(wb, ly->channels);
+    ly->beta = vks_wb_reserve(wb, ly->channels);
+}
+
+static vks_status_t load(vks_wbuild_t *wb, uint32_t i)
+{
+    const vks_layer_t *ly = &wb->m->layers[i];
+    vks_status_t st = vks_st_read_f32(wb->f, wb->refs[i].gamma, vks_wb_at(wb, &ly->gamma));
+    return st ? st : vks_st_read_f32(wb->f, wb->refs[i].beta, vks_wb_at(wb, &ly->beta));
+}
+
+static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
+{
+    if (io->stats)
+        return vks_op_instance_norm_given(rec, io->in, io->out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, io->res,
+                                          io->stats, 0);
+    return vks_op_instance_norm(rec, io->in, io->out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, io->res);
+}
+
+void vks_instance_norm_cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out,
+                            vks_layer_profile_t *lp)
+{
+    double nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
+    lp->flops = 5 * nin;                 /* mean, centred squares, scale + shift */
+    lp->bytes = in->esize * (2 * nin + nout + (ly->has_residual ? nout : 0));
+}
+
+const vks_op_desc_t vks_op_instance_norm_desc = {
+    .name = "instance_norm",
+    .flags = VKS_OPF_RESIDUAL | VKS_OPF_WHOLE_STATS,
+    .parse = parse,
+    .reserve = reserve,
+    .load = load,
+    .record = record,
+    .cost = vks_instance_norm_cost,
+};

@@ -1,4 +1,6 @@
-/* The ops: each records its dispatches for given tensors into a recorder. One file per op.
+/* The ops' kernels: each records its dispatches for given tensors into a recorder. One file per
+ * op; the file of an op of the model format also exports its layer descriptor (op.h: how a layer
+ * of it is loaded, shaped, recorded and costed).
  * Activation tensors may be larger than one binding can cover: every op splits its work into
  * channel chunks that fit the device's maxStorageBufferRange (conv2d also splits input channels
  * and accumulates). Tensors must be batch n >= 1; each sample is dispatched separately. */
@@ -64,6 +66,10 @@ vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32
 vks_status_t vks_op_cin_mix(vks_rec_t *rec, const vks_tensor_t *table, uint32_t styles,
                             uint32_t channels, const vks_tensor_t *eff, const float *weights,
                             uint32_t count);
+
+/* A new mix for a recorder that holds one vks_op_cin_mix dispatch: re-records it with these
+ * weights as its push constants (missing weights 0), reusing its pipeline and descriptor set. */
+vks_status_t vks_op_cin_mix_update(vks_rec_t *rec, const float *weights, uint32_t count);
 
 /* Inference batch norm; params [4][C]: mean, var, gamma, beta. */
 vks_status_t vks_op_batch_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,

@@ -1,5 +1,5 @@
 /* upsample_nearest: x2 nearest-neighbour. */
-#include "ops.h"
+#include "op.h"
 
 typedef struct { uint32_t h, w, in_stride, out_stride, wg_base[3]; } up_push_t;
 
@@ -27,3 +27,47 @@ vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, con
         }
     return VKS_OK;
 }
+
+/* ------------------------------------------------------------------ the layer */
+
+static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks_layer_refs_t *r, uint32_t cin)
+{
+    (void)r, (void)cin;
+    return vks_ld_uint(L, o, "scale", 2, 2, 2, &ly->stride);
+}
+
+static vks_status_t shape(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *in2, uint32_t *oh,
+                          uint32_t *ow)
+{
+    (void)in2;
+    *oh = in->h * ly->stride;
+    *ow = in->w * ly->stride;
+    return VKS_OK;
+}
+
+static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uint32_t r1, vks_band_rows_t *b)
+{
+    vks_band_scatter(ly->stride, 1, 0, in, r0, r1, b);
+}
+
+static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
+{
+    (void)ly;
+    return vks_op_upsample_nearest(rec, io->in, io->out);
+}
+
+static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
+{
+    (void)ly;
+    lp->flops = 0;
+    lp->bytes = in->esize * ((double)in->c * in->h * in->w + (double)out->c * out->h * out->w);
+}
+
+const vks_op_desc_t vks_op_upsample_nearest_desc = {
+    .name = "upsample_nearest",
+    .parse = parse,
+    .shape = shape,
+    .band = band,
+    .record = record,
+    .cost = cost,
+};

@@ -42,6 +42,12 @@ typedef enum vks_status {
         VKS_STATUS_COUNT
 } vks_status_t;
 
+/* The most styles a model may have: a style mix is one weight per style, and the weights are the
+ * whole push-constant block of the mixing shader (32 floats = 128 bytes, what every device
+ * guarantees). An array of VKS_MAX_STYLES floats holds any model's weights
+ * (vks_session_set_style_weights). */
+#define VKS_MAX_STYLES 32
+
 /* The library's version, "MAJOR.MINOR.PATCH" (never NULL). */
 const char *vks_version_string(void);
 

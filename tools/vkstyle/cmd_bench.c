@@ -121,7 +121,7 @@ static int compare_variants(const vks_context_options_t *base, const char *model
     if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
     if ((st = vks_session_create_ex(model, w, h, so, &sess))) { cli_engine_error("session", st); goto done; }
     if (style) {
-        float weights[32];
+        float weights[VKS_MAX_STYLES];
         char err[512];
         if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
@@ -234,7 +234,7 @@ int cmd_bench(int argc, char **argv)
     if ((st = vks_session_create_ex(model, w, h, &so, &sess))) { cli_engine_error("session", st); goto done; }
     const char *prec = cli_precision_name(vks_session_precision(sess));
     if (style) {
-        float weights[32];
+        float weights[VKS_MAX_STYLES];
         char err[512];
         if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }

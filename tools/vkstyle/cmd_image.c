@@ -138,7 +138,7 @@ int cmd_image(int argc, char **argv)
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
     if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
     uint32_t nstyles = vks_model_style_count(model);
-    float weights[32] = {1.0f};
+    float weights[VKS_MAX_STYLES] = {1.0f};
     if (style) {
         if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if (!cli_weights_convex(weights, nstyles))
@@ -166,7 +166,7 @@ int cmd_image(int argc, char **argv)
     out = malloc(tile * tiles);
     uint8_t *one = strip ? malloc(tile) : out;
     if (!out || !one) { free(strip ? one : NULL); cli_error("out of memory"); goto done; }
-    float wa[32], wb[32];
+    float wa[VKS_MAX_STYLES], wb[VKS_MAX_STYLES];
     if (strip && (cli_parse_styles(strip_a, model, wa, err, sizeof err) || cli_parse_styles(strip_b, model, wb, err, sizeof err))) {
         free(one);
         cli_error("--mix-strip: %s", err);

@@ -259,7 +259,7 @@ typedef struct {
     const vks_model_t *model;
     uint32_t nstyles;
     float pos;            /* style position 0..n-1: mix of floor and ceil */
-    float weights[64];
+    float weights[VKS_MAX_STYLES];
     bool custom_mix;      /* weights from -s until a key changes them */
     float strength;
     bool paused, quit, save, restyle, redraw;

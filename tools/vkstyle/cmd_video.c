@@ -356,7 +356,7 @@ int cmd_video(int argc, char **argv)
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
     if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
     uint32_t nstyles = vks_model_style_count(model);
-    float weights[64] = {1.0f};
+    float weights[VKS_MAX_STYLES] = {1.0f};
     if (style) {
         if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if (!cli_weights_convex(weights, nstyles))
