@@ -430,6 +430,16 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     if (st) return st;
     vks_context_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    if (mtx_init(&ctx->queue_lock, mtx_plain) != thrd_success) {
+        free(ctx);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
+    }
+    if (mtx_init(&ctx->pipeline_lock, mtx_plain) != thrd_success) {
+        mtx_destroy(&ctx->queue_lock);
+        free(ctx);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
+    }
+    ctx->locks_made = true;
     ctx->quiet_validation = opts->quiet_validation;
     ctx->conv_storage_weights = opts->conv_storage_weights != 0;
 
@@ -515,15 +525,6 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     vks_load_device_table(&ctx->vk, ctx->device, ctx->vki.vkGetDeviceProcAddr);
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
 
-    VkCommandPoolCreateInfo pci = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-        .queueFamilyIndex = ctx->queue_family,
-    };
-    VKS_VK(ctx->vk.vkCreateCommandPool(ctx->device, &pci, NULL, &ctx->cmd_pool));
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VKS_VK(ctx->vk.vkCreateFence(ctx->device, &fci, NULL, &ctx->fence));
-
     cache_path_for(ctx, opts->cache_dir);
     size_t csize;
     void *cdata = read_cache(ctx, &csize);
@@ -553,12 +554,17 @@ void vks_context_destroy(vks_context_t *ctx)
         save_cache(ctx);
         vks_pipelines_destroy(ctx);
         if (ctx->pcache) ctx->vk.vkDestroyPipelineCache(ctx->device, ctx->pcache, NULL);
-        if (ctx->fence) ctx->vk.vkDestroyFence(ctx->device, ctx->fence, NULL);
-        if (ctx->cmd_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+        /* every vks_submit_wait has returned its fence by now (nothing runs during destroy) */
+        for (uint32_t i = 0; i < ctx->nfences; i++) ctx->vk.vkDestroyFence(ctx->device, ctx->fences[i], NULL);
         ctx->vk.vkDestroyDevice(ctx->device, NULL);
     }
     if (ctx->messenger) ctx->vki.vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) ctx->vki.vkDestroyInstance(ctx->instance, NULL);
+    free(ctx->fences);
+    if (ctx->locks_made) {
+        mtx_destroy(&ctx->queue_lock);
+        mtx_destroy(&ctx->pipeline_lock);
+    }
     free(ctx);
 }
 
@@ -583,19 +589,75 @@ uint64_t vks_context_memory_budget(const vks_context_t *ctx)
     return heap / 10 * 9;
 }
 
-vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n)
+void vks_context_lock_queue(vks_context_t *ctx) { mtx_lock(&ctx->queue_lock); }
+void vks_context_unlock_queue(vks_context_t *ctx) { mtx_unlock(&ctx->queue_lock); }
+
+/* An idle (unsignaled, not pending) fence: one the context kept, else a new one. Owned by the
+ * caller until it gives it back with put_fence. */
+static vks_status_t take_fence(vks_context_t *ctx, VkFence *out)
 {
     vks_status_t st = VKS_OK;
+    *out = VK_NULL_HANDLE;
+    mtx_lock(&ctx->queue_lock);
+    if (ctx->nfences) *out = ctx->fences[--ctx->nfences];
+    mtx_unlock(&ctx->queue_lock);
+    if (*out) return VKS_OK;
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VKS_VK(ctx->vk.vkCreateFence(ctx->device, &fci, NULL, out));
+fail:
+    return st;
+}
+
+/* Keep an idle fence for the next submission (the context destroys what it keeps); destroy it
+ * when it cannot be reset or kept. */
+static void put_fence(vks_context_t *ctx, VkFence f)
+{
+    if (ctx->vk.vkResetFences(ctx->device, 1, &f) == VK_SUCCESS) {
+        mtx_lock(&ctx->queue_lock);
+        bool kept = false;
+        if (ctx->nfences == ctx->cap_fences) {
+            uint32_t cap = ctx->cap_fences ? 2 * ctx->cap_fences : 4;
+            VkFence *grown = realloc(ctx->fences, cap * sizeof *grown);
+            if (grown) {
+                ctx->fences = grown;
+                ctx->cap_fences = cap;
+            }
+        }
+        if (ctx->nfences < ctx->cap_fences) {
+            ctx->fences[ctx->nfences++] = f;
+            kept = true;
+        }
+        mtx_unlock(&ctx->queue_lock);
+        if (kept) return;
+    }
+    ctx->vk.vkDestroyFence(ctx->device, f, NULL);
+}
+
+vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n)
+{
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .commandBufferCount = n,
         .pCommandBuffers = cmds,
     };
-    VKS_VK(ctx->vk.vkResetFences(ctx->device, 1, &ctx->fence));
-    VKS_VK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, ctx->fence));
-    ctx->stats.submits++;
-    VKS_VK(ctx->vk.vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX));
-    return VKS_OK;
+    VkFence fence;
+    vks_status_t st = take_fence(ctx, &fence);
+    if (st) return st;
+    mtx_lock(&ctx->queue_lock);
+    VkResult r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence);
+    if (r >= 0) vks_count(&ctx->stats.submits);
+    mtx_unlock(&ctx->queue_lock);
+    if (r < 0) {
+        st = vks_vk_fail(r, "vkQueueSubmit", __FILE__, __LINE__);
+        goto fail;
+    }
+    r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    if (r < 0) {
+        /* the fence may still be pending: not one to reuse */
+        ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
+        return vks_vk_fail(r, "vkWaitForFences", __FILE__, __LINE__);
+    }
 fail:
+    put_fence(ctx, fence);
     return st;
 }
