@@ -1,15 +1,12 @@
-/* Instance, device choice, queue, validation messages, pipeline cache on disk. */
+/* Instance, device choice, queue and its lock, validation messages. The pipeline cache on disk
+ * is cache.c's. */
 #include "engine.h"
-#include "file.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
@@ -334,92 +331,6 @@ static vks_status_t choose_device(const vks_instance_fns_t *vi, VkInstance inst,
     return VKS_OK;
 }
 
-/* ---- pipeline cache on disk: <dir>/<vendor>-<device>-<uuid>.bin */
-
-static void cache_path_for(vks_context_t *ctx, const char *dir_opt)
-{
-    char dir[900];
-    ctx->cache_path[0] = 0;
-    if (dir_opt && !*dir_opt) return;
-    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
-    else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME"))
-        snprintf(dir, sizeof dir, "%s/vkstyle", getenv("XDG_CACHE_HOME"));
-    else if (getenv("HOME") && *getenv("HOME"))
-        snprintf(dir, sizeof dir, "%s/.cache/vkstyle", getenv("HOME"));
-    else return;
-    char uuid[2 * VK_UUID_SIZE + 1];
-    for (unsigned i = 0; i < VK_UUID_SIZE; i++) sprintf(uuid + 2 * i, "%02x", ctx->props.pipelineCacheUUID[i]);
-    snprintf(ctx->cache_path, sizeof ctx->cache_path, "%s/%04x-%04x-%s.bin", dir,
-             ctx->props.vendorID, ctx->props.deviceID, uuid);
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-/* Read the cache file if its header matches this device exactly; else start empty. */
-static void *read_cache(vks_context_t *ctx, size_t *size)
-{
-    *size = 0;
-    if (!ctx->cache_path[0]) return NULL;
-    int f;
-    uint64_t n = 0;
-    /* only a regular file: a FIFO put there would block the open forever */
-    if (vks_file_open_regular(ctx->cache_path, &f, &n)) {
-        vks_error_clear();
-        return NULL;
-    }
-    void *buf = NULL;
-    if (n >= 32 && n < (256ull << 20) && (buf = malloc((size_t)n)) && !vks_file_read_exact(f, ctx->cache_path, buf, (size_t)n)) {
-        const uint8_t *h = buf;
-        uint32_t hlen, ver, vendor, device;
-        memcpy(&hlen, h, 4); memcpy(&ver, h + 4, 4); memcpy(&vendor, h + 8, 4); memcpy(&device, h + 12, 4);
-        if (hlen >= 32 && hlen <= (uint32_t)n && ver == VK_PIPELINE_CACHE_HEADER_VERSION_ONE &&
-            vendor == ctx->props.vendorID && device == ctx->props.deviceID &&
-            !memcmp(h + 16, ctx->props.pipelineCacheUUID, VK_UUID_SIZE)) {
-            *size = (size_t)n;
-            close(f);
-            return buf;
-        }
-    }
-    free(buf);
-    close(f);
-    vks_error_clear();
-    return NULL;
-}
-
-static void save_cache(vks_context_t *ctx)
-{
-    if (!ctx->cache_path[0] || !ctx->pcache) return;
-    size_t n = 0;
-    if (ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, NULL) != VK_SUCCESS || n == 0) return;
-    void *buf = malloc(n);
-    if (!buf) return;
-    if (ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, buf) == VK_SUCCESS) {
-        char dir[1024], tmp[1100];
-        snprintf(dir, sizeof dir, "%s", ctx->cache_path);
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = 0;
-        snprintf(tmp, sizeof tmp, "%s.%d.tmp", ctx->cache_path, (int)getpid());
-        FILE *f = NULL;
-        if (mkdir_p(dir) == 0 && (f = fopen(tmp, "wb"))) {
-            bool ok = fwrite(buf, 1, n, f) == n;
-            ok = (fclose(f) == 0) && ok;
-            if (!ok || rename(tmp, ctx->cache_path) != 0) remove(tmp);
-        }
-    }
-    free(buf);
-}
-
 vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t **out)
 {
     vks_context_options_t defaults = {0};
@@ -525,20 +436,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     vks_load_device_table(&ctx->vk, ctx->device, ctx->vki.vkGetDeviceProcAddr);
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
 
-    cache_path_for(ctx, opts->cache_dir);
-    size_t csize;
-    void *cdata = read_cache(ctx, &csize);
-    VkPipelineCacheCreateInfo cci = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
-        .initialDataSize = csize,
-        .pInitialData = cdata,
-    };
-    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &cci, NULL, &ctx->pcache);
-    free(cdata);
-    if (r < 0) {
-        st = vks_vk_fail(r, "vkCreatePipelineCache", __FILE__, __LINE__);
-        goto fail;
-    }
+    VKS_TRY(vks_pipeline_cache_create(ctx, opts->cache_dir));
     *out = ctx;
     return VKS_OK;
 fail:
@@ -551,9 +449,8 @@ void vks_context_destroy(vks_context_t *ctx)
     if (!ctx) return;
     if (ctx->device) {
         ctx->vk.vkDeviceWaitIdle(ctx->device);
-        save_cache(ctx);
         vks_pipelines_destroy(ctx);
-        if (ctx->pcache) ctx->vk.vkDestroyPipelineCache(ctx->device, ctx->pcache, NULL);
+        vks_pipeline_cache_destroy(ctx);   /* saves it first */
         /* every vks_submit_wait has returned its fence by now (nothing runs during destroy) */
         for (uint32_t i = 0; i < ctx->nfences; i++) ctx->vk.vkDestroyFence(ctx->device, ctx->fences[i], NULL);
         ctx->vk.vkDestroyDevice(ctx->device, NULL);

@@ -100,6 +100,12 @@ struct vks_context {
  * holds ctx->queue_lock, the wait does not (each call waits on a fence of its own). */
 vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n);
 
+/* The context's VkPipelineCache (cache.c), from <dir>/<vendor>-<device>-<cache UUID>.bin when that
+ * file's header matches the device (dir: the cache_dir option, see vks_cache_path; "" keeps it in
+ * memory only); destroy saves it there first, whole or not at all. */
+vks_status_t vks_pipeline_cache_create(vks_context_t *ctx, const char *dir);
+void vks_pipeline_cache_destroy(vks_context_t *ctx);
+
 /* Add 1 to a counter other threads may be adding to as well (relaxed: counts, not ordering). */
 static inline void vks_count(uint64_t *counter) { __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }
 

@@ -1,6 +1,7 @@
 /* Models and sessions: exactness against the reference outputs, style mixing through push
  * constants, hostile graphs, failure injection, the pipeline cache. */
 #include "testutil.h"
+#include "cache.h"
 #include "image_io.h"
 #include "session.h"
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -863,6 +865,50 @@ static void test_failure_injection(void **state)
 
 /* ------------------------------------------------------------------ pipeline cache */
 
+/* The cache files (cache.c) the pipeline cache and bench's peaks go through: written whole into
+ * directories made on the way, replaced whole, nothing left beside them; a directory or FIFO at
+ * the path is refused, for reading without blocking. */
+static void test_cache_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vkstyle-cachefile-XXXXXX", path[256], other[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a/b/c.bin", dir);
+    const char first[] = "first contents", second[] = "second";
+    TU_OK(vks_cache_write(path, first, sizeof first));
+    TU_OK(vks_cache_write(path, second, sizeof second));
+    void *data = NULL;
+    size_t size = 0;
+    TU_OK(vks_cache_read(path, 1024, &data, &size));
+    assert_int_equal(size, sizeof second);
+    assert_memory_equal(data, second, sizeof second);
+    free(data);
+    assert_int_equal(vks_cache_read(path, 3, &data, &size), VKS_ERR_IO);   /* over the limit */
+    assert_null(data);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A %s/a/b)\" = c.bin", dir);
+    assert_int_equal(system(cmd), 0);   /* no temporary file left */
+    /* a directory or a FIFO where the file should be */
+    snprintf(other, sizeof other, "%s/a/b", dir);
+    assert_int_equal(vks_cache_write(other, first, sizeof first), VKS_ERR_IO);
+    assert_non_null(strstr(vks_last_error(), "is a directory"));
+    snprintf(other, sizeof other, "%s/fifo", dir);
+    assert_int_equal(mkfifo(other, 0644), 0);
+    assert_int_equal(vks_cache_read(other, 1024, &data, &size), VKS_ERR_IO);
+    assert_int_equal(vks_cache_write(other, first, sizeof first), VKS_ERR_IO);
+    /* a path under a regular file cannot be written; nothing is left behind */
+    snprintf(other, sizeof other, "%s/a/b/c.bin/d", dir);
+    assert_int_equal(vks_cache_write(other, first, sizeof first), VKS_ERR_IO);
+    assert_int_equal(system(cmd), 0);
+    char name[300];
+    TU_OK(vks_cache_path(dir, "x.json", other, sizeof other));
+    snprintf(name, sizeof name, "%s/x.json", dir);
+    assert_string_equal(other, name);
+    assert_int_equal(vks_cache_path("", "x.json", other, sizeof other), VKS_ERR_IO);   /* off */
+    snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_pipeline_cache_on_disk(void **state)
 {
     (void)state;
@@ -901,6 +947,9 @@ static void test_pipeline_cache_on_disk(void **state)
         assert_int_equal(hdr[1], VK_PIPELINE_CACHE_HEADER_VERSION_ONE);
         assert_int_equal(hdr[2], vendor);
         assert_non_null(strstr(found, dir));
+        char cmd[256];   /* the cache file alone: no temporary file beside it */
+        snprintf(cmd, sizeof cmd, "test \"$(ls -A %s | wc -l)\" = 1", dir);
+        assert_int_equal(system(cmd), 0);
     }
     remove(found);
     rmdir(dir);
@@ -932,6 +981,7 @@ int main(void)
         cmocka_unit_test(test_hostile_graphs),
         cmocka_unit_test(test_failure_injection),
         cmocka_unit_test(test_pipeline_cache_on_disk),
+        cmocka_unit_test(test_cache_files),
     };
     /* VKSTYLE_TEST_FILTER=test_sessions_on_two_threads runs the tests whose names match only */
     if (getenv("VKSTYLE_TEST_FILTER")) cmocka_set_test_filter(getenv("VKSTYLE_TEST_FILTER"));
