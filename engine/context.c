@@ -405,7 +405,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES, .pNext = &f16, .storageBuffer16BitAccess = VK_TRUE};
     ctx->fp16_enabled = ctx->info.fp16;
-    /* scalar block layout where the device has it: conv2d_xubo.comp reads the input as float
+    /* scalar block layout where the device has it: the conv2d_xubo variant reads the input as float
      * arrays in uniform buffers */
     VkPhysicalDeviceScalarBlockLayoutFeatures sbl = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCALAR_BLOCK_LAYOUT_FEATURES};
     if (ctx->props.apiVersion >= VK_API_VERSION_1_2) {
