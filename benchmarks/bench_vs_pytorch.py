@@ -6,7 +6,7 @@ and a plain PyTorch forward (F.conv2d / F.conv_transpose2d / F.instance_norm, th
 networks are usually written; torch.set_num_threads(THREADS)) on the same model file and size,
 alternating ROUNDS times so that both see the same machine load, and prints medians and ratios.
 
-  /usr/bin/python3 benchmarks/bench_vs_pytorch.py [--model models/udnie.safetensors]
+  /usr/bin/python3 -m benchmarks.bench_vs_pytorch [--model models/udnie.safetensors]
       [--size 256x256] [--rounds 3] [--iters 3] [--threads 2] [--precision fp32,fp16]
       [--vkstyle build/vkstyle] [--drivers system,mesa25]
 
@@ -25,9 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tools.convert import reference  # the model-file reader
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools", "convert"))
-import reference  # noqa: E402  (the model-file reader)
 
 
 def torch_forward(graph, T, x, weights):

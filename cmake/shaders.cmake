@@ -4,11 +4,17 @@
 #   shaders/vks_shaders.h     enum vks_shader_id { VKS_SHADER_<STEM>, ... }
 #   shaders/vks_shaders.c     the table: name, code, size, indexed by that enum
 # and two targets: <target> (an OBJECT library: the table) and <target>_headers (include folders).
-# Adding a shader means adding its .comp file (and re-running cmake); nothing else is listed.
+# Adding a shader means adding its .comp file (and re-running cmake), a variant one line in it;
+# nothing else is listed.
 #
-# Precision variants: a shader whose source has the line `// vks:variant f16` is compiled a second
-# time with -DVKS_F16=1 (activations stored as float16_t, see common.glsl) as <stem>_f16. The table
-# entry of the fp32 shader names its fp16 variant (.f16), -1 when it has none.
+# Variants: one source per op, and every variant of it declared in that source, one line each:
+#   // vks:variant <stem>_<suffix> DEFINE...
+# compiles the source again with -DDEFINE=1 for each DEFINE, as the table entry <stem>_<suffix>
+# (the source itself, with no defines, is the entry <stem>). conv2d.comp, for instance, declares
+# conv2d_f16 (VKS_F16: activations stored as float16_t, see common.glsl), conv2d_ubo
+# (VKS_WEIGHTS_UBO), conv2d_ubo_f16 and conv2d_xubo. The table entry of a shader N names its fp16
+# variant N_f16 (.f16) when one is declared, -1 when not. This is the one way to make a variant:
+# no wrapper files, no other list.
 #
 # Split dispatches: a shader whose source has the line `// vks:wg-base` ends its push-constant block
 # with three uints, the first workgroup of the dispatch (x, y, z); the recorder splits a dispatch
@@ -22,49 +28,74 @@ function(vkstyle_add_shaders target dir)
   set(enum_body "")
   set(table_includes "")
   set(table_body "")
+  # first every entry: name, source, defines, wg-base
+  set(names "")
   foreach(comp ${comps})
     get_filename_component(stem ${comp} NAME_WE)
-    file(STRINGS ${comp} f16_marker REGEX "^// vks:variant f16")
+    file(STRINGS ${comp} variant_lines REGEX "^// vks:variant ")
     file(STRINGS ${comp} base_marker REGEX "^// vks:wg-base")
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${comp})   # re-read the markers
     if(base_marker)
-      set(wg_base 1)
+      set(wg 1)
     else()
-      set(wg_base 0)
+      set(wg 0)
     endif()
-    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${comp})   # re-read the marker
-    set(variants ${stem})
-    if(f16_marker)
-      list(APPEND variants ${stem}_f16)
+    if(DEFINED src_${stem})
+      message(FATAL_ERROR "${comp}: ${stem} is already declared as a variant of ${src_${stem}}")
     endif()
-    foreach(name ${variants})
-      string(TOUPPER ${name} upper)
-      set(out ${outdir}/${name}.spv.h)
-      set(defs "")
-      if(NOT name STREQUAL stem)
-        set(defs -DVKS_F16=1)
+    list(APPEND names ${stem})
+    set(src_${stem} ${comp})
+    set(defs_${stem} "")
+    set(wg_${stem} ${wg})
+    foreach(line ${variant_lines})
+      string(REGEX REPLACE "^// vks:variant +" "" line "${line}")
+      string(STRIP "${line}" line)
+      separate_arguments(words UNIX_COMMAND "${line}")
+      list(POP_FRONT words name)
+      if(NOT name MATCHES "^${stem}_[a-z0-9_]+$")
+        message(FATAL_ERROR "${comp}: variant '${name}' must be named ${stem}_<suffix>")
       endif()
-      foreach(probe ${VKSTYLE_SHADER_PROBE})
-        list(APPEND defs -D${probe}=1)
+      if(NOT words)
+        message(FATAL_ERROR "${comp}: variant ${name} has no defines: it would be ${stem} again")
+      endif()
+      if(DEFINED src_${name})
+        message(FATAL_ERROR "${comp}: variant ${name} is declared twice (or is another shader's name)")
+      endif()
+      list(APPEND names ${name})
+      set(src_${name} ${comp})
+      set(defs_${name} "")
+      set(wg_${name} ${wg})
+      foreach(d ${words})
+        list(APPEND defs_${name} -D${d}=1)
       endforeach()
-      add_custom_command(
-        OUTPUT ${out}
-        COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 -I${dir} ${defs}
-                --vn ${name}_spv --depfile ${outdir}/${name}.d -o ${out} ${comp}
-        DEPENDS ${comp}
-        DEPFILE ${outdir}/${name}.d
-        COMMENT "glslang ${name}.comp"
-        VERBATIM)
-      list(APPEND headers ${out})
-      string(APPEND enum_body "    VKS_SHADER_${upper},\n")
-      string(APPEND table_includes "#include \"${name}.spv.h\"\n")
-      if(f16_marker AND name STREQUAL stem)
-        string(TOUPPER ${stem}_f16 f16_upper)
-        set(f16_id VKS_SHADER_${f16_upper})
-      else()
-        set(f16_id -1)
-      endif()
-      string(APPEND table_body "    {\"${name}\", ${name}_spv, sizeof ${name}_spv, ${f16_id}, ${wg_base}},\n")
     endforeach()
+  endforeach()
+  foreach(name ${names})
+    string(TOUPPER ${name} upper)
+    set(comp ${src_${name}})
+    set(out ${outdir}/${name}.spv.h)
+    set(defs ${defs_${name}})
+    foreach(probe ${VKSTYLE_SHADER_PROBE})
+      list(APPEND defs -D${probe}=1)
+    endforeach()
+    add_custom_command(
+      OUTPUT ${out}
+      COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 -I${dir} ${defs}
+              --vn ${name}_spv --depfile ${outdir}/${name}.d -o ${out} ${comp}
+      DEPENDS ${comp}
+      DEPFILE ${outdir}/${name}.d
+      COMMENT "glslang ${name} (${comp})"
+      VERBATIM)
+    list(APPEND headers ${out})
+    string(APPEND enum_body "    VKS_SHADER_${upper},\n")
+    string(APPEND table_includes "#include \"${name}.spv.h\"\n")
+    if(DEFINED src_${name}_f16)
+      string(TOUPPER ${name}_f16 f16_upper)
+      set(f16_id VKS_SHADER_${f16_upper})
+    else()
+      set(f16_id -1)
+    endif()
+    string(APPEND table_body "    {\"${name}\", ${name}_spv, sizeof ${name}_spv, ${f16_id}, ${wg_${name}}},\n")
   endforeach()
   file(CONFIGURE OUTPUT ${outdir}/vks_shaders.h CONTENT
 "/* Generated by cmake/shaders.cmake from the shaders folder. Do not edit. */

@@ -1,15 +1,12 @@
-/* Instance, device choice, queue, validation messages, pipeline cache on disk. */
+/* Instance, device choice, queue and its lock, validation messages. The pipeline cache on disk
+ * is cache.c's. */
 #include "engine.h"
-#include "file.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(
     VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
@@ -334,92 +331,6 @@ static vks_status_t choose_device(const vks_instance_fns_t *vi, VkInstance inst,
     return VKS_OK;
 }
 
-/* ---- pipeline cache on disk: <dir>/<vendor>-<device>-<uuid>.bin */
-
-static void cache_path_for(vks_context_t *ctx, const char *dir_opt)
-{
-    char dir[900];
-    ctx->cache_path[0] = 0;
-    if (dir_opt && !*dir_opt) return;
-    if (dir_opt) snprintf(dir, sizeof dir, "%s", dir_opt);
-    else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME"))
-        snprintf(dir, sizeof dir, "%s/vkstyle", getenv("XDG_CACHE_HOME"));
-    else if (getenv("HOME") && *getenv("HOME"))
-        snprintf(dir, sizeof dir, "%s/.cache/vkstyle", getenv("HOME"));
-    else return;
-    char uuid[2 * VK_UUID_SIZE + 1];
-    for (unsigned i = 0; i < VK_UUID_SIZE; i++) sprintf(uuid + 2 * i, "%02x", ctx->props.pipelineCacheUUID[i]);
-    snprintf(ctx->cache_path, sizeof ctx->cache_path, "%s/%04x-%04x-%s.bin", dir,
-             ctx->props.vendorID, ctx->props.deviceID, uuid);
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-/* Read the cache file if its header matches this device exactly; else start empty. */
-static void *read_cache(vks_context_t *ctx, size_t *size)
-{
-    *size = 0;
-    if (!ctx->cache_path[0]) return NULL;
-    int f;
-    uint64_t n = 0;
-    /* only a regular file: a FIFO put there would block the open forever */
-    if (vks_file_open_regular(ctx->cache_path, &f, &n)) {
-        vks_error_clear();
-        return NULL;
-    }
-    void *buf = NULL;
-    if (n >= 32 && n < (256ull << 20) && (buf = malloc((size_t)n)) && !vks_file_read_exact(f, ctx->cache_path, buf, (size_t)n)) {
-        const uint8_t *h = buf;
-        uint32_t hlen, ver, vendor, device;
-        memcpy(&hlen, h, 4); memcpy(&ver, h + 4, 4); memcpy(&vendor, h + 8, 4); memcpy(&device, h + 12, 4);
-        if (hlen >= 32 && hlen <= (uint32_t)n && ver == VK_PIPELINE_CACHE_HEADER_VERSION_ONE &&
-            vendor == ctx->props.vendorID && device == ctx->props.deviceID &&
-            !memcmp(h + 16, ctx->props.pipelineCacheUUID, VK_UUID_SIZE)) {
-            *size = (size_t)n;
-            close(f);
-            return buf;
-        }
-    }
-    free(buf);
-    close(f);
-    vks_error_clear();
-    return NULL;
-}
-
-static void save_cache(vks_context_t *ctx)
-{
-    if (!ctx->cache_path[0] || !ctx->pcache) return;
-    size_t n = 0;
-    if (ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, NULL) != VK_SUCCESS || n == 0) return;
-    void *buf = malloc(n);
-    if (!buf) return;
-    if (ctx->vk.vkGetPipelineCacheData(ctx->device, ctx->pcache, &n, buf) == VK_SUCCESS) {
-        char dir[1024], tmp[1100];
-        snprintf(dir, sizeof dir, "%s", ctx->cache_path);
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = 0;
-        snprintf(tmp, sizeof tmp, "%s.%d.tmp", ctx->cache_path, (int)getpid());
-        FILE *f = NULL;
-        if (mkdir_p(dir) == 0 && (f = fopen(tmp, "wb"))) {
-            bool ok = fwrite(buf, 1, n, f) == n;
-            ok = (fclose(f) == 0) && ok;
-            if (!ok || rename(tmp, ctx->cache_path) != 0) remove(tmp);
-        }
-    }
-    free(buf);
-}
-
 vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t **out)
 {
     vks_context_options_t defaults = {0};
@@ -430,6 +341,16 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     if (st) return st;
     vks_context_t *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    if (mtx_init(&ctx->queue_lock, mtx_plain) != thrd_success) {
+        free(ctx);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
+    }
+    if (mtx_init(&ctx->pipeline_lock, mtx_plain) != thrd_success) {
+        mtx_destroy(&ctx->queue_lock);
+        free(ctx);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
+    }
+    ctx->locks_made = true;
     ctx->quiet_validation = opts->quiet_validation;
     ctx->conv_storage_weights = opts->conv_storage_weights != 0;
 
@@ -484,7 +405,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES, .pNext = &f16, .storageBuffer16BitAccess = VK_TRUE};
     ctx->fp16_enabled = ctx->info.fp16;
-    /* scalar block layout where the device has it: conv2d_xubo.comp reads the input as float
+    /* scalar block layout where the device has it: the conv2d_xubo variant reads the input as float
      * arrays in uniform buffers */
     VkPhysicalDeviceScalarBlockLayoutFeatures sbl = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SCALAR_BLOCK_LAYOUT_FEATURES};
     if (ctx->props.apiVersion >= VK_API_VERSION_1_2) {
@@ -515,29 +436,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     vks_load_device_table(&ctx->vk, ctx->device, ctx->vki.vkGetDeviceProcAddr);
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
 
-    VkCommandPoolCreateInfo pci = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-        .queueFamilyIndex = ctx->queue_family,
-    };
-    VKS_VK(ctx->vk.vkCreateCommandPool(ctx->device, &pci, NULL, &ctx->cmd_pool));
-    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VKS_VK(ctx->vk.vkCreateFence(ctx->device, &fci, NULL, &ctx->fence));
-
-    cache_path_for(ctx, opts->cache_dir);
-    size_t csize;
-    void *cdata = read_cache(ctx, &csize);
-    VkPipelineCacheCreateInfo cci = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
-        .initialDataSize = csize,
-        .pInitialData = cdata,
-    };
-    VkResult r = ctx->vk.vkCreatePipelineCache(ctx->device, &cci, NULL, &ctx->pcache);
-    free(cdata);
-    if (r < 0) {
-        st = vks_vk_fail(r, "vkCreatePipelineCache", __FILE__, __LINE__);
-        goto fail;
-    }
+    VKS_TRY(vks_pipeline_cache_create(ctx, opts->cache_dir));
     *out = ctx;
     return VKS_OK;
 fail:
@@ -550,15 +449,19 @@ void vks_context_destroy(vks_context_t *ctx)
     if (!ctx) return;
     if (ctx->device) {
         ctx->vk.vkDeviceWaitIdle(ctx->device);
-        save_cache(ctx);
         vks_pipelines_destroy(ctx);
-        if (ctx->pcache) ctx->vk.vkDestroyPipelineCache(ctx->device, ctx->pcache, NULL);
-        if (ctx->fence) ctx->vk.vkDestroyFence(ctx->device, ctx->fence, NULL);
-        if (ctx->cmd_pool) ctx->vk.vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+        vks_pipeline_cache_destroy(ctx);   /* saves it first */
+        /* every vks_submit_wait has returned its fence by now (nothing runs during destroy) */
+        for (uint32_t i = 0; i < ctx->nfences; i++) ctx->vk.vkDestroyFence(ctx->device, ctx->fences[i], NULL);
         ctx->vk.vkDestroyDevice(ctx->device, NULL);
     }
     if (ctx->messenger) ctx->vki.vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) ctx->vki.vkDestroyInstance(ctx->instance, NULL);
+    free(ctx->fences);
+    if (ctx->locks_made) {
+        mtx_destroy(&ctx->queue_lock);
+        mtx_destroy(&ctx->pipeline_lock);
+    }
     free(ctx);
 }
 
@@ -583,19 +486,75 @@ uint64_t vks_context_memory_budget(const vks_context_t *ctx)
     return heap / 10 * 9;
 }
 
-vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n)
+void vks_context_lock_queue(vks_context_t *ctx) { mtx_lock(&ctx->queue_lock); }
+void vks_context_unlock_queue(vks_context_t *ctx) { mtx_unlock(&ctx->queue_lock); }
+
+/* An idle (unsignaled, not pending) fence: one the context kept, else a new one. Owned by the
+ * caller until it gives it back with put_fence. */
+static vks_status_t take_fence(vks_context_t *ctx, VkFence *out)
 {
     vks_status_t st = VKS_OK;
+    *out = VK_NULL_HANDLE;
+    mtx_lock(&ctx->queue_lock);
+    if (ctx->nfences) *out = ctx->fences[--ctx->nfences];
+    mtx_unlock(&ctx->queue_lock);
+    if (*out) return VKS_OK;
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VKS_VK(ctx->vk.vkCreateFence(ctx->device, &fci, NULL, out));
+fail:
+    return st;
+}
+
+/* Keep an idle fence for the next submission (the context destroys what it keeps); destroy it
+ * when it cannot be reset or kept. */
+static void put_fence(vks_context_t *ctx, VkFence f)
+{
+    if (ctx->vk.vkResetFences(ctx->device, 1, &f) == VK_SUCCESS) {
+        mtx_lock(&ctx->queue_lock);
+        bool kept = false;
+        if (ctx->nfences == ctx->cap_fences) {
+            uint32_t cap = ctx->cap_fences ? 2 * ctx->cap_fences : 4;
+            VkFence *grown = realloc(ctx->fences, cap * sizeof *grown);
+            if (grown) {
+                ctx->fences = grown;
+                ctx->cap_fences = cap;
+            }
+        }
+        if (ctx->nfences < ctx->cap_fences) {
+            ctx->fences[ctx->nfences++] = f;
+            kept = true;
+        }
+        mtx_unlock(&ctx->queue_lock);
+        if (kept) return;
+    }
+    ctx->vk.vkDestroyFence(ctx->device, f, NULL);
+}
+
+vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n)
+{
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
         .commandBufferCount = n,
         .pCommandBuffers = cmds,
     };
-    VKS_VK(ctx->vk.vkResetFences(ctx->device, 1, &ctx->fence));
-    VKS_VK(ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, ctx->fence));
-    ctx->stats.submits++;
-    VKS_VK(ctx->vk.vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX));
-    return VKS_OK;
+    VkFence fence;
+    vks_status_t st = take_fence(ctx, &fence);
+    if (st) return st;
+    mtx_lock(&ctx->queue_lock);
+    VkResult r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &si, fence);
+    if (r >= 0) vks_count(&ctx->stats.submits);
+    mtx_unlock(&ctx->queue_lock);
+    if (r < 0) {
+        st = vks_vk_fail(r, "vkQueueSubmit", __FILE__, __LINE__);
+        goto fail;
+    }
+    r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    if (r < 0) {
+        /* the fence may still be pending: not one to reuse */
+        ctx->vk.vkDestroyFence(ctx->device, fence, NULL);
+        return vks_vk_fail(r, "vkWaitForFences", __FILE__, __LINE__);
+    }
 fail:
+    put_fence(ctx, fence);
     return st;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <threads.h>
 #include <volk.h>
 
 /* ------------------------------------------------------------ Vulkan functions */
@@ -61,10 +62,8 @@ struct vks_context {
     VkDebugUtilsMessengerEXT messenger;
     VkPhysicalDevice phys;
     VkDevice device;
-    VkQueue queue;
+    VkQueue queue;                 /* submissions under queue_lock (vks_submit_wait) */
     uint32_t queue_family;
-    VkCommandPool cmd_pool;
-    VkFence fence;
     VkPhysicalDeviceProperties props;
     VkPhysicalDeviceMemoryProperties mem;
     vks_device_info_t info;
@@ -72,13 +71,23 @@ struct vks_context {
     uint32_t max_groups[3];        /* workgroups one vkCmdDispatch may have per dimension */
     bool fp16_enabled;             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
-    bool scalar_ubo;               /* scalarBlockLayout enabled: conv2d_xubo.comp can be used */
+    bool scalar_ubo;               /* scalarBlockLayout enabled: the conv2d_xubo variants can be used */
     uint32_t workarounds;          /* VKS_WA_* for this device's driver (driver_workarounds() in context.c) */
     bool guard_bindings;           /* tests: every dispatch's bindings between guard bytes (recorder.c) */
     bool tiles_no_mapped_memory;   /* tests: tiled sessions go through staging buffers (tiled.c) */
     bool clamp_ubo_array_index;    /* VKS_WA_UBO_ARRAY_INDEX_CLAMP, applied: the *_xubo shaders clamp */
     VkPipelineCache pcache;
     char cache_path[1024];         /* "" when the disk cache is off */
+    /* Threads: sessions on one context may run on different threads at once. Everything a
+     * session records into is its own (recorders own their command pools and descriptor pools);
+     * what they share is locked here. queue_lock: vkQueueSubmit on `queue` (which Vulkan wants
+     * externally synchronized) and the idle fences; pipeline_lock: `pipelines` (lookup and
+     * creation). Counters that several threads bump (stats, shader_dispatches/splits) are
+     * incremented atomically (vks_count). */
+    mtx_t queue_lock, pipeline_lock;
+    bool locks_made;
+    VkFence *fences;               /* idle fences for vks_submit_wait, created on demand, owned here */
+    uint32_t nfences, cap_fences;
     vks_pipeline_t **pipelines;    /* created on demand, owned here */
     size_t npipelines, cap_pipelines;
     atomic_uint validation_messages;
@@ -88,8 +97,18 @@ struct vks_context {
     uint64_t shader_splits[VKS_SHADER_COUNT];       /* of them, split for the workgroup limits */
 };
 
-/* Submit command buffers in one vkQueueSubmit and wait for them. */
+/* Submit command buffers in one vkQueueSubmit and wait for them. Thread-safe: the submission
+ * holds ctx->queue_lock, the wait does not (each call waits on a fence of its own). */
 vks_status_t vks_submit_wait(vks_context_t *ctx, const VkCommandBuffer *cmds, uint32_t n);
+
+/* The context's VkPipelineCache (cache.c), from <dir>/<vendor>-<device>-<cache UUID>.bin when that
+ * file's header matches the device (dir: the cache_dir option, see vks_cache_path; "" keeps it in
+ * memory only); destroy saves it there first, whole or not at all. */
+vks_status_t vks_pipeline_cache_create(vks_context_t *ctx, const char *dir);
+void vks_pipeline_cache_destroy(vks_context_t *ctx);
+
+/* Add 1 to a counter other threads may be adding to as well (relaxed: counts, not ordering). */
+static inline void vks_count(uint64_t *counter) { __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }
 
 /* ------------------------------------------------------------ memory (memory.c) */
 
@@ -220,6 +239,7 @@ typedef struct vks_rec {
     bool dry;                      /* vks_rec_begin_dry: check every dispatch, record nothing */
     vks_pipeline_t **stubs;        /* dry: the pipelines' descriptions */
     uint32_t nstubs;
+    VkCommandPool cmd_pool;        /* its own: a pool may be used by one thread at a time */
     VkCommandBuffer cmd;
     VkDescriptorPool *pools;
     uint32_t npools;
@@ -243,7 +263,9 @@ typedef struct vks_rec {
     } last;
 } vks_rec_t;
 
-/* Allocate a primary command buffer and begin recording (not one-time: it is re-submitted). */
+/* Create the recorder's command pool, allocate a primary command buffer from it and begin
+ * recording (not one-time: it is re-submitted). A recorder is used by one thread at a time;
+ * different recorders of one context may record on different threads at once. */
 vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log);
 /* A dry recorder: ops record into it exactly as into a real one, and each dispatch is checked
  * against the device's limits (bindings, alignment, workgroups), but no Vulkan object is created

@@ -126,7 +126,7 @@ vks_status_t vks_block_upload(vks_context_t *ctx, vks_block_t *dst, VkDeviceSize
     if (st) return st;
     memcpy(stage.map, data, size);
     st = one_shot_copy(ctx, &stage, 0, dst, offset, size);
-    if (!st) ctx->stats.uploads++;
+    if (!st) vks_count(&ctx->stats.uploads);
     vks_block_destroy(ctx, &stage);
     return st;
 }

@@ -1,5 +1,7 @@
 /* Compute pipelines: one per (shader, specialization constants), created on first use and
- * owned by the context; backed by the context's VkPipelineCache. */
+ * owned by the context; backed by the context's VkPipelineCache. Lookup and creation hold
+ * ctx->pipeline_lock (sessions on different threads may ask at once); a pipeline, once made,
+ * never moves and is only read, so its pointer is used without the lock until the context goes. */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -64,11 +66,43 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
         .layout = p->layout,
     };
     VKS_VK(ctx->vk.vkCreateComputePipelines(ctx->device, ctx->pcache, 1, &ci, NULL, &p->pipeline));
-    ctx->stats.pipelines_created++;
+    vks_count(&ctx->stats.pipelines_created);
 fail:
     if (module) ctx->vk.vkDestroyShaderModule(ctx->device, module, NULL);
     if (st) vks_error_prefix("shader %s", code->name);
     return st;
+}
+
+/* With ctx->pipeline_lock held. */
+static vks_status_t find_or_create(vks_context_t *ctx, const vks_pipeline_t *want, const vks_pipeline_t **out)
+{
+    for (size_t i = 0; i < ctx->npipelines; i++) {
+        const vks_pipeline_t *p = ctx->pipelines[i];
+        if (p->shader == want->shader && p->nspec == want->nspec && p->nbindings == want->nbindings &&
+            p->last_count == want->last_count && p->ubo_mask == want->ubo_mask && p->push_size == want->push_size &&
+            (want->nspec == 0 || !memcmp(p->spec, want->spec, want->nspec * 4))) {
+            *out = p;
+            return VKS_OK;
+        }
+    }
+    if (ctx->npipelines == ctx->cap_pipelines) {
+        size_t cap = ctx->cap_pipelines ? 2 * ctx->cap_pipelines : 32;
+        void *grown = realloc(ctx->pipelines, cap * sizeof *ctx->pipelines);
+        if (!grown) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        ctx->pipelines = grown;
+        ctx->cap_pipelines = cap;
+    }
+    vks_pipeline_t *p = malloc(sizeof *p);
+    if (!p) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    *p = *want;
+    vks_status_t st = pipeline_create(ctx, p);
+    if (st) {
+        pipeline_free(ctx, p);
+        return st;
+    }
+    ctx->pipelines[ctx->npipelines++] = p;
+    *out = p;
+    return VKS_OK;
 }
 
 vks_status_t vks_pipeline_get(vks_context_t *ctx, vks_shader_id_t shader, const uint32_t *spec,
@@ -104,33 +138,11 @@ vks_status_t vks_pipeline_get_array(vks_context_t *ctx, vks_shader_id_t shader, 
     vks_pipeline_t want;
     vks_status_t st = vks_pipeline_describe(ctx, shader, spec, nspec, nbindings, ubo_mask, push_size, last_count, &want);
     if (st) return st;
-    for (size_t i = 0; i < ctx->npipelines; i++) {
-        const vks_pipeline_t *p = ctx->pipelines[i];
-        if (p->shader == shader && p->nspec == nspec && p->nbindings == nbindings && p->last_count == last_count &&
-            p->ubo_mask == ubo_mask &&
-            p->push_size == push_size && (nspec == 0 || !memcmp(p->spec, spec, nspec * 4))) {
-            *out = p;
-            return VKS_OK;
-        }
-    }
-    if (ctx->npipelines == ctx->cap_pipelines) {
-        size_t cap = ctx->cap_pipelines ? 2 * ctx->cap_pipelines : 32;
-        void *grown = realloc(ctx->pipelines, cap * sizeof *ctx->pipelines);
-        if (!grown) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-        ctx->pipelines = grown;
-        ctx->cap_pipelines = cap;
-    }
-    vks_pipeline_t *p = malloc(sizeof *p);
-    if (!p) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    *p = want;
-    st = pipeline_create(ctx, p);
-    if (st) {
-        pipeline_free(ctx, p);
-        return st;
-    }
-    ctx->pipelines[ctx->npipelines++] = p;
-    *out = p;
-    return VKS_OK;
+    if (mtx_lock(&ctx->pipeline_lock) != thrd_success)
+        return vks_fail(VKS_ERR_VULKAN, "vks_pipeline_get: cannot lock the context's pipelines");
+    st = find_or_create(ctx, &want, out);
+    mtx_unlock(&ctx->pipeline_lock);
+    return st;
 }
 
 void vks_pipelines_destroy(vks_context_t *ctx)

@@ -25,9 +25,17 @@ vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log)
     memset(rec, 0, sizeof *rec);
     rec->ctx = ctx;
     rec->log_enabled = log;
+    /* a command pool of its own: pools (and their buffers) must not be used by two threads at
+     * once, and sessions on one context may record and run on different threads */
+    VkCommandPoolCreateInfo pci = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = ctx->queue_family,
+    };
+    VKS_VK(ctx->vk.vkCreateCommandPool(ctx->device, &pci, NULL, &rec->cmd_pool));
     VkCommandBufferAllocateInfo ai = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-        .commandPool = ctx->cmd_pool,
+        .commandPool = rec->cmd_pool,
         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
         .commandBufferCount = 1,
     };
@@ -314,14 +322,14 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
                     }
                 }
         rec->split_pieces += pieces > 1 ? pieces : 0;
-        ctx->shader_splits[p->shader] += pieces > 1;
+        if (pieces > 1) vks_count(&ctx->shader_splits[p->shader]);
         /* the barriers between pieces forgot the accesses tracked before them: the next dispatch
          * must still see this one's */
         if (pieces > 1 && !ctx->guard_bindings && (st = track(rec, b, nb))) return st;
     }
     if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;
-    ctx->shader_dispatches[p->shader]++;
+    vks_count(&ctx->shader_dispatches[p->shader]);
     rec->last.pipe = p;
     rec->last.set = set;
     rec->last.groups[0] = gx;
@@ -408,7 +416,8 @@ void vks_rec_destroy(vks_rec_t *rec)
     if (!rec || !rec->ctx) return;
     free_pools(rec);
     free_guards(rec);
-    if (rec->cmd) rec->ctx->vk.vkFreeCommandBuffers(rec->ctx->device, rec->ctx->cmd_pool, 1, &rec->cmd);
+    /* the pool's destruction frees its command buffer */
+    if (rec->cmd_pool) rec->ctx->vk.vkDestroyCommandPool(rec->ctx->device, rec->cmd_pool, NULL);
     for (uint32_t i = 0; i < rec->nstubs; i++) free(rec->stubs[i]);
     free(rec->stubs);
     free(rec->pending);

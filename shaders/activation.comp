@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+// vks:variant activation_f16 VKS_F16
 // vks:wg-base
 // Element-wise y = act(x) * scale + offset over the planes of a tensor.
 #include "common.glsl"

@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+// vks:variant add_f16 VKS_F16
 // vks:wg-base
 // Element-wise y = a + b over the planes of two tensors of one shape.
 #include "common.glsl"

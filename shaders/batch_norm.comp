@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+// vks:variant batch_norm_f16 VKS_F16
 // vks:wg-base
 // Inference batch normalization with running statistics, per channel:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual).

@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-// vks:variant f16
+// vks:variant channel_stats_f16 VKS_F16
 // vks:wg-base
 // Per-channel statistics of a range of each plane (rows of a tile, for instance norm over an
 // image run in tiles): one workgroup per channel plane writes the range's mean and the sum of

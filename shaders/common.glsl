@@ -2,7 +2,7 @@
 #include "config.h"
 
 // Activation tensors are stored as `vtype`: float, or float16_t in the fp16 variant of a shader
-// (built with -DVKS_F16=1 for sources marked `// vks:variant f16`, see cmake/shaders.cmake).
+// (a variant declared `// vks:variant <stem>_f16 VKS_F16`: -DVKS_F16=1, see cmake/shaders.cmake).
 // Arithmetic stays fp32 in both: loads convert with float(), stores with vtype(), so
 // normalization statistics are always accumulated in fp32.
 #ifdef VKS_F16

@@ -23,10 +23,10 @@
 #define VKS_CONV_OC 8           /* conv: output channels per invocation (register tile) */
 #define VKS_CONV_PX 8           /* conv: output pixels along x per invocation (register tile) */
 
-/* Bytes of weights conv2d_ubo.comp reads from one uniform-buffer binding (the common
+/* Bytes of weights the conv2d_ubo variant reads from one uniform-buffer binding (the common
  * maxUniformBufferRange; devices with less use conv2d.comp). */
 #define VKS_UBO_BYTES 65536
-/* Uniform buffers conv2d_xubo.comp reads its input channel planes from; with the weights' one
+/* Uniform buffers the conv2d_xubo variant reads its input channel planes from; with the weights' one
  * that is 12, the guaranteed maxPerStageDescriptorUniformBuffers. */
 #define VKS_X_UBOS 11
 

@@ -1,11 +1,126 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+#if VKS_INPUT_UBO
+#extension GL_EXT_scalar_block_layout : require
+#endif
+// vks:variant conv2d_transpose_f16 VKS_F16
+// vks:variant conv2d_transpose_ubo VKS_WEIGHTS_UBO
+// vks:variant conv2d_transpose_ubo_f16 VKS_WEIGHTS_UBO VKS_F16
+// vks:variant conv2d_transpose_xubo VKS_WEIGHTS_UBO VKS_INPUT_UBO
 // vks:wg-base
-// conv2d_transpose with the weights in a storage buffer. See conv2d_transpose_body.glsl.
+// Transposed 2-D convolution as a gather: out[s*i + k - pad] += x[i] * w[k], output stride x
+// the input. Each workgroup takes one output column parity (ox mod stride), so every invocation's
+// VKS_CONV_PX outputs (ox = stride*j + parity) share the same kernel taps and read consecutive
+// input columns. Register tile OCT channels x VKS_CONV_PX pixels; input-channel chunks as in
+// conv2d. The variants differ only in where weights (WEIGHT(i); [cout][cin][kh][kw], PyTorch's
+// [cin][cout] permuted at load) and input come from, as conv2d's (conv2d.comp):
+// conv2d_transpose storage buffers; _ubo a group of output channels' weights in a uniform buffer;
+// _xubo the input from uniform buffers too (fp32 only); *_f16 float16 activations.
 #include "common.glsl"
 
+#if VKS_WEIGHTS_UBO
+layout(std140, binding = 1) uniform Wt { vec4 wt4[VKS_UBO_BYTES / 16]; };
+#define WEIGHT(i) wt4[(i) >> 2][(i) & 3u]
+#else
 layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 #define WEIGHT(i) wt[i]
+#endif
 
-#include "conv2d_transpose_body.glsl"
+#if VKS_INPUT_UBO
+layout(constant_id = 6) const uint CPB = 1;   // channel planes per input uniform buffer
+// Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
+// is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
+// lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
+layout(constant_id = 7) const uint CLAMP_INDEX = 1;
+layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
+#define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min((ci) / CPB, VKS_X_UBOS - 1) : (ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
+#endif
+
+layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_size_z = 1) in;
+
+layout(constant_id = 0) const uint KH = 3;
+layout(constant_id = 1) const uint KW = 3;
+layout(constant_id = 2) const uint STRIDE = 2;
+layout(constant_id = 3) const uint ACT = 0;
+layout(constant_id = 4) const uint HAS_BIAS = 0;
+layout(constant_id = 5) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
+
+layout(std430, binding = 0) readonly buffer In { vtype x[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) buffer Out { vtype y[]; };
+
+layout(push_constant) uniform Push {
+    uint h, w, in_stride;
+    uint oh, ow, out_stride;
+    uint cin_total;             // input channels of the whole layer (weight row length / KK)
+    uint ci0, nci;
+    uint co0, nco;
+    int pad, unused;
+    uint first, last;
+    uint wofs;                  // element of the bound weights where output channel co0 starts
+    VKS_WG_BASE;
+} pc;
+
+// Input element i of channel ci of the bound chunk (conv2d_transpose_xubo: uniform buffers).
+#ifndef XLOAD
+#define XLOAD(ci, i) x[(ci) * pc.in_stride + (i)]
+#endif
+
+void main()
+{
+    uint parity = VKS_WG_ID.x % STRIDE;
+    uint j0 = ((VKS_WG_ID.x / STRIDE) * VKS_CONV_LOCAL_X + gl_LocalInvocationID.x) * VKS_CONV_PX;
+    uint oy = VKS_GID.y;
+    uint oc0 = VKS_WG_ID.z * OCT;
+    if (parity + STRIDE * j0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
+
+    const uint KK = KH * KW;
+    uint wbase[OCT];
+    for (uint o = 0; o < OCT; o++)
+        wbase[o] = min(oc0 + o, pc.nco - 1) * pc.cin_total * KK + pc.ci0 * KK + pc.wofs;
+
+    float acc[OCT][VKS_CONV_PX];
+    for (uint o = 0; o < OCT; o++)
+        for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = 0.0;
+
+    for (uint ky = 0; ky < KH; ky++) {
+        int ty = int(oy) + pc.pad - int(ky);
+        if (ty < 0 || ty % int(STRIDE) != 0 || ty / int(STRIDE) >= int(pc.h)) continue;
+        int rowoff = (ty / int(STRIDE)) * int(pc.w);
+        for (uint kx = 0; kx < KW; kx++) {
+            int d = int(parity) + pc.pad - int(kx);           // workgroup-uniform
+            if (((d % int(STRIDE)) + int(STRIDE)) % int(STRIDE) != 0) continue;
+            int shift = d >= 0 ? d / int(STRIDE) : -((-d) / int(STRIDE));
+            int off[VKS_CONV_PX];
+            float mask[VKS_CONV_PX];
+            for (uint p = 0; p < VKS_CONV_PX; p++) {
+                int ix = int(j0 + p) + shift;
+                mask[p] = float(ix >= 0 && ix < int(pc.w));
+                off[p] = rowoff + clamp(ix, 0, int(pc.w) - 1);
+            }
+            for (uint ci = 0; ci < pc.nci; ci++) {
+                uint wk = ci * KK + ky * KW + kx;
+                float xv[VKS_CONV_PX];
+                for (uint p = 0; p < VKS_CONV_PX; p++) xv[p] = float(XLOAD(ci, uint(off[p]))) * mask[p];
+                for (uint o = 0; o < OCT; o++) {
+                    float wv = WEIGHT(wbase[o] + wk);
+                    for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);
+                }
+            }
+        }
+    }
+    for (uint o = 0; o < OCT; o++) {
+        uint oc = oc0 + o;
+        if (oc >= pc.nco) break;
+        float b = (HAS_BIAS != 0 && pc.first != 0) ? bias[pc.co0 + oc] : 0.0;
+        for (uint p = 0; p < VKS_CONV_PX; p++) {
+            uint ox = parity + STRIDE * (j0 + p);
+            if (ox >= pc.ow) break;
+            uint idx = oc * pc.out_stride + oy * pc.ow + ox;
+            float v = acc[o][p] + b;
+            if (pc.first == 0) v += float(y[idx]);
+            if (pc.last != 0) v = vks_act(v, ACT);
+            y[idx] = vtype(v);
+        }
+    }
+}

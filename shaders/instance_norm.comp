@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-// vks:variant f16
+// vks:variant instance_norm_f16 VKS_F16
 // vks:wg-base
 // Instance normalization, one workgroup per channel plane of one sample:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual), biased variance.

@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+// vks:variant pack_rgb8_f16 VKS_F16
 // vks:wg-base
 // 8-bit interleaved pixels (RGB or RGBA; BGR(A) when SWAP_RB) -> planar RGB float tensor:
 // x = byte * scale + offset.

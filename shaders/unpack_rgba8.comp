@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+// vks:variant unpack_rgba8_f16 VKS_F16
 // vks:wg-base
 // Planar RGB float tensor (th x tw, cropped top-left to h x w) -> RGBA8 (BGRA when SWAP_RB),
 // one uint per pixel: byte = round(clamp(x * scale + offset, 0, 255)), alpha 255.

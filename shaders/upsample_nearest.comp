@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+// vks:variant upsample_nearest_f16 VKS_F16
 // vks:wg-base
 // Nearest-neighbour x2 upsampling: out[y][x] = in[y/2][x/2].
 #include "common.glsl"

@@ -1,6 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// vks:variant f16
+// vks:variant yuyv_to_rgb_f16 VKS_F16
 // vks:wg-base
 // Packed 4:2:2 YUYV (Y0 U Y1 V per pair of pixels; BT.601 limited range, as webcams deliver)
 // -> planar RGB float tensor in 0..255: x = rgb * scale + offset. One invocation per pixel pair.

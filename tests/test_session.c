@@ -1,13 +1,16 @@
 /* Models and sessions: exactness against the reference outputs, style mixing through push
  * constants, hostile graphs, failure injection, the pipeline cache. */
 #include "testutil.h"
+#include "cache.h"
 #include "image_io.h"
 #include "session.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -362,6 +365,102 @@ static void test_tiled_staging_and_styles(void **state)
     g_ctx->tiles_no_mapped_memory = false;
     check_tiled(m, 97, 130, VKS_PRECISION_FP32, 768u << 10, mix, 9, 55.0);
     vks_model_destroy(m);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+/* One thread's work: make a session of m (so that pipelines are created by both threads at
+ * once), run `frames` different frames, each compared with the single-threaded output. cmocka
+ * asserts only on the main thread: a thread records its first failure. */
+#define THREAD_FRAMES 12
+typedef struct thread_job {
+    vks_model_t *model;
+    uint32_t w, h;
+    vks_session_options_t opts;
+    const uint8_t *in[THREAD_FRAMES], *want[THREAD_FRAMES];
+    uint32_t tiles;
+    int frames_equal;
+    char error[512];
+} thread_job_t;
+
+static void *run_job(void *arg)
+{
+    thread_job_t *j = arg;
+    vks_session_t *s = NULL;
+    size_t n = (size_t)j->w * j->h * 3;
+    uint8_t *out = malloc(n);
+    vks_status_t st = out ? vks_session_create_ex(j->model, j->w, j->h, &j->opts, &s) : VKS_ERR_OUT_OF_HOST_MEMORY;
+    if (!st) j->tiles = vks_session_tiles(s);
+    for (uint32_t f = 0; f < THREAD_FRAMES && !st; f++) {
+        if ((st = vks_session_run(s, j->in[f], out, 3))) break;
+        if (!memcmp(out, j->want[f], n)) j->frames_equal++;
+    }
+    if (st) snprintf(j->error, sizeof j->error, "%s: %s", vks_status_str(st), vks_last_error());
+    vks_session_destroy(s);
+    free(out);
+    return NULL;
+}
+
+/* A different image for every frame: a frame handed to the other session's output, or an
+ * earlier one's, does not pass. */
+static uint8_t *frame_image(uint32_t w, uint32_t h, uint32_t seed)
+{
+    uint8_t *px = malloc((size_t)w * h * 3);
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        px[i] = (uint8_t)((i * 7 + (seed >> 27)) & 255);
+    }
+    return px;
+}
+
+/* Two sessions on one context, one in one piece and one in tiles, each on its own thread at the
+ * same time, many frames each: every frame equals the output the same session gives on one
+ * thread. The context is new, so the threads also create the pipelines concurrently, and the
+ * validation layer (on in these tests) reports any externally synchronized object (queue,
+ * command pool, fence, descriptor pool) that two threads use at once. */
+static void test_sessions_on_two_threads(void **state)
+{
+    (void)state;
+    thread_job_t jobs[2] = {
+        {.w = 40, .h = 32, .opts = {.precision = VKS_PRECISION_FP32}},
+        {.w = 36, .h = 44, .opts = {.precision = VKS_PRECISION_FP32, .max_memory = 256u << 10, .tiling = VKS_TILING_AUTO}},
+    };
+    uint8_t *bufs[2][2][THREAD_FRAMES];
+    /* the single-threaded outputs, on the shared test context */
+    for (int k = 0; k < 2; k++) {
+        vks_model_t *m = load_style(g_ctx, "udnie");
+        vks_session_t *s = NULL;
+        TU_OK(vks_session_create_ex(m, jobs[k].w, jobs[k].h, &jobs[k].opts, &s));
+        if (k == 1) assert_true(vks_session_tiles(s) > 0);
+        for (uint32_t f = 0; f < THREAD_FRAMES; f++) {
+            bufs[k][0][f] = frame_image(jobs[k].w, jobs[k].h, 1000u * k + f);
+            bufs[k][1][f] = malloc((size_t)jobs[k].w * jobs[k].h * 3);
+            TU_OK(vks_session_run(s, bufs[k][0][f], bufs[k][1][f], 3));
+            jobs[k].in[f] = bufs[k][0][f];
+            jobs[k].want[f] = bufs[k][1][f];
+        }
+        /* the frames differ from each other, so a swapped frame would be seen */
+        assert_memory_not_equal(bufs[k][1][0], bufs[k][1][1], (size_t)jobs[k].w * jobs[k].h * 3);
+        vks_session_destroy(s);
+        vks_model_destroy(m);
+    }
+    vks_context_t *ctx = tu_context(0);
+    vks_model_t *m = load_style(ctx, "udnie");
+    jobs[0].model = jobs[1].model = m;
+    pthread_t th[2];
+    for (int k = 0; k < 2; k++) assert_int_equal(pthread_create(&th[k], NULL, run_job, &jobs[k]), 0);
+    for (int k = 0; k < 2; k++) assert_int_equal(pthread_join(th[k], NULL), 0);
+    for (int k = 0; k < 2; k++) {
+        printf("# thread %d: %ux%u, %u tiles, %d of %d frames equal%s%s\n", k, jobs[k].w, jobs[k].h, jobs[k].tiles,
+               jobs[k].frames_equal, THREAD_FRAMES, jobs[k].error[0] ? ": " : "", jobs[k].error);
+        assert_string_equal(jobs[k].error, "");
+        assert_int_equal(jobs[k].frames_equal, THREAD_FRAMES);
+    }
+    assert_true(jobs[1].tiles > 0);
+    vks_model_destroy(m);
+    tu_context_done(ctx);   /* fails on any validation message, threading errors included */
+    for (int k = 0; k < 2; k++)
+        for (uint32_t f = 0; f < THREAD_FRAMES; f++) { free(bufs[k][0][f]); free(bufs[k][1][f]); }
 }
 
 /* ------------------------------------------------------------------ tiny models */
@@ -766,6 +865,50 @@ static void test_failure_injection(void **state)
 
 /* ------------------------------------------------------------------ pipeline cache */
 
+/* The cache files (cache.c) the pipeline cache and bench's peaks go through: written whole into
+ * directories made on the way, replaced whole, nothing left beside them; a directory or FIFO at
+ * the path is refused, for reading without blocking. */
+static void test_cache_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vkstyle-cachefile-XXXXXX", path[256], other[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a/b/c.bin", dir);
+    const char first[] = "first contents", second[] = "second";
+    TU_OK(vks_cache_write(path, first, sizeof first));
+    TU_OK(vks_cache_write(path, second, sizeof second));
+    void *data = NULL;
+    size_t size = 0;
+    TU_OK(vks_cache_read(path, 1024, &data, &size));
+    assert_int_equal(size, sizeof second);
+    assert_memory_equal(data, second, sizeof second);
+    free(data);
+    assert_int_equal(vks_cache_read(path, 3, &data, &size), VKS_ERR_IO);   /* over the limit */
+    assert_null(data);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A %s/a/b)\" = c.bin", dir);
+    assert_int_equal(system(cmd), 0);   /* no temporary file left */
+    /* a directory or a FIFO where the file should be */
+    snprintf(other, sizeof other, "%s/a/b", dir);
+    assert_int_equal(vks_cache_write(other, first, sizeof first), VKS_ERR_IO);
+    assert_non_null(strstr(vks_last_error(), "is a directory"));
+    snprintf(other, sizeof other, "%s/fifo", dir);
+    assert_int_equal(mkfifo(other, 0644), 0);
+    assert_int_equal(vks_cache_read(other, 1024, &data, &size), VKS_ERR_IO);
+    assert_int_equal(vks_cache_write(other, first, sizeof first), VKS_ERR_IO);
+    /* a path under a regular file cannot be written; nothing is left behind */
+    snprintf(other, sizeof other, "%s/a/b/c.bin/d", dir);
+    assert_int_equal(vks_cache_write(other, first, sizeof first), VKS_ERR_IO);
+    assert_int_equal(system(cmd), 0);
+    char name[300];
+    TU_OK(vks_cache_path(dir, "x.json", other, sizeof other));
+    snprintf(name, sizeof name, "%s/x.json", dir);
+    assert_string_equal(other, name);
+    assert_int_equal(vks_cache_path("", "x.json", other, sizeof other), VKS_ERR_IO);   /* off */
+    snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_pipeline_cache_on_disk(void **state)
 {
     (void)state;
@@ -804,6 +947,9 @@ static void test_pipeline_cache_on_disk(void **state)
         assert_int_equal(hdr[1], VK_PIPELINE_CACHE_HEADER_VERSION_ONE);
         assert_int_equal(hdr[2], vendor);
         assert_non_null(strstr(found, dir));
+        char cmd[256];   /* the cache file alone: no temporary file beside it */
+        snprintf(cmd, sizeof cmd, "test \"$(ls -A %s | wc -l)\" = 1", dir);
+        assert_int_equal(system(cmd), 0);
     }
     remove(found);
     rmdir(dir);
@@ -827,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_session_split_dispatches),
         cmocka_unit_test(test_tiled_matches_untiled),
         cmocka_unit_test(test_tiled_staging_and_styles),
+        cmocka_unit_test(test_sessions_on_two_threads),
         cmocka_unit_test(test_cin_model_equivalence),
         cmocka_unit_test(test_style_weights_are_push_constants),
         cmocka_unit_test(test_channels_and_sizes),
@@ -834,6 +981,9 @@ int main(void)
         cmocka_unit_test(test_hostile_graphs),
         cmocka_unit_test(test_failure_injection),
         cmocka_unit_test(test_pipeline_cache_on_disk),
+        cmocka_unit_test(test_cache_files),
     };
+    /* VKSTYLE_TEST_FILTER=test_sessions_on_two_threads runs the tests whose names match only */
+    if (getenv("VKSTYLE_TEST_FILTER")) cmocka_set_test_filter(getenv("VKSTYLE_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

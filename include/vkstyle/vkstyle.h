@@ -8,6 +8,23 @@
  * belongs to one context; a session (activation memory, pipelines, recorded command buffer
  * for one input size) belongs to one model. Destroy in reverse order. Every _destroy accepts
  * NULL.
+ *
+ * Threads:
+ * - vks_context_create and vks_context_destroy run with nothing else on that context: no other
+ *   thread uses the context, its models or its sessions during either call.
+ * - Different sessions, of one model or of several models on one context, may be created, run
+ *   (vks_session_run, _run_raw, _profile, tiled or not), given style weights and destroyed on
+ *   different threads at the same time. Each session owns the command buffers and descriptor sets
+ *   it records into; what sessions share is locked inside the context: submissions to its one
+ *   queue and its pipeline table (with the pipeline cache). Models load on different threads at
+ *   once the same way, and vks_session_fit, _largest_size, _memory_estimate and vks_measure_peak
+ *   may run beside them.
+ * - One session is used by one thread at a time (two threads running the same session at once
+ *   is not detected and corrupts its frames); it may move between threads between calls. A model
+ *   is destroyed only when no thread uses it or a session of it.
+ * - vks_session_stats counts (uploads, pipelines, submits) are the context's, summed over all
+ *   threads. vks_last_error() is per thread. Code that submits to the context's queue itself
+ *   holds vks_context_lock_queue (vkstyle_vulkan.h).
  */
 #ifndef VKSTYLE_H
 #define VKSTYLE_H
@@ -99,7 +116,8 @@ typedef struct vks_context_options {
 
 /* Create a context. opts may be NULL (all defaults). On success *out is set. */
 vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t **out);
-/* Destroy a context (saves the pipeline cache). Its models must be destroyed first. */
+/* Destroy a context (saves the pipeline cache). Its models must be destroyed first, and no other
+ * thread may be inside a vkstyle call on it. */
 void vks_context_destroy(vks_context_t *ctx);
 /* Number of validation warnings and errors seen so far (0 when validation is off). */
 uint32_t vks_context_validation_messages(const vks_context_t *ctx);

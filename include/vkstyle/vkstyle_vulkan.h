@@ -18,7 +18,8 @@ typedef struct vks_vulkan_handles {
     VkInstance instance;
     VkPhysicalDevice physical_device;
     VkDevice device;
-    VkQueue queue;               /* the engine's queue; submit to it from one thread at a time */
+    VkQueue queue;               /* the engine's queue: hold vks_context_lock_queue around your
+                                  * own vkQueueSubmit / vkQueuePresentKHR on it */
     uint32_t queue_family;
     /* The Vulkan loader's vkGetInstanceProcAddr, for the instance's commands:
      * get_instance_proc_addr(instance, "vkDestroySurfaceKHR"). */
@@ -30,6 +31,13 @@ typedef struct vks_vulkan_handles {
 
 /* The context's Vulkan objects (owned by the context: do not destroy them). */
 void vks_context_vulkan(const vks_context_t *ctx, vks_vulkan_handles_t *out);
+
+/* Vulkan wants every use of a queue externally synchronized, and sessions on other threads
+ * submit to the context's queue at any time: a program that submits or presents on it itself
+ * holds this lock around each such call (not around waits). The engine takes it around its own
+ * vkQueueSubmit only, so do not call vkstyle functions while holding it. */
+void vks_context_lock_queue(vks_context_t *ctx);
+void vks_context_unlock_queue(vks_context_t *ctx);
 
 /* The device buffer range holding the last vks_session_run_raw output: width*height pixels,
  * 4 bytes each, in the session's output format, rows tightly packed. It is written by the

@@ -1,23 +1,22 @@
 #!/usr/bin/env python3
-"""Tests of the Python model tools in tools/convert (run: /usr/bin/python3 tests/python/test_tools.py).
+"""Tests of the Python model tools in tools/convert (run from the repository root:
+PYTHONPATH=. /usr/bin/python3 tests/python/test_tools.py).
 
 Self-contained: synthetic checkpoints and images are made in temporary folders.
 """
 import json
 import os
 import struct
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "convert"))
-import export_pytorch  # noqa: E402
-import ml5_to_safetensors  # noqa: E402
-import reference  # noqa: E402
-import safetensors_io  # noqa: E402
+from tools.convert import export_pytorch
+from tools.convert import ml5_to_safetensors
+from tools.convert import reference
+from tools.convert import safetensors_io
 
 
 class SafetensorsIO(unittest.TestCase):

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Tests of the training tools in tools/train (run: /usr/bin/python3 tests/python/test_train.py).
+"""Tests of the training tools in tools/train (run from the repository root:
+PYTHONPATH=. /usr/bin/python3 tests/python/test_train.py).
 
 Self-contained and quick: tiny synthetic teachers (the ml5 architecture with 4-8 channels) and
 random photos are made in a temporary folder; nothing outside the repository is read.
@@ -8,7 +9,6 @@ import contextlib
 import io
 import json
 import os
-import sys
 import tempfile
 import unittest
 
@@ -17,14 +17,12 @@ import torch
 from PIL import Image
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
-sys.path.insert(0, os.path.join(ROOT, "tools", "convert"))
-import add_style  # noqa: E402
-import distill  # noqa: E402
-import graphnet  # noqa: E402
-import ml5_to_safetensors  # noqa: E402
-import reference  # noqa: E402
-import safetensors_io  # noqa: E402
+from tools.train import add_style
+from tools.train import distill
+from tools.train import graphnet
+from tools.convert import ml5_to_safetensors
+from tools.convert import reference
+from tools.convert import safetensors_io
 
 torch.set_num_threads(1)
 
@@ -94,7 +92,7 @@ class TrainTools(unittest.TestCase):
         np.testing.assert_array_equal(tensors["conv1.weight"], specs[1][2]["conv1.weight"])
         net = graphnet.GraphNet(graph, tensors)
         px = np.asarray(Image.open(os.path.join(self.photos, "p0.png")).convert("RGB"))[:37, :45]
-        import data
+        from tools.train import data
         for s in range(3):
             ours = data.run_net(net, px, s)
             ref = reference.run(graph, tensors, px, [float(i == s) for i in range(3)])

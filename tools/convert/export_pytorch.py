@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Export a PyTorch fast_neural_style TransformerNet (pytorch/examples) to a vkstyle model.
 
-  export_pytorch.py model.pth -o model.safetensors [--name NAME] [--dtype f16|f32]
-  export_pytorch.py --random-test OUT_DIR
+  python3 -m tools.convert.export_pytorch model.pth -o model.safetensors [--name NAME] [--dtype f16|f32]
+  python3 -m tools.convert.export_pytorch --random-test OUT_DIR
 
 The TransformerNet class below is the pytorch/examples architecture (reflection-padded convs
 with bias, InstanceNorm2d(affine=True, eps 1e-5), 5 residual blocks, nearest x2 upsampling
@@ -21,8 +21,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_io  # noqa: E402
+from tools.convert import safetensors_io
 
 
 class ConvLayer(torch.nn.Module):
@@ -205,7 +204,7 @@ def main(argv=None):
     if args.random_test:
         paths = random_test(args.random_test)
         print("wrote " + ", ".join(paths))
-        import reference
+        from tools.convert import reference
         graph, tensors = reference.load_model(paths[0])
         ours = reference.run(graph, tensors, reference.load_image(paths[1]))
         diff = np.abs(ours.astype(int) - reference.load_image(paths[2]).astype(int)).max()

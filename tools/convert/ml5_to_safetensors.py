@@ -6,8 +6,8 @@ float32 file per variable. The network (see docs/model-format.md, "Worked exampl
 conv 9x9 3->32, conv 3x3 s2 32->64, conv 3x3 s2 64->128 (each + instance norm + ReLU),
 5 residual blocks, 2 transposed convs s2 (+ IN + ReLU), conv 9x9 32->3 + IN, tanh*150+127.5.
 
-  ml5_to_safetensors.py ML5_DIR/udnie -o models/udnie.safetensors [--dtype f16|f32]
-  ml5_to_safetensors.py --all ML5_ROOT -o models/
+  python3 -m tools.convert.ml5_to_safetensors ML5_DIR/udnie -o models/udnie.safetensors [--dtype f16|f32]
+  python3 -m tools.convert.ml5_to_safetensors --all ML5_ROOT -o models/
 """
 import argparse
 import json
@@ -16,8 +16,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_io  # noqa: E402
+from tools.convert import safetensors_io
 
 STYLES = ["la_muse", "mathura", "matilde_perez", "matta", "rain_princess",
           "scream", "udnie", "wave", "wreck"]
@@ -105,7 +104,7 @@ def convert_folder(folder, out_path, dtype=np.float16, name=None):
 
 def f16_psnr(folder, image):
     """PSNR of the float32 reference output with F16 weights vs with F32 weights."""
-    import reference
+    from tools.convert import reference
     name = os.path.basename(os.path.normpath(folder))
     variables = load_ml5(folder)
     pixels = reference.load_image(image)

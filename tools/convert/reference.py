@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent float32 PyTorch implementation of the vkstyle graph format (docs/model-format.md).
 
-  reference.py -m model.safetensors -i in.png -o out.png [--styles w0,w1,...]
+  python3 -m tools.convert.reference -m model.safetensors -i in.png -o out.png [--styles w0,w1,...]
 
 Runs any model file in the format on the CPU and writes the 8-bit output, cropped top-left to
 the input size. Used to produce and check expected outputs for the engine's tests.
@@ -9,7 +9,6 @@ the input size. Used to produce and check expected outputs for the engine's test
 import argparse
 import json
 import math
-import os
 import sys
 
 import numpy as np
@@ -17,8 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import safetensors_io  # noqa: E402
+from tools.convert import safetensors_io
 
 ACTIVATIONS = {
     "none": lambda x: x,

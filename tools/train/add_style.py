@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Add a style to a conditional-instance-norm model by training only its gamma/beta.
 
-  add_style.py --base models/styles9.safetensors --teacher my_style.safetensors \\
+  python3 -m tools.train.add_style --base models/styles9.safetensors --teacher my_style.safetensors \\
                --data PHOTOS -o models/styles10.safetensors [--name my_style] [--steps 300]
 
 The teacher is any single-style model in the vkstyle format (docs/model-format.md) that does
@@ -24,11 +24,9 @@ import time
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import data  # noqa: E402
-import distill  # noqa: E402
-import graphnet  # noqa: E402
+from tools.train import data
+from tools.train import distill
+from tools.train import graphnet
 
 
 def load_base(path):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-import graphnet
+from tools.train import graphnet
 
 
 class CropSampler:

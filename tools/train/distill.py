@@ -6,10 +6,11 @@ instance norm over S styles (shared convolutions, per-style gamma/beta tables [S
 crop x and style s it is trained towards teacher_s(x) with an L1 loss on the 0..255 outputs.
 Convolutions start from one teacher (--init-from), each style's gamma/beta from its teacher.
 
-  train:  distill.py --data PHOTOS [--teachers models] [--steps 3000 --batch 16 --crop 256]
-                     [--out-dir .train/styles9] [--resume] [--export models/styles9.safetensors]
-  export: distill.py export [--ckpt .train/styles9/latest.pt] -o models/styles9.safetensors
-                     [--check-image PHOTO]
+  train:  python3 -m tools.train.distill --data PHOTOS [--teachers models] [--steps 3000]
+              [--batch 16 --crop 256] [--out-dir .train/styles9] [--resume]
+              [--export models/styles9.safetensors]
+  export: python3 -m tools.train.distill export [--ckpt .train/styles9/latest.pt]
+              -o models/styles9.safetensors [--check-image PHOTO]
 
 Checkpoints (latest.pt, ckpt_<step>.pt), the PSNR-against-steps curve (curve.csv, measured on the
 held-out photos) and log.txt go to --out-dir. See docs/styles9.md.
@@ -25,10 +26,10 @@ import time
 import numpy as np
 import torch
 
+from tools.train import data
+from tools.train import graphnet
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import data  # noqa: E402
-import graphnet  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 
@@ -259,8 +260,7 @@ def export_net(net, path, name=None, check_image=None, log=print, provenance=Non
 def check_export(net, path, image, log=print, max_side=256):
     """reference.py on the exported file vs the PyTorch student (F32 weights, and F16-rounded
     weights) for every style: -> max abs difference (levels) against the F16-rounded student."""
-    sys.path.insert(0, os.path.join(HERE, "..", "convert"))
-    import reference
+    from tools.convert import reference
     graph, tensors = reference.load_model(path)
     px = graphnet.load_rgb(image, max_side) if isinstance(image, str) else image
     net16 = graphnet.GraphNet(net.graph, {k: v.detach().half().float() for k, v in net.named_tensors().items()})

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure a multi-style model against its teachers on held-out photos.
 
-  evaluate.py --model models/styles9.safetensors --data PHOTOS [--teachers models]
+  python3 -m tools.train.evaluate --model models/styles9.safetensors --data PHOTOS [--teachers models]
               [--holdout kodim17,...] [--max-side 256] [--grid docs/img/styles9/grid.jpg]
               [--markdown results.md] [--csv results.csv]
 
@@ -20,11 +20,10 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tools.train import graphnet
+from tools.convert import reference
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "convert"))
-import graphnet  # noqa: E402
-import reference  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 

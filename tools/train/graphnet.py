@@ -14,7 +14,6 @@ single-style teachers, image helpers and PSNR.
 import json
 import math
 import os
-import sys
 
 import numpy as np
 import torch
@@ -22,9 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "convert"))
-import safetensors_io  # noqa: E402
+from tools.convert import safetensors_io
 
 STYLES9 = ["la_muse", "mathura", "matilde_perez", "matta", "rain_princess",
            "scream", "udnie", "wave", "wreck"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plot distill.py's curve.csv (held-out PSNR against steps) as a small PNG, with PIL only.
 
-  plot_curve.py .train/styles9/curve.csv -o docs/img/styles9/curve.png
+  python3 -m tools.train.plot_curve .train/styles9/curve.csv -o docs/img/styles9/curve.png
 
 One thin line per style, the mean of the styles in black (PSNR against identical images is
 capped at 100 dB, so the udnie line at step 0, where it equals its teacher, is clipped at the top).

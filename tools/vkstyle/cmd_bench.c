@@ -1,15 +1,14 @@
 /* vkstyle bench: per-layer GPU time, FLOPs, bytes and roofline against the device's own peaks. */
+#include "cache.h"
 #include "cli.h"
 #include "image_io.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -40,13 +39,46 @@ static void usage(FILE *f)
         "  -h, --help          this help\n");
 }
 
-static void peak_path(const vks_device_info_t *d, char *out, size_t n)
+/* The peaks are cached beside the pipeline cache, read and written by the same code (the engine's
+ * cache.c: regular files only, written whole or not at all). */
+static int peak_path(const vks_device_info_t *d, char *out, size_t n)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char dir[1024];
-    if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/vkstyle", xdg);
-    else snprintf(dir, sizeof dir, "%s/.cache/vkstyle", home && *home ? home : "/tmp");
-    snprintf(out, n, "%s/peak-%04x-%04x.json", dir, d->vendor_id, d->device_id);
+    char name[64];
+    snprintf(name, sizeof name, "peak-%04x-%04x.json", d->vendor_id, d->device_id);
+    return vks_cache_path(NULL, name, out, n) == VKS_OK ? 0 : -1;
+}
+
+static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
+{
+    char path[1200];
+    if (peak_path(d, path, sizeof path)) {
+        cli_error("warning: peaks not cached: %s", vks_last_error());
+        return;
+    }
+    json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
+                          p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps);
+    char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+    json_decref(j);
+    if (!text) cli_error("warning: peaks not cached: out of memory");
+    else if (vks_cache_write(path, text, strlen(text)) == VKS_OK) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
+    else cli_error("warning: peaks not cached: %s", vks_last_error());
+    free(text);
+}
+
+static int load_peak(const vks_device_info_t *d, vks_peak_t *p)
+{
+    char path[1200];
+    void *text = NULL;
+    size_t size = 0;
+    if (peak_path(d, path, sizeof path) || vks_cache_read(path, 1u << 20, &text, &size)) return -1;
+    json_t *j = json_loadb(text, size, 0, NULL);
+    free(text);
+    if (!j) return -1;
+    p->fp32_gflops = json_number_value(json_object_get(j, "fp32_gflops"));
+    p->fp16_gflops = json_number_value(json_object_get(j, "fp16_gflops"));
+    p->copy_gbs = json_number_value(json_object_get(j, "copy_gbs"));
+    json_decref(j);
+    return p->fp32_gflops > 0 && p->copy_gbs > 0 ? 0 : -1;
 }
 
 /* The whole document or nothing at path (a temporary file renamed over it). */
@@ -58,45 +90,6 @@ static int write_json(const json_t *j, const char *path, char *err, size_t errsz
     errno = 0;
     int bad = json_dumpf(j, o.f, JSON_INDENT(2)) != 0 || fputc('\n', o.f) == EOF;
     return vks_outfile_commit(&o, bad ? (errno ? errno : EIO) : 0, err, errsz);
-}
-
-static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
-{
-    char path[1200];
-    peak_path(d, path, sizeof path);
-    char *slash = strrchr(path, '/');
-    *slash = 0;
-    for (char *q = path + 1; *q; q++) if (*q == '/') { *q = 0; mkdir(path, 0755); *q = '/'; }
-    mkdir(path, 0755);
-    *slash = '/';
-    json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
-                          p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps);
-    char err[1400];
-    if (write_json(j, path, err, sizeof err) == 0) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
-    else cli_error("warning: peaks not cached: %s", err);
-    json_decref(j);
-}
-
-static int load_peak(const vks_device_info_t *d, vks_peak_t *p)
-{
-    char path[1200];
-    peak_path(d, path, sizeof path);
-    /* a regular file only: a FIFO there would block the open (O_NONBLOCK) forever */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0) return -1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return -1;
-    }
-    json_t *j = json_loadfd(fd, 0, NULL);
-    close(fd);
-    if (!j) return -1;
-    p->fp32_gflops = json_number_value(json_object_get(j, "fp32_gflops"));
-    p->fp16_gflops = json_number_value(json_object_get(j, "fp16_gflops"));
-    p->copy_gbs = json_number_value(json_object_get(j, "copy_gbs"));
-    json_decref(j);
-    return p->fp32_gflops > 0 && p->copy_gbs > 0 ? 0 : -1;
 }
 
 static json_t *peak_json(const vks_peak_t *p)
