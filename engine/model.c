@@ -51,7 +51,7 @@ static void reserve_weights(vks_wbuild_t *wb)
     }
     if (m->cin_channels) m->cin_table = vks_wb_reserve(wb, 2ull * m->nstyles * m->cin_channels);
     /* slack after the last weights, so a uniform binding of VKS_UBO_BYTES may start anywhere
-       (conv2d_ubo.comp) */
+       (the conv2d_ubo variant of conv2d.comp) */
     wb->size += VKS_UBO_BYTES;
 }
 

@@ -114,10 +114,10 @@ _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
  * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
  * oc_tile: output channels per invocation, the pipeline's OCT specialization constant;
  * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
- * one VKS_UBO_BYTES uniform binding holds (conv2d_ubo.comp); x_cpb: 0 when the input is one storage
- * binding, else the input planes one uniform binding holds (conv2d_xubo.comp: VKS_X_UBOS of them). */
+ * one VKS_UBO_BYTES uniform binding holds (the conv2d_ubo variant of conv2d.comp); x_cpb: 0 when the input is one storage
+ * binding, else the input planes one uniform binding holds (the conv2d_xubo variant: VKS_X_UBOS of them). */
 uint32_t vks_conv_oc_tile(uint32_t cout);
-/* Output channels whose conv2d weights fit one uniform binding, or 0 when conv2d_ubo.comp cannot
+/* Output channels whose conv2d weights fit one uniform binding, or 0 when the conv2d_ubo variant cannot
  * be used (device limit, rows too long, or no VKS_UBO_BYTES of block left after the weights:
  * blocks that hold weights reserve that much slack at their end). */
 uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uint32_t cout);
