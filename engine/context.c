@@ -331,54 +331,30 @@ static vks_status_t choose_device(const vks_instance_fns_t *vi, VkInstance inst,
     return VKS_OK;
 }
 
-vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t **out)
+/* Validation messages (warnings and errors) reach on_debug_message, which counts them. */
+static vks_status_t create_messenger(vks_context_t *ctx)
 {
-    vks_context_options_t defaults = {0};
-    if (!opts) opts = &defaults;
-    if (!out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_context_create: out is NULL");
-    *out = NULL;
-    vks_status_t st = need_loader();
-    if (st) return st;
-    vks_context_t *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    if (mtx_init(&ctx->queue_lock, mtx_plain) != thrd_success) {
-        free(ctx);
-        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
-    }
-    if (mtx_init(&ctx->pipeline_lock, mtx_plain) != thrd_success) {
-        mtx_destroy(&ctx->queue_lock);
-        free(ctx);
-        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
-    }
-    ctx->locks_made = true;
-    ctx->quiet_validation = opts->quiet_validation;
-    ctx->conv_storage_weights = opts->conv_storage_weights != 0;
+    vks_status_t st = VKS_OK;
+    VkDebugUtilsMessengerCreateInfoEXT mi = {
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = on_debug_message,
+        .pUserData = ctx,
+    };
+    VKS_VK(ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger));
+    return VKS_OK;
+fail:
+    return st;
+}
 
-    bool validation = opts->validation || env_flag("VKSTYLE_VALIDATION");
-    if (validation && !has_layer("VK_LAYER_KHRONOS_validation")) {
-        st = vks_fail(VKS_ERR_UNSUPPORTED, "validation requested but VK_LAYER_KHRONOS_validation is not installed (apt-get install vulkan-validationlayers)");
-        goto fail;
-    }
-    VKS_TRY(create_instance(validation, opts->instance_extensions, opts->instance_extension_count, &ctx->instance,
-                            &ctx->vki));
-    if (validation) {
-        VkDebugUtilsMessengerCreateInfoEXT mi = {
-            .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-            .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
-                               VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-            .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
-                           VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                           VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
-            .pfnUserCallback = on_debug_message,
-            .pUserData = ctx,
-        };
-        VKS_VK(ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger));
-    }
-    const char *want = opts->device ? opts->device : getenv("VKSTYLE_DEVICE");
-    VKS_TRY(choose_device(&ctx->vki, ctx->instance, want, &ctx->phys, &ctx->queue_family));
-    ctx->vki.vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
-    ctx->vki.vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem);
-    fill_info(&ctx->vki, ctx->phys, &ctx->info, &ctx->workarounds);
+/* The binding range and workgroup counts the engine keeps to: the device's, or smaller ones that
+ * tests ask for to force the chunked and split paths. */
+static void apply_limits(vks_context_t *ctx, const vks_context_options_t *opts)
+{
     ctx->max_binding = ctx->props.limits.maxStorageBufferRange;
     if (opts->max_binding_bytes && opts->max_binding_bytes < ctx->max_binding)
         ctx->max_binding = opts->max_binding_bytes;
@@ -386,7 +362,13 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         ctx->max_groups[d] = ctx->props.limits.maxComputeWorkGroupCount[d];
         if (opts->max_workgroups && opts->max_workgroups < ctx->max_groups[d]) ctx->max_groups[d] = opts->max_workgroups;
     }
+}
 
+/* The logical device with one compute queue, the features the shaders use where the device has
+ * them (fp16, scalar block layout for the xubo variants), and its function table. */
+static vks_status_t create_device(vks_context_t *ctx, const vks_context_options_t *opts)
+{
+    vks_status_t st = VKS_OK;
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -397,7 +379,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     const char *dev_exts[] = {VK_KHR_SWAPCHAIN_EXTENSION_NAME};
     if (opts->swapchain && !device_has_extension(&ctx->vki, ctx->phys, VK_KHR_SWAPCHAIN_EXTENSION_NAME)) {
         st = vks_fail(VKS_ERR_UNSUPPORTED, "%s cannot present to a window (no VK_KHR_swapchain)", ctx->info.name);
-        goto fail;
+        return st;
     }
     /* fp16 arithmetic and storage where the device has them (fp16 precision, --peak) */
     VkPhysicalDeviceShaderFloat16Int8Features f16 = {
@@ -436,6 +418,50 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     vks_load_device_table(&ctx->vk, ctx->device, ctx->vki.vkGetDeviceProcAddr);
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
 
+    return VKS_OK;
+fail:
+    return st;
+}
+
+vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t **out)
+{
+    vks_context_options_t defaults = {0};
+    if (!opts) opts = &defaults;
+    if (!out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_context_create: out is NULL");
+    *out = NULL;
+    vks_status_t st = need_loader();
+    if (st) return st;
+    vks_context_t *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    if (mtx_init(&ctx->queue_lock, mtx_plain) != thrd_success) {
+        free(ctx);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
+    }
+    if (mtx_init(&ctx->pipeline_lock, mtx_plain) != thrd_success) {
+        mtx_destroy(&ctx->queue_lock);
+        free(ctx);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
+    }
+    ctx->locks_made = true;
+    ctx->quiet_validation = opts->quiet_validation;
+    ctx->conv_storage_weights = opts->conv_storage_weights != 0;
+
+    bool validation = opts->validation || env_flag("VKSTYLE_VALIDATION");
+    if (validation && !has_layer("VK_LAYER_KHRONOS_validation")) {
+        st = vks_fail(VKS_ERR_UNSUPPORTED, "validation requested but VK_LAYER_KHRONOS_validation is not installed (apt-get install vulkan-validationlayers)");
+        goto fail;
+    }
+    VKS_TRY(create_instance(validation, opts->instance_extensions, opts->instance_extension_count, &ctx->instance,
+                            &ctx->vki));
+    if (validation) VKS_TRY(create_messenger(ctx));
+    const char *want = opts->device ? opts->device : getenv("VKSTYLE_DEVICE");
+    VKS_TRY(choose_device(&ctx->vki, ctx->instance, want, &ctx->phys, &ctx->queue_family));
+    ctx->vki.vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
+    ctx->vki.vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem);
+    fill_info(&ctx->vki, ctx->phys, &ctx->info, &ctx->workarounds);
+    apply_limits(ctx, opts);
+
+    VKS_TRY(create_device(ctx, opts));
     VKS_TRY(vks_pipeline_cache_create(ctx, opts->cache_dir));
     *out = ctx;
     return VKS_OK;

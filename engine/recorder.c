@@ -236,55 +236,52 @@ vks_status_t vks_rec_check_guards(const vks_rec_t *rec)
     return VKS_OK;
 }
 
-vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
-                              uint32_t nb, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+/* A dispatch the device can take: the binding count, the workgroup counts (or a shader that can
+ * be split), each binding's range and alignment. The dry recording stops after this. */
+static vks_status_t check_dispatch(const vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
+                                   uint32_t nb, uint32_t gx, uint32_t gy, uint32_t gz)
 {
-    vks_context_t *ctx = rec->ctx;
+    const vks_context_t *ctx = rec->ctx;
+    const char *name = vks_shader_table[p->shader].name;
     if (nb != p->nbindings - 1 + p->last_count)
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s takes %u bindings, got %u",
-                        vks_shader_table[p->shader].name, p->nbindings - 1 + p->last_count, nb);
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s takes %u bindings, got %u", name,
+                        p->nbindings - 1 + p->last_count, nb);
     const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
     const uint32_t *mg = ctx->max_groups;
     bool split = gx > mg[0] || gy > mg[1] || gz > mg[2];
     bool wg_base = vks_shader_table[p->shader].wg_base;
     if (split && !wg_base)
-        return vks_fail(VKS_ERR_SHAPE, "shader %s: %ux%ux%u workgroups exceed the device limit %ux%ux%u",
-                        vks_shader_table[p->shader].name, gx, gy, gz, mg[0], mg[1], mg[2]);
+        return vks_fail(VKS_ERR_SHAPE, "shader %s: %ux%ux%u workgroups exceed the device limit %ux%ux%u", name, gx,
+                        gy, gz, mg[0], mg[1], mg[2]);
     if (gx == 0 || gy == 0 || gz == 0)
-        return vks_fail(VKS_ERR_SHAPE, "shader %s: an empty dispatch (%ux%ux%u)", vks_shader_table[p->shader].name,
-                        gx, gy, gz);
+        return vks_fail(VKS_ERR_SHAPE, "shader %s: an empty dispatch (%ux%ux%u)", name, gx, gy, gz);
     if (wg_base && p->push_size < 12)
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s: its push constants have no workgroup base",
-                        vks_shader_table[p->shader].name);
-    VkDescriptorBufferInfo bi[VKS_MAX_BINDINGS];
-    VkWriteDescriptorSet w[VKS_MAX_BINDINGS];
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "shader %s: its push constants have no workgroup base", name);
     for (uint32_t i = 0; i < nb; i++) {
         uint32_t binding = i < p->nbindings ? i : p->nbindings - 1;   /* array elements: the last binding */
         bool ubo = (p->ubo_mask >> binding) & 1;
         if (b[i].size > (ubo ? lim->maxUniformBufferRange : ctx->max_binding) ||
             b[i].offset % (ubo ? lim->minUniformBufferOffsetAlignment : lim->minStorageBufferOffsetAlignment))
             return vks_fail(VKS_ERR_SHAPE, "shader %s: binding %u (%llu bytes at %llu) is past the device's "
-                            "binding limits", vks_shader_table[p->shader].name, i,
-                            (unsigned long long)b[i].size, (unsigned long long)b[i].offset);
+                            "binding limits", name, i, (unsigned long long)b[i].size, (unsigned long long)b[i].offset);
     }
-    if (rec->dry) {
-        rec->dispatches++;
-        return VKS_OK;
-    }
-    VkDescriptorSet set;
-    vks_status_t st = alloc_set(rec, p->dsl, &set);
+    return VKS_OK;
+}
+
+/* One descriptor set of the pipeline's layout, written with these bindings. */
+static vks_status_t write_set(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *bound, uint32_t nb,
+                              VkDescriptorSet *set)
+{
+    vks_context_t *ctx = rec->ctx;
+    vks_status_t st = alloc_set(rec, p->dsl, set);
     if (st) return st;
-    vks_binding_t gb[VKS_MAX_BINDINGS];
-    const vks_binding_t *bound = b;
-    if (ctx->guard_bindings) {
-        if ((st = guard_before(rec, p, b, nb, gb))) return st;
-        bound = gb;
-    }
+    VkDescriptorBufferInfo bi[VKS_MAX_BINDINGS];
+    VkWriteDescriptorSet w[VKS_MAX_BINDINGS];
     for (uint32_t i = 0; i < nb; i++) bi[i] = (VkDescriptorBufferInfo){bound[i].block->buffer, bound[i].offset, bound[i].size};
     for (uint32_t i = 0; i < p->nbindings; i++) {
         w[i] = (VkWriteDescriptorSet){
             .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-            .dstSet = set,
+            .dstSet = *set,
             .dstBinding = i,
             .descriptorCount = i + 1 == p->nbindings ? p->last_count : 1,
             .descriptorType = (p->ubo_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -293,39 +290,71 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
     }
     ctx->vk.vkUpdateDescriptorSets(ctx->device, p->nbindings, w, 0, NULL);
     rec->descriptor_writes++;
+    return VKS_OK;
+}
+
+/* A dispatch larger than the device's workgroup counts, in pieces of at most max_groups per
+ * dimension; each gets its first workgroup in the push constants. A barrier between pieces: the
+ * validation layer's synchronization checks see whole bindings, not the disjoint parts the pieces
+ * write. The log has each piece (the caller logs the last). */
+static vks_status_t dispatch_pieces(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b, uint32_t nb,
+                                    const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    vks_context_t *ctx = rec->ctx;
+    const uint32_t *mg = ctx->max_groups;
+    vks_status_t st;
+    uint8_t pc[128];
+    memcpy(pc, push, p->push_size);
+    uint32_t pieces = 0;
+    for (uint32_t z0 = 0; z0 < gz; z0 += mg[2])
+        for (uint32_t y0 = 0; y0 < gy; y0 += mg[1])
+            for (uint32_t x0 = 0; x0 < gx; x0 += mg[0]) {
+                uint32_t base[3] = {x0, y0, z0};
+                memcpy(pc + p->push_size - sizeof base, base, sizeof base);
+                if (pieces++ && (st = barrier(rec))) return st;
+                ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, pc);
+                ctx->vk.vkCmdDispatch(rec->cmd, gx - x0 < mg[0] ? gx - x0 : mg[0], gy - y0 < mg[1] ? gy - y0 : mg[1],
+                                      gz - z0 < mg[2] ? gz - z0 : mg[2]);
+                if (x0 + mg[0] < gx || y0 + mg[1] < gy || z0 + mg[2] < gz) {   /* the last one: by the caller */
+                    vks_rec_event_t piece = {.kind = VKS_EV_DISPATCH, .shader = p->shader, .nbindings = nb};
+                    memcpy(piece.bindings, b, nb * sizeof *b);
+                    if ((st = log_event(rec, &piece))) return st;
+                }
+            }
+    rec->split_pieces += pieces > 1 ? pieces : 0;
+    if (pieces > 1) vks_count(&ctx->shader_splits[p->shader]);
+    /* the barriers between pieces forgot the accesses tracked before them: the next dispatch must
+     * still see this one's */
+    if (pieces > 1 && !ctx->guard_bindings && (st = track(rec, b, nb))) return st;
+    return VKS_OK;
+}
+
+vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks_binding_t *b,
+                              uint32_t nb, const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    vks_context_t *ctx = rec->ctx;
+    vks_status_t st = check_dispatch(rec, p, b, nb, gx, gy, gz);
+    if (st) return st;
+    if (rec->dry) {
+        rec->dispatches++;
+        return VKS_OK;
+    }
+    vks_binding_t gb[VKS_MAX_BINDINGS];
+    const vks_binding_t *bound = b;
+    if (ctx->guard_bindings) {
+        if ((st = guard_before(rec, p, b, nb, gb))) return st;
+        bound = gb;
+    }
+    VkDescriptorSet set;
+    if ((st = write_set(rec, p, bound, nb, &set))) return st;
     if (!ctx->guard_bindings && (st = track(rec, b, nb))) return st;
     ctx->vk.vkCmdBindPipeline(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
     ctx->vk.vkCmdBindDescriptorSets(rec->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, NULL);
-    if (!wg_base) {
+    if (vks_shader_table[p->shader].wg_base) {
+        if ((st = dispatch_pieces(rec, p, b, nb, push, gx, gy, gz))) return st;
+    } else {
         if (p->push_size) ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
         ctx->vk.vkCmdDispatch(rec->cmd, gx, gy, gz);
-    } else {
-        /* pieces of at most max_groups per dimension; each gets its first workgroup in the push
-         * constants. A barrier between pieces: the validation layer's synchronization checks see
-         * whole bindings, not the disjoint parts the pieces write. The log has each piece. */
-        uint8_t pc[128];
-        memcpy(pc, push, p->push_size);
-        uint32_t pieces = 0;
-        for (uint32_t z0 = 0; z0 < gz; z0 += mg[2])
-            for (uint32_t y0 = 0; y0 < gy; y0 += mg[1])
-                for (uint32_t x0 = 0; x0 < gx; x0 += mg[0]) {
-                    uint32_t base[3] = {x0, y0, z0};
-                    memcpy(pc + p->push_size - sizeof base, base, sizeof base);
-                    if (pieces++ && (st = barrier(rec))) return st;
-                    ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, pc);
-                    ctx->vk.vkCmdDispatch(rec->cmd, gx - x0 < mg[0] ? gx - x0 : mg[0], gy - y0 < mg[1] ? gy - y0 : mg[1],
-                                          gz - z0 < mg[2] ? gz - z0 : mg[2]);
-                    if (x0 + mg[0] < gx || y0 + mg[1] < gy || z0 + mg[2] < gz) {   /* the last one: below */
-                        vks_rec_event_t piece = {.kind = VKS_EV_DISPATCH, .shader = p->shader, .nbindings = nb};
-                        memcpy(piece.bindings, b, nb * sizeof *b);
-                        if ((st = log_event(rec, &piece))) return st;
-                    }
-                }
-        rec->split_pieces += pieces > 1 ? pieces : 0;
-        if (pieces > 1) vks_count(&ctx->shader_splits[p->shader]);
-        /* the barriers between pieces forgot the accesses tracked before them: the next dispatch
-         * must still see this one's */
-        if (pieces > 1 && !ctx->guard_bindings && (st = track(rec, b, nb))) return st;
     }
     if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;

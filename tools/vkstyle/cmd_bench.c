@@ -146,12 +146,17 @@ done:
     return rc;
 }
 
-int cmd_bench(int argc, char **argv)
+typedef struct bench_args {
+    const char *model, *device, *json_path, *style;
+    vks_precision_t precision;
+    uint32_t w, h, iters, warmup;
+    int peak_only, compare;
+} bench_args_t;
+
+/* The options; 0 to run, 1 after an error, -1 after --help. */
+static int parse_args(int argc, char **argv, bench_args_t *a)
 {
-    const char *model_arg = "udnie", *device = NULL, *json_path = NULL, *style = NULL;
-    vks_precision_t precision = VKS_PRECISION_FP32;
-    uint32_t w = 256, h = 256, iters = 10, warmup = 2;
-    int peak_only = 0, compare = 0;
+    *a = (bench_args_t){.model = "udnie", .precision = VKS_PRECISION_FP32, .w = 256, .h = 256, .iters = 10, .warmup = 2};
     enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
@@ -166,30 +171,118 @@ int cmd_bench(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":m:s:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model_arg = optarg; break;
-        case 's': style = optarg; break;
-        case 'h': usage(stdout); return 0;
-        case O_SIZE: if (cli_parse_size("--size", optarg, 1, &w, &h)) return 1; break;
-        case O_ITERS: if (cli_parse_u32("--iters", optarg, 1, 100000, &iters)) return 1; break;
-        case O_WARMUP: if (cli_parse_u32("--warmup", optarg, 0, 100000, &warmup)) return 1; break;
-        case O_JSON: json_path = optarg; break;
-        case O_PEAK: peak_only = 1; break;
-        case O_DEVICE: device = optarg; break;
-        case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
-        case O_COMPARE: compare = 1; break;
+        case 'm': a->model = optarg; break;
+        case 's': a->style = optarg; break;
+        case 'h': usage(stdout); return -1;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 1, &a->w, &a->h)) return 1; break;
+        case O_ITERS: if (cli_parse_u32("--iters", optarg, 1, 100000, &a->iters)) return 1; break;
+        case O_WARMUP: if (cli_parse_u32("--warmup", optarg, 0, 100000, &a->warmup)) return 1; break;
+        case O_JSON: a->json_path = optarg; break;
+        case O_PEAK: a->peak_only = 1; break;
+        case O_DEVICE: a->device = optarg; break;
+        case O_PRECISION: if (cli_parse_precision(optarg, &a->precision)) return 1; break;
+        case O_COMPARE: a->compare = 1; break;
         case ':': return cli_error("bench: option '%s' needs a value (see vkstyle bench --help)", argv[optind - 1]);
         default: return cli_error("bench: unknown option '%s' (see vkstyle bench --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
-    bool to_stdout = json_path && !strcmp(json_path, "-");
-    if (json_path && !to_stdout) { /* an unwritable place fails now, not after the run */
+    if (a->json_path && strcmp(a->json_path, "-")) { /* an unwritable place fails now, not after the run */
         vks_outfile_t o;
         char err[1024];
-        if (vks_outfile_open(&o, json_path, err, sizeof err)) return cli_error("--json %s", err);
+        if (vks_outfile_open(&o, a->json_path, err, sizeof err)) return cli_error("--json %s", err);
         vks_outfile_abort(&o);
     }
-    FILE *tab = json_path && !strcmp(json_path, "-") ? stderr : stdout;
+    return 0;
+}
+
+/* bench --peak: measure, print, cache. */
+static int run_peak(vks_context_t *ctx, const vks_device_info_t *dev, FILE *tab, json_t *root)
+{
+    vks_peak_t peak = {0};
+    fprintf(stderr, "vkstyle: measuring peaks on %s...\n", dev->name);
+    vks_status_t st = vks_measure_peak(ctx, &peak);
+    if (st) return cli_engine_error("peak", st);
+    char f16[32] = "unsupported";
+    if (peak.fp16_gflops > 0) snprintf(f16, sizeof f16, "%.1f GFLOP/s", peak.fp16_gflops);
+    fprintf(tab, "%s (%s)\n  fp32 FMA:  %.1f GFLOP/s\n  fp16 FMA:  %s\n  copy:      %.1f GB/s (read + write)\n  timing:    %s\n",
+            dev->name, dev->driver, peak.fp32_gflops, f16, peak.copy_gbs,
+            peak.timestamps ? "GPU timestamps" : "wall clock (no timestamps)");
+    save_peak(dev, &peak);
+    json_object_set_new(root, "peak", peak_json(&peak));
+    return 0;
+}
+
+/* The per-layer table and the frame line on tab, and the same figures in root; peak NULL when
+ * none was measured. */
+static void report(const vks_profile_t *prof, const vks_peak_t *peak, FILE *tab, json_t *root)
+{
+    fprintf(tab, "%-4s %-10s %-18s %-32s %9s %17s %7s %8s %7s %6s", "#", "layer", "op", "shape (CxHxW)", "GPU ms",
+            "[min-max]", "GFLOP", "GFLOP/s", "GB/s", "frame");
+    if (peak) fprintf(tab, " %6s %6s", "%FMA", "%BW");
+    fputc('\n', tab);
+    json_t *steps = json_array();
+    for (uint32_t i = 0; i < prof->count; i++) {
+        const vks_layer_profile_t *s = &prof->steps[i];
+        double ms = s->gpu_ms_median, gfs = ms > 0 ? s->flops / (ms * 1e6) : 0, gbs = ms > 0 ? s->bytes / (ms * 1e6) : 0;
+        double share = prof->gpu_ms_median > 0 ? 100.0 * ms / prof->gpu_ms_median : 0;
+        char range[40];
+        snprintf(range, sizeof range, "[%.2f-%.2f]", s->gpu_ms_min, s->gpu_ms_max);
+        fprintf(tab, "%-4u %-10.10s %-18.18s %-32.32s %9.2f %17s %7.3f %8.1f %7.2f %5.1f%%", i, s->name, s->op, s->shape, ms,
+                range, s->flops / 1e9, gfs, gbs, share);
+        if (peak) fprintf(tab, " %5.1f%% %5.1f%%", 100 * gfs / peak->fp32_gflops, 100 * gbs / peak->copy_gbs);
+        fputc('\n', tab);
+        json_t *js = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "name", s->name, "op", s->op, "shape",
+                               s->shape, "gpu_ms_median", ms, "gpu_ms_min", s->gpu_ms_min, "gpu_ms_max", s->gpu_ms_max,
+                               "flops", s->flops, "bytes", s->bytes, "gflops", gfs, "gbs", gbs, "frame_share", share / 100);
+        if (peak) {
+            json_object_set_new(js, "fma_peak_share", json_real(gfs / peak->fp32_gflops));
+            json_object_set_new(js, "bw_peak_share", json_real(gbs / peak->copy_gbs));
+        }
+        json_array_append_new(steps, js);
+    }
+    double fps = prof->wall_ms_io > 0 ? 1000.0 / prof->wall_ms_io : 0;
+    fprintf(tab, "frame: GPU %.2f ms [%.2f-%.2f], %.2f GFLOP, %.1f GFLOP/s; wall %.2f ms resident, %.2f ms with "
+                 "upload/download = %.1f FPS\n", prof->gpu_ms_median, prof->gpu_ms_min, prof->gpu_ms_max, prof->flops / 1e9,
+            prof->gpu_ms_median > 0 ? prof->flops / (prof->gpu_ms_median * 1e6) : 0, prof->wall_ms_resident, prof->wall_ms_io, fps);
+    if (peak)
+        fprintf(tab, "peaks (vkstyle bench --peak): fp32 %.1f GFLOP/s, copy %.1f GB/s; the frame reaches %.1f%% of the FMA peak\n",
+                peak->fp32_gflops, peak->copy_gbs,
+                prof->gpu_ms_median > 0 ? 100 * prof->flops / (prof->gpu_ms_median * 1e6) / peak->fp32_gflops : 0);
+    else
+        fprintf(tab, "(run 'vkstyle bench --peak' once for the roofline columns)\n");
+    json_object_set_new(root, "timestamps", json_boolean(prof->timestamps));
+    json_object_set_new(root, "steps", steps);
+    json_object_set_new(root, "frame", json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "gpu_ms_median", prof->gpu_ms_median,
+                                                 "gpu_ms_min", prof->gpu_ms_min, "gpu_ms_max", prof->gpu_ms_max, "wall_ms_resident",
+                                                 prof->wall_ms_resident, "wall_ms_io", prof->wall_ms_io, "fps", fps, "flops",
+                                                 prof->flops, "bytes", prof->bytes));
+    if (peak) json_object_set_new(root, "peak", peak_json(peak));
+}
+
+/* One run on random input first (pipelines made, memory touched), then the profile; 1 after an
+ * error (printed). */
+static int profile_random(vks_session_t *sess, uint32_t warmup, uint32_t iters, vks_profile_t *prof)
+{
+    size_t nin = vks_session_input_bytes(sess);
+    uint8_t *px = malloc(nin);
+    if (!px) return cli_error("out of memory");
+    uint32_t seed = 1;
+    for (size_t i = 0; i < nin; i++) { seed = seed * 1664525u + 1013904223u; px[i] = (uint8_t)(seed >> 24); }
+    vks_status_t st = vks_session_run_raw(sess, px, NULL);
+    free(px);
+    if (st) return cli_engine_error("run", st);
+    if ((st = vks_session_profile(sess, warmup, iters, prof))) return cli_engine_error("bench", st);
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_args_t a;
+    int parsed = parse_args(argc, argv, &a);
+    if (parsed) return parsed < 0 ? 0 : 1;
+    bool to_stdout = a.json_path && !strcmp(a.json_path, "-");
+    FILE *tab = to_stdout ? stderr : stdout;
 
     int rc = 1;
     vks_context_t *ctx = NULL;
@@ -198,113 +291,55 @@ int cmd_bench(int argc, char **argv)
     vks_profile_t prof = {0};
     json_t *root = json_object();
     vks_status_t st;
-    vks_context_options_t co = {.device = device};
+    vks_context_options_t co = {.device = a.device};
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
     vks_device_info_t dev;
     vks_context_device_info(ctx, &dev);
     json_object_set_new(root, "device", json_string(dev.name));
     json_object_set_new(root, "driver", json_string(dev.driver));
-    vks_peak_t peak = {0};
-    int have_peak = 0;
-    if (peak_only) {
-        fprintf(stderr, "vkstyle: measuring peaks on %s...\n", dev.name);
-        if ((st = vks_measure_peak(ctx, &peak))) { cli_engine_error("peak", st); goto done; }
-        char f16[32] = "unsupported";
-        if (peak.fp16_gflops > 0) snprintf(f16, sizeof f16, "%.1f GFLOP/s", peak.fp16_gflops);
-        fprintf(tab, "%s (%s)\n  fp32 FMA:  %.1f GFLOP/s\n  fp16 FMA:  %s\n  copy:      %.1f GB/s (read + write)\n  timing:    %s\n",
-                dev.name, dev.driver, peak.fp32_gflops, f16, peak.copy_gbs,
-                peak.timestamps ? "GPU timestamps" : "wall clock (no timestamps)");
-        save_peak(&dev, &peak);
-        json_object_set_new(root, "peak", peak_json(&peak));
-        rc = 0;
+    if (a.peak_only) {
+        rc = run_peak(ctx, &dev, tab, root);
         goto done;
     }
-    have_peak = load_peak(&dev, &peak) == 0;
+    vks_peak_t peak = {0};
+    int have_peak = load_peak(&dev, &peak) == 0;
     char model_path[4096];
-    if (cli_find_model(model_arg, model_path, sizeof model_path)) goto done;
+    if (cli_find_model(a.model, model_path, sizeof model_path)) goto done;
     if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
-    vks_session_options_t so = {.precision = precision};
-    if ((st = vks_session_create_ex(model, w, h, &so, &sess))) { cli_engine_error("session", st); goto done; }
+    vks_session_options_t so = {.precision = a.precision};
+    if ((st = vks_session_create_ex(model, a.w, a.h, &so, &sess))) { cli_engine_error("session", st); goto done; }
     const char *prec = cli_precision_name(vks_session_precision(sess));
-    if (style) {
+    if (a.style) {
         float weights[VKS_MAX_STYLES];
         char err[512];
-        if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
+        if (cli_parse_styles(a.style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
     }
-    /* random input */
-    size_t nin = vks_session_input_bytes(sess);
-    uint8_t *px = malloc(nin);
-    if (!px) { cli_error("out of memory"); goto done; }
-    uint32_t seed = 1;
-    for (size_t i = 0; i < nin; i++) { seed = seed * 1664525u + 1013904223u; px[i] = (uint8_t)(seed >> 24); }
-    st = vks_session_run_raw(sess, px, NULL);
-    free(px);
-    if (st) { cli_engine_error("run", st); goto done; }
-    fprintf(stderr, "vkstyle: %u warmup + %u timed iterations of %s at %ux%u on %s...\n", warmup, iters,
-            vks_model_name(model), w, h, dev.name);
-    if ((st = vks_session_profile(sess, warmup, iters, &prof))) { cli_engine_error("bench", st); goto done; }
+    fprintf(stderr, "vkstyle: %u warmup + %u timed iterations of %s at %ux%u on %s...\n", a.warmup, a.iters,
+            vks_model_name(model), a.w, a.h, dev.name);
+    if (profile_random(sess, a.warmup, a.iters, &prof)) goto done;
 
-    fprintf(tab, "%s %ux%u %s on %s (%s); median of %u, [min-max]\n", vks_model_name(model), w, h, prec, dev.name,
-            dev.driver, iters);
+    fprintf(tab, "%s %ux%u %s on %s (%s); median of %u, [min-max]\n", vks_model_name(model), a.w, a.h, prec, dev.name,
+            dev.driver, a.iters);
     if (!prof.timestamps)
         fprintf(tab, "note: this device has no timestamp queries on its compute queue: per-layer GPU times are "
                      "unavailable, frame times are wall clock\n");
-    fprintf(tab, "%-4s %-10s %-18s %-32s %9s %17s %7s %8s %7s %6s", "#", "layer", "op", "shape (CxHxW)", "GPU ms",
-            "[min-max]", "GFLOP", "GFLOP/s", "GB/s", "frame");
-    if (have_peak) fprintf(tab, " %6s %6s", "%FMA", "%BW");
-    fputc('\n', tab);
-    json_t *steps = json_array();
-    for (uint32_t i = 0; i < prof.count; i++) {
-        const vks_layer_profile_t *s = &prof.steps[i];
-        double ms = s->gpu_ms_median, gfs = ms > 0 ? s->flops / (ms * 1e6) : 0, gbs = ms > 0 ? s->bytes / (ms * 1e6) : 0;
-        double share = prof.gpu_ms_median > 0 ? 100.0 * ms / prof.gpu_ms_median : 0;
-        char range[40];
-        snprintf(range, sizeof range, "[%.2f-%.2f]", s->gpu_ms_min, s->gpu_ms_max);
-        fprintf(tab, "%-4u %-10.10s %-18.18s %-32.32s %9.2f %17s %7.3f %8.1f %7.2f %5.1f%%", i, s->name, s->op, s->shape, ms,
-                range, s->flops / 1e9, gfs, gbs, share);
-        if (have_peak) fprintf(tab, " %5.1f%% %5.1f%%", 100 * gfs / peak.fp32_gflops, 100 * gbs / peak.copy_gbs);
-        fputc('\n', tab);
-        json_t *js = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "name", s->name, "op", s->op, "shape",
-                               s->shape, "gpu_ms_median", ms, "gpu_ms_min", s->gpu_ms_min, "gpu_ms_max", s->gpu_ms_max,
-                               "flops", s->flops, "bytes", s->bytes, "gflops", gfs, "gbs", gbs, "frame_share", share / 100);
-        if (have_peak) {
-            json_object_set_new(js, "fma_peak_share", json_real(gfs / peak.fp32_gflops));
-            json_object_set_new(js, "bw_peak_share", json_real(gbs / peak.copy_gbs));
-        }
-        json_array_append_new(steps, js);
-    }
-    double fps = prof.wall_ms_io > 0 ? 1000.0 / prof.wall_ms_io : 0;
-    fprintf(tab, "frame: GPU %.2f ms [%.2f-%.2f], %.2f GFLOP, %.1f GFLOP/s; wall %.2f ms resident, %.2f ms with "
-                 "upload/download = %.1f FPS\n", prof.gpu_ms_median, prof.gpu_ms_min, prof.gpu_ms_max, prof.flops / 1e9,
-            prof.gpu_ms_median > 0 ? prof.flops / (prof.gpu_ms_median * 1e6) : 0, prof.wall_ms_resident, prof.wall_ms_io, fps);
-    if (have_peak)
-        fprintf(tab, "peaks (vkstyle bench --peak): fp32 %.1f GFLOP/s, copy %.1f GB/s; the frame reaches %.1f%% of the FMA peak\n",
-                peak.fp32_gflops, peak.copy_gbs, prof.gpu_ms_median > 0 ? 100 * prof.flops / (prof.gpu_ms_median * 1e6) / peak.fp32_gflops : 0);
-    else
-        fprintf(tab, "(run 'vkstyle bench --peak' once for the roofline columns)\n");
     json_object_set_new(root, "model", json_string(vks_model_name(model)));
-    json_object_set_new(root, "width", json_integer(w));
-    json_object_set_new(root, "height", json_integer(h));
+    json_object_set_new(root, "width", json_integer(a.w));
+    json_object_set_new(root, "height", json_integer(a.h));
     json_object_set_new(root, "precision", json_string(prec));
-    json_object_set_new(root, "iters", json_integer(iters));
-    json_object_set_new(root, "timestamps", json_boolean(prof.timestamps));
-    json_object_set_new(root, "steps", steps);
-    json_object_set_new(root, "frame", json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "gpu_ms_median", prof.gpu_ms_median,
-                                                 "gpu_ms_min", prof.gpu_ms_min, "gpu_ms_max", prof.gpu_ms_max, "wall_ms_resident",
-                                                 prof.wall_ms_resident, "wall_ms_io", prof.wall_ms_io, "fps", fps, "flops",
-                                                 prof.flops, "bytes", prof.bytes));
-    if (have_peak) json_object_set_new(root, "peak", peak_json(&peak));
-    if (compare && compare_variants(&co, model_path, style, w, h, &so, warmup, iters, &prof, tab, root)) goto done;
+    json_object_set_new(root, "iters", json_integer(a.iters));
+    report(&prof, have_peak ? &peak : NULL, tab, root);
+    if (a.compare && compare_variants(&co, model_path, a.style, a.w, a.h, &so, a.warmup, a.iters, &prof, tab, root)) goto done;
     rc = 0;
 done:
     if (!rc && to_stdout) {
         errno = 0;
         if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF || fflush(stdout) != 0 || ferror(stdout))
             rc = cli_error("--json -: standard output: write failed%s%s", errno ? ": " : "", errno ? strerror(errno) : "");
-    } else if (!rc && json_path) {
+    } else if (!rc && a.json_path) {
         char err[1024];
-        if (write_json(root, json_path, err, sizeof err)) rc = cli_error("--json %s", err);
+        if (write_json(root, a.json_path, err, sizeof err)) rc = cli_error("--json %s", err);
     }
     json_decref(root);
     vks_profile_free(&prof);
