@@ -67,6 +67,134 @@ static uint32_t device_caps(const struct v4l2_capability *qc)
     return qc->capabilities & V4L2_CAP_DEVICE_CAPS ? qc->device_caps : qc->capabilities;
 }
 
+/* A capture device with streaming I/O. */
+static int check_caps(cap_t *c, const char *path, char *err, size_t errsz)
+{
+    const cap_sys_t *sys = c->sys;
+    struct v4l2_capability qc = {0};
+    if (xioctl(sys, c->fd, VIDIOC_QUERYCAP, &qc) < 0) {
+        ERR("%s: not a V4L2 device (%s)", path, strerror(errno));
+        return -1;
+    }
+    uint32_t caps = device_caps(&qc);
+    if (!(caps & V4L2_CAP_VIDEO_CAPTURE)) {
+        ERR("%s (%.32s) does not capture video (a metadata or output node?); see --list-sources", path, qc.card);
+        return -1;
+    }
+    if (!(caps & V4L2_CAP_STREAMING)) {
+        ERR("%s (%.32s) has no streaming I/O, which vkstyle needs", path, qc.card);
+        return -1;
+    }
+
+    return 0;
+}
+
+/* The format to ask for: the one asked for if offered, else YUYV up to 640x480 and MJPEG above
+ * (what USB 2 cameras deliver at full frame rate). */
+static int choose_format(cap_t *c, const char *path, const cap_options_t *o, uint32_t *out, char *err, size_t errsz)
+{
+    const cap_sys_t *sys = c->sys;
+    bool has_yuyv = false, has_mjpeg = false;
+    char offered[256] = "";
+    for (uint32_t i = 0; i < 64; i++) {
+        struct v4l2_fmtdesc fd = {.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+        if (xioctl(sys, c->fd, VIDIOC_ENUM_FMT, &fd) < 0) break;
+        has_yuyv |= fd.pixelformat == V4L2_PIX_FMT_YUYV;
+        has_mjpeg |= fd.pixelformat == V4L2_PIX_FMT_MJPEG;
+        char f4[5];
+        size_t n = strlen(offered);
+        snprintf(offered + n, sizeof offered - n, "%s%s", n ? ", " : "", cap_fourcc_str(fd.pixelformat, f4));
+    }
+    uint32_t want = o->fourcc;
+    if (want && !((want == CAP_YUYV && has_yuyv) || (want == CAP_MJPEG && has_mjpeg))) {
+        char f4[5];
+        ERR("%s does not offer %s (it offers: %s)", path, cap_fourcc_str(want, f4), *offered ? offered : "nothing");
+        return -1;
+    }
+    if (!want) {
+        bool big = (uint64_t)o->width * o->height > 640u * 480u;
+        want = has_yuyv && (!big || !has_mjpeg) ? CAP_YUYV : has_mjpeg ? CAP_MJPEG : 0;
+    }
+    if (!want) {
+        ERR("%s offers no format vkstyle reads (YUYV or MJPEG); it offers: %s", path, *offered ? offered : "nothing");
+        return -1;
+    }
+
+    *out = want;
+    return 0;
+}
+
+/* Set the format and take what the driver gave (its size may differ from the one asked for). */
+static int set_format(cap_t *c, const char *path, const cap_options_t *o, uint32_t want, char *err, size_t errsz)
+{
+    const cap_sys_t *sys = c->sys;
+    struct v4l2_format fmt = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+    fmt.fmt.pix.width = o->width;
+    fmt.fmt.pix.height = o->height;
+    fmt.fmt.pix.pixelformat = want;
+    fmt.fmt.pix.field = V4L2_FIELD_NONE;
+    if (xioctl(sys, c->fd, VIDIOC_S_FMT, &fmt) < 0) {
+        ERR("%s: setting the format failed: %s%s", path, strerror(errno), errno == EBUSY ? " (camera in use?)" : "");
+        return -1;
+    }
+    struct v4l2_pix_format *px = &fmt.fmt.pix;
+    if (px->pixelformat != want || !px->width || !px->height) {
+        char a[5], b[5];
+        ERR("%s: asked for %s, the driver gave %s %ux%u", path, cap_fourcc_str(want, a), cap_fourcc_str(px->pixelformat, b),
+            px->width, px->height);
+        return -1;
+    }
+    c->w = px->width;
+    c->h = px->height;
+    c->fourcc = px->pixelformat;
+    c->bpl = px->bytesperline;
+    c->sizeimage = px->sizeimage;
+    if (c->fourcc == CAP_YUYV) {
+        if (c->bpl < c->w * 2) c->bpl = c->w * 2;
+        if (c->w % 2) {
+            ERR("%s: the driver chose an odd YUYV width (%u)", path, c->w);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+/* The driver's buffers, mapped and queued. */
+static int map_buffers(cap_t *c, const char *path, const cap_options_t *o, char *err, size_t errsz)
+{
+    const cap_sys_t *sys = c->sys;
+    struct v4l2_requestbuffers rb = {.count = o->buffers, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+    if (xioctl(sys, c->fd, VIDIOC_REQBUFS, &rb) < 0) {
+        ERR("%s: cannot get capture buffers: %s", path, strerror(errno));
+        return -1;
+    }
+    if (rb.count < 2) {
+        ERR("%s: the driver gave %u capture buffer%s; 2 are needed", path, rb.count, rb.count == 1 ? "" : "s");
+        return -1;
+    }
+    c->nbuf = rb.count > MAX_BUFFERS ? MAX_BUFFERS : rb.count;
+    for (uint32_t i = 0; i < c->nbuf; i++) {
+        struct v4l2_buffer b = {.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+        if (xioctl(sys, c->fd, VIDIOC_QUERYBUF, &b) < 0) {
+            ERR("%s: querying buffer %u failed: %s", path, i, strerror(errno));
+            return -1;
+        }
+        void *p = sys->mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, (off_t)b.m.offset);
+        if (p == MAP_FAILED) {
+            ERR("%s: mapping buffer %u failed: %s", path, i, strerror(errno));
+            return -1;
+        }
+        c->buf[i].p = p;
+        c->buf[i].len = b.length;
+        if (xioctl(sys, c->fd, VIDIOC_QBUF, &b) < 0) {
+            ERR("%s: queueing buffer %u failed: %s", path, i, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cap_open(const cap_sys_t *sys, const char *path, const cap_options_t *opts, cap_t **out, char *err, size_t errsz)
 {
     *out = NULL;
@@ -81,105 +209,11 @@ int cap_open(const cap_sys_t *sys, const char *path, const cap_options_t *opts, 
     c->fd = -1;
     snprintf(c->path, sizeof c->path, "%s", path);
     if ((c->fd = open_device(sys, path, err, errsz)) < 0) goto fail;
+    uint32_t want = 0;
 
-    struct v4l2_capability qc = {0};
-    if (xioctl(sys, c->fd, VIDIOC_QUERYCAP, &qc) < 0) {
-        ERR("%s: not a V4L2 device (%s)", path, strerror(errno));
+    if (check_caps(c, path, err, errsz) || choose_format(c, path, &o, &want, err, errsz) ||
+        set_format(c, path, &o, want, err, errsz) || map_buffers(c, path, &o, err, errsz))
         goto fail;
-    }
-    uint32_t caps = device_caps(&qc);
-    if (!(caps & V4L2_CAP_VIDEO_CAPTURE)) {
-        ERR("%s (%.32s) does not capture video (a metadata or output node?); see --list-sources", path, qc.card);
-        goto fail;
-    }
-    if (!(caps & V4L2_CAP_STREAMING)) {
-        ERR("%s (%.32s) has no streaming I/O, which vkstyle needs", path, qc.card);
-        goto fail;
-    }
-
-    bool has_yuyv = false, has_mjpeg = false;
-    char offered[256] = "";
-    for (uint32_t i = 0; i < 64; i++) {
-        struct v4l2_fmtdesc fd = {.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
-        if (xioctl(sys, c->fd, VIDIOC_ENUM_FMT, &fd) < 0) break;
-        has_yuyv |= fd.pixelformat == V4L2_PIX_FMT_YUYV;
-        has_mjpeg |= fd.pixelformat == V4L2_PIX_FMT_MJPEG;
-        char f4[5];
-        size_t n = strlen(offered);
-        snprintf(offered + n, sizeof offered - n, "%s%s", n ? ", " : "", cap_fourcc_str(fd.pixelformat, f4));
-    }
-    uint32_t want = o.fourcc;
-    if (want && !((want == CAP_YUYV && has_yuyv) || (want == CAP_MJPEG && has_mjpeg))) {
-        char f4[5];
-        ERR("%s does not offer %s (it offers: %s)", path, cap_fourcc_str(want, f4), *offered ? offered : "nothing");
-        goto fail;
-    }
-    if (!want) {
-        bool big = (uint64_t)o.width * o.height > 640u * 480u;
-        want = has_yuyv && (!big || !has_mjpeg) ? CAP_YUYV : has_mjpeg ? CAP_MJPEG : 0;
-    }
-    if (!want) {
-        ERR("%s offers no format vkstyle reads (YUYV or MJPEG); it offers: %s", path, *offered ? offered : "nothing");
-        goto fail;
-    }
-
-    struct v4l2_format fmt = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
-    fmt.fmt.pix.width = o.width;
-    fmt.fmt.pix.height = o.height;
-    fmt.fmt.pix.pixelformat = want;
-    fmt.fmt.pix.field = V4L2_FIELD_NONE;
-    if (xioctl(sys, c->fd, VIDIOC_S_FMT, &fmt) < 0) {
-        ERR("%s: setting the format failed: %s%s", path, strerror(errno), errno == EBUSY ? " (camera in use?)" : "");
-        goto fail;
-    }
-    struct v4l2_pix_format *px = &fmt.fmt.pix;
-    if (px->pixelformat != want || !px->width || !px->height) {
-        char a[5], b[5];
-        ERR("%s: asked for %s, the driver gave %s %ux%u", path, cap_fourcc_str(want, a), cap_fourcc_str(px->pixelformat, b),
-            px->width, px->height);
-        goto fail;
-    }
-    c->w = px->width;
-    c->h = px->height;
-    c->fourcc = px->pixelformat;
-    c->bpl = px->bytesperline;
-    c->sizeimage = px->sizeimage;
-    if (c->fourcc == CAP_YUYV) {
-        if (c->bpl < c->w * 2) c->bpl = c->w * 2;
-        if (c->w % 2) {
-            ERR("%s: the driver chose an odd YUYV width (%u)", path, c->w);
-            goto fail;
-        }
-    }
-
-    struct v4l2_requestbuffers rb = {.count = o.buffers, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
-    if (xioctl(sys, c->fd, VIDIOC_REQBUFS, &rb) < 0) {
-        ERR("%s: cannot get capture buffers: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (rb.count < 2) {
-        ERR("%s: the driver gave %u capture buffer%s; 2 are needed", path, rb.count, rb.count == 1 ? "" : "s");
-        goto fail;
-    }
-    c->nbuf = rb.count > MAX_BUFFERS ? MAX_BUFFERS : rb.count;
-    for (uint32_t i = 0; i < c->nbuf; i++) {
-        struct v4l2_buffer b = {.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
-        if (xioctl(sys, c->fd, VIDIOC_QUERYBUF, &b) < 0) {
-            ERR("%s: querying buffer %u failed: %s", path, i, strerror(errno));
-            goto fail;
-        }
-        void *p = sys->mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, (off_t)b.m.offset);
-        if (p == MAP_FAILED) {
-            ERR("%s: mapping buffer %u failed: %s", path, i, strerror(errno));
-            goto fail;
-        }
-        c->buf[i].p = p;
-        c->buf[i].len = b.length;
-        if (xioctl(sys, c->fd, VIDIOC_QBUF, &b) < 0) {
-            ERR("%s: queueing buffer %u failed: %s", path, i, strerror(errno));
-            goto fail;
-        }
-    }
     enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     if (xioctl(sys, c->fd, VIDIOC_STREAMON, &type) < 0) {
         ERR("%s: starting the stream failed: %s", path, strerror(errno));
