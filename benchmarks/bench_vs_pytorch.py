@@ -7,11 +7,13 @@ networks are usually written; torch.set_num_threads(THREADS)) on the same model 
 alternating ROUNDS times so that both see the same machine load, and prints medians and ratios.
 
   /usr/bin/python3 -m benchmarks.bench_vs_pytorch [--model models/udnie.safetensors]
-      [--size 256x256] [--rounds 3] [--iters 3] [--threads 2] [--precision fp32,fp16]
+      [--size 256x256[,512x512...]] [--rounds 3] [--iters 3] [--threads 2] [--precision fp32,fp16]
       [--vkstyle build/vkstyle] [--drivers system,mesa25]
 
 --drivers runs vkstyle on each named Vulkan driver in every round: "system" (the loader's
 default) and "mesa25" (Debian 12 backports' Mesa 25 lavapipe, through scripts/mesa25.sh).
+--size takes several sizes, comma-separated: each is measured in turn (both sides alternating
+within it), and a table of the ratios ends the run.
 """
 import argparse
 import json
@@ -73,51 +75,30 @@ def torch_forward(graph, T, x, weights):
     return x
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=os.path.join(ROOT, "models", "udnie.safetensors"))
-    ap.add_argument("--size", default="256x256")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--iters", type=int, default=3, help="timed iterations per round, each side")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--vkstyle", default=os.path.join(ROOT, "build", "vkstyle"))
-    ap.add_argument("--precision", default="fp32",
-                    help="vkstyle activation precision(s), comma-separated, e.g. fp32,fp16: each round runs each")
-    ap.add_argument("--drivers", default="system",
-                    help="comma-separated: system (the default driver), mesa25 (scripts/mesa25.sh)")
-    ap.add_argument("--json", help="write the figures here")
-    a = ap.parse_args()
-    w, h = (int(v) for v in a.size.lower().split("x"))
-    torch.set_num_threads(a.threads)
-    graph, tensors = reference.load_model(a.model)
-    T = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+def measure(a, size, graph, T, wrappers, drivers):
+    """Both sides at one size, alternating; prints the rounds and the medians, returns the figures."""
+    w, h = (int(v) for v in size.lower().split("x"))
     weights = [1.0] + [0.0] * (len(graph["styles"]) - 1)
     x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
     with torch.no_grad():
         torch_forward(graph, T, x, weights)  # warm-up
-    wrappers = {"system": [], "mesa25": ["bash", os.path.join(ROOT, "scripts", "mesa25.sh")]}
-    drivers = a.drivers.split(",")
-    for d in drivers:
-        if d not in wrappers:
-            sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25)")
     precisions = [f"{d} {p}" if len(drivers) > 1 else p for d in drivers for p in a.precision.split(",")]
     vk_gpu = {p: [] for p in precisions}
     vk_wall = {p: [] for p in precisions}
     devs = {}
     pt = []
     for r in range(a.rounds):
-        line = f"round {r + 1}:"
+        line = f"{size} round {r + 1}:"
         for key in precisions:
             drv, prec = key.split(" ") if " " in key else (drivers[0], key)
-            out = subprocess.run(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", a.size, "--iters",
+            out = subprocess.run(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", size, "--iters",
                                   str(a.iters), "--warmup", "1", "--precision", prec, "--json", "-"],
                                  check=True, capture_output=True, text=True).stdout
             devs[key] = json.loads(out).get("driver", "?")
-            prec = key
             frame = json.loads(out)["frame"]
-            vk_gpu[prec].append(frame["gpu_ms_median"])
-            vk_wall[prec].append(frame["wall_ms_resident"])
-            line += f" vkstyle {prec} GPU {vk_gpu[prec][-1]:8.1f} ms (wall {vk_wall[prec][-1]:8.1f})  "
+            vk_gpu[key].append(frame["gpu_ms_median"])
+            vk_wall[key].append(frame["wall_ms_resident"])
+            line += f" vkstyle {key} GPU {vk_gpu[key][-1]:8.1f} ms (wall {vk_wall[key][-1]:8.1f})  "
         times = []
         with torch.no_grad():
             for _ in range(a.iters):
@@ -128,19 +109,59 @@ def main():
         print(f"{line} PyTorch {pt[-1]:8.1f} ms", flush=True)
     dev = json.loads(out).get("device", "?")
     p = statistics.median(pt)
-    print(f"\n{os.path.basename(a.model)} {a.size}, median of {a.rounds} rounds x {a.iters} iterations")
+    print(f"\n{os.path.basename(a.model)} {size}, median of {a.rounds} rounds x {a.iters} iterations")
     print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms")
-    result = {"model": a.model, "size": a.size, "device": dev, "pytorch_ms": p, "pytorch_threads": a.threads,
-              "rounds": {"pytorch": pt}}
+    result = {"model": a.model, "size": size, "device": dev, "pytorch_ms": p, "pytorch_threads": a.threads,
+              "rounds": {"pytorch": pt}, "keys": precisions}
     for prec in precisions:
         g, wl = statistics.median(vk_gpu[prec]), statistics.median(vk_wall[prec])
         print(f"  vkstyle {prec} on {dev} ({devs[prec]}): GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
-              f"wall / PyTorch = {wl / p:.2f}x  (< 1: vkstyle faster)")
+              f"wall / PyTorch = {wl / p:.2f}x  (< 1: vkstyle faster)\n", flush=True)
         result[prec] = {"driver": devs[prec], "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
                         "rounds": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "udnie.safetensors"))
+    ap.add_argument("--size", default="256x256", help="WxH, or several comma-separated")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=3, help="timed iterations per round, each side")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--vkstyle", default=os.path.join(ROOT, "build", "vkstyle"))
+    ap.add_argument("--precision", default="fp32",
+                    help="vkstyle activation precision(s), comma-separated, e.g. fp32,fp16: each round runs each")
+    ap.add_argument("--drivers", default="system",
+                    help="comma-separated: system (the default driver), mesa25 (scripts/mesa25.sh)")
+    ap.add_argument("--json", help="write the figures here (a list with several sizes)")
+    a = ap.parse_args()
+    sizes = a.size.split(",")
+    for size in sizes:
+        parts = size.lower().split("x")
+        if len(parts) != 2 or not all(v.isdigit() and int(v) > 0 for v in parts):
+            sys.exit(f"bench_vs_pytorch.py: --size '{size}' is not WxH")
+    torch.set_num_threads(a.threads)
+    graph, tensors = reference.load_model(a.model)
+    T = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+    wrappers = {"system": [], "mesa25": ["bash", os.path.join(ROOT, "scripts", "mesa25.sh")]}
+    drivers = a.drivers.split(",")
+    for d in drivers:
+        if d not in wrappers:
+            sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25)")
+    results = [measure(a, size, graph, T, wrappers, drivers) for size in sizes]
+    keys = results[0]["keys"]
+    print(f"{os.path.basename(a.model)} on {results[0]['device']}: vkstyle wall (data resident) / PyTorch CPU "
+          f"({a.threads} threads), < 1: vkstyle faster")
+    print("| size | PyTorch ms | " + " | ".join(f"vkstyle {k} ms | ratio" for k in keys) + " |")
+    print("|---|---|" + "---|---|" * len(keys))
+    for r in results:
+        print(f"| {r['size']} | {r['pytorch_ms']:.1f} | " +
+              " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x" for k in keys) + " |")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump(result, f, indent=2)
+            json.dump(results[0] if len(results) == 1 else results, f, indent=2)
+
 
 if __name__ == "__main__":
     main()
