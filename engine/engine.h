@@ -109,6 +109,8 @@ void vks_pipeline_cache_destroy(vks_context_t *ctx);
 
 /* Add 1 to a counter other threads may be adding to as well (relaxed: counts, not ordering). */
 static inline void vks_count(uint64_t *counter) { __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }
+/* Read such a counter. */
+static inline uint64_t vks_counted(const uint64_t *counter) { return __atomic_load_n(counter, __ATOMIC_RELAXED); }
 
 /* ------------------------------------------------------------ memory (memory.c) */
 

@@ -423,10 +423,10 @@ void vks_session_stats(const vks_session_t *s, vks_stats_t *st)
 {
     memset(st, 0, sizeof *st);
     if (!s) return;
-    st->uploads = s->ctx->stats.uploads;
-    st->pipelines_created = s->ctx->stats.pipelines_created;
+    st->uploads = vks_counted(&s->ctx->stats.uploads);
+    st->pipelines_created = vks_counted(&s->ctx->stats.pipelines_created);
     st->descriptor_writes = s->main.descriptor_writes + s->style.descriptor_writes;
     st->main_recordings = s->main_recordings;
     st->style_recordings = s->style_recordings;
-    st->submits = s->ctx->stats.submits;
+    st->submits = vks_counted(&s->ctx->stats.submits);
 }
