@@ -4,6 +4,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
@@ -151,6 +152,12 @@ int media_open(const char *url, media_in_t **out, char *err, size_t errsz)
     snprintf(mi->codec, sizeof mi->codec, "%s", avcodec_get_name(par->codec_id));
     for (unsigned i = 0; i < in->fmt->nb_streams; i++)
         if (in->fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) mi->audio_streams++;
+    size_t dm_size = 0;
+    const uint8_t *dm = av_stream_get_side_data(in->st, AV_PKT_DATA_DISPLAYMATRIX, &dm_size);
+    if (dm && dm_size >= 9 * sizeof(int32_t)) {
+        double rot = -av_display_rotation_get((const int32_t *)dm);
+        mi->rotation = isnan(rot) ? 0 : rot - 360 * floor(rot / 360 + 0.5) + 0.0; /* -180..180, no -0 */
+    }
     mi->seekable = in->fmt->pb && (in->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
     in->frame_dur = fr.num ? av_rescale_q(1, av_inv_q(fr), in->st->time_base) : 1;
     if (in->frame_dur < 1) in->frame_dur = 1;
@@ -347,6 +354,24 @@ struct media_out {
     char encoder[32];
 };
 
+/* A phone video's rotation is a display matrix on its video stream (MP4/MOV: the track header's
+ * matrix): the frames are coded as the sensor saw them and players turn them. The stylized
+ * frames are coded the same way, so the matrix is carried over as is (the pixels are not
+ * rotated). Containers without a place for it (Matroska in FFmpeg 5.1) get a warning. */
+static int copy_display_matrix(media_out_t *o, const media_in_t *src, char *err, size_t errsz)
+{
+    size_t size = 0;
+    const uint8_t *m = av_stream_get_side_data(src->st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (!m || size < 9 * sizeof(int32_t)) return 0;
+    uint8_t *copy = av_stream_new_side_data(o->vst, AV_PKT_DATA_DISPLAYMATRIX, size);
+    if (!copy) return ERR("out of memory");
+    memcpy(copy, m, size);
+    if (!o->fragmented && src->info.rotation != 0)
+        fprintf(stderr, "vkstyle: warning: %s cannot record the input's %g degree rotation; the frames are written "
+                        "as coded (use .mp4 or .mov to keep it)\n", o->path, src->info.rotation);
+    return 0;
+}
+
 static const AVCodec *pick_encoder(const char *name)
 {
     if (name) return avcodec_find_encoder_by_name(name);
@@ -486,6 +511,7 @@ int media_out_open(const char *path, const media_in_t *src, uint32_t w, uint32_t
     o->vst->avg_frame_rate = o->enc->framerate;
     o->vst->r_frame_rate = o->enc->framerate;
     o->vst->sample_aspect_ratio = o->enc->sample_aspect_ratio;
+    if (copy_display_matrix(o, src, err, errsz)) goto fail;
     /* audio: stream copy where the container can hold the codec */
     o->audio_map_n = src->fmt->nb_streams;
     o->audio_map = malloc(o->audio_map_n * sizeof *o->audio_map);
