@@ -155,7 +155,7 @@ int media_open(const char *url, media_in_t **out, char *err, size_t errsz)
     size_t dm_size = 0;
     const uint8_t *dm = av_stream_get_side_data(in->st, AV_PKT_DATA_DISPLAYMATRIX, &dm_size);
     if (dm && dm_size >= 9 * sizeof(int32_t)) {
-        double rot = -av_display_rotation_get((const int32_t *)dm);
+        double rot = av_display_rotation_get((const int32_t *)dm);
         mi->rotation = isnan(rot) ? 0 : rot - 360 * floor(rot / 360 + 0.5) + 0.0; /* -180..180, no -0 */
     }
     mi->seekable = in->fmt->pb && (in->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);

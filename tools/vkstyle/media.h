@@ -37,7 +37,7 @@ typedef struct media_info {
     double duration;         /* seconds, 0 if unknown */
     char codec[32];          /* video codec name */
     int audio_streams;       /* audio streams in the input */
-    double rotation;         /* degrees clockwise a player turns the frames (display matrix), 0 if none */
+    double rotation;         /* the display matrix's rotation in degrees as ffprobe prints it, 0 if none */
     bool seekable;
 } media_info_t;
 
