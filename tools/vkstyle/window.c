@@ -88,6 +88,36 @@ static void destroy_swapchain(win_t *w, bool keep_handle)
     }
 }
 
+/* The swapchain's format: 8-bit BGRA or RGBA, UNORM first (the frame's bytes are shown as they are). */
+static int choose_format(win_t *w, char *err, size_t errsz)
+{
+    uint32_t n = 0;
+    VKCHECK(w->v.vkGetPhysicalDeviceSurfaceFormatsKHR(w->v.vk.physical_device, w->surface, &n, NULL));
+    VkSurfaceFormatKHR fmts[64];
+    if (n > 64) n = 64;
+    VKCHECK(w->v.vkGetPhysicalDeviceSurfaceFormatsKHR(w->v.vk.physical_device, w->surface, &n, fmts));
+    static const VkFormat prefer[] = {VK_FORMAT_B8G8R8A8_UNORM, VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_B8G8R8A8_SRGB,
+                                      VK_FORMAT_R8G8B8A8_SRGB};
+    for (size_t p = 0; p < 4 && !w->format; p++)
+        for (uint32_t i = 0; i < n; i++)
+            if (fmts[i].format == prefer[p] && fmts[i].colorSpace == VK_COLOR_SPACE_SRGB_NONLINEAR_KHR) w->format = prefer[p];
+    if (!w->format) return ERR("the window offers no 8-bit RGBA or BGRA format");
+    return 0;
+}
+
+/* Mailbox where offered (newest frame wins, no tearing), else FIFO (always there). */
+static VkPresentModeKHR choose_present_mode(const win_t *w)
+{
+    uint32_t nm = 0;
+    VkPresentModeKHR modes[16], mode = VK_PRESENT_MODE_FIFO_KHR;
+    w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, NULL);
+    if (nm > 16) nm = 16;
+    w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, modes);
+    for (uint32_t i = 0; i < nm; i++)
+        if (modes[i] == VK_PRESENT_MODE_MAILBOX_KHR) mode = modes[i];
+    return mode;
+}
+
 static int create_swapchain(win_t *w, char *err, size_t errsz)
 {
     VkSurfaceCapabilitiesKHR caps;
@@ -106,26 +136,8 @@ static int create_swapchain(win_t *w, char *err, size_t errsz)
         if (ext.height > caps.maxImageExtent.height) ext.height = caps.maxImageExtent.height;
     }
     if (ext.width == 0 || ext.height == 0) return 1; /* minimized */
-    if (!w->format) {
-        uint32_t n = 0;
-        VKCHECK(w->v.vkGetPhysicalDeviceSurfaceFormatsKHR(w->v.vk.physical_device, w->surface, &n, NULL));
-        VkSurfaceFormatKHR fmts[64];
-        if (n > 64) n = 64;
-        VKCHECK(w->v.vkGetPhysicalDeviceSurfaceFormatsKHR(w->v.vk.physical_device, w->surface, &n, fmts));
-        static const VkFormat prefer[] = {VK_FORMAT_B8G8R8A8_UNORM, VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_B8G8R8A8_SRGB,
-                                          VK_FORMAT_R8G8B8A8_SRGB};
-        for (size_t p = 0; p < 4 && !w->format; p++)
-            for (uint32_t i = 0; i < n; i++)
-                if (fmts[i].format == prefer[p] && fmts[i].colorSpace == VK_COLOR_SPACE_SRGB_NONLINEAR_KHR) w->format = prefer[p];
-        if (!w->format) return ERR("the window offers no 8-bit RGBA or BGRA format");
-    }
-    uint32_t nm = 0;
-    VkPresentModeKHR modes[16], mode = VK_PRESENT_MODE_FIFO_KHR;
-    w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, NULL);
-    if (nm > 16) nm = 16;
-    w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, modes);
-    for (uint32_t i = 0; i < nm; i++)
-        if (modes[i] == VK_PRESENT_MODE_MAILBOX_KHR) mode = modes[i]; /* newest frame wins, no tearing */
+    if (!w->format && choose_format(w, err, errsz)) return -1;
+    VkPresentModeKHR mode = choose_present_mode(w);
     uint32_t count = caps.minImageCount + 1;
     if (caps.maxImageCount && count > caps.maxImageCount) count = caps.maxImageCount;
     if (count > MAX_IMAGES) count = MAX_IMAGES;
