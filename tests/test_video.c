@@ -1,5 +1,5 @@
 /* vkstyle video and vkstyle live end to end, through the CLI (validation layer on: any
- * validation message fails), checked with FFmpeg (libavformat through media.c) and an
+ * validation message fails), checked with FFmpeg (libavformat through media_in.c) and an
  * in-process engine session that stylizes the same decoded frames as `vkstyle image` would.
  *
  * Sizes are tiny for lavapipe: tests/data/clip.mp4 is 8 frames of 64x48 cut from the sample
@@ -374,7 +374,7 @@ static void test_video_keeps_rotation(void **state)
     printf("# rotation: input %s, output %s\n", want, got);
     assert_string_equal(got, want);
     frames_t in = decode_all(rot, 0, 0), res = decode_all(out, 0, 0);
-    assert_true(fabs(in.info.rotation) == 90);  /* what media.c reads, both ways */
+    assert_true(fabs(in.info.rotation) == 90);  /* what media_in.c reads, both ways */
     assert_true(res.info.rotation == in.info.rotation);
     assert_int_equal(res.info.width, 64);        /* frames coded as in the input, not turned */
     assert_int_equal(res.info.height, 48);
