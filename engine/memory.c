@@ -1,6 +1,7 @@
 /* Device memory: one VkBuffer + VkDeviceMemory per block; everything of one lifetime is
  * sub-allocated from a block by offset (tensor.c, graph.c). */
 #include "engine.h"
+#include "vkstyle/vkstyle_vulkan.h"
 
 #include <string.h>
 #include <sys/resource.h>
@@ -9,6 +10,48 @@ static int find_type(const vks_context_t *ctx, uint32_t bits, VkMemoryPropertyFl
 {
     for (uint32_t i = 0; i < ctx->mem.memoryTypeCount; i++)
         if ((bits & (1u << i)) && (ctx->mem.memoryTypes[i].propertyFlags & want) == want) return (int)i;
+    return -1;
+}
+
+/* The memory type for a block of this kind among the types in bits; -1 if none fits. */
+static int pick_type(const vks_context_t *ctx, uint32_t bits, vks_mem_kind_t kind)
+{
+    int type = -1;
+    switch (kind) {
+    case VKS_MEM_DEVICE:
+        type = find_type(ctx, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+        if (type < 0) type = find_type(ctx, bits, 0);
+        break;
+    case VKS_MEM_UPLOAD:
+        type = find_type(ctx, bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        break;
+    case VKS_MEM_DEVICE_MAPPED:
+        type = find_type(ctx, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+        if (type < 0)
+            type = find_type(ctx, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                            VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        break;
+    case VKS_MEM_READBACK:
+        type = find_type(ctx, bits,
+                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
+                             VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+        if (type < 0)
+            type = find_type(ctx, bits,
+                             VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        break;
+    }
+    return type;
+}
+
+int vks_context_memory_type(const vks_context_t *ctx, uint32_t type_bits, vks_memory_use_t use)
+{
+    if (!ctx) return -1;
+    switch (use) {
+    case VKS_MEMORY_DEVICE: return pick_type(ctx, type_bits, VKS_MEM_DEVICE);
+    case VKS_MEMORY_UPLOAD: return pick_type(ctx, type_bits, VKS_MEM_UPLOAD);
+    case VKS_MEMORY_READBACK: return pick_type(ctx, type_bits, VKS_MEM_READBACK);
+    }
     return -1;
 }
 
@@ -28,32 +71,7 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
     VKS_VK(ctx->vk.vkCreateBuffer(ctx->device, &bci, NULL, &out->buffer));
     VkMemoryRequirements req;
     ctx->vk.vkGetBufferMemoryRequirements(ctx->device, out->buffer, &req);
-    int type = -1;
-    switch (kind) {
-    case VKS_MEM_DEVICE:
-        type = find_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-        if (type < 0) type = find_type(ctx, req.memoryTypeBits, 0);
-        break;
-    case VKS_MEM_UPLOAD:
-        type = find_type(ctx, req.memoryTypeBits,
-                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-        break;
-    case VKS_MEM_DEVICE_MAPPED:
-        type = find_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                      VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-        if (type < 0)
-            type = find_type(ctx, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                          VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-        break;
-    case VKS_MEM_READBACK:
-        type = find_type(ctx, req.memoryTypeBits,
-                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
-                             VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-        if (type < 0)
-            type = find_type(ctx, req.memoryTypeBits,
-                             VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-        break;
-    }
+    const int type = pick_type(ctx, req.memoryTypeBits, kind);
     if (type < 0) {
         st = vks_fail(VKS_ERR_UNSUPPORTED, "no suitable memory type for a %s block",
                       kind == VKS_MEM_DEVICE ? "device" : kind == VKS_MEM_DEVICE_MAPPED ? "mapped device" : "host-visible");

@@ -309,6 +309,50 @@ assert 40 <= psnr < 999, psnr
 PY
 expect_error "image bad precision" "must be fp32, fp16 or auto" image -i "$in" -o "$tmp/out.png" --precision half
 
+# Sizes are checked from the image's header before its pixels are decoded: a genuine 8000x8000 PNG
+# (192 MB of pixels; stb needs twice that to decode it) that the command refuses is refused without
+# decoding it. The refusal's peak resident memory is compared with that of the same refusal of a
+# small image: the decode was 400 MB more, the compressed file is 0.5 MB.
+py - "$tmp/big.png" 8000 8000 <<'PY'
+import sys, zlib, struct
+path, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+z = zlib.compressobj(9)
+row = b'\x00' + bytes(range(0, 240, 8)) * (w // 10)  # filter byte, then a 10-pixel gradient repeated
+idat = b''.join(z.compress(row) for _ in range(h)) + z.flush()
+open(path, 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0)) +
+                       chunk(b'IDAT', idat) + chunk(b'IEND', b''))
+PY
+py -c "from PIL import Image; im = Image.open('$tmp/big.png'); im.load(); assert im.size == (8000, 8000)" \
+    && ok || bad "the 8000x8000 PNG is a valid image"
+# peak_kb WANT ARGS...: the peak resident set (KiB) of a vkstyle run that must fail within 2
+# minutes with one line on stderr containing WANT
+peak_kb() {
+    VKS_PRELOAD="${LD_PRELOAD:-}" py - "$@" "$vk" <<'PY'
+import os, resource, subprocess, sys
+want, args = sys.argv[1], sys.argv[2:]
+args = args[-1:] + args[:-1]
+env = dict(os.environ)
+if env.get("VKS_PRELOAD"): env["LD_PRELOAD"] = env["VKS_PRELOAD"]
+r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+assert r.returncode != 0 and r.stderr.count("\n") == 1 and want in r.stderr, (r.returncode, r.stderr)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+}
+expect_error "big image, not even one row fits" "big.png: a 8000x8000 image" image --max-memory 1K -i "$tmp/big.png" -o "$tmp/out.png"
+small_kb=$(peak_kb "use a larger --max-memory" image --max-memory 1K -i "$in" -o "$tmp/out.png")
+big_kb=$(peak_kb "use a larger --max-memory" image --max-memory 1K -i "$tmp/big.png" -o "$tmp/out.png")
+# a --mix-strip wider than an image may be (7 x 8000 > 32768) was refused only when saving it, after
+# decoding and stylizing
+strip_kb=$(peak_kb "--mix-strip output: image is 56000x8000, larger than 32768" \
+    image -m "$m3" --mix-strip a,c --steps 7 -i "$tmp/big.png" -o "$tmp/out.png")
+echo "# peak RSS of refusals: small image ${small_kb} KiB, 8000x8000 (one row too large) ${big_kb} KiB, (strip too wide) ${strip_kb} KiB"
+[ -n "$small_kb" ] && [ -n "$big_kb" ] && [ $((big_kb - small_kb)) -lt 65536 ] \
+    && ok || bad "8000x8000 refused for --max-memory after decoding it: ${big_kb} KiB vs ${small_kb} KiB"
+[ -n "$small_kb" ] && [ -n "$strip_kb" ] && [ $((strip_kb - small_kb)) -lt 65536 ] \
+    && ok || bad "8000x8000 strip refused late: '${strip_kb}' KiB vs ${small_kb} KiB"
+rm -f "$tmp/big.png"
+
 # a FIFO where a cache file is expected is ignored (each used to block the run forever)
 for c in "$tmp/cache/vkstyle/"*.bin "$tmp/cache/vkstyle/"peak-*.json; do rm -f "$c" && mkfifo "$c"; done
 timeout 60 "$vk" image -q -m "$m3" -i "$small" -o "$tmp/fifo_cache.png" && ok || bad "a FIFO as the pipeline cache: exit $?"

@@ -547,6 +547,53 @@ static void test_load_palette_index_past_palette(void **state)
 
 /* A JPEG whose header declares far more pixels than its bytes can hold is refused at once
  * (it took 1.2 GB and seconds of decoding grey before anything refused it). */
+/* vks_image_open reads the size from the header without decoding (vkstyle image checks it
+ * before paying for the decode): a header-only 4000x3000 PNG opens with its size and fails only
+ * when decoded; a real image decodes to what vks_image_load gives, and can be decoded twice. */
+static void test_open_reads_header_decode_decodes(void **state)
+{
+    fixture_t *fx = *state;
+    char err[256] = "";
+    vks_image_file_t file;
+    write_png_header_only(in_dir(fx, "header.png"), 4000, 3000);
+    if (vks_image_open(in_dir(fx, "header.png"), &file, err, sizeof err) != 0)
+        fail_msg("open: %s", err);
+    assert_int_equal(file.w, 4000);
+    assert_int_equal(file.h, 3000);
+    vks_image_t img = {0};
+    assert_int_equal(vks_image_decode(&file, &img, err, sizeof err), -1);
+    assert_null(img.px);
+    assert_contains(err, "corrupt or truncated PNG");
+    vks_image_close(&file);
+    vks_image_close(&file); /* twice */
+    assert_null(file.data);
+
+    vks_image_t src = make_noise(37, 23, 5), a = {0}, b = {0}, c = {0};
+    if (vks_image_save(in_dir(fx, "n.jpg"), &src, 90, err, sizeof err) != 0)
+        fail_msg("save: %s", err);
+    if (vks_image_load(fx->path, &a, err, sizeof err) != 0 || vks_image_open(fx->path, &file, err, sizeof err) != 0 ||
+        vks_image_decode(&file, &b, err, sizeof err) != 0 || vks_image_decode(&file, &c, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(file.w, 37);
+    assert_int_equal(file.h, 23);
+    assert_int_equal(b.w, 37);
+    assert_int_equal(b.h, 23);
+    assert_memory_equal(a.px, b.px, (size_t)37 * 23 * 3);
+    assert_memory_equal(b.px, c.px, (size_t)37 * 23 * 3);
+    vks_image_close(&file);
+    vks_image_free(&src);
+    vks_image_free(&a);
+    vks_image_free(&b);
+    vks_image_free(&c);
+    /* the same refusals as vks_image_load, before any decoding */
+    assert_int_equal(vks_image_open(in_dir(fx, "missing.png"), &file, err, sizeof err), -1);
+    assert_contains(err, "no such file");
+    assert_null(file.data);
+    assert_int_equal(vks_image_check_size(32769, 1, "x", err, sizeof err), -1);
+    assert_contains(err, "x: image is 32769x1, larger than 32768 on a side");
+    assert_int_equal(vks_image_check_size(32768, 8192, NULL, err, sizeof err), 0);
+}
+
 static void test_load_jpeg_too_short_for_its_size(void **state)
 {
     fixture_t *fx = *state;
@@ -846,6 +893,7 @@ int main(void)
         T(test_load_jpeg_too_short_for_its_size),
         T(test_load_jpeg_cut_in_scan_header),
         T(test_load_bad_arguments_and_small_err),
+        T(test_open_reads_header_decode_decodes),
         T(test_save_unsupported_extension),
         T(test_save_into_missing_directory),
         T(test_save_onto_directory_leaves_no_temp),

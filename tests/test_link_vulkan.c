@@ -21,6 +21,47 @@
         }                                                        \
     } while (0)
 
+/* vks_context_memory_type (what window.c allocates with) against the device's memory types, as
+ * the loader reports them, for a buffer of the program's own: each use gets a type the buffer
+ * allows, with the properties that use needs, preferring device-local (DEVICE) and cached
+ * (READBACK) where the buffer allows one; no allowed type gives -1. */
+static int check_memory_types(vks_context_t *ctx, const vks_vulkan_handles_t *h)
+{
+    VkPhysicalDeviceMemoryProperties mp;
+    vkGetPhysicalDeviceMemoryProperties(h->physical_device, &mp);
+    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 4096,
+                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                             .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    VkBuffer buf;
+    CHECK(vkCreateBuffer(h->device, &bi, NULL, &buf) == VK_SUCCESS, "vkCreateBuffer");
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(h->device, buf, &req);
+    vkDestroyBuffer(h->device, buf, NULL);
+    const VkMemoryPropertyFlags hv = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    VkMemoryPropertyFlags any = 0;
+    for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+        if (req.memoryTypeBits & (1u << i))
+            any |= (mp.memoryTypes[i].propertyFlags & hv) == hv ? mp.memoryTypes[i].propertyFlags : 0;
+    VkMemoryPropertyFlags dev_any = 0;
+    for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+        if (req.memoryTypeBits & (1u << i)) dev_any |= mp.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+    const int d = vks_context_memory_type(ctx, req.memoryTypeBits, VKS_MEMORY_DEVICE);
+    const int u = vks_context_memory_type(ctx, req.memoryTypeBits, VKS_MEMORY_UPLOAD);
+    const int r = vks_context_memory_type(ctx, req.memoryTypeBits, VKS_MEMORY_READBACK);
+    printf("memory types of %u: device %d, upload %d, readback %d\n", mp.memoryTypeCount, d, u, r);
+    CHECK(d >= 0 && (req.memoryTypeBits & (1u << d)), "a device type the buffer allows");
+    CHECK((mp.memoryTypes[d].propertyFlags & dev_any) == dev_any, "device-local for DEVICE where allowed");
+    CHECK(u >= 0 && (req.memoryTypeBits & (1u << u)) && (mp.memoryTypes[u].propertyFlags & hv) == hv,
+          "a host-visible, coherent type for UPLOAD");
+    CHECK(r >= 0 && (req.memoryTypeBits & (1u << r)) && (mp.memoryTypes[r].propertyFlags & hv) == hv,
+          "a host-visible, coherent type for READBACK");
+    CHECK(!(any & VK_MEMORY_PROPERTY_HOST_CACHED_BIT) || (mp.memoryTypes[r].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT),
+          "a cached type for READBACK where there is one");
+    CHECK(vks_context_memory_type(ctx, 0, VKS_MEMORY_DEVICE) == -1 && vks_context_memory_type(NULL, ~0u, VKS_MEMORY_DEVICE) == -1,
+          "no type when none is allowed");
+    return 0;
+}
+
 int main(void)
 {
     uint32_t version = 0;
@@ -57,6 +98,7 @@ int main(void)
     CHECK(vks_session_run(s, img, img, 3) == VKS_OK, "vks_session_run");
     vks_session_destroy(s);
     vks_model_destroy(m);
+    CHECK(check_memory_types(ctx, &h) == 0, "vks_context_memory_type");
     uint32_t messages = vks_context_validation_messages(ctx);
     vks_context_destroy(ctx);
     CHECK(messages == 0, "%u validation messages", messages);

@@ -1,5 +1,5 @@
 /* vkstyle video and vkstyle live end to end, through the CLI (validation layer on: any
- * validation message fails), checked with FFmpeg (libavformat through media.c) and an
+ * validation message fails), checked with FFmpeg (libavformat through media_in.c) and an
  * in-process engine session that stylizes the same decoded frames as `vkstyle image` would.
  *
  * Sizes are tiny for lavapipe: tests/data/clip.mp4 is 8 frames of 64x48 cut from the sample
@@ -339,6 +339,50 @@ static void test_video_bad_input(void **state)
     assert_int_equal(access(out, F_OK), -1); /* nothing written */
 }
 
+/* The rotation ffprobe reads from a file's video stream (its display matrix), "" if none. */
+static void probe_rotation(const char *path, char *buf, size_t n)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation "
+                              "-of default=nw=1:nk=1 '%s'", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    buf[0] = 0;
+    if (!fgets(buf, (int)n, p)) buf[0] = 0;
+    assert_int_equal(pclose(p), 0);
+    buf[strcspn(buf, "\n")] = 0;
+}
+
+/* A phone video's rotation (a display matrix) comes out with the stylized video: the matrix is
+ * carried over and the frames are coded as in the input (it was dropped: the output played
+ * sideways). */
+static void test_video_keeps_rotation(void **state)
+{
+    (void)state;
+    assert_true(have_program("ffmpeg") && have_program("ffprobe")); /* the suite's dependencies */
+    char *rot = tmp_path("rot90.mp4"), *out = tmp_path("rot90_out.mp4");
+    char cmd[2400], want[64], got[64];
+    snprintf(cmd, sizeof cmd, "ffmpeg -v error -y -i '%s' -c copy -an -metadata:s:v:0 rotate=90 '%s'", g_clip, rot);
+    assert_int_equal(system(cmd), 0);
+    probe_rotation(rot, want, sizeof want);
+    assert_string_not_equal(want, ""); /* the input does carry a rotation */
+    run_t r = run(0, 0, "video", "-q", "--crf", "30", "-i", rot, "-o", out, NULL);
+    assert_int_equal(r.status, 0);
+    assert_no_validation(&r);
+    run_free(&r);
+    probe_rotation(out, got, sizeof got);
+    printf("# rotation: input %s, output %s\n", want, got);
+    assert_string_equal(got, want);
+    frames_t in = decode_all(rot, 0, 0), res = decode_all(out, 0, 0);
+    assert_true(fabs(in.info.rotation) == 90);  /* what media_in.c reads, both ways */
+    assert_true(res.info.rotation == in.info.rotation);
+    assert_int_equal(res.info.width, 64);        /* frames coded as in the input, not turned */
+    assert_int_equal(res.info.height, 48);
+    assert_int_equal(res.n, 8);
+    frames_free(&in);
+    frames_free(&res);
+}
+
 /* A file that breaks mid-stream: a clear error, and the frames before it form a valid file. */
 static void test_video_truncated_input(void **state)
 {
@@ -541,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_video_chroma444),
         cmocka_unit_test(test_video_fp16),
         cmocka_unit_test(test_video_odd_size),
+        cmocka_unit_test(test_video_keeps_rotation),
         cmocka_unit_test(test_video_bad_input),
         cmocka_unit_test(test_video_truncated_input),
         cmocka_unit_test(test_video_write_error),

@@ -46,6 +46,18 @@ void vks_context_unlock_queue(vks_context_t *ctx);
 void vks_session_output_buffer(const vks_session_t *session, VkBuffer *buffer, VkDeviceSize *offset,
                                VkDeviceSize *size);
 
+/* What a buffer or image of the caller's is for, to choose its memory type as the engine does. */
+typedef enum vks_memory_use {
+    VKS_MEMORY_DEVICE,   /* used by the GPU only: device-local where the type bits allow, else any */
+    VKS_MEMORY_UPLOAD,   /* written by the host: host-visible and coherent */
+    VKS_MEMORY_READBACK, /* read by the host: host-visible and coherent, cached where one is */
+} vks_memory_use_t;
+
+/* The index of the memory type the engine would allocate from for this use, among the types
+ * in type_bits (VkMemoryRequirements.memoryTypeBits of the caller's buffer or image on the
+ * context's device); -1 if none of them fits. */
+int vks_context_memory_type(const vks_context_t *ctx, uint32_t type_bits, vks_memory_use_t use);
+
 #ifdef __cplusplus
 }
 #endif

@@ -115,22 +115,31 @@ int cmd_image(int argc, char **argv)
 
     char model_path[4096], err[512];
     if (cli_find_model(model_arg, model_path, sizeof model_path)) return 1;
-    vks_image_t img = {0};
-    if (vks_image_load(in_path, &img, err, sizeof err)) return cli_error("%s", err);
+    /* The header first: every size check below runs before a pixel is decoded (a large photo
+       costs 3 bytes a pixel and seconds to decode, an error found after that is late). */
+    vks_image_file_t file = {0};
+    if (vks_image_open(in_path, &file, err, sizeof err)) return cli_error("%s", err);
 
     int rc = 1;
+    vks_image_t img = {0};
     vks_context_t *ctx = NULL;
     vks_model_t *model = NULL;
     vks_session_t *sess = NULL;
     uint8_t *out = NULL;
     vks_status_t st;
-    if (max_side && (img.w > max_side || img.h > max_side)) {
-        double k = (double)max_side / (img.w > img.h ? img.w : img.h);
-        size_w = (uint32_t)fmax(1, round(img.w * k));
-        size_h = (uint32_t)fmax(1, round(img.h * k));
+    uint32_t w = file.w, h = file.h;   /* the size stylized: after --size or --max-side */
+    if (max_side && (w > max_side || h > max_side)) {
+        double k = (double)max_side / (w > h ? w : h);
+        size_w = (uint32_t)fmax(1, round(w * k));
+        size_h = (uint32_t)fmax(1, round(h * k));
     }
-    if (size_w && (size_w != img.w || size_h != img.h) && vks_image_resize(&img, size_w, size_h, &img, err, sizeof err)) {
-        cli_error("%s", err);
+    if (size_w) {
+        w = size_w;
+        h = size_h;
+    }
+    if (vks_image_check_size(w, h, "resize target", err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (strip && vks_image_check_size((uint64_t)w * steps, h, "--mix-strip output", err, sizeof err)) {
+        cli_error("%s (%u images of %ux%u side by side)", err, steps, w, h);
         goto done;
     }
     double t0 = now_ms();
@@ -150,7 +159,7 @@ int cmd_image(int argc, char **argv)
     /* an image that does not fit in one piece runs in tiles */
     vks_session_options_t so = {.precision = precision, .max_memory = max_memory, .tiling = VKS_TILING_AUTO,
                                 .progress = quiet ? NULL : cli_tile_progress};
-    if ((st = vks_session_create_ex(model, img.w, img.h, &so, &sess))) {
+    if ((st = vks_session_create_ex(model, w, h, &so, &sess))) {
         /* not even in tiles: the engine says what does not fit where */
         if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s%s", in_path, vks_last_error(), max_memory ? "; use a larger --max-memory" : "");
         else cli_engine_error(in_path, st);
@@ -158,9 +167,16 @@ int cmd_image(int argc, char **argv)
     }
     if (vks_session_tiles(sess) && !quiet)
         fprintf(stderr, "vkstyle: %ux%u does not fit %s in one piece%s; stylizing in %u tiles within %.0f MiB of device memory\n",
-                img.w, img.h, dev.name, max_memory ? " within --max-memory" : "", vks_session_tiles(sess),
+                w, h, dev.name, max_memory ? " within --max-memory" : "", vks_session_tiles(sess),
                 vks_session_device_bytes(sess) / 1048576.0);
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
+    /* everything about the size has been checked: decode */
+    if (vks_image_decode(&file, &img, err, sizeof err)) { cli_error("%s", err); goto done; }
+    vks_image_close(&file);
+    if ((w != img.w || h != img.h) && vks_image_resize(&img, w, h, &img, err, sizeof err)) {
+        cli_error("%s", err);
+        goto done;
+    }
     uint32_t tiles = strip ? steps : 1;
     size_t tile = (size_t)img.w * img.h * 3;
     out = malloc(tile * tiles);
@@ -201,5 +217,6 @@ done:
     vks_model_destroy(model);
     vks_context_destroy(ctx);
     vks_image_free(&img);
+    vks_image_close(&file);
     return rc;
 }

@@ -1,10 +1,11 @@
 /* vkstyle live: stylize a webcam (V4L2) or a video file in a window, in real time.
  *
- * A capture thread produces frames (camera: YUYV kept raw for the GPU, MJPEG decoded by
- * libjpeg-turbo; file: FFmpeg at its native frame rate, looping) into a triple buffer: the
- * newest frame wins, nothing queues. This thread owns the engine session and the window: it
- * stylizes the newest frame, and presents the session's output buffer straight from GPU memory
- * (window.c).
+ * A capture thread produces frames (live_source.c: camera: YUYV kept raw for the GPU, MJPEG
+ * decoded by libjpeg-turbo; file: FFmpeg at its native frame rate, looping) into a triple
+ * buffer: the newest frame wins, nothing queues. This thread owns the engine session and the
+ * window: it stylizes the newest frame, and presents the session's output buffer straight from
+ * GPU memory (window.c); the keys change the mix and strength (live_keys.c). Here: the options,
+ * the setup, and the frame loop.
  */
 #include "cli.h"
 
@@ -21,28 +22,20 @@ int cmd_live(int argc, char **argv)
 }
 #else
 
-#include "capture_v4l2.h"
 #include "image_io.h"
-#include "media.h"
-#include "mjpeg.h"
+#include "live_keys.h"
+#include "live_source.h"
 #include "window.h"
 
 #include "vkstyle/vkstyle_vulkan.h"
 
-#include <libswscale/swscale.h>
-
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -79,258 +72,6 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void sleep_s(double s)
-{
-    if (s <= 0) return;
-    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
-/* ------------------------------------------------------------------ newest-frame triple buffer */
-
-typedef struct {
-    uint8_t *px;
-    int64_t source_index; /* frame number in the source (file: within the loop) */
-} slot_t;
-
-typedef struct {
-    pthread_mutex_t m;
-    slot_t back, mid, front; /* producer fills back; swaps with mid; consumer swaps mid to front */
-    bool fresh, failed, stop;
-    uint64_t published, taken;
-    char err[512];
-} mailbox_t;
-
-static void mb_publish(mailbox_t *mb)
-{
-    pthread_mutex_lock(&mb->m);
-    slot_t t = mb->mid;
-    mb->mid = mb->back;
-    mb->back = t;
-    mb->fresh = true;
-    mb->published++;
-    pthread_mutex_unlock(&mb->m);
-    glfwPostEmptyEvent();
-}
-
-static bool mb_take(mailbox_t *mb)
-{
-    pthread_mutex_lock(&mb->m);
-    bool got = mb->fresh;
-    if (got) {
-        slot_t t = mb->front;
-        mb->front = mb->mid;
-        mb->mid = t;
-        mb->fresh = false;
-        mb->taken++;
-    }
-    pthread_mutex_unlock(&mb->m);
-    return got;
-}
-
-static void mb_fail(mailbox_t *mb, const char *msg)
-{
-    pthread_mutex_lock(&mb->m);
-    if (!mb->failed) snprintf(mb->err, sizeof mb->err, "%s", msg);
-    mb->failed = true;
-    pthread_mutex_unlock(&mb->m);
-    glfwPostEmptyEvent();
-}
-
-static bool mb_stopping(mailbox_t *mb)
-{
-    pthread_mutex_lock(&mb->m);
-    bool s = mb->stop;
-    pthread_mutex_unlock(&mb->m);
-    return s;
-}
-
-/* ------------------------------------------------------------------ sources */
-
-typedef struct {
-    mailbox_t mb;
-    uint32_t w, h;                /* processing size */
-    vks_pixel_format_t format;    /* what the slots hold: YUYV or RGBA */
-    /* camera */
-    cap_t *cap;
-    uint32_t cw, ch, cfourcc, cbpl;
-    struct SwsContext *sws;
-    uint8_t *tmp;
-    size_t tmp_size;
-    uint64_t bad_jpeg;
-    /* file */
-    media_in_t *media;
-    double fps;
-} source_t;
-
-/* YUYV at capture size (rows of bpl bytes) -> YUYV at processing size */
-static int camera_yuyv(source_t *s, const cap_frame_t *f, uint8_t *out)
-{
-    if (s->cw == s->w && s->ch == s->h) {
-        for (uint32_t y = 0; y < s->h; y++) memcpy(out + (size_t)y * s->w * 2, f->data + (size_t)y * s->cbpl, (size_t)s->w * 2);
-        return 0;
-    }
-    s->sws = sws_getCachedContext(s->sws, (int)s->cw, (int)s->ch, AV_PIX_FMT_YUYV422, (int)s->w, (int)s->h, AV_PIX_FMT_YUYV422,
-                                  SWS_AREA, NULL, NULL, NULL);
-    if (!s->sws) return -1;
-    const uint8_t *src[4] = {f->data};
-    int ss[4] = {(int)s->cbpl};
-    uint8_t *dst[4] = {out};
-    int ds[4] = {(int)s->w * 2};
-    sws_scale(s->sws, src, ss, 0, (int)s->ch, dst, ds);
-    return 0;
-}
-
-/* MJPEG -> RGBA at processing size (libjpeg scales down by 1/2..1/8 first where it can) */
-static int camera_mjpeg(source_t *s, const cap_frame_t *f, uint8_t *out, char *err, size_t errsz)
-{
-    uint32_t jw, jh;
-    if (mjpeg_size(f->data, f->bytes, s->w, s->h, &jw, &jh, err, errsz)) return -1;
-    if (jw == s->w && jh == s->h) return mjpeg_decode(f->data, f->bytes, s->w, s->h, false, out, (size_t)s->w * s->h * 4, &jw, &jh, err, errsz);
-    size_t need = (size_t)jw * jh * 4;
-    if (need > s->tmp_size) {
-        free(s->tmp);
-        s->tmp = malloc(need);
-        s->tmp_size = s->tmp ? need : 0;
-        if (!s->tmp) return snprintf(err, errsz, "out of memory"), -1;
-    }
-    if (mjpeg_decode(f->data, f->bytes, s->w, s->h, false, s->tmp, s->tmp_size, &jw, &jh, err, errsz)) return -1;
-    s->sws = sws_getCachedContext(s->sws, (int)jw, (int)jh, AV_PIX_FMT_RGBA, (int)s->w, (int)s->h, AV_PIX_FMT_RGBA,
-                                  SWS_AREA, NULL, NULL, NULL);
-    if (!s->sws) return snprintf(err, errsz, "cannot scale camera frames"), -1;
-    const uint8_t *src[4] = {s->tmp};
-    int ss[4] = {(int)jw * 4};
-    uint8_t *dst[4] = {out};
-    int ds[4] = {(int)s->w * 4};
-    sws_scale(s->sws, src, ss, 0, (int)jh, dst, ds);
-    return 0;
-}
-
-static void *camera_main(void *arg)
-{
-    source_t *s = arg;
-    char err[512];
-    while (!mb_stopping(&s->mb)) {
-        cap_frame_t f;
-        cap_result_t r = cap_grab(s->cap, 100, &f, err, sizeof err);
-        if (r == CAP_ERROR) { mb_fail(&s->mb, err); break; }
-        if (r == CAP_NONE) continue;
-        int bad = s->cfourcc == CAP_YUYV ? camera_yuyv(s, &f, s->mb.back.px) : camera_mjpeg(s, &f, s->mb.back.px, err, sizeof err);
-        s->mb.back.source_index = f.sequence;
-        cap_release(s->cap, &f);
-        if (bad) { s->bad_jpeg++; continue; }
-        mb_publish(&s->mb);
-    }
-    return NULL;
-}
-
-static void *file_main(void *arg)
-{
-    source_t *s = arg;
-    char err[512];
-    double start = now_s(), loop_offset = 0, last_t = 0;
-    int64_t loops_without_frames = 0;
-    while (!mb_stopping(&s->mb)) {
-        media_frame_t fr;
-        media_result_t r = media_read(s->media, s->mb.back.px, &fr, NULL, err, sizeof err);
-        if (r == MEDIA_FRAME) {
-            loops_without_frames = 0;
-            last_t = fr.seconds;
-            double due = start + loop_offset + fr.seconds;
-            while (!mb_stopping(&s->mb) && now_s() < due) sleep_s(fmin(due - now_s(), 0.02));
-            s->mb.back.source_index = fr.index;
-            mb_publish(&s->mb);
-            continue;
-        }
-        if (r == MEDIA_ERROR && !strstr(err, "damaged or truncated")) { mb_fail(&s->mb, err); break; }
-        /* end (or a damaged tail): loop */
-        if (++loops_without_frames > 2) { mb_fail(&s->mb, "the video has no frames to show"); break; }
-        loop_offset += last_t + 1.0 / (s->fps > 0 ? s->fps : 30);
-        if (media_rewind(s->media, err, sizeof err)) { mb_fail(&s->mb, err); break; }
-    }
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ controls */
-
-typedef struct {
-    win_t *win;
-    vks_session_t *sess;
-    const vks_model_t *model;
-    uint32_t nstyles;
-    float pos;            /* style position 0..n-1: mix of floor and ceil */
-    float weights[VKS_MAX_STYLES];
-    bool custom_mix;      /* weights from -s until a key changes them */
-    float strength;
-    bool paused, quit, save, restyle, redraw;
-} ui_t;
-
-static void weights_from_pos(ui_t *u)
-{
-    float last = (float)(u->nstyles - 1);
-    u->pos = u->pos < 0 ? 0 : u->pos > last ? last : u->pos;
-    memset(u->weights, 0, sizeof u->weights);
-    uint32_t a = (uint32_t)floorf(u->pos);
-    float t = u->pos - (float)a;
-    if (t < 1e-3f || a + 1 >= u->nstyles) { u->pos = (float)a; u->weights[a] = 1; }
-    else if (t > 0.999f) { u->pos = (float)(a + 1); u->weights[a + 1] = 1; }
-    else { u->weights[a] = 1 - t; u->weights[a + 1] = t; }
-    u->custom_mix = false;
-    u->restyle = true;
-}
-
-static void slide(ui_t *u, float d)
-{
-    if (u->nstyles < 2) return;
-    u->pos += d;
-    weights_from_pos(u);
-}
-
-static void on_key(GLFWwindow *g, int key, int scancode, int action, int mods)
-{
-    (void)scancode;
-    (void)mods;
-    ui_t *u = win_user(g);
-    if (!u || action == GLFW_RELEASE) return;
-    bool press = action == GLFW_PRESS;
-    if (key >= GLFW_KEY_1 && key <= GLFW_KEY_9 && press) {
-        uint32_t k = (uint32_t)(key - GLFW_KEY_1);
-        if (k < u->nstyles) { u->pos = (float)k; weights_from_pos(u); }
-    } else if (key >= GLFW_KEY_KP_1 && key <= GLFW_KEY_KP_9 && press) {
-        uint32_t k = (uint32_t)(key - GLFW_KEY_KP_1);
-        if (k < u->nstyles) { u->pos = (float)k; weights_from_pos(u); }
-    } else if (key == GLFW_KEY_LEFT) slide(u, -0.1f);
-    else if (key == GLFW_KEY_RIGHT) slide(u, 0.1f);
-    else if (key == GLFW_KEY_UP || key == GLFW_KEY_DOWN) {
-        u->strength = fminf(1, fmaxf(0, u->strength + (key == GLFW_KEY_UP ? 0.1f : -0.1f)));
-        u->strength = roundf(u->strength * 10) / 10;
-        u->redraw = true;
-    } else if (key == GLFW_KEY_SPACE && press) u->paused = !u->paused, u->redraw = true;
-    else if (key == GLFW_KEY_S && press) u->save = true, u->redraw = true;
-    else if (key == GLFW_KEY_F && press) win_set_fullscreen(u->win, !win_fullscreen(u->win)), u->redraw = true;
-    else if ((key == GLFW_KEY_Q || key == GLFW_KEY_ESCAPE) && press) u->quit = true;
-}
-
-static void on_scroll(GLFWwindow *g, double dx, double dy)
-{
-    (void)dx;
-    ui_t *u = win_user(g);
-    if (u) slide(u, (float)(dy * 0.1));
-}
-
-static void mix_text(const ui_t *u, char *buf, size_t n)
-{
-    buf[0] = 0;
-    size_t k = 0;
-    if (u->nstyles == 1) { snprintf(buf, n, "%s", vks_model_name(u->model)); return; }
-    for (uint32_t i = 0; i < u->nstyles && k < n; i++) {
-        if (u->weights[i] == 0) continue;
-        const char *name = vks_model_style_name(u->model, i);
-        if (u->weights[i] == 1) k += (size_t)snprintf(buf + k, n - k, "%s%s", k ? " + " : "", name);
-        else k += (size_t)snprintf(buf + k, n - k, "%s%s %.0f%%", k ? " + " : "", name, 100 * u->weights[i]);
-    }
-}
-
 static int save_png(const char *path, const uint8_t *rgba, uint32_t w, uint32_t h, char *err, size_t errsz)
 {
     vks_image_t img = {malloc((size_t)w * h * 3), w, h};
@@ -341,24 +82,25 @@ static int save_png(const char *path, const uint8_t *rgba, uint32_t w, uint32_t 
     return r;
 }
 
-static bool is_camera(const char *src)
-{
-    struct stat sb;
-    return !strncmp(src, "/dev/video", 10) || (stat(src, &sb) == 0 && S_ISCHR(sb.st_mode));
-}
-
 static volatile sig_atomic_t g_stop;
 static void on_signal(int sig) { (void)sig; g_stop = 1; }
 
-int cmd_live(int argc, char **argv)
+/* ------------------------------------------------------------------ options */
+
+typedef struct {
+    const char *model_arg, *source, *style, *device, *shot;
+    uint32_t size_w, size_h, cap_w, cap_h, win_w, win_h, fourcc;
+    long frames_limit;
+    double strength;
+    int quiet, list;
+    vks_precision_t precision;
+} live_opts_t;
+
+/* -1: go on; else the exit code (--help: 0; a bad option: 1, said on stderr). */
+static int parse_options(int argc, char **argv, live_opts_t *o)
 {
-    const char *model_arg = "udnie", *source = "/dev/video0", *style = NULL, *device = NULL, *shot = NULL;
-    uint32_t size_w = 0, size_h = 0, cap_w = 0, cap_h = 0, win_w = 0, win_h = 0, fourcc = 0;
-    long frames_limit = 0;
-    double strength = 1.0;
-    int quiet = 0, list = 0;
+    *o = (live_opts_t){.model_arg = "udnie", .source = "/dev/video0", .strength = 1.0, .precision = VKS_PRECISION_FP32};
     enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE, O_PRECISION };
-    vks_precision_t precision = VKS_PRECISION_FP32;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"source", required_argument, 0, O_SOURCE}, {"list-sources", no_argument, 0, O_LIST},
@@ -374,28 +116,28 @@ int cmd_live(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":m:s:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model_arg = optarg; break;
-        case 's': style = optarg; break;
-        case 'q': quiet = 1; break;
+        case 'm': o->model_arg = optarg; break;
+        case 's': o->style = optarg; break;
+        case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        case O_SOURCE: source = optarg; break;
-        case O_LIST: list = 1; break;
-        case O_DEVICE: device = optarg; break;
-        case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
-        case O_SHOT: shot = optarg; break;
-        case O_CAPTURE: if (cli_parse_size("--capture", optarg, 1, &cap_w, &cap_h)) return 1; break;
-        case O_SIZE: if (cli_parse_size("--size", optarg, 2, &size_w, &size_h)) return 1; break;
-        case O_WINDOW: if (cli_parse_size("--window", optarg, 1, &win_w, &win_h)) return 1; break;
+        case O_SOURCE: o->source = optarg; break;
+        case O_LIST: o->list = 1; break;
+        case O_DEVICE: o->device = optarg; break;
+        case O_PRECISION: if (cli_parse_precision(optarg, &o->precision)) return 1; break;
+        case O_SHOT: o->shot = optarg; break;
+        case O_CAPTURE: if (cli_parse_size("--capture", optarg, 1, &o->cap_w, &o->cap_h)) return 1; break;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 2, &o->size_w, &o->size_h)) return 1; break;
+        case O_WINDOW: if (cli_parse_size("--window", optarg, 1, &o->win_w, &o->win_h)) return 1; break;
         case O_FORMAT:
-            if (!strcmp(optarg, "yuyv")) fourcc = CAP_YUYV;
-            else if (!strcmp(optarg, "mjpeg")) fourcc = CAP_MJPEG;
+            if (!strcmp(optarg, "yuyv")) o->fourcc = CAP_YUYV;
+            else if (!strcmp(optarg, "mjpeg")) o->fourcc = CAP_MJPEG;
             else return cli_error("--format must be yuyv or mjpeg");
             break;
-        case O_STRENGTH: if (cli_parse_double("--strength", optarg, 0, 1, &strength)) return 1; break;
+        case O_STRENGTH: if (cli_parse_double("--strength", optarg, 0, 1, &o->strength)) return 1; break;
         case O_FRAMES: {
             long long n;
             if (cli_parse_ll("--frames", optarg, 1, INT_MAX, &n)) return 1;
-            frames_limit = (long)n;
+            o->frames_limit = (long)n;
             break;
         }
         case ':': return cli_error("live: option '%s' needs a value (see vkstyle live --help)", argv[optind - 1]);
@@ -403,245 +145,283 @@ int cmd_live(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_error("live: unexpected argument '%s'", argv[optind]);
-    if (list) return cap_list(&cap_sys_linux, stdout) > 0 ? 0 : 1;
+    return -1;
+}
 
-    char model_path[4096], err[512];
-    if (cli_find_model(model_arg, model_path, sizeof model_path)) return 1;
-    media_log_setup(false);
+/* ------------------------------------------------------------------ setup */
 
-    int rc = 1;
-    source_t src = {0};
-    pthread_mutex_init(&src.mb.m, NULL);
-    bool camera = is_camera(source), thread_started = false;
-    pthread_t thread;
-    vks_context_t *ctx = NULL;
-    vks_model_t *model = NULL;
-    vks_session_t *sess = NULL;
-    win_t *win = NULL;
-    uint8_t *shot_px = NULL;
-    ui_t ui = {0};
-    bool glfw_up = false;
+typedef struct {
+    const live_opts_t *o;
+    live_source_t src;
+    bool glfw_up;
+    vks_context_t *ctx;
+    vks_model_t *model;
+    vks_session_t *sess;
+    win_t *win;
+    live_keys_t keys;
+    vks_device_info_t dev;
+    uint32_t pw, ph;            /* processing size */
+    uint8_t *shot_px;           /* the read-back of a presented frame, RGBA */
+    /* the frame loop */
+    long presented, frames_since;
+    bool have_output, want_shot_now, gpu_timed;
+    int64_t shown_index, front_index;
+    double t_title, gpu_ms, fps;
+} live_t;
 
-    /* 1. the source (before the window: a missing camera is the likelier problem) */
-    if (camera) {
-        cap_options_t co = {.width = cap_w ? cap_w : size_w, .height = cap_w ? cap_h : size_h, .fourcc = fourcc};
-        if (cap_open(&cap_sys_linux, source, &co, &src.cap, err, sizeof err)) { cli_error("%s", err); goto done; }
-        cap_format(src.cap, &src.cw, &src.ch, &src.cfourcc, &src.cbpl);
-        src.w = src.cw;
-        src.h = src.ch;
-        src.format = src.cfourcc == CAP_YUYV ? VKS_PIXELS_YUYV : VKS_PIXELS_RGBA8;
-    } else {
-        if (media_open(source, &src.media, err, sizeof err)) { cli_error("%s", err); goto done; }
-        const media_info_t *mi = media_info(src.media);
-        src.w = mi->width;
-        src.h = mi->height;
-        src.fps = mi->fps_num ? (double)mi->fps_num / mi->fps_den : 30;
-        src.format = VKS_PIXELS_RGBA8;
-    }
-
-    /* 2. window system and Vulkan */
+/* The window system, the Vulkan context on a device that can present, the model. */
+static int open_device(live_t *l, const char *model_path)
+{
+    char err[512];
     const char *const *exts;
     uint32_t next;
-    if (win_init(&exts, &next, err, sizeof err)) { cli_error("%s", err); goto done; }
-    glfw_up = true;
-    vks_context_options_t co = {.device = device, .instance_extensions = exts, .instance_extension_count = next, .swapchain = 1};
+    if (win_init(&exts, &next, err, sizeof err)) return cli_error("%s", err), -1;
+    l->glfw_up = true;
+    vks_context_options_t co = {.device = l->o->device, .instance_extensions = exts, .instance_extension_count = next,
+                                .swapchain = 1};
     vks_status_t st;
-    if ((st = vks_context_create(&co, &ctx))) {
+    if ((st = vks_context_create(&co, &l->ctx))) {
         cli_engine_error("Vulkan", st);
         if (st == VKS_ERR_UNSUPPORTED) fprintf(stderr, "vkstyle: 'vkstyle video' writes a stylized file without a window\n");
-        goto done;
+        return -1;
     }
-    vks_device_info_t dev;
-    vks_context_device_info(ctx, &dev);
-    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    vks_context_device_info(l->ctx, &l->dev);
+    if ((st = vks_model_load(l->ctx, model_path, &l->model))) return cli_engine_error("model", st), -1;
+    return 0;
+}
 
-    /* 3. sizes */
-    uint32_t pw = size_w ? size_w : src.w, ph = size_w ? size_h : src.h;
-    if (!size_w) {
-        uint32_t cap_side = !strcmp(dev.type, "cpu") ? 192 : 640;
+/* The processing size (--size, else the source's, capped for the device) and the window's. */
+static void choose_sizes(live_t *l, uint32_t *win_w, uint32_t *win_h)
+{
+    const live_opts_t *o = l->o;
+    uint32_t pw = o->size_w ? o->size_w : l->src.w, ph = o->size_w ? o->size_h : l->src.h;
+    if (!o->size_w) {
+        uint32_t cap_side = !strcmp(l->dev.type, "cpu") ? 192 : 640;
         if (pw > cap_side || ph > cap_side) {
             double k = (double)cap_side / (pw > ph ? pw : ph);
             pw = (uint32_t)fmax(2, round(pw * k));
             ph = (uint32_t)fmax(2, round(ph * k));
-            if (!quiet)
-                printf("processing at %ux%u to keep the frame rate up on %s (--size to choose)\n", pw & ~1u, ph, dev.name);
+            if (!o->quiet)
+                printf("processing at %ux%u to keep the frame rate up on %s (--size to choose)\n", pw & ~1u, ph, l->dev.name);
         }
     }
-    if (src.format == VKS_PIXELS_YUYV) pw &= ~1u;
-    src.w = pw;
-    src.h = ph;
-    if (!win_w) {
+    if (l->src.format == VKS_PIXELS_YUYV) pw &= ~1u;
+    l->pw = pw;
+    l->ph = ph;
+    *win_w = o->win_w;
+    *win_h = o->win_h;
+    if (!*win_w) {
         uint32_t k = (479 + pw) / pw;
-        win_w = pw * k;
-        win_h = ph * k;
+        *win_w = pw * k;
+        *win_h = ph * k;
     }
-    if (src.media && media_set_output(src.media, pw, ph, MEDIA_RGBA, err, sizeof err)) { cli_error("%s", err); goto done; }
+}
 
-    if (win_create(ctx, "vkstyle live", win_w, win_h, &win, err, sizeof err)) { cli_error("%s", err); goto done; }
-    vks_session_options_t so = {.input = src.format, .output = win_pixel_format(win), .precision = precision};
-    if ((st = vks_session_create_ex(model, pw, ph, &so, &sess))) {
+/* The window, the session writing the window's pixel layout, the keys, the starting mix. */
+static int open_window_session(live_t *l, uint32_t win_w, uint32_t win_h)
+{
+    char err[512];
+    if (win_create(l->ctx, "vkstyle live", win_w, win_h, &l->win, err, sizeof err)) return cli_error("%s", err), -1;
+    vks_session_options_t so = {.input = l->src.format, .output = win_pixel_format(l->win), .precision = l->o->precision};
+    vks_status_t st;
+    if ((st = vks_session_create_ex(l->model, l->pw, l->ph, &so, &l->sess))) {
         if (st == VKS_ERR_TOO_LARGE) cli_error("session: %s; choose a smaller --size", vks_last_error());
         else cli_engine_error("session", st);
-        goto done;
+        return -1;
     }
-    ui.win = win;
-    ui.sess = sess;
-    ui.model = model;
-    ui.nstyles = vks_model_style_count(model);
-    ui.strength = (float)strength;
-    ui.weights[0] = 1;
-    if (style) {
-        if (cli_parse_styles(style, model, ui.weights, err, sizeof err)) { cli_error("%s", err); goto done; }
-        ui.custom_mix = true;
-        for (uint32_t i = 0; i < ui.nstyles; i++)
-            if (ui.weights[i] > ui.weights[(uint32_t)ui.pos]) ui.pos = (float)i;
+    if (live_keys_init(&l->keys, l->win, l->model, l->o->style, (float)l->o->strength, err, sizeof err))
+        return cli_error("%s", err), -1;
+    if ((st = vks_session_set_style_weights(l->sess, l->keys.weights, l->keys.nstyles)))
+        return cli_engine_error("style", st), -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the frame loop */
+
+/* Take the newest source frame (unless paused), re-apply a changed mix, and stylize when there
+ * is something new to show. 0, or -1 after saying why. */
+static int stylize(live_t *l, bool *fresh)
+{
+    live_keys_t *k = &l->keys;
+    vks_status_t st;
+    *fresh = !k->paused && live_source_take(&l->src);
+    if (*fresh) l->front_index = l->src.front.source_index;
+    if (k->restyle) {
+        if (!k->custom_mix && (st = vks_session_set_style_weights(l->sess, k->weights, k->nstyles)))
+            return cli_engine_error("style", st), -1;
+        k->restyle = false;
+        if (l->front_index >= 0) *fresh = true; /* stylize the current frame again */
     }
-    if ((st = vks_session_set_style_weights(sess, ui.weights, ui.nstyles))) { cli_engine_error("style", st); goto done; }
-    win_set_user(win, &ui);
-    glfwSetKeyCallback(win_glfw(win), on_key);
-    glfwSetScrollCallback(win_glfw(win), on_scroll);
+    if (!*fresh) return 0;
+    double g0 = now_s();
+    if ((st = vks_session_run_raw(l->sess, l->src.front.px, NULL))) return cli_engine_error("stylizing", st), -1;
+    /* GPU time from timestamps; without them the wall time of the run (title says "frame") */
+    double ms = 1e3 * (now_s() - g0);
+    l->gpu_timed = vks_session_last_gpu_ms(l->sess, &ms) == VKS_OK;
+    l->gpu_ms = l->gpu_ms ? 0.8 * l->gpu_ms + 0.2 * ms : ms;
+    l->have_output = true;
+    l->shown_index = l->front_index;
+    return 0;
+}
 
-    size_t slot_bytes = (size_t)pw * ph * (src.format == VKS_PIXELS_YUYV ? 2 : 4);
-    src.mb.back.px = malloc(slot_bytes);
-    src.mb.mid.px = malloc(slot_bytes);
-    src.mb.front.px = malloc(slot_bytes);
-    shot_px = malloc((size_t)pw * ph * 4);
-    if (!src.mb.back.px || !src.mb.mid.px || !src.mb.front.px || !shot_px) { cli_error("out of memory"); goto done; }
-    if (pthread_create(&thread, NULL, camera ? camera_main : file_main, &src)) { cli_error("cannot start a thread"); goto done; }
-    thread_started = true;
-    if (!quiet)
-        printf("%s %ux%u%s -> %ux%u on %s; keys: 1-9 style, left/right mix, up/down strength, space pause, s save, "
-               "f fullscreen, q quit\n", camera ? "camera" : "video", camera ? src.cw : media_info(src.media)->width,
-               camera ? src.ch : media_info(src.media)->height,
-               camera ? (src.cfourcc == CAP_YUYV ? " YUYV" : " MJPEG") : "", pw, ph, dev.name);
+/* Present the session's output (blended with the source below strength 1), reading it back
+ * when readback is not NULL. As win_present. */
+static int present_output(live_t *l, uint8_t *readback, char *err, size_t errsz)
+{
+    win_frame_t f = {.width = l->pw, .height = l->ph, .strength = l->keys.strength, .source = l->src.front.px,
+                     .source_format = l->src.format, .readback = readback};
+    vks_session_output_buffer(l->sess, &f.buffer, &f.offset, &(VkDeviceSize){0});
+    return win_present(l->win, &f, err, errsz);
+}
 
+/* Show the output if it is new or the window needs it, and save it for 's'. 1 when the frame
+ * limit is reached; 0; -1 after saying why. */
+static int present(live_t *l, bool fresh)
+{
+    live_keys_t *k = &l->keys;
+    const live_opts_t *o = l->o;
+    char err[512];
+    if (!l->have_output || !(fresh || k->redraw)) return 0;
+    l->want_shot_now = k->save || (o->shot && o->frames_limit && l->presented + 1 >= o->frames_limit);
+    int pr = present_output(l, l->want_shot_now ? l->shot_px : NULL, err, sizeof err);
+    if (pr < 0) return cli_error("%s", err), -1;
+    k->redraw = false;
+    if (pr != 0) {  /* nothing to present to: try again */
+        k->redraw = true;
+        return 0;
+    }
+    l->presented++;
+    l->frames_since++;
+    if (k->save) {
+        char name[64];
+        time_t t = time(NULL);
+        strftime(name, sizeof name, "vkstyle-%Y%m%d-%H%M%S.png", localtime(&t));
+        if (save_png(name, l->shot_px, l->pw, l->ph, err, sizeof err)) cli_error("%s", err);
+        else if (!o->quiet) printf("saved %s\n", name);
+        k->save = false;
+    }
+    return o->frames_limit && l->presented >= o->frames_limit;
+}
+
+/* Twice a second: the mix, strength, FPS and GPU ms in the title. */
+static void update_title(live_t *l)
+{
+    double t = now_s();
+    if (t - l->t_title < 0.5) return;
+    l->fps = l->frames_since / (t - l->t_title);
+    l->frames_since = 0;
+    l->t_title = t;
+    char title[512], mix[256];
+    live_keys_mix_text(&l->keys, mix, sizeof mix);
+    snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %.1f fps - %s %.1f ms%s", mix,
+             l->keys.strength, l->fps, l->gpu_timed ? "GPU" : "frame", l->gpu_ms, l->keys.paused ? " - paused" : "");
+    glfwSetWindowTitle(win_glfw(l->win), title);
+}
+
+/* Until q, Esc, a closed window, SIGINT/SIGTERM, --frames or an error. The exit code. */
+static int run_loop(live_t *l)
+{
     struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-
-    long presented = 0;
-    bool have_output = false, want_shot_now = false;
-    int64_t shown_index = -1, front_index = -1;
-    double t_title = now_s(), gpu_ms = 0, fps = 0;
-    bool gpu_timed = false;
-    long frames_since = 0;
-    char title[512], mix[256];
-    rc = 0;
-    while (!ui.quit && !g_stop && !glfwWindowShouldClose(win_glfw(win))) {
+    l->shown_index = l->front_index = -1;
+    l->t_title = now_s();
+    int rc = 0;
+    char err[512];
+    while (!l->keys.quit && !g_stop && !glfwWindowShouldClose(win_glfw(l->win))) {
         glfwPollEvents();
-        pthread_mutex_lock(&src.mb.m);
-        bool failed = src.mb.failed;
-        pthread_mutex_unlock(&src.mb.m);
-        if (failed) {
-            cli_error("%s", src.mb.err);
+        if (live_source_failed(&l->src, err, sizeof err)) {
+            cli_error("%s", err);
             rc = 1;
             break;
         }
-        bool fresh = !ui.paused && mb_take(&src.mb);
-        if (fresh) front_index = src.mb.front.source_index;
-        if (ui.restyle) {
-            if (!ui.custom_mix && (st = vks_session_set_style_weights(sess, ui.weights, ui.nstyles))) {
-                cli_engine_error("style", st);
-                rc = 1;
-                break;
-            }
-            ui.restyle = false;
-            if (front_index >= 0) fresh = true; /* stylize the current frame again */
-        }
-        if (fresh) {
-            double g0 = now_s();
-            if ((st = vks_session_run_raw(sess, src.mb.front.px, NULL))) { cli_engine_error("stylizing", st); rc = 1; break; }
-            /* GPU time from timestamps; without them the wall time of the run (title says "frame") */
-            double ms = 1e3 * (now_s() - g0);
-            gpu_timed = vks_session_last_gpu_ms(sess, &ms) == VKS_OK;
-            gpu_ms = gpu_ms ? 0.8 * gpu_ms + 0.2 * ms : ms;
-            have_output = true;
-            shown_index = front_index;
-        }
-        if (have_output && (fresh || ui.redraw)) {
-            want_shot_now = ui.save || (shot && frames_limit && presented + 1 >= frames_limit);
-            win_frame_t f = {.width = pw, .height = ph, .strength = ui.strength, .source = src.mb.front.px,
-                             .source_format = src.format, .readback = want_shot_now ? shot_px : NULL};
-            vks_session_output_buffer(sess, &f.buffer, &f.offset, &(VkDeviceSize){0});
-            int pr = win_present(win, &f, err, sizeof err);
-            if (pr < 0) { cli_error("%s", err); rc = 1; break; }
-            ui.redraw = false;
-            if (pr == 0) {
-                presented++;
-                frames_since++;
-                if (ui.save) {
-                    char name[64];
-                    time_t t = time(NULL);
-                    strftime(name, sizeof name, "vkstyle-%Y%m%d-%H%M%S.png", localtime(&t));
-                    if (save_png(name, shot_px, pw, ph, err, sizeof err)) cli_error("%s", err);
-                    else if (!quiet) printf("saved %s\n", name);
-                    ui.save = false;
-                }
-                if (frames_limit && presented >= frames_limit) break;
-            } else {
-                ui.redraw = true;
-            }
-        }
-        double t = now_s();
-        if (t - t_title >= 0.5) {
-            fps = frames_since / (t - t_title);
-            frames_since = 0;
-            t_title = t;
-            mix_text(&ui, mix, sizeof mix);
-            snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %.1f fps - %s %.1f ms%s", mix,
-                     ui.strength, fps, gpu_timed ? "GPU" : "frame", gpu_ms, ui.paused ? " - paused" : "");
-            glfwSetWindowTitle(win_glfw(win), title);
-        }
-        if (!fresh && !ui.redraw) glfwWaitEventsTimeout(0.1);
+        bool fresh;
+        if (stylize(l, &fresh)) { rc = 1; break; }
+        int pr = present(l, fresh);
+        if (pr < 0) { rc = 1; break; }
+        if (pr > 0) break;
+        update_title(l);
+        if (!fresh && !l->keys.redraw) glfwWaitEventsTimeout(0.1);
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (shot && have_output && rc == 0) {
-        if (!want_shot_now) {
-            /* present once more with a read-back of what is on screen */
-            win_frame_t f = {.width = pw, .height = ph, .strength = ui.strength, .source = src.mb.front.px,
-                             .source_format = src.format, .readback = shot_px};
-            vks_session_output_buffer(sess, &f.buffer, &f.offset, &(VkDeviceSize){0});
-            if (win_present(win, &f, err, sizeof err) != 0) { cli_error("screenshot: %s", err); rc = 1; }
+    return rc;
+}
+
+/* --screenshot and the summary line, after a loop that ended with rc. The exit code. */
+static int finish(live_t *l, int rc)
+{
+    const live_opts_t *o = l->o;
+    char err[512];
+    if (o->shot && l->have_output && rc == 0) {
+        /* present once more with a read-back of what is on screen */
+        if (!l->want_shot_now && present_output(l, l->shot_px, err, sizeof err) != 0) {
+            cli_error("screenshot: %s", err);
+            rc = 1;
         }
-        if (rc == 0 && save_png(shot, shot_px, pw, ph, err, sizeof err)) { cli_error("%s", err); rc = 1; }
-        else if (rc == 0 && !quiet) printf("screenshot %s: %ux%u, source frame %lld\n", shot, pw, ph, (long long)shown_index);
-    } else if (shot && !have_output && rc == 0) {
-        cli_error("no frame was shown; %s not written", shot);
+        if (rc == 0 && save_png(o->shot, l->shot_px, l->pw, l->ph, err, sizeof err)) { cli_error("%s", err); rc = 1; }
+        else if (rc == 0 && !o->quiet)
+            printf("screenshot %s: %ux%u, source frame %lld\n", o->shot, l->pw, l->ph, (long long)l->shown_index);
+    } else if (o->shot && !l->have_output && rc == 0) {
+        cli_error("no frame was shown; %s not written", o->shot);
         rc = 1;
     }
-    if (!quiet && presented) {
-        pthread_mutex_lock(&src.mb.m);
-        uint64_t published = src.mb.published, taken = src.mb.taken;
-        pthread_mutex_unlock(&src.mb.m);
+    if (!o->quiet && l->presented) {
+        uint64_t published, taken;
+        live_source_counts(&l->src, &published, &taken);
         printf("%ld frames presented; %llu of %llu source frames stylized (newest wins); last %.1f fps, %s %.1f ms/frame\n",
-               presented, (unsigned long long)taken, (unsigned long long)published, fps, gpu_timed ? "GPU" : "wall",
-               gpu_ms);
+               l->presented, (unsigned long long)taken, (unsigned long long)published, l->fps,
+               l->gpu_timed ? "GPU" : "wall", l->gpu_ms);
     }
-done:
-    if (thread_started) {
-        pthread_mutex_lock(&src.mb.m);
-        src.mb.stop = true;
-        pthread_mutex_unlock(&src.mb.m);
-        pthread_join(thread, NULL);
-    }
-    if (ctx && vks_context_validation_messages(ctx))
-        fprintf(stderr, "vkstyle: %u Vulkan validation messages\n", vks_context_validation_messages(ctx));
-    win_destroy(win);
-    vks_session_destroy(sess);
-    vks_model_destroy(model);
-    vks_context_destroy(ctx);
-    if (glfw_up) win_terminate();
-    cap_close(src.cap);
-    media_close(src.media);
-    sws_freeContext(src.sws);
-    free(src.tmp);
-    free(src.mb.back.px);
-    free(src.mb.mid.px);
-    free(src.mb.front.px);
-    free(shot_px);
-    pthread_mutex_destroy(&src.mb.m);
+    return rc;
+}
+
+/* Everything but the options: the source (first: a missing camera is the likelier problem),
+ * the device, the sizes, the window and session, the reading thread, the loop. */
+static int live_run(live_t *l, const char *model_path)
+{
+    const live_opts_t *o = l->o;
+    char err[512];
+    live_source_t *s = &l->src;
+    if (live_source_open(s, o->source, o->cap_w, o->cap_h, o->size_w, o->size_h, o->fourcc, err, sizeof err))
+        return cli_error("%s", err);
+    uint32_t src_w = s->w, src_h = s->h, win_w, win_h;
+    if (open_device(l, model_path)) return 1;
+    choose_sizes(l, &win_w, &win_h);
+    if (live_source_set_size(s, l->pw, l->ph, err, sizeof err)) return cli_error("%s", err);
+    if (open_window_session(l, win_w, win_h)) return 1;
+    if (!(l->shot_px = malloc((size_t)l->pw * l->ph * 4))) return cli_error("out of memory");
+    if (live_source_start(s, err, sizeof err)) return cli_error("%s", err);
+    if (!o->quiet)
+        printf("%s %ux%u%s -> %ux%u on %s; keys: 1-9 style, left/right mix, up/down strength, space pause, s save, "
+               "f fullscreen, q quit\n", s->camera ? "camera" : "video", src_w, src_h,
+               s->camera ? (s->cfourcc == CAP_YUYV ? " YUYV" : " MJPEG") : "", l->pw, l->ph, l->dev.name);
+    return finish(l, run_loop(l));
+}
+
+int cmd_live(int argc, char **argv)
+{
+    live_opts_t o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) return rc;
+    if (o.list) return cap_list(&cap_sys_linux, stdout) > 0 ? 0 : 1;
+
+    char model_path[4096];
+    if (cli_find_model(o.model_arg, model_path, sizeof model_path)) return 1;
+    media_log_setup(false);
+
+    live_t l = {.o = &o};
+    rc = live_run(&l, model_path);
+    live_source_close(&l.src);  /* the reading thread first: it wakes the window system */
+    if (l.ctx && vks_context_validation_messages(l.ctx))
+        fprintf(stderr, "vkstyle: %u Vulkan validation messages\n", vks_context_validation_messages(l.ctx));
+    win_destroy(l.win);
+    vks_session_destroy(l.sess);
+    vks_model_destroy(l.model);
+    vks_context_destroy(l.ctx);
+    if (l.glfw_up) win_terminate();
+    free(l.shot_px);
     g_stop = 0;
     return rc;
 }

@@ -1,5 +1,5 @@
 /* One-line error messages into a caller's buffer, for the tool modules that report errors as
- * (char *err, size_t errsz) (media.c, capture_v4l2.c, window.c). */
+ * (char *err, size_t errsz) (media_*.c, capture_v4l2.c, window*.c). */
 #ifndef VKSTYLE_ERRBUF_H
 #define VKSTYLE_ERRBUF_H
 

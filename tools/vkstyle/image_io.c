@@ -171,13 +171,13 @@ static const uint8_t *full_palette(const uint8_t *d, size_t n, size_t *out_n, ui
     return d;
 }
 
-int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
+int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t errsz)
 {
-    if (!img) {
-        set_err(err, errsz, "invalid argument: no image");
+    if (!file) {
+        set_err(err, errsz, "invalid argument: no image file");
         return -1;
     }
-    memset(img, 0, sizeof *img);
+    memset(file, 0, sizeof *file);
     if (!path || !*path) {
         set_err(err, errsz, "invalid argument: empty input path");
         return -1;
@@ -193,7 +193,7 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
         return -1;
     }
     int rc = -1;
-    uint8_t *data = NULL, *copy = NULL, *px = NULL;
+    uint8_t *data = NULL;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         set_err(err, errsz, "%s: cannot stat: %s", path, strerror(errno));
@@ -270,8 +270,37 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
         set_err(err, errsz, "%s: corrupt or truncated JPEG image (%zu bytes cannot hold %ux%u pixels)", path, n, w, h);
         goto done;
     }
-    size_t dn = n;
-    const uint8_t *dd = is_png ? full_palette(data, n, &dn, &copy) : data;
+    file->data = data;
+    file->size = n;
+    file->w = w;
+    file->h = h;
+    file->is_png = is_png;
+    file->path = path;
+    data = NULL;
+    rc = 0;
+done:
+    free(data);
+    close(fd);
+    return rc;
+}
+
+int vks_image_decode(const vks_image_file_t *file, vks_image_t *img, char *err, size_t errsz)
+{
+    if (!img) {
+        set_err(err, errsz, "invalid argument: no image");
+        return -1;
+    }
+    memset(img, 0, sizeof *img);
+    if (!file || !file->data) {
+        set_err(err, errsz, "invalid argument: no image file");
+        return -1;
+    }
+    const char *path = file->path, *kind = file->is_png ? "PNG" : "JPEG";
+    const uint32_t w = file->w, h = file->h;
+    uint8_t *copy = NULL, *px = NULL;
+    int rc = -1;
+    size_t dn = file->size;
+    const uint8_t *dd = file->is_png ? full_palette(file->data, file->size, &dn, &copy) : file->data;
     if (!dd) {
         set_err(err, errsz, "%s: out of memory", path);
         goto done;
@@ -281,7 +310,7 @@ int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
     px = stbi_load_from_memory(dd, (int)dn, &dw, &dh, &comp, 3);
     if (!px) {
         const char *r = stb_reason();
-        if (!is_png && strcmp(r, "bad png sig") == 0)
+        if (!file->is_png && strcmp(r, "bad png sig") == 0)
             /* stb tries its PNG decoder on every file first; when its JPEG decoder then gives
                up without a reason of its own, the PNG test's "bad png sig" is what is left */
             set_err(err, errsz, "%s: corrupt or truncated JPEG image", path);
@@ -306,9 +335,35 @@ done:
     if (px)
         stbi_image_free(px);
     free(copy);
-    free(data);
-    close(fd);
     return rc;
+}
+
+void vks_image_close(vks_image_file_t *file)
+{
+    if (!file)
+        return;
+    free(file->data);
+    memset(file, 0, sizeof *file);
+}
+
+int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz)
+{
+    if (!img) {
+        set_err(err, errsz, "invalid argument: no image");
+        return -1;
+    }
+    memset(img, 0, sizeof *img);
+    vks_image_file_t file;
+    if (vks_image_open(path, &file, err, errsz) != 0)
+        return -1;
+    const int rc = vks_image_decode(&file, img, err, errsz);
+    vks_image_close(&file);
+    return rc;
+}
+
+int vks_image_check_size(uint64_t w, uint64_t h, const char *label, char *err, size_t errsz)
+{
+    return check_size(w, h, label, err, errsz);
 }
 
 /* ------------------------------------------------------------------ save */

@@ -34,6 +34,27 @@ typedef struct {
  * "x.png: image is 40000x10, larger than 32768 on a side". */
 int vks_image_load(const char *path, vks_image_t *img, char *err, size_t errsz);
 
+/* vks_image_load in two steps, so that a caller can check the size before paying for the decode
+ * (3 bytes a pixel, and seconds for a large photo): vks_image_open reads the file and its header
+ * and makes every check vks_image_load makes before decoding (the messages are the same), filling
+ * *file with the size; vks_image_decode decodes it (file is unchanged, and may be decoded again);
+ * vks_image_close frees it (accepts a zeroed or closed file). file->path points at the caller's
+ * path string, which must outlive it. */
+typedef struct {
+    uint8_t *data;   /* the whole file */
+    size_t size;
+    uint32_t w, h;   /* from the header, within the limits */
+    int is_png;
+    const char *path;
+} vks_image_file_t;
+int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t errsz);
+int vks_image_decode(const vks_image_file_t *file, vks_image_t *img, char *err, size_t errsz);
+void vks_image_close(vks_image_file_t *file);
+
+/* 0 if a w x h image is within the limits above, else -1 with a message ("LABEL: image is
+ * WxH, larger than 32768 on a side"; label may be NULL). */
+int vks_image_check_size(uint64_t w, uint64_t h, const char *label, char *err, size_t errsz);
+
 /* Save by extension: .png, .jpg or .jpeg (case-insensitive); anything else fails with
  * "unsupported output extension" before touching the file system. jpeg_quality 1-100 (ignored
  * for PNG). Writes to a temporary file in the same directory and renames it over path on

@@ -5,7 +5,8 @@
  * pixels (RGBA or BGRA) at the size set with media_set_output (default: the stream's size);
  * audio packets of the streams media_want_audio selected arrive as opaque packets for
  * media_out_write_packet. Writing: media_out_open (H.264 through libx264 where available,
- * else another encoder; the audio streams of the input are stream-copied), media_out_frame /
+ * else another encoder; the audio streams of the input are stream-copied, and its video's display
+ * matrix (a phone video's rotation) is copied to the output's video stream), media_out_frame /
  * media_out_packet, media_out_close.
  *
  * MP4/MOV outputs are written fragmented (a fragment per keyframe, one keyframe every ~2 s)
@@ -36,6 +37,7 @@ typedef struct media_info {
     double duration;         /* seconds, 0 if unknown */
     char codec[32];          /* video codec name */
     int audio_streams;       /* audio streams in the input */
+    double rotation;         /* the display matrix's rotation in degrees as ffprobe prints it, 0 if none */
     bool seekable;
 } media_info_t;
 
