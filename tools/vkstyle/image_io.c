@@ -171,18 +171,9 @@ static const uint8_t *full_palette(const uint8_t *d, size_t n, size_t *out_n, ui
     return d;
 }
 
-int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t errsz)
+/* The whole of a regular, non-empty file of at most INT_MAX bytes (what stb decodes from memory). */
+static int read_file(const char *path, uint8_t **out, size_t *size, char *err, size_t errsz)
 {
-    if (!file) {
-        set_err(err, errsz, "invalid argument: no image file");
-        return -1;
-    }
-    memset(file, 0, sizeof *file);
-    if (!path || !*path) {
-        set_err(err, errsz, "invalid argument: empty input path");
-        return -1;
-    }
-
     /* O_NONBLOCK: a FIFO would block the open until a writer came; it is refused below */
     const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
@@ -194,6 +185,7 @@ int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t e
     }
     int rc = -1;
     uint8_t *data = NULL;
+    size_t n = 0;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         set_err(err, errsz, "%s: cannot stat: %s", path, strerror(errno));
@@ -213,7 +205,7 @@ int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t e
                 (unsigned long long)st.st_size);
         goto done;
     }
-    const size_t n = (size_t)st.st_size;
+    n = (size_t)st.st_size;
     if (!(data = malloc(n))) {
         set_err(err, errsz, "%s: out of memory reading %zu bytes", path, n);
         goto done;
@@ -229,6 +221,20 @@ int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t e
         got += (size_t)r;
     }
 
+    *out = data;
+    *size = n;
+    data = NULL;
+    rc = 0;
+done:
+    free(data);
+    close(fd);
+    return rc;
+}
+
+/* The kind and size from the header, and every check that needs no decoding. */
+static int read_header(const char *path, const uint8_t *data, size_t n, uint32_t *wp, uint32_t *hp, int *is_png_p,
+                       char *err, size_t errsz)
+{
     /* Only PNG and JPEG, recognised by their signatures (stb would also take BMP, GIF, ...). */
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     const char *kind;
@@ -238,7 +244,7 @@ int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t e
         kind = "JPEG";
     else {
         set_err(err, errsz, "%s: not a PNG or JPEG image", path);
-        goto done;
+        return -1;
     }
     const int is_png = kind[0] == 'P';
 
@@ -251,16 +257,15 @@ int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t e
         int iw = 0, ih = 0, comp = 0;
         if (!stbi_info_from_memory(data, (int)n, &iw, &ih, &comp) || iw < 0 || ih < 0) {
             set_err(err, errsz, "%s: corrupt or truncated %s image (no valid header)", path, kind);
-            goto done;
+            return -1;
         }
         w = (uint32_t)iw;
         h = (uint32_t)ih;
     }
-    if (check_size(w, h, path, err, errsz) != 0)
-        goto done;
+    if (check_size(w, h, path, err, errsz) != 0) return -1;
     if (probed == 1) {
         set_err(err, errsz, "%s: corrupt or truncated JPEG image (no image data)", path);
-        goto done;
+        return -1;
     }
     /* Every 8x8 block of a JPEG takes at least one bit (its DC code), and the component with the
      * largest horizontal sampling has a block per 8x32 pixels at least: a file far too short for
@@ -268,7 +273,33 @@ int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t e
      * missing data as grey before anything could refuse it. */
     if (!is_png && (uint64_t)w * h / 2048 > n) {
         set_err(err, errsz, "%s: corrupt or truncated JPEG image (%zu bytes cannot hold %ux%u pixels)", path, n, w, h);
-        goto done;
+        return -1;
+    }
+    *wp = w;
+    *hp = h;
+    *is_png_p = is_png;
+    return 0;
+}
+
+int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t errsz)
+{
+    if (!file) {
+        set_err(err, errsz, "invalid argument: no image file");
+        return -1;
+    }
+    memset(file, 0, sizeof *file);
+    if (!path || !*path) {
+        set_err(err, errsz, "invalid argument: empty input path");
+        return -1;
+    }
+    uint8_t *data;
+    size_t n;
+    uint32_t w, h;
+    int is_png;
+    if (read_file(path, &data, &n, err, errsz)) return -1;
+    if (read_header(path, data, n, &w, &h, &is_png, err, errsz)) {
+        free(data);
+        return -1;
     }
     file->data = data;
     file->size = n;
@@ -276,12 +307,7 @@ int vks_image_open(const char *path, vks_image_file_t *file, char *err, size_t e
     file->h = h;
     file->is_png = is_png;
     file->path = path;
-    data = NULL;
-    rc = 0;
-done:
-    free(data);
-    close(fd);
-    return rc;
+    return 0;
 }
 
 int vks_image_decode(const vks_image_file_t *file, vks_image_t *img, char *err, size_t errsz)
