@@ -3,6 +3,7 @@
  * command buffer. A frame is: copy pixels into staging, one submit, copy pixels out. */
 #include "session.h"
 #include "ops/ops.h"
+#include "stabilize.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
 #include <math.h>
@@ -194,8 +195,12 @@ static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
     case VKS_OP_UPSAMPLE_NEAREST:
         return vks_op_upsample_nearest(rec, in, out);
     case VKS_OP_INSTANCE_NORM:
+        if (s->stab) return vks_stab_record_norm(s, rec, i, in, out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, res);
         return vks_op_instance_norm(rec, in, out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, res);
     case VKS_OP_CONDITIONAL_INSTANCE_NORM:
+        if (s->stab)
+            return vks_stab_record_norm(s, rec, i, in, out, &s->eff, ly->cin_offset, &s->eff,
+                                        m->cin_channels + ly->cin_offset, ly->eps, ly->act, res);
         return vks_op_instance_norm(rec, in, out, &s->eff, ly->cin_offset, &s->eff,
                                     m->cin_channels + ly->cin_offset, ly->eps, ly->act, res);
     case VKS_OP_BATCH_NORM:
@@ -233,6 +238,7 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
     else
         st = vks_op_pack_rgb8(rec, &s->px_in, s->w, s->h, 4, s->opts.input == VKS_PIXELS_BGRA8, m->in_scale,
                               m->in_offset, &s->plan.vals[0]);
+    if (!st && s->stab) st = vks_stab_record_input(s, rec);
     if (st) return st;
     timestamp(rec, pool, 1);
     for (uint32_t i = 0; i < m->nlayers; i++) {
@@ -242,6 +248,7 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
         }
         timestamp(rec, pool, i + 2);
     }
+    if (s->stab && (st = vks_stab_record_output(s, rec))) return st;
     if ((st = vks_op_unpack_rgba8(rec, &s->plan.vals[m->nlayers], s->w, s->h, s->opts.output == VKS_PIXELS_BGRA8,
                                   m->out_scale, m->out_offset, &s->px_out)))
         return st;
@@ -462,6 +469,7 @@ void vks_session_destroy(vks_session_t *s)
 {
     if (!s) return;
     vks_tiled_destroy(s);
+    vks_stab_destroy(s);
     vks_rec_destroy(&s->main);
     vks_rec_destroy(&s->style);
     if (s->frame_ts) s->ctx->vk.vkDestroyQueryPool(s->ctx->device, s->frame_ts, NULL);
@@ -498,12 +506,16 @@ vks_status_t vks_session_set_style_weights(vks_session_t *s, const float *weight
 
 static vks_status_t submit(vks_session_t *s)
 {
-    VkCommandBuffer cmds[2];
+    VkCommandBuffer cmds[3];
     uint32_t ncmd = 0;
+    if (vks_stab_pre_submit(s)) cmds[ncmd++] = vks_stab_pre_submit(s);
     if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
     cmds[ncmd++] = s->main.cmd;
     vks_status_t st = vks_submit_wait(s->ctx, cmds, ncmd);
-    if (!st) s->ran = true;
+    if (!st) {
+        s->ran = true;
+        vks_stab_submitted(s);
+    }
     return st;
 }
 

@@ -37,6 +37,7 @@ struct vks_session {
     float weights[VKS_MAX_STYLES];
     uint64_t main_recordings, style_recordings;
     vks_tiled_t *tiled;        /* a session run in tiles (tiled.c); NULL: one recorded network */
+    struct vks_stab *stab;     /* temporal stabilization (stabilize.c); NULL: off */
 };
 
 /* Record the network into rec: pixel copies, conversion, every layer, conversion back. With a
