@@ -20,13 +20,14 @@ typedef struct vks_stab_params {
     float alpha;        /* stats_ema alpha at strength 1 */
     float lo, hi;       /* stab_blend thresholds (0..255) */
     float cut;          /* cut threshold: mean input change (0..255) */
+    float clamp;        /* the output stays within this of the unstabilized one (0..255) */
     uint32_t radius;    /* stab_blend window radius */
     bool stats, blend;  /* which parts are on */
 } vks_stab_params_t;
 
 /* Chosen from benchmarks/stabilize.sh (README: "Stable video"). */
 static const vks_stab_params_t defaults = {
-    .keep = 0.85f, .alpha = 0.9f, .lo = 3.0f, .hi = 12.0f, .cut = 30.0f, .radius = 2, .stats = true, .blend = true,
+    .keep = 0.85f, .alpha = 0.9f, .lo = 3.0f, .hi = 12.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 2, .stats = true, .blend = true,
 };
 
 struct vks_stab {
@@ -60,6 +61,7 @@ static vks_status_t tune(vks_stab_params_t *p)
         else if (!strcmp(tok, "lo")) p->lo = (float)v;
         else if (!strcmp(tok, "hi")) p->hi = (float)v;
         else if (!strcmp(tok, "cut")) p->cut = (float)v;
+        else if (!strcmp(tok, "clamp")) p->clamp = (float)v;
         else if (!strcmp(tok, "radius")) p->radius = (uint32_t)v;
         else if (!strcmp(tok, "stats")) p->stats = v != 0;
         else if (!strcmp(tok, "blend")) p->blend = v != 0;
@@ -163,7 +165,8 @@ vks_status_t vks_stab_record_output(vks_session_t *s, vks_rec_t *rec)
 {
     vks_stab_t *t = s->stab;
     if (!t->p.blend) return VKS_OK;
-    vks_stab_blend_t b = {t->p.radius, t->strength * t->p.keep, t->p.lo, t->p.hi, t->p.cut};
+    vks_stab_blend_t b = {t->p.radius, t->strength * t->p.keep, t->p.lo, t->p.hi, t->p.cut,
+                          t->p.clamp / fabsf(s->model->out_scale)};
     vks_status_t st = vks_op_stab_blend(rec, &s->plan.vals[s->model->nlayers], &t->prev_out, &t->diff, &t->cut, &b);
     if (st) vks_error_prefix("stabilization");
     return st;

@@ -13,6 +13,7 @@ typedef struct vks_stab_blend {
     float keep;           /* weight of the previous output where the input did not change, 0..1 */
     float lo, hi;         /* input change (0..255): below lo nothing changed, above hi all did */
     float cut_thr;        /* mean input change over the frame above which it is a cut */
+    float tol;            /* the result stays within tol of the new output (tensor units) */
 } vks_stab_blend_t;
 
 /* in [1,3,h,w] (the packed input, float32 or float16); prev, diff float32 [1,3,h,w] and [1,1,h,w]:
@@ -27,7 +28,8 @@ vks_status_t vks_op_stats_ema(vks_rec_t *rec, const vks_tensor_t *cur, uint32_t 
                               float alpha, float cut_thr);
 /* out [1,3,oh,ow] (float32 or float16), prev float32 of its shape, diff float32 [1,1,h,w]: each
  * output pixel (clamped into diff's size) is blended with prev by k = keep * (1 - smoothstep(lo,
- * hi, window mean of diff)), 0 on a cut (cut[0] > cut_thr); prev = the result. */
+ * hi, window mean of diff)), 0 on a cut (cut[0] > cut_thr), then clamped to within tol of the new
+ * output; prev = the result. */
 vks_status_t vks_op_stab_blend(vks_rec_t *rec, const vks_tensor_t *out, const vks_tensor_t *prev,
                                const vks_tensor_t *diff, const vks_tensor_t *cut, const vks_stab_blend_t *p);
 

@@ -6,8 +6,9 @@
 // with the previous output. Where the input did not change beyond noise (the mean of
 // stab_motion.comp's diff over a (2r+1)^2 window, below lo) the output moves toward the previous
 // one by `keep`; above hi it is the new output; between, a smoothstep. On a cut (cut[0], the mean
-// input change, above cut_thr, or not a number) the new output is taken everywhere. prev
-// (float32) is overwritten with the result.
+// input change, above cut_thr, or not a number) the new output is taken everywhere. The result
+// stays within `tol` of the new output (a bound on the lag where the input drifts slowly, and on
+// how far a frame strays from its own stylization). prev (float32) is overwritten with it.
 #include "common.glsl"
 
 layout(local_size_x = VKS_LOCAL_1D) in;
@@ -25,6 +26,7 @@ layout(push_constant) uniform Push {
     float keep;                 // weight of the previous output where nothing changed, 0..1
     float lo, hi;               // input change (0..255) below which nothing changed, above which all did
     float cut_thr;
+    float tol;                  // largest |result - new output| (tensor units)
     VKS_WG_BASE;
 } pc;
 
@@ -42,7 +44,7 @@ void main()
     float k = cut[0] <= pc.cut_thr ? pc.keep * (1.0 - smoothstep(pc.lo, pc.hi, m)) : 0.0;
     for (uint c = 0; c < 3; c++) {
         float n = float(y[c * pc.stride + i]);
-        float o = k > 0.0 ? mix(n, prev[c * pc.prev_stride + i], k) : n;
+        float o = k > 0.0 ? clamp(mix(n, prev[c * pc.prev_stride + i], k), n - pc.tol, n + pc.tol) : n;
         y[c * pc.stride + i] = vtype(o);
         prev[c * pc.prev_stride + i] = o;
     }

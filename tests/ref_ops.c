@@ -414,7 +414,7 @@ void ref_stats_ema(const double *cur, int channels, double count, float alpha, i
 }
 
 void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, int h, int w, int radius, float keep,
-                    float lo, float hi, int cut)
+                    float lo, float hi, int cut, float tol)
 {
     const size_t n = (size_t)oh * ow;
     for (int y = 0; y < oh; y++)
@@ -434,6 +434,8 @@ void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, 
             for (int c = 0; c < 3; c++) {
                 size_t i = c * n + (size_t)y * ow + x;
                 double o = out[i] + k * ((double)prev[i] - out[i]);
+                if (k > 0 && o > out[i] + (double)tol) o = out[i] + (double)tol;
+                if (k > 0 && o < out[i] - (double)tol) o = out[i] - (double)tol;
                 out[i] = (float)o;
                 prev[i] = (float)o;
             }

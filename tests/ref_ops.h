@@ -61,9 +61,9 @@ void ref_stab_motion(const float *in, float *prev, int h, int w, float inv_scale
 void ref_stats_ema(const double *cur, int channels, double count, float alpha, int cut, float *ema);
 /* stab_blend: out, prev [3,oh,ow]; diff [h,w]. For each output pixel (x, y), (x, y) clamped into
  * diff: m = the mean of diff over the (2r+1)^2 window around it, clipped to the image; k = cut ? 0 :
- * keep * (1 - smoothstep(lo, hi, m)); out = out + k * (prev - out); prev = out. */
+ * keep * (1 - smoothstep(lo, hi, m)); out = out + k * (prev - out), within tol of out; prev = out. */
 void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, int h, int w, int radius, float keep,
-                    float lo, float hi, int cut);
+                    float lo, float hi, int cut, float tol);
 
 /* conditional: gamma/beta [styles, c]; effective gamma = sum_s weights[s]*gamma[s], same for beta */
 void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,

@@ -863,7 +863,7 @@ static void test_stats_ema(void **state)
 
 /* stab_blend: an output larger than the input (the network's extra rows and columns take the
  * nearest input pixel's change), odd sizes, changes spanning the thresholds; then a cut. */
-static void run_stab_blend(float change, int cut, uint32_t radius, uint32_t seed)
+static void run_stab_blend(float change, int cut, uint32_t radius, float maxdev, uint32_t seed)
 {
     const uint32_t h = 11, w = 19, oh = 12, ow = 21, n = 3 * oh * ow;
     float *y = rnd(n, &seed, -1, 1), *prev = tu_random(n, &seed, -1, 1), *d = tu_random(h * w, &seed, 0, 20);
@@ -872,12 +872,12 @@ static void run_stab_blend(float change, int cut, uint32_t radius, uint32_t seed
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t ty = tact(&a, 1, 3, oh, ow, y), tp = tu_act_e(&a, 1, 3, oh, ow, 4, prev);
     vks_tensor_t td = tu_act_e(&a, 1, 1, h, w, 4, d), tk = tu_flat(&a, 2, chg);
-    vks_stab_blend_t p = {radius, 0.8f, 3.0f, 12.0f, 30.0f};
+    vks_stab_blend_t p = {radius, 0.8f, 3.0f, 12.0f, 30.0f, maxdev};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_stab_blend(&rec, &ty, &tp, &td, &tk, &p));
     tu_rec_run(&rec);
-    ref_stab_blend(y, prev, (int)oh, (int)ow, d, (int)h, (int)w, (int)radius, 0.8f, 3.0f, 12.0f, cut);
+    ref_stab_blend(y, prev, (int)oh, (int)ow, d, (int)h, (int)w, (int)radius, 0.8f, 3.0f, 12.0f, cut, maxdev);
     float *got = tu_download(&a, &ty), *gotp = tu_download(&a, &tp);
     assert_int_equal(ref_compare("stab_blend output", got, y, n, tol(1e-5f), tol(1e-5f)), 0);
     /* prev holds the unrounded blend: within float16 rounding of the output in that precision */
@@ -890,9 +890,9 @@ static void run_stab_blend(float change, int cut, uint32_t radius, uint32_t seed
 static void test_stab_blend(void **state)
 {
     (void)state;
-    run_stab_blend(5.0f, 0, 2, 71);
-    run_stab_blend(5.0f, 0, 0, 72);
-    run_stab_blend(40.0f, 1, 1, 73);
+    run_stab_blend(5.0f, 0, 2, 1e30f, 71);
+    run_stab_blend(5.0f, 0, 0, 0.3f, 72);   /* some pixels clamped */
+    run_stab_blend(40.0f, 1, 1, 0.3f, 73);
 }
 
 static void test_stab_errors(void **state)
@@ -907,7 +907,7 @@ static void test_stab_errors(void **state)
     assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &d, 0.0f), VKS_ERR_INVALID_ARGUMENT);
     assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 2, 10, &k, 0.5f, 1.0f), VKS_ERR_SHAPE);
     assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 1, 10, &k, 1.5f, 1.0f), VKS_ERR_INVALID_ARGUMENT);
-    vks_stab_blend_t b = {2, 0.5f, 3.0f, 3.0f, 30.0f};
+    vks_stab_blend_t b = {2, 0.5f, 3.0f, 3.0f, 30.0f, 1.0f};
     assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &b), VKS_ERR_INVALID_ARGUMENT);
     b.hi = 10.0f;
     assert_int_equal(vks_op_stab_blend(&dry, &x, &bad, &d, &k, &b), VKS_ERR_SHAPE);

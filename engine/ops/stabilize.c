@@ -10,7 +10,7 @@ _Static_assert(sizeof(ema_push_t) <= 128, "push constants");
 typedef struct {
     uint32_t w, h, ow, oh, stride, prev_stride;
     int32_t radius;
-    float keep, lo, hi, cut_thr;
+    float keep, lo, hi, cut_thr, tol;
     uint32_t wg_base[3];
 } blend_push_t;
 _Static_assert(sizeof(blend_push_t) <= 128, "push constants");
@@ -86,9 +86,10 @@ vks_status_t vks_op_stab_blend(vks_rec_t *rec, const vks_tensor_t *out, const vk
                         out->n, out->c, out->h, out->w, prev->n, prev->c, prev->h, prev->w, diff->n, diff->c, diff->h,
                         diff->w);
     if (!(p->keep >= 0.0f && p->keep <= 1.0f) || !(p->lo >= 0.0f) || !(p->hi > p->lo) || !isfinite(p->hi) ||
-        !(p->cut_thr >= 0.0f) || p->radius > 16)
+        !(p->cut_thr >= 0.0f) || !(p->tol >= 0.0f) || p->radius > 16)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: keep %g must be in [0, 1], 0 <= lo %g < hi %g, cut threshold "
-                        "%g >= 0, radius %u <= 16", op, p->keep, p->lo, p->hi, p->cut_thr, p->radius);
+                        "%g >= 0, tolerance %g >= 0, radius %u <= 16", op, p->keep, p->lo, p->hi, p->cut_thr, p->tol,
+                        p->radius);
     vks_status_t st = check_binding(rec, op, out);
     if (!st) st = check_binding(rec, op, prev);
     if (!st) st = check_binding(rec, op, diff);
@@ -99,7 +100,7 @@ vks_status_t vks_op_stab_blend(vks_rec_t *rec, const vks_tensor_t *out, const vk
         return st;
     uint32_t n = out->h * out->w;
     blend_push_t push = {diff->w, diff->h, out->w, out->h, out->plane_stride, prev->plane_stride, (int32_t)p->radius,
-                         p->keep, p->lo, p->hi, p->cut_thr, {0}};
+                         p->keep, p->lo, p->hi, p->cut_thr, p->tol, {0}};
     vks_binding_t b[4] = {vks_bind(out, true), vks_bind(prev, true), vks_bind(diff, false), vks_bind(cut, false)};
     return vks_rec_dispatch(rec, pipe, b, 4, &push, vks_div_up(n, VKS_LOCAL_1D), 1, 1);
 }
