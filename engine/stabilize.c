@@ -16,8 +16,8 @@
 #include <string.h>
 
 typedef struct vks_stab_params {
-    float keep;         /* stab_blend keep at strength 1 */
-    float alpha;        /* stats_ema alpha at strength 1 */
+    float keep;         /* stab_blend keep at strength 1; at strength S, 1 - (1 - keep)^S */
+    float alpha;        /* stats_ema alpha at strength 1; at strength S, 1 - (1 - alpha)^S */
     float lo, hi;       /* stab_blend thresholds (0..255) */
     float cut;          /* cut threshold: mean input change (0..255) */
     float clamp;        /* the output stays within this of the unstabilized one (0..255) */
@@ -25,10 +25,17 @@ typedef struct vks_stab_params {
     bool stats, blend;  /* which parts are on */
 } vks_stab_params_t;
 
-/* Chosen from benchmarks/stabilize.sh (README: "Stable video"). */
+/* Chosen from benchmarks/stabilize.sh (README: "Stable video"). At strength S the averages'
+ * time constants grow geometrically: the past's weight is 1 - (1 - w)^S, 0 at S = 0. */
 static const vks_stab_params_t defaults = {
-    .keep = 0.85f, .alpha = 0.9f, .lo = 3.0f, .hi = 12.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 2, .stats = true, .blend = true,
+    .keep = 0.98f, .alpha = 0.99f, .lo = 4.0f, .hi = 16.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 2, .stats = true,
+    .blend = true,
 };
+
+static float at_strength(float w, float s)
+{
+    return 1.0f - powf(1.0f - w, s);
+}
 
 struct vks_stab {
     float strength;
@@ -40,7 +47,7 @@ struct vks_stab {
     bool reset_pending;
 };
 
-/* VKSTYLE_STABILIZE_TUNE="keep=0.85,alpha=0.9,lo=3,hi=12,cut=30,radius=2,stats=1,blend=1" overrides
+/* VKSTYLE_STABILIZE_TUNE="keep=0.98,alpha=0.99,lo=4,hi=16,cut=30,clamp=16,radius=2,stats=1,blend=1" overrides
  * the defaults, for the measurements (benchmarks/stabilize.sh); unknown keys are an error. */
 static vks_status_t tune(vks_stab_params_t *p)
 {
@@ -155,7 +162,7 @@ vks_status_t vks_stab_record_norm(vks_session_t *s, vks_rec_t *rec, uint32_t lay
     uint32_t off = t->norm_off[layer];
     vks_status_t st = vks_op_channel_stats(rec, in, 0, in->h, &t->cur, off);
     if (!st) st = vks_op_stats_ema(rec, &t->cur, off, &t->ema, off, in->c, in->h * in->w, &t->cut,
-                                   t->strength * t->p.alpha, t->p.cut);
+                                   at_strength(t->p.alpha, t->strength), t->p.cut);
     if (!st) st = vks_op_instance_norm_given(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual,
                                              &t->ema, off);
     return st;
@@ -165,7 +172,7 @@ vks_status_t vks_stab_record_output(vks_session_t *s, vks_rec_t *rec)
 {
     vks_stab_t *t = s->stab;
     if (!t->p.blend) return VKS_OK;
-    vks_stab_blend_t b = {t->p.radius, t->strength * t->p.keep, t->p.lo, t->p.hi, t->p.cut,
+    vks_stab_blend_t b = {t->p.radius, at_strength(t->p.keep, t->strength), t->p.lo, t->p.hi, t->p.cut,
                           t->p.clamp / fabsf(s->model->out_scale)};
     vks_status_t st = vks_op_stab_blend(rec, &s->plan.vals[s->model->nlayers], &t->prev_out, &t->diff, &t->cut, &b);
     if (st) vks_error_prefix("stabilization");

@@ -35,6 +35,7 @@ static void usage(FILE *f)
         "      --compare       also time the convolutions with weights and input from storage buffers\n"
         "                      (instead of the default uniform-buffer variants) on the same shapes, side\n"
         "                      by side; every variant is checked against the C reference by test_ops\n"
+        "      --stabilize S   time the network with temporal stabilization S (0..1; default 0: off)\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --device D      Vulkan device index or name substring\n"
         "  -h, --help          this help\n");
@@ -159,13 +160,15 @@ int cmd_bench(int argc, char **argv)
     vks_precision_t precision = VKS_PRECISION_FP32;
     uint32_t w = 256, h = 256, iters = 10, warmup = 2;
     int peak_only = 0, compare = 0;
-    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE };
+    double stabilize = 0;
+    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"size", required_argument, 0, O_SIZE}, {"iters", required_argument, 0, O_ITERS},
         {"warmup", required_argument, 0, O_WARMUP}, {"json", required_argument, 0, O_JSON},
         {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
         {"precision", required_argument, 0, O_PRECISION}, {"compare", no_argument, 0, O_COMPARE},
+        {"stabilize", required_argument, 0, O_STAB},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -184,6 +187,7 @@ int cmd_bench(int argc, char **argv)
         case O_DEVICE: device = optarg; break;
         case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
         case O_COMPARE: compare = 1; break;
+        case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &stabilize)) return 1; break;
         case ':': return cli_error("bench: option '%s' needs a value (see vkstyle bench --help)", argv[optind - 1]);
         default: return cli_error("bench: unknown option '%s' (see vkstyle bench --help)", argv[optind - 1]);
         }
@@ -239,6 +243,7 @@ int cmd_bench(int argc, char **argv)
         if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
     }
+    if ((st = vks_session_set_stabilize(sess, (float)stabilize))) { cli_engine_error("--stabilize", st); goto done; }
     /* random input */
     size_t nin = vks_session_input_bytes(sess);
     uint8_t *px = malloc(nin);

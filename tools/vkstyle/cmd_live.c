@@ -61,6 +61,7 @@ static void usage(FILE *f)
         "                        640 on GPUs and 192 on CPU devices)\n"
         "      --window WxH      window size (default: the processing size, enlarged to >= 480 wide)\n"
         "      --strength A      blend with the source frame, 0..1 (default 1)\n"
+        "      --stabilize S     temporal stabilization, 0 (off) .. 1 (strongest) (default 0.8)\n"
         "      --frames N        quit after presenting N frames\n"
         "      --screenshot FILE save the last presented frame (PNG/JPEG) when quitting\n"
         CLI_PRECISION_HELP
@@ -69,7 +70,7 @@ static void usage(FILE *f)
         "  -h, --help            this help\n"
         "\n"
         "keys: 1-9 style; left/right and mouse wheel slide between neighbouring styles; up/down\n"
-        "      strength; space pause; s save a PNG; f fullscreen; q or Esc quit\n");
+        "      strength; t stabilization on/off; space pause; s save a PNG; f fullscreen; q or Esc quit\n");
 }
 
 static double now_s(void)
@@ -262,7 +263,9 @@ typedef struct {
     float weights[64];
     bool custom_mix;      /* weights from -s until a key changes them */
     float strength;
-    bool paused, quit, save, restyle, redraw;
+    float stabilize;      /* strength of the temporal stabilization when on */
+    bool stable;          /* stabilization on ('t') */
+    bool paused, quit, save, restyle, redraw, restabilize;
 } ui_t;
 
 static void weights_from_pos(ui_t *u)
@@ -305,7 +308,8 @@ static void on_key(GLFWwindow *g, int key, int scancode, int action, int mods)
         u->strength = fminf(1, fmaxf(0, u->strength + (key == GLFW_KEY_UP ? 0.1f : -0.1f)));
         u->strength = roundf(u->strength * 10) / 10;
         u->redraw = true;
-    } else if (key == GLFW_KEY_SPACE && press) u->paused = !u->paused, u->redraw = true;
+    } else if (key == GLFW_KEY_T && press) u->stable = !u->stable, u->restabilize = true;
+    else if (key == GLFW_KEY_SPACE && press) u->paused = !u->paused, u->redraw = true;
     else if (key == GLFW_KEY_S && press) u->save = true, u->redraw = true;
     else if (key == GLFW_KEY_F && press) win_set_fullscreen(u->win, !win_fullscreen(u->win)), u->redraw = true;
     else if ((key == GLFW_KEY_Q || key == GLFW_KEY_ESCAPE) && press) u->quit = true;
@@ -355,9 +359,9 @@ int cmd_live(int argc, char **argv)
     const char *model_arg = "udnie", *source = "/dev/video0", *style = NULL, *device = NULL, *shot = NULL;
     uint32_t size_w = 0, size_h = 0, cap_w = 0, cap_h = 0, win_w = 0, win_h = 0, fourcc = 0;
     long frames_limit = 0;
-    double strength = 1.0;
+    double strength = 1.0, stabilize = 0.8;
     int quiet = 0, list = 0;
-    enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE, O_PRECISION };
+    enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE, O_PRECISION, O_STAB };
     vks_precision_t precision = VKS_PRECISION_FP32;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
@@ -366,7 +370,7 @@ int cmd_live(int argc, char **argv)
         {"size", required_argument, 0, O_SIZE}, {"window", required_argument, 0, O_WINDOW},
         {"strength", required_argument, 0, O_STRENGTH}, {"frames", required_argument, 0, O_FRAMES},
         {"screenshot", required_argument, 0, O_SHOT}, {"device", required_argument, 0, O_DEVICE},
-        {"precision", required_argument, 0, O_PRECISION},
+        {"precision", required_argument, 0, O_PRECISION}, {"stabilize", required_argument, 0, O_STAB},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -392,6 +396,7 @@ int cmd_live(int argc, char **argv)
             else return cli_error("--format must be yuyv or mjpeg");
             break;
         case O_STRENGTH: if (cli_parse_double("--strength", optarg, 0, 1, &strength)) return 1; break;
+        case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &stabilize)) return 1; break;
         case O_FRAMES: {
             long long n;
             if (cli_parse_ll("--frames", optarg, 1, INT_MAX, &n)) return 1;
@@ -489,6 +494,9 @@ int cmd_live(int argc, char **argv)
     ui.model = model;
     ui.nstyles = vks_model_style_count(model);
     ui.strength = (float)strength;
+    ui.stabilize = stabilize > 0 ? (float)stabilize : 0.8f;   /* what 't' turns on */
+    ui.stable = stabilize > 0;
+    if ((st = vks_session_set_stabilize(sess, ui.stable ? ui.stabilize : 0.0f))) { cli_engine_error("--stabilize", st); goto done; }
     ui.weights[0] = 1;
     if (style) {
         if (cli_parse_styles(style, model, ui.weights, err, sizeof err)) { cli_error("%s", err); goto done; }
@@ -547,7 +555,19 @@ int cmd_live(int argc, char **argv)
                 break;
             }
             ui.restyle = false;
+            /* a new style: start afresh rather than fade from the old one */
+            if ((st = vks_session_reset_stabilize(sess))) { cli_engine_error("stabilize", st); rc = 1; break; }
             if (front_index >= 0) fresh = true; /* stylize the current frame again */
+        }
+        if (ui.restabilize) {
+            if ((st = vks_session_set_stabilize(sess, ui.stable ? ui.stabilize : 0.0f))) {
+                cli_engine_error("stabilize", st);
+                rc = 1;
+                break;
+            }
+            ui.restabilize = false;
+            ui.redraw = true;
+            if (front_index >= 0) fresh = true;
         }
         if (fresh) {
             double g0 = now_s();
@@ -589,8 +609,11 @@ int cmd_live(int argc, char **argv)
             frames_since = 0;
             t_title = t;
             mix_text(&ui, mix, sizeof mix);
-            snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %.1f fps - %s %.1f ms%s", mix,
-                     ui.strength, fps, gpu_timed ? "GPU" : "frame", gpu_ms, ui.paused ? " - paused" : "");
+            char stab[32];
+            if (ui.stable) snprintf(stab, sizeof stab, "stable %.1f", ui.stabilize);
+            else snprintf(stab, sizeof stab, "stable off");
+            snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %s - %.1f fps - %s %.1f ms%s", mix,
+                     ui.strength, stab, fps, gpu_timed ? "GPU" : "frame", gpu_ms, ui.paused ? " - paused" : "");
             glfwSetWindowTitle(win_glfw(win), title);
         }
         if (!fresh && !ui.redraw) glfwWaitEventsTimeout(0.1);

@@ -402,7 +402,8 @@ int cmd_video(int argc, char **argv)
     int64_t total = mi->frames > 0 ? mi->frames
                     : mi->duration > 0 && mi->fps_num ? (int64_t)llround(mi->duration * mi->fps_num / mi->fps_den) : 0;
     int64_t done_frames = 0;
-    double last_draw = 0, gpu_s = 0;
+    double last_draw = 0, gpu_s = 0, gpu_ts_ms = 0;
+    int64_t gpu_ts_frames = 0;   /* frames timed by timestamps (not tiled, device has them) */
     bool gpu_failed = false;
     double t0 = now_s();
     if (pthread_create(&dec_thread, NULL, decoder_main, &j) == 0) dec_started = true;
@@ -425,6 +426,8 @@ int cmd_video(int argc, char **argv)
                 break;
             }
             gpu_s += now_s() - g0;
+            double ms;
+            if (vks_session_last_gpu_ms(sess, &ms) == VKS_OK) gpu_ts_ms += ms, gpu_ts_frames++;
             done_frames++;
             double t = now_s();
             if (tty && t - last_draw > 0.1) {
@@ -472,9 +475,11 @@ join:
         vks_context_device_info(ctx, &dev);
         double fr = mi->fps_num ? (double)mi->fps_num / mi->fps_den : 0;
         printf("%s: %lld frames %ux%u at %.4g fps, %s crf %d, %s on %s: %.1f s, %.2f fps end to end "
-               "(stylizing %.1f ms/frame; setup %.1f s)\n",
+               "(stylizing %.1f ms/frame; setup %.1f s)",
                out_path, (long long)(failed ? kept : j.encoded), ew, eh, fr, enc_name, crf,
                vks_model_name(model), dev.name, t1 - t0, done_frames / (t1 - t0), 1e3 * gpu_s / done_frames, t0 - t_setup);
+        if (gpu_ts_frames) printf(", GPU %.2f ms/frame", gpu_ts_ms / gpu_ts_frames);
+        printf("\n");
     }
     rc = failed ? (g_interrupted ? 130 : 1) : 0;
 done:
