@@ -28,7 +28,7 @@ typedef struct vks_stab_params {
 /* Chosen from benchmarks/stabilize.sh (README: "Stable video"). At strength S the averages'
  * time constants grow geometrically: the past's weight is 1 - (1 - w)^S, 0 at S = 0. */
 static const vks_stab_params_t defaults = {
-    .keep = 0.98f, .alpha = 0.99f, .lo = 4.0f, .hi = 16.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 2, .stats = true,
+    .keep = 0.98f, .alpha = 0.995f, .lo = 4.0f, .hi = 16.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 2, .stats = true,
     .blend = true,
 };
 
@@ -47,7 +47,7 @@ struct vks_stab {
     bool reset_pending;
 };
 
-/* VKSTYLE_STABILIZE_TUNE="keep=0.98,alpha=0.99,lo=4,hi=16,cut=30,clamp=16,radius=2,stats=1,blend=1" overrides
+/* VKSTYLE_STABILIZE_TUNE="keep=0.98,alpha=0.995,lo=4,hi=16,cut=30,clamp=16,radius=2,stats=1,blend=1" overrides
  * the defaults, for the measurements (benchmarks/stabilize.sh); unknown keys are an error. */
 static vks_status_t tune(vks_stab_params_t *p)
 {
