@@ -417,13 +417,14 @@ static int shown_frame(const char *out)
     return atoi(p + strlen("source frame "));
 }
 
+/* The live path's pixels against the image path's (--stabilize 0: each frame on its own) */
 static void test_live_screenshot(void **state)
 {
     (void)state;
     if (!have_program("xvfb-run")) fail_msg("xvfb-run not found (scripts/deps.sh installs it)");
     char *shot = tmp_path("shot.png");
     /* the window at the frame's size: the output buffer is copied straight into the swapchain image */
-    run_t r = run(RUN_XVFB, 0, "live", "--source", g_clip, "--frames", "10", "--screenshot", shot, "--window", "64x48", NULL);
+    run_t r = run(RUN_XVFB, 0, "live", "--stabilize", "0", "--source", g_clip, "--frames", "10", "--screenshot", shot, "--window", "64x48", NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
     assert_non_null(strstr(r.out, "10 frames presented"));
@@ -462,7 +463,7 @@ static void test_live_strength(void **state)
     (void)state;
     if (!have_program("xvfb-run")) fail_msg("xvfb-run not found (scripts/deps.sh installs it)");
     char *shot = tmp_path("shot_half.png");
-    run_t r = run(RUN_XVFB, 0, "live", "--source", g_clip, "--frames", "3", "--screenshot", shot, "--strength", "0.5", NULL);
+    run_t r = run(RUN_XVFB, 0, "live", "--stabilize", "0", "--source", g_clip, "--frames", "3", "--screenshot", shot, "--strength", "0.5", NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
     int k = shown_frame(r.out);
