@@ -4,6 +4,7 @@
  * (ops/op.h). A frame is: copy pixels into staging, one submit, copy pixels out. */
 #include "session.h"
 #include "ops/op.h"
+#include "stabilize.h"
 #include "vkstyle/vkstyle_vulkan.h"
 
 #include <math.h>
@@ -36,6 +37,11 @@ static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
         .mix = &s->eff,
         .mix_channels = m->cin_channels,
     };
+    /* stabilized: the norm takes its input's statistics averaged across frames */
+    if (s->stab && (ly->op->flags & VKS_OPF_WHOLE_STATS)) {
+        vks_status_t st = vks_stab_record_stats(s, rec, i, in, &io.stats, &io.stats_off);
+        if (st) return st;
+    }
     return ly->op->record(rec, ly, &io);
 }
 
@@ -64,6 +70,7 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
     else
         st = vks_op_pack_rgb8(rec, &s->px_in, s->w, s->h, 4, s->opts.input == VKS_PIXELS_BGRA8, m->in_scale,
                               m->in_offset, &s->plan.vals[0]);
+    if (!st && s->stab) st = vks_stab_record_input(s, rec);
     if (st) return st;
     timestamp(rec, pool, 1);
     for (uint32_t i = 0; i < m->nlayers; i++) {
@@ -73,6 +80,7 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
         }
         timestamp(rec, pool, i + 2);
     }
+    if (s->stab && (st = vks_stab_record_output(s, rec))) return st;
     if ((st = vks_op_unpack_rgba8(rec, &s->plan.vals[m->nlayers], s->w, s->h, s->opts.output == VKS_PIXELS_BGRA8,
                                   m->out_scale, m->out_offset, &s->px_out)))
         return st;
@@ -295,6 +303,7 @@ void vks_session_destroy(vks_session_t *s)
 {
     if (!s) return;
     vks_tiled_destroy(s);
+    vks_stab_destroy(s);
     vks_rec_destroy(&s->main);
     vks_rec_destroy(&s->style);
     if (s->frame_ts) s->ctx->vk.vkDestroyQueryPool(s->ctx->device, s->frame_ts, NULL);
@@ -328,12 +337,16 @@ vks_status_t vks_session_set_style_weights(vks_session_t *s, const float *weight
 
 static vks_status_t submit(vks_session_t *s)
 {
-    VkCommandBuffer cmds[2];
+    VkCommandBuffer cmds[3];
     uint32_t ncmd = 0;
+    if (vks_stab_pre_submit(s)) cmds[ncmd++] = vks_stab_pre_submit(s);
     if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
     cmds[ncmd++] = s->main.cmd;
     vks_status_t st = vks_submit_wait(s->ctx, cmds, ncmd);
-    if (!st) s->ran = true;
+    if (!st) {
+        s->ran = true;
+        vks_stab_submitted(s);
+    }
     return st;
 }
 

@@ -20,6 +20,7 @@ struct vks_session {
     bool ran;                  /* main has completed at least once (frame_ts holds results) */
     uint64_t main_recordings, style_recordings;
     vks_tiled_t *tiled;        /* a session run in tiles (tiled.c); NULL: one recorded network */
+    struct vks_stab *stab;     /* temporal stabilization (stabilize.c); NULL: off */
 };
 
 /* Record the network into rec: pixel copies, conversion, every layer, conversion back. With a

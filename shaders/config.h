@@ -30,6 +30,10 @@
  * that is 12, the guaranteed maxPerStageDescriptorUniformBuffers. */
 #define VKS_X_UBOS 11
 
+/* Stabilization (stab_motion.comp): the largest input change recorded, in 0..255 units; a reset
+ * makes every pixel's change this (finite, so that the mean over the frame is too). */
+#define VKS_STAB_DIFF_MAX 1000.0
+
 /* Activation codes (specialization constant). */
 #define VKS_ACT_NONE 0
 #define VKS_ACT_RELU 1

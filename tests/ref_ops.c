@@ -384,3 +384,60 @@ void ref_yuyv_to_rgb(const uint8_t *yuyv, int w, int h, float scale, float offse
         }
     }
 }
+
+void ref_stab_motion(const float *in, float *prev, int h, int w, float inv_scale, float *diff)
+{
+    const size_t hw = (size_t)h * w;
+    for (size_t i = 0; i < hw; i++) {
+        double m = 0.0;
+        for (int c = 0; c < 3; c++) {
+            double d = fabs((double)in[c * hw + i] - (double)prev[c * hw + i]);
+            if (d > m) m = d;
+            prev[c * hw + i] = in[c * hw + i];
+        }
+        m *= inv_scale;
+        diff[i] = (float)(m < 1000.0 ? m : 1000.0);
+    }
+}
+
+void ref_stats_ema(const double *cur, int channels, double count, float alpha, int cut, float *ema)
+{
+    for (int c = 0; c < channels; c++) {
+        double m = cur[2 * c], v = cur[2 * c + 1] / count;
+        if (!cut) {
+            m = alpha * (double)ema[2 * c] + (1.0 - alpha) * m;
+            v = alpha * (double)ema[2 * c + 1] + (1.0 - alpha) * v;
+        }
+        ema[2 * c] = (float)m;
+        ema[2 * c + 1] = (float)v;
+    }
+}
+
+void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, int h, int w, int radius, float keep,
+                    float lo, float hi, int cut, float tol)
+{
+    const size_t n = (size_t)oh * ow;
+    for (int y = 0; y < oh; y++)
+        for (int x = 0; x < ow; x++) {
+            int cx = x < w ? x : w - 1, cy = y < h ? y : h - 1;
+            double s = 0.0;
+            int cnt = 0;
+            for (int v = cy - radius; v <= cy + radius; v++)
+                for (int u = cx - radius; u <= cx + radius; u++)
+                    if (v >= 0 && v < h && u >= 0 && u < w) {
+                        s += diff[(size_t)v * w + u];
+                        cnt++;
+                    }
+            double t = (s / cnt - lo) / (hi - lo);
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            double k = cut ? 0.0 : keep * (1.0 - t * t * (3.0 - 2.0 * t));
+            for (int c = 0; c < 3; c++) {
+                size_t i = c * n + (size_t)y * ow + x;
+                double o = out[i] + k * ((double)prev[i] - out[i]);
+                if (k > 0 && o > out[i] + (double)tol) o = out[i] + (double)tol;
+                if (k > 0 && o < out[i] - (double)tol) o = out[i] - (double)tol;
+                out[i] = (float)o;
+                prev[i] = (float)o;
+            }
+        }
+}

@@ -53,6 +53,18 @@ void ref_instance_norm_given(const float *in, int n, int c, int h, int w, const 
                              const float *gamma, const float *beta, float eps, ref_act_t act, const float *residual,
                              float *out);
 
+/* Stabilization (engine/stabilize.c). stab_motion: in [3,h,w], prev [3,h,w]: diff[i] = min(max over channels of
+ * |in - prev| * inv_scale, 1000), then prev = in. */
+void ref_stab_motion(const float *in, float *prev, int h, int w, float inv_scale, float *diff);
+/* stats_ema: for each channel, (m, v) = (cur[2c], cur[2c+1] / count); ema[2c], ema[2c+1] = cut ? (m, v) :
+ * alpha * ema + (1 - alpha) * (m, v). */
+void ref_stats_ema(const double *cur, int channels, double count, float alpha, int cut, float *ema);
+/* stab_blend: out, prev [3,oh,ow]; diff [h,w]. For each output pixel (x, y), (x, y) clamped into
+ * diff: m = the mean of diff over the (2r+1)^2 window around it, clipped to the image; k = cut ? 0 :
+ * keep * (1 - smoothstep(lo, hi, m)); out = out + k * (prev - out), within tol of out; prev = out. */
+void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, int h, int w, int radius, float keep,
+                    float lo, float hi, int cut, float tol);
+
 /* conditional: gamma/beta [styles, c]; effective gamma = sum_s weights[s]*gamma[s], same for beta */
 void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,
                  float *gamma_eff, float *beta_eff);

@@ -48,6 +48,8 @@ xdotool key --window \$win Left;         expect "left" "matilde_perez 80% \\\\+ 
 xdotool click --window \$win 5;          expect "wheel" "matilde_perez (70|90)% \\\\+ matta (30|10)%"
 xdotool key --window \$win Down;         expect "down" "strength 0.9"
 xdotool key --window \$win 9;            expect "key 9" "- wreck - strength 0.9"
+xdotool key --window \$win t;            expect "t" "- stable off - "
+xdotool key --window \$win t;            expect "t again" "- stable 0.8 - "
 xdotool key --window \$win q
 wait \$pid; rc=\$?
 [ \$rc -eq 0 ] || { echo "FAIL: exit code \$rc"; fail=1; }

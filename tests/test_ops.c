@@ -2,6 +2,7 @@
  * with the validation layer on; the chunked-binding path; error paths; barrier placement.
  * The op tests run twice: float32 activations, then float16 (the _f16 shader variants). */
 #include "half.h"
+#include "stabilize.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -802,6 +803,124 @@ static bool is_f16_shader(const char *name)
 
 /* The op tests again with float16 activations (lavapipe offers shaderFloat16 and
  * storageBuffer16BitAccess; a device without them fails here, it is not skipped). */
+/* ------------------------------------------------------------------ stabilization */
+
+/* stab_motion: the input's change (fp32 or fp16 input, fp32 previous frame) against the reference,
+ * on an odd size (not a multiple of the workgroup), with a previous frame that holds the reset
+ * value in part of it (the change is capped). Then the previous frame must hold the input. */
+static void test_stab_motion(void **state)
+{
+    (void)state;
+    const uint32_t h = 13, w = 29, hw = h * w;
+    uint32_t seed = 51;
+    float *x = rnd(3 * hw, &seed, -1, 1), *prev = tu_random(3 * hw, &seed, -1, 1);
+    for (uint32_t i = 0; i < 40; i++) prev[hw + 7 * i] = 3.39e38f;   /* a reset's fill */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t tx = tact(&a, 1, 3, h, w, x), tp = tu_act_e(&a, 1, 3, h, w, 4, prev);
+    vks_tensor_t td = tu_act_e(&a, 1, 1, h, w, 4, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_stab_motion(&rec, &tx, &tp, &td, 127.5f));
+    tu_rec_run(&rec);
+    float *want = malloc(hw * sizeof *want);
+    ref_stab_motion(x, prev, (int)h, (int)w, 127.5f, want);
+    float *got = tu_download(&a, &td), *gotp = tu_download(&a, &tp);
+    assert_int_equal(ref_compare("stab_motion diff", got, want, hw, 1e-4f, 1e-5f), 0);
+    assert_int_equal(ref_compare("stab_motion previous", gotp, prev, 3 * hw, 0, 0), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(prev); free(want); free(got); free(gotp);
+}
+
+/* stats_ema: the running average of 37 channels' statistics, at an offset in both tables: no cut
+ * (averaged), a cut (this frame's statistics), and a frame whose change is not a number (a cut).
+ * The statistics are float32 in either precision (stats_ema has no float16 variant). */
+static void run_stats_ema(float change, int cut, uint32_t seed)
+{
+    const uint32_t ch = 37, off = 5, count = 391;
+    float *cur = tu_random(2 * (ch + off), &seed, 0.1f, 50), *ema = tu_random(2 * (ch + off), &seed, 0.1f, 50);
+    float chg[2] = {change, 0};
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t tc = tu_flat(&a, 2 * (ch + off), cur), te = tu_flat(&a, 2 * (ch + off), ema), tk = tu_flat(&a, 2, chg);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_stats_ema(&rec, &tc, off, &te, off, ch, count, &tk, 0.7f, 30.0f));
+    tu_rec_run(&rec);
+    double *curd = malloc(2 * ch * sizeof *curd);
+    for (uint32_t i = 0; i < 2 * ch; i++) curd[i] = cur[2 * off + i];
+    ref_stats_ema(curd, (int)ch, count, 0.7f, cut, ema + 2 * off);
+    float *got = malloc(2 * (ch + off) * sizeof *got);
+    TU_OK(vks_block_download(g_ctx, &a.block, te.offset, got, 2 * (ch + off) * sizeof *got));
+    assert_int_equal(ref_compare("stats_ema", got, ema, 2 * (ch + off), 1e-5f, 1e-5f), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(cur); free(ema); free(curd); free(got);
+}
+
+static void test_stats_ema(void **state)
+{
+    (void)state;
+    run_stats_ema(12.0f, 0, 61);
+    run_stats_ema(31.0f, 1, 62);
+    run_stats_ema(NAN, 1, 63);
+}
+
+/* stab_blend: an output larger than the input (the network's extra rows and columns take the
+ * nearest input pixel's change), odd sizes, changes spanning the thresholds; then a cut. */
+static void run_stab_blend(float change, int cut, uint32_t radius, float maxdev, uint32_t seed)
+{
+    const uint32_t h = 11, w = 19, oh = 12, ow = 21, n = 3 * oh * ow;
+    float *y = rnd(n, &seed, -1, 1), *prev = tu_random(n, &seed, -1, 1), *d = tu_random(h * w, &seed, 0, 20);
+    float chg[2] = {change, 0};
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t ty = tact(&a, 1, 3, oh, ow, y), tp = tu_act_e(&a, 1, 3, oh, ow, 4, prev);
+    vks_tensor_t td = tu_act_e(&a, 1, 1, h, w, 4, d), tk = tu_flat(&a, 2, chg);
+    vks_stab_blend_t p = {radius, 0.8f, 3.0f, 12.0f, 30.0f, maxdev};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_stab_blend(&rec, &ty, &tp, &td, &tk, &p));
+    tu_rec_run(&rec);
+    ref_stab_blend(y, prev, (int)oh, (int)ow, d, (int)h, (int)w, (int)radius, 0.8f, 3.0f, 12.0f, cut, maxdev);
+    float *got = tu_download(&a, &ty), *gotp = tu_download(&a, &tp);
+    assert_int_equal(ref_compare("stab_blend output", got, y, n, tol(1e-5f), tol(1e-5f)), 0);
+    /* prev holds the unrounded blend: within float16 rounding of the output in that precision */
+    assert_int_equal(ref_compare("stab_blend previous", gotp, prev, n, tol(1e-5f), tol(1e-5f)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(y); free(prev); free(d); free(got); free(gotp);
+}
+
+static void test_stab_blend(void **state)
+{
+    (void)state;
+    run_stab_blend(5.0f, 0, 2, 1e30f, 71);
+    run_stab_blend(5.0f, 0, 0, 0.3f, 72);   /* some pixels clamped */
+    run_stab_blend(40.0f, 1, 1, 0.3f, 73);
+}
+
+static void test_stab_errors(void **state)
+{
+    (void)state;
+    vks_rec_t dry;
+    TU_OK(vks_rec_begin_dry(g_ctx, &dry));
+    vks_tensor_t x = vks_tensor_act(NULL, 0, 1, 3, 8, 9, g_esize), p = vks_tensor_act(NULL, 0, 1, 3, 8, 9, 4);
+    vks_tensor_t d = vks_tensor_act(NULL, 0, 1, 1, 8, 9, 4), bad = vks_tensor_act(NULL, 0, 1, 1, 8, 8, 4);
+    vks_tensor_t k = vks_tensor_flat(NULL, 0, 2);
+    assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &bad, 1.0f), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &d, 0.0f), VKS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 2, 10, &k, 0.5f, 1.0f), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 1, 10, &k, 1.5f, 1.0f), VKS_ERR_INVALID_ARGUMENT);
+    vks_stab_blend_t b = {2, 0.5f, 3.0f, 3.0f, 30.0f, 1.0f};
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &b), VKS_ERR_INVALID_ARGUMENT);
+    b.hi = 10.0f;
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &bad, &d, &k, &b), VKS_ERR_SHAPE);
+    TU_OK(vks_op_stab_blend(&dry, &x, &p, &d, &k, &b));
+    vks_rec_destroy(&dry);
+}
+
 #define F16(test)                                         \
     static void test##_f16(void **state)                  \
     {                                                     \
@@ -823,6 +942,9 @@ F16(test_pack_unpack)
 F16(test_yuyv_to_rgb)
 F16(test_chunked_bindings)
 F16(test_split_dispatches)
+F16(test_stab_motion)
+F16(test_stats_ema)
+F16(test_stab_blend)
 
 /* Instance-norm statistics over a float16 plane must be accumulated in fp32. The planes are
  * 512x512 values near 300 whose first value is 0: the shader's shifted sums subtract that first
@@ -960,6 +1082,13 @@ int main(void)
         cmocka_unit_test(test_yuyv_to_rgb_f16),
         cmocka_unit_test(test_chunked_bindings_f16),
         cmocka_unit_test_setup_teardown(test_split_dispatches_f16, split_setup, split_teardown),
+        cmocka_unit_test(test_stab_motion),
+        cmocka_unit_test(test_stats_ema),
+        cmocka_unit_test(test_stab_blend),
+        cmocka_unit_test(test_stab_errors),
+        cmocka_unit_test(test_stab_motion_f16),
+        cmocka_unit_test(test_stats_ema_f16),
+        cmocka_unit_test(test_stab_blend_f16),
         cmocka_unit_test(test_precision_errors),
         cmocka_unit_test(test_peak_shaders),
     };

@@ -220,11 +220,13 @@ static bool have_program(const char *name)
 
 /* ------------------------------------------------------------------ vkstyle video */
 
+/* Frames match the image path (--stabilize 0: each frame on its own; stabilization is tested in
+ * test_session) */
 static void test_video_matches_image(void **state)
 {
     (void)state;
     char *out = tmp_path("out.mp4");
-    run_t r = run(0, 0, "video", "--crf", "12", "-i", g_clip, "-o", out, NULL);
+    run_t r = run(0, 0, "video", "--stabilize", "0", "--crf", "12", "-i", g_clip, "-o", out, NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
     assert_non_null(strstr(r.out, "fps end to end"));
@@ -255,7 +257,7 @@ static void test_video_matches_image(void **state)
 static void check_video_444(const char *name, const char *precision)
 {
     char *out = tmp_path(name);
-    run_t r = run(0, 0, "video", "-q", "--crf", "8", "--chroma", "444", "--no-audio", "--precision", precision,
+    run_t r = run(0, 0, "video", "-q", "--stabilize", "0", "--crf", "8", "--chroma", "444", "--no-audio", "--precision", precision,
                   "-i", g_clip, "-o", out, NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
@@ -283,7 +285,7 @@ static void test_video_odd_size(void **state)
 {
     (void)state;
     char *out = tmp_path("odd.mp4");
-    run_t r = run(0, 0, "video", "--size", "33x25", "--crf", "12", "-i", g_clip, "-o", out, NULL);
+    run_t r = run(0, 0, "video", "--stabilize", "0", "--size", "33x25", "--crf", "12", "-i", g_clip, "-o", out, NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
     assert_non_null(strstr(r.err, "33x25 frames are written as 32x24"));
@@ -459,13 +461,14 @@ static int shown_frame(const char *out)
     return atoi(p + strlen("source frame "));
 }
 
+/* The live path's pixels against the image path's (--stabilize 0: each frame on its own) */
 static void test_live_screenshot(void **state)
 {
     (void)state;
     if (!have_program("xvfb-run")) fail_msg("xvfb-run not found (scripts/deps.sh installs it)");
     char *shot = tmp_path("shot.png");
     /* the window at the frame's size: the output buffer is copied straight into the swapchain image */
-    run_t r = run(RUN_XVFB, 0, "live", "--source", g_clip, "--frames", "10", "--screenshot", shot, "--window", "64x48", NULL);
+    run_t r = run(RUN_XVFB, 0, "live", "--stabilize", "0", "--source", g_clip, "--frames", "10", "--screenshot", shot, "--window", "64x48", NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
     assert_non_null(strstr(r.out, "10 frames presented"));
@@ -504,7 +507,7 @@ static void test_live_strength(void **state)
     (void)state;
     if (!have_program("xvfb-run")) fail_msg("xvfb-run not found (scripts/deps.sh installs it)");
     char *shot = tmp_path("shot_half.png");
-    run_t r = run(RUN_XVFB, 0, "live", "--source", g_clip, "--frames", "3", "--screenshot", shot, "--strength", "0.5", NULL);
+    run_t r = run(RUN_XVFB, 0, "live", "--stabilize", "0", "--source", g_clip, "--frames", "3", "--screenshot", shot, "--strength", "0.5", NULL);
     assert_int_equal(r.status, 0);
     assert_no_validation(&r);
     int k = shown_frame(r.out);

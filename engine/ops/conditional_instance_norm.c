@@ -100,7 +100,7 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     uint32_t g = ly->cin_offset, b = io->mix_channels + ly->cin_offset;
     if (io->stats)
         return vks_op_instance_norm_given(rec, io->in, io->out, io->mix, g, io->mix, b, ly->eps, ly->act, io->res,
-                                          io->stats, 0);
+                                          io->stats, io->stats_off);
     return vks_op_instance_norm(rec, io->in, io->out, io->mix, g, io->mix, b, ly->eps, ly->act, io->res);
 }
 

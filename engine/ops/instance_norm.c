@@ -126,7 +126,7 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
 {
     if (io->stats)
         return vks_op_instance_norm_given(rec, io->in, io->out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, io->res,
-                                          io->stats, 0);
+                                          io->stats, io->stats_off);
     return vks_op_instance_norm(rec, io->in, io->out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, io->res);
 }
 

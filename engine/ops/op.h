@@ -82,7 +82,9 @@ typedef struct vks_layer_io {
     const vks_tensor_t *whole_in;    /* the whole image's input shape (in may hold some rows of it) */
     const vks_tensor_t *mix;         /* the mixed CIN gamma/beta [2][mix_channels] */
     uint32_t mix_channels;
-    const vks_tensor_t *stats;       /* tiles: the whole image's statistics of in (VKS_OPF_WHOLE_STATS), else NULL */
+    const vks_tensor_t *stats;       /* given statistics of in (VKS_OPF_WHOLE_STATS): the whole image's (tiles), or
+                                        averaged across frames (stabilize.c); else NULL: the norm takes its own */
+    uint32_t stats_off;              /* where in stats (in pairs) this layer's start */
     const vks_band_rows_t *band;     /* tiles: the band's rows, else NULL */
 } vks_layer_io_t;
 

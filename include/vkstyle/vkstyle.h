@@ -192,6 +192,21 @@ vks_status_t vks_session_set_style_weights(vks_session_t *session, const float *
 vks_status_t vks_session_run(vks_session_t *session, const uint8_t *in, uint8_t *out,
                              uint32_t channels);
 
+/* Temporal stabilization for video (each call of vks_session_run / _run_raw is the next frame):
+ * strength 0 is off (the default: each frame is stylized on its own, bit for bit as without this
+ * call), 1 the strongest. On the GPU, in the session's command buffer: every instance norm uses a
+ * moving average of its statistics across frames, and where the input did not change beyond noise
+ * the output moves toward the previous output; a scene cut (a large change of the whole input)
+ * starts afresh. Re-records the network (milliseconds); the first frame after turning it on is
+ * stylized as if alone. VKS_ERR_INVALID_ARGUMENT outside [0, 1]; VKS_ERR_UNSUPPORTED for a
+ * session run in tiles. */
+vks_status_t vks_session_set_stabilize(vks_session_t *session, float strength);
+/* The strength set (0: off). */
+float vks_session_stabilize(const vks_session_t *session);
+/* Forget the previous frames (a new scene, a new source): the next frame is stylized as if it were
+ * the first. Nothing to do when stabilization is off. */
+vks_status_t vks_session_reset_stabilize(vks_session_t *session);
+
 /* Pixel layouts a session can take as input (vks_session_run_raw) and give as output. */
 typedef enum vks_pixel_format {
     VKS_PIXELS_RGBA8,   /* 4 bytes per pixel, R G B A (alpha ignored on input, 255 on output) */

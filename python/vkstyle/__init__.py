@@ -125,6 +125,9 @@ for _name, _res, _args in (
         ("vks_session_destroy", None, (_p,)),
         ("vks_session_set_style_weights", ctypes.c_int, (_p, ctypes.POINTER(ctypes.c_float), _u32)),
         ("vks_session_run", ctypes.c_int, (_p, _p, _p, _u32)),
+        ("vks_session_set_stabilize", ctypes.c_int, (_p, ctypes.c_float)),
+        ("vks_session_stabilize", ctypes.c_float, (_p,)),
+        ("vks_session_reset_stabilize", ctypes.c_int, (_p,)),
         ("vks_session_precision", ctypes.c_int, (_p,)),
         ("vks_session_tiles", _u32, (_p,)),
         ("vks_session_last_gpu_ms", ctypes.c_int, (_p, ctypes.POINTER(ctypes.c_double)))):
@@ -344,6 +347,20 @@ class Session(_Handle):
         out = np.empty_like(a)
         _check(_lib.vks_session_run(self._h(), a.ctypes.data, out.ctypes.data, a.shape[2]))
         return out
+
+    @property
+    def stabilize(self):
+        """Temporal stabilization for video, 0 (off, the default: each run stands alone) .. 1
+        (strongest): each run is the next frame; see vks_session_set_stabilize."""
+        return _lib.vks_session_stabilize(self._h())
+
+    @stabilize.setter
+    def stabilize(self, strength):
+        _check(_lib.vks_session_set_stabilize(self._h(), float(strength)))
+
+    def reset_stabilize(self):
+        """Forget the previous frames (a new scene or source)."""
+        _check(_lib.vks_session_reset_stabilize(self._h()))
 
     @property
     def tiles(self):

@@ -100,6 +100,21 @@ def test_precision():
     assert "precision must be" in str(raises(ValueError, vkstyle.Session, model, W, H, precision="fp8"))
 
 
+def test_stabilize():
+    """Off: the command's pixels; on: the first frame (and the first after a reset) too."""
+    _, rgb = photo()
+    s = vkstyle.Session(vkstyle.Model(vkstyle.Context(), "udnie"), W, H)
+    assert s.stabilize == 0
+    want = cli("-m", "udnie")
+    s.stabilize = 0.8
+    assert abs(s.stabilize - 0.8) < 1e-6
+    assert np.array_equal(s.run(rgb), want)
+    s.run(rgb[:, ::-1].copy())
+    s.reset_stabilize()
+    assert np.array_equal(s.run(rgb), want)
+    assert "must be in [0, 1]" in str(raises(vkstyle.Error, setattr, s, "stabilize", 2.0))
+
+
 def test_rgba_and_model_bytes():
     _, rgb = photo()
     ctx = vkstyle.Context()

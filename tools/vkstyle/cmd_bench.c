@@ -34,6 +34,7 @@ static void usage(FILE *f)
         "      --compare       also time the convolutions with weights and input from storage buffers\n"
         "                      (instead of the default uniform-buffer variants) on the same shapes, side\n"
         "                      by side; every variant is checked against the C reference by test_ops\n"
+        "      --stabilize S   time the network with temporal stabilization S (0..1; default 0: off)\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --device D      Vulkan device index or name substring\n"
         "  -h, --help          this help\n");
@@ -151,19 +152,21 @@ typedef struct bench_args {
     vks_precision_t precision;
     uint32_t w, h, iters, warmup;
     int peak_only, compare;
+    double stabilize;
 } bench_args_t;
 
 /* The options; 0 to run, 1 after an error, -1 after --help. */
 static int parse_args(int argc, char **argv, bench_args_t *a)
 {
     *a = (bench_args_t){.model = "udnie", .precision = VKS_PRECISION_FP32, .w = 256, .h = 256, .iters = 10, .warmup = 2};
-    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE };
+    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"size", required_argument, 0, O_SIZE}, {"iters", required_argument, 0, O_ITERS},
         {"warmup", required_argument, 0, O_WARMUP}, {"json", required_argument, 0, O_JSON},
         {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
         {"precision", required_argument, 0, O_PRECISION}, {"compare", no_argument, 0, O_COMPARE},
+        {"stabilize", required_argument, 0, O_STAB},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -182,6 +185,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         case O_DEVICE: a->device = optarg; break;
         case O_PRECISION: if (cli_parse_precision(optarg, &a->precision)) return 1; break;
         case O_COMPARE: a->compare = 1; break;
+        case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &a->stabilize)) return 1; break;
         case ':': return cli_error("bench: option '%s' needs a value (see vkstyle bench --help)", argv[optind - 1]);
         default: return cli_error("bench: unknown option '%s' (see vkstyle bench --help)", argv[optind - 1]);
         }
@@ -315,6 +319,7 @@ int cmd_bench(int argc, char **argv)
         if (cli_parse_styles(a.style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
     }
+    if ((st = vks_session_set_stabilize(sess, (float)a.stabilize))) { cli_engine_error("--stabilize", st); goto done; }
     fprintf(stderr, "vkstyle: %u warmup + %u timed iterations of %s at %ux%u on %s...\n", a.warmup, a.iters,
             vks_model_name(model), a.w, a.h, dev.name);
     if (profile_random(sess, a.warmup, a.iters, &prof)) goto done;

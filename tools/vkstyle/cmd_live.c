@@ -54,6 +54,7 @@ static void usage(FILE *f)
         "                        640 on GPUs and 192 on CPU devices)\n"
         "      --window WxH      window size (default: the processing size, enlarged to >= 480 wide)\n"
         "      --strength A      blend with the source frame, 0..1 (default 1)\n"
+        "      --stabilize S     temporal stabilization, 0 (off) .. 1 (strongest) (default 0.8)\n"
         "      --frames N        quit after presenting N frames\n"
         "      --screenshot FILE save the last presented frame (PNG/JPEG) when quitting\n"
         CLI_PRECISION_HELP
@@ -62,7 +63,7 @@ static void usage(FILE *f)
         "  -h, --help            this help\n"
         "\n"
         "keys: 1-9 style; left/right and mouse wheel slide between neighbouring styles; up/down\n"
-        "      strength; space pause; s save a PNG; f fullscreen; q or Esc quit\n");
+        "      strength; t stabilization on/off; space pause; s save a PNG; f fullscreen; q or Esc quit\n");
 }
 
 static double now_s(void)
@@ -91,7 +92,7 @@ typedef struct {
     const char *model_arg, *source, *style, *device, *shot;
     uint32_t size_w, size_h, cap_w, cap_h, win_w, win_h, fourcc;
     long frames_limit;
-    double strength;
+    double strength, stabilize;
     int quiet, list;
     vks_precision_t precision;
 } live_opts_t;
@@ -99,8 +100,9 @@ typedef struct {
 /* -1: go on; else the exit code (--help: 0; a bad option: 1, said on stderr). */
 static int parse_options(int argc, char **argv, live_opts_t *o)
 {
-    *o = (live_opts_t){.model_arg = "udnie", .source = "/dev/video0", .strength = 1.0, .precision = VKS_PRECISION_FP32};
-    enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE, O_PRECISION };
+    *o = (live_opts_t){.model_arg = "udnie", .source = "/dev/video0", .strength = 1.0, .stabilize = 0.8,
+                       .precision = VKS_PRECISION_FP32};
+    enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE, O_PRECISION, O_STAB };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"source", required_argument, 0, O_SOURCE}, {"list-sources", no_argument, 0, O_LIST},
@@ -108,7 +110,7 @@ static int parse_options(int argc, char **argv, live_opts_t *o)
         {"size", required_argument, 0, O_SIZE}, {"window", required_argument, 0, O_WINDOW},
         {"strength", required_argument, 0, O_STRENGTH}, {"frames", required_argument, 0, O_FRAMES},
         {"screenshot", required_argument, 0, O_SHOT}, {"device", required_argument, 0, O_DEVICE},
-        {"precision", required_argument, 0, O_PRECISION},
+        {"precision", required_argument, 0, O_PRECISION}, {"stabilize", required_argument, 0, O_STAB},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -134,6 +136,7 @@ static int parse_options(int argc, char **argv, live_opts_t *o)
             else return cli_error("--format must be yuyv or mjpeg");
             break;
         case O_STRENGTH: if (cli_parse_double("--strength", optarg, 0, 1, &o->strength)) return 1; break;
+        case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &o->stabilize)) return 1; break;
         case O_FRAMES: {
             long long n;
             if (cli_parse_ll("--frames", optarg, 1, INT_MAX, &n)) return 1;
@@ -233,6 +236,10 @@ static int open_window_session(live_t *l, uint32_t win_w, uint32_t win_h)
         return cli_error("%s", err), -1;
     if ((st = vks_session_set_style_weights(l->sess, l->keys.weights, l->keys.nstyles)))
         return cli_engine_error("style", st), -1;
+    l->keys.stabilize = l->o->stabilize > 0 ? (float)l->o->stabilize : 0.8f;   /* what 't' turns on */
+    l->keys.stable = l->o->stabilize > 0;
+    if ((st = vks_session_set_stabilize(l->sess, l->keys.stable ? l->keys.stabilize : 0.0f)))
+        return cli_engine_error("--stabilize", st), -1;
     return 0;
 }
 
@@ -250,7 +257,16 @@ static int stylize(live_t *l, bool *fresh)
         if (!k->custom_mix && (st = vks_session_set_style_weights(l->sess, k->weights, k->nstyles)))
             return cli_engine_error("style", st), -1;
         k->restyle = false;
+        /* a new style: start afresh rather than fade from the old one */
+        if ((st = vks_session_reset_stabilize(l->sess))) return cli_engine_error("stabilize", st), -1;
         if (l->front_index >= 0) *fresh = true; /* stylize the current frame again */
+    }
+    if (k->restabilize) {
+        if ((st = vks_session_set_stabilize(l->sess, k->stable ? k->stabilize : 0.0f)))
+            return cli_engine_error("stabilize", st), -1;
+        k->restabilize = false;
+        k->redraw = true;
+        if (l->front_index >= 0) *fresh = true;
     }
     if (!*fresh) return 0;
     double g0 = now_s();
@@ -313,8 +329,11 @@ static void update_title(live_t *l)
     l->t_title = t;
     char title[512], mix[256];
     live_keys_mix_text(&l->keys, mix, sizeof mix);
-    snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %.1f fps - %s %.1f ms%s", mix,
-             l->keys.strength, l->fps, l->gpu_timed ? "GPU" : "frame", l->gpu_ms, l->keys.paused ? " - paused" : "");
+    char stab[32];
+    if (l->keys.stable) snprintf(stab, sizeof stab, "stable %.1f", l->keys.stabilize);
+    else snprintf(stab, sizeof stab, "stable off");
+    snprintf(title, sizeof title, "vkstyle live - %s - strength %.1f - %s - %.1f fps - %s %.1f ms%s", mix,
+             l->keys.strength, stab, l->fps, l->gpu_timed ? "GPU" : "frame", l->gpu_ms, l->keys.paused ? " - paused" : "");
     glfwSetWindowTitle(win_glfw(l->win), title);
 }
 
@@ -394,7 +413,7 @@ static int live_run(live_t *l, const char *model_path)
     if (!(l->shot_px = malloc((size_t)l->pw * l->ph * 4))) return cli_error("out of memory");
     if (live_source_start(s, err, sizeof err)) return cli_error("%s", err);
     if (!o->quiet)
-        printf("%s %ux%u%s -> %ux%u on %s; keys: 1-9 style, left/right mix, up/down strength, space pause, s save, "
+        printf("%s %ux%u%s -> %ux%u on %s; keys: 1-9 style, left/right mix, up/down strength, t stabilization, space pause, s save, "
                "f fullscreen, q quit\n", s->camera ? "camera" : "video", src_w, src_h,
                s->camera ? (s->cfourcc == CAP_YUYV ? " YUYV" : " MJPEG") : "", l->pw, l->ph, l->dev.name);
     return finish(l, run_loop(l));

@@ -50,6 +50,7 @@ static void usage(FILE *f)
         "  -s, --style SPEC      for multi-style models: NAME, INDEX, or a mix NAME=W,NAME=W\n"
         "      --size WxH        stylize at WxH (default: the input's size)\n"
         "      --max-side N      shrink frames so that their longer side is at most N\n"
+        "      --stabilize S     temporal stabilization, 0 (off) .. 1 (strongest) (default 0.8)\n"
         "      --crf N           quality 0..51, lower is better (default 18)\n"
         "      --preset P        x264 preset (default fast)\n"
         "      --encoder NAME    FFmpeg encoder (default libx264, else another H.264 encoder, else mpeg4)\n"
@@ -266,7 +267,8 @@ int cmd_video(int argc, char **argv)
     const char *preset = NULL, *encoder = NULL;
     uint32_t size_w = 0, size_h = 0, max_side = 0;
     int crf = 18, quiet = 0, verbose = 0, no_audio = 0, chroma444 = 0, keyint = 0;
-    enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT, O_PRECISION, O_MAXMEM };
+    enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT, O_PRECISION, O_MAXMEM, O_STAB };
+    double stabilize = 0.8;
     vks_precision_t precision = VKS_PRECISION_FP32;
     uint64_t max_memory = 0;
     static const struct option opts[] = {
@@ -278,6 +280,7 @@ int cmd_video(int argc, char **argv)
         {"keyint", required_argument, 0, O_KEYINT}, {"no-audio", no_argument, 0, O_NOAUDIO},
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
         {"precision", required_argument, 0, O_PRECISION}, {"max-memory", required_argument, 0, O_MAXMEM},
+        {"stabilize", required_argument, 0, O_STAB},
         {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     optind = 1;
@@ -300,6 +303,7 @@ int cmd_video(int argc, char **argv)
         case O_PRESET: preset = optarg; break;
         case O_ENCODER: encoder = optarg; break;
         case O_NOAUDIO: no_audio = 1; break;
+        case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &stabilize)) return 1; break;
         case O_KEYINT: if (cli_parse_int("--keyint", optarg, 1, 10000, &keyint)) return 1; break;
         case O_CHROMA:
             if (strcmp(optarg, "420") && strcmp(optarg, "444")) return cli_error("--chroma must be 420 or 444");
@@ -371,6 +375,12 @@ int cmd_video(int argc, char **argv)
         goto done;
     }
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
+    if (vks_session_tiles(sess)) {
+        if (stabilize > 0 && !quiet) fprintf(stderr, "vkstyle: note: frames run in tiles are not stabilized\n");
+    } else if ((st = vks_session_set_stabilize(sess, (float)stabilize))) {
+        cli_engine_error("--stabilize", st);
+        goto done;
+    }
     if (vks_session_tiles(sess) && !quiet)
         fprintf(stderr, "vkstyle: note: %ux%u frames do not fit the device in one piece; each runs in %u tiles within "
                         "%.1f MiB (slower)\n", w, h, vks_session_tiles(sess), vks_session_device_bytes(sess) / 1048576.0);
@@ -392,7 +402,8 @@ int cmd_video(int argc, char **argv)
     int64_t total = mi->frames > 0 ? mi->frames
                     : mi->duration > 0 && mi->fps_num ? (int64_t)llround(mi->duration * mi->fps_num / mi->fps_den) : 0;
     int64_t done_frames = 0;
-    double last_draw = 0, gpu_s = 0;
+    double last_draw = 0, gpu_s = 0, gpu_ts_ms = 0;
+    int64_t gpu_ts_frames = 0;   /* frames timed by timestamps (not tiled, device has them) */
     bool gpu_failed = false;
     double t0 = now_s();
     if (pthread_create(&dec_thread, NULL, decoder_main, &j) == 0) dec_started = true;
@@ -415,6 +426,8 @@ int cmd_video(int argc, char **argv)
                 break;
             }
             gpu_s += now_s() - g0;
+            double ms;
+            if (vks_session_last_gpu_ms(sess, &ms) == VKS_OK) gpu_ts_ms += ms, gpu_ts_frames++;
             done_frames++;
             double t = now_s();
             if (tty && t - last_draw > 0.1) {
@@ -462,9 +475,11 @@ join:
         vks_context_device_info(ctx, &dev);
         double fr = mi->fps_num ? (double)mi->fps_num / mi->fps_den : 0;
         printf("%s: %lld frames %ux%u at %.4g fps, %s crf %d, %s on %s: %.1f s, %.2f fps end to end "
-               "(stylizing %.1f ms/frame; setup %.1f s)\n",
+               "(stylizing %.1f ms/frame; setup %.1f s)",
                out_path, (long long)(failed ? kept : j.encoded), ew, eh, fr, enc_name, crf,
                vks_model_name(model), dev.name, t1 - t0, done_frames / (t1 - t0), 1e3 * gpu_s / done_frames, t0 - t_setup);
+        if (gpu_ts_frames) printf(", GPU %.2f ms/frame", gpu_ts_ms / gpu_ts_frames);
+        printf("\n");
     }
     rc = failed ? (g_interrupted ? 130 : 1) : 0;
 done:

@@ -46,7 +46,8 @@ static void on_key(GLFWwindow *g, int key, int scancode, int action, int mods)
         u->strength = fminf(1, fmaxf(0, u->strength + (key == GLFW_KEY_UP ? 0.1f : -0.1f)));
         u->strength = roundf(u->strength * 10) / 10;
         u->redraw = true;
-    } else if (key == GLFW_KEY_SPACE && press) u->paused = !u->paused, u->redraw = true;
+    } else if (key == GLFW_KEY_T && press) u->stable = !u->stable, u->restabilize = true;
+    else if (key == GLFW_KEY_SPACE && press) u->paused = !u->paused, u->redraw = true;
     else if (key == GLFW_KEY_S && press) u->save = true, u->redraw = true;
     else if (key == GLFW_KEY_F && press) win_set_fullscreen(u->win, !win_fullscreen(u->win)), u->redraw = true;
     else if ((key == GLFW_KEY_Q || key == GLFW_KEY_ESCAPE) && press) u->quit = true;

@@ -1,4 +1,4 @@
-/* The keys and mouse of vkstyle live: the style mix, the strength, pause, save, fullscreen, quit.
+/* The keys and mouse of vkstyle live: the style mix, the strength, stabilization, pause, save, fullscreen, quit.
  *
  * GLFW calls the callbacks from glfwPollEvents on the thread that owns the window; they only
  * change the state below, which the frame loop reads and clears.
@@ -20,7 +20,9 @@ typedef struct live_keys {
     float weights[VKS_MAX_STYLES];
     bool custom_mix;      /* weights from -s until a key changes them */
     float strength;
-    bool paused, quit, save, restyle, redraw;
+    float stabilize;      /* strength of the temporal stabilization when on */
+    bool stable;          /* stabilization on ('t') */
+    bool paused, quit, save, restyle, redraw, restabilize;
 } live_keys_t;
 
 /* Start with style 0 at this strength, or the mix of -s (spec may be NULL); err says what is

@@ -1,0 +1,53 @@
+/* Temporal stabilization of a session's frames (stabilize.c) and its ops (ops/stabilize.c). */
+#ifndef VKS_STABILIZE_H
+#define VKS_STABILIZE_H
+
+#include "session.h"
+#include "ops/ops.h"
+
+#include <math.h>
+
+/* stab_blend's parameters (stab_blend.comp). */
+typedef struct vks_stab_blend {
+    uint32_t radius;      /* the input change is averaged over a (2 radius + 1)^2 window */
+    float keep;           /* weight of the previous output where the input did not change, 0..1 */
+    float lo, hi;         /* input change (0..255): below lo nothing changed, above hi all did */
+    float cut_thr;        /* mean input change over the frame above which it is a cut */
+    float tol;            /* the result stays within tol of the new output (tensor units) */
+} vks_stab_blend_t;
+
+/* in [1,3,h,w] (the packed input, float32 or float16); prev, diff float32 [1,3,h,w] and [1,1,h,w]:
+ * diff = min(max_c |in - prev| * inv_scale, VKS_STAB_DIFF_MAX), then prev = in. */
+vks_status_t vks_op_stab_motion(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *prev,
+                                const vks_tensor_t *diff, float inv_scale);
+/* For channels c < channels: with m, v = cur pair (cur_off + c) as (mean, M2 / count), and e the ema
+ * pair (ema_off + c): e = cut ? (m, v) : mix((m, v), e, alpha), where cut is cut[0] > cut_thr (or
+ * not a number). All flat float32. */
+vks_status_t vks_op_stats_ema(vks_rec_t *rec, const vks_tensor_t *cur, uint32_t cur_off, const vks_tensor_t *ema,
+                              uint32_t ema_off, uint32_t channels, uint32_t count, const vks_tensor_t *cut,
+                              float alpha, float cut_thr);
+/* out [1,3,oh,ow] (float32 or float16), prev float32 of its shape, diff float32 [1,1,h,w]: each
+ * output pixel (clamped into diff's size) is blended with prev by k = keep * (1 - smoothstep(lo,
+ * hi, window mean of diff)), 0 on a cut (cut[0] > cut_thr), then clamped to within tol of the new
+ * output; prev = the result. */
+vks_status_t vks_op_stab_blend(vks_rec_t *rec, const vks_tensor_t *out, const vks_tensor_t *prev,
+                               const vks_tensor_t *diff, const vks_tensor_t *cut, const vks_stab_blend_t *p);
+
+/* A session's stabilization state (NULL when off). */
+typedef struct vks_stab vks_stab_t;
+
+/* Hooks for vks_session_record (graph.c), called only when s->stab is set: after the input is
+ * packed; before a normalizing layer (layer `layer`, VKS_OPF_WHOLE_STATS), recording its input's
+ * statistics and their average across frames, which the norm then takes as given (*stats, at
+ * *stats_off; NULL when the averaging is off); before the output is unpacked. */
+vks_status_t vks_stab_record_input(vks_session_t *s, vks_rec_t *rec);
+vks_status_t vks_stab_record_stats(vks_session_t *s, vks_rec_t *rec, uint32_t layer, const vks_tensor_t *in,
+                                   const vks_tensor_t **stats, uint32_t *stats_off);
+vks_status_t vks_stab_record_output(vks_session_t *s, vks_rec_t *rec);
+/* The command buffer to submit before the network this frame (a pending reset), or NULL; and
+ * the frame after it ran. */
+VkCommandBuffer vks_stab_pre_submit(const vks_session_t *s);
+void vks_stab_submitted(vks_session_t *s);
+void vks_stab_destroy(vks_session_t *s);
+
+#endif
