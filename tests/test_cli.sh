@@ -151,11 +151,10 @@ if "$vk" video --help >/dev/null 2>&1; then
 fi
 
 # multi-style: a tiny 3-style conditional-instance-norm model made here
-py - "$src" "$tmp/m3.safetensors" <<'PY'
+PYTHONPATH="$src" py - "$src" "$tmp/m3.safetensors" <<'PY'
 import json, sys
 import numpy as np
-sys.path.insert(0, sys.argv[1] + "/tools/convert")
-import safetensors_io
+from tools.convert import safetensors_io
 r = np.random.default_rng(3)
 t = {"c1": (r.standard_normal((4, 3, 3, 3)) * 0.02).astype(np.float32),
      "g": r.uniform(0.5, 2, (3, 4)).astype(np.float32), "b": r.uniform(-1, 1, (3, 4)).astype(np.float32),
