@@ -261,16 +261,20 @@ static bool same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int cmd_video(int argc, char **argv)
+typedef struct video_args {
+    const char *model, *in_path, *out_path, *style, *device, *preset, *encoder;
+    uint32_t size_w, size_h, max_side;
+    int crf, quiet, verbose, no_audio, chroma444, keyint;
+    double stabilize;
+    vks_precision_t precision;
+    uint64_t max_memory;
+} video_args_t;
+
+/* The options, checked against each other; 0 to run, 1 after an error, -1 after --help. */
+static int parse_args(int argc, char **argv, video_args_t *a)
 {
-    const char *model_arg = "udnie", *in_path = NULL, *out_path = NULL, *style = NULL, *device = NULL;
-    const char *preset = NULL, *encoder = NULL;
-    uint32_t size_w = 0, size_h = 0, max_side = 0;
-    int crf = 18, quiet = 0, verbose = 0, no_audio = 0, chroma444 = 0, keyint = 0;
+    *a = (video_args_t){.model = "udnie", .crf = 18, .stabilize = 0.8, .precision = VKS_PRECISION_FP32};
     enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT, O_PRECISION, O_MAXMEM, O_STAB };
-    double stabilize = 0.8;
-    vks_precision_t precision = VKS_PRECISION_FP32;
-    uint64_t max_memory = 0;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"style", required_argument, 0, 's'},
@@ -288,45 +292,180 @@ int cmd_video(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":m:i:o:s:qvh", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model_arg = optarg; break;
-        case 'i': in_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case 's': style = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'v': verbose = 1; break;
-        case 'h': usage(stdout); return 0;
-        case O_DEVICE: device = optarg; break;
-        case O_PRECISION: if (cli_parse_precision(optarg, &precision)) return 1; break;
+        case 'm': a->model = optarg; break;
+        case 'i': a->in_path = optarg; break;
+        case 'o': a->out_path = optarg; break;
+        case 's': a->style = optarg; break;
+        case 'q': a->quiet = 1; break;
+        case 'v': a->verbose = 1; break;
+        case 'h': usage(stdout); return -1;
+        case O_DEVICE: a->device = optarg; break;
+        case O_PRECISION: if (cli_parse_precision(optarg, &a->precision)) return 1; break;
         case O_MAXMEM:
-            if (cli_parse_bytes(optarg, &max_memory)) return cli_error("--max-memory must be a size such as 512M or 2G");
+            if (cli_parse_bytes(optarg, &a->max_memory)) return cli_error("--max-memory must be a size such as 512M or 2G");
             break;
-        case O_PRESET: preset = optarg; break;
-        case O_ENCODER: encoder = optarg; break;
-        case O_NOAUDIO: no_audio = 1; break;
-        case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &stabilize)) return 1; break;
-        case O_KEYINT: if (cli_parse_int("--keyint", optarg, 1, 10000, &keyint)) return 1; break;
+        case O_PRESET: a->preset = optarg; break;
+        case O_ENCODER: a->encoder = optarg; break;
+        case O_NOAUDIO: a->no_audio = 1; break;
+        case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &a->stabilize)) return 1; break;
+        case O_KEYINT: if (cli_parse_int("--keyint", optarg, 1, 10000, &a->keyint)) return 1; break;
         case O_CHROMA:
             if (strcmp(optarg, "420") && strcmp(optarg, "444")) return cli_error("--chroma must be 420 or 444");
-            chroma444 = !strcmp(optarg, "444");
+            a->chroma444 = !strcmp(optarg, "444");
             break;
-        case O_SIZE: if (cli_parse_size("--size", optarg, 2, &size_w, &size_h)) return 1; break;
-        case O_MAXSIDE: if (cli_parse_u32("--max-side", optarg, 2, 32768, &max_side)) return 1; break;
-        case O_CRF: if (cli_parse_int("--crf", optarg, 0, 51, &crf)) return 1; break;
+        case O_SIZE: if (cli_parse_size("--size", optarg, 2, &a->size_w, &a->size_h)) return 1; break;
+        case O_MAXSIDE: if (cli_parse_u32("--max-side", optarg, 2, 32768, &a->max_side)) return 1; break;
+        case O_CRF: if (cli_parse_int("--crf", optarg, 0, 51, &a->crf)) return 1; break;
         case ':': return cli_error("video: option '%s' needs a value (see vkstyle video --help)", argv[optind - 1]);
         default: return cli_error("video: unknown option '%s' (see vkstyle video --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return cli_error("video: unexpected argument '%s'", argv[optind]);
-    if (!in_path || !out_path) {
+    if (!a->in_path || !a->out_path) {
         usage(stderr);
         return cli_error("video: -i INPUT and -o OUTPUT are required");
     }
-    if (size_w && max_side) return cli_error("video: --size and --max-side exclude each other");
-    if (same_file(in_path, out_path)) return cli_error("video: the output would overwrite the input %s", in_path);
+    if (a->size_w && a->max_side) return cli_error("video: --size and --max-side exclude each other");
+    if (same_file(a->in_path, a->out_path)) return cli_error("video: the output would overwrite the input %s", a->in_path);
+    return 0;
+}
 
+/* The size frames are stylized at: the input's, --size, or within --max-side (even sizes). */
+static void frame_size(const video_args_t *a, const media_info_t *mi, uint32_t *w, uint32_t *h)
+{
+    *w = mi->width;
+    *h = mi->height;
+    if (a->size_w) {
+        *w = a->size_w;
+        *h = a->size_h;
+    } else if (a->max_side && (*w > a->max_side || *h > a->max_side)) {
+        double k = (double)a->max_side / (*w > *h ? *w : *h);
+        uint32_t w0 = *w, h0 = *h;
+        *w = 2 * (uint32_t)fmax(1, round(w0 * k / 2));
+        *h = 2 * (uint32_t)fmax(1, round(h0 * k / 2));
+    }
+}
+
+/* The session for w x h (in tiles when the frames do not fit in one piece), with the style mix
+ * and the stabilization; 1 after an error (printed). */
+static int open_session(const video_args_t *a, vks_model_t *model, uint32_t w, uint32_t h, vks_session_t **sess)
+{
+    vks_status_t st;
+    char err[512];
+    uint32_t nstyles = vks_model_style_count(model);
+    float weights[VKS_MAX_STYLES] = {1.0f};
+    if (a->style) {
+        if (cli_parse_styles(a->style, model, weights, err, sizeof err)) return cli_error("%s", err);
+        if (!cli_weights_convex(weights, nstyles))
+            fprintf(stderr, "vkstyle: warning: style weights are not a convex combination (non-negative, sum 1); "
+                            "the result extrapolates\n");
+    }
+    /* frames that do not fit in one piece run in tiles (slowly) */
+    vks_session_options_t so = {.precision = a->precision, .max_memory = a->max_memory, .tiling = VKS_TILING_AUTO};
+    if ((st = vks_session_create_ex(model, w, h, &so, sess))) {
+        if (st == VKS_ERR_TOO_LARGE) return cli_error("%s: %s; use --max-side or --size", a->in_path, vks_last_error());
+        return cli_engine_error(a->in_path, st);
+    }
+    if ((st = vks_session_set_style_weights(*sess, weights, nstyles))) return cli_engine_error("style", st);
+    if (vks_session_tiles(*sess)) {
+        if (a->stabilize > 0 && !a->quiet) fprintf(stderr, "vkstyle: note: frames run in tiles are not stabilized\n");
+    } else if ((st = vks_session_set_stabilize(*sess, (float)a->stabilize))) {
+        return cli_engine_error("--stabilize", st);
+    }
+    if (vks_session_tiles(*sess) && !a->quiet)
+        fprintf(stderr, "vkstyle: note: %ux%u frames do not fit the device in one piece; each runs in %u tiles within "
+                        "%.1f MiB (slower)\n", w, h, vks_session_tiles(*sess), vks_session_device_bytes(*sess) / 1048576.0);
+    return 0;
+}
+
+typedef struct run_stats {
+    int64_t done;           /* frames stylized */
+    double gpu_s;           /* wall time of the runs */
+    double gpu_ts_ms;       /* GPU time of the frames timed by timestamps (not tiled, device has them) */
+    int64_t gpu_ts_frames;
+    bool gpu_failed;
+} run_stats_t;
+
+/* The main thread's part: decoded items in, each frame stylized in place, everything on to the
+ * encoder in order, with the progress bar on a terminal. */
+static void stylize_frames(job_t *j, vks_session_t *sess, int64_t total, bool tty, double t0, run_stats_t *rs)
+{
+    double last_draw = 0;
+    item_t it;
+    vks_status_t st;
+    while (q_pop(&j->q_dec, &it) == 0) {
+        if (g_interrupted) { item_free(&it); break; }
+        if (it.kind == IT_FRAME) {
+            double g0 = now_s();
+            if ((st = vks_session_run(sess, it.px, it.px, 4))) {
+                cli_engine_error("stylizing", st);
+                rs->gpu_failed = true;
+                item_free(&it);
+                break;
+            }
+            rs->gpu_s += now_s() - g0;
+            double ms;
+            if (vks_session_last_gpu_ms(sess, &ms) == VKS_OK) rs->gpu_ts_ms += ms, rs->gpu_ts_frames++;
+            rs->done++;
+            double t = now_s();
+            if (tty && t - last_draw > 0.1) {
+                progress(rs->done, total, t - t0, false);
+                last_draw = t;
+            }
+        }
+        if (q_push(&j->q_enc, it)) { item_free(&it); break; }
+    }
+    q_cancel(&j->q_dec); /* the decoder stops if we stopped early */
+    q_close(&j->q_enc);
+}
+
+/* What happened, on stderr, and the exit code: the first error of each kind, what the output
+ * file holds after a failure; the summary line on stdout. */
+static int report(const video_args_t *a, const job_t *j, const run_stats_t *rs, bool close_failed, const char *close_err,
+                  int64_t kept, const char *enc_name, uint32_t ew, uint32_t eh, vks_context_t *ctx,
+                  const vks_model_t *model, double t_setup, double t0, double t1)
+{
+    bool failed = rs->gpu_failed || j->enc_failed || close_failed || j->dec_failed || g_interrupted;
+    if (!failed && j->encoded == 0) {
+        cli_error("%s: no video frame could be decoded", a->in_path);
+        unlink(a->out_path);
+        return 1;
+    }
+    if (j->enc_failed) cli_error("%s", j->enc_err);
+    else if (close_failed) cli_error("%s", close_err);
+    if (j->dec_failed) cli_error("%s", j->dec_err);
+    if (g_interrupted) cli_error("interrupted");
+    if (media_damaged_packets(j->in))
+        fprintf(stderr, "vkstyle: warning: %s: %lld damaged packet%s skipped\n", a->in_path,
+                (long long)media_damaged_packets(j->in), media_damaged_packets(j->in) == 1 ? "" : "s");
+    if (failed) {
+        if (kept) fprintf(stderr, "vkstyle: %s holds the first %lld frame%s and is playable\n", a->out_path, (long long)kept,
+                          kept == 1 ? "" : "s");
+        else fprintf(stderr, "vkstyle: no frame was written; %s was not created\n", a->out_path);
+    }
+    if (!a->quiet && rs->done) {
+        const media_info_t *mi = media_info(j->in);
+        vks_device_info_t dev;
+        vks_context_device_info(ctx, &dev);
+        double fr = mi->fps_num ? (double)mi->fps_num / mi->fps_den : 0;
+        printf("%s: %lld frames %ux%u at %.4g fps, %s crf %d, %s on %s: %.1f s, %.2f fps end to end "
+               "(stylizing %.1f ms/frame; setup %.1f s)",
+               a->out_path, (long long)(failed ? kept : j->encoded), ew, eh, fr, enc_name, a->crf,
+               vks_model_name(model), dev.name, t1 - t0, rs->done / (t1 - t0), 1e3 * rs->gpu_s / rs->done, t0 - t_setup);
+        if (rs->gpu_ts_frames) printf(", GPU %.2f ms/frame", rs->gpu_ts_ms / rs->gpu_ts_frames);
+        printf("\n");
+    }
+    return failed ? (g_interrupted ? 130 : 1) : 0;
+}
+
+int cmd_video(int argc, char **argv)
+{
+    video_args_t a;
+    int parsed = parse_args(argc, argv, &a);
+    if (parsed) return parsed < 0 ? 0 : 1;
     char model_path[4096], err[512];
-    if (cli_find_model(model_arg, model_path, sizeof model_path)) return 1;
-    media_log_setup(verbose);
+    if (cli_find_model(a.model, model_path, sizeof model_path)) return 1;
+    media_log_setup(a.verbose);
 
     int rc = 1;
     vks_context_t *ctx = NULL;
@@ -340,56 +479,28 @@ int cmd_video(int argc, char **argv)
     vks_status_t st;
     double t_setup = now_s();
 
-    if (media_open(in_path, &j.in, err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (media_open(a.in_path, &j.in, err, sizeof err)) { cli_error("%s", err); goto done; }
     const media_info_t *mi = media_info(j.in);
-    uint32_t w = mi->width, h = mi->height;
-    if (size_w) { w = size_w; h = size_h; }
-    else if (max_side && (w > max_side || h > max_side)) {
-        double k = (double)max_side / (w > h ? w : h);
-        w = 2 * (uint32_t)fmax(1, round(w * k / 2));
-        h = 2 * (uint32_t)fmax(1, round(h * k / 2));
-    }
+    uint32_t w, h;
+    frame_size(&a, mi, &w, &h);
     uint32_t ew = w & ~1u, eh = h & ~1u;
     if (ew < 2 || eh < 2) { cli_error("video: frames of %ux%u are too small to encode", w, h); goto done; }
     if (media_set_output(j.in, w, h, MEDIA_RGBA, err, sizeof err)) { cli_error("%s", err); goto done; }
-    media_want_audio(j.in, !no_audio);
+    media_want_audio(j.in, !a.no_audio);
     j.stride = (size_t)w * 4;
     j.frame_bytes = j.stride * h;
 
-    vks_context_options_t co = {.device = device};
+    vks_context_options_t co = {.device = a.device};
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
     if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
-    uint32_t nstyles = vks_model_style_count(model);
-    float weights[VKS_MAX_STYLES] = {1.0f};
-    if (style) {
-        if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
-        if (!cli_weights_convex(weights, nstyles))
-            fprintf(stderr, "vkstyle: warning: style weights are not a convex combination (non-negative, sum 1); "
-                            "the result extrapolates\n");
-    }
-    /* frames that do not fit in one piece run in tiles (slowly) */
-    vks_session_options_t so = {.precision = precision, .max_memory = max_memory, .tiling = VKS_TILING_AUTO};
-    if ((st = vks_session_create_ex(model, w, h, &so, &sess))) {
-        if (st == VKS_ERR_TOO_LARGE) cli_error("%s: %s; use --max-side or --size", in_path, vks_last_error());
-        else cli_engine_error(in_path, st);
-        goto done;
-    }
-    if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
-    if (vks_session_tiles(sess)) {
-        if (stabilize > 0 && !quiet) fprintf(stderr, "vkstyle: note: frames run in tiles are not stabilized\n");
-    } else if ((st = vks_session_set_stabilize(sess, (float)stabilize))) {
-        cli_engine_error("--stabilize", st);
-        goto done;
-    }
-    if (vks_session_tiles(sess) && !quiet)
-        fprintf(stderr, "vkstyle: note: %ux%u frames do not fit the device in one piece; each runs in %u tiles within "
-                        "%.1f MiB (slower)\n", w, h, vks_session_tiles(sess), vks_session_device_bytes(sess) / 1048576.0);
+    if (open_session(&a, model, w, h, &sess)) goto done;
 
-    media_out_options_t mo = {.crf = crf, .preset = preset, .encoder = encoder, .chroma444 = chroma444, .keyint = keyint};
-    if (media_out_open(out_path, j.in, ew, eh, &mo, &j.out, err, sizeof err)) { cli_error("%s", err); goto done; }
+    media_out_options_t mo = {.crf = a.crf, .preset = a.preset, .encoder = a.encoder, .chroma444 = a.chroma444,
+                              .keyint = a.keyint};
+    if (media_out_open(a.out_path, j.in, ew, eh, &mo, &j.out, err, sizeof err)) { cli_error("%s", err); goto done; }
     char enc_name[32];
     snprintf(enc_name, sizeof enc_name, "%s", media_out_encoder(j.out));
-    if ((ew != w || eh != h) && !quiet)
+    if ((ew != w || eh != h) && !a.quiet)
         fprintf(stderr, "vkstyle: note: %ux%u frames are written as %ux%u (H.264 4:2:0 needs even sizes)\n", w, h, ew, eh);
 
     struct sigaction sa = {.sa_handler = on_sigint}, old_int, old_term;
@@ -398,13 +509,10 @@ int cmd_video(int argc, char **argv)
     sigaction(SIGTERM, &sa, &old_term);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit: let write() fail with EFBIG instead */
 
-    bool tty = isatty(2) && !quiet;
+    bool tty = isatty(2) && !a.quiet;
     int64_t total = mi->frames > 0 ? mi->frames
                     : mi->duration > 0 && mi->fps_num ? (int64_t)llround(mi->duration * mi->fps_num / mi->fps_den) : 0;
-    int64_t done_frames = 0;
-    double last_draw = 0, gpu_s = 0, gpu_ts_ms = 0;
-    int64_t gpu_ts_frames = 0;   /* frames timed by timestamps (not tiled, device has them) */
-    bool gpu_failed = false;
+    run_stats_t rs = {0};
     double t0 = now_s();
     if (pthread_create(&dec_thread, NULL, decoder_main, &j) == 0) dec_started = true;
     if (pthread_create(&enc_thread, NULL, encoder_main, &j) == 0) enc_started = true;
@@ -412,34 +520,9 @@ int cmd_video(int argc, char **argv)
         cli_error("cannot start threads");
         q_cancel(&j.q_dec);
         q_close(&j.q_enc);
-        goto join;
+    } else {
+        stylize_frames(&j, sess, total, tty, t0, &rs);
     }
-    item_t it;
-    while (q_pop(&j.q_dec, &it) == 0) {
-        if (g_interrupted) { item_free(&it); break; }
-        if (it.kind == IT_FRAME) {
-            double g0 = now_s();
-            if ((st = vks_session_run(sess, it.px, it.px, 4))) {
-                cli_engine_error("stylizing", st);
-                gpu_failed = true;
-                item_free(&it);
-                break;
-            }
-            gpu_s += now_s() - g0;
-            double ms;
-            if (vks_session_last_gpu_ms(sess, &ms) == VKS_OK) gpu_ts_ms += ms, gpu_ts_frames++;
-            done_frames++;
-            double t = now_s();
-            if (tty && t - last_draw > 0.1) {
-                progress(done_frames, total, t - t0, false);
-                last_draw = t;
-            }
-        }
-        if (q_push(&j.q_enc, it)) { item_free(&it); break; }
-    }
-    q_cancel(&j.q_dec); /* the decoder stops if we stopped early */
-    q_close(&j.q_enc);
-join:
     if (dec_started) pthread_join(dec_thread, NULL);
     if (enc_started) pthread_join(enc_thread, NULL);
     sigaction(SIGINT, &old_int, NULL);
@@ -449,39 +532,9 @@ join:
     int close_rc = media_out_close(j.out, &kept, cerr, sizeof cerr);
     j.out = NULL;
     double t1 = now_s();
-    if (tty && done_frames) progress(done_frames, total > 0 && done_frames <= total ? total : done_frames, t1 - t0, true);
-    if (!dec_started || !enc_started) goto done;
-
-    bool failed = gpu_failed || j.enc_failed || close_rc || j.dec_failed || g_interrupted;
-    if (!failed && j.encoded == 0) {
-        cli_error("%s: no video frame could be decoded", in_path);
-        unlink(out_path);
-        goto done;
-    }
-    if (j.enc_failed) cli_error("%s", j.enc_err);
-    else if (close_rc) cli_error("%s", cerr);
-    if (j.dec_failed) cli_error("%s", j.dec_err);
-    if (g_interrupted) cli_error("interrupted");
-    if (media_damaged_packets(j.in))
-        fprintf(stderr, "vkstyle: warning: %s: %lld damaged packet%s skipped\n", in_path,
-                (long long)media_damaged_packets(j.in), media_damaged_packets(j.in) == 1 ? "" : "s");
-    if (failed) {
-        if (kept) fprintf(stderr, "vkstyle: %s holds the first %lld frame%s and is playable\n", out_path, (long long)kept,
-                          kept == 1 ? "" : "s");
-        else fprintf(stderr, "vkstyle: no frame was written; %s was not created\n", out_path);
-    }
-    if (!quiet && done_frames) {
-        vks_device_info_t dev;
-        vks_context_device_info(ctx, &dev);
-        double fr = mi->fps_num ? (double)mi->fps_num / mi->fps_den : 0;
-        printf("%s: %lld frames %ux%u at %.4g fps, %s crf %d, %s on %s: %.1f s, %.2f fps end to end "
-               "(stylizing %.1f ms/frame; setup %.1f s)",
-               out_path, (long long)(failed ? kept : j.encoded), ew, eh, fr, enc_name, crf,
-               vks_model_name(model), dev.name, t1 - t0, done_frames / (t1 - t0), 1e3 * gpu_s / done_frames, t0 - t_setup);
-        if (gpu_ts_frames) printf(", GPU %.2f ms/frame", gpu_ts_ms / gpu_ts_frames);
-        printf("\n");
-    }
-    rc = failed ? (g_interrupted ? 130 : 1) : 0;
+    if (tty && rs.done) progress(rs.done, total > 0 && rs.done <= total ? total : rs.done, t1 - t0, true);
+    if (dec_started && enc_started)
+        rc = report(&a, &j, &rs, close_rc != 0, cerr, kept, enc_name, ew, eh, ctx, model, t_setup, t0, t1);
 done:
     if (ctx && vks_context_validation_messages(ctx))
         fprintf(stderr, "vkstyle: %u Vulkan validation messages\n", vks_context_validation_messages(ctx));
