@@ -24,6 +24,28 @@ vks_context_t *tu_context_limits(uint64_t max_binding, uint32_t max_workgroups)
     return ctx;
 }
 
+static struct { uint64_t max_binding; uint32_t max_groups[3]; int pushed; } g_limits;
+
+void tu_limits_push(vks_context_t *ctx, uint64_t max_binding, uint32_t max_workgroups)
+{
+    assert_false(g_limits.pushed);
+    g_limits.max_binding = ctx->max_binding;
+    memcpy(g_limits.max_groups, ctx->max_groups, sizeof g_limits.max_groups);
+    g_limits.pushed = 1;
+    /* as vks_context_create applies the options of the same names */
+    if (max_binding && max_binding < ctx->max_binding) ctx->max_binding = max_binding;
+    for (int d = 0; d < 3; d++)
+        if (max_workgroups && max_workgroups < ctx->max_groups[d]) ctx->max_groups[d] = max_workgroups;
+}
+
+void tu_limits_pop(vks_context_t *ctx)
+{
+    assert_true(g_limits.pushed);
+    ctx->max_binding = g_limits.max_binding;
+    memcpy(ctx->max_groups, g_limits.max_groups, sizeof g_limits.max_groups);
+    g_limits.pushed = 0;
+}
+
 uint64_t tu_shader_dispatches[VKS_SHADER_COUNT];
 
 void tu_context_done(vks_context_t *ctx)

@@ -49,6 +49,12 @@ void tu_rec_run(vks_rec_t *rec);
 bool tu_guard_mode(void);
 /* VKSTYLE_TEST_QUICK=1: tests leave out their large shapes (CI's validation stages). */
 bool tu_quick_mode(void);
+/* Lower a context's binding range and workgroup counts (0: leave it) as the context options
+ * max_binding_bytes and max_workgroups would, until tu_limits_pop (one level). The op tests use
+ * this on their one context rather than making another: a new context compiles every pipeline
+ * again, which under GPU-assisted validation costs minutes on lavapipe. */
+void tu_limits_push(vks_context_t *ctx, uint64_t max_binding, uint32_t max_workgroups);
+void tu_limits_pop(vks_context_t *ctx);
 /* VKSTYLE_TEST_PRECISION=fp32: the float16 cases are left out (CI's second GPU-assisted
  * validation run, on Mesa 25, where fp16 already ran on Mesa 22.3) and so are the float16
  * shaders from the every-shader-ran check. */
