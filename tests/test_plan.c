@@ -173,7 +173,7 @@ static void test_lifetimes_and_reuse(void **state)
     plan_t p;
     assert_int_equal(vks_plan_build(&h.m, 31, 29, 4, &p), VKS_OK);
     uint32_t L = h.m.nlayers;
-    assert_int_equal(p.nitems, L + 4);
+    assert_int_equal(p.nitems, L + 4 + L);        /* values, pixels in and out, the mix, per layer scratch */
     assert_int_equal(p.items[0].last, 1);           /* the input: read by layer 0 (step 1) */
     assert_int_equal(p.items[1].last, 8);           /* conv output: read as layer 7's residual (step 8) */
     for (uint32_t v = 2; v <= 7; v++) assert_int_equal(p.items[v].last, v + 1);

@@ -1,0 +1,176 @@
+/* conv2d by Winograd F(2x2, 3x3), for 3x3 stride-1 convolutions: three steps, each its shader.
+ *   1. conv2d_wino_in:   the input's 4x4 patch of every 2x2 output tile, padding folded in,
+ *                        transformed to V = B^T d B: V[16][cin][tp] (fp32).
+ *   2. conv2d_wino_gemm: per position p of the 16, M[p] = U[p] V[p]: [cout][cin] x [cin][tp],
+ *                        U the transformed weights G g G^T [16][cout][cin], computed once at model
+ *                        load (vks_winograd_weights) and read from uniform buffers.
+ *   3. conv2d_wino_out:  y = act(A^T M A + bias) (fp32 arithmetic, stored as the activations are).
+ * V and M live in scratch memory the caller gives (a session plans it per layer: plan.c).
+ * 2.25x fewer multiplies than the direct convolution; the transforms cost O(channels x pixels).
+ * Where it cannot run (channels past one binding, weight rows past a uniform binding, no
+ * scratch), vks_winograd_fits says so and the caller runs the direct convolution. */
+#include "op.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Push constants of the three shaders (mirrored field for field in each). */
+typedef struct wino_push {
+    uint32_t h, w, in_stride;
+    uint32_t oh, ow, out_stride;
+    uint32_t tiles_w, ntiles, tp;
+    uint32_t cin, cout;
+    int32_t pad_top, pad_left;
+    uint32_t co0, nco, wofs;
+    uint32_t pos;
+} wino_push_t;
+_Static_assert(sizeof(wino_push_t) <= 128, "push constants");
+
+bool vks_winograd_enabled(void)
+{
+    const char *e = getenv("VKSTYLE_WINOGRAD");
+    return !(e && !strcmp(e, "0"));
+}
+
+/* Tiles per GEMM invocation: the most (a power of 2 up to VKS_WINO_TN_MAX) that a workgroup's
+ * tiles do not outnumber the image's, so that small planes leave few lanes idle. */
+static uint32_t tile_n(uint32_t ntiles)
+{
+    uint32_t tn = VKS_WINO_TN_MAX;
+    while (tn > 1 && (uint64_t)VKS_WINO_LOCAL * tn > ntiles) tn /= 2;
+    return tn;
+}
+
+static void geometry(uint32_t oh, uint32_t ow, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *tp, uint32_t *tn)
+{
+    *tiles_w = (ow + 1) / 2;
+    *ntiles = *tiles_w * ((oh + 1) / 2);
+    *tn = tile_n(*ntiles);
+    uint32_t group = VKS_WINO_LOCAL * *tn;
+    *tp = (*ntiles + group - 1) / group * group;
+}
+
+VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow)
+{
+    uint32_t tiles_w, ntiles, tp, tn;
+    geometry(oh, ow, &tiles_w, &ntiles, &tp, &tn);
+    return 16ull * tp * sizeof(float) * ((VkDeviceSize)cin + cout);
+}
+
+void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
+{
+    /* G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: u = G g G^T per (co, ci), stored [16][cout][cin] */
+    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    size_t plane = (size_t)cout * cin;
+    for (uint32_t co = 0; co < cout; co++)
+        for (uint32_t ci = 0; ci < cin; ci++) {
+            const float *k = g + ((size_t)co * cin + ci) * 9;
+            float t[4][3];   /* G g */
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    u[(size_t)(4 * i + j) * plane + (size_t)co * cin + ci] =
+                        t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+        }
+}
+
+/* Output channels of U whose rows one uniform binding holds (a multiple of the GEMM's tile), or 0. */
+static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32_t cin)
+{
+    VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    VkDeviceSize row = (VkDeviceSize)cin * sizeof(float);
+    if (ctx->conv_storage_weights || ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES ||
+        u->offset + vks_tensor_bytes(u) + VKS_UBO_BYTES > u->block->size || row + align > VKS_UBO_BYTES)
+        return 0;
+    uint32_t rows = (uint32_t)((VKS_UBO_BYTES - align) / row);
+    return rows < VKS_WINO_TM ? 0 : rows - rows % VKS_WINO_TM;
+}
+
+bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, const vks_tensor_t *in,
+                       const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
+{
+    if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || !scratch || !u || !u->block)
+        return false;
+    uint32_t tiles_w, ntiles, tp, tn;
+    geometry(out->h, out->w, &tiles_w, &ntiles, &tp, &tn);
+    VkDeviceSize v_bytes = 16ull * tp * sizeof(float) * in->c, m_bytes = 16ull * tp * sizeof(float) * out->c;
+    const uint32_t *mg = ctx->max_groups;
+    return vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding && m_bytes <= ctx->max_binding &&
+           (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
+           (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding &&
+           ubo_rows(ctx, u, in->c) > 0 && tp / VKS_WINO_LOCAL <= mg[0] && in->c <= mg[1] && out->c <= mg[1] &&
+           vks_div_up(out->c, VKS_WINO_TM) <= mg[2];
+}
+
+vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
+                                    const vks_tensor_t *u, const vks_tensor_t *bias, const vks_tensor_t *out,
+                                    const vks_tensor_t *scratch)
+{
+    const char *op = "conv2d_winograd";
+    vks_context_t *ctx = rec->ctx;
+    if (p->kh != 3 || p->kw != 3 || p->stride != 1 || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 ||
+        p->pad_right < 0)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: takes 3x3 stride-1 kernels", op);
+    uint32_t oh = vks_conv2d_out_side(in->h, 3, 1, p->pad_top, p->pad_bottom);
+    uint32_t ow = vks_conv2d_out_side(in->w, 3, 1, p->pad_left, p->pad_right);
+    if (in->c == 0 || oh == 0 || ow == 0 || out->h != oh || out->w != ow || out->n != in->n)
+        return vks_fail(VKS_ERR_SHAPE, "%s: input %ux%u gives %ux%u, output is %ux%u", op, in->h, in->w, oh, ow,
+                        out->h, out->w);
+    if ((uint64_t)u->w * u->h * u->c * u->n != 16ull * in->c * out->c || (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
+        return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels", op, in->c, out->c);
+    if (p->reflect && ((uint32_t)p->pad_top >= in->h || (uint32_t)p->pad_bottom >= in->h ||
+                       (uint32_t)p->pad_left >= in->w || (uint32_t)p->pad_right >= in->w))
+        return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
+    if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
+        return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
+    uint32_t tiles_w, ntiles, tp, tn;
+    geometry(oh, ow, &tiles_w, &ntiles, &tp, &tn);
+    uint32_t rows = ubo_rows(ctx, u, in->c);
+    VkDeviceSize v_bytes = 16ull * tp * sizeof(float) * in->c, m_off = vks_align(v_bytes, 256);
+    VkDeviceSize pos_v = (VkDeviceSize)tp * sizeof(float) * in->c, row_m = (VkDeviceSize)tp * sizeof(float);
+
+    const vks_pipeline_t *p_in, *p_gemm, *p_out;
+    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out};
+    uint32_t spec_in[1] = {p->reflect}, spec_gemm[1] = {tn}, spec_out[2] = {p->act, bias != NULL};
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
+    if (!st) st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM, spec_gemm, 1, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
+    if (!st) st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
+    if (st) return st;
+
+    wino_push_t push = {
+        .h = in->h, .w = in->w, .in_stride = in->plane_stride,
+        .oh = oh, .ow = ow, .out_stride = out->plane_stride,
+        .tiles_w = tiles_w, .ntiles = ntiles, .tp = tp,
+        .cin = in->c, .cout = out->c,
+        .pad_top = p->pad_top, .pad_left = p->pad_left,
+    };
+    const vks_block_t *sb = scratch->block;
+    VkDeviceSize s0 = scratch->offset, ubo_align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    vks_binding_t v_all = {sb, s0, v_bytes, true}, m_all = {sb, s0 + m_off, 16 * row_m * out->c, false};
+    for (uint32_t n = 0; n < in->n; n++) {
+        vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), v_all};
+        if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tp / VKS_WINO_LOCAL, in->c, 1))) return st;
+        /* one dispatch per position and group of output channels, each writing its own rows of M
+         * (disjoint bindings: no barriers between them) */
+        for (uint32_t pos = 0; pos < 16; pos++)
+            for (uint32_t co = 0; co < out->c; co += rows) {
+                push.pos = pos;
+                push.co0 = co;
+                push.nco = out->c - co < rows ? out->c - co : rows;
+                VkDeviceSize start = u->offset + ((VkDeviceSize)pos * out->c + co) * in->c * sizeof(float);
+                vks_binding_t b[3] = {
+                    {sb, s0 + pos * pos_v, pos_v, false},
+                    {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
+                    {sb, s0 + m_off + ((VkDeviceSize)pos * out->c + co) * row_m, push.nco * row_m, true},
+                };
+                push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
+                if ((st = vks_rec_dispatch(rec, p_gemm, b, 3, &push, tp / (VKS_WINO_LOCAL * tn), 1,
+                                           vks_div_up(push.nco, VKS_WINO_TM))))
+                    return st;
+            }
+        vks_binding_t b_out[3] = {m_all, vks_bind(bias ? bias : u, false), vks_bind_channels(out, n, 0, out->c, true)};
+        if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(ntiles, VKS_WINO_LOCAL), out->c, 1))) return st;
+    }
+    return VKS_OK;
+}
