@@ -1,12 +1,15 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:wg-base
+// vks:variant conv2d_wino_gemm_f16 VKS_F16
 // Winograd F(2x2, 3x3), step 2 of 3 (engine/ops/conv2d_winograd.c): one of the 16 GEMMs,
 // M[pos][co][t] = sum over ci of U[pos][co][ci] * V[pos][ci][t], for the output channels
 // [co0, co0 + nco) whose transformed weights one uniform binding holds. Each invocation computes a
 // register tile of VKS_WINO_TM output channels x TN tiles (tiles strided by the workgroup width,
 // so that neighbouring invocations read neighbouring floats). The weights come from a uniform
 // buffer (every invocation of a workgroup reads the same weight: plain loads on lavapipe, see
-// conv2d.comp). V and M are bound from this position (and M from co0), rows of TP floats, TP a
+// conv2d.comp). Arithmetic in fp32; V and M are stored as the activations are (the _f16 variant:
+// fp16, half the scratch memory). V and M are bound from this position (and M from co0), rows of TP floats, TP a
 // multiple of the workgroup's VKS_WINO_LOCAL * TN tiles: no bounds checks on tiles.
 #include "common.glsl"
 
@@ -14,9 +17,9 @@ layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
 
 layout(constant_id = 0) const uint TN = VKS_WINO_TN_MAX;   // tiles per invocation
 
-layout(std430, binding = 0) readonly buffer V { float v[]; };
+layout(std430, binding = 0) readonly buffer V { vtype v[]; };
 layout(std140, binding = 1) uniform U { vec4 u4[VKS_UBO_BYTES / 16]; };
-layout(std430, binding = 2) writeonly buffer M { float m[]; };
+layout(std430, binding = 2) writeonly buffer M { vtype m[]; };
 #define WEIGHT(i) u4[(i) >> 2][(i) & 3u]
 
 layout(push_constant) uniform Push {
@@ -27,12 +30,13 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint co0, nco, wofs;        // output channels [co0, co0 + nco); element of U where co0's row starts
     uint pos;
+    VKS_WG_BASE;
 } pc;
 
 void main()
 {
-    uint t0 = gl_WorkGroupID.x * (VKS_WINO_LOCAL * TN) + gl_LocalInvocationID.x;
-    uint o0 = gl_WorkGroupID.z * VKS_WINO_TM;   // relative to co0 (workgroup-uniform)
+    uint t0 = VKS_WG_ID.x * (VKS_WINO_LOCAL * TN) + gl_LocalInvocationID.x;
+    uint o0 = VKS_WG_ID.z * VKS_WINO_TM;   // relative to co0 (workgroup-uniform)
     if (o0 >= pc.nco) return;
     uint wb[VKS_WINO_TM];
     for (uint o = 0; o < VKS_WINO_TM; o++) wb[o] = pc.wofs + min(o0 + o, pc.nco - 1) * pc.cin;
@@ -42,7 +46,7 @@ void main()
     for (uint ci = 0; ci < pc.cin; ci++) {
         float xv[TN];
         uint base = ci * pc.tp + t0;
-        for (uint j = 0; j < TN; j++) xv[j] = v[base + j * VKS_WINO_LOCAL];
+        for (uint j = 0; j < TN; j++) xv[j] = float(v[base + j * VKS_WINO_LOCAL]);
         for (uint o = 0; o < VKS_WINO_TM; o++) {
             float wv = WEIGHT(wb[o] + ci);
             for (uint j = 0; j < TN; j++) acc[o][j] = fma(wv, xv[j], acc[o][j]);
@@ -51,6 +55,6 @@ void main()
     for (uint o = 0; o < VKS_WINO_TM; o++) {
         if (o0 + o >= pc.nco) break;
         uint base = (o0 + o) * pc.tp + t0;
-        for (uint j = 0; j < TN; j++) m[base + j * VKS_WINO_LOCAL] = acc[o][j];
+        for (uint j = 0; j < TN; j++) m[base + j * VKS_WINO_LOCAL] = vtype(acc[o][j]);
     }
 }

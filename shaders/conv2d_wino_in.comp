@@ -1,10 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:wg-base
 // vks:variant conv2d_wino_in_f16 VKS_F16
 // Winograd F(2x2, 3x3), step 1 of 3 (engine/ops/conv2d_winograd.c): the input transform. One
 // invocation per (tile, input channel): the 4x4 input patch d of output tile t (2x2 outputs at
-// 2*ty, 2*tx), padding folded in as in conv2d.comp, becomes V = B^T d B, written as 16 fp32
-// values V[pos][ci][t] (pos = 4 * row + column, rows of TP floats). Tiles past the image's (up
+// 2*ty, 2*tx), padding folded in as in conv2d.comp, becomes V = B^T d B, written as 16 values
+// V[pos][ci][t] (stored as the activations are: fp32, or fp16 in the _f16 variant) (pos = 4 * row + column, rows of TP floats). Tiles past the image's (up
 // to TP) are written as zeros, so that the GEMM reads no uninitialized memory.
 #include "common.glsl"
 
@@ -13,7 +14,7 @@ layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint REFLECT = 0;   // 1: reflection padding, 0: zeros
 
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
-layout(std430, binding = 1) writeonly buffer V { float v[]; };
+layout(std430, binding = 1) writeonly buffer V { vtype v[]; };
 
 layout(push_constant) uniform Push {
     uint h, w, in_stride;
@@ -23,6 +24,7 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint co0, nco, wofs;        // the GEMM's
     uint pos;
+    VKS_WG_BASE;
 } pc;
 
 int fold(int i, int n, out float valid)
@@ -38,7 +40,7 @@ int fold(int i, int n, out float valid)
 
 void main()
 {
-    uint t = gl_GlobalInvocationID.x, ci = gl_WorkGroupID.y;
+    uint t = VKS_GID.x, ci = VKS_WG_ID.y;
     if (t >= pc.tp) return;
     float d[4][4];
     if (t < pc.ntiles) {
@@ -66,9 +68,9 @@ void main()
     }
     uint stride = pc.cin * pc.tp, o = ci * pc.tp + t;
     for (uint i = 0; i < 4; i++) {
-        v[(4 * i + 0) * stride + o] = e[i][0] - e[i][2];
-        v[(4 * i + 1) * stride + o] = e[i][1] + e[i][2];
-        v[(4 * i + 2) * stride + o] = e[i][2] - e[i][1];
-        v[(4 * i + 3) * stride + o] = e[i][1] - e[i][3];
+        v[(4 * i + 0) * stride + o] = vtype(e[i][0] - e[i][2]);
+        v[(4 * i + 1) * stride + o] = vtype(e[i][1] + e[i][2]);
+        v[(4 * i + 2) * stride + o] = vtype(e[i][2] - e[i][1]);
+        v[(4 * i + 3) * stride + o] = vtype(e[i][1] - e[i][3]);
     }
 }

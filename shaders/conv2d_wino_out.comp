@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// vks:wg-base
 // vks:variant conv2d_wino_out_f16 VKS_F16
 // Winograd F(2x2, 3x3), step 3 of 3 (engine/ops/conv2d_winograd.c): the output transform. One
 // invocation per (tile, output channel): the 16 values M[pos][co][t] become the 2x2 outputs
@@ -11,7 +12,7 @@ layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 0) const uint ACT = 0;
 layout(constant_id = 1) const uint HAS_BIAS = 0;
 
-layout(std430, binding = 0) readonly buffer M { float m[]; };
+layout(std430, binding = 0) readonly buffer M { vtype m[]; };
 layout(std430, binding = 1) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 2) writeonly buffer Out { vtype y[]; };
 
@@ -23,18 +24,19 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint co0, nco, wofs;
     uint pos;
+    VKS_WG_BASE;
 } pc;
 
 void main()
 {
-    uint t = gl_GlobalInvocationID.x, co = gl_WorkGroupID.y;
+    uint t = VKS_GID.x, co = VKS_WG_ID.y;
     if (t >= pc.ntiles) return;
     float s[2][4];
     uint stride = pc.cout * pc.tp, o = co * pc.tp + t;
     // A^T = [1 1 1 0; 0 1 -1 -1], applied to the rows, then to the columns
     for (uint j = 0; j < 4; j++) {
-        float m0 = m[j * stride + o], m1 = m[(4 + j) * stride + o];
-        float m2 = m[(8 + j) * stride + o], m3 = m[(12 + j) * stride + o];
+        float m0 = float(m[j * stride + o]), m1 = float(m[(4 + j) * stride + o]);
+        float m2 = float(m[(8 + j) * stride + o]), m3 = float(m[(12 + j) * stride + o]);
         s[0][j] = m0 + m1 + m2;
         s[1][j] = m1 - m2 - m3;
     }

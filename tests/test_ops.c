@@ -155,7 +155,7 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     ref_conv2d(x, (int)c->n, (int)c->cin, (int)c->h, (int)c->w, wt, c->bias ? b : NULL, (int)c->cout, 3, 3, 1, pt, pb,
                pl, pr, c->reflect, (ref_act_t)c->act, want);
     vks_winograd_weights(wt, c->cout, c->cin, u);
-    VkDeviceSize sbytes = vks_winograd_scratch_bytes(c->cin, c->cout, oh, ow);
+    VkDeviceSize sbytes = vks_winograd_scratch_bytes(c->cin, c->cout, oh, ow, g_esize);
     tu_arena_t a;
     tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nout * 8 + sbytes + 16 * nw / 9 * 4 + VKS_UBO_BYTES + (1 << 20));
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tb = tu_flat(&a, c->cout, b);
@@ -196,7 +196,7 @@ static void test_conv2d_winograd(void **state)
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t x = tact(&a, 1, 4, 9, 7, NULL), y = tact(&a, 1, 4, 9, 7, NULL), u = tu_flat(&a, 16 * 16, NULL);
-    vks_tensor_t s = tu_flat(&a, (uint32_t)(vks_winograd_scratch_bytes(4, 4, 9, 7) / 4), NULL);
+    vks_tensor_t s = tu_flat(&a, (uint32_t)(vks_winograd_scratch_bytes(4, 4, 9, 7, g_esize) / 4), NULL);
     vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0};
     assert_true(vks_winograd_fits(g_ctx, &p, &x, &u, &y, &s));
     assert_false(vks_winograd_fits(g_ctx, &p, &x, &u, &y, NULL));
@@ -745,6 +745,8 @@ static void test_split_dispatches(void **state)
         {1, 260, 2, 9, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},        /* storage weights */
     };
     for (int i = 0; i < 5; i++) run_conv(g_ctx, &cases[i], 80 + (uint32_t)i);
+    const conv_case_t wino = {1, 5, 20, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};   /* GEMM: 3 groups along z */
+    run_wino(g_ctx, &wino, 93);
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
     run_convt(g_ctx, 1, 13, 2, 100, 90, 1, 1, REF_ACT_NONE, 86);   /* input from uniform buffers (fp32) */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
@@ -783,8 +785,8 @@ static void test_split_dispatches(void **state)
     }
     /* activation, add, batch_norm, instance_norm, channel_stats, pack, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
-     * from uniform buffers too, *_xubo) */
-    assert_int_equal(ran, g_esize == 2 ? 13 : 15);
+     * from uniform buffers too, *_xubo), and the three steps of the Winograd convolution */
+    assert_int_equal(ran, g_esize == 2 ? 16 : 18);
 }
 
 /* ------------------------------------------------------------------ errors */

@@ -158,7 +158,7 @@ static vks_status_t finish(vks_wbuild_t *wb, uint32_t layer)
 static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
 {
     if (!winograd_layer(ly) || !ly->wino.block) return 0;
-    return vks_winograd_scratch_bytes(in->c, out->c, out->h, out->w);
+    return vks_winograd_scratch_bytes(in->c, out->c, out->h, out->w, out->esize);
 }
 
 static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)

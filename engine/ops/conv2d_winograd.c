@@ -1,10 +1,12 @@
 /* conv2d by Winograd F(2x2, 3x3), for 3x3 stride-1 convolutions: three steps, each its shader.
  *   1. conv2d_wino_in:   the input's 4x4 patch of every 2x2 output tile, padding folded in,
- *                        transformed to V = B^T d B: V[16][cin][tp] (fp32).
+ *                        transformed to V = B^T d B: V[16][cin][tp].
  *   2. conv2d_wino_gemm: per position p of the 16, M[p] = U[p] V[p]: [cout][cin] x [cin][tp],
  *                        U the transformed weights G g G^T [16][cout][cin], computed once at model
  *                        load (vks_winograd_weights) and read from uniform buffers.
- *   3. conv2d_wino_out:  y = act(A^T M A + bias) (fp32 arithmetic, stored as the activations are).
+ *   3. conv2d_wino_out:  y = act(A^T M A + bias).
+ * Arithmetic is fp32; V and M are stored as the activations are (fp16 in fp16 sessions: the
+ * scratch is 8x the layer's output for 128 -> 128 channels, and halves with them).
  * V and M live in scratch memory the caller gives (a session plans it per layer: plan.c).
  * 2.25x fewer multiplies than the direct convolution; the transforms cost O(channels x pixels).
  * Where it cannot run (channels past one binding, weight rows past a uniform binding, no
@@ -23,6 +25,7 @@ typedef struct wino_push {
     int32_t pad_top, pad_left;
     uint32_t co0, nco, wofs;
     uint32_t pos;
+    uint32_t wg_base[3];   /* set by the recorder (split dispatches) */
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
 
@@ -46,15 +49,16 @@ static void geometry(uint32_t oh, uint32_t ow, uint32_t *tiles_w, uint32_t *ntil
     *tiles_w = (ow + 1) / 2;
     *ntiles = *tiles_w * ((oh + 1) / 2);
     *tn = tile_n(*ntiles);
-    uint32_t group = VKS_WINO_LOCAL * *tn;
+    /* whole GEMM workgroups, and rows of V and M that start 256-byte aligned in fp16 too */
+    uint32_t group = VKS_WINO_LOCAL * *tn < 128 ? 128 : VKS_WINO_LOCAL * *tn;
     *tp = (*ntiles + group - 1) / group * group;
 }
 
-VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow)
+VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
 {
     uint32_t tiles_w, ntiles, tp, tn;
     geometry(oh, ow, &tiles_w, &ntiles, &tp, &tn);
-    return 16ull * tp * sizeof(float) * ((VkDeviceSize)cin + cout);
+    return 16ull * tp * esize * ((VkDeviceSize)cin + cout);
 }
 
 void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
@@ -94,13 +98,10 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
         return false;
     uint32_t tiles_w, ntiles, tp, tn;
     geometry(out->h, out->w, &tiles_w, &ntiles, &tp, &tn);
-    VkDeviceSize v_bytes = 16ull * tp * sizeof(float) * in->c, m_bytes = 16ull * tp * sizeof(float) * out->c;
-    const uint32_t *mg = ctx->max_groups;
-    return vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding && m_bytes <= ctx->max_binding &&
-           (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
-           (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding &&
-           ubo_rows(ctx, u, in->c) > 0 && tp / VKS_WINO_LOCAL <= mg[0] && in->c <= mg[1] && out->c <= mg[1] &&
-           vks_div_up(out->c, VKS_WINO_TM) <= mg[2];
+    VkDeviceSize v_bytes = 16ull * tp * in->esize * in->c, m_bytes = 16ull * tp * in->esize * out->c;
+    return in->esize == out->esize && vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding &&
+           m_bytes <= ctx->max_binding && (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
+           (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding && ubo_rows(ctx, u, in->c) > 0;
 }
 
 vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
@@ -127,14 +128,17 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     uint32_t tiles_w, ntiles, tp, tn;
     geometry(oh, ow, &tiles_w, &ntiles, &tp, &tn);
     uint32_t rows = ubo_rows(ctx, u, in->c);
-    VkDeviceSize v_bytes = 16ull * tp * sizeof(float) * in->c, m_off = vks_align(v_bytes, 256);
-    VkDeviceSize pos_v = (VkDeviceSize)tp * sizeof(float) * in->c, row_m = (VkDeviceSize)tp * sizeof(float);
+    uint32_t es = in->esize;
+    VkDeviceSize v_bytes = 16ull * tp * es * in->c, m_off = vks_align(v_bytes, 256);
+    VkDeviceSize pos_v = (VkDeviceSize)tp * es * in->c, row_m = (VkDeviceSize)tp * es;
 
     const vks_pipeline_t *p_in, *p_gemm, *p_out;
-    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out};
+    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
     uint32_t spec_in[1] = {p->reflect}, spec_gemm[1] = {tn}, spec_out[2] = {p->act, bias != NULL};
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
-    if (!st) st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM, spec_gemm, 1, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
+    vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
+    if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
+    if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 1, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
     if (!st) st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
     if (st) return st;
 

@@ -34,8 +34,9 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
                        const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch);
 /* False when the environment has VKSTYLE_WINOGRAD=0 (the direct convolution everywhere). */
 bool vks_winograd_enabled(void);
-/* Scratch bytes of a Winograd convolution of cin -> cout channels with an oh x ow output. */
-VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow);
+/* Scratch bytes of a Winograd convolution of cin -> cout channels with an oh x ow output, for
+ * activations of esize bytes. */
+VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize);
 /* Transformed weights: g [cout][cin][3][3] -> u [16][cout][cin], u[p] = (G g G^T)[p / 4][p % 4]. */
 void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u);
 /* Output side for an input side (0 if the padded input is smaller than the kernel). */
