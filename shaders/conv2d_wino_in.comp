@@ -5,7 +5,8 @@
 // Winograd F(2x2, 3x3), step 1 of 3 (engine/ops/conv2d_winograd.c): the input transform. One
 // invocation per (tile, input channel): the 4x4 input patch d of output tile t (2x2 outputs at
 // 2*ty, 2*tx), padding folded in as in conv2d.comp, becomes V = B^T d B, written as 16 values
-// V[pos][ci][t] (stored as the activations are: fp32, or fp16 in the _f16 variant) (pos = 4 * row + column, rows of TP floats). Tiles past the image's (up
+// V[pos][t / blk][ci][t % blk] (pos = 4 * row + column; blk: conv2d_wino_gemm.comp), stored as
+// the activations are (fp32, or fp16 in the _f16 variant). Tiles past the image's (up
 // to TP) are written as zeros, so that the GEMM reads no uninitialized memory.
 #include "common.glsl"
 
@@ -23,7 +24,7 @@ layout(push_constant) uniform Push {
     uint cin, cout;
     int pad_top, pad_left;
     uint co0, nco, wofs;        // the GEMM's
-    uint pos;
+    uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
     VKS_WG_BASE;
 } pc;
 
@@ -66,7 +67,8 @@ void main()
         e[2][j] = d[2][j] - d[1][j];
         e[3][j] = d[1][j] - d[3][j];
     }
-    uint stride = pc.cin * pc.tp, o = ci * pc.tp + t;
+    // V[pos][t / blk][ci][t % blk] (conv2d_wino_gemm.comp)
+    uint stride = pc.cin * pc.tp, o = (t / pc.blk) * pc.cin * pc.blk + ci * pc.blk + t % pc.blk;
     for (uint i = 0; i < 4; i++) {
         v[(4 * i + 0) * stride + o] = vtype(e[i][0] - e[i][2]);
         v[(4 * i + 1) * stride + o] = vtype(e[i][1] + e[i][2]);

@@ -23,7 +23,7 @@ layout(push_constant) uniform Push {
     uint cin, cout;
     int pad_top, pad_left;
     uint co0, nco, wofs;
-    uint pos;
+    uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
     VKS_WG_BASE;
 } pc;
 

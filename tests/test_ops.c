@@ -184,14 +184,15 @@ static const conv_case_t wino_cases[] = {
     {1, 2, 3, 3, 5, 3, 1, 0, {0, 0, 0, 0}, 0, 1, REF_ACT_NONE},         /* no padding: 1x3 output */
     {1, 20, 17, 40, 37, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},     /* 380 tiles: 4 a GEMM invocation */
     {1, 300, 70, 5, 7, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_NONE},      /* 1200-byte weight rows: 2 GEMM groups */
+    {1, 200, 9, 50, 48, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_RELU},     /* fp32: V in blocks of 64 tiles, 2 ranges */
 };
 
 static void test_conv2d_winograd(void **state)
 {
     (void)state;
     size_t ncases = sizeof wino_cases / sizeof *wino_cases;
-    for (size_t i = 0; i < ncases; i++)   /* quick: one */
-        if (!tu_quick_mode() || i == 0) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
+    for (size_t i = 0; i < ncases; i++)   /* quick: the first, and the storage-buffer GEMM */
+        if (!tu_quick_mode() || i == 0 || i == 6) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
     /* no scratch, or VKSTYLE_WINOGRAD=0, or another kernel: the caller runs the direct convolution */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);

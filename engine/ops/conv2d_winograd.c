@@ -3,7 +3,9 @@
  *                        transformed to V = B^T d B: V[16][cin][tp].
  *   2. conv2d_wino_gemm: per position p of the 16, M[p] = U[p] V[p]: [cout][cin] x [cin][tp],
  *                        U the transformed weights G g G^T [16][cout][cin], computed once at model
- *                        load (vks_winograd_weights) and read from uniform buffers.
+ *                        load (vks_winograd_weights) and read from uniform buffers; V from a
+ *                        storage buffer, or (conv2d_wino_gemm_xubo: fp32, at most 256 input
+ *                        channels, scalarBlockLayout) from uniform buffers of blocks of tiles.
  *   3. conv2d_wino_out:  y = act(A^T M A + bias).
  * Arithmetic is fp32; V and M are stored as the activations are (fp16 in fp16 sessions: the
  * scratch is 8x the layer's output for 128 -> 128 channels, and halves with them).
@@ -24,7 +26,7 @@ typedef struct wino_push {
     uint32_t cin, cout;
     int32_t pad_top, pad_left;
     uint32_t co0, nco, wofs;
-    uint32_t pos;
+    uint32_t pos, tile0, blk;
     uint32_t wg_base[3];   /* set by the recorder (split dispatches) */
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
@@ -44,20 +46,22 @@ static uint32_t tile_n(uint32_t ntiles)
     return tn;
 }
 
-static void geometry(uint32_t oh, uint32_t ow, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *tp, uint32_t *tn)
+static void geometry(uint32_t oh, uint32_t ow, uint32_t esize, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *tp,
+                     uint32_t *tn)
 {
     *tiles_w = (ow + 1) / 2;
     *ntiles = *tiles_w * ((oh + 1) / 2);
     *tn = tile_n(*ntiles);
-    /* whole GEMM workgroups, and rows of V and M that start 256-byte aligned in fp16 too */
-    uint32_t group = VKS_WINO_LOCAL * *tn < 128 ? 128 : VKS_WINO_LOCAL * *tn;
+    /* whole GEMM workgroups, and rows of V and M that start 256-byte aligned (fp16: 128 tiles) */
+    uint32_t group = VKS_WINO_LOCAL * *tn, align = 256 / esize;
+    if (group < align) group = align;
     *tp = (*ntiles + group - 1) / group * group;
 }
 
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
 {
     uint32_t tiles_w, ntiles, tp, tn;
-    geometry(oh, ow, &tiles_w, &ntiles, &tp, &tn);
+    geometry(oh, ow, esize, &tiles_w, &ntiles, &tp, &tn);
     return 16ull * tp * esize * ((VkDeviceSize)cin + cout);
 }
 
@@ -91,13 +95,24 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
     return rows < VKS_WINO_TM ? 0 : rows - rows % VKS_WINO_TM;
 }
 
+/* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform
+ * binding; a power of 2 times 64 up to a GEMM workgroup's tiles), or 0: the storage-buffer GEMM. */
+static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t tn)
+{
+    if (in->esize != 4 || !ctx->scalar_ubo || ctx->conv_storage_weights || (uint64_t)in->c * 64 * 4 > VKS_UBO_BYTES)
+        return 0;
+    uint32_t blk = 64;
+    while (blk * 2 <= VKS_WINO_LOCAL * tn && (uint64_t)in->c * blk * 2 * 4 <= VKS_UBO_BYTES) blk *= 2;
+    return blk;
+}
+
 bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                        const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
 {
     if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || !scratch || !u || !u->block)
         return false;
     uint32_t tiles_w, ntiles, tp, tn;
-    geometry(out->h, out->w, &tiles_w, &ntiles, &tp, &tn);
+    geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &tp, &tn);
     VkDeviceSize v_bytes = 16ull * tp * in->esize * in->c, m_bytes = 16ull * tp * in->esize * out->c;
     return in->esize == out->esize && vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding &&
            m_bytes <= ctx->max_binding && (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
@@ -126,8 +141,11 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
     uint32_t tiles_w, ntiles, tp, tn;
-    geometry(oh, ow, &tiles_w, &ntiles, &tp, &tn);
-    uint32_t rows = ubo_rows(ctx, u, in->c);
+    geometry(oh, ow, in->esize, &tiles_w, &ntiles, &tp, &tn);
+    uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, tn);
+    uint32_t group = VKS_WINO_LOCAL * tn;
+    /* the tiles one GEMM dispatch takes: all, or as many whole workgroups as VKS_X_UBOS blocks hold */
+    uint32_t blk = xblk ? xblk : tp, range = xblk ? VKS_X_UBOS / (group / xblk) * group : tp;
     uint32_t es = in->esize;
     VkDeviceSize v_bytes = 16ull * tp * es * in->c, m_off = vks_align(v_bytes, 256);
     VkDeviceSize pos_v = (VkDeviceSize)tp * es * in->c, row_m = (VkDeviceSize)tp * es;
@@ -137,8 +155,14 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     uint32_t spec_in[1] = {p->reflect}, spec_gemm[1] = {tn}, spec_out[2] = {p->act, bias != NULL};
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
-    if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
-    if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 1, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
+    if (!st && xblk) {
+        uint32_t xspec[3] = {tn, xblk, ctx->clamp_ubo_array_index};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 3, 4, 1u << 1 | 1u << 3,
+                              sizeof(wino_push_t), VKS_X_UBOS, &p_gemm);
+    } else {
+        if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
+        if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 1, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
+    }
     if (!st) st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
     if (st) return st;
 
@@ -148,6 +172,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         .tiles_w = tiles_w, .ntiles = ntiles, .tp = tp,
         .cin = in->c, .cout = out->c,
         .pad_top = p->pad_top, .pad_left = p->pad_left,
+        .blk = blk,
     };
     const vks_block_t *sb = scratch->block;
     VkDeviceSize s0 = scratch->offset, ubo_align = ctx->props.limits.minUniformBufferOffsetAlignment;
@@ -155,24 +180,32 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     for (uint32_t n = 0; n < in->n; n++) {
         vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), v_all};
         if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tp / VKS_WINO_LOCAL, in->c, 1))) return st;
-        /* one dispatch per position and group of output channels, each writing its own rows of M
-         * (disjoint bindings: no barriers between them) */
-        for (uint32_t pos = 0; pos < 16; pos++)
-            for (uint32_t co = 0; co < out->c; co += rows) {
-                push.pos = pos;
-                push.co0 = co;
-                push.nco = out->c - co < rows ? out->c - co : rows;
-                VkDeviceSize start = u->offset + ((VkDeviceSize)pos * out->c + co) * in->c * sizeof(float);
-                vks_binding_t b[3] = {
-                    {sb, s0 + pos * pos_v, pos_v, false},
-                    {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
-                    {sb, s0 + m_off + ((VkDeviceSize)pos * out->c + co) * row_m, push.nco * row_m, true},
-                };
-                push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
-                if ((st = vks_rec_dispatch(rec, p_gemm, b, 3, &push, tp / (VKS_WINO_LOCAL * tn), 1,
-                                           vks_div_up(push.nco, VKS_WINO_TM))))
-                    return st;
-            }
+        /* one dispatch per group of output channels, range of tiles and position; the 16 positions
+         * write their own rows of M (disjoint bindings: no barriers between them) */
+        for (uint32_t co = 0; co < out->c; co += rows)
+            for (uint32_t t0 = 0; t0 < tp; t0 += range)
+                for (uint32_t pos = 0; pos < 16; pos++) {
+                    uint32_t nt = tp - t0 < range ? tp - t0 : range;
+                    push.pos = pos;
+                    push.tile0 = t0;
+                    push.co0 = co;
+                    push.nco = out->c - co < rows ? out->c - co : rows;
+                    VkDeviceSize start = u->offset + ((VkDeviceSize)pos * out->c + co) * in->c * sizeof(float);
+                    vks_binding_t b[3 + VKS_X_UBOS] = {
+                        {sb, s0 + pos * pos_v, pos_v, false},
+                        {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
+                        {sb, s0 + m_off + ((VkDeviceSize)pos * out->c + co) * row_m, push.nco * row_m, true},
+                    };
+                    uint32_t nb = 3;
+                    VkDeviceSize blk_bytes = (VkDeviceSize)in->c * blk * es;
+                    for (uint32_t g = 0; xblk && g < VKS_X_UBOS; g++) {   /* the range's blocks; unused: its first */
+                        uint32_t bi = t0 / blk + (g * blk < nt ? g : 0);
+                        b[nb++] = (vks_binding_t){sb, s0 + pos * pos_v + bi * blk_bytes, blk_bytes, false};
+                    }
+                    push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
+                    if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, VKS_WINO_TM))))
+                        return st;
+                }
         vks_binding_t b_out[3] = {m_all, vks_bind(bias ? bias : u, false), vks_bind_channels(out, n, 0, out->c, true)};
         if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(ntiles, VKS_WINO_LOCAL), out->c, 1))) return st;
     }
