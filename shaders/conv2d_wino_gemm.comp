@@ -9,7 +9,7 @@
 // Winograd F(2x2, 3x3), step 2 of 3 (engine/ops/conv2d_winograd.c): one of the 16 GEMMs,
 // M[pos][co][t] = sum over ci of U[pos][co][ci] * V[pos][ci][t], for the output channels
 // [co0, co0 + nco) whose transformed weights one uniform binding holds, and the tiles
-// [tile0, tile0 + this dispatch's). Each invocation computes a register tile of VKS_WINO_TM output
+// [tile0, tile0 + this dispatch's). Each invocation computes a register tile of TM output
 // channels x TN tiles (tiles strided by the workgroup width, so that neighbouring invocations read
 // neighbouring floats). The weights come from a uniform buffer: every invocation of a workgroup
 // reads the same weight (plain loads on lavapipe, see conv2d.comp). Arithmetic in fp32; V and M
@@ -29,6 +29,7 @@ layout(constant_id = 0) const uint TN = VKS_WINO_TN_MAX;   // tiles per invocati
 layout(constant_id = 1) const uint BLK = 64;               // tiles per block of V (xubo)
 // the driver workaround of conv2d.comp's xubo variant (engine/context.c, driver_workarounds())
 layout(constant_id = 2) const uint CLAMP_INDEX = 1;
+layout(constant_id = 3) const uint TM = VKS_WINO_TM;       // output channels per invocation
 
 layout(std430, binding = 0) readonly buffer V { vtype v[]; };
 layout(std140, binding = 1) uniform U { vec4 u4[VKS_UBO_BYTES / 16]; };
@@ -57,22 +58,22 @@ layout(scalar, binding = 3) uniform Vu { float v[VKS_UBO_BYTES / 4]; } vu[VKS_X_
 void main()
 {
     uint t0 = VKS_WG_ID.x * (VKS_WINO_LOCAL * TN) + gl_LocalInvocationID.x;   // relative to tile0
-    uint o0 = VKS_WG_ID.z * VKS_WINO_TM;   // relative to co0 (workgroup-uniform)
+    uint o0 = VKS_WG_ID.z * TM;   // relative to co0 (workgroup-uniform)
     if (o0 >= pc.nco) return;
-    uint wb[VKS_WINO_TM];
-    for (uint o = 0; o < VKS_WINO_TM; o++) wb[o] = pc.wofs + min(o0 + o, pc.nco - 1) * pc.cin;
-    float acc[VKS_WINO_TM][TN];
-    for (uint o = 0; o < VKS_WINO_TM; o++)
+    uint wb[TM];
+    for (uint o = 0; o < TM; o++) wb[o] = pc.wofs + min(o0 + o, pc.nco - 1) * pc.cin;
+    float acc[TM][TN];
+    for (uint o = 0; o < TM; o++)
         for (uint j = 0; j < TN; j++) acc[o][j] = 0.0;
     for (uint ci = 0; ci < pc.cin; ci++) {
         float xv[TN];
         for (uint j = 0; j < TN; j++) xv[j] = VLOAD(ci, t0 + j * VKS_WINO_LOCAL);
-        for (uint o = 0; o < VKS_WINO_TM; o++) {
+        for (uint o = 0; o < TM; o++) {
             float wv = WEIGHT(wb[o] + ci);
             for (uint j = 0; j < TN; j++) acc[o][j] = fma(wv, xv[j], acc[o][j]);
         }
     }
-    for (uint o = 0; o < VKS_WINO_TM; o++) {
+    for (uint o = 0; o < TM; o++) {
         if (o0 + o >= pc.nco) break;
         uint base = (o0 + o) * pc.tp + pc.tile0 + t0;
         for (uint j = 0; j < TN; j++) m[base + j * VKS_WINO_LOCAL] = vtype(acc[o][j]);

@@ -15,6 +15,7 @@
  * scratch), vks_winograd_fits says so and the caller runs the direct convolution. */
 #include "op.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,11 +38,26 @@ bool vks_winograd_enabled(void)
     return !(e && !strcmp(e, "0"));
 }
 
-/* Tiles per GEMM invocation: the most (a power of 2 up to VKS_WINO_TN_MAX) that a workgroup's
+/* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX, or for measuring others
+ * VKSTYLE_WINO_TILE=TMxTN (TM a multiple of 4 up to 32, TN a power of 2 up to 32). */
+static void tile_shape(uint32_t *tm, uint32_t *tn_max)
+{
+    *tm = VKS_WINO_TM;
+    *tn_max = VKS_WINO_TN_MAX;
+    const char *e = getenv("VKSTYLE_WINO_TILE");
+    unsigned a, b;
+    if (e && sscanf(e, "%ux%u", &a, &b) == 2 && a >= 4 && a <= 32 && a % 4 == 0 && b >= 1 && b <= 32 && !(b & (b - 1))) {
+        *tm = a;
+        *tn_max = b;
+    }
+}
+
+/* Tiles per GEMM invocation: the most (a power of 2 up to the tile shape's) that a workgroup's
  * tiles do not outnumber the image's, so that small planes leave few lanes idle. */
 static uint32_t tile_n(uint32_t ntiles)
 {
-    uint32_t tn = VKS_WINO_TN_MAX;
+    uint32_t tm, tn;
+    tile_shape(&tm, &tn);
     while (tn > 1 && (uint64_t)VKS_WINO_LOCAL * tn > ntiles) tn /= 2;
     return tn;
 }
@@ -92,7 +108,9 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
         u->offset + vks_tensor_bytes(u) + VKS_UBO_BYTES > u->block->size || row + align > VKS_UBO_BYTES)
         return 0;
     uint32_t rows = (uint32_t)((VKS_UBO_BYTES - align) / row);
-    return rows < VKS_WINO_TM ? 0 : rows - rows % VKS_WINO_TM;
+    uint32_t tm, tn;
+    tile_shape(&tm, &tn);
+    return rows < tm ? 0 : rows - rows % tm;
 }
 
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform
@@ -142,7 +160,8 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
     uint32_t tiles_w, ntiles, tp, tn;
     geometry(oh, ow, in->esize, &tiles_w, &ntiles, &tp, &tn);
-    uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, tn);
+    uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, tn), tm, tn_max;
+    tile_shape(&tm, &tn_max);
     uint32_t group = VKS_WINO_LOCAL * tn;
     /* the tiles one GEMM dispatch takes: all, or as many whole workgroups as VKS_X_UBOS blocks hold */
     uint32_t blk = xblk ? xblk : tp, range = xblk ? VKS_X_UBOS / (group / xblk) * group : tp;
@@ -152,16 +171,17 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
 
     const vks_pipeline_t *p_in, *p_gemm, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
-    uint32_t spec_in[1] = {p->reflect}, spec_gemm[1] = {tn}, spec_out[2] = {p->act, bias != NULL};
+    uint32_t spec_in[1] = {p->reflect}, spec_gemm[4] = {tn, 64, 1, 0}, spec_out[2] = {p->act, bias != NULL};
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
     if (!st && xblk) {
-        uint32_t xspec[3] = {tn, xblk, ctx->clamp_ubo_array_index};
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 3, 4, 1u << 1 | 1u << 3,
+        uint32_t xspec[4] = {tn, xblk, ctx->clamp_ubo_array_index, tm};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 4, 4, 1u << 1 | 1u << 3,
                               sizeof(wino_push_t), VKS_X_UBOS, &p_gemm);
     } else {
         if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
-        if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 1, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
+        spec_gemm[3] = tm;
+        if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 4, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
     }
     if (!st) st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
     if (st) return st;
@@ -203,7 +223,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
                         b[nb++] = (vks_binding_t){sb, s0 + pos * pos_v + bi * blk_bytes, blk_bytes, false};
                     }
                     push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
-                    if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, VKS_WINO_TM))))
+                    if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, tm))))
                         return st;
                 }
         vks_binding_t b_out[3] = {m_all, vks_bind(bias ? bias : u, false), vks_bind_channels(out, n, 0, out->c, true)};
