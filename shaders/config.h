@@ -29,6 +29,11 @@
 #define VKS_WINO_LOCAL 64
 #define VKS_WINO_TM 8
 #define VKS_WINO_TN_MAX 8
+/* Winograd: the most tiles (2x2 outputs) the three steps take at once; larger planes run in
+ * ranges of this many, so that the scratch is at most 16 x (cin + cout) x this many values
+ * (64 MiB for 128 -> 128 channels in fp32) whatever the frame size. A multiple of every GEMM
+ * workgroup's tiles (VKS_WINO_LOCAL x 32). */
+#define VKS_WINO_CHUNK 4096
 /* Bytes of weights the conv2d_ubo variant reads from one uniform-buffer binding (the common
  * maxUniformBufferRange; devices with less use conv2d.comp). */
 #define VKS_UBO_BYTES 65536

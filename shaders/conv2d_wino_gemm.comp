@@ -44,6 +44,7 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint co0, nco, wofs;        // output channels [co0, co0 + nco); element of U where co0's row starts
     uint pos, tile0, blk;       // the position; the dispatch's first tile; tiles per block of V
+    uint chunk0;                // the transforms'
     VKS_WG_BASE;
 } pc;
 

@@ -25,6 +25,7 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint co0, nco, wofs;        // the GEMM's
     uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
+    uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
     VKS_WG_BASE;
 } pc;
 
@@ -44,8 +45,9 @@ void main()
     uint t = VKS_GID.x, ci = VKS_WG_ID.y;
     if (t >= pc.tp) return;
     float d[4][4];
-    if (t < pc.ntiles) {
-        int y0 = int(t / pc.tiles_w) * 2 - pc.pad_top, x0 = int(t % pc.tiles_w) * 2 - pc.pad_left;
+    uint ta = pc.chunk0 + t;
+    if (ta < pc.ntiles) {
+        int y0 = int(ta / pc.tiles_w) * 2 - pc.pad_top, x0 = int(ta % pc.tiles_w) * 2 - pc.pad_left;
         int ro[4], co[4];
         float rm[4], cm[4];
         for (int i = 0; i < 4; i++) {

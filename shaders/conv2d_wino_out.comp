@@ -24,13 +24,14 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint co0, nco, wofs;
     uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
+    uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
     VKS_WG_BASE;
 } pc;
 
 void main()
 {
     uint t = VKS_GID.x, co = VKS_WG_ID.y;
-    if (t >= pc.ntiles) return;
+    if (t >= pc.tp || pc.chunk0 + t >= pc.ntiles) return;
     float s[2][4];
     uint stride = pc.cout * pc.tp, o = co * pc.tp + t;
     // A^T = [1 1 1 0; 0 1 -1 -1], applied to the rows, then to the columns
@@ -41,7 +42,8 @@ void main()
         s[1][j] = m1 - m2 - m3;
     }
     float b = HAS_BIAS != 0 ? bias[co] : 0.0;
-    uint oy = (t / pc.tiles_w) * 2, ox = (t % pc.tiles_w) * 2;
+    uint ta = pc.chunk0 + t;
+    uint oy = (ta / pc.tiles_w) * 2, ox = (ta % pc.tiles_w) * 2;
     for (uint i = 0; i < 2; i++) {
         if (oy + i >= pc.oh) break;
         uint row = co * pc.out_stride + (oy + i) * pc.ow + ox;

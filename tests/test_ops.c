@@ -185,6 +185,7 @@ static const conv_case_t wino_cases[] = {
     {1, 20, 17, 40, 37, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},     /* 380 tiles: 4 a GEMM invocation */
     {1, 300, 70, 5, 7, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_NONE},      /* 1200-byte weight rows: 2 GEMM groups */
     {1, 200, 9, 50, 48, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_RELU},     /* fp32: V in blocks of 64 tiles, 2 ranges */
+    {1, 2, 3, 130, 130, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},    /* 4225 tiles: two ranges through the scratch */
 };
 
 static void test_conv2d_winograd(void **state)

@@ -28,6 +28,7 @@ typedef struct wino_push {
     int32_t pad_top, pad_left;
     uint32_t co0, nco, wofs;
     uint32_t pos, tile0, blk;
+    uint32_t chunk0;       /* the first tile of this range (the transforms) */
     uint32_t wg_base[3];   /* set by the recorder (split dispatches) */
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
@@ -62,22 +63,30 @@ static uint32_t tile_n(uint32_t ntiles)
     return tn;
 }
 
-static void geometry(uint32_t oh, uint32_t ow, uint32_t esize, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *tp,
-                     uint32_t *tn)
+/* Rows of V and M for n tiles: whole GEMM workgroups, 256-byte aligned (fp16: 128 tiles). */
+static uint32_t row_tiles(uint32_t n, uint32_t tn, uint32_t esize)
+{
+    uint32_t group = VKS_WINO_LOCAL * tn, align = 256 / esize;
+    if (group < align) group = align;
+    return (n + group - 1) / group * group;
+}
+
+/* The tiles of an oh x ow output (tiles_w along x), the tiles a range takes (chunk), the GEMM's
+ * tiles per invocation and the row length of V and M for a full range (tp). */
+static void geometry(uint32_t oh, uint32_t ow, uint32_t esize, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *chunk,
+                     uint32_t *tp, uint32_t *tn)
 {
     *tiles_w = (ow + 1) / 2;
     *ntiles = *tiles_w * ((oh + 1) / 2);
-    *tn = tile_n(*ntiles);
-    /* whole GEMM workgroups, and rows of V and M that start 256-byte aligned (fp16: 128 tiles) */
-    uint32_t group = VKS_WINO_LOCAL * *tn, align = 256 / esize;
-    if (group < align) group = align;
-    *tp = (*ntiles + group - 1) / group * group;
+    *chunk = *ntiles < VKS_WINO_CHUNK ? *ntiles : VKS_WINO_CHUNK;
+    *tn = tile_n(*chunk);
+    *tp = row_tiles(*chunk, *tn, esize);
 }
 
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
 {
-    uint32_t tiles_w, ntiles, tp, tn;
-    geometry(oh, ow, esize, &tiles_w, &ntiles, &tp, &tn);
+    uint32_t tiles_w, ntiles, chunk, tp, tn;
+    geometry(oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
     return 16ull * tp * esize * ((VkDeviceSize)cin + cout);
 }
 
@@ -129,8 +138,8 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
 {
     if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || !scratch || !u || !u->block)
         return false;
-    uint32_t tiles_w, ntiles, tp, tn;
-    geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &tp, &tn);
+    uint32_t tiles_w, ntiles, chunk, tp, tn;
+    geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
     VkDeviceSize v_bytes = 16ull * tp * in->esize * in->c, m_bytes = 16ull * tp * in->esize * out->c;
     return in->esize == out->esize && vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding &&
            m_bytes <= ctx->max_binding && (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
@@ -158,16 +167,12 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
     if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
-    uint32_t tiles_w, ntiles, tp, tn;
-    geometry(oh, ow, in->esize, &tiles_w, &ntiles, &tp, &tn);
+    uint32_t tiles_w, ntiles, chunk, tp, tn;
+    geometry(oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
     uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, tn), tm, tn_max;
     tile_shape(&tm, &tn_max);
-    uint32_t group = VKS_WINO_LOCAL * tn;
-    /* the tiles one GEMM dispatch takes: all, or as many whole workgroups as VKS_X_UBOS blocks hold */
-    uint32_t blk = xblk ? xblk : tp, range = xblk ? VKS_X_UBOS / (group / xblk) * group : tp;
     uint32_t es = in->esize;
-    VkDeviceSize v_bytes = 16ull * tp * es * in->c, m_off = vks_align(v_bytes, 256);
-    VkDeviceSize pos_v = (VkDeviceSize)tp * es * in->c, row_m = (VkDeviceSize)tp * es;
+    VkDeviceSize m_off = vks_align(16ull * tp * es * in->c, 256);
 
     const vks_pipeline_t *p_in, *p_gemm, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
@@ -189,45 +194,54 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     wino_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = oh, .ow = ow, .out_stride = out->plane_stride,
-        .tiles_w = tiles_w, .ntiles = ntiles, .tp = tp,
+        .tiles_w = tiles_w, .ntiles = ntiles,
         .cin = in->c, .cout = out->c,
         .pad_top = p->pad_top, .pad_left = p->pad_left,
-        .blk = blk,
     };
     const vks_block_t *sb = scratch->block;
     VkDeviceSize s0 = scratch->offset, ubo_align = ctx->props.limits.minUniformBufferOffsetAlignment;
-    vks_binding_t v_all = {sb, s0, v_bytes, true}, m_all = {sb, s0 + m_off, 16 * row_m * out->c, false};
-    for (uint32_t n = 0; n < in->n; n++) {
-        vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), v_all};
-        if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tp / VKS_WINO_LOCAL, in->c, 1))) return st;
-        /* one dispatch per group of output channels, range of tiles and position; the 16 positions
-         * write their own rows of M (disjoint bindings: no barriers between them) */
-        for (uint32_t co = 0; co < out->c; co += rows)
-            for (uint32_t t0 = 0; t0 < tp; t0 += range)
-                for (uint32_t pos = 0; pos < 16; pos++) {
-                    uint32_t nt = tp - t0 < range ? tp - t0 : range;
-                    push.pos = pos;
-                    push.tile0 = t0;
-                    push.co0 = co;
-                    push.nco = out->c - co < rows ? out->c - co : rows;
-                    VkDeviceSize start = u->offset + ((VkDeviceSize)pos * out->c + co) * in->c * sizeof(float);
-                    vks_binding_t b[3 + VKS_X_UBOS] = {
-                        {sb, s0 + pos * pos_v, pos_v, false},
-                        {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
-                        {sb, s0 + m_off + ((VkDeviceSize)pos * out->c + co) * row_m, push.nco * row_m, true},
-                    };
-                    uint32_t nb = 3;
-                    VkDeviceSize blk_bytes = (VkDeviceSize)in->c * blk * es;
-                    for (uint32_t g = 0; xblk && g < VKS_X_UBOS; g++) {   /* the range's blocks; unused: its first */
-                        uint32_t bi = t0 / blk + (g * blk < nt ? g : 0);
-                        b[nb++] = (vks_binding_t){sb, s0 + pos * pos_v + bi * blk_bytes, blk_bytes, false};
+    uint32_t group = VKS_WINO_LOCAL * tn;
+    for (uint32_t n = 0; n < in->n; n++)
+        for (uint32_t c0 = 0; c0 < ntiles; c0 += chunk) {   /* ranges of tiles through the same scratch */
+            uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, tn, es);
+            /* V's blocks of tiles, and the tiles one GEMM dispatch takes: all, or as many whole
+             * workgroups as VKS_X_UBOS blocks hold */
+            uint32_t blk = xblk ? xblk : tpc, range = xblk ? VKS_X_UBOS / (group / xblk) * group : tpc;
+            VkDeviceSize pos_v = (VkDeviceSize)tpc * es * in->c, row_m = (VkDeviceSize)tpc * es;
+            push.chunk0 = c0;
+            push.tp = tpc;
+            push.blk = blk;
+            vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, 16 * pos_v, true}};
+            if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
+            /* one dispatch per group of output channels, range of tiles and position; the 16
+             * positions write their own rows of M (disjoint bindings: no barriers between them) */
+            for (uint32_t co = 0; co < out->c; co += rows)
+                for (uint32_t t0 = 0; t0 < tpc; t0 += range)
+                    for (uint32_t pos = 0; pos < 16; pos++) {
+                        uint32_t nt = tpc - t0 < range ? tpc - t0 : range;
+                        push.pos = pos;
+                        push.tile0 = t0;
+                        push.co0 = co;
+                        push.nco = out->c - co < rows ? out->c - co : rows;
+                        VkDeviceSize start = u->offset + ((VkDeviceSize)pos * out->c + co) * in->c * sizeof(float);
+                        vks_binding_t b[3 + VKS_X_UBOS] = {
+                            {sb, s0 + pos * pos_v, pos_v, false},
+                            {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
+                            {sb, s0 + m_off + ((VkDeviceSize)pos * out->c + co) * row_m, push.nco * row_m, true},
+                        };
+                        uint32_t nb = 3;
+                        VkDeviceSize blk_bytes = (VkDeviceSize)in->c * blk * es;
+                        for (uint32_t g = 0; xblk && g < VKS_X_UBOS; g++) {   /* the range's blocks; unused: its first */
+                            uint32_t bi = t0 / blk + (g * blk < nt ? g : 0);
+                            b[nb++] = (vks_binding_t){sb, s0 + pos * pos_v + bi * blk_bytes, blk_bytes, false};
+                        }
+                        push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
+                        if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, tm))))
+                            return st;
                     }
-                    push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
-                    if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, tm))))
-                        return st;
-                }
-        vks_binding_t b_out[3] = {m_all, vks_bind(bias ? bias : u, false), vks_bind_channels(out, n, 0, out->c, true)};
-        if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(ntiles, VKS_WINO_LOCAL), out->c, 1))) return st;
-    }
+            vks_binding_t b_out[3] = {{sb, s0 + m_off, 16 * row_m * out->c, false}, vks_bind(bias ? bias : u, false),
+                                      vks_bind_channels(out, n, 0, out->c, true)};
+            if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(nc, VKS_WINO_LOCAL), out->c, 1))) return st;
+        }
     return VKS_OK;
 }
