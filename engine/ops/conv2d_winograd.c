@@ -1,15 +1,17 @@
 /* conv2d by Winograd F(2x2, 3x3), for 3x3 stride-1 convolutions: three steps, each its shader.
  *   1. conv2d_wino_in:   the input's 4x4 patch of every 2x2 output tile, padding folded in,
- *                        transformed to V = B^T d B: V[16][cin][tp].
+ *                        transformed to V = B^T d B: V[16][tp / blk][cin][blk] (blk = tp for the
+ *                        storage-buffer GEMM: V[16][cin][tp]).
  *   2. conv2d_wino_gemm: per position p of the 16, M[p] = U[p] V[p]: [cout][cin] x [cin][tp],
  *                        U the transformed weights G g G^T [16][cout][cin], computed once at model
  *                        load (vks_winograd_weights) and read from uniform buffers; V from a
  *                        storage buffer, or (conv2d_wino_gemm_xubo: fp32, at most 256 input
  *                        channels, scalarBlockLayout) from uniform buffers of blocks of tiles.
  *   3. conv2d_wino_out:  y = act(A^T M A + bias).
- * Arithmetic is fp32; V and M are stored as the activations are (fp16 in fp16 sessions: the
- * scratch is 8x the layer's output for 128 -> 128 channels, and halves with them).
- * V and M live in scratch memory the caller gives (a session plans it per layer: plan.c).
+ * Arithmetic is fp32; V and M are stored as the activations are (fp16 in fp16 sessions).
+ * V and M live in scratch memory the caller gives (a session plans it per layer: plan.c): 8x the
+ * layer's output for 128 -> 128 channels, so planes of more than VKS_WINO_CHUNK tiles run the
+ * three steps over ranges of tiles through the same scratch.
  * 2.25x fewer multiplies than the direct convolution; the transforms cost O(channels x pixels).
  * Where it cannot run (channels past one binding, weight rows past a uniform binding, no
  * scratch), vks_winograd_fits says so and the caller runs the direct convolution. */
