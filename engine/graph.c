@@ -28,6 +28,8 @@ static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
     const vks_model_t *m = s->model;
     const vks_layer_t *ly = &m->layers[i];
     const vks_tensor_t *in = &s->plan.vals[ly->src];
+    const item_t *sc = &s->plan.items[s->plan.nvals + 3 + i];   /* the layer's scratch (plan.h) */
+    vks_tensor_t scratch = vks_tensor_flat(&s->arena, sc->off, (uint32_t)(sc->size / sizeof(float)));
     vks_layer_io_t io = {
         .in = in,
         .out = &s->plan.vals[i + 1],
@@ -36,6 +38,7 @@ static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
         .whole_in = in,
         .mix = &s->eff,
         .mix_channels = m->cin_channels,
+        .scratch = sc->size ? &scratch : NULL,
     };
     /* stabilized: the norm takes its input's statistics averaged across frames */
     if (s->stab && (ly->op->flags & VKS_OPF_WHOLE_STATS)) {

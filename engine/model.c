@@ -72,6 +72,8 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
         if (!st && r->bias) st = vks_st_read_f32(f, r->bias, vks_wb_at(&wb, &ly->bias));
         if (!st && ly->op->load) st = ly->op->load(&wb, i);
     }
+    for (uint32_t i = 0; i < m->nlayers && !st; i++)
+        if (m->layers[i].op->finish) st = m->layers[i].op->finish(&wb, i);
     if (st) goto fail;
     VKS_TRY(vks_block_create(m->ctx, wb.size, VKS_MEM_DEVICE, &m->weights));
     VKS_TRY(vks_block_upload(m->ctx, &m->weights, 0, wb.host, wb.size));

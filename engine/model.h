@@ -24,6 +24,7 @@ typedef struct vks_layer {
     int32_t pad[4];          /* top, bottom, left, right (conv2d, explicit) */
     int32_t tpad;            /* conv2d_transpose */
     vks_tensor_t weight, bias, gamma, beta, params;
+    vks_tensor_t wino;       /* conv2d 3x3 stride 1: Winograd-transformed weights (block NULL: none) */
     bool has_bias;
     uint32_t cin_offset;     /* channel offset in the model's CIN table */
 } vks_layer_t;

@@ -99,7 +99,7 @@ vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32
     vks_status_t st = plan_shapes(m, w, h, esize, p);
     if (st) return st;
     uint32_t L = m->nlayers;
-    p->nitems = p->nvals + 3;
+    p->nitems = p->nvals + 3 + L;
     p->items = calloc(p->nitems, sizeof *p->items);
     if (!p->items) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     for (uint32_t v = 0; v < p->nvals; v++) {
@@ -123,6 +123,11 @@ vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32
     p->items[p->nvals] = (item_t){px, 0, 0, 0};                  /* px_in */
     p->items[p->nvals + 1] = (item_t){px, 0, L + 1, L + 2};      /* px_out */
     p->items[p->nvals + 2] = (item_t){2ull * m->cin_channels * sizeof(float), 0, 0, L + 2}; /* eff */
+    for (uint32_t i = 0; i < L; i++) {   /* scratch: the layer's step */
+        const vks_layer_t *ly = &m->layers[i];
+        VkDeviceSize bytes = ly->op->scratch ? ly->op->scratch(ly, &p->vals[ly->src], &p->vals[i + 1]) : 0;
+        p->items[p->nvals + 3 + i] = (item_t){vks_align(bytes, 256), 0, i + 1, i + 1};
+    }
     return place(p);
 }
 

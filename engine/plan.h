@@ -16,7 +16,7 @@ typedef struct plan {
     uint32_t nvals;            /* L + 1 values */
     vks_tensor_t *vals;        /* shapes (offsets: the session lays them out at items[alias[v]].off) */
     uint32_t *alias;           /* value -> the value whose memory it is (folded BN) */
-    item_t *items;             /* per value, then px_in, px_out, eff */
+    item_t *items;             /* per value, then px_in, px_out, eff, then per layer its scratch */
     uint32_t nitems;
     VkDeviceSize arena;
 } plan_t;
@@ -24,7 +24,8 @@ typedef struct plan {
 /* Plan model at a w x h input with activations of esize bytes (4: fp32, 2: fp16): items 0..L
  * are the values (0 the input, i + 1 layer i's output; size 0 for one that aliases another),
  * then the input pixels (w*h*4 bytes, step 0), the output pixels (steps L + 1..L + 2) and the
- * mixed CIN table (all steps). VKS_ERR_SHAPE names the layer whose shape does not work. On
+ * mixed CIN table (all steps), then each layer's scratch
+ * (its step only; size 0 for none). VKS_ERR_SHAPE names the layer whose shape does not work. On
  * failure p may hold allocations: vks_plan_free it either way. */
 vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p);
 /* Free a plan (zeroed or built); zeroes it. */

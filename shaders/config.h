@@ -23,6 +23,17 @@
 #define VKS_CONV_OC 8           /* conv: output channels per invocation (register tile) */
 #define VKS_CONV_PX 8           /* conv: output pixels along x per invocation (register tile) */
 
+/* Winograd F(2x2, 3x3) (conv2d_winograd.c): invocations per workgroup of its three shaders, and
+ * the GEMM's register tile: VKS_WINO_TM output channels x TN tiles (TN, a specialization constant,
+ * 1..VKS_WINO_TN_MAX, fitted to the tile count) per invocation. */
+#define VKS_WINO_LOCAL 64
+#define VKS_WINO_TM 8
+#define VKS_WINO_TN_MAX 8
+/* Winograd: the most tiles (2x2 outputs) the three steps take at once; larger planes run in
+ * ranges of this many, so that the scratch is at most 16 x (cin + cout) x this many values
+ * (64 MiB for 128 -> 128 channels in fp32) whatever the frame size. A multiple of every GEMM
+ * workgroup's tiles (VKS_WINO_LOCAL x 32). */
+#define VKS_WINO_CHUNK 4096
 /* Bytes of weights the conv2d_ubo variant reads from one uniform-buffer binding (the common
  * maxUniformBufferRange; devices with less use conv2d.comp). */
 #define VKS_UBO_BYTES 65536

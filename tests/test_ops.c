@@ -135,6 +135,80 @@ static void test_conv2d(void **state)
     assert_true(ubo > 0 && ssbo > 0 && (g_esize == 2 || xubo > 0));
 }
 
+/* ------------------------------------------------------------------ conv2d by Winograd */
+
+/* A 3x3 stride-1 case through vks_op_conv2d_winograd: weights transformed on the host, scratch
+ * from the arena, the transformed weights last with room for a uniform binding after them. */
+static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
+{
+    uint32_t seed = seed0;
+    int pt = c->pad[0], pb = c->pad[1], pl = c->pad[2], pr = c->pad[3];
+    if (c->same) {
+        ref_same_padding((int)c->h, 3, 1, &pt, &pb);
+        ref_same_padding((int)c->w, 3, 1, &pl, &pr);
+    }
+    uint32_t oh = c->h + pt + pb - 2, ow = c->w + pl + pr - 2;
+    size_t nin = count4(c->n, c->cin, c->h, c->w), nw = (size_t)c->cout * c->cin * 9, nout = count4(c->n, c->cout, oh, ow);
+    float scale = 1.0f / sqrtf((float)(c->cin * 9));
+    float *x = rnd(nin, &seed, -1, 1), *wt = rnd(nw, &seed, -scale, scale);
+    float *b = rnd(c->cout, &seed, -0.5f, 0.5f), *want = malloc(nout * 4), *u = malloc(16 * nw / 9 * 4);
+    ref_conv2d(x, (int)c->n, (int)c->cin, (int)c->h, (int)c->w, wt, c->bias ? b : NULL, (int)c->cout, 3, 3, 1, pt, pb,
+               pl, pr, c->reflect, (ref_act_t)c->act, want);
+    vks_winograd_weights(wt, c->cout, c->cin, u);
+    VkDeviceSize sbytes = vks_winograd_scratch_bytes(c->cin, c->cout, oh, ow, g_esize);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nout * 8 + sbytes + 16 * nw / 9 * 4 + VKS_UBO_BYTES + (1 << 20));
+    vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tb = tu_flat(&a, c->cout, b);
+    vks_tensor_t ty = tact(&a, c->n, c->cout, oh, ow, NULL), ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
+    vks_tensor_t tu = tu_flat(&a, (uint32_t)(16 * nw / 9), u);
+    vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act};
+    assert_true(vks_winograd_fits(ctx, &p, &tx, &tu, &ty, &ts));
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_conv2d_winograd(&rec, &p, &tx, &tu, c->bias ? &tb : NULL, &ty, &ts));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    char label[128];
+    snprintf(label, sizeof label, "conv2d_winograd n%u %u->%u %ux%u", c->n, c->cin, c->cout, c->h, c->w);
+    assert_int_equal(ref_compare(label, got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(b); free(want); free(u); free(got);
+}
+
+static const conv_case_t wino_cases[] = {
+    {1, 5, 7, 7, 5, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},         /* odd planes: partial tiles */
+    {2, 13, 11, 13, 11, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_NONE},     /* zeros, batch 2 */
+    {1, 9, 10, 13, 11, 3, 1, 1, {0}, 1, 0, REF_ACT_TANH},
+    {1, 6, 3, 17, 31, 3, 1, 0, {0, 2, 1, 0}, 0, 1, REF_ACT_SIGMOID},    /* asymmetric padding */
+    {1, 2, 3, 3, 5, 3, 1, 0, {0, 0, 0, 0}, 0, 1, REF_ACT_NONE},         /* no padding: 1x3 output */
+    {1, 20, 17, 40, 37, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},     /* 380 tiles: 4 a GEMM invocation */
+    {1, 300, 70, 5, 7, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_NONE},      /* 1200-byte weight rows: 2 GEMM groups */
+    {1, 200, 9, 50, 48, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_RELU},     /* fp32: V in blocks of 64 tiles, 2 ranges */
+    {1, 2, 3, 130, 130, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},    /* 4225 tiles: two ranges through the scratch */
+};
+
+static void test_conv2d_winograd(void **state)
+{
+    (void)state;
+    size_t ncases = sizeof wino_cases / sizeof *wino_cases;
+    for (size_t i = 0; i < ncases; i++)   /* quick: the first, and the storage-buffer GEMM */
+        if (!tu_quick_mode() || i == 0 || i == 6) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
+    /* no scratch, or VKSTYLE_WINOGRAD=0, or another kernel: the caller runs the direct convolution */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tact(&a, 1, 4, 9, 7, NULL), y = tact(&a, 1, 4, 9, 7, NULL), u = tu_flat(&a, 16 * 16, NULL);
+    vks_tensor_t s = tu_flat(&a, (uint32_t)(vks_winograd_scratch_bytes(4, 4, 9, 7, g_esize) / 4), NULL);
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0};
+    assert_true(vks_winograd_fits(g_ctx, &p, &x, &u, &y, &s));
+    assert_false(vks_winograd_fits(g_ctx, &p, &x, &u, &y, NULL));
+    assert_false(vks_winograd_fits(g_ctx, &p2, &x, &u, &y, &s));
+    setenv("VKSTYLE_WINOGRAD", "0", 1);
+    assert_false(vks_winograd_fits(g_ctx, &p, &x, &u, &y, &s));
+    unsetenv("VKSTYLE_WINOGRAD");
+    tu_arena_done(&a);
+}
+
 /* ------------------------------------------------------------------ conv2d_transpose */
 
 static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cout, uint32_t h, uint32_t w,
@@ -673,6 +747,8 @@ static void test_split_dispatches(void **state)
         {1, 260, 2, 9, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},        /* storage weights */
     };
     for (int i = 0; i < 5; i++) run_conv(g_ctx, &cases[i], 80 + (uint32_t)i);
+    const conv_case_t wino = {1, 5, 20, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};   /* GEMM: 3 groups along z */
+    run_wino(g_ctx, &wino, 93);
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
     run_convt(g_ctx, 1, 13, 2, 100, 90, 1, 1, REF_ACT_NONE, 86);   /* input from uniform buffers (fp32) */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
@@ -711,8 +787,8 @@ static void test_split_dispatches(void **state)
     }
     /* activation, add, batch_norm, instance_norm, channel_stats, pack, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
-     * from uniform buffers too, *_xubo) */
-    assert_int_equal(ran, g_esize == 2 ? 13 : 15);
+     * from uniform buffers too, *_xubo), and the three steps of the Winograd convolution */
+    assert_int_equal(ran, g_esize == 2 ? 16 : 18);
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -938,6 +1014,7 @@ static void test_stab_errors(void **state)
     }
 F16(test_conv2d)
 F16(test_conv2d_transpose)
+F16(test_conv2d_winograd)
 F16(test_upsample)
 F16(test_instance_norm)
 F16(test_channel_stats)
@@ -1058,6 +1135,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),
         cmocka_unit_test(test_conv2d_transpose),
+        cmocka_unit_test(test_conv2d_winograd),
+        cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm),
         cmocka_unit_test(test_channel_stats),

@@ -134,6 +134,33 @@ static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uin
     b->d0 = 0;
 }
 
+/* 3x3 stride-1 layers also keep their weights Winograd-transformed (conv2d_winograd.c), unless
+ * VKSTYLE_WINOGRAD=0 at load. */
+static bool winograd_layer(const vks_layer_t *ly) { return ly->kh == 3 && ly->kw == 3 && ly->stride == 1; }
+
+static void reserve(vks_wbuild_t *wb, uint32_t layer)
+{
+    vks_layer_t *ly = &wb->m->layers[layer];
+    const vks_st_tensor_t *w = wb->refs[layer].weight;
+    if (winograd_layer(ly) && vks_winograd_enabled() && w)
+        ly->wino = vks_wb_reserve(wb, 16ull * ly->channels * (w->count / ((uint64_t)ly->channels * 9)));
+}
+
+static vks_status_t finish(vks_wbuild_t *wb, uint32_t layer)
+{
+    const vks_layer_t *ly = &wb->m->layers[layer];
+    if (!ly->wino.block) return VKS_OK;
+    uint32_t cin = (uint32_t)(ly->wino.w / 16 / ly->channels);
+    vks_winograd_weights(vks_wb_at(wb, &ly->weight), ly->channels, cin, vks_wb_at(wb, &ly->wino));
+    return VKS_OK;
+}
+
+static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
+{
+    if (!winograd_layer(ly) || !ly->wino.block) return 0;
+    return vks_winograd_scratch_bytes(in->c, out->c, out->h, out->w, out->esize);
+}
+
 static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
 {
     vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->reflect, ly->act};
@@ -142,7 +169,10 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
         p.pad_top = io->band->pad_top;
         p.pad_bottom = io->band->pad_bottom;
     }
-    return vks_op_conv2d(rec, &p, io->in, &ly->weight, ly->has_bias ? &ly->bias : NULL, io->out);
+    const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
+    if (ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
+        return vks_op_conv2d_winograd(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
+    return vks_op_conv2d(rec, &p, io->in, &ly->weight, bias, io->out);
 }
 
 static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
@@ -158,8 +188,11 @@ const vks_op_desc_t vks_op_conv2d_desc = {
     .name = "conv2d",
     .flags = VKS_OPF_FOLD_TARGET,
     .parse = parse,
+    .reserve = reserve,
+    .finish = finish,
     .shape = shape,
     .band = band,
     .record = record,
+    .scratch = scratch,
     .cost = cost,
 };

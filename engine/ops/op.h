@@ -86,6 +86,7 @@ typedef struct vks_layer_io {
                                         averaged across frames (stabilize.c); else NULL: the norm takes its own */
     uint32_t stats_off;              /* where in stats (in pairs) this layer's start */
     const vks_band_rows_t *band;     /* tiles: the band's rows, else NULL */
+    const vks_tensor_t *scratch;     /* the layer's scratch (the descriptor's scratch bytes), or NULL */
 } vks_layer_io_t;
 
 /* ------------------------------------------------------------------ the descriptor */
@@ -108,6 +109,9 @@ struct vks_op_desc {
     /* Weights beyond weight and bias: reserve them, then fill them (NULL: none). */
     void (*reserve)(vks_wbuild_t *wb, uint32_t layer);
     vks_status_t (*load)(vks_wbuild_t *wb, uint32_t layer);
+    /* After every layer's load (batch norms folded into it): weights derived from the layer's
+     * final ones (NULL: none). */
+    vks_status_t (*finish)(vks_wbuild_t *wb, uint32_t layer);
     /* The output size for an input (in2: the second input, or NULL); NULL: the input's size.
      * Errors are VKS_ERR_SHAPE; the caller names the layer. */
     vks_status_t (*shape)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *in2, uint32_t *oh,
@@ -116,6 +120,9 @@ struct vks_op_desc {
      * (rows [r0, r1), written as they are read, so it may write over its input). */
     void (*band)(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uint32_t r1, vks_band_rows_t *b);
     vks_status_t (*record)(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io);
+    /* Bytes of scratch the layer may use while it runs, for this input and output (the plan gives
+     * it io->scratch; NULL or 0: none). The op must still run without it (io->scratch NULL). */
+    VkDeviceSize (*scratch)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out);
     /* FLOPs and bytes of the layer (lp's name, op and shape are filled in; it may add to shape). */
     void (*cost)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp);
 };

@@ -1,0 +1,249 @@
+/* conv2d by Winograd F(2x2, 3x3), for 3x3 stride-1 convolutions: three steps, each its shader.
+ *   1. conv2d_wino_in:   the input's 4x4 patch of every 2x2 output tile, padding folded in,
+ *                        transformed to V = B^T d B: V[16][tp / blk][cin][blk] (blk = tp for the
+ *                        storage-buffer GEMM: V[16][cin][tp]).
+ *   2. conv2d_wino_gemm: per position p of the 16, M[p] = U[p] V[p]: [cout][cin] x [cin][tp],
+ *                        U the transformed weights G g G^T [16][cout][cin], computed once at model
+ *                        load (vks_winograd_weights) and read from uniform buffers; V from a
+ *                        storage buffer, or (conv2d_wino_gemm_xubo: fp32, at most 256 input
+ *                        channels, scalarBlockLayout) from uniform buffers of blocks of tiles.
+ *   3. conv2d_wino_out:  y = act(A^T M A + bias).
+ * Arithmetic is fp32; V and M are stored as the activations are (fp16 in fp16 sessions).
+ * V and M live in scratch memory the caller gives (a session plans it per layer: plan.c): 8x the
+ * layer's output for 128 -> 128 channels, so planes of more than VKS_WINO_CHUNK tiles run the
+ * three steps over ranges of tiles through the same scratch.
+ * 2.25x fewer multiplies than the direct convolution; the transforms cost O(channels x pixels).
+ * Where it cannot run (channels past one binding, weight rows past a uniform binding, no
+ * scratch), vks_winograd_fits says so and the caller runs the direct convolution. */
+#include "op.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Push constants of the three shaders (mirrored field for field in each). */
+typedef struct wino_push {
+    uint32_t h, w, in_stride;
+    uint32_t oh, ow, out_stride;
+    uint32_t tiles_w, ntiles, tp;
+    uint32_t cin, cout;
+    int32_t pad_top, pad_left;
+    uint32_t co0, nco, wofs;
+    uint32_t pos, tile0, blk;
+    uint32_t chunk0;       /* the first tile of this range (the transforms) */
+    uint32_t wg_base[3];   /* set by the recorder (split dispatches) */
+} wino_push_t;
+_Static_assert(sizeof(wino_push_t) <= 128, "push constants");
+
+bool vks_winograd_enabled(void)
+{
+    const char *e = getenv("VKSTYLE_WINOGRAD");
+    return !(e && !strcmp(e, "0"));
+}
+
+/* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX, or for measuring others
+ * VKSTYLE_WINO_TILE=TMxTN (TM a multiple of 4 up to 32, TN a power of 2 up to 32). */
+static void tile_shape(uint32_t *tm, uint32_t *tn_max)
+{
+    *tm = VKS_WINO_TM;
+    *tn_max = VKS_WINO_TN_MAX;
+    const char *e = getenv("VKSTYLE_WINO_TILE");
+    unsigned a, b;
+    if (e && sscanf(e, "%ux%u", &a, &b) == 2 && a >= 4 && a <= 32 && a % 4 == 0 && b >= 1 && b <= 32 && !(b & (b - 1))) {
+        *tm = a;
+        *tn_max = b;
+    }
+}
+
+/* Tiles per GEMM invocation: the most (a power of 2 up to the tile shape's) that a workgroup's
+ * tiles do not outnumber the image's, so that small planes leave few lanes idle. */
+static uint32_t tile_n(uint32_t ntiles)
+{
+    uint32_t tm, tn;
+    tile_shape(&tm, &tn);
+    while (tn > 1 && (uint64_t)VKS_WINO_LOCAL * tn > ntiles) tn /= 2;
+    return tn;
+}
+
+/* Rows of V and M for n tiles: whole GEMM workgroups, 256-byte aligned (fp16: 128 tiles). */
+static uint32_t row_tiles(uint32_t n, uint32_t tn, uint32_t esize)
+{
+    uint32_t group = VKS_WINO_LOCAL * tn, align = 256 / esize;
+    if (group < align) group = align;
+    return (n + group - 1) / group * group;
+}
+
+/* The tiles of an oh x ow output (tiles_w along x), the tiles a range takes (chunk), the GEMM's
+ * tiles per invocation and the row length of V and M for a full range (tp). */
+static void geometry(uint32_t oh, uint32_t ow, uint32_t esize, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *chunk,
+                     uint32_t *tp, uint32_t *tn)
+{
+    *tiles_w = (ow + 1) / 2;
+    *ntiles = *tiles_w * ((oh + 1) / 2);
+    *chunk = *ntiles < VKS_WINO_CHUNK ? *ntiles : VKS_WINO_CHUNK;
+    *tn = tile_n(*chunk);
+    *tp = row_tiles(*chunk, *tn, esize);
+}
+
+VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
+{
+    uint32_t tiles_w, ntiles, chunk, tp, tn;
+    geometry(oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
+    return 16ull * tp * esize * ((VkDeviceSize)cin + cout);
+}
+
+void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
+{
+    /* G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: u = G g G^T per (co, ci), stored [16][cout][cin] */
+    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    size_t plane = (size_t)cout * cin;
+    for (uint32_t co = 0; co < cout; co++)
+        for (uint32_t ci = 0; ci < cin; ci++) {
+            const float *k = g + ((size_t)co * cin + ci) * 9;
+            float t[4][3];   /* G g */
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    u[(size_t)(4 * i + j) * plane + (size_t)co * cin + ci] =
+                        t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+        }
+}
+
+/* Output channels of U whose rows one uniform binding holds (a multiple of the GEMM's tile), or 0. */
+static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32_t cin)
+{
+    VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    VkDeviceSize row = (VkDeviceSize)cin * sizeof(float);
+    if (ctx->conv_storage_weights || ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES ||
+        u->offset + vks_tensor_bytes(u) + VKS_UBO_BYTES > u->block->size || row + align > VKS_UBO_BYTES)
+        return 0;
+    uint32_t rows = (uint32_t)((VKS_UBO_BYTES - align) / row);
+    uint32_t tm, tn;
+    tile_shape(&tm, &tn);
+    return rows < tm ? 0 : rows - rows % tm;
+}
+
+/* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform
+ * binding; a power of 2 times 64 up to a GEMM workgroup's tiles), or 0: the storage-buffer GEMM. */
+static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t tn)
+{
+    if (in->esize != 4 || !ctx->scalar_ubo || ctx->conv_storage_weights || (uint64_t)in->c * 64 * 4 > VKS_UBO_BYTES)
+        return 0;
+    uint32_t blk = 64;
+    while (blk * 2 <= VKS_WINO_LOCAL * tn && (uint64_t)in->c * blk * 2 * 4 <= VKS_UBO_BYTES) blk *= 2;
+    return blk;
+}
+
+bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, const vks_tensor_t *in,
+                       const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
+{
+    if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || !scratch || !u || !u->block)
+        return false;
+    uint32_t tiles_w, ntiles, chunk, tp, tn;
+    geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
+    VkDeviceSize v_bytes = 16ull * tp * in->esize * in->c, m_bytes = 16ull * tp * in->esize * out->c;
+    return in->esize == out->esize && vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding &&
+           m_bytes <= ctx->max_binding && (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
+           (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding && ubo_rows(ctx, u, in->c) > 0;
+}
+
+vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
+                                    const vks_tensor_t *u, const vks_tensor_t *bias, const vks_tensor_t *out,
+                                    const vks_tensor_t *scratch)
+{
+    const char *op = "conv2d_winograd";
+    vks_context_t *ctx = rec->ctx;
+    if (p->kh != 3 || p->kw != 3 || p->stride != 1 || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 ||
+        p->pad_right < 0)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: takes 3x3 stride-1 kernels", op);
+    uint32_t oh = vks_conv2d_out_side(in->h, 3, 1, p->pad_top, p->pad_bottom);
+    uint32_t ow = vks_conv2d_out_side(in->w, 3, 1, p->pad_left, p->pad_right);
+    if (in->c == 0 || oh == 0 || ow == 0 || out->h != oh || out->w != ow || out->n != in->n)
+        return vks_fail(VKS_ERR_SHAPE, "%s: input %ux%u gives %ux%u, output is %ux%u", op, in->h, in->w, oh, ow,
+                        out->h, out->w);
+    if ((uint64_t)u->w * u->h * u->c * u->n != 16ull * in->c * out->c || (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
+        return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels", op, in->c, out->c);
+    if (p->reflect && ((uint32_t)p->pad_top >= in->h || (uint32_t)p->pad_bottom >= in->h ||
+                       (uint32_t)p->pad_left >= in->w || (uint32_t)p->pad_right >= in->w))
+        return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
+    if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
+        return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
+    uint32_t tiles_w, ntiles, chunk, tp, tn;
+    geometry(oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
+    uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, tn), tm, tn_max;
+    tile_shape(&tm, &tn_max);
+    uint32_t es = in->esize;
+    VkDeviceSize m_off = vks_align(16ull * tp * es * in->c, 256);
+
+    const vks_pipeline_t *p_in, *p_gemm, *p_out;
+    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
+    uint32_t spec_in[1] = {p->reflect}, spec_gemm[4] = {tn, 64, 1, 0}, spec_out[2] = {p->act, bias != NULL};
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
+    vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
+    if (!st && xblk) {
+        uint32_t xspec[4] = {tn, xblk, ctx->clamp_ubo_array_index, tm};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 4, 4, 1u << 1 | 1u << 3,
+                              sizeof(wino_push_t), VKS_X_UBOS, &p_gemm);
+    } else {
+        if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
+        spec_gemm[3] = tm;
+        if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 4, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
+    }
+    if (!st) st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
+    if (st) return st;
+
+    wino_push_t push = {
+        .h = in->h, .w = in->w, .in_stride = in->plane_stride,
+        .oh = oh, .ow = ow, .out_stride = out->plane_stride,
+        .tiles_w = tiles_w, .ntiles = ntiles,
+        .cin = in->c, .cout = out->c,
+        .pad_top = p->pad_top, .pad_left = p->pad_left,
+    };
+    const vks_block_t *sb = scratch->block;
+    VkDeviceSize s0 = scratch->offset, ubo_align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    uint32_t group = VKS_WINO_LOCAL * tn;
+    for (uint32_t n = 0; n < in->n; n++)
+        for (uint32_t c0 = 0; c0 < ntiles; c0 += chunk) {   /* ranges of tiles through the same scratch */
+            uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, tn, es);
+            /* V's blocks of tiles, and the tiles one GEMM dispatch takes: all, or as many whole
+             * workgroups as VKS_X_UBOS blocks hold */
+            uint32_t blk = xblk ? xblk : tpc, range = xblk ? VKS_X_UBOS / (group / xblk) * group : tpc;
+            VkDeviceSize pos_v = (VkDeviceSize)tpc * es * in->c, row_m = (VkDeviceSize)tpc * es;
+            push.chunk0 = c0;
+            push.tp = tpc;
+            push.blk = blk;
+            vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, 16 * pos_v, true}};
+            if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
+            /* one dispatch per group of output channels, range of tiles and position; the 16
+             * positions write their own rows of M (disjoint bindings: no barriers between them) */
+            for (uint32_t co = 0; co < out->c; co += rows)
+                for (uint32_t t0 = 0; t0 < tpc; t0 += range)
+                    for (uint32_t pos = 0; pos < 16; pos++) {
+                        uint32_t nt = tpc - t0 < range ? tpc - t0 : range;
+                        push.pos = pos;
+                        push.tile0 = t0;
+                        push.co0 = co;
+                        push.nco = out->c - co < rows ? out->c - co : rows;
+                        VkDeviceSize start = u->offset + ((VkDeviceSize)pos * out->c + co) * in->c * sizeof(float);
+                        vks_binding_t b[3 + VKS_X_UBOS] = {
+                            {sb, s0 + pos * pos_v, pos_v, false},
+                            {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
+                            {sb, s0 + m_off + ((VkDeviceSize)pos * out->c + co) * row_m, push.nco * row_m, true},
+                        };
+                        uint32_t nb = 3;
+                        VkDeviceSize blk_bytes = (VkDeviceSize)in->c * blk * es;
+                        for (uint32_t g = 0; xblk && g < VKS_X_UBOS; g++) {   /* the range's blocks; unused: its first */
+                            uint32_t bi = t0 / blk + (g * blk < nt ? g : 0);
+                            b[nb++] = (vks_binding_t){sb, s0 + pos * pos_v + bi * blk_bytes, blk_bytes, false};
+                        }
+                        push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
+                        if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, tm))))
+                            return st;
+                    }
+            vks_binding_t b_out[3] = {{sb, s0 + m_off, 16 * row_m * out->c, false}, vks_bind(bias ? bias : u, false),
+                                      vks_bind_channels(out, n, 0, out->c, true)};
+            if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(nc, VKS_WINO_LOCAL), out->c, 1))) return st;
+        }
+    return VKS_OK;
+}

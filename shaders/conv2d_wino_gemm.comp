@@ -1,0 +1,82 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#if VKS_INPUT_UBO
+#extension GL_EXT_scalar_block_layout : require
+#endif
+// vks:wg-base
+// vks:variant conv2d_wino_gemm_f16 VKS_F16
+// vks:variant conv2d_wino_gemm_xubo VKS_INPUT_UBO
+// Winograd F(2x2, 3x3), step 2 of 3 (engine/ops/conv2d_winograd.c): one of the 16 GEMMs,
+// M[pos][co][t] = sum over ci of U[pos][co][ci] * V[pos][ci][t], for the output channels
+// [co0, co0 + nco) whose transformed weights one uniform binding holds, and the tiles
+// [tile0, tile0 + this dispatch's). Each invocation computes a register tile of TM output
+// channels x TN tiles (tiles strided by the workgroup width, so that neighbouring invocations read
+// neighbouring floats). The weights come from a uniform buffer: every invocation of a workgroup
+// reads the same weight (plain loads on lavapipe, see conv2d.comp). Arithmetic in fp32; V and M
+// are stored as the activations are (the _f16 variant: fp16, half the scratch memory).
+// V is laid out in blocks of BLK tiles, [pos][t / BLK][ci][t % BLK]; rows of M are TP floats, TP
+// a multiple of the workgroup's tiles and of BLK: no bounds checks on tiles.
+//   conv2d_wino_gemm       V from a storage buffer bound from this position (one block, BLK = TP).
+//   conv2d_wino_gemm_xubo  V from VKS_X_UBOS uniform buffers, one block of cin x BLK floats each
+//                          (lavapipe turns storage loads into a per-lane loop, uniform loads into
+//                          plain loads: the storage loads of V were 45% of the layer's time at
+//                          256x256, see docs/winograd-status.md). fp32 only (scalarBlockLayout).
+#include "common.glsl"
+
+layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
+
+layout(constant_id = 0) const uint TN = VKS_WINO_TN_MAX;   // tiles per invocation
+layout(constant_id = 1) const uint BLK = 64;               // tiles per block of V (xubo)
+// the driver workaround of conv2d.comp's xubo variant (engine/context.c, driver_workarounds())
+layout(constant_id = 2) const uint CLAMP_INDEX = 1;
+layout(constant_id = 3) const uint TM = VKS_WINO_TM;       // output channels per invocation
+
+layout(std430, binding = 0) readonly buffer V { vtype v[]; };
+layout(std140, binding = 1) uniform U { vec4 u4[VKS_UBO_BYTES / 16]; };
+layout(std430, binding = 2) writeonly buffer M { vtype m[]; };
+#define WEIGHT(i) u4[(i) >> 2][(i) & 3u]
+
+layout(push_constant) uniform Push {
+    uint h, w, in_stride;
+    uint oh, ow, out_stride;
+    uint tiles_w, ntiles, tp;
+    uint cin, cout;
+    int pad_top, pad_left;
+    uint co0, nco, wofs;        // output channels [co0, co0 + nco); element of U where co0's row starts
+    uint pos, tile0, blk;       // the position; the dispatch's first tile; tiles per block of V
+    uint chunk0;                // the transforms'
+    VKS_WG_BASE;
+} pc;
+
+#if VKS_INPUT_UBO
+layout(scalar, binding = 3) uniform Vu { float v[VKS_UBO_BYTES / 4]; } vu[VKS_X_UBOS];
+// tile t of the dispatch (its blocks from 0), input channel ci; the block index is workgroup-uniform
+#define VLOAD(ci, t) vu[CLAMP_INDEX != 0 ? min((t) / BLK, VKS_X_UBOS - 1) : (t) / BLK].v[(ci) * BLK + (t) % BLK]
+#else
+#define VLOAD(ci, t) float(v[(ci) * pc.tp + pc.tile0 + (t)])
+#endif
+
+void main()
+{
+    uint t0 = VKS_WG_ID.x * (VKS_WINO_LOCAL * TN) + gl_LocalInvocationID.x;   // relative to tile0
+    uint o0 = VKS_WG_ID.z * TM;   // relative to co0 (workgroup-uniform)
+    if (o0 >= pc.nco) return;
+    uint wb[TM];
+    for (uint o = 0; o < TM; o++) wb[o] = pc.wofs + min(o0 + o, pc.nco - 1) * pc.cin;
+    float acc[TM][TN];
+    for (uint o = 0; o < TM; o++)
+        for (uint j = 0; j < TN; j++) acc[o][j] = 0.0;
+    for (uint ci = 0; ci < pc.cin; ci++) {
+        float xv[TN];
+        for (uint j = 0; j < TN; j++) xv[j] = VLOAD(ci, t0 + j * VKS_WINO_LOCAL);
+        for (uint o = 0; o < TM; o++) {
+            float wv = WEIGHT(wb[o] + ci);
+            for (uint j = 0; j < TN; j++) acc[o][j] = fma(wv, xv[j], acc[o][j]);
+        }
+    }
+    for (uint o = 0; o < TM; o++) {
+        if (o0 + o >= pc.nco) break;
+        uint base = (o0 + o) * pc.tp + pc.tile0 + t0;
+        for (uint j = 0; j < TN; j++) m[base + j * VKS_WINO_LOCAL] = vtype(acc[o][j]);
+    }
+}
