@@ -17,7 +17,7 @@ vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t widt
 {
     if (!model || !bytes) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_memory_estimate: NULL argument");
     plan_t p;
-    vks_status_t st = vks_plan_build(model, width, height, 4, &p);
+    vks_status_t st = vks_plan_build(model, width, height, 4, true, &p);
     if (!st) *bytes = p.arena + 2 * vks_align((VkDeviceSize)width * height * 4, 256);
     vks_plan_free(&p);
     return st;
@@ -186,7 +186,8 @@ static vks_status_t check_fit(vks_session_t *s)
     return VKS_OK;
 }
 
-/* Plan an untiled session of w x h (options resolved) and check that it fits. */
+/* Plan an untiled session of w x h (options resolved) and check that it fits: with the layers'
+ * scratch (Winograd), or else without it (the direct convolution), which needs less memory. */
 static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const vks_session_options_t *o,
                              vks_session_t *s)
 {
@@ -196,8 +197,17 @@ static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const v
     s->model = model;
     s->w = w;
     s->h = h;
-    vks_status_t st = vks_plan_build(model, w, h, o->precision == VKS_PRECISION_FP16 ? 2 : 4, &s->plan);
-    return st ? st : check_fit(s);
+    uint32_t esize = o->precision == VKS_PRECISION_FP16 ? 2 : 4;
+    vks_status_t st = vks_plan_build(model, w, h, esize, true, &s->plan);
+    if (!st) st = check_fit(s);
+    if (st != VKS_ERR_TOO_LARGE) return st;
+    char why[768];   /* the error of the plan with scratch, if the one without does not fit either */
+    snprintf(why, sizeof why, "%s", vks_last_error());
+    vks_plan_free(&s->plan);
+    st = vks_plan_build(model, w, h, esize, false, &s->plan);
+    if (!st) st = check_fit(s);
+    if (st == VKS_ERR_TOO_LARGE) vks_fail(st, "%s", why);
+    return st;
 }
 
 vks_status_t vks_session_fit(const vks_model_t *model, uint32_t width, uint32_t height,

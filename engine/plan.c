@@ -91,7 +91,7 @@ static vks_status_t place(plan_t *p)
     return VKS_OK;
 }
 
-vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p)
+vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, bool scratch, plan_t *p)
 {
     memset(p, 0, sizeof *p);
     if (w == 0 || h == 0) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: both sides must be at least 1", w, h);
@@ -125,7 +125,7 @@ vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32
     p->items[p->nvals + 2] = (item_t){2ull * m->cin_channels * sizeof(float), 0, 0, L + 2}; /* eff */
     for (uint32_t i = 0; i < L; i++) {   /* scratch: the layer's step */
         const vks_layer_t *ly = &m->layers[i];
-        VkDeviceSize bytes = ly->op->scratch ? ly->op->scratch(ly, &p->vals[ly->src], &p->vals[i + 1]) : 0;
+        VkDeviceSize bytes = scratch && ly->op->scratch ? ly->op->scratch(ly, &p->vals[ly->src], &p->vals[i + 1]) : 0;
         p->items[p->nvals + 3 + i] = (item_t){vks_align(bytes, 256), 0, i + 1, i + 1};
     }
     return place(p);

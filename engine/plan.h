@@ -24,10 +24,11 @@ typedef struct plan {
 /* Plan model at a w x h input with activations of esize bytes (4: fp32, 2: fp16): items 0..L
  * are the values (0 the input, i + 1 layer i's output; size 0 for one that aliases another),
  * then the input pixels (w*h*4 bytes, step 0), the output pixels (steps L + 1..L + 2) and the
- * mixed CIN table (all steps), then each layer's scratch
- * (its step only; size 0 for none). VKS_ERR_SHAPE names the layer whose shape does not work. On
- * failure p may hold allocations: vks_plan_free it either way. */
-vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p);
+ * mixed CIN table (all steps), then each layer's scratch (its step only; size 0 for none, and for
+ * every layer without `scratch`: its op then runs without, e.g. conv2d's direct convolution
+ * instead of Winograd). VKS_ERR_SHAPE names the layer whose shape does not work. On failure p may
+ * hold allocations: vks_plan_free it either way. */
+vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, bool scratch, plan_t *p);
 /* Free a plan (zeroed or built); zeroes it. */
 void vks_plan_free(plan_t *p);
 

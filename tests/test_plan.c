@@ -110,7 +110,7 @@ static void test_shapes_odd_sizes(void **state)
     add_layer(&h, "upsample_nearest", 8)->stride = 2;           /* 28 x 36 */
     add_conv(&h, 3, 9, 2);                          /* 14 x 18 */
     plan_t p;
-    assert_int_equal(vks_plan_build(&h.m, 17, 13, 4, &p), VKS_OK);
+    assert_int_equal(vks_plan_build(&h.m, 17, 13, 4, true, &p), VKS_OK);
     assert_int_equal(p.nvals, 7);
     const uint32_t want[7][3] = {{3, 13, 17}, {8, 13, 17}, {16, 7, 9}, {16, 7, 9}, {8, 14, 18}, {8, 28, 36}, {3, 14, 18}};
     for (uint32_t v = 0; v < 7; v++) {
@@ -122,7 +122,7 @@ static void test_shapes_odd_sizes(void **state)
     check_placement(&p);
     /* fp16 activations: half the bytes (a 28 x 36 plane: 1008 elements padded to 1024) */
     plan_t q;
-    assert_int_equal(vks_plan_build(&h.m, 17, 13, 2, &q), VKS_OK);
+    assert_int_equal(vks_plan_build(&h.m, 17, 13, 2, true, &q), VKS_OK);
     assert_int_equal(q.vals[5].esize, 2);
     assert_int_equal(p.items[5].size, 8 * 1024 * 4);
     assert_int_equal(q.items[5].size, 8 * 1024 * 2);
@@ -141,10 +141,10 @@ static void test_shape_errors_name_the_layer(void **state)
     big->pad_same = false;                          /* valid padding: the input must be 9 x 9 */
     strcpy(big->name, "wide");
     plan_t p;
-    assert_int_equal(vks_plan_build(&h.m, 8, 20, 4, &p), VKS_ERR_SHAPE);
+    assert_int_equal(vks_plan_build(&h.m, 8, 20, 4, true, &p), VKS_ERR_SHAPE);
     assert_non_null(strstr(vks_last_error(), "layer 1 (wide): a 20x8 input is smaller than the 9x9 kernel"));
     vks_plan_free(&p);
-    assert_int_equal(vks_plan_build(&h.m, 0, 20, 4, &p), VKS_ERR_SHAPE);
+    assert_int_equal(vks_plan_build(&h.m, 0, 20, 4, true, &p), VKS_ERR_SHAPE);
     vks_plan_free(&p);
 
     init_model(&h);
@@ -152,7 +152,7 @@ static void test_shape_errors_name_the_layer(void **state)
     vks_layer_t *add = add_layer(&h, "add", 3);
     add->src = 0;                                   /* the 10 x 10 input ... */
     add->src2 = 1;                                  /* ... plus the 5 x 5 conv output */
-    assert_int_equal(vks_plan_build(&h.m, 10, 10, 4, &p), VKS_ERR_SHAPE);
+    assert_int_equal(vks_plan_build(&h.m, 10, 10, 4, true, &p), VKS_ERR_SHAPE);
     assert_non_null(strstr(vks_last_error(), "layer 1 (l1): adds 5x5 to 10x10"));
     vks_plan_free(&p);
 }
@@ -171,7 +171,7 @@ static void test_lifetimes_and_reuse(void **state)
     n->residual = 1;
     add_conv(&h, 3, 3, 1);                          /* value 9 */
     plan_t p;
-    assert_int_equal(vks_plan_build(&h.m, 31, 29, 4, &p), VKS_OK);
+    assert_int_equal(vks_plan_build(&h.m, 31, 29, 4, true, &p), VKS_OK);
     uint32_t L = h.m.nlayers;
     assert_int_equal(p.nitems, L + 4 + L);        /* values, pixels in and out, the mix, per layer scratch */
     assert_int_equal(p.items[0].last, 1);           /* the input: read by layer 0 (step 1) */
@@ -190,6 +190,37 @@ static void test_lifetimes_and_reuse(void **state)
     vks_plan_free(&p);
 }
 
+/* A 3x3 stride-1 conv with transformed weights gets a scratch item for its step (Winograd), as
+ * large as vks_winograd_scratch_bytes says; planned without scratch it gets none (its direct
+ * convolution then runs), and nothing else changes. */
+static void test_scratch_items(void **state)
+{
+    (void)state;
+    hand_model_t h;
+    init_model(&h);
+    add_conv(&h, 8, 9, 1);                                  /* value 1: no scratch */
+    vks_block_t fake = {.size = 1};
+    add_conv(&h, 12, 3, 1)->wino = (vks_tensor_t){.block = &fake};   /* value 2: Winograd */
+    add_conv(&h, 12, 3, 1);                                 /* value 3: 3x3 without transformed weights */
+    plan_t p, q;
+    assert_int_equal(vks_plan_build(&h.m, 15, 11, 4, true, &p), VKS_OK);
+    assert_int_equal(vks_plan_build(&h.m, 15, 11, 4, false, &q), VKS_OK);
+    uint32_t L = h.m.nlayers, sc = p.nvals + 3;
+    assert_int_equal(p.items[sc].size, 0);
+    assert_int_equal(p.items[sc + 1].size, vks_align(vks_winograd_scratch_bytes(8, 12, 11, 15, 4), 256));
+    assert_true(p.items[sc + 1].size > 0);
+    assert_int_equal(p.items[sc + 1].def, 2);
+    assert_int_equal(p.items[sc + 1].last, 2);
+    assert_int_equal(p.items[sc + 2].size, 0);
+    for (uint32_t i = 0; i < L; i++) assert_int_equal(q.items[sc + i].size, 0);
+    for (uint32_t v = 0; v < p.nvals; v++) assert_int_equal(p.items[v].size, q.items[v].size);
+    assert_true(q.arena < p.arena);
+    check_placement(&p);
+    check_placement(&q);
+    vks_plan_free(&q);
+    vks_plan_free(&p);
+}
+
 static void test_folded_batch_norm_aliases_its_conv(void **state)
 {
     (void)state;
@@ -200,7 +231,7 @@ static void test_folded_batch_norm_aliases_its_conv(void **state)
     add_layer(&h, "activation", 16);                /* value 3 */
     add_conv(&h, 3, 3, 1);
     plan_t p;
-    assert_int_equal(vks_plan_build(&h.m, 11, 7, 4, &p), VKS_OK);
+    assert_int_equal(vks_plan_build(&h.m, 11, 7, 4, true, &p), VKS_OK);
     assert_int_equal(p.alias[2], 1);
     assert_int_equal(p.alias[3], 3);
     assert_int_equal(p.items[2].size, 0);
@@ -220,7 +251,7 @@ static void test_style_mix_lives_throughout(void **state)
     add_conv(&h, 3, 3, 1);
     h.m.cin_channels = 24;
     plan_t p;
-    assert_int_equal(vks_plan_build(&h.m, 9, 9, 4, &p), VKS_OK);
+    assert_int_equal(vks_plan_build(&h.m, 9, 9, 4, true, &p), VKS_OK);
     const item_t *eff = &p.items[p.nvals + 2];
     assert_int_equal(eff->size, 2 * 24 * sizeof(float));
     assert_int_equal(eff->def, 0);
@@ -236,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_shapes_odd_sizes),
         cmocka_unit_test(test_shape_errors_name_the_layer),
         cmocka_unit_test(test_lifetimes_and_reuse),
+        cmocka_unit_test(test_scratch_items),
         cmocka_unit_test(test_folded_batch_norm_aliases_its_conv),
         cmocka_unit_test(test_style_mix_lives_throughout),
     };
