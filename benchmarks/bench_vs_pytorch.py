@@ -27,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+if not __package__:  # run as a file, where the package imports cannot resolve
+    sys.exit("run it from the repository root as: python3 -m benchmarks.bench_vs_pytorch")
 from tools.convert import reference  # the model-file reader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

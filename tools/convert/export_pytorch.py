@@ -21,6 +21,8 @@ import sys
 import numpy as np
 import torch
 
+if not __package__:  # run as a file, where the package imports cannot resolve
+    sys.exit("run it from the repository root as: python3 -m tools.convert.export_pytorch")
 from tools.convert import safetensors_io
 
 

@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+if not __package__:  # run as a file, where the package imports cannot resolve
+    sys.exit("run it from the repository root as: python3 -m tools.convert.ml5_to_safetensors")
 from tools.convert import safetensors_io
 
 STYLES = ["la_muse", "mathura", "matilde_perez", "matta", "rain_princess",

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+if not __package__:  # run as a file, where the package imports cannot resolve
+    sys.exit("run it from the repository root as: python3 -m tools.convert.reference")
 from tools.convert import safetensors_io
 
 ACTIVATIONS = {

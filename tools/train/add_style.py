@@ -24,6 +24,8 @@ import time
 import numpy as np
 import torch
 
+if not __package__:  # run as a file, where the package imports cannot resolve
+    sys.exit("run it from the repository root as: python3 -m tools.train.add_style")
 from tools.train import data
 from tools.train import distill
 from tools.train import graphnet

@@ -20,6 +20,8 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
+if not __package__:  # run as a file, where the package imports cannot resolve
+    sys.exit("run it from the repository root as: python3 -m tools.train.evaluate")
 from tools.train import graphnet
 from tools.convert import reference
 
