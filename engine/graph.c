@@ -200,7 +200,9 @@ static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const v
     uint32_t esize = o->precision == VKS_PRECISION_FP16 ? 2 : 4;
     vks_status_t st = vks_plan_build(model, w, h, esize, true, &s->plan);
     if (!st) st = check_fit(s);
-    if (st != VKS_ERR_TOO_LARGE) return st;
+    bool had_scratch = false;
+    for (uint32_t i = s->plan.nvals + 3; i < s->plan.nitems; i++) had_scratch |= s->plan.items[i].size > 0;
+    if (st != VKS_ERR_TOO_LARGE || !had_scratch) return st;   /* without scratch: the same plan */
     char why[768];   /* the error of the plan with scratch, if the one without does not fit either */
     snprintf(why, sizeof why, "%s", vks_last_error());
     vks_plan_free(&s->plan);
