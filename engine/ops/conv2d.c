@@ -20,6 +20,12 @@ void vks_same_padding(uint32_t in, uint32_t k, uint32_t stride, int32_t *before,
     *after = (int32_t)(total - total / 2);
 }
 
+bool vks_conv2d_padding_fits(const vks_conv2d_params_t *p, const vks_tensor_t *in)
+{
+    return !p->reflect || ((uint32_t)p->pad_top < in->h && (uint32_t)p->pad_bottom < in->h &&
+                           (uint32_t)p->pad_left < in->w && (uint32_t)p->pad_right < in->w);
+}
+
 vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                            const vks_tensor_t *wt, const vks_tensor_t *bias, const vks_tensor_t *out)
 {
@@ -38,8 +44,7 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
                         op, in->c, out->c, p->kh, p->kw);
-    if (p->reflect && ((uint32_t)p->pad_top >= in->h || (uint32_t)p->pad_bottom >= in->h ||
-                       (uint32_t)p->pad_left >= in->w || (uint32_t)p->pad_right >= in->w))
+    if (!vks_conv2d_padding_fits(p, in))
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding %d,%d,%d,%d needs an input larger than %ux%u",
                         op, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, in->h, in->w);
     uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);

@@ -164,8 +164,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
                         out->h, out->w);
     if ((uint64_t)u->w * u->h * u->c * u->n != 16ull * in->c * out->c || (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels", op, in->c, out->c);
-    if (p->reflect && ((uint32_t)p->pad_top >= in->h || (uint32_t)p->pad_bottom >= in->h ||
-                       (uint32_t)p->pad_left >= in->w || (uint32_t)p->pad_right >= in->w))
+    if (!vks_conv2d_padding_fits(p, in))
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
     if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);

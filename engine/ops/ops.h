@@ -16,6 +16,8 @@ typedef struct vks_conv2d_params {
     uint32_t act;
 } vks_conv2d_params_t;
 
+/* Whether p's reflection padding (if any) is narrower than the input, as reflection needs. */
+bool vks_conv2d_padding_fits(const vks_conv2d_params_t *p, const vks_tensor_t *in);
 /* out = act(conv(in, wt) + bias); wt [cout][cin][kh][kw] flat, bias [cout] or NULL. */
 vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                            const vks_tensor_t *wt, const vks_tensor_t *bias, const vks_tensor_t *out);
