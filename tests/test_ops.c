@@ -1130,6 +1130,16 @@ static void test_peak_shaders(void **state)
     tu_arena_done(&a);
 }
 
+/* VKSTYLE_TEST_PRECISION=fp16 runs the float16 tests and the peak shaders' (one of them is
+ * float16); VKSTYLE_TEST_PRECISION=fp32 runs all but the float16 tests. */
+static bool in_half(void (*f)(void **), const char *name)
+{
+    bool f16 = strstr(name, "f16") != NULL;
+    if (tu_fp32_only()) return !f16;
+    if (tu_fp16_only()) return f16 || f == test_peak_shaders;
+    return true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1190,16 +1200,18 @@ int main(void)
                                   tests[i].test_func != test_norm_large_plane &&
                                   tests[i].test_func != test_norm_large_plane_f16)) &&
             (!tu_quick_mode() || tests[i].test_func != test_instance_norm_f16_statistics) &&   /* 512x512 */
-            (!tu_fp32_only() || !strstr(tests[i].name, "f16")))
+            in_half(tests[i].test_func, tests[i].name))
             run[n++] = tests[i];
     char name[64];
     snprintf(name, sizeof name, "test_ops (%s%s%s)", tu_guard_mode() ? "guard bytes, " : "",
-             tu_quick_mode() ? "quick, " : "", tu_fp32_only() ? "fp32 only" : "fp32 and fp16");
+             tu_quick_mode() ? "quick, " : "",
+             tu_fp32_only() ? "fp32 only" : tu_fp16_only() ? "fp16 only" : "fp32 and fp16");
     int failed = _cmocka_run_group_tests(name, run, n, setup, teardown);
     /* every shader of the engine's table ran in these tests (fp16 variants where the device has fp16) */
     int missing = 0;
     for (int i = 0; i < VKS_SHADER_COUNT; i++)
-        if (tu_shader_dispatches[i] == 0 && !(tu_fp32_only() && is_f16_shader(vks_shader_table[i].name))) {
+        if (tu_shader_dispatches[i] == 0 && !(tu_fp32_only() && is_f16_shader(vks_shader_table[i].name)) &&
+            !(tu_fp16_only() && !is_f16_shader(vks_shader_table[i].name))) {
             fprintf(stderr, "shader %s never ran in test_ops\n", vks_shader_table[i].name);
             missing++;
         }

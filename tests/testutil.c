@@ -125,6 +125,12 @@ bool tu_fp32_only(void)
     return p && strcmp(p, "fp32") == 0;
 }
 
+bool tu_fp16_only(void)
+{
+    const char *p = getenv("VKSTYLE_TEST_PRECISION");
+    return p && strcmp(p, "fp16") == 0;
+}
+
 void tu_rec_run(vks_rec_t *rec)
 {
     TU_OK(vks_rec_end(rec));

@@ -55,10 +55,13 @@ bool tu_quick_mode(void);
  * again, which under GPU-assisted validation costs minutes on lavapipe. */
 void tu_limits_push(vks_context_t *ctx, uint64_t max_binding, uint32_t max_workgroups);
 void tu_limits_pop(vks_context_t *ctx);
-/* VKSTYLE_TEST_PRECISION=fp32: the float16 cases are left out (CI's second GPU-assisted
- * validation run, on Mesa 25, where fp16 already ran on Mesa 22.3) and so are the float16
- * shaders from the every-shader-ran check. */
+/* VKSTYLE_TEST_PRECISION=fp32: the float16 cases are left out, and so are the float16 shaders
+ * from test_ops' every-shader-ran check. VKSTYLE_TEST_PRECISION=fp16: only the float16 cases
+ * (and the peak shaders, one of which is float16), and only the float16 shaders in that check.
+ * The two halves together are the whole: CI runs test_ops under GPU-assisted validation as two
+ * tests, one per core. */
 bool tu_fp32_only(void);
+bool tu_fp16_only(void);
 /* Dispatches per shader, summed over the contexts tu_context_done() has destroyed. */
 extern uint64_t tu_shader_dispatches[VKS_SHADER_COUNT];
 
