@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ONNX in, end to end through the vkstyle binary:
 
-  test_onnx.py VKSTYLE REPO_ROOT [transformer|models|refusals]
+  test_onnx.py VKSTYLE REPO_ROOT [transformer|translation|refusals|models]
 
 transformer: PyTorch's fast_neural_style TransformerNet (pytorch/examples, written out below) with
   random weights, exported by torch.onnx.export at opset 9 (Upsample), 11 (Resize with constant
@@ -10,8 +10,12 @@ transformer: PyTorch's fast_neural_style TransformerNet (pytorch/examples, writt
   be >= 45 dB PSNR against PyTorch's own output.
 models: our models/*.safetensors exported to ONNX (tools/convert/safetensors_to_onnx.py) and
   converted back by `vkstyle convert` give the same pixels as the .safetensors.
+translation: the graph JSON emitted for ops and forms our networks do not use (pad, edge padding,
+  leaky_relu, clip, non-2 upsample factors, general conv2d_transpose, per-channel affine), the
+  folding of Mul/Add into convs and fusions, and external data (same file as inline weights).
 refusals: malformed and unsupported files: one-line error naming what is wrong, nothing written.
 """
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +26,7 @@ import torch
 from PIL import Image
 
 VKSTYLE, ROOT = sys.argv[1], sys.argv[2]
-WHAT = sys.argv[3:] or ["transformer", "models", "refusals"]
+WHAT = sys.argv[3:] or ["transformer", "translation", "refusals", "models"]
 sys.path.insert(0, ROOT)
 
 
@@ -153,6 +157,214 @@ def test_transformer(tmp):
         run("image", "-q", "-m", st, "-i", in_png, "-o", out2)
         if not np.array_equal(np.asarray(Image.open(out2)), got):
             sys.exit(f"FAIL: opset {opset}: vkstyle convert's file gives other pixels than -m net.onnx")
+
+
+def test_models(tmp):
+    """Our models exported to ONNX and converted back: the same pixels as the .safetensors."""
+    from tools.convert import safetensors_to_onnx
+    _, in_png = photo(tmp, 21, 17)
+    models = sorted(f[:-12] for f in os.listdir(os.path.join(ROOT, "models")) if f.endswith(".safetensors"))
+    if len(models) < 9:
+        sys.exit(f"FAIL: expected the nine models and styles9 in models/, found {models}")
+    for m in models:
+        src = os.path.join(ROOT, "models", m + ".safetensors")
+        onnx_path, back = os.path.join(tmp, m + ".onnx"), os.path.join(tmp, m + "_back.safetensors")
+        safetensors_to_onnx.export(src, onnx_path, style=0)
+        run("convert", "-q", onnx_path, "-o", back)
+        a, b = os.path.join(tmp, m + "_a.png"), os.path.join(tmp, m + "_b.png")
+        run("image", "-q", "-m", src, "-s", "0", "-i", in_png, "-o", a)
+        run("image", "-q", "-m", back, "-i", in_png, "-o", b)
+        pa, pb = np.asarray(Image.open(a)), np.asarray(Image.open(b))
+        if not np.array_equal(pa, pb):
+            sys.exit(f"FAIL: {m}: safetensors -> ONNX -> vkstyle convert gives other pixels "
+                     f"(max diff {np.abs(pa.astype(int) - pb.astype(int)).max()})")
+        print(f"{m}: .safetensors -> .onnx -> vkstyle convert: the same pixels")
+
+
+def make(path, nodes, inits=(), opset=13, cin=3, cout=3, **save):
+    """A small ONNX model: input 'x' [1,cin,H,W] float, output 'y'."""
+    import onnx
+    from onnx import TensorProto, helper
+    g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, "h", "w"])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, None, None])], list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    onnx.save(m, path, **save)
+    return path
+
+
+def bare_tensor(name, dims=(3, 3, 3, 3)):
+    """A float TensorProto with its shape and no data (the caller fills it, or not)."""
+    from onnx import TensorProto
+    t = TensorProto()
+    t.name, t.data_type = name, TensorProto.FLOAT
+    t.dims.extend(dims)
+    return t
+
+
+def graph_of(path):
+    from tools.convert import safetensors_io
+    tensors, md = safetensors_io.read(path)
+    return json.loads(md["vkstyle.graph"]), tensors
+
+
+def test_refusals(tmp):
+    """Each bad file: exit 1, one line naming the problem, nothing written."""
+    from onnx import TensorProto, helper, numpy_helper
+    w = numpy_helper.from_array(np.ones((3, 3, 3, 3), np.float32), "w")
+    w4 = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "w4")
+    d = os.path.join(tmp, "refuse")
+    os.makedirs(d)
+    cases = []
+    cases.append((make(os.path.join(d, "op.onnx"), [helper.make_node("Softmax", ["x"], ["y"], name="sm")]),
+                  "node 'sm' (Softmax): op Softmax is not supported"))
+    cases.append((make(os.path.join(d, "group.onnx"), [helper.make_node("Conv", ["x", "w4"], ["y"], name="Conv_12", group=4)],
+                       [w4], cin=4, cout=4), "node 'Conv_12' (Conv): group = 4 is not supported", "--tensor-io"))
+    w3 = numpy_helper.from_array(np.ones((3, 1, 3, 3), np.float32), "w3")
+    cases.append((make(os.path.join(d, "depthwise.onnx"), [helper.make_node("Conv", ["x", "w3"], ["y"], name="dw", group=3)],
+                       [w3]), "node 'dw' (Conv): group = 3 is not supported"))
+    cases.append((make(os.path.join(d, "dil.onnx"), [helper.make_node("Conv", ["x", "w"], ["y"], name="c", dilations=[2, 2])], [w]),
+                  "node 'c' (Conv): dilations = [2,2] is not supported"))
+    cases.append((make(os.path.join(d, "attr.onnx"), [helper.make_node("Relu", ["x"], ["y"], name="r", foo=1)]),
+                  "node 'r' (Relu): attribute 'foo' is not supported"))
+    cases.append((make(os.path.join(d, "bilinear.onnx"), [helper.make_node(
+        "Resize", ["x", "", "s"], ["y"], name="rs", mode="linear")], [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "s")]),
+        "node 'rs' (Resize): mode = linear is not supported"))
+    bad = os.path.join(d, "garbage.onnx")
+    with open(bad, "wb") as f:
+        f.write(b"\x0a\xff\xff\xff\xff\x0f not a protobuf")
+    cases.append((bad, "not a valid ONNX file"))
+    short = bare_tensor("w")
+    short.raw_data = bytes(100)
+    cases.append((make(os.path.join(d, "short.onnx"), [helper.make_node("Conv", ["x", "w"], ["y"], name="c")], [short]),
+                  "tensor 'w': raw data of 100 bytes is shorter than its shape [3,3,3,3]"))
+    few = bare_tensor("w")
+    few.float_data.extend([1.0] * 80)
+    cases.append((make(os.path.join(d, "few.onnx"), [helper.make_node("Conv", ["x", "w"], ["y"], name="c")], [few]),
+                  "tensor 'w': 80 values are fewer than its shape [3,3,3,3]"))
+    with open(os.path.join(tmp, "outside.bin"), "wb") as f:
+        f.write(np.ones(81, np.float32).tobytes())
+    for loc in ("../outside.bin", os.path.join(tmp, "outside.bin"), "link.bin"):
+        ext = bare_tensor("w")
+        ext.data_location = TensorProto.EXTERNAL
+        ext.external_data.add(key="location", value=loc)
+        cases.append((make(os.path.join(d, f"ext{len(cases)}.onnx"), [helper.make_node("Conv", ["x", "w"], ["y"], name="c")], [ext]),
+                      f"tensor 'w': external data path '{loc}' leaves the model's folder"))
+    os.symlink(os.path.join(tmp, "outside.bin"), os.path.join(d, "link.bin"))
+    cases.append((make(os.path.join(d, "cycle.onnx"), [helper.make_node("Add", ["x", "b"], ["a"], name="A"),
+                                                       helper.make_node("Relu", ["a"], ["b"], name="B"),
+                                                       helper.make_node("Relu", ["a"], ["y"], name="C")]),
+                  "the graph has a cycle"))
+    cases.append((make(os.path.join(d, "dangling.onnx"), [helper.make_node("Add", ["x", "nothing"], ["y"], name="A")]),
+                  "node 'A' (Add): input 'nothing' is not defined by any node, initializer or graph input"))
+    cases.append((make(os.path.join(d, "opset.onnx"), [helper.make_node("Relu", ["x"], ["y"])], opset=5),
+                  "opset 5 is not supported"))
+    for path, want, *args in cases:
+        out = os.path.join(d, "out.safetensors")
+        before = set(os.listdir(d))
+        p = run("convert", *args, path, "-o", out, ok=False)
+        err = p.stderr
+        if p.returncode != 1 or err.count("\n") != 1 or want not in err or not err.startswith("vkstyle: "):
+            sys.exit(f"FAIL: {os.path.basename(path)}: expected exit 1 and one line with '{want}', got {p.returncode}: {err!r}")
+        if set(os.listdir(d)) != before:
+            sys.exit(f"FAIL: {os.path.basename(path)}: something was written: {set(os.listdir(d)) - before}")
+        print(f"refused {os.path.basename(path)}: {err.strip()}")
+    # the same refusal from -m, before anything runs
+    p = run("image", "-m", cases[2][0], "-i", photo(tmp)[1], "-o", os.path.join(d, "o.png"), ok=False)
+    if p.returncode != 1 or cases[2][1] not in p.stderr or p.stderr.count("\n") != 1 or os.path.exists(os.path.join(d, "o.png")):
+        sys.exit(f"FAIL: vkstyle image -m group.onnx: {p.returncode} {p.stderr!r}")
+
+
+def test_translation(tmp):
+    """What the translation emits for ops and forms our own networks do not use; the graph JSON
+    is compared with what the ONNX attributes say (docs/model-format.md)."""
+    from onnx import helper, numpy_helper
+    rng = np.random.default_rng(5)
+    W = lambda *s: rng.standard_normal(s).astype(np.float32)
+    w, wt, b = W(4, 3, 3, 3), W(4, 3, 3, 3), W(3)
+    inits = [numpy_helper.from_array(a, n) for a, n in ((w, "w"), (wt, "wt"), (b, "b"))]
+    inits.append(numpy_helper.from_array(np.array([0, 0, 1, 2, 0, 0, 3, 4], np.int64), "pads"))
+    inits.append(numpy_helper.from_array(np.array([1, 1, 3, 2], np.float32), "scales"))
+    inits.append(numpy_helper.from_array(np.array([0.5, 2.0, -1.0], np.float32).reshape(3, 1, 1), "pc"))
+    inits.append(numpy_helper.from_array(np.array(-6.0, np.float32), "lo"))
+    inits.append(numpy_helper.from_array(np.array(6.0, np.float32), "hi"))
+    nodes = [
+        helper.make_node("Pad", ["x", "pads"], ["p"], name="edgepad", mode="edge"),      # Pad + Conv: edge padding
+        helper.make_node("Conv", ["p", "w"], ["c"], name="conv", strides=[1, 2]),
+        helper.make_node("LeakyRelu", ["c"], ["l"], name="leaky", alpha=0.2),
+        helper.make_node("ConvTranspose", ["l", "wt", "b"], ["t"], name="convt", strides=[2, 2], pads=[1, 1, 1, 1],
+                         output_padding=[1, 0]),
+        helper.make_node("Resize", ["t", "", "scales"], ["u"], name="up", mode="nearest",
+                         coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+        helper.make_node("Pad", ["u", "pads"], ["q"], name="cpad", mode="constant"),
+        helper.make_node("Mul", ["q", "pc"], ["m"], name="perchannel"),
+        helper.make_node("Clip", ["m", "lo", "hi"], ["k"], name="clip"),
+        helper.make_node("Mul", ["k", "hi"], ["k2"], name="scale"),
+        helper.make_node("Sub", ["k2", "lo"], ["y"], name="offset"),
+    ]
+    path = make(os.path.join(tmp, "ops.onnx"), nodes, inits)
+    out = os.path.join(tmp, "ops.safetensors")
+    run("convert", "-q", path, "-o", out, "--input-range", "0..1", "--output-range", "-1..1")
+    g, t = graph_of(out)
+    L = g["layers"]
+    want_ops = ["conv2d", "activation", "conv2d_transpose", "upsample_nearest", "pad", "batch_norm", "activation"]
+    if [l["op"] for l in L] != want_ops:
+        sys.exit(f"FAIL: layers {[l['op'] for l in L]}, expected {want_ops}")
+    # Pad [0,0,1,2, 0,0,3,4] is top 1, left 2, bottom 3, right 4
+    checks = [
+        (L[0]["padding"], [1, 3, 2, 4]), (L[0]["pad_mode"], "edge"), (L[0]["stride"], [1, 2]),
+        (L[1]["activation"], "leaky_relu"), (abs(L[1]["alpha"] - 0.2) < 1e-6, True),
+        (L[2]["stride"], 2), (L[2]["pads"], [1, 1, 1, 1]), (L[2]["output_padding"], [1, 0]),
+        (L[3]["scale"], [3, 2]), (L[4]["pads"], [1, 3, 2, 4]), (L[4]["mode"], "zero"), (L[4]["value"], 0.0),
+        (L[5]["eps"], 0.0), (L[6]["activation"], "clip"), (L[6]["min"], -6.0), (L[6]["max"], 6.0),
+        (L[6]["scale"], 6.0), (L[6]["offset"], 6.0),   # (clip(x) * 6) - (-6)
+        (g["input"]["scale"], 1 / 255), (g["input"]["offset"], 0.0),
+        (g["output"]["scale"], 127.5), (g["output"]["offset"], 127.5),
+    ]
+    for i, (got, want) in enumerate(checks):
+        if (abs(got - want) > 1e-6 if isinstance(want, float) else got != want):
+            sys.exit(f"FAIL: translation check {i}: got {got!r}, expected {want!r}")
+    np.testing.assert_array_equal(t[L[0]["weight"]], w)
+    np.testing.assert_array_equal(t[L[2]["bias"]], b)
+    np.testing.assert_array_equal(t[L[5]["gamma"]], [0.5, 2.0, -1.0])
+    np.testing.assert_array_equal(t[L[5]["var"]], [1, 1, 1])
+    # folding: Mul/Add by constants into the conv before; BatchNormalization; Relu fused; an
+    # Add of a norm and an earlier value as its residual
+    s = W(3)
+    inits = [numpy_helper.from_array(w[:3], "w"), numpy_helper.from_array(s.reshape(1, 3, 1, 1), "s"),
+             numpy_helper.from_array(np.array(2.0, np.float32), "two")]
+    inits += [numpy_helper.from_array(np.abs(W(3)) + 0.5, n) for n in ("g", "be", "mu", "var")]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Mul", ["c", "s"], ["c2"], name="mul"),
+             helper.make_node("Add", ["two", "c2"], ["c3"], name="add"),
+             helper.make_node("BatchNormalization", ["c3", "g", "be", "mu", "var"], ["n"], name="bn", epsilon=1e-3),
+             helper.make_node("Relu", ["n"], ["r"], name="relu"),
+             helper.make_node("InstanceNormalization", ["r", "g", "be"], ["i"], name="in"),
+             helper.make_node("Add", ["i", "r"], ["y"], name="res")]
+    path = make(os.path.join(tmp, "fold.onnx"), nodes, inits, opset=9)
+    run("convert", "-q", path, "-o", out)
+    g, t = graph_of(out)
+    L = g["layers"]
+    if [l["op"] for l in L] != ["conv2d", "batch_norm", "instance_norm"]:
+        sys.exit(f"FAIL: folding gave {[l['op'] for l in L]}")
+    np.testing.assert_allclose(t[L[0]["weight"]], w[:3] * s.reshape(3, 1, 1, 1), rtol=1e-6)
+    np.testing.assert_allclose(t[L[0]["bias"]], np.full(3, 2.0), rtol=1e-6)
+    if L[1]["activation"] != "relu" or L[2].get("residual") != L[1]["name"] or L[0]["padding"] != [1, 1, 1, 1]:
+        sys.exit(f"FAIL: fusion: {L}")
+    # external data next to the model: the same file as with the weights inline
+    import onnx
+    src = os.path.join(tmp, "tnet9.onnx") if os.path.exists(os.path.join(tmp, "tnet9.onnx")) else path
+    m = onnx.load(src)
+    ext_dir = os.path.join(tmp, "ext")
+    os.makedirs(ext_dir)
+    onnx.save_model(m, os.path.join(ext_dir, "net.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    a, b2 = os.path.join(tmp, "inline.safetensors"), os.path.join(tmp, "external.safetensors")
+    run("convert", "-q", "--name", "n", src, "-o", a)
+    run("convert", "-q", "--name", "n", os.path.join(ext_dir, "net.onnx"), "-o", b2)
+    if open(a, "rb").read() != open(b2, "rb").read():
+        sys.exit("FAIL: external data gives another file than inline weights")
+    print("translation: pad/edge/leaky_relu/clip/x3x2 upsample/general conv2d_transpose/per-channel affine, folding, "
+          "residual, external data: as expected")
 
 
 def main():

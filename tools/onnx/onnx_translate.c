@@ -1088,7 +1088,7 @@ static int translate_graph(const Onnx__ModelProto *m, const char *dir, const vks
                     }
                 }
             }
-            if (!rc) rc = ox_fail(g->e, "the graph has a cycle (%zu nodes depend on each other)", left);
+            if (!rc) rc = ox_fail(g->e, "the graph has a cycle (%zu nodes cannot be ordered)", left);
         }
     }
     free(done);
