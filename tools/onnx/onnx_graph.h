@@ -33,6 +33,7 @@ typedef struct ox_layer {
     float eps;
     ox_tensor_t t[T_COUNT];   /* data NULL: absent */
     uint32_t channels;
+    int64_t oh, ow;            /* the output's size where the input's is fixed, else 0 */
     int refs;                  /* ONNX consumers of the values this layer produces */
     bool dead;
 } ox_layer_t;
@@ -44,7 +45,7 @@ typedef struct ox_value {
     ox_const_t c;
     int src;          /* V_DYN */
     uint32_t ch;      /* V_DYN: channels */
-    int rank;         /* V_DYN: 4, or 3 for [C,H,W] inputs (tensor mode) */
+    int rank;         /* V_DYN: 4, or 1..3 in tensor mode ([W], [H,W], [C,H,W] taken as [1,C,H,W]) */
     int consumers;    /* how many node inputs and graph outputs name it */
 } ox_value_t;
 
@@ -54,6 +55,7 @@ typedef struct ox_graph {
     ox_layer_t *layers;
     size_t nlayers, caplayers;
     uint32_t in_channels;
+    int64_t in_h, in_w;   /* fixed in the model's input shape, else 0 */
     int out_src;
     int opset;
     const Onnx__GraphProto *gr;

@@ -61,6 +61,13 @@ static ox_value_t *new_value(ox_graph_t *g, const char *name)
     return v;
 }
 
+/* The fixed size of value src (0: known only when a session is made). */
+static void src_hw(const ox_graph_t *g, int src, int64_t *h, int64_t *w)
+{
+    if (src > 0) *h = g->layers[src - 1].oh, *w = g->layers[src - 1].ow;
+    else *h = g->in_h, *w = g->in_w;
+}
+
 static ox_layer_t *new_layer(nctx_t *N, int op, int src, uint32_t channels)
 {
     ox_graph_t *g = N->g;
@@ -74,6 +81,7 @@ static ox_layer_t *new_layer(nctx_t *N, int op, int src, uint32_t channels)
     ox_layer_t *l = &g->layers[g->nlayers++];
     *l = (ox_layer_t){.op = op, .src = src, .src2 = -1, .residual = -1, .scale = 1, .cmin = -FLT_MAX, .cmax = FLT_MAX,
                       .stride = {1, 1}, .ups = {2, 2}, .eps = 1e-5f, .channels = channels};
+    src_hw(g, src, &l->oh, &l->ow);   /* the ops that change the size set it */
     const char *nm = N->n->name && *N->n->name ? N->n->name : NULL;
     char base[48];
     if (nm) {
@@ -207,8 +215,15 @@ static int need_dyn(nctx_t *N, size_t i, ox_value_t **out)
     ox_value_t *v = input(N, i);
     if (!v) return NFAIL(N, "input %zu is missing", i);
     if (v->kind != V_DYN) return NFAIL(N, "input %zu ('%s') is a constant, not the image tensor", i, v->name);
-    if (v->rank != 4 && v->rank != 3) return NFAIL(N, "input %zu has rank %d", i, v->rank);
     *out = v;
+    return 0;
+}
+
+/* An input that must be an image tensor [1,C,H,W] (or [C,H,W] in tensor mode). */
+static int need_img(nctx_t *N, size_t i, ox_value_t **out)
+{
+    if (need_dyn(N, i, out)) return -1;
+    if ((*out)->rank < 3) return NFAIL(N, "an input of rank %d (image tensors [N,C,H,W] only)", (*out)->rank);
     return 0;
 }
 
@@ -277,9 +292,9 @@ static void alias(nctx_t *N, const ox_value_t *x)
 
 static int op_conv(nctx_t *N)
 {
-    ox_value_t *x;
+    ox_value_t *x = NULL;
     ox_const_t *w, *b;
-    if (check_attrs(N, "auto_pad,dilations,group,kernel_shape,pads,strides") || need_dyn(N, 0, &x) ||
+    if (check_attrs(N, "auto_pad,dilations,group,kernel_shape,pads,strides") || need_img(N, 0, &x) ||
         need_const(N, 1, "weight", false, &w) || need_const(N, 2, "bias", true, &b))
         return -1;
     if (w->rank != 4) return NFAIL(N, "a weight of rank %d (only 2-D convolutions are supported)", w->rank);
@@ -298,11 +313,27 @@ static int op_conv(nctx_t *N)
     char ap[32];
     attr_str(N->n, "auto_pad", "NOTSET", ap, sizeof ap);
     bool same = false;
-    if (!strcmp(ap, "SAME_UPPER")) same = true;
-    else if (!strcmp(ap, "VALID")) memset(pads, 0, sizeof pads);
-    else if (!strcmp(ap, "SAME_LOWER") && st[0] == 1 && st[1] == 1 && (w->dims[2] & 1) && (w->dims[3] & 1)) {
-        pads[0] = pads[2] = w->dims[2] / 2, pads[1] = pads[3] = w->dims[3] / 2;   /* symmetric: same as explicit */
-    } else if (strcmp(ap, "NOTSET")) return NFAIL(N, "auto_pad = %s is not supported", ap);
+    int64_t ih, iw;
+    src_hw(N->g, x->src, &ih, &iw);
+    if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+        bool lower = ap[5] == 'L';
+        if (ih && iw) {   /* a fixed size: explicit pads (SAME_LOWER puts the odd one first) */
+            int64_t in[2] = {ih, iw};
+            for (int d = 0; d < 2; d++) {
+                int64_t out = (in[d] + st[d] - 1) / st[d], total = (out - 1) * st[d] + w->dims[2 + d] - in[d];
+                if (total < 0) total = 0;
+                pads[d] = lower ? total - total / 2 : total / 2;
+                pads[d + 2] = total - pads[d];
+            }
+        } else if (!lower) {
+            same = true;
+        } else if (st[0] == 1 && st[1] == 1 && (w->dims[2] & 1) && (w->dims[3] & 1)) {
+            pads[0] = pads[2] = w->dims[2] / 2, pads[1] = pads[3] = w->dims[3] / 2;   /* symmetric */
+        } else {
+            return NFAIL(N, "auto_pad = SAME_LOWER is not supported for input sizes fixed only at run time");
+        }
+    } else if (!strcmp(ap, "VALID")) memset(pads, 0, sizeof pads);
+    else if (strcmp(ap, "NOTSET")) return NFAIL(N, "auto_pad = %s is not supported", ap);
     if (same && st[0] != st[1]) return NFAIL(N, "auto_pad = SAME_UPPER with unequal strides is not supported");
     for (int d = 0; d < 4; d++)
         if (pads[d] < 0 || pads[d] > 15) return NFAIL(N, "pads = %lld is not supported (0..15)", (long long)pads[d]);
@@ -322,6 +353,12 @@ static int op_conv(nctx_t *N)
     }
     ox_layer_t *l = new_layer(N, L_CONV, src, (uint32_t)w->dims[0]);
     if (!l) return -1;
+    if (l->oh && l->ow) {
+        int64_t s0 = st[0], s1 = st[1];
+        l->oh = same ? (l->oh + s0 - 1) / s0 : (l->oh + p[0] + p[1] - w->dims[2]) / s0 + 1;
+        l->ow = same ? (l->ow + s1 - 1) / s1 : (l->ow + p[2] + p[3] - w->dims[3]) / s1 + 1;
+        if (l->oh < 1 || l->ow < 1) return NFAIL(N, "the kernel is larger than the padded input");
+    }
     memcpy(l->pads, p, sizeof p);
     l->pad_mode = mode, l->same = same, l->stride[0] = (int)st[0], l->stride[1] = (int)st[1];
     if (tensor_set(N, l, T_WEIGHT, w, 4, w->dims) || (b && tensor_set(N, l, T_BIAS, b, 1, (int64_t[]){w->dims[0]}))) return -1;
@@ -330,9 +367,9 @@ static int op_conv(nctx_t *N)
 
 static int op_convtranspose(nctx_t *N)
 {
-    ox_value_t *x;
+    ox_value_t *x = NULL;
     ox_const_t *w, *b;
-    if (check_attrs(N, "auto_pad,dilations,group,kernel_shape,output_padding,pads,strides") || need_dyn(N, 0, &x) ||
+    if (check_attrs(N, "auto_pad,dilations,group,kernel_shape,output_padding,pads,strides") || need_img(N, 0, &x) ||
         need_const(N, 1, "weight", false, &w) || need_const(N, 2, "bias", true, &b))
         return -1;
     if (w->rank != 4) return NFAIL(N, "a weight of rank %d (only 2-D convolutions are supported)", w->rank);
@@ -361,6 +398,10 @@ static int op_convtranspose(nctx_t *N)
     if (b && (b->n != (size_t)w->dims[1])) return NFAIL(N, "the bias has %zu values for %lld outputs", b->n, (long long)w->dims[1]);
     ox_layer_t *l = new_layer(N, L_CONVT, x->src, (uint32_t)w->dims[1]);
     if (!l) return -1;
+    if (l->oh && l->ow) {
+        l->oh = (l->oh - 1) * st[0] + w->dims[2] - pads[0] - pads[2] + op[0];
+        l->ow = (l->ow - 1) * st[1] + w->dims[3] - pads[1] - pads[3] + op[1];
+    }
     l->pads[0] = (int)pads[0], l->pads[1] = (int)pads[2], l->pads[2] = (int)pads[1], l->pads[3] = (int)pads[3];
     l->stride[0] = (int)st[0], l->stride[1] = (int)st[1], l->out_pad[0] = (int)op[0], l->out_pad[1] = (int)op[1];
     /* the original form (out = stride * in, padding p before) when it says the same */
@@ -379,9 +420,9 @@ static int per_channel(nctx_t *N, const ox_const_t *c, uint32_t ch, const char *
 
 static int op_norm(nctx_t *N, bool batch)
 {
-    ox_value_t *x;
+    ox_value_t *x = NULL;
     ox_const_t *sc, *bi, *mean = NULL, *var = NULL;
-    if (check_attrs(N, batch ? "epsilon,momentum,spatial,training_mode,consumed_inputs" : "epsilon") || need_dyn(N, 0, &x) ||
+    if (check_attrs(N, batch ? "epsilon,momentum,spatial,training_mode,consumed_inputs" : "epsilon") || need_img(N, 0, &x) ||
         need_const(N, 1, "scale", false, &sc) || need_const(N, 2, "B", false, &bi) ||
         (batch && (need_const(N, 3, "mean", false, &mean) || need_const(N, 4, "var", false, &var))))
         return -1;
@@ -432,14 +473,14 @@ static int emit_act(nctx_t *N, ox_value_t *x, int act, float alpha, float cmin, 
 
 static int op_act(nctx_t *N, int act)
 {
-    ox_value_t *x;
+    ox_value_t *x = NULL;
     if (check_attrs(N, act == A_LEAKY ? "alpha" : "") || need_dyn(N, 0, &x)) return -1;
     return emit_act(N, x, act, act == A_LEAKY ? attr_float(N->n, "alpha", 0.01f) : 0, -FLT_MAX, FLT_MAX);
 }
 
 static int op_clip(nctx_t *N)
 {
-    ox_value_t *x;
+    ox_value_t *x = NULL;
     float lo = -FLT_MAX, hi = FLT_MAX;
     if (N->g->opset < 11) {
         if (check_attrs(N, "min,max")) return -1;
@@ -535,7 +576,6 @@ static int op_binary(nctx_t *N, char op)
     }
     bool x_first = a->kind == V_DYN;
     ox_value_t *x = x_first ? a : b, *cv = x_first ? b : a;
-    if (x->rank != 4 && x->rank != 3) return NFAIL(N, "an input of rank %d", x->rank);
     const ox_const_t *c = &cv->c;
     if (ox_const_has_sym(c)) return NFAIL(N, "a size-dependent operand is not supported");
     /* a scalar, or [C,1,1] / [1,C,1,1] (any leading 1s) */
@@ -572,13 +612,13 @@ static int op_binary(nctx_t *N, char op)
 
 static int op_pad(nctx_t *N)
 {
-    ox_value_t *x;
+    ox_value_t *x = NULL;
     int64_t p[8];
     size_t np = 0;
     float value = 0;
     char mode[32];
     if (N->g->opset < 11) {
-        if (check_attrs(N, "mode,pads,value") || need_dyn(N, 0, &x)) return -1;
+        if (check_attrs(N, "mode,pads,value") || need_img(N, 0, &x)) return -1;
         const Onnx__AttributeProto *a = attr(N->n, "pads");
         if (!a || a->n_ints > 8) return NFAIL(N, "pads must list 8 values");
         np = a->n_ints;
@@ -586,7 +626,7 @@ static int op_pad(nctx_t *N)
         value = attr_float(N->n, "value", 0);
     } else {
         ox_const_t *pc, *vc, *ax;
-        if (check_attrs(N, "mode") || need_dyn(N, 0, &x) || need_const(N, 1, "pads", false, &pc) ||
+        if (check_attrs(N, "mode") || need_img(N, 0, &x) || need_const(N, 1, "pads", false, &pc) ||
             need_const(N, 2, "constant_value", true, &vc) || need_const(N, 3, "axes", true, &ax))
             return -1;
         if (ax) return NFAIL(N, "the axes input is not supported");
@@ -614,6 +654,7 @@ static int op_pad(nctx_t *N)
     if (!l) return -1;
     memcpy(l->pads, pads, sizeof pads);
     l->pad_mode = pm, l->pad_value = pm == PM_ZERO ? value : 0;
+    if (l->oh && l->ow) l->oh += pads[0] + pads[1], l->ow += pads[2] + pads[3];
     return bind_dyn(N, 0, (int)N->g->nlayers, l->channels, x->rank);
 }
 
@@ -621,11 +662,11 @@ static int op_pad(nctx_t *N)
  * replicates each pixel factor times. */
 static int op_resize(nctx_t *N, bool upsample)
 {
-    ox_value_t *x;
+    ox_value_t *x = NULL;
     ox_const_t *sc = NULL, *sz = NULL, *roi = NULL;
     ox_const_t scales_attr = {0};
     if (upsample) {
-        if (check_attrs(N, N->g->opset < 9 ? "mode,scales" : "mode") || need_dyn(N, 0, &x)) return -1;
+        if (check_attrs(N, N->g->opset < 9 ? "mode,scales" : "mode") || need_img(N, 0, &x)) return -1;
         if (N->g->opset < 9) {
             const Onnx__AttributeProto *a = attr(N->n, "scales");
             if (!a || !a->n_floats || a->n_floats > 8) return NFAIL(N, "scales missing");
@@ -636,10 +677,10 @@ static int op_resize(nctx_t *N, bool upsample)
             return -1;
         }
     } else if (N->g->opset < 11) {
-        if (check_attrs(N, "mode") || need_dyn(N, 0, &x) || need_const(N, 1, "scales", false, &sc)) return -1;
+        if (check_attrs(N, "mode") || need_img(N, 0, &x) || need_const(N, 1, "scales", false, &sc)) return -1;
     } else {
         if (check_attrs(N, "coordinate_transformation_mode,cubic_coeff_a,exclude_outside,extrapolation_value,mode,nearest_mode") ||
-            need_dyn(N, 0, &x) || need_const(N, 1, "roi", true, &roi) || need_const(N, 2, "scales", true, &sc) ||
+            need_img(N, 0, &x) || need_const(N, 1, "roi", true, &roi) || need_const(N, 2, "scales", true, &sc) ||
             need_const(N, 3, "sizes", true, &sz))
             return -1;
         if (sc && sc->n == 0) sc = NULL;
@@ -672,8 +713,16 @@ static int op_resize(nctx_t *N, bool upsample)
             ox_err_t se = {sub, sizeof sub};
             if (of_int(sz, (size_t)d, &v, &se) || v != (d == r - 3 ? (int64_t)x->ch : 1)) { NFAIL(N, "sizes changes the batch or channel axis"); goto done; }
         }
+        int64_t in_hw[2];
+        src_hw(N->g, x->src, &in_hw[0], &in_hw[1]);
         for (int d = 0; d < 2; d++) {
             const ox_sym_t *s = sz->sym ? &sz->sym[r - 2 + d] : NULL;
+            double want = sz->v[r - 2 + d];
+            if ((!s || s->src == SYM_KNOWN) && in_hw[d] && want == floor(want) && want >= in_hw[d] &&
+                fmod(want, (double)in_hw[d]) == 0 && want / (double)in_hw[d] <= 8) {
+                f[d] = (int64_t)(want / (double)in_hw[d]);   /* a fixed input size and fixed sizes */
+                continue;
+            }
             if (!s || s->src != x->src || s->axis != 2 + d || s->mul != floor(s->mul) || s->mul < 1 || s->mul > 8) {
                 NFAIL(N, "sizes must be an integer multiple 1..8 of the input's own height and width");
                 goto done;
@@ -698,6 +747,7 @@ static int op_resize(nctx_t *N, bool upsample)
     ox_layer_t *l = new_layer(N, L_UPS, x->src, x->ch);
     if (!l) goto done;
     l->ups[0] = (int)f[0], l->ups[1] = (int)f[1];
+    l->oh *= f[0], l->ow *= f[1];
     rc = bind_dyn(N, 0, (int)N->g->nlayers, x->ch, x->rank);
 done:
     ox_const_free(&scales_attr);
@@ -753,12 +803,16 @@ static int op_shape(nctx_t *N)
     if (!x) return NFAIL(N, "input 0 is missing");
     ox_const_t full;
     int rank = x->kind == V_CONST ? x->c.rank : x->rank;
+    if (x->kind == V_DYN && rank < 3) return NFAIL(N, "Shape of a rank-%d tensor is not supported", rank);
     if (ox_const_alloc(&full, false, 1, (int64_t[]){rank}, x->kind == V_DYN, N->g->e)) return -1;
     for (int d = 0; d < rank; d++) {
         if (x->kind == V_CONST) {
             full.v[d] = (double)x->c.dims[d];
         } else if (d >= rank - 2) {
-            full.sym[d] = (ox_sym_t){x->src, 2 + d - (rank - 2), 1};
+            int64_t hw[2];
+            src_hw(N->g, x->src, &hw[0], &hw[1]);
+            if (hw[d - (rank - 2)]) full.v[d] = (double)hw[d - (rank - 2)];
+            else full.sym[d] = (ox_sym_t){x->src, 2 + d - (rank - 2), 1};
         } else {
             full.v[d] = d == rank - 3 ? x->ch : 1;
         }
@@ -982,27 +1036,41 @@ static void node_id(const Onnx__NodeProto *n, size_t i, char *buf, size_t size)
     else snprintf(buf, size, "node %zu (%s)", i, op);
 }
 
-static int value_type_ok(const Onnx__ValueInfoProto *vi, ox_graph_t *g, const vks_onnx_options_t *o, uint32_t *ch, int *rank)
+static int value_type_ok(const Onnx__ValueInfoProto *vi, ox_graph_t *g, const vks_onnx_options_t *o, uint32_t *ch, int *rank,
+                         int64_t *h, int64_t *w)
 {
     const char *nm = vi->name;
     if (!vi->type || vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !vi->type->tensor_type)
         return ox_fail(g->e, "input '%s' is not a tensor", nm);
     const Onnx__TypeProto__Tensor *tt = vi->type->tensor_type;
-    if (tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+    /* tensor mode also takes int32 inputs, computed in float (exact for the conformance data) */
+    if (tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
+        !(o->tensor_mode && tt->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32))
         return ox_fail(g->e, "input '%s': element type %d is not supported (float only)", nm, tt->elem_type);
     if (!tt->shape) return ox_fail(g->e, "input '%s' has no shape", nm);
     size_t r = tt->shape->n_dim;
-    if (r != 4 && !(r == 3 && o->tensor_mode))
+    if (r != 4 && !(r >= 1 && r <= 3 && o->tensor_mode))
         return ox_fail(g->e, "input '%s' has rank %zu; an image tensor [1,C,H,W] is needed", nm, r);
     const Onnx__TensorShapeProto__Dimension *const *d = (const Onnx__TensorShapeProto__Dimension *const *)tt->shape->dim;
     if (r == 4 && d[0]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d[0]->dim_value != 1)
         return ox_fail(g->e, "input '%s': batch size %lld is not supported (1)", nm, (long long)d[0]->dim_value);
-    const Onnx__TensorShapeProto__Dimension *c = d[r - 3];
-    if (c->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || c->dim_value < 1 || c->dim_value > 4096)
-        return ox_fail(g->e, "input '%s': the channel count must be a fixed number 1..4096", nm);
-    if (!o->tensor_mode && c->dim_value != 3)
-        return ox_fail(g->e, "input '%s' has %lld channels; an RGB image has 3", nm, (long long)c->dim_value);
-    *ch = (uint32_t)c->dim_value;
+    int64_t cv = 1;
+    if (r >= 3) {
+        const Onnx__TensorShapeProto__Dimension *c = d[r - 3];
+        if (c->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || c->dim_value < 1 || c->dim_value > 4096)
+            return ox_fail(g->e, "input '%s': the channel count must be a fixed number 1..4096", nm);
+        cv = c->dim_value;
+    }
+    if (!o->tensor_mode && cv != 3) return ox_fail(g->e, "input '%s' has %lld channels; an RGB image has 3", nm, (long long)cv);
+    const Onnx__TensorShapeProto__Dimension *dh = r >= 2 ? d[r - 2] : NULL, *dw = d[r - 1];
+    bool fh = !dh || dh->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    bool fw = dw->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    *h = *w = 0;
+    if (fh && fw) {
+        *h = dh ? dh->dim_value : 1, *w = dw->dim_value;
+        if (*h < 1 || *w < 1 || *h > 1 << 20 || *w > 1 << 20) *h = *w = 0;
+    }
+    *ch = (uint32_t)cv;
     *rank = (int)r;
     return 0;
 }
@@ -1016,7 +1084,7 @@ static int translate_graph(const Onnx__ModelProto *m, const char *dir, const vks
         const char *d = m->opset_import[i]->domain ? m->opset_import[i]->domain : "";
         if (!*d || !strcmp(d, "ai.onnx")) g->opset = (int)m->opset_import[i]->version;
     }
-    if (g->opset < 7 || g->opset > 18) return ox_fail(g->e, "opset %d is not supported (7..18)", g->opset);
+    if (g->opset < 6 || g->opset > 18) return ox_fail(g->e, "opset %d is not supported (6..18)", g->opset);
     if (gr->n_sparse_initializer) return ox_fail(g->e, "sparse initializers are not supported");
     if (gr->n_node > 20000) return ox_fail(g->e, "more than 20000 nodes");
     for (size_t i = 0; i < gr->n_node; i++)
@@ -1040,7 +1108,7 @@ static int translate_graph(const Onnx__ModelProto *m, const char *dir, const vks
         if (n_in++) return ox_fail(g->e, "the model has more than one input ('%s' and others); one image input is supported", vi->name);
         uint32_t ch = 0;
         int rank = 0;
-        if (value_type_ok(vi, g, o, &ch, &rank)) return -1;
+        if (value_type_ok(vi, g, o, &ch, &rank, &g->in_h, &g->in_w)) return -1;
         ox_value_t *v = new_value(g, vi->name);
         if (!v) return -1;
         v->kind = V_DYN, v->src = 0, v->ch = ch, v->rank = rank;
