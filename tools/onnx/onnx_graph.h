@@ -58,6 +58,7 @@ typedef struct ox_graph {
     int64_t in_h, in_w;   /* fixed in the model's input shape, else 0 */
     int out_src;
     int opset;
+    bool tensor_mode;
     const Onnx__GraphProto *gr;
     ox_err_t *e;
 } ox_graph_t;

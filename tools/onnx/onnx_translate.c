@@ -317,7 +317,9 @@ static int op_conv(nctx_t *N)
     src_hw(N->g, x->src, &ih, &iw);
     if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
         bool lower = ap[5] == 'L';
-        if (ih && iw) {   /* a fixed size: explicit pads (SAME_LOWER puts the odd one first) */
+        /* a fixed size: explicit pads (SAME_LOWER puts the odd one first); pixel models run at
+           any size, so there only where "same" cannot say it */
+        if (ih && iw && (N->g->tensor_mode || lower)) {
             int64_t in[2] = {ih, iw};
             for (int d = 0; d < 2; d++) {
                 int64_t out = (in[d] + st[d] - 1) / st[d], total = (out - 1) * st[d] + w->dims[2 + d] - in[d];
@@ -1080,6 +1082,7 @@ static int translate_graph(const Onnx__ModelProto *m, const char *dir, const vks
     const Onnx__GraphProto *gr = m->graph;
     if (!gr) return ox_fail(g->e, "the model has no graph");
     g->opset = -1;
+    g->tensor_mode = o->tensor_mode;
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const char *d = m->opset_import[i]->domain ? m->opset_import[i]->domain : "";
         if (!*d || !strcmp(d, "ai.onnx")) g->opset = (int)m->opset_import[i]->version;
