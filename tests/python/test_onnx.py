@@ -351,9 +351,22 @@ def test_translation(tmp):
     np.testing.assert_allclose(t[L[0]["bias"]], np.full(3, 2.0), rtol=1e-6)
     if L[1]["activation"] != "relu" or L[2].get("residual") != L[1]["name"] or L[0]["padding"] != [1, 1, 1, 1]:
         sys.exit(f"FAIL: fusion: {L}")
-    # external data next to the model: the same file as with the weights inline
+    # ranges from the model's metadata; the options win over it
     import onnx
-    src = os.path.join(tmp, "tnet9.onnx") if os.path.exists(os.path.join(tmp, "tnet9.onnx")) else path
+    m = onnx.load(path)
+    onnx.helper.set_model_props(m, {"vkstyle.input_range": "0..1", "vkstyle.output_range": "-1..1"})
+    meta = os.path.join(tmp, "meta.onnx")
+    onnx.save(m, meta)
+    run("convert", "-q", meta, "-o", out)
+    g, _ = graph_of(out)
+    if abs(g["input"]["scale"] - 1 / 255) > 1e-9 or g["output"]["scale"] != 127.5 or g["output"]["offset"] != 127.5:
+        sys.exit(f"FAIL: metadata ranges: {g['input']} {g['output']}")
+    run("convert", "-q", "--input-range", "0..255", meta, "-o", out)
+    g, _ = graph_of(out)
+    if g["input"]["scale"] != 1.0 or g["output"]["scale"] != 127.5:
+        sys.exit(f"FAIL: --input-range over metadata: {g['input']} {g['output']}")
+    # external data next to the model: the same file as with the weights inline
+    src = path
     m = onnx.load(src)
     ext_dir = os.path.join(tmp, "ext")
     os.makedirs(ext_dir)
