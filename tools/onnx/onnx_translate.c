@@ -175,13 +175,6 @@ static float attr_float(const Onnx__NodeProto *n, const char *name, float def)
     return a && a->has_f ? a->f : def;
 }
 
-static bool attr_str_is(const Onnx__NodeProto *n, const char *name, const char *def, const char *want)
-{
-    const Onnx__AttributeProto *a = attr(n, name);
-    if (!a || !a->has_s) return !strcmp(def, want);
-    return a->s.len == strlen(want) && !memcmp(a->s.data, want, a->s.len);
-}
-
 static void attr_str(const Onnx__NodeProto *n, const char *name, const char *def, char *out, size_t size)
 {
     const Onnx__AttributeProto *a = attr(n, name);
@@ -381,12 +374,22 @@ static int op_convtranspose(nctx_t *N)
     if (attr_ints(N, "dilations", 2, 1, dil) || attr_ints(N, "strides", 2, 1, st) || attr_ints(N, "pads", 4, 0, pads) ||
         attr_ints(N, "output_padding", 2, 0, op) || attr_ints(N, "kernel_shape", 2, 0, ks))
         return -1;
-    if (!attr_str_is(N->n, "auto_pad", "NOTSET", "NOTSET") && !attr_str_is(N->n, "auto_pad", "NOTSET", "VALID")) {
-        char ap[32];
-        attr_str(N->n, "auto_pad", "", ap, sizeof ap);
+    char ap[32];
+    attr_str(N->n, "auto_pad", "NOTSET", ap, sizeof ap);
+    if (!strcmp(ap, "VALID")) {
+        memset(pads, 0, sizeof pads);
+    } else if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+        /* out = in * stride: total padding k - stride + output_padding, the odd one at the end
+           (SAME_UPPER) or the start (checked against test_convtranspose_autopad_same) */
+        for (int d = 0; d < 2; d++) {
+            int64_t total = w->dims[2 + d] - st[d] + op[d];
+            if (total < 0) return NFAIL(N, "auto_pad = %s with a kernel smaller than the stride is not supported", ap);
+            pads[d] = ap[5] == 'U' ? total / 2 : total - total / 2;
+            pads[d + 2] = total - pads[d];
+        }
+    } else if (strcmp(ap, "NOTSET")) {
         return NFAIL(N, "auto_pad = %s is not supported", ap);
     }
-    if (attr_str_is(N->n, "auto_pad", "NOTSET", "VALID")) memset(pads, 0, sizeof pads);
     if (dil[0] != 1 || dil[1] != 1) return NFAIL(N, "dilations = [%lld,%lld] is not supported", (long long)dil[0], (long long)dil[1]);
     for (int d = 0; d < 2; d++) {
         if (st[d] < 1 || st[d] > 4) return NFAIL(N, "strides = [%lld,%lld] is not supported (1..4)", (long long)st[0], (long long)st[1]);
