@@ -56,6 +56,7 @@ typedef struct ox_graph {
     size_t nlayers, caplayers;
     uint32_t in_channels;
     int64_t in_h, in_w;   /* fixed in the model's input shape, else 0 */
+    int64_t batch;        /* tensor mode: a fixed batch N > 1 runs as N separate samples */
     int out_src;
     int opset;
     bool tensor_mode;

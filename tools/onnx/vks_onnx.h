@@ -15,7 +15,9 @@ typedef enum { VKS_ONNX_RANGE_DEFAULT = 0, VKS_ONNX_RANGE_255, VKS_ONNX_RANGE_1,
 typedef struct vks_onnx_options {
     vks_onnx_range_t input_range, output_range;
     /* Tensor mode (conformance tests): no pixel conventions; any input and output channel count;
-     * rank-3 [C,H,W] graph inputs are taken as [1,C,H,W]. */
+     * int32 inputs (computed in float); [W], [H,W] and [C,H,W] inputs are taken as [1,C,H,W]; a
+     * fixed batch N > 1 is accepted, meaning: run each of the N samples as its own session
+     * (every mapped op works per sample; a graph that reads N through Shape is refused). */
     bool tensor_mode;
     /* The model's name and style name; NULL: the file name without .onnx. */
     const char *name;
