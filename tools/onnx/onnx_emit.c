@@ -54,9 +54,9 @@ static json_t *layer_json(const ox_graph_t *g, const ox_layer_t *l, int prev_src
         json_object_set_new(o, "scale", json_real(l->scale));
         json_object_set_new(o, "offset", json_real(l->offset));
         if (l->act == A_LEAKY) json_object_set_new(o, "alpha", json_real(l->alpha));
-        if (l->act == A_CLIP) {
-            json_object_set_new(o, "min", json_real(l->cmin));
-            json_object_set_new(o, "max", json_real(l->cmax));
+        if (l->act == A_CLIP) {   /* an open end is left to the defaults (-3.4e38, 3.4e38) */
+            if (l->cmin > -3.4e38f) json_object_set_new(o, "min", json_real(l->cmin));
+            if (l->cmax < 3.4e38f) json_object_set_new(o, "max", json_real(l->cmax));
         }
         break;
     case L_PAD:
