@@ -7,11 +7,13 @@ PACKAGES=(
   build-essential cmake pkg-config glslang-tools        # toolchain, GLSL -> SPIR-V
   libvulkan-dev libvulkan-volk-dev libjansson-dev       # engine: Vulkan headers, volk, jansson
   libstb-dev libjpeg-dev                                # image files, MJPEG webcams
+  libprotobuf-c-dev protobuf-c-compiler libonnx-dev     # ONNX in: protobuf-c, onnx.proto
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev  # video
   libglfw3-dev                                          # live preview window
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools  # lavapipe (CPU Vulkan), validation
   libcmocka-dev xvfb xauth xdotool ffmpeg               # tests
   python3 python3-numpy python3-pil python3-torch       # model tools and reference checks
+  python3-onnx libonnx-testdata                         # ONNX export, conformance node tests
 )
 if [ "${1:-}" = fuzz ]; then
   PACKAGES+=(clang libclang-rt-14-dev)

@@ -69,7 +69,7 @@ static bool is_file(const char *p)
 
 int cli_find_model(const char *arg, char *out, size_t outsz)
 {
-    if (strchr(arg, '/') || strstr(arg, ".safetensors")) {
+    if (strchr(arg, '/') || strstr(arg, ".safetensors") || strstr(arg, ".onnx")) {
         struct stat st;
         if (stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
             return cli_error("model '%s': %s", arg, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file"), -1;

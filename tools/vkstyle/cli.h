@@ -14,13 +14,30 @@ int cmd_devices(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_video(int argc, char **argv);
 int cmd_live(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+
+/* -m for every command (cli_model.c): a vkstyle model file, or a .onnx file translated in memory
+ * with the --input-range / --output-range given (cli_range_option). Returns 0, or -1 after
+ * printing the error. */
+int cli_load_model(vks_context_t *ctx, const char *path, vks_model_t **out);
+/* The ONNX range options of image, video, live and bench: their getopt entries, codes and help. */
+enum { CLI_O_INPUT_RANGE = 0x1000, CLI_O_OUTPUT_RANGE };
+#define CLI_RANGE_OPTIONS \
+    {"input-range", required_argument, 0, CLI_O_INPUT_RANGE}, {"output-range", required_argument, 0, CLI_O_OUTPUT_RANGE}
+#define CLI_RANGE_HELP \
+    "      --input-range R   ONNX models: the network's input range, 0..255 (default, PyTorch's\n" \
+    "                        fast_neural_style), 0..1 or -1..1 (or the model's metadata\n" \
+    "                        vkstyle.input_range)\n" \
+    "      --output-range R  ONNX models: the network's output range, likewise\n"
+/* Handles one of the range options; 0, or -1 after printing the error. */
+int cli_range_option(int code, const char *value);
 
 /* Print "vkstyle: <msg>" to stderr; returns 1 (the exit code for errors). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the engine's failure: "vkstyle: <what>: <last error>"; returns 1. */
 int cli_engine_error(const char *what, vks_status_t st);
 
-/* Resolve -m: an existing path, or a bare name looked up as <dir>/<name>.safetensors in
+/* Resolve -m: an existing path (a .safetensors or .onnx file), or a bare name looked up as <dir>/<name>.safetensors in
  * $VKSTYLE_MODELS, the models/ folder next to the executable's ../, the installed models folder
  * (share/vkstyle/models, found relative to the executable) and ./models. Returns 0 and fills out, or -1 with a message listing where it looked. */
 int cli_find_model(const char *arg, char *out, size_t outsz);

@@ -37,6 +37,7 @@ static void usage(FILE *f)
         "      --stabilize S   time the network with temporal stabilization S (0..1; default 0: off)\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --device D      Vulkan device index or name substring\n"
+        CLI_RANGE_HELP
         "  -h, --help          this help\n");
 }
 
@@ -112,7 +113,7 @@ static int compare_variants(const vks_context_options_t *base, const char *model
     vks_status_t st;
     int rc = 1;
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
-    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    if (cli_load_model(ctx, model_path, &model)) goto done;
     if ((st = vks_session_create_ex(model, w, h, so, &sess))) { cli_engine_error("session", st); goto done; }
     if (style) {
         float weights[VKS_MAX_STYLES];
@@ -167,7 +168,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
         {"precision", required_argument, 0, O_PRECISION}, {"compare", no_argument, 0, O_COMPARE},
         {"stabilize", required_argument, 0, O_STAB},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'}, CLI_RANGE_OPTIONS, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -186,6 +187,8 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         case O_PRECISION: if (cli_parse_precision(optarg, &a->precision)) return 1; break;
         case O_COMPARE: a->compare = 1; break;
         case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &a->stabilize)) return 1; break;
+        case CLI_O_INPUT_RANGE:
+        case CLI_O_OUTPUT_RANGE: if (cli_range_option(c, optarg)) return 1; break;
         case ':': return cli_error("bench: option '%s' needs a value (see vkstyle bench --help)", argv[optind - 1]);
         default: return cli_error("bench: unknown option '%s' (see vkstyle bench --help)", argv[optind - 1]);
         }
@@ -309,7 +312,7 @@ int cmd_bench(int argc, char **argv)
     int have_peak = load_peak(&dev, &peak) == 0;
     char model_path[4096];
     if (cli_find_model(a.model, model_path, sizeof model_path)) goto done;
-    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    if (cli_load_model(ctx, model_path, &model)) goto done;
     vks_session_options_t so = {.precision = a.precision};
     if ((st = vks_session_create_ex(model, a.w, a.h, &so, &sess))) { cli_engine_error("session", st); goto done; }
     const char *prec = cli_precision_name(vks_session_precision(sess));

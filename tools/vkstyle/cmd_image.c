@@ -32,6 +32,7 @@ static void usage(FILE *f)
         "      --max-side N      shrink the input so that its longer side is at most N\n"
         "      --quality Q       JPEG quality 1..100 (default 92)\n"
         CLI_PRECISION_HELP
+        CLI_RANGE_HELP
         CLI_MAX_MEMORY_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           print nothing on success\n"
@@ -74,7 +75,7 @@ static int parse_args(int argc, char **argv, image_args_t *a)
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
         {"mix-strip", required_argument, 0, O_STRIP}, {"steps", required_argument, 0, O_STEPS},
         {"precision", required_argument, 0, O_PRECISION}, {"max-memory", required_argument, 0, O_MAXMEM},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'}, CLI_RANGE_OPTIONS, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -98,6 +99,8 @@ static int parse_args(int argc, char **argv, image_args_t *a)
         case O_SIZE: if (cli_parse_size("--size", optarg, 1, &a->size_w, &a->size_h)) return 1; break;
         case O_MAXSIDE: if (cli_parse_u32("--max-side", optarg, 1, 32768, &a->max_side)) return 1; break;
         case O_QUALITY: if (cli_parse_int("--quality", optarg, 1, 100, &a->quality)) return 1; break;
+        case CLI_O_INPUT_RANGE:
+        case CLI_O_OUTPUT_RANGE: if (cli_range_option(c, optarg)) return 1; break;
         case ':': return cli_error("image: option '%s' needs a value (see vkstyle image --help)", argv[optind - 1]);
         default: return cli_error("image: unknown option '%s' (see vkstyle image --help)", argv[optind - 1]);
         }
@@ -197,7 +200,7 @@ int cmd_image(int argc, char **argv)
     double t0 = now_ms();
     vks_context_options_t co = {.device = a.device};
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
-    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    if (cli_load_model(ctx, model_path, &model)) goto done;
     uint32_t nstyles = vks_model_style_count(model);
     float weights[VKS_MAX_STYLES] = {1.0f};
     if (a.style) {

@@ -58,6 +58,7 @@ static void usage(FILE *f)
         "      --frames N        quit after presenting N frames\n"
         "      --screenshot FILE save the last presented frame (PNG/JPEG) when quitting\n"
         CLI_PRECISION_HELP
+        CLI_RANGE_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           print nothing but errors\n"
         "  -h, --help            this help\n"
@@ -111,7 +112,7 @@ static int parse_options(int argc, char **argv, live_opts_t *o)
         {"strength", required_argument, 0, O_STRENGTH}, {"frames", required_argument, 0, O_FRAMES},
         {"screenshot", required_argument, 0, O_SHOT}, {"device", required_argument, 0, O_DEVICE},
         {"precision", required_argument, 0, O_PRECISION}, {"stabilize", required_argument, 0, O_STAB},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, CLI_RANGE_OPTIONS, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -143,6 +144,8 @@ static int parse_options(int argc, char **argv, live_opts_t *o)
             o->frames_limit = (long)n;
             break;
         }
+        case CLI_O_INPUT_RANGE:
+        case CLI_O_OUTPUT_RANGE: if (cli_range_option(c, optarg)) return 1; break;
         case ':': return cli_error("live: option '%s' needs a value (see vkstyle live --help)", argv[optind - 1]);
         default: return cli_error("live: unknown option '%s' (see vkstyle live --help)", argv[optind - 1]);
         }
@@ -189,7 +192,7 @@ static int open_device(live_t *l, const char *model_path)
         return -1;
     }
     vks_context_device_info(l->ctx, &l->dev);
-    if ((st = vks_model_load(l->ctx, model_path, &l->model))) return cli_engine_error("model", st), -1;
+    if (cli_load_model(l->ctx, model_path, &l->model)) return -1;
     return 0;
 }
 

@@ -60,6 +60,7 @@ static void usage(FILE *f)
         "                        keyframes, so this is also what a failed write can lose at most\n"
         "      --no-audio        drop the audio\n"
         CLI_PRECISION_HELP
+        CLI_RANGE_HELP
         CLI_MAX_MEMORY_HELP
         "      --device D        Vulkan device index or name substring (see 'vkstyle devices')\n"
         "  -q, --quiet           no progress bar and no summary\n"
@@ -285,7 +286,7 @@ static int parse_args(int argc, char **argv, video_args_t *a)
         {"device", required_argument, 0, O_DEVICE}, {"quiet", no_argument, 0, 'q'},
         {"precision", required_argument, 0, O_PRECISION}, {"max-memory", required_argument, 0, O_MAXMEM},
         {"stabilize", required_argument, 0, O_STAB},
-        {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, CLI_RANGE_OPTIONS, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -316,6 +317,8 @@ static int parse_args(int argc, char **argv, video_args_t *a)
         case O_SIZE: if (cli_parse_size("--size", optarg, 2, &a->size_w, &a->size_h)) return 1; break;
         case O_MAXSIDE: if (cli_parse_u32("--max-side", optarg, 2, 32768, &a->max_side)) return 1; break;
         case O_CRF: if (cli_parse_int("--crf", optarg, 0, 51, &a->crf)) return 1; break;
+        case CLI_O_INPUT_RANGE:
+        case CLI_O_OUTPUT_RANGE: if (cli_range_option(c, optarg)) return 1; break;
         case ':': return cli_error("video: option '%s' needs a value (see vkstyle video --help)", argv[optind - 1]);
         default: return cli_error("video: unknown option '%s' (see vkstyle video --help)", argv[optind - 1]);
         }
@@ -492,7 +495,7 @@ int cmd_video(int argc, char **argv)
 
     vks_context_options_t co = {.device = a.device};
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
-    if ((st = vks_model_load(ctx, model_path, &model))) { cli_engine_error("model", st); goto done; }
+    if (cli_load_model(ctx, model_path, &model)) goto done;
     if (open_session(&a, model, w, h, &sess)) goto done;
 
     media_out_options_t mo = {.crf = a.crf, .preset = a.preset, .encoder = a.encoder, .chroma444 = a.chroma444,

@@ -16,6 +16,7 @@ static const struct {
     {"video", cmd_video, "stylize every frame of a video file (FFmpeg in and out)"},
     {"live", cmd_live, "stylize a webcam or video live in a window"},
     {"bench", cmd_bench, "per-layer GPU timing, FLOPs, roofline; --peak measures the device"},
+    {"convert", cmd_convert, "translate an ONNX network into a vkstyle model file"},
     {"devices", cmd_devices, "list Vulkan devices and their capabilities"},
 };
 
