@@ -28,7 +28,8 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nenvironment: VKSTYLE_DEVICE (device index or name), VKSTYLE_MODELS (model folder),\n"
-               "             VKSTYLE_VALIDATION=1 (Khronos validation layer)\n");
+               "             VKSTYLE_VALIDATION=1 (Khronos validation layer), VKSTYLE_WINOGRAD=0 (3x3\n"
+               "             convolutions without the Winograd transform, read when a model loads)\n");
 }
 
 /* The version, and the device and driver a command would run on (VKSTYLE_DEVICE applies). */
