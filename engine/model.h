@@ -35,6 +35,8 @@ struct vks_model {
     char **styles;
     uint32_t nstyles;
     float in_scale, in_offset, out_scale, out_offset;
+    uint32_t in_channels;    /* the graph input's (3 for pixel sessions) */
+    uint32_t out_channels;   /* the last layer's output's */
     vks_layer_t *layers;
     uint32_t nlayers;
     vks_block_t weights;

@@ -229,8 +229,9 @@ vks_status_t vks_model_parse(vks_model_t *m, const vks_st_file_t *f, vks_layer_r
         VKS_TRY(vks_ld_float(&L, io[k], "scale", 1.0f, -1e6f, 1e6f, sc[k]));
         VKS_TRY(vks_ld_float(&L, io[k], "offset", 0.0f, -1e6f, 1e6f, of[k]));
     }
-    uint32_t in_channels;
-    VKS_TRY(vks_ld_uint(&L, io[0], "channels", 3, 3, 3, &in_channels));
+    uint32_t in_channels;   /* pixel sessions need 3 (graph.c); tensor sessions take any */
+    VKS_TRY(vks_ld_uint(&L, io[0], "channels", 3, 1, VKS_MAX_INPUT_CHANNELS, &in_channels));
+    m->in_channels = in_channels;
     if (!json_is_array(layers) || json_array_size(layers) < 1 || json_array_size(layers) > MAX_LAYERS) {
         st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: \"layers\" must be an array of 1..%d layers", MAX_LAYERS);
         goto fail;
@@ -242,10 +243,7 @@ vks_status_t vks_model_parse(vks_model_t *m, const vks_st_file_t *f, vks_layer_r
     if (!m->layers || !L.refs || !L.val_channels) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
     L.val_channels[0] = in_channels;
     for (L.i = 0; L.i < m->nlayers; L.i++) VKS_TRY(parse_layer(&L, json_array_get(layers, L.i)));
-    if (L.val_channels[m->nlayers] != 3) {
-        st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: the last layer outputs %u channels, not 3 (RGB)", L.val_channels[m->nlayers]);
-        goto fail;
-    }
+    m->out_channels = L.val_channels[m->nlayers];   /* pixel sessions need 3 (graph.c) */
     plan_folding(m);
     *refs_out = L.refs;
     L.refs = NULL;
