@@ -21,8 +21,11 @@ typedef struct vks_layer {
     float eps, scale, offset;
     uint32_t kh, kw, stride;
     bool pad_same, reflect;
-    int32_t pad[4];          /* top, bottom, left, right (conv2d, explicit) */
-    int32_t tpad;            /* conv2d_transpose */
+    uint32_t stride_w;       /* horizontal stride (conv2d, conv2d_transpose; `stride` the vertical one) */
+    int32_t pad[4];          /* top, bottom, left, right (conv2d, explicit; conv2d_transpose, "pads") */
+    int32_t tpad;            /* conv2d_transpose's symmetric "padding" (the output stride x the input) */
+    bool tpads;              /* conv2d_transpose: "pads" given (the output size from pad and opad) */
+    uint32_t opad[2];        /* conv2d_transpose: output padding, rows and columns */
     vks_tensor_t weight, bias, gamma, beta, params;
     vks_tensor_t wino;       /* conv2d 3x3 stride 1: Winograd-transformed weights (block NULL: none) */
     bool has_bias;

@@ -58,6 +58,40 @@ vks_status_t vks_ld_float(const loader_t *L, json_t *o, const char *key, float d
     return VKS_OK;
 }
 
+vks_status_t vks_ld_ints(const loader_t *L, json_t *o, const char *key, uint32_t n, uint32_t lo, uint32_t hi,
+                         const uint32_t *def, uint32_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) {
+        if (!def) return LFAIL(L, "missing '%s'", key);
+        memcpy(out, def, n * sizeof *out);
+        return VKS_OK;
+    }
+    bool ok = json_is_array(v) && json_array_size(v) == n;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        json_t *e = json_array_get(v, i);
+        ok = json_is_integer(e) && json_integer_value(e) >= lo && json_integer_value(e) <= hi;
+        if (ok) out[i] = (uint32_t)json_integer_value(e);
+    }
+    return ok ? VKS_OK : LFAIL(L, "'%s' must be an array of %u integers in %u..%u", key, n, lo, hi);
+}
+
+vks_status_t vks_ld_stride(const loader_t *L, json_t *o, uint32_t def, uint32_t max, uint32_t *sh, uint32_t *sw)
+{
+    json_t *v = json_object_get(o, "stride");
+    if (v && !json_is_integer(v)) {
+        uint32_t s[2];
+        if (!json_is_array(v) || vks_ld_ints(L, o, "stride", 2, 1, max, NULL, s))
+            return LFAIL(L, "'stride' must be an integer in 1..%u or [sh, sw] of them", max);
+        *sh = s[0];
+        *sw = s[1];
+        return VKS_OK;
+    }
+    vks_status_t st = vks_ld_uint(L, o, "stride", def, 1, max, sh);
+    *sw = *sh;
+    return st;
+}
+
 static vks_status_t get_act(const loader_t *L, json_t *o, uint32_t *out)
 {
     json_t *v = json_object_get(o, "activation");

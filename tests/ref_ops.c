@@ -119,6 +119,38 @@ void ref_conv2d_transpose(const float *in, int n, int cin, int h, int w, const f
     }
 }
 
+void ref_conv2d_transpose_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                             int cout, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int oph,
+                             int opw, ref_act_t act, float *out)
+{
+    const int oh = (h - 1) * sh + kh - pt - pb + oph, ow = (w - 1) * sw + kw - pl - pr + opw;
+    const size_t plane = (size_t)oh * ow;
+    double *acc = calloc(plane, sizeof *acc);
+    if (!acc) abort();
+    for (int b = 0; b < n; b++)
+        for (int co = 0; co < cout; co++) {
+            for (size_t i = 0; i < plane; i++) acc[i] = bias ? (double)bias[co] : 0.0;
+            for (int ci = 0; ci < cin; ci++) {
+                const float *x = in + ((size_t)b * cin + ci) * h * w;
+                const float *k = wt + ((size_t)ci * cout + co) * kh * kw;
+                for (int iy = 0; iy < h; iy++)
+                    for (int ix = 0; ix < w; ix++)
+                        for (int ky = 0; ky < kh; ky++) {
+                            const int oy = sh * iy + ky - pt;
+                            if (oy < 0 || oy >= oh) continue;
+                            for (int kx = 0; kx < kw; kx++) {
+                                const int ox = sw * ix + kx - pl;
+                                if (ox < 0 || ox >= ow) continue;
+                                acc[(size_t)oy * ow + ox] += (double)x[(size_t)iy * w + ix] * (double)k[ky * kw + kx];
+                            }
+                        }
+            }
+            float *o = out + ((size_t)b * cout + co) * plane;
+            for (size_t i = 0; i < plane; i++) o[i] = ref_activate((float)acc[i], act);
+        }
+    free(acc);
+}
+
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out)
 {
     const int oh = 2 * h, ow = 2 * w;

@@ -2,8 +2,8 @@
  *
  * These are the ground truth the GPU shaders are tested against: straightforward loops, sums
  * accumulated in double, no cleverness. Tensors are float32, NCHW, contiguous. Nothing here
- * allocates except ref_conditional_instance_norm (two [c] scratch arrays; aborts if malloc
- * fails). Pointer arguments documented as "or NULL" may be NULL; all others must be valid.
+ * allocates except ref_conditional_instance_norm (two [c] scratch arrays) and
+ * ref_conv2d_transpose_ex (one output plane of doubles); they abort if malloc fails. Pointer arguments documented as "or NULL" may be NULL; all others must be valid.
  */
 #ifndef VKSTYLE_TESTS_REF_OPS_H
 #define VKSTYLE_TESTS_REF_OPS_H
@@ -35,6 +35,14 @@ void ref_same_padding(int in, int k, int stride, int *before, int *after);
  * out[stride*i + ky - pad][...] += in[i]*w[ky], positions outside dropped; then bias, act */
 void ref_conv2d_transpose(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
                           int cout, int kh, int kw, int stride, int pad, ref_act_t act, float *out);
+
+/* transposed conv, ONNX ConvTranspose / PyTorch ConvTranspose2d: w [cin,cout,kh,kw], strides sh, sw,
+ * pads top/bottom/left/right, output padding oph, opw; out [n,cout,oh,ow] with
+ * oh = (h-1)*sh + kh - pt - pb + oph (ow likewise): out[sh*i + ky - pt][sw*j + kx - pl] += in[i][j]*w[ky][kx],
+ * positions outside dropped (scatter form); then bias, act. */
+void ref_conv2d_transpose_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                             int cout, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int oph,
+                             int opw, ref_act_t act, float *out);
 
 /* nearest-neighbour x2: out [n,c,2h,2w], out[y][x] = in[y/2][x/2] */
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out);

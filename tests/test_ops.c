@@ -226,7 +226,7 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     vks_tensor_t tx = tact(&a, n, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
     free(wp);
     vks_tensor_t ty = tact(&a, n, cout, oh, ow, NULL);
-    vks_conv2d_transpose_params_t p = {3, 3, 2, pad, (uint32_t)act};
+    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, pad, pad, (uint32_t)act};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, bias ? &tb : NULL, &ty));
@@ -236,6 +236,60 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
     free(x); free(wt); free(b); free(want); free(got);
+}
+
+/* ONNX ConvTranspose's form: strides per axis, pads, output padding (ref_conv2d_transpose_ex). */
+static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uint32_t kh, uint32_t kw,
+                         uint32_t sh, uint32_t sw, const int pads[4], const int opad[2], int act, uint32_t seed)
+{
+    uint32_t oh = (h - 1) * sh + kh - (uint32_t)(pads[0] + pads[1]) + (uint32_t)opad[0];
+    uint32_t ow = (w - 1) * sw + kw - (uint32_t)(pads[2] + pads[3]) + (uint32_t)opad[1];
+    size_t nin = count4(1, cin, h, w), nw = (size_t)cin * cout * kh * kw, nout = count4(1, cout, oh, ow);
+    float *x = rnd(nin, &seed, -1, 1), *wt = rnd(nw, &seed, -0.3f, 0.3f);
+    float *b = rnd(cout, &seed, -0.5f, 0.5f), *want = malloc(nout * 4);
+    ref_conv2d_transpose_ex(x, 1, (int)cin, (int)h, (int)w, wt, b, (int)cout, (int)kh, (int)kw, (int)sh, (int)sw, pads[0],
+                            pads[1], pads[2], pads[3], opad[0], opad[1], (ref_act_t)act, want);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, (nin + nw + nout + cout) * 4 + (8 << 20));
+    float *wp = malloc(nw * 4);
+    vks_conv2d_transpose_permute(wt, wp, cin, cout, kh * kw);
+    vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
+    free(wp);
+    vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
+    vks_conv2d_transpose_params_t p = {kh, kw, sh, sw, pads[0], pads[2], (uint32_t)act};
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, &tb, &ty));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("conv2d_transpose (pads)", got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(b); free(want); free(got);
+}
+
+static void test_conv2d_transpose_pads(void **state)
+{
+    (void)state;
+    const int p0[4] = {0, 0, 0, 0}, p1[4] = {1, 2, 0, 1}, o0[2] = {0, 0}, o1[2] = {1, 2}, o2[2] = {1, 1};
+    run_convt_ex(g_ctx, 3, 5, 3, 7, 3, 3, 2, 3, p1, o1, REF_ACT_NONE, 81);   /* quick: strides 2x3, pads, output padding */
+    if (tu_quick_mode()) return;
+    run_convt_ex(g_ctx, 2, 3, 5, 4, 3, 3, 1, 1, p0, o0, REF_ACT_RELU, 82);   /* stride 1: output k - 1 larger */
+    run_convt_ex(g_ctx, 4, 2, 3, 7, 2, 5, 4, 2, p1, o2, REF_ACT_TANH, 83);   /* stride 4, a 2x5 kernel */
+    run_convt_ex(g_ctx, 1, 1, 1, 1, 3, 3, 2, 2, p0, o2, REF_ACT_NONE, 84);   /* one pixel */
+    /* an output larger than the input and kernel allow is refused */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tact(&a, 1, 2, 3, 3, NULL), wt = tu_flat(&a, 2 * 2 * 9, NULL), y = tact(&a, 1, 2, 8, 7, NULL);
+    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, 0, 0, 0};   /* at most (3-1)*2 + 3 + 1 = 8 rows */
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_conv2d_transpose(&rec, &p, &x, &wt, NULL, &y));
+    vks_tensor_t y2 = tact(&a, 1, 2, 9, 7, NULL);
+    assert_int_equal(vks_op_conv2d_transpose(&rec, &p, &x, &wt, NULL, &y2), VKS_ERR_SHAPE);
+    TU_OK(vks_rec_end(&rec));
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
 }
 
 static void test_conv2d_transpose(void **state)
@@ -1014,6 +1068,7 @@ static void test_stab_errors(void **state)
     }
 F16(test_conv2d)
 F16(test_conv2d_transpose)
+F16(test_conv2d_transpose_pads)
 F16(test_conv2d_winograd)
 F16(test_upsample)
 F16(test_instance_norm)
@@ -1135,6 +1190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),
         cmocka_unit_test(test_conv2d_transpose),
+        cmocka_unit_test(test_conv2d_transpose_pads),
         cmocka_unit_test(test_conv2d_winograd),
         cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
@@ -1156,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_barrier_placement),
         cmocka_unit_test(test_conv2d_f16),
         cmocka_unit_test(test_conv2d_transpose_f16),
+        cmocka_unit_test(test_conv2d_transpose_pads_f16),
         cmocka_unit_test(test_upsample_f16),
         cmocka_unit_test(test_instance_norm_f16),
         cmocka_unit_test(test_channel_stats_f16),

@@ -443,6 +443,33 @@ static void conv_transpose_scatter(const float *in, int n, int cin, int h, int w
     free(acc);
 }
 
+/* ONNX ConvTranspose's form: output padding rows get only the bias; strides per axis; and where
+ * its pads give the output stride x the input (bottom pad k - s - p), the gather form's result. */
+static void test_conv_transpose_ex(void **state)
+{
+    (void)state;
+    const float in[4] = {1, 2, 3, 4}, one = 1, bias = 0.5f;
+    float out[16];
+    ref_conv2d_transpose_ex(in, 1, 1, 2, 2, &one, &bias, 1, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, REF_ACT_NONE, out);
+    const float want[16] = {1.5f, .5f, 2.5f, .5f, .5f, .5f, .5f, .5f, 3.5f, .5f, 4.5f, .5f, .5f, .5f, .5f, .5f};
+    assert_floats("transpose output padding", out, want, 16, 0, 0);
+    /* 1x2 input, 1x2 kernel [1, 10], strides 1 x 3, left pad 1: columns 3j + kx - 1 */
+    const float row[2] = {1, 2}, k2[2] = {1, 10};
+    float out2[4];
+    ref_conv2d_transpose_ex(row, 1, 1, 1, 2, k2, NULL, 1, 1, 2, 1, 3, 0, 0, 1, 0, 0, 0, REF_ACT_NONE, out2);
+    const float want2[4] = {10, 0, 2, 20};
+    assert_floats("transpose strides 1x3", out2, want2, 4, 0, 0);
+    /* k = 4, s = 2, p = 1: bottom pad 4 - 2 - 1 = 1, the output 2x the input */
+    uint32_t seed = 5;
+    float x[2 * 3 * 5], wt[2 * 3 * 16], b[3], g[3 * 6 * 10], e[3 * 6 * 10];
+    ref_fill_random(x, 30, &seed, -1, 1);
+    ref_fill_random(wt, 96, &seed, -1, 1);
+    ref_fill_random(b, 3, &seed, -1, 1);
+    ref_conv2d_transpose(x, 1, 2, 3, 5, wt, b, 3, 4, 4, 2, 1, REF_ACT_TANH, g);
+    ref_conv2d_transpose_ex(x, 1, 2, 3, 5, wt, b, 3, 4, 4, 2, 2, 1, 1, 1, 1, 0, 0, REF_ACT_TANH, e);
+    assert_floats("transpose forms agree", e, g, 180, 1e-6f, 1e-6f);
+}
+
 static void test_conv_transpose_random_cross_check(void **state)
 {
     (void)state;
@@ -909,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_conv_transpose_single_pixel),
         cmocka_unit_test(test_conv_transpose_overlap_bias_act),
         cmocka_unit_test(test_conv_transpose_random_cross_check),
+        cmocka_unit_test(test_conv_transpose_ex),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm_stats),
         cmocka_unit_test(test_channel_stats),

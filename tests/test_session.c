@@ -699,24 +699,31 @@ static void test_pixel_formats(void **state)
 
 typedef struct hostile { const char *graph; const char *expect; } hostile_t;
 
-/* Float tensors in and out (VKS_TENSOR_F32): a 1-channel input, a 2-channel output smaller than
- * the input, against the C reference; the options and models such a session refuses. */
+/* Float tensors in and out (VKS_TENSOR_F32): a 1-channel input, a 2-channel output of another
+ * size, through the ops ONNX models use, against the C reference; the options and models such a
+ * session refuses. */
 static void test_tensor_io(void **state)
 {
     (void)state;
-    const uint32_t w = 7, h = 5, oh = 3, ow = 5;
+    const uint32_t w = 7, h = 5, h1 = 3, w1 = 5;   /* conv2d without padding: 3x5 */
+    const uint32_t oh = (h1 - 1) * 2 + 3 - 1 - 0 + 1, ow = (w1 - 1) * 3 + 3 - 1 - 1 + 2;   /* transposed: 7x15 */
     uint32_t seed = 11;
-    float *wt = tu_random(2 * 1 * 3 * 3, &seed, -1, 1), *b = tu_random(2, &seed, -1, 1);
+    float *wt = tu_random(3 * 1 * 3 * 3, &seed, -1, 1), *b = tu_random(3, &seed, -1, 1);
+    float *tw = tu_random(3 * 2 * 3 * 3, &seed, -1, 1), *tb = tu_random(2, &seed, -1, 1);
     float *x = tu_random((size_t)h * w, &seed, -2, 2);
-    int sw[4] = {2, 1, 3, 3}, sb[1] = {2};
+    int sw[4] = {3, 1, 3, 3}, sb[1] = {3}, stw[4] = {3, 2, 3, 3}, stb[1] = {2};
     tu_st_t st;
     tu_st_init(&st);
     tu_st_add(&st, "w", wt, 4, sw);
     tu_st_add(&st, "b", b, 1, sb);
+    tu_st_add(&st, "tw", tw, 4, stw);
+    tu_st_add(&st, "tb", tb, 1, stb);
     size_t size;
     uint8_t *bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],"
                                        "\"input\":{\"channels\":1,\"scale\":3,\"offset\":1},\"output\":{\"scale\":2},"
-                                       "\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"bias\":\"b\",\"padding\":[0,0,0,0]}]}", &size);
+                                       "\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"bias\":\"b\",\"padding\":[0,0,0,0]},"
+                                       "{\"op\":\"conv2d_transpose\",\"weight\":\"tw\",\"bias\":\"tb\",\"stride\":[2,3],"
+                                       "\"pads\":[1,0,1,1],\"output_padding\":[1,2]}]}", &size);
     vks_model_t *m = NULL;
     TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
     vks_session_options_t o = {.input = VKS_TENSOR_F32, .output = VKS_TENSOR_F32};
@@ -730,8 +737,9 @@ static void test_tensor_io(void **state)
     assert_int_equal(vks_session_input_bytes(s), (size_t)h * w * 4);
     assert_int_equal(vks_session_output_bytes(s), (size_t)2 * oh * ow * 4);
     assert_int_equal(vks_session_precision(s), VKS_PRECISION_FP32);
-    float *got = calloc(2 * oh * ow, 4), *want = calloc(2 * oh * ow, 4);
-    ref_conv2d(x, 1, 1, (int)h, (int)w, wt, b, 2, 3, 3, 1, 0, 0, 0, 0, 0, REF_ACT_NONE, want);   /* no scale/offset */
+    float *got = calloc(2 * oh * ow, 4), *want = calloc(2 * oh * ow, 4), *mid = calloc(3 * h1 * w1, 4);
+    ref_conv2d(x, 1, 1, (int)h, (int)w, wt, b, 3, 3, 3, 1, 0, 0, 0, 0, 0, REF_ACT_NONE, mid);   /* no scale/offset */
+    ref_conv2d_transpose_ex(mid, 1, 3, (int)h1, (int)w1, tw, tb, 2, 3, 3, 2, 3, 1, 0, 1, 1, 1, 2, REF_ACT_NONE, want);
     for (int run = 0; run < 2; run++) {   /* twice: the staging copies are part of the recording */
         memset(got, 0, 2 * oh * ow * 4);
         TU_OK(vks_session_run_raw(s, x, got));
@@ -782,8 +790,11 @@ static void test_tensor_io(void **state)
     free(bytes);
     free(got);
     free(want);
+    free(mid);
     free(wt);
     free(b);
+    free(tw);
+    free(tb);
     free(x);
 }
 
@@ -819,6 +830,14 @@ static void test_hostile_graphs(void **state)
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"name\":\"input\"}]}", "'name'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"channels\":4097},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"}]}", "'channels'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"big\"}]}", "kernel larger"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[1,1,1,1],\"padding\":1}]}", "exclude each other"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"output_padding\":[1,1]}]}", "needs 'pads'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[1,1,1,1],\"output_padding\":[2,0]}]}", "'output_padding'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[1,1,1]}]}", "'pads'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[3,0,0,0]}]}", "'pads' entry 0"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"stride\":5}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"stride\":[2,0]}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"stride\":\"2\"}]}", "'stride'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"nan\"}]}", "NaN"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"format\":\"x\",\"styles\":[\"s\"],\"layers\":[]}", "graph JSON"},
     };

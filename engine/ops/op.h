@@ -38,6 +38,12 @@ vks_status_t vks_ld_uint(const vks_loader_t *L, json_t *o, const char *key, uint
 /* o[key] as a finite number in lo..hi, or def when absent. */
 vks_status_t vks_ld_float(const vks_loader_t *L, json_t *o, const char *key, float def, float lo, float hi,
                           float *out);
+/* o[key] as an array of n integers each in lo..hi, or def (n of them) when absent; absent and def
+ * NULL: an error. */
+vks_status_t vks_ld_ints(const vks_loader_t *L, json_t *o, const char *key, uint32_t n, uint32_t lo, uint32_t hi,
+                         const uint32_t *def, uint32_t *out);
+/* o["stride"]: an integer s (both axes) or [sh, sw], each 1..max; def for both when absent. */
+vks_status_t vks_ld_stride(const vks_loader_t *L, json_t *o, uint32_t def, uint32_t max, uint32_t *sh, uint32_t *sw);
 /* The file tensor o[field] names, checked to be of this rank and shape (dims of 0 are filled in
  * from the tensor). Optional: absent or null gives NULL. */
 vks_status_t vks_ld_tensor(const vks_loader_t *L, json_t *o, const char *field, bool optional, uint32_t rank,

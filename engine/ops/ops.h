@@ -47,14 +47,17 @@ uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t p
 void vks_same_padding(uint32_t in, uint32_t k, uint32_t stride, int32_t *before, int32_t *after);
 
 typedef struct vks_conv2d_transpose_params {
-    uint32_t kh, kw, stride;
-    int32_t pad;
+    uint32_t kh, kw, stride_h, stride_w;
+    int32_t pad_top, pad_left;
     uint32_t act;
 } vks_conv2d_transpose_params_t;
 
-/* out (stride x the input) = act(convT(in, wt) + bias); wt [cout][cin][kh][kw], i.e. PyTorch's
- * [cin][cout][kh][kw] permuted by vks_conv2d_transpose_permute (so that each output channel's
- * weights are contiguous, as for conv2d). */
+/* out = act(convT(in, wt) + bias): out[sh*i + ky - pad_top][sw*j + kx - pad_left] += in[i][j] *
+ * w[ky][kx], for whatever output size `out` has (at most (in-1)*s + k - pad + s - 1 per side: the
+ * model's pads at the end and output padding, or a band of tiles): output positions no input
+ * reaches get only the bias. wt [cout][cin][kh][kw], i.e. PyTorch's [cin][cout][kh][kw] permuted
+ * by vks_conv2d_transpose_permute (so that each output channel's weights are contiguous, as for
+ * conv2d). */
 vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p,
                                      const vks_tensor_t *in, const vks_tensor_t *wt,
                                      const vks_tensor_t *bias, const vks_tensor_t *out);
@@ -124,7 +127,7 @@ typedef struct vks_conv_push {
     uint32_t oh, ow, out_stride;
     uint32_t c_total;      /* input channels of the layer (weight row length / taps) */
     uint32_t ci0, nci, co0, nco;
-    int32_t pad0, pad1;    /* conv2d: top, left; transpose: pad, unused */
+    int32_t pad0, pad1;    /* top, left */
     uint32_t first, last;
     uint32_t wofs;         /* conv2d: element of the bound weights where output channel co0 starts */
     uint32_t wg_base[3];   /* the dispatch's first workgroup (set by the recorder: split dispatches) */
