@@ -26,6 +26,9 @@ typedef struct vks_layer {
     int32_t tpad;            /* conv2d_transpose's symmetric "padding" (the output stride x the input) */
     bool tpads;              /* conv2d_transpose: "pads" given (the output size from pad and opad) */
     uint32_t opad[2];        /* conv2d_transpose: output padding, rows and columns */
+    uint32_t pmode;          /* pad: VKS_PAD_* (ops.h) */
+    float pvalue;            /* pad: the constant of mode zero */
+    float act_p[2];          /* activation: leaky_relu's alpha; clip's min and max */
     vks_tensor_t weight, bias, gamma, beta, params;
     vks_tensor_t wino;       /* conv2d 3x3 stride 1: Winograd-transformed weights (block NULL: none) */
     bool has_bias;

@@ -92,7 +92,7 @@ vks_status_t vks_ld_stride(const loader_t *L, json_t *o, uint32_t def, uint32_t 
     return st;
 }
 
-static vks_status_t get_act(const loader_t *L, json_t *o, uint32_t *out)
+vks_status_t vks_ld_act(const loader_t *L, json_t *o, uint32_t *out)
 {
     json_t *v = json_object_get(o, "activation");
     *out = VKS_ACT_NONE;
@@ -179,7 +179,7 @@ static vks_status_t parse_layer(loader_t *L, json_t *o)
         if ((st = resolve(L, res, "residual", &ly->residual))) return st;
         ly->has_residual = true;
     }
-    if ((st = get_act(L, o, &ly->act))) return st;
+    if (!(ly->op->flags & VKS_OPF_OWN_ACT) && (st = vks_ld_act(L, o, &ly->act))) return st;
     uint32_t cin = L->val_channels[ly->src];
     ly->channels = cin;
     if ((st = ly->op->parse(L, o, ly, &L->refs[L->i], cin))) return st;

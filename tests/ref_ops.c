@@ -151,6 +151,27 @@ void ref_conv2d_transpose_ex(const float *in, int n, int cin, int h, int w, cons
     free(acc);
 }
 
+/* The source index of padded position i of an axis of n (-1: outside, zero mode). */
+static int pad_source(int i, int n, int mode)
+{
+    if (i >= 0 && i < n) return i;
+    if (mode == 0) return -1;
+    if (mode == 2) return i < 0 ? 0 : n - 1;
+    return i < 0 ? -i : 2 * (n - 1) - i;   /* reflection about the edge pixel */
+}
+
+void ref_pad(const float *in, int n, int c, int h, int w, int pt, int pb, int pl, int pr, int mode, float value,
+             float *out)
+{
+    const int oh = h + pt + pb, ow = w + pl + pr;
+    for (size_t p = 0; p < (size_t)n * c; p++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                const int sy = pad_source(y - pt, h, mode), sx = pad_source(x - pl, w, mode);
+                out[(p * oh + y) * ow + x] = sy < 0 || sx < 0 ? value : in[(p * h + sy) * w + sx];
+            }
+}
+
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out)
 {
     const int oh = 2 * h, ow = 2 * w;
@@ -294,6 +315,18 @@ void ref_activation(const float *in, size_t count, ref_act_t act, float scale, f
 {
     for (size_t i = 0; i < count; i++)
         out[i] = (float)((double)ref_activate(in[i], act) * scale + offset);
+}
+
+void ref_activation_ex(const float *in, size_t count, int act, float p0, float p1, float scale, float offset,
+                       float *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        double x = in[i];
+        if (act == REF_ACT_LEAKY_RELU) x = x < 0 ? p0 * x : x;
+        else if (act == REF_ACT_CLIP) x = x < p0 ? p0 : x > p1 ? p1 : x;
+        else x = ref_activate(in[i], (ref_act_t)act);
+        out[i] = (float)(x * scale + offset);
+    }
 }
 
 void ref_add(const float *a, const float *b, size_t count, float *out)

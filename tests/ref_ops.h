@@ -16,6 +16,8 @@ extern "C" {
 #endif
 
 typedef enum { REF_ACT_NONE, REF_ACT_RELU, REF_ACT_TANH, REF_ACT_SIGMOID } ref_act_t;
+/* The standalone activation op's own (ref_activation_ex). */
+enum { REF_ACT_LEAKY_RELU = 4, REF_ACT_CLIP = 5 };
 
 /* none: x; relu: max(x, 0); tanh; sigmoid: 1/(1+exp(-x)) (evaluated in double). */
 float ref_activate(float x, ref_act_t act);
@@ -43,6 +45,11 @@ void ref_conv2d_transpose(const float *in, int n, int cin, int h, int w, const f
 void ref_conv2d_transpose_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
                              int cout, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int oph,
                              int opw, ref_act_t act, float *out);
+
+/* pad: out [n,c,h+pt+pb,w+pl+pr]; inside out[y][x] = in[y-pt][x-pl]; outside mode 0: value,
+ * 1: reflection (no edge repeat; pads < sides), 2: the nearest edge pixel. */
+void ref_pad(const float *in, int n, int c, int h, int w, int pt, int pb, int pl, int pr, int mode, float value,
+             float *out);
 
 /* nearest-neighbour x2: out [n,c,2h,2w], out[y][x] = in[y/2][x/2] */
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out);
@@ -94,6 +101,12 @@ void ref_fold_batch_norm(float *wt, float *bias, int cout, int per_out, const fl
 
 /* y = act(x)*scale + offset */
 void ref_activation(const float *in, size_t count, ref_act_t act, float scale, float offset, float *out);
+
+/* y = f(x)*scale + offset with the standalone activation op's own functions: leaky ReLU
+ * (x < 0 ? alpha*x : x; act REF_ACT_LEAKY_RELU, p0 alpha) and clip (min(max(x, p0), p1);
+ * REF_ACT_CLIP); other acts as ref_activation (p0, p1 unused). */
+void ref_activation_ex(const float *in, size_t count, int act, float p0, float p1, float scale, float offset,
+                       float *out);
 
 /* out = a + b (out may alias a or b) */
 void ref_add(const float *a, const float *b, size_t count, float *out);

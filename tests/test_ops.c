@@ -292,6 +292,76 @@ static void test_conv2d_transpose_pads(void **state)
     tu_arena_done(&a);
 }
 
+/* ------------------------------------------------------------------ pad */
+
+static void run_pad(uint32_t c, uint32_t h, uint32_t w, const uint32_t pads[4], uint32_t mode, float value, uint32_t seed)
+{
+    uint32_t oh = h + pads[0] + pads[1], ow = w + pads[2] + pads[3];
+    size_t nin = count4(1, c, h, w), nout = count4(1, c, oh, ow);
+    float *x = rnd(nin, &seed, -1, 1), *want = malloc(nout * 4);
+    ref_pad(x, 1, (int)c, (int)h, (int)w, (int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3], (int)mode, value, want);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, (nin + 2 * nout) * 4 + (1 << 20));
+    vks_tensor_t tx = tact(&a, 1, c, h, w, x), ty = tact(&a, 1, c, oh, ow, NULL);
+    vks_pad_params_t p = {.mode = mode, .pads = {pads[0], pads[1], pads[2], pads[3]}, .value = value};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_pad(&rec, &p, &tx, &ty));
+    /* a band of output rows [2, oh - 1) from the input rows it reads (tiles): the same rows */
+    uint32_t r0 = 2, r1 = oh - 1, lo = h, hi = 0;
+    for (uint32_t r = r0; r < r1; r++) {
+        int sy = (int)r - (int)pads[0];
+        if (mode == VKS_PAD_REFLECT) sy = sy < 0 ? -sy : sy >= (int)h ? 2 * ((int)h - 1) - sy : sy;
+        else sy = sy < 0 ? 0 : sy >= (int)h ? (int)h - 1 : sy;
+        lo = (uint32_t)sy < lo ? (uint32_t)sy : lo;
+        hi = (uint32_t)sy > hi ? (uint32_t)sy : hi;
+    }
+    float *rows = malloc(count4(1, c, hi + 1 - lo, w) * 4);
+    for (uint32_t ch = 0; ch < c; ch++)
+        memcpy(rows + (size_t)ch * (hi + 1 - lo) * w, x + ((size_t)ch * h + lo) * w, (size_t)(hi + 1 - lo) * w * 4);
+    vks_tensor_t bx = tact(&a, 1, c, hi + 1 - lo, w, rows), by = tact(&a, 1, c, r1 - r0, ow, NULL);
+    vks_pad_params_t pb = p;
+    pb.whole_h = h, pb.oy0 = r0, pb.iy0 = lo;
+    TU_OK(vks_op_pad(&rec, &pb, &bx, &by));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty), *gotb = tu_download(&a, &by);
+    assert_int_equal(ref_compare("pad", got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    for (uint32_t ch = 0; ch < c; ch++)
+        assert_int_equal(ref_compare("pad band", gotb + (size_t)ch * (r1 - r0) * ow, want + ((size_t)ch * oh + r0) * ow,
+                                     (size_t)(r1 - r0) * ow, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(want); free(rows); free(got); free(gotb);
+}
+
+static void test_pad(void **state)
+{
+    (void)state;
+    const uint32_t p1[4] = {2, 1, 3, 2}, p2[4] = {0, 4, 1, 0};
+    run_pad(3, 7, 5, p1, VKS_PAD_REFLECT, 0, 91);
+    run_pad(3, 7, 5, p2, VKS_PAD_EDGE, 0, 92);
+    run_pad(3, 7, 5, p1, VKS_PAD_ZERO, -1.5f, 93);
+    if (!tu_quick_mode()) {
+        run_pad(1, 5, 9, p2, VKS_PAD_ZERO, 0, 94);
+        run_pad(2, 3, 4, p1, VKS_PAD_REFLECT, 0, 95);
+    }
+    /* reflection wider than the input, and a wrong output size */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tact(&a, 1, 2, 2, 5, NULL), y = tact(&a, 1, 2, 5, 10, NULL), y2 = tact(&a, 1, 2, 6, 10, NULL);
+    vks_pad_params_t p = {.mode = VKS_PAD_REFLECT, .pads = {2, 1, 3, 2}};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    assert_int_equal(vks_op_pad(&rec, &p, &x, &y), VKS_ERR_SHAPE);
+    assert_non_null(strstr(vks_last_error(), "reflection"));
+    p.mode = VKS_PAD_EDGE;
+    TU_OK(vks_op_pad(&rec, &p, &x, &y));
+    assert_int_equal(vks_op_pad(&rec, &p, &x, &y2), VKS_ERR_SHAPE);
+    TU_OK(vks_rec_end(&rec));
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+}
+
 static void test_conv2d_transpose(void **state)
 {
     (void)state;
@@ -649,6 +719,20 @@ static void test_activation_add(void **state)
         ref_activation(x, cnt, (ref_act_t)act, 150.0f, 127.5f, want);
         float *got = tu_download(&a, &to);
         assert_int_equal(ref_compare("activation", got, want, cnt, tol(1e-3f), tol(RTOL)), 0);
+        free(got);
+        vks_rec_destroy(&rec);
+    }
+    /* the standalone op's own: leaky ReLU and clip, parameters in push constants */
+    const struct { uint32_t act; float p0, p1; } own[3] = {{VKS_ACT_LEAKY_RELU, 0.2f, 0}, {VKS_ACT_CLIP, -1.5f, 2.25f},
+                                                            {VKS_ACT_LEAKY_RELU, -3.0f, 0}};
+    for (int k = 0; k < 3; k++) {
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_op_activation_ex(&rec, &tx, &to, own[k].act, own[k].p0, own[k].p1, 0.5f, 1.0f));
+        tu_rec_run(&rec);
+        ref_activation_ex(x, cnt, (int)own[k].act, own[k].p0, own[k].p1, 0.5f, 1.0f, want);
+        float *got = tu_download(&a, &to);
+        assert_int_equal(ref_compare("activation (leaky_relu, clip)", got, want, cnt, tol(1e-3f), tol(RTOL)), 0);
         free(got);
         vks_rec_destroy(&rec);
     }
@@ -1069,6 +1153,7 @@ static void test_stab_errors(void **state)
 F16(test_conv2d)
 F16(test_conv2d_transpose)
 F16(test_conv2d_transpose_pads)
+F16(test_pad)
 F16(test_conv2d_winograd)
 F16(test_upsample)
 F16(test_instance_norm)
@@ -1191,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_conv2d),
         cmocka_unit_test(test_conv2d_transpose),
         cmocka_unit_test(test_conv2d_transpose_pads),
+        cmocka_unit_test(test_pad),
         cmocka_unit_test(test_conv2d_winograd),
         cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
@@ -1213,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_f16),
         cmocka_unit_test(test_conv2d_transpose_f16),
         cmocka_unit_test(test_conv2d_transpose_pads_f16),
+        cmocka_unit_test(test_pad_f16),
         cmocka_unit_test(test_upsample_f16),
         cmocka_unit_test(test_instance_norm_f16),
         cmocka_unit_test(test_channel_stats_f16),

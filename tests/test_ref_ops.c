@@ -470,6 +470,40 @@ static void test_conv_transpose_ex(void **state)
     assert_floats("transpose forms agree", e, g, 180, 1e-6f, 1e-6f);
 }
 
+/* A 2x3 input padded by 2 at the left and 1 elsewhere, by hand (PyTorch's ReflectionPad2d,
+ * ReplicationPad2d, ConstantPad2d give these). */
+static void test_pad(void **state)
+{
+    (void)state;
+    const float in[6] = {1, 2, 3, 4, 5, 6};
+    float out[4 * 6];
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 1, 0, out);
+    const float reflect[24] = {6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2};
+    assert_floats("pad reflect", out, reflect, 24, 0, 0);
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 2, 0, out);
+    const float edge[24] = {1, 1, 1, 2, 3, 3, 1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6, 4, 4, 4, 5, 6, 6};
+    assert_floats("pad edge", out, edge, 24, 0, 0);
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 0, -7, out);
+    const float zero[24] = {-7, -7, -7, -7, -7, -7, -7, -7, 1, 2, 3, -7, -7, -7, 4, 5, 6, -7, -7, -7, -7, -7, -7, -7};
+    assert_floats("pad zero", out, zero, 24, 0, 0);
+}
+
+static void test_activation_ex(void **state)
+{
+    (void)state;
+    const float in[4] = {-2, -0.5f, 0, 3};
+    float out[4];
+    ref_activation_ex(in, 4, REF_ACT_LEAKY_RELU, 0.1f, 0, 2, 1, out);
+    const float leaky[4] = {0.6f, 0.9f, 1, 7};
+    assert_floats("leaky_relu", out, leaky, 4, 1e-6f, 0);
+    ref_activation_ex(in, 4, REF_ACT_CLIP, -1, 0.25f, 1, 0, out);
+    const float clip[4] = {-1, -0.5f, 0, 0.25f};
+    assert_floats("clip", out, clip, 4, 0, 0);
+    ref_activation_ex(in, 4, REF_ACT_RELU, 9, 9, 1, 0, out);
+    const float relu[4] = {0, 0, 0, 3};
+    assert_floats("relu through _ex", out, relu, 4, 0, 0);
+}
+
 static void test_conv_transpose_random_cross_check(void **state)
 {
     (void)state;
@@ -937,6 +971,8 @@ int main(void)
         cmocka_unit_test(test_conv_transpose_overlap_bias_act),
         cmocka_unit_test(test_conv_transpose_random_cross_check),
         cmocka_unit_test(test_conv_transpose_ex),
+        cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_activation_ex),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm_stats),
         cmocka_unit_test(test_channel_stats),

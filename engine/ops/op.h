@@ -38,6 +38,8 @@ vks_status_t vks_ld_uint(const vks_loader_t *L, json_t *o, const char *key, uint
 /* o[key] as a finite number in lo..hi, or def when absent. */
 vks_status_t vks_ld_float(const vks_loader_t *L, json_t *o, const char *key, float def, float lo, float hi,
                           float *out);
+/* o["activation"]: one of the fused activations (none, relu, tanh, sigmoid), VKS_ACT_NONE when absent. */
+vks_status_t vks_ld_act(const vks_loader_t *L, json_t *o, uint32_t *out);
 /* o[key] as an array of n integers each in lo..hi, or def (n of them) when absent; absent and def
  * NULL: an error. */
 vks_status_t vks_ld_ints(const vks_loader_t *L, json_t *o, const char *key, uint32_t n, uint32_t lo, uint32_t hi,
@@ -79,6 +81,7 @@ typedef struct vks_band_rows {
     uint32_t oh;                     /* rows the op writes from them ... */
     uint32_t d0;                     /* ... of which the band's rows start at d0 */
     int32_t pad_top, pad_bottom;     /* the image's padding at its borders, none inside (conv2d) */
+    uint32_t r0;                     /* the band's first output row (set before the op's band hook) */
 } vks_band_rows_t;
 
 /* What one layer records with: its tensors in the arena, the session's tables. */
@@ -104,6 +107,7 @@ enum {
     VKS_OPF_WHOLE_STATS = 1u << 2,   /* normalizes by its input's per-channel statistics over the image */
     VKS_OPF_FOLDS = 1u << 3,         /* folds into a preceding VKS_OPF_FOLD_TARGET layer without activation */
     VKS_OPF_FOLD_TARGET = 1u << 4,
+    VKS_OPF_OWN_ACT = 1u << 5,       /* parses "activation" itself (vks_ld_act for the fused ones) */
 };
 
 struct vks_op_desc {
@@ -136,7 +140,7 @@ struct vks_op_desc {
 
 extern const vks_op_desc_t vks_op_conv2d_desc, vks_op_conv2d_transpose_desc, vks_op_upsample_nearest_desc,
     vks_op_instance_norm_desc, vks_op_conditional_instance_norm_desc, vks_op_batch_norm_desc,
-    vks_op_activation_desc, vks_op_add_desc;
+    vks_op_activation_desc, vks_op_add_desc, vks_op_pad_desc;
 
 /* The registry (registry.c): every op of the model format, and lookup by name (NULL if none). */
 extern const vks_op_desc_t *const vks_op_table[];

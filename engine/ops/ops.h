@@ -64,6 +64,24 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
 
 void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps);
 
+/* Padding modes (pad; conv2d's pad_mode). */
+enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
+
+typedef struct vks_pad_params {
+    uint32_t mode;                   /* VKS_PAD_* */
+    uint32_t pads[4];                /* top, bottom, left, right */
+    float value;                     /* the constant of VKS_PAD_ZERO */
+    /* a band of rows (tiles): the whole input's height (0: in is the whole input), the whole
+     * output's row of out's first row, the whole input's row of in's first row */
+    uint32_t whole_h, oy0, iy0;
+} vks_pad_params_t;
+
+/* Whether reflection padding (mode VKS_PAD_REFLECT) is narrower than an h x w input, as it needs;
+ * true for the other modes. */
+bool vks_pad_fits(uint32_t mode, const uint32_t pads[4], uint32_t h, uint32_t w);
+/* out = in padded: [n,c,h+top+bottom,w+left+right] (or the band's rows of it). */
+vks_status_t vks_op_pad(vks_rec_t *rec, const vks_pad_params_t *p, const vks_tensor_t *in, const vks_tensor_t *out);
+
 vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out);
 
 /* Instance norm; gamma/beta read from tables at element offsets (a layer's own [C] tensors at
@@ -107,6 +125,9 @@ void vks_fold_batch_norm(float *wt, float *bias, uint32_t cout, uint32_t per_out
 
 vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
                                uint32_t act, float scale, float offset);
+/* vks_op_activation with VKS_ACT_LEAKY_RELU (p0: alpha) and VKS_ACT_CLIP (p0, p1: min, max) too. */
+vks_status_t vks_op_activation_ex(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out, uint32_t act,
+                                  float p0, float p1, float scale, float offset);
 vks_status_t vks_op_add(vks_rec_t *rec, const vks_tensor_t *a, const vks_tensor_t *b,
                         const vks_tensor_t *out);
 
