@@ -20,13 +20,13 @@ typedef struct vks_layer {
     uint32_t act;
     float eps, scale, offset;
     uint32_t kh, kw, stride;
-    bool pad_same, reflect;
+    bool pad_same;
     uint32_t stride_w;       /* horizontal stride (conv2d, conv2d_transpose; `stride` the vertical one) */
     int32_t pad[4];          /* top, bottom, left, right (conv2d, explicit; conv2d_transpose, "pads") */
     int32_t tpad;            /* conv2d_transpose's symmetric "padding" (the output stride x the input) */
     bool tpads;              /* conv2d_transpose: "pads" given (the output size from pad and opad) */
     uint32_t opad[2];        /* conv2d_transpose: output padding, rows and columns */
-    uint32_t pmode;          /* pad: VKS_PAD_* (ops.h) */
+    uint32_t pmode;          /* pad, conv2d's pad_mode: VKS_PAD_* (ops.h) */
     float pvalue;            /* pad: the constant of mode zero */
     float act_p[2];          /* activation: leaky_relu's alpha; clip's min and max */
     vks_tensor_t weight, bias, gamma, beta, params;

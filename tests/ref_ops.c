@@ -36,11 +36,19 @@ static int reflect_index(int i, int n)
 }
 
 void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
-                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int reflect,
+                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int pad_mode,
                 ref_act_t act, float *out)
 {
-    const int oh = (h + pt + pb - kh) / stride + 1;
-    const int ow = (w + pl + pr - kw) / stride + 1;
+    ref_conv2d_ex(in, n, cin, h, w, wt, bias, cout, kh, kw, stride, stride, pt, pb, pl, pr, pad_mode, act, out);
+}
+
+void ref_conv2d_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias, int cout,
+                   int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int pad_mode, ref_act_t act,
+                   float *out)
+{
+    const int oh = (h + pt + pb - kh) / sh + 1;
+    const int ow = (w + pl + pr - kw) / sw + 1;
+    const int reflect = pad_mode == 1, edge = pad_mode == 2;
     for (int b = 0; b < n; b++) {
         for (int co = 0; co < cout; co++) {
             for (int oy = 0; oy < oh; oy++) {
@@ -50,15 +58,19 @@ void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, 
                         const float *plane = in + ((size_t)b * cin + ci) * h * w;
                         const float *k = wt + ((size_t)co * cin + ci) * kh * kw;
                         for (int ky = 0; ky < kh; ky++) {
-                            int iy = oy * stride + ky - pt;
+                            int iy = oy * sh + ky - pt;
                             if (reflect)
                                 iy = reflect_index(iy, h);
+                            else if (edge)
+                                iy = iy < 0 ? 0 : iy >= h ? h - 1 : iy;
                             else if (iy < 0 || iy >= h)
                                 continue;
                             for (int kx = 0; kx < kw; kx++) {
-                                int ix = ox * stride + kx - pl;
+                                int ix = ox * sw + kx - pl;
                                 if (reflect)
                                     ix = reflect_index(ix, w);
+                                else if (edge)
+                                    ix = ix < 0 ? 0 : ix >= w ? w - 1 : ix;
                                 else if (ix < 0 || ix >= w)
                                     continue;
                                 acc += (double)plane[(size_t)iy * w + ix] * (double)k[ky * kw + kx];
@@ -170,6 +182,14 @@ void ref_pad(const float *in, int n, int c, int h, int w, int pt, int pb, int pl
                 const int sy = pad_source(y - pt, h, mode), sx = pad_source(x - pl, w, mode);
                 out[(p * oh + y) * ow + x] = sy < 0 || sx < 0 ? value : in[(p * h + sy) * w + sx];
             }
+}
+
+void ref_upsample_nearest(const float *in, int n, int c, int h, int w, int sh, int sw, float *out)
+{
+    const int oh = sh * h, ow = sw * w;
+    for (size_t p = 0; p < (size_t)n * c; p++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) out[(p * oh + y) * ow + x] = in[(p * h + y / sh) * w + x / sw];
 }
 
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out)

@@ -23,11 +23,15 @@ enum { REF_ACT_LEAKY_RELU = 4, REF_ACT_CLIP = 5 };
 float ref_activate(float x, ref_act_t act);
 
 /* conv2d: in [n,cin,h,w], w [cout,cin,kh,kw], bias [cout] or NULL, padding top/bottom/left/right,
- * reflect!=0: reflection padding (PyTorch ReflectionPad2d, pad < side), else zeros.
- * out [n,cout,oh,ow], oh = (h+pt+pb-kh)/stride+1 (floor); ow likewise. */
+ * pad_mode 0: zeros, 1: reflection padding (PyTorch ReflectionPad2d, pad < side), 2: the edge
+ * repeated (ReplicationPad2d). out [n,cout,oh,ow], oh = (h+pt+pb-kh)/stride+1 (floor); ow likewise. */
 void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
-                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int reflect,
+                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int pad_mode,
                 ref_act_t act, float *out);
+/* ref_conv2d with strides per axis: oh = (h+pt+pb-kh)/sh+1, ow = (w+pl+pr-kw)/sw+1. */
+void ref_conv2d_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias, int cout,
+                   int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int pad_mode, ref_act_t act,
+                   float *out);
 
 /* TensorFlow SAME padding amounts for one axis: out = ceil(in/stride),
  * total = max((out-1)*stride+k-in,0), before = total/2, after = total - before */
@@ -53,6 +57,8 @@ void ref_pad(const float *in, int n, int c, int h, int w, int pt, int pb, int pl
 
 /* nearest-neighbour x2: out [n,c,2h,2w], out[y][x] = in[y/2][x/2] */
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out);
+/* nearest-neighbour by sh, sw: out [n,c,sh*h,sw*w], out[y][x] = in[y/sh][x/sw] */
+void ref_upsample_nearest(const float *in, int n, int c, int h, int w, int sh, int sw, float *out);
 
 /* instance norm: per (n,c) over h*w, biased variance,
  * y = act(gamma*(x-mean)/sqrt(var+eps)+beta) (+ residual if not NULL, added after act).

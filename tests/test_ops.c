@@ -57,7 +57,7 @@ typedef struct conv_case {
     uint32_t n, cin, cout, h, w, k, stride;
     int same;               /* TensorFlow SAME instead of pad[] */
     int pad[4];
-    int reflect, bias, act;
+    int reflect, bias, act;   /* reflect: the pad mode, VKS_PAD_* (0 zeros, 1 reflection, 2 edge) */
 } conv_case_t;
 
 /* VKSTYLE_TEST_QUICK=1 (CI's validation stages): one convolution case per shader variant and no
@@ -86,7 +86,7 @@ static void run_conv(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nw * 4 + nout * 8 + (1 << 20));
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tw = tu_flat(&a, (uint32_t)nw, wt);
     vks_tensor_t tb = tu_flat(&a, c->cout, b), ty = tact(&a, c->n, c->cout, oh, ow, NULL);
-    vks_conv2d_params_t p = {c->k, c->k, c->stride, pt, pb, pl, pr, c->reflect, (uint32_t)c->act};
+    vks_conv2d_params_t p = {c->k, c->k, c->stride, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, c->bias ? &tb : NULL, &ty));
@@ -135,6 +135,44 @@ static void test_conv2d(void **state)
     assert_true(ubo > 0 && ssbo > 0 && (g_esize == 2 || xubo > 0));
 }
 
+/* Edge padding and strides per axis (ONNX Conv's strides, ReplicationPad2d folded in). */
+static void run_conv_ex(uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uint32_t kh, uint32_t kw, uint32_t sh,
+                        uint32_t sw, const int pad[4], uint32_t mode, int act, uint32_t seed)
+{
+    uint32_t oh = (h + (uint32_t)(pad[0] + pad[1]) - kh) / sh + 1, ow = (w + (uint32_t)(pad[2] + pad[3]) - kw) / sw + 1;
+    size_t nin = count4(1, cin, h, w), nw = (size_t)cout * cin * kh * kw, nout = count4(1, cout, oh, ow);
+    float *x = rnd(nin, &seed, -1, 1), *wt = rnd(nw, &seed, -0.4f, 0.4f), *b = rnd(cout, &seed, -0.5f, 0.5f);
+    float *want = malloc(nout * 4);
+    ref_conv2d_ex(x, 1, (int)cin, (int)h, (int)w, wt, b, (int)cout, (int)kh, (int)kw, (int)sh, (int)sw, pad[0], pad[1],
+                  pad[2], pad[3], (int)mode, (ref_act_t)act, want);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, (nin + nw + nout) * 8 + (1 << 20));
+    vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, b);
+    vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
+    vks_conv2d_params_t p = {kh, kw, sh, pad[0], pad[1], pad[2], pad[3], mode, (uint32_t)act, sw};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("conv2d (edge, strides)", got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(b); free(want); free(got);
+}
+
+static void test_conv2d_edge_strides(void **state)
+{
+    (void)state;
+    const int p1[4] = {1, 2, 2, 1}, p0[4] = {0, 0, 0, 0}, p3[4] = {3, 3, 3, 3};
+    run_conv_ex(3, 4, 7, 5, 3, 3, 1, 1, p1, VKS_PAD_EDGE, REF_ACT_RELU, 401);   /* quick */
+    run_conv_ex(3, 5, 9, 11, 3, 2, 2, 3, p1, VKS_PAD_ZERO, REF_ACT_NONE, 402);  /* quick: strides 2x3 */
+    if (tu_quick_mode()) return;
+    run_conv_ex(2, 3, 13, 17, 5, 5, 4, 1, p3, VKS_PAD_REFLECT, REF_ACT_TANH, 403);
+    run_conv_ex(2, 3, 13, 17, 7, 3, 3, 4, p3, VKS_PAD_EDGE, REF_ACT_NONE, 404);
+    run_conv_ex(1, 2, 5, 4, 1, 1, 4, 4, p0, VKS_PAD_ZERO, REF_ACT_NONE, 405);
+}
+
 /* ------------------------------------------------------------------ conv2d by Winograd */
 
 /* A 3x3 stride-1 case through vks_op_conv2d_winograd: weights transformed on the host, scratch
@@ -161,7 +199,7 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tb = tu_flat(&a, c->cout, b);
     vks_tensor_t ty = tact(&a, c->n, c->cout, oh, ow, NULL), ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
     vks_tensor_t tu = tu_flat(&a, (uint32_t)(16 * nw / 9), u);
-    vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act};
+    vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0};
     assert_true(vks_winograd_fits(ctx, &p, &tx, &tu, &ty, &ts));
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
@@ -178,6 +216,7 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
 
 static const conv_case_t wino_cases[] = {
     {1, 5, 7, 7, 5, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},         /* odd planes: partial tiles */
+    {1, 3, 4, 7, 5, 3, 1, 0, {2, 0, 1, 2}, 2, 1, REF_ACT_NONE},         /* edge padding */
     {2, 13, 11, 13, 11, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_NONE},     /* zeros, batch 2 */
     {1, 9, 10, 13, 11, 3, 1, 1, {0}, 1, 0, REF_ACT_TANH},
     {1, 6, 3, 17, 31, 3, 1, 0, {0, 2, 1, 0}, 0, 1, REF_ACT_SIGMOID},    /* asymmetric padding */
@@ -192,14 +231,14 @@ static void test_conv2d_winograd(void **state)
 {
     (void)state;
     size_t ncases = sizeof wino_cases / sizeof *wino_cases;
-    for (size_t i = 0; i < ncases; i++)   /* quick: the first, and the storage-buffer GEMM */
-        if (!tu_quick_mode() || i == 0 || i == 6) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
+    for (size_t i = 0; i < ncases; i++)   /* quick: the first two (reflection, edge), and the storage-buffer GEMM */
+        if (!tu_quick_mode() || i <= 1 || i == 7) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
     /* no scratch, or VKSTYLE_WINOGRAD=0, or another kernel: the caller runs the direct convolution */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t x = tact(&a, 1, 4, 9, 7, NULL), y = tact(&a, 1, 4, 9, 7, NULL), u = tu_flat(&a, 16 * 16, NULL);
     vks_tensor_t s = tu_flat(&a, (uint32_t)(vks_winograd_scratch_bytes(4, 4, 9, 7, g_esize) / 4), NULL);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0, 0};
     assert_true(vks_winograd_fits(g_ctx, &p, &x, &u, &y, &s));
     assert_false(vks_winograd_fits(g_ctx, &p, &x, &u, &y, NULL));
     assert_false(vks_winograd_fits(g_ctx, &p2, &x, &u, &y, &s));
@@ -403,6 +442,26 @@ static void test_upsample(void **state)
         tu_rec_run(&rec);
         float *got = tu_download(&a, &ty);
         assert_int_equal(ref_compare("upsample", got, want, nin * 4, 0, 0), 0);
+        vks_rec_destroy(&rec);
+        tu_arena_done(&a);
+        free(x); free(want); free(got);
+    }
+    /* other factors, per axis: 3 x 1 (quick), 1 x 1, 8 x 5 */
+    const uint32_t fac[3][2] = {{3, 1}, {1, 1}, {8, 5}};
+    for (int i = 0; i < (tu_quick_mode() ? 1 : 3); i++) {
+        uint32_t c = 3, h = 7, w = 5, sh = fac[i][0], sw = fac[i][1], seed = 17;
+        size_t nin = count4(1, c, h, w), nout = nin * sh * sw;
+        float *x = rnd(nin, &seed, -1, 1), *want = malloc(nout * 4);
+        ref_upsample_nearest(x, 1, (int)c, (int)h, (int)w, (int)sh, (int)sw, want);
+        tu_arena_t a;
+        tu_arena_init(&a, g_ctx, (nin + 2 * nout) * 4 + (1 << 20));
+        vks_tensor_t tx = tact(&a, 1, c, h, w, x), ty = tact(&a, 1, c, sh * h, sw * w, NULL);
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_op_upsample_nearest(&rec, &tx, &ty));
+        tu_rec_run(&rec);
+        float *got = tu_download(&a, &ty);
+        assert_int_equal(ref_compare("upsample (factors)", got, want, nout, 0, 0), 0);
         vks_rec_destroy(&rec);
         tu_arena_done(&a);
         free(x); free(want); free(got);
@@ -669,8 +728,21 @@ static void test_batch_norm(void **state)
     float *got = tu_download(&a, &ty);
     assert_int_equal(ref_compare("batch_norm", got, want, cnt, tol(ATOL), tol(RTOL)), 0);
     vks_rec_destroy(&rec);
+    /* eps 0, mean 0, var 1: a per-channel affine (ONNX Mul and Add by constants), on 3x7x5 */
+    float *y = rnd(3 * 7 * 5, &seed, -2, 2), *affine = rnd(4 * 3, &seed, -1, 1), *want2 = malloc(3 * 7 * 5 * 4);
+    for (int k = 0; k < 3; k++) affine[k] = 0, affine[3 + k] = 1;
+    ref_batch_norm(y, 1, 3, 7, 5, affine, affine + 3, affine + 6, affine + 9, 0.0f, REF_ACT_NONE, NULL, want2);
+    vks_tensor_t ty2 = tact(&a, 1, 3, 7, 5, y), to2 = tact(&a, 1, 3, 7, 5, NULL), tp2 = tu_flat(&a, 12, affine);
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_batch_norm(&rec, &ty2, &to2, &tp2, 0.0f, REF_ACT_NONE, NULL));
+    assert_int_equal(vks_op_batch_norm(&rec, &ty2, &to2, &tp2, -1e-5f, REF_ACT_NONE, NULL), VKS_ERR_INVALID_ARGUMENT);
+    tu_rec_run(&rec);
+    float *got2 = tu_download(&a, &to2);
+    assert_int_equal(ref_compare("batch_norm eps 0", got2, want2, 3 * 7 * 5, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
     tu_arena_done(&a);
     free(x); free(r); free(prm); free(want); free(got);
+    free(y); free(affine); free(want2); free(got2);
 }
 
 /* A conv whose weights went through vks_fold_batch_norm equals conv followed by batch norm. */
@@ -690,7 +762,7 @@ static void test_batch_norm_fold(void **state)
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, bias);
     vks_tensor_t ty = tact(&a, 1, cout, h, w, NULL);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU, 0};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
@@ -940,12 +1012,12 @@ static void test_shape_errors(void **state)
     vks_tensor_t zero = tact(&a, 1, 0, 5, 5, NULL), wt = tu_flat(&a, 4 * 3 * 9, NULL), g = tu_flat(&a, 3, NULL);
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &p, &x, &wt, NULL, &z), VKS_ERR_SHAPE);      /* weights are 3->4 */
     assert_non_null(strstr(vks_last_error(), "conv2d"));
-    vks_conv2d_params_t p0 = {3, 3, 1, 0, 0, 0, 0, false, 0};
+    vks_conv2d_params_t p0 = {3, 3, 1, 0, 0, 0, 0, false, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &p0, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* 5x5 -> 3x3, not 5x5 */
-    vks_conv2d_params_t pr = {3, 3, 1, 5, 5, 5, 5, true, 0};
+    vks_conv2d_params_t pr = {3, 3, 1, 5, 5, 5, 5, true, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &pr, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* reflect pad >= side */
     assert_int_equal(vks_op_conv2d(&rec, &p, &zero, &wt, NULL, &y), VKS_ERR_SHAPE);
     assert_non_null(strstr(vks_last_error(), "zero-size"));
@@ -954,7 +1026,10 @@ static void test_shape_errors(void **state)
     assert_int_equal(vks_op_instance_norm(&rec, &x, &z, &g, 1, &g, 0, 1e-3f, 0, NULL), VKS_ERR_SHAPE);  /* gamma too short */
     assert_int_equal(vks_op_instance_norm(&rec, &x, &z, &g, 0, &g, 0, 0.0f, 0, NULL), VKS_ERR_INVALID_ARGUMENT);
     assert_int_equal(vks_op_add(&rec, &x, &y, &z), VKS_ERR_SHAPE);
-    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &z), VKS_ERR_SHAPE);
+    vks_tensor_t up7 = tact(&a, 1, 3, 7, 10, NULL), up45 = tact(&a, 1, 3, 45, 5, NULL);
+    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &up7), VKS_ERR_SHAPE);    /* 7 is no multiple of 5 */
+    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &up45), VKS_ERR_SHAPE);   /* x9: more than 8 */
+    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &y), VKS_ERR_SHAPE);      /* 3 -> 4 channels */
     TU_OK(vks_rec_end(&rec));
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
@@ -1154,6 +1229,7 @@ F16(test_conv2d)
 F16(test_conv2d_transpose)
 F16(test_conv2d_transpose_pads)
 F16(test_pad)
+F16(test_conv2d_edge_strides)
 F16(test_conv2d_winograd)
 F16(test_upsample)
 F16(test_instance_norm)
@@ -1212,7 +1288,7 @@ static void test_precision_errors(void **state)
     bad.esize = 8;
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &p, &x32, &wt, NULL, &y16), VKS_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(vks_last_error(), "mix float32 and float16"));
     assert_int_equal(vks_op_activation(&rec, &bad, &bad, 0, 1, 0), VKS_ERR_INVALID_ARGUMENT);
@@ -1277,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_transpose),
         cmocka_unit_test(test_conv2d_transpose_pads),
         cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_conv2d_edge_strides),
         cmocka_unit_test(test_conv2d_winograd),
         cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
@@ -1300,6 +1377,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_transpose_f16),
         cmocka_unit_test(test_conv2d_transpose_pads_f16),
         cmocka_unit_test(test_pad_f16),
+        cmocka_unit_test(test_conv2d_edge_strides_f16),
         cmocka_unit_test(test_upsample_f16),
         cmocka_unit_test(test_instance_norm_f16),
         cmocka_unit_test(test_channel_stats_f16),

@@ -504,6 +504,35 @@ static void test_activation_ex(void **state)
     assert_floats("relu through _ex", out, relu, 4, 0, 0);
 }
 
+/* By 1 x 3, by hand; by 2 x 2, as the x2 reference. */
+static void test_upsample_factors(void **state)
+{
+    (void)state;
+    const float in[4] = {1, 2, 3, 4};
+    float out[16], out2[16];
+    ref_upsample_nearest(in, 1, 1, 2, 2, 1, 3, out);
+    const float want[12] = {1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4};
+    assert_floats("upsample 1x3", out, want, 12, 0, 0);
+    ref_upsample_nearest(in, 1, 1, 2, 2, 2, 2, out);
+    ref_upsample_nearest2(in, 1, 1, 2, 2, out2);
+    assert_floats("upsample 2x2", out, out2, 16, 0, 0);
+}
+
+/* A 1x1 kernel of weight 1 with edge padding copies the edge-padded input (ref_pad); strides
+ * per axis pick every sh-th row and sw-th column of it. */
+static void test_conv_edge_strides(void **state)
+{
+    (void)state;
+    const float in[6] = {1, 2, 3, 4, 5, 6}, one = 1;
+    float out[24], want[24];
+    ref_conv2d_ex(in, 1, 1, 2, 3, &one, NULL, 1, 1, 1, 1, 1, 1, 1, 2, 1, 2, REF_ACT_NONE, out);
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 2, 0, want);
+    assert_floats("conv edge = pad edge", out, want, 24, 0, 0);
+    ref_conv2d_ex(in, 1, 1, 2, 3, &one, NULL, 1, 1, 1, 3, 2, 1, 1, 2, 1, 2, REF_ACT_NONE, out);   /* rows 0, 3; columns 0, 2, 4 */
+    const float picked[6] = {1, 1, 3, 4, 4, 6};
+    assert_floats("conv strides 3x2", out, picked, 6, 0, 0);
+}
+
 static void test_conv_transpose_random_cross_check(void **state)
 {
     (void)state;
@@ -973,6 +1002,8 @@ int main(void)
         cmocka_unit_test(test_conv_transpose_ex),
         cmocka_unit_test(test_pad),
         cmocka_unit_test(test_activation_ex),
+        cmocka_unit_test(test_upsample_factors),
+        cmocka_unit_test(test_conv_edge_strides),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm_stats),
         cmocka_unit_test(test_channel_stats),

@@ -19,6 +19,7 @@
 /* ------------------------------------------------------------------ loading */
 
 #define VKS_MAX_KERNEL 15            /* the largest kernel side a model may have */
+#define VKS_MAX_UPSAMPLE 8            /* upsample_nearest's largest factor */
 #define VKS_MAX_INPUT_CHANNELS 4096  /* the graph input's channels (tensor sessions) */
 
 /* The graph being parsed (model_parse.c). */

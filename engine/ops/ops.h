@@ -9,11 +9,16 @@
 
 #include "engine.h"
 
+/* Padding modes (pad; conv2d's pad_mode): the specialization constant of pad.comp, conv2d.comp and
+ * conv2d_wino_in.comp. */
+enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
+
 typedef struct vks_conv2d_params {
     uint32_t kh, kw, stride;
     int32_t pad_top, pad_bottom, pad_left, pad_right;
-    bool reflect;
+    uint32_t pad_mode;     /* VKS_PAD_*: zeros, reflection (pad < side), the edge repeated */
     uint32_t act;
+    uint32_t stride_w;     /* the horizontal stride; 0: `stride` (vertical) */
 } vks_conv2d_params_t;
 
 /* Whether p's reflection padding (if any) is narrower than the input, as reflection needs. */
@@ -64,9 +69,6 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
 
 void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps);
 
-/* Padding modes (pad; conv2d's pad_mode). */
-enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
-
 typedef struct vks_pad_params {
     uint32_t mode;                   /* VKS_PAD_* */
     uint32_t pads[4];                /* top, bottom, left, right */
@@ -82,6 +84,8 @@ bool vks_pad_fits(uint32_t mode, const uint32_t pads[4], uint32_t h, uint32_t w)
 /* out = in padded: [n,c,h+top+bottom,w+left+right] (or the band's rows of it). */
 vks_status_t vks_op_pad(vks_rec_t *rec, const vks_pad_params_t *p, const vks_tensor_t *in, const vks_tensor_t *out);
 
+/* Nearest-neighbour upsampling by out/in (integers 1..VKS_MAX_UPSAMPLE per axis, op.h):
+ * out[y][x] = in[y/sh][x/sw]. */
 vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out);
 
 /* Instance norm; gamma/beta read from tables at element offsets (a layer's own [C] tensors at
