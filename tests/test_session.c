@@ -358,6 +358,50 @@ static void test_tiled_matches_untiled(void **state)
     vks_model_destroy(m);
 }
 
+/* The ONNX ops' band hooks: pad (reflect, and zero with a constant), the transposed conv with
+ * pads and output padding (an output taller than stride x the input), upsampling by 1 x 2 and a
+ * conv2d with edge padding and stride 2, run in many bands, give the untiled pixels; the
+ * network's output is exactly as tall as the input, so every output row is compared. */
+static void test_tiled_onnx_ops(void **state)
+{
+    (void)state;
+    const uint32_t w = 37, h = 29;
+    uint32_t seed = 29;
+    float *c0 = tu_random(4 * 3 * 9, &seed, -0.5f, 0.5f), *c3 = tu_random(4 * 4 * 15, &seed, -0.3f, 0.3f);
+    float *t4 = tu_random(4 * 4 * 9, &seed, -0.4f, 0.4f), *b4 = tu_random(4, &seed, 0.5f, 1), *c7 = tu_random(3 * 4 * 9, &seed, -0.4f, 0.4f);
+    int s0[4] = {4, 3, 3, 3}, s3[4] = {4, 4, 5, 3}, s4[4] = {4, 4, 3, 3}, s7[4] = {3, 4, 3, 3};
+    tu_st_t st;
+    tu_st_init(&st);
+    tu_st_add(&st, "c0", c0, 4, s0);
+    tu_st_add(&st, "c3", c3, 4, s3);
+    tu_st_add(&st, "t4", t4, 4, s4);
+    tu_st_add(&st, "b4", b4, 1, s4);   /* the output padding row: the bias only */
+    tu_st_add(&st, "c7", c7, 4, s7);
+    size_t size;
+    uint8_t *bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"scale\":0.0039215686},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"c0\",\"padding\":[1,1,1,1],\"pad_mode\":\"reflect\"},{\"op\":\"pad\",\"pads\":[2,1,3,1],\"mode\":\"reflect\"},{\"op\":\"pad\",\"pads\":[1,0,0,2],\"value\":0.5},{\"op\":\"conv2d\",\"weight\":\"c3\",\"padding\":[0,0,0,0]},{\"op\":\"conv2d_transpose\",\"weight\":\"t4\",\"bias\":\"b4\",\"stride\":[2,1],\"pads\":[1,0,1,1],\"output_padding\":[1,0]},{\"op\":\"activation\",\"activation\":\"leaky_relu\",\"alpha\":0.2},{\"op\":\"upsample_nearest\",\"scale\":[1,2]},{\"op\":\"conv2d\",\"weight\":\"c7\",\"padding\":[0,1,0,0],\"pad_mode\":\"edge\",\"stride\":2},{\"op\":\"activation\",\"activation\":\"sigmoid\",\"scale\":255}]}", &size);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    uint8_t *img = tiny_image_rgb(w, h), *a = malloc((size_t)w * h * 3), *b = malloc((size_t)w * h * 3);
+    vks_session_options_t o2 = {.max_memory = 12u << 10, .tiling = VKS_TILING_AUTO};
+    vks_session_t *s1 = NULL, *s2 = NULL;
+    TU_OK(vks_session_create_ex(m, w, h, NULL, &s1));
+    TU_OK(vks_session_create_ex(m, w, h, &o2, &s2));
+    uint32_t tiles = vks_session_tiles(s2);
+    printf("# %u tiles, %.1f KiB\n", tiles, vks_session_device_bytes(s2) / 1024.0);
+    assert_true(tiles >= m->nlayers + 2 + 10);
+    TU_OK(vks_session_run(s1, img, a, 3));
+    TU_OK(vks_session_run(s2, img, b, 3));
+    int maxd = 0;
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) maxd = abs((int)a[i] - (int)b[i]) > maxd ? abs((int)a[i] - (int)b[i]) : maxd;
+    printf("# %ux%u in %u tiles: max diff %d\n", w, h, tiles, maxd);
+    assert_true(maxd <= 1);
+    vks_session_destroy(s1);
+    vks_session_destroy(s2);
+    vks_model_destroy(m);
+    free(img); free(a); free(b); free(bytes);
+    free(c0); free(c3); free(t4); free(b4); free(c7);
+}
+
 /* The same through staging buffers (devices without host-visible device memory), and for the
  * nine-style network with a style mix. */
 static void test_tiled_staging_and_styles(void **state)
@@ -428,7 +472,7 @@ static void test_sessions_on_two_threads(void **state)
     (void)state;
     thread_job_t jobs[2] = {
         {.w = 40, .h = 32, .opts = {.precision = VKS_PRECISION_FP32}},
-        {.w = 36, .h = 44, .opts = {.precision = VKS_PRECISION_FP32, .max_memory = 256u << 10, .tiling = VKS_TILING_AUTO}},
+        {.w = 36, .h = 44, .opts = {.precision = VKS_PRECISION_FP32, .max_memory = 12u << 10, .tiling = VKS_TILING_AUTO}},
     };
     uint8_t *bufs[2][2][THREAD_FRAMES];
     /* the single-threaded outputs, on the shared test context */
@@ -798,6 +842,71 @@ static void test_tensor_io(void **state)
     free(x);
 }
 
+/* Every op and field ONNX models use, in a 1 -> 2 channel tensor session against the C
+ * references: a batch norm of eps 0 folded into a conv2d and one not, the transposed conv's
+ * pads, pad (reflect, zero with a constant), clip and leaky ReLU, upsampling by 2 x 1, a conv2d
+ * with edge padding and strides 2 x 1. */
+static void test_tensor_io_onnx_ops(void **state)
+{
+    (void)state;
+    const int h = 5, w = 7;
+    uint32_t seed = 23;
+    float *x = tu_random((size_t)h * w, &seed, -2, 2);
+    float *wt = tu_random(3 * 9, &seed, -1, 1), *b = tu_random(3, &seed, -1, 1);
+    float *g3 = tu_random(3, &seed, -2, 2), *be3 = tu_random(3, &seed, -1, 1), *g2 = tu_random(2, &seed, -2, 2);
+    float *be2 = tu_random(2, &seed, -1, 1), *tw = tu_random(3 * 2 * 9, &seed, -1, 1), *tb = tu_random(2, &seed, -1, 1);
+    float *c2 = tu_random(2 * 2 * 9, &seed, -0.5f, 0.5f);
+    const float z[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+    int s_w[4] = {3, 1, 3, 3}, s3[1] = {3}, s2[1] = {2}, s_tw[4] = {3, 2, 3, 3}, s_c2[4] = {2, 2, 3, 3};
+    tu_st_t st;
+    tu_st_init(&st);
+    tu_st_add(&st, "w", wt, 4, s_w);
+    tu_st_add(&st, "b", b, 1, s3);
+    tu_st_add(&st, "z3", z, 1, s3);
+    tu_st_add(&st, "one3", one, 1, s3);
+    tu_st_add(&st, "g3", g3, 1, s3);
+    tu_st_add(&st, "be3", be3, 1, s3);
+    tu_st_add(&st, "tw", tw, 4, s_tw);
+    tu_st_add(&st, "tb", tb, 1, s2);
+    tu_st_add(&st, "z2", z, 1, s2);
+    tu_st_add(&st, "one2", one, 1, s2);
+    tu_st_add(&st, "g2", g2, 1, s2);
+    tu_st_add(&st, "be2", be2, 1, s2);
+    tu_st_add(&st, "c2", c2, 4, s_c2);
+    size_t size;
+    uint8_t *bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"channels\":1},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"bias\":\"b\",\"padding\":[0,0,0,0]},{\"op\":\"batch_norm\",\"mean\":\"z3\",\"var\":\"one3\",\"gamma\":\"g3\",\"beta\":\"be3\",\"eps\":0},{\"op\":\"conv2d_transpose\",\"weight\":\"tw\",\"bias\":\"tb\",\"stride\":[2,3],\"pads\":[1,0,1,1],\"output_padding\":[1,2]},{\"op\":\"pad\",\"pads\":[1,2,0,3],\"mode\":\"reflect\"},{\"op\":\"activation\",\"activation\":\"clip\",\"min\":-0.5,\"max\":0.7},{\"op\":\"batch_norm\",\"mean\":\"z2\",\"var\":\"one2\",\"gamma\":\"g2\",\"beta\":\"be2\",\"eps\":0},{\"op\":\"upsample_nearest\",\"scale\":[2,1]},{\"op\":\"conv2d\",\"weight\":\"c2\",\"padding\":[1,1,1,1],\"pad_mode\":\"edge\",\"stride\":[2,1]},{\"op\":\"activation\",\"activation\":\"leaky_relu\",\"alpha\":0.3,\"scale\":2,\"offset\":0.5},{\"op\":\"pad\",\"pads\":[0,1,2,0],\"value\":0.25}]}", &size);
+    /* the reference, layer by layer */
+    float *a0 = malloc(3 * 3 * 5 * 4), *a1 = malloc(3 * 3 * 5 * 4), *a2 = malloc(2 * 7 * 15 * 4), *a3 = malloc(2 * 10 * 18 * 4);
+    float *a4 = malloc(2 * 10 * 18 * 4), *a6 = malloc(2 * 20 * 18 * 4), *a7 = malloc(2 * 10 * 18 * 4), *want = malloc(2 * 11 * 20 * 4);
+    ref_conv2d(x, 1, 1, h, w, wt, b, 3, 3, 3, 1, 0, 0, 0, 0, 0, REF_ACT_NONE, a0);
+    ref_batch_norm(a0, 1, 3, 3, 5, z, one, g3, be3, 0.0f, REF_ACT_NONE, NULL, a1);
+    ref_conv2d_transpose_ex(a1, 1, 3, 3, 5, tw, tb, 2, 3, 3, 2, 3, 1, 0, 1, 1, 1, 2, REF_ACT_NONE, a2);
+    ref_pad(a2, 1, 2, 7, 15, 1, 2, 0, 3, 1, 0, a3);
+    ref_activation_ex(a3, 2 * 10 * 18, REF_ACT_CLIP, -0.5f, 0.7f, 1, 0, a4);
+    ref_batch_norm(a4, 1, 2, 10, 18, z, one, g2, be2, 0.0f, REF_ACT_NONE, NULL, a3);
+    ref_upsample_nearest(a3, 1, 2, 10, 18, 2, 1, a6);
+    ref_conv2d_ex(a6, 1, 2, 20, 18, c2, NULL, 2, 3, 3, 2, 1, 1, 1, 1, 1, 2, REF_ACT_NONE, a7);
+    ref_activation_ex(a7, 2 * 10 * 18, REF_ACT_LEAKY_RELU, 0.3f, 0, 2, 0.5f, a7);
+    ref_pad(a7, 1, 2, 10, 18, 0, 1, 2, 0, 0, 0.25f, want);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    assert_true(m->layers[1].folded && !m->layers[5].folded);
+    vks_session_options_t o = {.input = VKS_TENSOR_F32, .output = VKS_TENSOR_F32, .precision = VKS_PRECISION_AUTO};
+    vks_session_t *s = NULL;
+    TU_OK(vks_session_create_ex(m, (uint32_t)w, (uint32_t)h, &o, &s));
+    uint32_t c, oh, ow;
+    vks_session_output_shape(s, &c, &oh, &ow);
+    assert_true(c == 2 && oh == 11 && ow == 20);
+    float *got = malloc(vks_session_output_bytes(s));
+    TU_OK(vks_session_run_raw(s, x, got));
+    assert_int_equal(ref_compare("tensor_io onnx ops", got, want, 2 * 11 * 20, 1e-4f, 1e-4f), 0);
+    vks_session_destroy(s);
+    vks_model_destroy(m);
+    free(bytes); free(got); free(want);
+    free(a0); free(a1); free(a2); free(a3); free(a4); free(a6); free(a7);
+    free(x); free(wt); free(b); free(g3); free(be3); free(g2); free(be2); free(tw); free(tb); free(c2);
+}
+
 static void test_hostile_graphs(void **state)
 {
     (void)state;
@@ -812,7 +921,7 @@ static void test_hostile_graphs(void **state)
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[]}", "layers"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"softmax\"}]}", "unknown or missing 'op'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"nope\"}]}", "not in the file"},
-        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":3}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":5}]}", "'stride'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[1,1]}]}", "'padding'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[-1,0,0,0]}]}", "'padding'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"pad_mode\":\"wrap\"}]}", "pad_mode"},
@@ -830,6 +939,11 @@ static void test_hostile_graphs(void **state)
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"name\":\"input\"}]}", "'name'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"channels\":4097},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"}]}", "'channels'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"big\"}]}", "kernel larger"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":[1,5]}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":[]}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"pad_mode\":\"replicate\"}]}", "'pad_mode'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"},{\"op\":\"batch_norm\",\"mean\":\"g\",\"var\":\"z\",\"gamma\":\"g\",\"beta\":\"g\",\"eps\":0}]}", "var + eps is 0"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"},{\"op\":\"batch_norm\",\"mean\":\"g\",\"var\":\"g\",\"gamma\":\"g\",\"beta\":\"g\",\"eps\":-1e-6}]}", "'eps'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":[2,0]}]}", "'scale'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":[2,2,2]}]}", "'scale'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":\"2\"}]}", "'scale'"},
@@ -856,7 +970,7 @@ static void test_hostile_graphs(void **state)
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"nan\"}]}", "NaN"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"format\":\"x\",\"styles\":[\"s\"],\"layers\":[]}", "graph JSON"},
     };
-    float wt[3 * 3 * 9] = {0}, g[3] = {1, 1, 1}, w4[4 * 3 * 9] = {0}, nanw[3 * 3 * 9] = {0}, *big = calloc(3 * 3 * 17 * 17, 4);
+    float wt[3 * 3 * 9] = {0}, g[3] = {1, 1, 1}, z3[3] = {0, 0, 0}, w4[4 * 3 * 9] = {0}, nanw[3 * 3 * 9] = {0}, *big = calloc(3 * 3 * 17 * 17, 4);
     nanw[5] = NAN;
     int sw[4] = {3, 3, 3, 3}, sg[1] = {3}, s4[4] = {4, 3, 3, 3}, sbig[4] = {3, 3, 17, 17};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -864,6 +978,7 @@ static void test_hostile_graphs(void **state)
         tu_st_init(&st);
         tu_st_add(&st, "w", wt, 4, sw);
         tu_st_add(&st, "g", g, 1, sg);
+        tu_st_add(&st, "z", z3, 1, sg);
         tu_st_add(&st, "w4", w4, 4, s4);
         if (!strcmp(cases[i].expect, "NaN")) tu_st_add(&st, "nan", nanw, 4, sw);   /* every tensor is checked */
         tu_st_add(&st, "big", big, 4, sbig);
@@ -1099,12 +1214,14 @@ int main(void)
         cmocka_unit_test(test_session_split_dispatches),
         cmocka_unit_test(test_tiled_matches_untiled),
         cmocka_unit_test(test_tiled_staging_and_styles),
+        cmocka_unit_test(test_tiled_onnx_ops),
         cmocka_unit_test(test_sessions_on_two_threads),
         cmocka_unit_test(test_cin_model_equivalence),
         cmocka_unit_test(test_style_weights_are_push_constants),
         cmocka_unit_test(test_channels_and_sizes),
         cmocka_unit_test(test_pixel_formats),
         cmocka_unit_test(test_tensor_io),
+        cmocka_unit_test(test_tensor_io_onnx_ops),
         cmocka_unit_test(test_hostile_graphs),
         cmocka_unit_test(test_failure_injection),
         cmocka_unit_test(test_pipeline_cache_on_disk),
