@@ -472,7 +472,7 @@ static void test_sessions_on_two_threads(void **state)
     (void)state;
     thread_job_t jobs[2] = {
         {.w = 40, .h = 32, .opts = {.precision = VKS_PRECISION_FP32}},
-        {.w = 36, .h = 44, .opts = {.precision = VKS_PRECISION_FP32, .max_memory = 12u << 10, .tiling = VKS_TILING_AUTO}},
+        {.w = 36, .h = 44, .opts = {.precision = VKS_PRECISION_FP32, .max_memory = 256u << 10, .tiling = VKS_TILING_AUTO}},
     };
     uint8_t *bufs[2][2][THREAD_FRAMES];
     /* the single-threaded outputs, on the shared test context */
