@@ -969,6 +969,7 @@ static void test_split_dispatches(void **state)
     run_instance_norm_given(g_ctx, 1, 5, 9, 7, 91);
     run_channel_stats(g_ctx, 1, 5, 9, 7, 0.0f, 92);
     test_upsample(state);
+    test_pad(state);                                                /* 3 channels: 3 groups along y */
     test_batch_norm(state);
     test_activation_add(state);
     test_pack_unpack(state);
@@ -995,10 +996,10 @@ static void test_split_dispatches(void **state)
         ran++;
         if (g_ctx->shader_splits[i] == g_split0[i]) fail_msg("shader %s ran but was never split", vks_shader_table[i].name);
     }
-    /* activation, add, batch_norm, instance_norm, channel_stats, pack, unpack, upsample, yuyv, and the convolutions:
+    /* activation, add, batch_norm, instance_norm, channel_stats, pack, pad, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
      * from uniform buffers too, *_xubo), and the three steps of the Winograd convolution */
-    assert_int_equal(ran, g_esize == 2 ? 16 : 18);
+    assert_int_equal(ran, g_esize == 2 ? 17 : 19);
 }
 
 /* ------------------------------------------------------------------ errors */
