@@ -172,10 +172,11 @@ const char *vks_model_name(const vks_model_t *model);
 
 typedef struct vks_session vks_session_t;
 
-/* A session runs the model on images of exactly width x height (RGB). It owns the activation
- * arena, staging buffers, descriptor sets and the recorded command buffer. Fails with
- * VKS_ERR_TOO_LARGE if it does not fit the device (see vks_session_fit; the message says why and
- * which size would fit). */
+/* A session runs the model on images of exactly width x height (RGB; or float tensors of that
+ * size, VKS_TENSOR_F32 with vks_session_create_ex). It owns the activation arena, staging
+ * buffers, descriptor sets and the recorded command buffer. Fails with VKS_ERR_TOO_LARGE if it
+ * does not fit the device (see vks_session_fit; the message says why and which size would fit),
+ * VKS_ERR_UNSUPPORTED for a model that does not take and give 3 channels (a pixel session). */
 vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height,
                                 vks_session_t **out);
 void vks_session_destroy(vks_session_t *session);
