@@ -9,8 +9,8 @@
 
 #include "engine.h"
 
-/* Padding modes (pad; conv2d's pad_mode): the specialization constant of pad.comp, conv2d.comp and
- * conv2d_wino_in.comp. */
+/* Padding modes (pad; conv2d's pad_mode): a push constant of pad.comp, the specialization
+ * constant of conv2d.comp and conv2d_wino_in.comp. */
 enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
 
 typedef struct vks_conv2d_params {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 typedef struct {
-    uint32_t h, w, in_stride, oh, ow, out_stride, whole_h;
+    uint32_t h, w, in_stride, oh, ow, out_stride, whole_h, mode;
     int32_t top, left, oy0, iy0;
     float value;
     uint32_t wg_base[3];
@@ -40,7 +40,7 @@ vks_status_t vks_op_pad(vks_rec_t *rec, const vks_pad_params_t *p, const vks_ten
                         p->pads[0], p->pads[1], p->pads[2], p->pads[3], wh, in->w);
     const vks_tensor_t *ts[2] = {in, out};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_PAD, ts, 2, &p->mode, 1, 2, sizeof(pad_push_t), &pipe);
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_PAD, ts, 2, NULL, 0, 2, sizeof(pad_push_t), &pipe);
     if (st) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
@@ -48,7 +48,7 @@ vks_status_t vks_op_pad(vks_rec_t *rec, const vks_pad_params_t *p, const vks_ten
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            pad_push_t push = {in->h, in->w, in->plane_stride, out->h, out->w, out->plane_stride, wh,
+            pad_push_t push = {in->h, in->w, in->plane_stride, out->h, out->w, out->plane_stride, wh, p->mode,
                                (int32_t)p->pads[0], (int32_t)p->pads[2], (int32_t)p->oy0, (int32_t)p->iy0,
                                p->mode == VKS_PAD_ZERO ? p->value : 0.0f, {0}};
             vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
