@@ -12,6 +12,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether the session takes and gives float tensors (VKS_TENSOR_F32) instead of pixels. */
+static bool tensor_io(const vks_session_t *s) { return s->opts.input == VKS_TENSOR_F32; }
+
+/* Bytes of the staging buffers: pixels w*h*4 (YUYV input fits in that), tensors C*H*W*4 of
+ * the plan's input and output values. */
+static void stage_bytes(const plan_t *p, uint32_t w, uint32_t h, bool tensors, VkDeviceSize *in, VkDeviceSize *out)
+{
+    if (!tensors) {
+        *in = *out = (VkDeviceSize)w * h * 4;
+        return;
+    }
+    const vks_tensor_t *a = &p->vals[0], *b = &p->vals[p->nvals - 1];
+    *in = (VkDeviceSize)a->c * a->h * a->w * 4;
+    *out = (VkDeviceSize)b->c * b->h * b->w * 4;
+}
+
+/* Copy a float32 tensor between a packed [C][H][W] staging buffer and its planes in the arena
+ * (one copy when its planes are packed too). */
+static vks_status_t copy_planes(vks_rec_t *rec, const vks_block_t *stage, const vks_tensor_t *t, bool to_tensor)
+{
+    VkDeviceSize plane = (VkDeviceSize)t->h * t->w * 4;
+    uint32_t n = t->plane_stride == t->h * t->w ? 1 : t->c;
+    VkDeviceSize size = n == 1 ? plane * t->c : plane;
+    for (uint32_t c = 0; c < n; c++) {
+        VkDeviceSize so = c * plane, to = t->offset + (VkDeviceSize)c * t->plane_stride * 4;
+        vks_status_t st = to_tensor ? vks_rec_copy(rec, stage, so, t->block, to, size)
+                                    : vks_rec_copy(rec, t->block, to, stage, so, size);
+        if (st) return st;
+    }
+    return VKS_OK;
+}
+
 vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t width, uint32_t height,
                                          uint64_t *bytes)
 {
@@ -58,17 +90,21 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
     vks_status_t st;
     const vks_model_t *m = s->model;
     VkDeviceSize px = (VkDeviceSize)s->w * s->h * 4;
+    bool tensors = tensor_io(s);
     if (pool) {
         rec->ctx->vk.vkCmdResetQueryPool(rec->cmd, pool, 0, m->nlayers + 3);
         timestamp(rec, pool, 0);
-    } else if ((st = vks_rec_copy(rec, &s->stage_in, 0, s->px_in.block, s->px_in.offset, vks_session_input_bytes(s)))) {
+    } else if ((st = tensors ? copy_planes(rec, &s->stage_in, &s->plan.vals[0], true)
+                             : vks_rec_copy(rec, &s->stage_in, 0, s->px_in.block, s->px_in.offset, vks_session_input_bytes(s)))) {
         return st;
     }
     if (!pool && s->frame_ts) {   /* the frame's GPU time (vks_session_last_gpu_ms) */
         rec->ctx->vk.vkCmdResetQueryPool(rec->cmd, s->frame_ts, 0, 2);
         rec->ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, s->frame_ts, 0);
     }
-    if (s->opts.input == VKS_PIXELS_YUYV)
+    if (tensors)
+        st = VKS_OK;   /* the first layer reads the input as it is */
+    else if (s->opts.input == VKS_PIXELS_YUYV)
         st = vks_op_yuyv_to_rgb(rec, &s->px_in, s->w, s->h, m->in_scale, m->in_offset, &s->plan.vals[0]);
     else
         st = vks_op_pack_rgb8(rec, &s->px_in, s->w, s->h, 4, s->opts.input == VKS_PIXELS_BGRA8, m->in_scale,
@@ -84,12 +120,14 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
         timestamp(rec, pool, i + 2);
     }
     if (s->stab && (st = vks_stab_record_output(s, rec))) return st;
-    if ((st = vks_op_unpack_rgba8(rec, &s->plan.vals[m->nlayers], s->w, s->h, s->opts.output == VKS_PIXELS_BGRA8,
+    if (!tensors && (st = vks_op_unpack_rgba8(rec, &s->plan.vals[m->nlayers], s->w, s->h, s->opts.output == VKS_PIXELS_BGRA8,
                                   m->out_scale, m->out_offset, &s->px_out)))
         return st;
     timestamp(rec, pool, m->nlayers + 2);
     if (!pool && s->frame_ts) rec->ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->frame_ts, 1);
-    if (!pool && (st = vks_rec_copy(rec, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px))) return st;
+    if (!pool && (st = tensors ? copy_planes(rec, &s->stage_out, &s->plan.vals[m->nlayers], false)
+                               : vks_rec_copy(rec, s->px_out.block, s->px_out.offset, &s->stage_out, 0, px)))
+        return st;
     return vks_rec_end(rec);
 }
 
@@ -105,7 +143,23 @@ vks_precision_t vks_session_precision(const vks_session_t *s)
 
 size_t vks_session_input_bytes(const vks_session_t *s)
 {
+    if (tensor_io(s)) return (size_t)s->model->in_channels * s->w * s->h * 4;
     return (size_t)s->w * s->h * (s->opts.input == VKS_PIXELS_YUYV ? 2 : 4);
+}
+
+void vks_session_output_shape(const vks_session_t *s, uint32_t *c, uint32_t *h, uint32_t *w)
+{
+    const vks_tensor_t *o = &s->plan.vals[s->plan.nvals - 1];
+    *c = tensor_io(s) ? o->c : 4;
+    *h = tensor_io(s) ? o->h : s->h;
+    *w = tensor_io(s) ? o->w : s->w;
+}
+
+size_t vks_session_output_bytes(const vks_session_t *s)
+{
+    uint32_t c, h, w;
+    vks_session_output_shape(s, &c, &h, &w);
+    return (size_t)c * h * w * (tensor_io(s) ? 4 : 1);
 }
 
 /* Check the options and resolve them for this model's device (AUTO precision, the budget). */
@@ -114,15 +168,27 @@ static vks_status_t resolve_options(const vks_model_t *model, uint32_t width, co
 {
     vks_session_options_t defaults = {.input = VKS_PIXELS_RGBA8, .output = VKS_PIXELS_RGBA8, .precision = VKS_PRECISION_FP32};
     if (!opts) opts = &defaults;
-    if ((unsigned)opts->input > VKS_PIXELS_YUYV || (opts->output != VKS_PIXELS_RGBA8 && opts->output != VKS_PIXELS_BGRA8))
+    bool tensors = opts->input == VKS_TENSOR_F32;
+    if ((opts->output == VKS_TENSOR_F32) != tensors)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: VKS_TENSOR_F32 must be both the input and the output format");
+    if ((unsigned)opts->input > VKS_TENSOR_F32 ||
+        (opts->output != VKS_PIXELS_RGBA8 && opts->output != VKS_PIXELS_BGRA8 && !tensors))
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unsupported pixel format");
+    if (!tensors && (model->in_channels != 3 || model->out_channels != 3))
+        return vks_fail(VKS_ERR_UNSUPPORTED, "session: the model takes %u channels and outputs %u; a pixel session "
+                        "needs 3 (RGB) of each (use VKS_TENSOR_F32 input and output)", model->in_channels,
+                        model->out_channels);
     if ((unsigned)opts->precision > VKS_PRECISION_AUTO)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unknown precision %d", (int)opts->precision);
     if ((unsigned)opts->tiling > VKS_TILING_ALWAYS)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "session: unknown tiling mode %d", (int)opts->tiling);
+    if (tensors && opts->precision == VKS_PRECISION_FP16)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "session: VKS_TENSOR_F32 input and output run in fp32 (not fp16)");
+    if (tensors && opts->tiling == VKS_TILING_ALWAYS)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "session: VKS_TENSOR_F32 input and output cannot run in tiles");
     *out = *opts;
     if (out->precision == VKS_PRECISION_AUTO)
-        out->precision = model->ctx->fp16_enabled ? VKS_PRECISION_FP16 : VKS_PRECISION_FP32;
+        out->precision = model->ctx->fp16_enabled && !tensors ? VKS_PRECISION_FP16 : VKS_PRECISION_FP32;
     if (out->precision == VKS_PRECISION_FP16 && !model->ctx->fp16_enabled)
         return vks_fail(VKS_ERR_UNSUPPORTED, "fp16 needs shaderFloat16 and storageBuffer16BitAccess, which %s "
                         "lacks (use fp32 or auto)", model->ctx->props.deviceName);
@@ -141,15 +207,21 @@ static void session_layout(vks_session_t *s)
         s->plan.vals[v].offset = s->plan.items[s->plan.alias[v]].off;
     }
     VkDeviceSize px = (VkDeviceSize)s->w * s->h * 4;
-    s->px_in = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals].off, px, false};
-    s->px_out = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals + 1].off, px, true};
+    if (tensor_io(s)) {   /* no pixels: the staging buffers are copied to and from the values */
+        s->px_in = s->px_out = (vks_binding_t){0};
+    } else {
+        s->px_in = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals].off, px, false};
+        s->px_out = (vks_binding_t){&s->arena, s->plan.items[s->plan.nvals + 1].off, px, true};
+    }
     s->eff = vks_tensor_flat(&s->arena, s->plan.items[s->plan.nvals + 2].off, 2 * s->model->cin_channels);
 }
 
 /* Device memory of an untiled session: the arena and the two staging buffers. */
-static uint64_t session_bytes(const plan_t *p, uint32_t w, uint32_t h)
+static uint64_t session_bytes(const plan_t *p, uint32_t w, uint32_t h, bool tensors)
 {
-    return p->arena + 2 * vks_align((VkDeviceSize)w * h * 4, 256);
+    VkDeviceSize in, out;
+    stage_bytes(p, w, h, tensors, &in, &out);
+    return p->arena + vks_align(in, 256) + vks_align(out, 256);
 }
 
 /* The style mix a session starts with: all of the first style. */
@@ -161,7 +233,9 @@ static const float first_style[1] = {1.0f};
 static vks_status_t check_fit(vks_session_t *s)
 {
     const vks_context_t *ctx = s->ctx;
-    uint64_t need = session_bytes(&s->plan, s->w, s->h), px = (uint64_t)s->w * s->h * 4;
+    VkDeviceSize px_in, px_out;
+    stage_bytes(&s->plan, s->w, s->h, tensor_io(s), &px_in, &px_out);
+    uint64_t need = session_bytes(&s->plan, s->w, s->h, tensor_io(s)), px = px_in > px_out ? px_in : px_out;
     if (need > s->opts.max_memory)
         return vks_fail(VKS_ERR_TOO_LARGE, "a %ux%u session needs %.1f MiB of device memory; %s allows %.1f MiB",
                         s->w, s->h, need / 1048576.0, s->opts.max_memory == vks_context_memory_budget(ctx)
@@ -198,7 +272,8 @@ static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const v
     s->w = w;
     s->h = h;
     uint32_t esize = o->precision == VKS_PRECISION_FP16 ? 2 : 4;
-    vks_status_t st = vks_plan_build(model, w, h, esize, true, &s->plan);
+    bool tensors = o->input == VKS_TENSOR_F32;
+    vks_status_t st = vks_plan_build_io(model, w, h, esize, true, tensors, &s->plan);
     if (!st) st = check_fit(s);
     bool had_scratch = false;
     for (uint32_t i = s->plan.nvals + 3; i < s->plan.nitems; i++) had_scratch |= s->plan.items[i].size > 0;
@@ -206,7 +281,7 @@ static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const v
     char why[768];   /* the error of the plan with scratch, if the one without does not fit either */
     snprintf(why, sizeof why, "%s", vks_last_error());
     vks_plan_free(&s->plan);
-    st = vks_plan_build(model, w, h, esize, false, &s->plan);
+    st = vks_plan_build_io(model, w, h, esize, false, tensors, &s->plan);
     if (!st) st = check_fit(s);
     if (st == VKS_ERR_TOO_LARGE) vks_fail(st, "%s", why);
     return st;
@@ -221,7 +296,7 @@ vks_status_t vks_session_fit(const vks_model_t *model, uint32_t width, uint32_t 
     if (st) return st;
     vks_session_t s;
     st = plan_fit((vks_model_t *)model, width, height, &o, &s);
-    if (!st && bytes) *bytes = session_bytes(&s.plan, width, height);
+    if (!st && bytes) *bytes = session_bytes(&s.plan, width, height, o.input == VKS_TENSOR_F32);
     vks_plan_free(&s.plan);
     return st;
 }
@@ -269,7 +344,8 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     vks_session_t *s = calloc(1, sizeof *s);
     if (!s) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     st = plan_fit(model, width, height, &o, s);
-    if ((st == VKS_ERR_TOO_LARGE && o.tiling == VKS_TILING_AUTO) || (st == VKS_OK && o.tiling == VKS_TILING_ALWAYS)) {
+    bool tensors = o.input == VKS_TENSOR_F32;   /* never tiled (resolve_options refused ALWAYS) */
+    if ((st == VKS_ERR_TOO_LARGE && o.tiling == VKS_TILING_AUTO && !tensors) || (st == VKS_OK && o.tiling == VKS_TILING_ALWAYS)) {
         VKS_TRY(vks_tiled_create(s));   /* in tiles: plan_fit built the shapes; check_fit refused the one piece */
         goto style;
     }
@@ -290,9 +366,10 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
                                     .queryCount = 2};
         VKS_VK(s->ctx->vk.vkCreateQueryPool(s->ctx->device, &qi, NULL, &s->frame_ts));
     }
-    VkDeviceSize px = (VkDeviceSize)width * height * 4;
-    VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_UPLOAD, &s->stage_in));
-    VKS_TRY(vks_block_create(s->ctx, px, VKS_MEM_READBACK, &s->stage_out));
+    VkDeviceSize px_in, px_out;
+    stage_bytes(&s->plan, width, height, tensors, &px_in, &px_out);
+    VKS_TRY(vks_block_create(s->ctx, px_in, VKS_MEM_UPLOAD, &s->stage_in));
+    VKS_TRY(vks_block_create(s->ctx, px_out, VKS_MEM_READBACK, &s->stage_out));
     VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
     VKS_TRY(vks_session_record(s, &s->main, VK_NULL_HANDLE));
     s->main_recordings++;
@@ -309,7 +386,7 @@ style:
 fail:
     if (st == VKS_ERR_OUT_OF_DEVICE_MEMORY)
         vks_error_prefix("a %ux%u session needs %.1f MiB of device memory", width, height,
-                         (double)session_bytes(&s->plan, width, height) / 1048576.0);
+                         (double)session_bytes(&s->plan, width, height, tensors) / 1048576.0);
     vks_session_destroy(s);
     return st;
 }
@@ -374,7 +451,7 @@ vks_status_t vks_session_run_raw(vks_session_t *s, const void *in, void *out)
     }
     memcpy(s->stage_in.map, in, vks_session_input_bytes(s));
     vks_status_t st = submit(s);
-    if (!st && out) memcpy(out, s->stage_out.map, (size_t)s->w * s->h * 4);
+    if (!st && out) memcpy(out, s->stage_out.map, vks_session_output_bytes(s));
     return st;
 }
 
@@ -394,7 +471,7 @@ vks_status_t vks_session_last_gpu_ms(const vks_session_t *s, double *ms)
 
 void vks_session_output_buffer(const vks_session_t *s, VkBuffer *buffer, VkDeviceSize *offset, VkDeviceSize *size)
 {
-    if (s->tiled) {
+    if (s->tiled || tensor_io(s)) {
         *buffer = VK_NULL_HANDLE;
         *offset = *size = 0;
         return;

@@ -20,9 +20,15 @@ typedef struct vks_layer {
     uint32_t act;
     float eps, scale, offset;
     uint32_t kh, kw, stride;
-    bool pad_same, reflect;
-    int32_t pad[4];          /* top, bottom, left, right (conv2d, explicit) */
-    int32_t tpad;            /* conv2d_transpose */
+    bool pad_same;
+    uint32_t stride_w;       /* horizontal stride (conv2d, conv2d_transpose; `stride` the vertical one) */
+    int32_t pad[4];          /* top, bottom, left, right (conv2d, explicit; conv2d_transpose, "pads") */
+    int32_t tpad;            /* conv2d_transpose's symmetric "padding" (the output stride x the input) */
+    bool tpads;              /* conv2d_transpose: "pads" given (the output size from pad and opad) */
+    uint32_t opad[2];        /* conv2d_transpose: output padding, rows and columns */
+    uint32_t pmode;          /* pad, conv2d's pad_mode: VKS_PAD_* (ops.h) */
+    float pvalue;            /* pad: the constant of mode zero */
+    float act_p[2];          /* activation: leaky_relu's alpha; clip's min and max */
     vks_tensor_t weight, bias, gamma, beta, params;
     vks_tensor_t wino;       /* conv2d 3x3 stride 1: Winograd-transformed weights (block NULL: none) */
     bool has_bias;
@@ -35,6 +41,8 @@ struct vks_model {
     char **styles;
     uint32_t nstyles;
     float in_scale, in_offset, out_scale, out_offset;
+    uint32_t in_channels;    /* the graph input's (3 for pixel sessions) */
+    uint32_t out_channels;   /* the last layer's output's */
     vks_layer_t *layers;
     uint32_t nlayers;
     vks_block_t weights;

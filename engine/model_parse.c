@@ -58,7 +58,41 @@ vks_status_t vks_ld_float(const loader_t *L, json_t *o, const char *key, float d
     return VKS_OK;
 }
 
-static vks_status_t get_act(const loader_t *L, json_t *o, uint32_t *out)
+vks_status_t vks_ld_ints(const loader_t *L, json_t *o, const char *key, uint32_t n, uint32_t lo, uint32_t hi,
+                         const uint32_t *def, uint32_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) {
+        if (!def) return LFAIL(L, "missing '%s'", key);
+        memcpy(out, def, n * sizeof *out);
+        return VKS_OK;
+    }
+    bool ok = json_is_array(v) && json_array_size(v) == n;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        json_t *e = json_array_get(v, i);
+        ok = json_is_integer(e) && json_integer_value(e) >= lo && json_integer_value(e) <= hi;
+        if (ok) out[i] = (uint32_t)json_integer_value(e);
+    }
+    return ok ? VKS_OK : LFAIL(L, "'%s' must be an array of %u integers in %u..%u", key, n, lo, hi);
+}
+
+vks_status_t vks_ld_stride(const loader_t *L, json_t *o, uint32_t def, uint32_t max, uint32_t *sh, uint32_t *sw)
+{
+    json_t *v = json_object_get(o, "stride");
+    if (v && !json_is_integer(v)) {
+        uint32_t s[2];
+        if (!json_is_array(v) || vks_ld_ints(L, o, "stride", 2, 1, max, NULL, s))
+            return LFAIL(L, "'stride' must be an integer in 1..%u or [sh, sw] of them", max);
+        *sh = s[0];
+        *sw = s[1];
+        return VKS_OK;
+    }
+    vks_status_t st = vks_ld_uint(L, o, "stride", def, 1, max, sh);
+    *sw = *sh;
+    return st;
+}
+
+vks_status_t vks_ld_act(const loader_t *L, json_t *o, uint32_t *out)
 {
     json_t *v = json_object_get(o, "activation");
     *out = VKS_ACT_NONE;
@@ -145,7 +179,7 @@ static vks_status_t parse_layer(loader_t *L, json_t *o)
         if ((st = resolve(L, res, "residual", &ly->residual))) return st;
         ly->has_residual = true;
     }
-    if ((st = get_act(L, o, &ly->act))) return st;
+    if (!(ly->op->flags & VKS_OPF_OWN_ACT) && (st = vks_ld_act(L, o, &ly->act))) return st;
     uint32_t cin = L->val_channels[ly->src];
     ly->channels = cin;
     if ((st = ly->op->parse(L, o, ly, &L->refs[L->i], cin))) return st;
@@ -229,8 +263,9 @@ vks_status_t vks_model_parse(vks_model_t *m, const vks_st_file_t *f, vks_layer_r
         VKS_TRY(vks_ld_float(&L, io[k], "scale", 1.0f, -1e6f, 1e6f, sc[k]));
         VKS_TRY(vks_ld_float(&L, io[k], "offset", 0.0f, -1e6f, 1e6f, of[k]));
     }
-    uint32_t in_channels;
-    VKS_TRY(vks_ld_uint(&L, io[0], "channels", 3, 3, 3, &in_channels));
+    uint32_t in_channels;   /* pixel sessions need 3 (graph.c); tensor sessions take any */
+    VKS_TRY(vks_ld_uint(&L, io[0], "channels", 3, 1, VKS_MAX_INPUT_CHANNELS, &in_channels));
+    m->in_channels = in_channels;
     if (!json_is_array(layers) || json_array_size(layers) < 1 || json_array_size(layers) > MAX_LAYERS) {
         st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: \"layers\" must be an array of 1..%d layers", MAX_LAYERS);
         goto fail;
@@ -242,10 +277,7 @@ vks_status_t vks_model_parse(vks_model_t *m, const vks_st_file_t *f, vks_layer_r
     if (!m->layers || !L.refs || !L.val_channels) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
     L.val_channels[0] = in_channels;
     for (L.i = 0; L.i < m->nlayers; L.i++) VKS_TRY(parse_layer(&L, json_array_get(layers, L.i)));
-    if (L.val_channels[m->nlayers] != 3) {
-        st = vks_fail(VKS_ERR_MODEL_FORMAT, "graph: the last layer outputs %u channels, not 3 (RGB)", L.val_channels[m->nlayers]);
-        goto fail;
-    }
+    m->out_channels = L.val_channels[m->nlayers];   /* pixel sessions need 3 (graph.c) */
     plan_folding(m);
     *refs_out = L.refs;
     L.refs = NULL;

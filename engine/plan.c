@@ -21,14 +21,15 @@ static vks_status_t shape_fail(const vks_model_t *m, uint32_t i)
     return VKS_ERR_SHAPE;
 }
 
-/* Shapes of all values for a w x h input. */
-static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, plan_t *p)
+/* Shapes of all values for a w x h input (tensors: the graph's input channels, and any output
+ * size; pixels: 3 channels, and an output at least the input's size). */
+static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, bool tensors, plan_t *p)
 {
     p->nvals = m->nlayers + 1;
     p->vals = calloc(p->nvals, sizeof *p->vals);
     p->alias = calloc(p->nvals, sizeof *p->alias);
     if (!p->vals || !p->alias) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    p->vals[0] = vks_tensor_act(NULL, 0, 1, 3, h, w, esize);
+    p->vals[0] = vks_tensor_act(NULL, 0, 1, tensors ? m->in_channels : 3, h, w, esize);
     for (uint32_t i = 0; i < m->nlayers; i++) {
         const vks_layer_t *ly = &m->layers[i];
         const vks_tensor_t *in = &p->vals[ly->src];
@@ -50,7 +51,7 @@ static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, ui
         }
     }
     const vks_tensor_t *o = &p->vals[m->nlayers];
-    if (o->h < h || o->w < w)
+    if (!tensors && (o->h < h || o->w < w))
         return vks_fail(VKS_ERR_SHAPE, "the network turns a %ux%u input into %ux%u, smaller than the input", w, h, o->w, o->h);
     return VKS_OK;
 }
@@ -93,10 +94,16 @@ static vks_status_t place(plan_t *p)
 
 vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, bool scratch, plan_t *p)
 {
+    return vks_plan_build_io(m, w, h, esize, scratch, false, p);
+}
+
+vks_status_t vks_plan_build_io(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, bool scratch, bool tensors,
+                               plan_t *p)
+{
     memset(p, 0, sizeof *p);
     if (w == 0 || h == 0) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: both sides must be at least 1", w, h);
     if (w > 32768 || h > 32768) return vks_fail(VKS_ERR_SHAPE, "image size %ux%u: sides are limited to 32768", w, h);
-    vks_status_t st = plan_shapes(m, w, h, esize, p);
+    vks_status_t st = plan_shapes(m, w, h, esize, tensors, p);
     if (st) return st;
     uint32_t L = m->nlayers;
     p->nitems = p->nvals + 3 + L;
@@ -119,7 +126,7 @@ vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32
     }
     item_t *out = &p->items[p->alias[L]];
     if (out->last < L + 1) out->last = L + 1;
-    VkDeviceSize px = vks_align((VkDeviceSize)w * h * 4, 256);
+    VkDeviceSize px = tensors ? 0 : vks_align((VkDeviceSize)w * h * 4, 256);   /* tensors: copied as they are */
     p->items[p->nvals] = (item_t){px, 0, 0, 0};                  /* px_in */
     p->items[p->nvals + 1] = (item_t){px, 0, L + 1, L + 2};      /* px_out */
     p->items[p->nvals + 2] = (item_t){2ull * m->cin_channels * sizeof(float), 0, 0, L + 2}; /* eff */

@@ -29,6 +29,11 @@ typedef struct plan {
  * instead of Winograd). VKS_ERR_SHAPE names the layer whose shape does not work. On failure p may
  * hold allocations: vks_plan_free it either way. */
 vks_status_t vks_plan_build(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, bool scratch, plan_t *p);
+/* vks_plan_build for a session of VKS_TENSOR_F32 input and output when `tensors`: the input value
+ * has the graph's input channels, the output may be any size, and the pixel items are empty (the
+ * session copies its staging buffers to and from the input and output values). */
+vks_status_t vks_plan_build_io(const vks_model_t *m, uint32_t w, uint32_t h, uint32_t esize, bool scratch, bool tensors,
+                               plan_t *p);
 /* Free a plan (zeroed or built); zeroes it. */
 void vks_plan_free(plan_t *p);
 

@@ -44,6 +44,8 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
 {
     if (!s || !out || iters == 0) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_profile: bad argument");
     if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "vks_session_profile: the session runs in tiles");
+    if (s->opts.input == VKS_TENSOR_F32)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "vks_session_profile: the session takes float tensors, not pixels");
     memset(out, 0, sizeof *out);
     vks_context_t *ctx = s->ctx;
     const vks_model_t *m = s->model;

@@ -212,6 +212,8 @@ vks_status_t vks_session_set_stabilize(vks_session_t *s, float strength)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "stabilization strength %g: must be in [0, 1]", strength);
     if (s->tiled && strength > 0)
         return vks_fail(VKS_ERR_UNSUPPORTED, "a session run in tiles cannot be stabilized");
+    if (s->opts.input == VKS_TENSOR_F32 && strength > 0)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "a session of VKS_TENSOR_F32 input cannot be stabilized");
     if (strength == 0.0f) {
         if (!s->stab) return VKS_OK;
         vks_stab_destroy(s);

@@ -114,7 +114,7 @@ static void band_plan(const vks_session_t *s, vks_tiled_t *t, const tstep_t *st,
         const vks_layer_t *ly = &m->layers[st->layer];
         const vks_tensor_t *in = whole(s, ly->src), *out = whole(s, st->layer + 1);
         vks_band_rows_t *br = &b->rows;
-        *br = (vks_band_rows_t){.a = r0, .b = r1, .oh = rows};   /* row-wise */
+        *br = (vks_band_rows_t){.a = r0, .b = r1, .oh = rows, .r0 = r0};   /* row-wise */
         if (ly->op->band) ly->op->band(ly, in, r0, r1, br);
         uint32_t a = br->a, bb = br->b, oh = br->oh;
         b->d0 = br->d0;

@@ -52,5 +52,8 @@
 #define VKS_ACT_RELU 1
 #define VKS_ACT_TANH 2
 #define VKS_ACT_SIGMOID 3
+/* The standalone activation op only (activation.comp), with parameters in its push constants. */
+#define VKS_ACT_LEAKY_RELU 4   /* x < 0 ? alpha * x : x */
+#define VKS_ACT_CLIP 5         /* min(max(x, lo), hi) */
 
 #endif

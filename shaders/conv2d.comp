@@ -36,11 +36,11 @@ layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 #endif
 
 #if VKS_INPUT_UBO
-layout(constant_id = 7) const uint CPB = 1;   // channel planes per input uniform buffer
+layout(constant_id = 8) const uint CPB = 1;   // channel planes per input uniform buffer
 // Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
 // is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
 // lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
-layout(constant_id = 8) const uint CLAMP_INDEX = 1;
+layout(constant_id = 9) const uint CLAMP_INDEX = 1;
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
 #define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min((ci) / CPB, VKS_X_UBOS - 1) : (ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
 #endif
@@ -49,11 +49,12 @@ layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_s
 
 layout(constant_id = 0) const uint KH = 3;
 layout(constant_id = 1) const uint KW = 3;
-layout(constant_id = 2) const uint STRIDE = 1;
-layout(constant_id = 3) const uint REFLECT = 0;   // 1: reflection padding, 0: zeros
+layout(constant_id = 2) const uint STRIDE = 1;     // horizontal
+layout(constant_id = 3) const uint PAD_MODE = 0;  // 0: zeros, 1: reflection, 2: the edge repeated
 layout(constant_id = 4) const uint ACT = 0;
 layout(constant_id = 5) const uint HAS_BIAS = 0;
 layout(constant_id = 6) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
+layout(constant_id = 7) const uint STRIDE_Y = 1;   // vertical
 
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
@@ -80,13 +81,18 @@ layout(push_constant) uniform Push {
 const uint XN = (VKS_CONV_PX - 1) * STRIDE + KW;
 
 // Padding folded into offsets and masks, computed once per invocation (they do not depend on the
-// input channel): zero padding reads a clamped address and multiplies by 0; reflection mirrors.
+// input channel): zero padding reads a clamped address and multiplies by 0; reflection mirrors;
+// edge padding reads the clamped address.
 int fold(int i, int n, out float valid)
 {
-    if (REFLECT != 0) {
+    if (PAD_MODE == 1) {
         valid = 1.0;
         i = abs(i);
         return min(i, 2 * n - 2 - i);
+    }
+    if (PAD_MODE == 2) {
+        valid = 1.0;
+        return clamp(i, 0, n - 1);
     }
     valid = float(i >= 0 && i < n);
     return clamp(i, 0, n - 1);
@@ -103,7 +109,7 @@ void main()
     int rowoff[KH], coloff[XN];
     float rowmask[KH], colmask[XN];
     for (uint ky = 0; ky < KH; ky++) {
-        int iy = fold(int(oy * STRIDE + ky) - pc.pad_top, int(pc.h), rowmask[ky]);
+        int iy = fold(int(oy * STRIDE_Y + ky) - pc.pad_top, int(pc.h), rowmask[ky]);
         rowoff[ky] = iy * int(pc.w);
     }
     for (uint j = 0; j < XN; j++) coloff[j] = fold(int(ox0 * STRIDE + j) - pc.pad_left, int(pc.w), colmask[j]);

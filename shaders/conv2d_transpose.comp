@@ -8,10 +8,11 @@
 // vks:variant conv2d_transpose_ubo_f16 VKS_WEIGHTS_UBO VKS_F16
 // vks:variant conv2d_transpose_xubo VKS_WEIGHTS_UBO VKS_INPUT_UBO
 // vks:wg-base
-// Transposed 2-D convolution as a gather: out[s*i + k - pad] += x[i] * w[k], output stride x
-// the input. Each workgroup takes one output column parity (ox mod stride), so every invocation's
-// VKS_CONV_PX outputs (ox = stride*j + parity) share the same kernel taps and read consecutive
-// input columns. Register tile OCT channels x VKS_CONV_PX pixels; input-channel chunks as in
+// Transposed 2-D convolution as a gather: out[sh*i + ky - pad_top][sw*j + kx - pad_left] +=
+// x[i][j] * w[ky][kx], over the output size given (outputs no input reaches get the bias only).
+// Each workgroup takes one output column parity (ox mod STRIDE, the horizontal stride), so every
+// invocation's VKS_CONV_PX outputs (ox = STRIDE*j + parity) share the same kernel taps and read
+// consecutive input columns. Register tile OCT channels x VKS_CONV_PX pixels; input-channel chunks as in
 // conv2d. The variants differ only in where weights (WEIGHT(i); [cout][cin][kh][kw], PyTorch's
 // [cin][cout] permuted at load) and input come from, as conv2d's (conv2d.comp):
 // conv2d_transpose storage buffers; _ubo a group of output channels' weights in a uniform buffer;
@@ -27,11 +28,11 @@ layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 #endif
 
 #if VKS_INPUT_UBO
-layout(constant_id = 6) const uint CPB = 1;   // channel planes per input uniform buffer
+layout(constant_id = 7) const uint CPB = 1;   // channel planes per input uniform buffer
 // Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
 // is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
 // lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
-layout(constant_id = 7) const uint CLAMP_INDEX = 1;
+layout(constant_id = 8) const uint CLAMP_INDEX = 1;
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
 #define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min((ci) / CPB, VKS_X_UBOS - 1) : (ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
 #endif
@@ -40,7 +41,8 @@ layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_s
 
 layout(constant_id = 0) const uint KH = 3;
 layout(constant_id = 1) const uint KW = 3;
-layout(constant_id = 2) const uint STRIDE = 2;
+layout(constant_id = 2) const uint STRIDE = 2;     // horizontal
+layout(constant_id = 6) const uint STRIDE_Y = 2;   // vertical
 layout(constant_id = 3) const uint ACT = 0;
 layout(constant_id = 4) const uint HAS_BIAS = 0;
 layout(constant_id = 5) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
@@ -55,7 +57,7 @@ layout(push_constant) uniform Push {
     uint cin_total;             // input channels of the whole layer (weight row length / KK)
     uint ci0, nci;
     uint co0, nco;
-    int pad, unused;
+    int pad_top, pad_left;
     uint first, last;
     uint wofs;                  // element of the bound weights where output channel co0 starts
     VKS_WG_BASE;
@@ -84,11 +86,11 @@ void main()
         for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = 0.0;
 
     for (uint ky = 0; ky < KH; ky++) {
-        int ty = int(oy) + pc.pad - int(ky);
-        if (ty < 0 || ty % int(STRIDE) != 0 || ty / int(STRIDE) >= int(pc.h)) continue;
-        int rowoff = (ty / int(STRIDE)) * int(pc.w);
+        int ty = int(oy) + pc.pad_top - int(ky);
+        if (ty < 0 || ty % int(STRIDE_Y) != 0 || ty / int(STRIDE_Y) >= int(pc.h)) continue;
+        int rowoff = (ty / int(STRIDE_Y)) * int(pc.w);
         for (uint kx = 0; kx < KW; kx++) {
-            int d = int(parity) + pc.pad - int(kx);           // workgroup-uniform
+            int d = int(parity) + pc.pad_left - int(kx);      // workgroup-uniform
             if (((d % int(STRIDE)) + int(STRIDE)) % int(STRIDE) != 0) continue;
             int shift = d >= 0 ? d / int(STRIDE) : -((-d) / int(STRIDE));
             int off[VKS_CONV_PX];

@@ -12,7 +12,7 @@
 
 layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
 
-layout(constant_id = 0) const uint REFLECT = 0;   // 1: reflection padding, 0: zeros
+layout(constant_id = 0) const uint PAD_MODE = 0;  // 0: zeros, 1: reflection, 2: the edge repeated
 
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 1) writeonly buffer V { vtype v[]; };
@@ -31,10 +31,14 @@ layout(push_constant) uniform Push {
 
 int fold(int i, int n, out float valid)
 {
-    if (REFLECT != 0) {
+    if (PAD_MODE == 1) {
         valid = 1.0;
         i = abs(i);
         return clamp(min(i, 2 * n - 2 - i), 0, n - 1);   // clamped: rows of tiles past the output
+    }
+    if (PAD_MODE == 2) {
+        valid = 1.0;
+        return clamp(i, 0, n - 1);
     }
     valid = float(i >= 0 && i < n);
     return clamp(i, 0, n - 1);

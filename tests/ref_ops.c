@@ -36,11 +36,19 @@ static int reflect_index(int i, int n)
 }
 
 void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
-                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int reflect,
+                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int pad_mode,
                 ref_act_t act, float *out)
 {
-    const int oh = (h + pt + pb - kh) / stride + 1;
-    const int ow = (w + pl + pr - kw) / stride + 1;
+    ref_conv2d_ex(in, n, cin, h, w, wt, bias, cout, kh, kw, stride, stride, pt, pb, pl, pr, pad_mode, act, out);
+}
+
+void ref_conv2d_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias, int cout,
+                   int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int pad_mode, ref_act_t act,
+                   float *out)
+{
+    const int oh = (h + pt + pb - kh) / sh + 1;
+    const int ow = (w + pl + pr - kw) / sw + 1;
+    const int reflect = pad_mode == 1, edge = pad_mode == 2;
     for (int b = 0; b < n; b++) {
         for (int co = 0; co < cout; co++) {
             for (int oy = 0; oy < oh; oy++) {
@@ -50,15 +58,19 @@ void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, 
                         const float *plane = in + ((size_t)b * cin + ci) * h * w;
                         const float *k = wt + ((size_t)co * cin + ci) * kh * kw;
                         for (int ky = 0; ky < kh; ky++) {
-                            int iy = oy * stride + ky - pt;
+                            int iy = oy * sh + ky - pt;
                             if (reflect)
                                 iy = reflect_index(iy, h);
+                            else if (edge)
+                                iy = iy < 0 ? 0 : iy >= h ? h - 1 : iy;
                             else if (iy < 0 || iy >= h)
                                 continue;
                             for (int kx = 0; kx < kw; kx++) {
-                                int ix = ox * stride + kx - pl;
+                                int ix = ox * sw + kx - pl;
                                 if (reflect)
                                     ix = reflect_index(ix, w);
+                                else if (edge)
+                                    ix = ix < 0 ? 0 : ix >= w ? w - 1 : ix;
                                 else if (ix < 0 || ix >= w)
                                     continue;
                                 acc += (double)plane[(size_t)iy * w + ix] * (double)k[ky * kw + kx];
@@ -117,6 +129,67 @@ void ref_conv2d_transpose(const float *in, int n, int cin, int h, int w, const f
             }
         }
     }
+}
+
+void ref_conv2d_transpose_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                             int cout, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int oph,
+                             int opw, ref_act_t act, float *out)
+{
+    const int oh = (h - 1) * sh + kh - pt - pb + oph, ow = (w - 1) * sw + kw - pl - pr + opw;
+    const size_t plane = (size_t)oh * ow;
+    double *acc = calloc(plane, sizeof *acc);
+    if (!acc) abort();
+    for (int b = 0; b < n; b++)
+        for (int co = 0; co < cout; co++) {
+            for (size_t i = 0; i < plane; i++) acc[i] = bias ? (double)bias[co] : 0.0;
+            for (int ci = 0; ci < cin; ci++) {
+                const float *x = in + ((size_t)b * cin + ci) * h * w;
+                const float *k = wt + ((size_t)ci * cout + co) * kh * kw;
+                for (int iy = 0; iy < h; iy++)
+                    for (int ix = 0; ix < w; ix++)
+                        for (int ky = 0; ky < kh; ky++) {
+                            const int oy = sh * iy + ky - pt;
+                            if (oy < 0 || oy >= oh) continue;
+                            for (int kx = 0; kx < kw; kx++) {
+                                const int ox = sw * ix + kx - pl;
+                                if (ox < 0 || ox >= ow) continue;
+                                acc[(size_t)oy * ow + ox] += (double)x[(size_t)iy * w + ix] * (double)k[ky * kw + kx];
+                            }
+                        }
+            }
+            float *o = out + ((size_t)b * cout + co) * plane;
+            for (size_t i = 0; i < plane; i++) o[i] = ref_activate((float)acc[i], act);
+        }
+    free(acc);
+}
+
+/* The source index of padded position i of an axis of n (-1: outside, zero mode). */
+static int pad_source(int i, int n, int mode)
+{
+    if (i >= 0 && i < n) return i;
+    if (mode == 0) return -1;
+    if (mode == 2) return i < 0 ? 0 : n - 1;
+    return i < 0 ? -i : 2 * (n - 1) - i;   /* reflection about the edge pixel */
+}
+
+void ref_pad(const float *in, int n, int c, int h, int w, int pt, int pb, int pl, int pr, int mode, float value,
+             float *out)
+{
+    const int oh = h + pt + pb, ow = w + pl + pr;
+    for (size_t p = 0; p < (size_t)n * c; p++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                const int sy = pad_source(y - pt, h, mode), sx = pad_source(x - pl, w, mode);
+                out[(p * oh + y) * ow + x] = sy < 0 || sx < 0 ? value : in[(p * h + sy) * w + sx];
+            }
+}
+
+void ref_upsample_nearest(const float *in, int n, int c, int h, int w, int sh, int sw, float *out)
+{
+    const int oh = sh * h, ow = sw * w;
+    for (size_t p = 0; p < (size_t)n * c; p++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) out[(p * oh + y) * ow + x] = in[(p * h + y / sh) * w + x / sw];
 }
 
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out)
@@ -262,6 +335,18 @@ void ref_activation(const float *in, size_t count, ref_act_t act, float scale, f
 {
     for (size_t i = 0; i < count; i++)
         out[i] = (float)((double)ref_activate(in[i], act) * scale + offset);
+}
+
+void ref_activation_ex(const float *in, size_t count, int act, float p0, float p1, float scale, float offset,
+                       float *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        double x = in[i];
+        if (act == REF_ACT_LEAKY_RELU) x = x < 0 ? p0 * x : x;
+        else if (act == REF_ACT_CLIP) x = x < p0 ? p0 : x > p1 ? p1 : x;
+        else x = ref_activate(in[i], (ref_act_t)act);
+        out[i] = (float)(x * scale + offset);
+    }
 }
 
 void ref_add(const float *a, const float *b, size_t count, float *out)

@@ -2,8 +2,8 @@
  *
  * These are the ground truth the GPU shaders are tested against: straightforward loops, sums
  * accumulated in double, no cleverness. Tensors are float32, NCHW, contiguous. Nothing here
- * allocates except ref_conditional_instance_norm (two [c] scratch arrays; aborts if malloc
- * fails). Pointer arguments documented as "or NULL" may be NULL; all others must be valid.
+ * allocates except ref_conditional_instance_norm (two [c] scratch arrays) and
+ * ref_conv2d_transpose_ex (one output plane of doubles); they abort if malloc fails. Pointer arguments documented as "or NULL" may be NULL; all others must be valid.
  */
 #ifndef VKSTYLE_TESTS_REF_OPS_H
 #define VKSTYLE_TESTS_REF_OPS_H
@@ -16,16 +16,22 @@ extern "C" {
 #endif
 
 typedef enum { REF_ACT_NONE, REF_ACT_RELU, REF_ACT_TANH, REF_ACT_SIGMOID } ref_act_t;
+/* The standalone activation op's own (ref_activation_ex). */
+enum { REF_ACT_LEAKY_RELU = 4, REF_ACT_CLIP = 5 };
 
 /* none: x; relu: max(x, 0); tanh; sigmoid: 1/(1+exp(-x)) (evaluated in double). */
 float ref_activate(float x, ref_act_t act);
 
 /* conv2d: in [n,cin,h,w], w [cout,cin,kh,kw], bias [cout] or NULL, padding top/bottom/left/right,
- * reflect!=0: reflection padding (PyTorch ReflectionPad2d, pad < side), else zeros.
- * out [n,cout,oh,ow], oh = (h+pt+pb-kh)/stride+1 (floor); ow likewise. */
+ * pad_mode 0: zeros, 1: reflection padding (PyTorch ReflectionPad2d, pad < side), 2: the edge
+ * repeated (ReplicationPad2d). out [n,cout,oh,ow], oh = (h+pt+pb-kh)/stride+1 (floor); ow likewise. */
 void ref_conv2d(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
-                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int reflect,
+                int cout, int kh, int kw, int stride, int pt, int pb, int pl, int pr, int pad_mode,
                 ref_act_t act, float *out);
+/* ref_conv2d with strides per axis: oh = (h+pt+pb-kh)/sh+1, ow = (w+pl+pr-kw)/sw+1. */
+void ref_conv2d_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias, int cout,
+                   int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int pad_mode, ref_act_t act,
+                   float *out);
 
 /* TensorFlow SAME padding amounts for one axis: out = ceil(in/stride),
  * total = max((out-1)*stride+k-in,0), before = total/2, after = total - before */
@@ -36,8 +42,23 @@ void ref_same_padding(int in, int k, int stride, int *before, int *after);
 void ref_conv2d_transpose(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
                           int cout, int kh, int kw, int stride, int pad, ref_act_t act, float *out);
 
+/* transposed conv, ONNX ConvTranspose / PyTorch ConvTranspose2d: w [cin,cout,kh,kw], strides sh, sw,
+ * pads top/bottom/left/right, output padding oph, opw; out [n,cout,oh,ow] with
+ * oh = (h-1)*sh + kh - pt - pb + oph (ow likewise): out[sh*i + ky - pt][sw*j + kx - pl] += in[i][j]*w[ky][kx],
+ * positions outside dropped (scatter form); then bias, act. */
+void ref_conv2d_transpose_ex(const float *in, int n, int cin, int h, int w, const float *wt, const float *bias,
+                             int cout, int kh, int kw, int sh, int sw, int pt, int pb, int pl, int pr, int oph,
+                             int opw, ref_act_t act, float *out);
+
+/* pad: out [n,c,h+pt+pb,w+pl+pr]; inside out[y][x] = in[y-pt][x-pl]; outside mode 0: value,
+ * 1: reflection (no edge repeat; pads < sides), 2: the nearest edge pixel. */
+void ref_pad(const float *in, int n, int c, int h, int w, int pt, int pb, int pl, int pr, int mode, float value,
+             float *out);
+
 /* nearest-neighbour x2: out [n,c,2h,2w], out[y][x] = in[y/2][x/2] */
 void ref_upsample_nearest2(const float *in, int n, int c, int h, int w, float *out);
+/* nearest-neighbour by sh, sw: out [n,c,sh*h,sw*w], out[y][x] = in[y/sh][x/sw] */
+void ref_upsample_nearest(const float *in, int n, int c, int h, int w, int sh, int sw, float *out);
 
 /* instance norm: per (n,c) over h*w, biased variance,
  * y = act(gamma*(x-mean)/sqrt(var+eps)+beta) (+ residual if not NULL, added after act).
@@ -86,6 +107,12 @@ void ref_fold_batch_norm(float *wt, float *bias, int cout, int per_out, const fl
 
 /* y = act(x)*scale + offset */
 void ref_activation(const float *in, size_t count, ref_act_t act, float scale, float offset, float *out);
+
+/* y = f(x)*scale + offset with the standalone activation op's own functions: leaky ReLU
+ * (x < 0 ? alpha*x : x; act REF_ACT_LEAKY_RELU, p0 alpha) and clip (min(max(x, p0), p1);
+ * REF_ACT_CLIP); other acts as ref_activation (p0, p1 unused). */
+void ref_activation_ex(const float *in, size_t count, int act, float p0, float p1, float scale, float offset,
+                       float *out);
 
 /* out = a + b (out may alias a or b) */
 void ref_add(const float *a, const float *b, size_t count, float *out);

@@ -57,7 +57,7 @@ typedef struct conv_case {
     uint32_t n, cin, cout, h, w, k, stride;
     int same;               /* TensorFlow SAME instead of pad[] */
     int pad[4];
-    int reflect, bias, act;
+    int reflect, bias, act;   /* reflect: the pad mode, VKS_PAD_* (0 zeros, 1 reflection, 2 edge) */
 } conv_case_t;
 
 /* VKSTYLE_TEST_QUICK=1 (CI's validation stages): one convolution case per shader variant and no
@@ -86,7 +86,7 @@ static void run_conv(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nw * 4 + nout * 8 + (1 << 20));
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tw = tu_flat(&a, (uint32_t)nw, wt);
     vks_tensor_t tb = tu_flat(&a, c->cout, b), ty = tact(&a, c->n, c->cout, oh, ow, NULL);
-    vks_conv2d_params_t p = {c->k, c->k, c->stride, pt, pb, pl, pr, c->reflect, (uint32_t)c->act};
+    vks_conv2d_params_t p = {c->k, c->k, c->stride, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, c->bias ? &tb : NULL, &ty));
@@ -135,6 +135,44 @@ static void test_conv2d(void **state)
     assert_true(ubo > 0 && ssbo > 0 && (g_esize == 2 || xubo > 0));
 }
 
+/* Edge padding and strides per axis (ONNX Conv's strides, ReplicationPad2d folded in). */
+static void run_conv_ex(uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uint32_t kh, uint32_t kw, uint32_t sh,
+                        uint32_t sw, const int pad[4], uint32_t mode, int act, uint32_t seed)
+{
+    uint32_t oh = (h + (uint32_t)(pad[0] + pad[1]) - kh) / sh + 1, ow = (w + (uint32_t)(pad[2] + pad[3]) - kw) / sw + 1;
+    size_t nin = count4(1, cin, h, w), nw = (size_t)cout * cin * kh * kw, nout = count4(1, cout, oh, ow);
+    float *x = rnd(nin, &seed, -1, 1), *wt = rnd(nw, &seed, -0.4f, 0.4f), *b = rnd(cout, &seed, -0.5f, 0.5f);
+    float *want = malloc(nout * 4);
+    ref_conv2d_ex(x, 1, (int)cin, (int)h, (int)w, wt, b, (int)cout, (int)kh, (int)kw, (int)sh, (int)sw, pad[0], pad[1],
+                  pad[2], pad[3], (int)mode, (ref_act_t)act, want);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, (nin + nw + nout) * 8 + (1 << 20));
+    vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, b);
+    vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
+    vks_conv2d_params_t p = {kh, kw, sh, pad[0], pad[1], pad[2], pad[3], mode, (uint32_t)act, sw};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("conv2d (edge, strides)", got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(b); free(want); free(got);
+}
+
+static void test_conv2d_edge_strides(void **state)
+{
+    (void)state;
+    const int p1[4] = {1, 2, 2, 1}, p0[4] = {0, 0, 0, 0}, p3[4] = {3, 3, 3, 3};
+    run_conv_ex(3, 5, 9, 11, 3, 2, 2, 3, p1, VKS_PAD_EDGE, REF_ACT_NONE, 402);  /* quick: edge, strides 2x3 */
+    if (tu_quick_mode()) return;   /* one pipeline per precision (each costs most under GPU-assisted validation) */
+    run_conv_ex(3, 4, 7, 5, 3, 3, 1, 1, p1, VKS_PAD_EDGE, REF_ACT_RELU, 401);
+    run_conv_ex(2, 3, 13, 17, 5, 5, 4, 1, p3, VKS_PAD_REFLECT, REF_ACT_TANH, 403);
+    run_conv_ex(2, 3, 13, 17, 7, 3, 3, 4, p3, VKS_PAD_EDGE, REF_ACT_NONE, 404);
+    run_conv_ex(1, 2, 5, 4, 1, 1, 4, 4, p0, VKS_PAD_ZERO, REF_ACT_NONE, 405);
+}
+
 /* ------------------------------------------------------------------ conv2d by Winograd */
 
 /* A 3x3 stride-1 case through vks_op_conv2d_winograd: weights transformed on the host, scratch
@@ -161,7 +199,7 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tb = tu_flat(&a, c->cout, b);
     vks_tensor_t ty = tact(&a, c->n, c->cout, oh, ow, NULL), ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
     vks_tensor_t tu = tu_flat(&a, (uint32_t)(16 * nw / 9), u);
-    vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act};
+    vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0};
     assert_true(vks_winograd_fits(ctx, &p, &tx, &tu, &ty, &ts));
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
@@ -178,6 +216,7 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
 
 static const conv_case_t wino_cases[] = {
     {1, 5, 7, 7, 5, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},         /* odd planes: partial tiles */
+    {1, 3, 4, 7, 5, 3, 1, 0, {2, 0, 1, 2}, 2, 1, REF_ACT_NONE},         /* edge padding */
     {2, 13, 11, 13, 11, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_NONE},     /* zeros, batch 2 */
     {1, 9, 10, 13, 11, 3, 1, 1, {0}, 1, 0, REF_ACT_TANH},
     {1, 6, 3, 17, 31, 3, 1, 0, {0, 2, 1, 0}, 0, 1, REF_ACT_SIGMOID},    /* asymmetric padding */
@@ -193,13 +232,13 @@ static void test_conv2d_winograd(void **state)
     (void)state;
     size_t ncases = sizeof wino_cases / sizeof *wino_cases;
     for (size_t i = 0; i < ncases; i++)   /* quick: the first, and the storage-buffer GEMM */
-        if (!tu_quick_mode() || i == 0 || i == 6) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
+        if (!tu_quick_mode() || i == 0 || i == 7) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
     /* no scratch, or VKSTYLE_WINOGRAD=0, or another kernel: the caller runs the direct convolution */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t x = tact(&a, 1, 4, 9, 7, NULL), y = tact(&a, 1, 4, 9, 7, NULL), u = tu_flat(&a, 16 * 16, NULL);
     vks_tensor_t s = tu_flat(&a, (uint32_t)(vks_winograd_scratch_bytes(4, 4, 9, 7, g_esize) / 4), NULL);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0, 0};
     assert_true(vks_winograd_fits(g_ctx, &p, &x, &u, &y, &s));
     assert_false(vks_winograd_fits(g_ctx, &p, &x, &u, &y, NULL));
     assert_false(vks_winograd_fits(g_ctx, &p2, &x, &u, &y, &s));
@@ -226,7 +265,7 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     vks_tensor_t tx = tact(&a, n, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
     free(wp);
     vks_tensor_t ty = tact(&a, n, cout, oh, ow, NULL);
-    vks_conv2d_transpose_params_t p = {3, 3, 2, pad, (uint32_t)act};
+    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, pad, pad, (uint32_t)act};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, bias ? &tb : NULL, &ty));
@@ -236,6 +275,130 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
     free(x); free(wt); free(b); free(want); free(got);
+}
+
+/* ONNX ConvTranspose's form: strides per axis, pads, output padding (ref_conv2d_transpose_ex). */
+static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uint32_t kh, uint32_t kw,
+                         uint32_t sh, uint32_t sw, const int pads[4], const int opad[2], int act, uint32_t seed)
+{
+    uint32_t oh = (h - 1) * sh + kh - (uint32_t)(pads[0] + pads[1]) + (uint32_t)opad[0];
+    uint32_t ow = (w - 1) * sw + kw - (uint32_t)(pads[2] + pads[3]) + (uint32_t)opad[1];
+    size_t nin = count4(1, cin, h, w), nw = (size_t)cin * cout * kh * kw, nout = count4(1, cout, oh, ow);
+    float *x = rnd(nin, &seed, -1, 1), *wt = rnd(nw, &seed, -0.3f, 0.3f);
+    float *b = rnd(cout, &seed, -0.5f, 0.5f), *want = malloc(nout * 4);
+    ref_conv2d_transpose_ex(x, 1, (int)cin, (int)h, (int)w, wt, b, (int)cout, (int)kh, (int)kw, (int)sh, (int)sw, pads[0],
+                            pads[1], pads[2], pads[3], opad[0], opad[1], (ref_act_t)act, want);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, (nin + nw + nout + cout) * 4 + (8 << 20));
+    float *wp = malloc(nw * 4);
+    vks_conv2d_transpose_permute(wt, wp, cin, cout, kh * kw);
+    vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
+    free(wp);
+    vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
+    vks_conv2d_transpose_params_t p = {kh, kw, sh, sw, pads[0], pads[2], (uint32_t)act};
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, &tb, &ty));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare("conv2d_transpose (pads)", got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(wt); free(b); free(want); free(got);
+}
+
+static void test_conv2d_transpose_pads(void **state)
+{
+    (void)state;
+    const int p0[4] = {0, 0, 0, 0}, p1[4] = {1, 2, 0, 1}, o0[2] = {0, 0}, o1[2] = {1, 2}, o2[2] = {1, 1};
+    run_convt_ex(g_ctx, 3, 5, 3, 7, 3, 3, 2, 3, p1, o1, REF_ACT_NONE, 81);   /* quick: strides 2x3, pads, output padding */
+    if (tu_quick_mode()) return;
+    run_convt_ex(g_ctx, 2, 3, 5, 4, 3, 3, 1, 1, p0, o0, REF_ACT_RELU, 82);   /* stride 1: output k - 1 larger */
+    run_convt_ex(g_ctx, 4, 2, 3, 7, 2, 5, 4, 2, p1, o2, REF_ACT_TANH, 83);   /* stride 4, a 2x5 kernel */
+    run_convt_ex(g_ctx, 1, 1, 1, 1, 3, 3, 2, 2, p0, o2, REF_ACT_NONE, 84);   /* one pixel */
+    /* an output larger than the input and kernel allow is refused */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tact(&a, 1, 2, 3, 3, NULL), wt = tu_flat(&a, 2 * 2 * 9, NULL), y = tact(&a, 1, 2, 8, 7, NULL);
+    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, 0, 0, 0};   /* at most (3-1)*2 + 3 + 1 = 8 rows */
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_conv2d_transpose(&rec, &p, &x, &wt, NULL, &y));
+    vks_tensor_t y2 = tact(&a, 1, 2, 9, 7, NULL);
+    assert_int_equal(vks_op_conv2d_transpose(&rec, &p, &x, &wt, NULL, &y2), VKS_ERR_SHAPE);
+    TU_OK(vks_rec_end(&rec));
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+}
+
+/* ------------------------------------------------------------------ pad */
+
+static void run_pad(uint32_t c, uint32_t h, uint32_t w, const uint32_t pads[4], uint32_t mode, float value, uint32_t seed)
+{
+    uint32_t oh = h + pads[0] + pads[1], ow = w + pads[2] + pads[3];
+    size_t nin = count4(1, c, h, w), nout = count4(1, c, oh, ow);
+    float *x = rnd(nin, &seed, -1, 1), *want = malloc(nout * 4);
+    ref_pad(x, 1, (int)c, (int)h, (int)w, (int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3], (int)mode, value, want);
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, (nin + 2 * nout) * 4 + (1 << 20));
+    vks_tensor_t tx = tact(&a, 1, c, h, w, x), ty = tact(&a, 1, c, oh, ow, NULL);
+    vks_pad_params_t p = {.mode = mode, .pads = {pads[0], pads[1], pads[2], pads[3]}, .value = value};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_pad(&rec, &p, &tx, &ty));
+    /* a band of output rows [2, oh - 1) from the input rows it reads (tiles): the same rows */
+    uint32_t r0 = 2, r1 = oh - 1, lo = h, hi = 0;
+    for (uint32_t r = r0; r < r1; r++) {
+        int sy = (int)r - (int)pads[0];
+        if (mode == VKS_PAD_REFLECT) sy = sy < 0 ? -sy : sy >= (int)h ? 2 * ((int)h - 1) - sy : sy;
+        else sy = sy < 0 ? 0 : sy >= (int)h ? (int)h - 1 : sy;
+        lo = (uint32_t)sy < lo ? (uint32_t)sy : lo;
+        hi = (uint32_t)sy > hi ? (uint32_t)sy : hi;
+    }
+    float *rows = malloc(count4(1, c, hi + 1 - lo, w) * 4);
+    for (uint32_t ch = 0; ch < c; ch++)
+        memcpy(rows + (size_t)ch * (hi + 1 - lo) * w, x + ((size_t)ch * h + lo) * w, (size_t)(hi + 1 - lo) * w * 4);
+    vks_tensor_t bx = tact(&a, 1, c, hi + 1 - lo, w, rows), by = tact(&a, 1, c, r1 - r0, ow, NULL);
+    vks_pad_params_t pb = p;
+    pb.whole_h = h, pb.oy0 = r0, pb.iy0 = lo;
+    TU_OK(vks_op_pad(&rec, &pb, &bx, &by));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty), *gotb = tu_download(&a, &by);
+    assert_int_equal(ref_compare("pad", got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    for (uint32_t ch = 0; ch < c; ch++)
+        assert_int_equal(ref_compare("pad band", gotb + (size_t)ch * (r1 - r0) * ow, want + ((size_t)ch * oh + r0) * ow,
+                                     (size_t)(r1 - r0) * ow, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(x); free(want); free(rows); free(got); free(gotb);
+}
+
+static void test_pad(void **state)
+{
+    (void)state;
+    const uint32_t p1[4] = {2, 1, 3, 2}, p2[4] = {0, 4, 1, 0};
+    run_pad(3, 7, 5, p1, VKS_PAD_REFLECT, 0, 91);
+    run_pad(3, 7, 5, p2, VKS_PAD_EDGE, 0, 92);
+    run_pad(3, 7, 5, p1, VKS_PAD_ZERO, -1.5f, 93);
+    if (!tu_quick_mode()) {
+        run_pad(1, 5, 9, p2, VKS_PAD_ZERO, 0, 94);
+        run_pad(2, 3, 4, p1, VKS_PAD_REFLECT, 0, 95);
+    }
+    /* reflection wider than the input, and a wrong output size */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t x = tact(&a, 1, 2, 2, 5, NULL), y = tact(&a, 1, 2, 5, 10, NULL), y2 = tact(&a, 1, 2, 6, 10, NULL);
+    vks_pad_params_t p = {.mode = VKS_PAD_REFLECT, .pads = {2, 1, 3, 2}};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    assert_int_equal(vks_op_pad(&rec, &p, &x, &y), VKS_ERR_SHAPE);
+    assert_non_null(strstr(vks_last_error(), "reflection"));
+    p.mode = VKS_PAD_EDGE;
+    TU_OK(vks_op_pad(&rec, &p, &x, &y));
+    assert_int_equal(vks_op_pad(&rec, &p, &x, &y2), VKS_ERR_SHAPE);
+    TU_OK(vks_rec_end(&rec));
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
 }
 
 static void test_conv2d_transpose(void **state)
@@ -279,6 +442,26 @@ static void test_upsample(void **state)
         tu_rec_run(&rec);
         float *got = tu_download(&a, &ty);
         assert_int_equal(ref_compare("upsample", got, want, nin * 4, 0, 0), 0);
+        vks_rec_destroy(&rec);
+        tu_arena_done(&a);
+        free(x); free(want); free(got);
+    }
+    /* other factors, per axis: 3 x 1 (quick), 1 x 1, 8 x 5 */
+    const uint32_t fac[3][2] = {{3, 1}, {1, 1}, {8, 5}};
+    for (int i = 0; i < (tu_quick_mode() ? 1 : 3); i++) {
+        uint32_t c = 3, h = 7, w = 5, sh = fac[i][0], sw = fac[i][1], seed = 17;
+        size_t nin = count4(1, c, h, w), nout = nin * sh * sw;
+        float *x = rnd(nin, &seed, -1, 1), *want = malloc(nout * 4);
+        ref_upsample_nearest(x, 1, (int)c, (int)h, (int)w, (int)sh, (int)sw, want);
+        tu_arena_t a;
+        tu_arena_init(&a, g_ctx, (nin + 2 * nout) * 4 + (1 << 20));
+        vks_tensor_t tx = tact(&a, 1, c, h, w, x), ty = tact(&a, 1, c, sh * h, sw * w, NULL);
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_op_upsample_nearest(&rec, &tx, &ty));
+        tu_rec_run(&rec);
+        float *got = tu_download(&a, &ty);
+        assert_int_equal(ref_compare("upsample (factors)", got, want, nout, 0, 0), 0);
         vks_rec_destroy(&rec);
         tu_arena_done(&a);
         free(x); free(want); free(got);
@@ -545,8 +728,21 @@ static void test_batch_norm(void **state)
     float *got = tu_download(&a, &ty);
     assert_int_equal(ref_compare("batch_norm", got, want, cnt, tol(ATOL), tol(RTOL)), 0);
     vks_rec_destroy(&rec);
+    /* eps 0, mean 0, var 1: a per-channel affine (ONNX Mul and Add by constants), on 3x7x5 */
+    float *y = rnd(3 * 7 * 5, &seed, -2, 2), *affine = rnd(4 * 3, &seed, -1, 1), *want2 = malloc(3 * 7 * 5 * 4);
+    for (int k = 0; k < 3; k++) affine[k] = 0, affine[3 + k] = 1;
+    ref_batch_norm(y, 1, 3, 7, 5, affine, affine + 3, affine + 6, affine + 9, 0.0f, REF_ACT_NONE, NULL, want2);
+    vks_tensor_t ty2 = tact(&a, 1, 3, 7, 5, y), to2 = tact(&a, 1, 3, 7, 5, NULL), tp2 = tu_flat(&a, 12, affine);
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_batch_norm(&rec, &ty2, &to2, &tp2, 0.0f, REF_ACT_NONE, NULL));
+    assert_int_equal(vks_op_batch_norm(&rec, &ty2, &to2, &tp2, -1e-5f, REF_ACT_NONE, NULL), VKS_ERR_INVALID_ARGUMENT);
+    tu_rec_run(&rec);
+    float *got2 = tu_download(&a, &to2);
+    assert_int_equal(ref_compare("batch_norm eps 0", got2, want2, 3 * 7 * 5, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
     tu_arena_done(&a);
     free(x); free(r); free(prm); free(want); free(got);
+    free(y); free(affine); free(want2); free(got2);
 }
 
 /* A conv whose weights went through vks_fold_batch_norm equals conv followed by batch norm. */
@@ -566,7 +762,7 @@ static void test_batch_norm_fold(void **state)
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, bias);
     vks_tensor_t ty = tact(&a, 1, cout, h, w, NULL);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU, 0};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
@@ -595,6 +791,20 @@ static void test_activation_add(void **state)
         ref_activation(x, cnt, (ref_act_t)act, 150.0f, 127.5f, want);
         float *got = tu_download(&a, &to);
         assert_int_equal(ref_compare("activation", got, want, cnt, tol(1e-3f), tol(RTOL)), 0);
+        free(got);
+        vks_rec_destroy(&rec);
+    }
+    /* the standalone op's own: leaky ReLU and clip, parameters in push constants */
+    const struct { uint32_t act; float p0, p1; } own[3] = {{VKS_ACT_LEAKY_RELU, 0.2f, 0}, {VKS_ACT_CLIP, -1.5f, 2.25f},
+                                                            {VKS_ACT_LEAKY_RELU, -3.0f, 0}};
+    for (int k = tu_quick_mode() ? 1 : 0; k < (tu_quick_mode() ? 2 : 3); k++) {   /* quick: clip, one pipeline */
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_op_activation_ex(&rec, &tx, &to, own[k].act, own[k].p0, own[k].p1, 0.5f, 1.0f));
+        tu_rec_run(&rec);
+        ref_activation_ex(x, cnt, (int)own[k].act, own[k].p0, own[k].p1, 0.5f, 1.0f, want);
+        float *got = tu_download(&a, &to);
+        assert_int_equal(ref_compare("activation (leaky_relu, clip)", got, want, cnt, tol(1e-3f), tol(RTOL)), 0);
         free(got);
         vks_rec_destroy(&rec);
     }
@@ -759,6 +969,7 @@ static void test_split_dispatches(void **state)
     run_instance_norm_given(g_ctx, 1, 5, 9, 7, 91);
     run_channel_stats(g_ctx, 1, 5, 9, 7, 0.0f, 92);
     test_upsample(state);
+    test_pad(state);                                                /* 3 channels: 3 groups along y */
     test_batch_norm(state);
     test_activation_add(state);
     test_pack_unpack(state);
@@ -785,10 +996,10 @@ static void test_split_dispatches(void **state)
         ran++;
         if (g_ctx->shader_splits[i] == g_split0[i]) fail_msg("shader %s ran but was never split", vks_shader_table[i].name);
     }
-    /* activation, add, batch_norm, instance_norm, channel_stats, pack, unpack, upsample, yuyv, and the convolutions:
+    /* activation, add, batch_norm, instance_norm, channel_stats, pack, pad, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
      * from uniform buffers too, *_xubo), and the three steps of the Winograd convolution */
-    assert_int_equal(ran, g_esize == 2 ? 16 : 18);
+    assert_int_equal(ran, g_esize == 2 ? 17 : 19);
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -802,12 +1013,12 @@ static void test_shape_errors(void **state)
     vks_tensor_t zero = tact(&a, 1, 0, 5, 5, NULL), wt = tu_flat(&a, 4 * 3 * 9, NULL), g = tu_flat(&a, 3, NULL);
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &p, &x, &wt, NULL, &z), VKS_ERR_SHAPE);      /* weights are 3->4 */
     assert_non_null(strstr(vks_last_error(), "conv2d"));
-    vks_conv2d_params_t p0 = {3, 3, 1, 0, 0, 0, 0, false, 0};
+    vks_conv2d_params_t p0 = {3, 3, 1, 0, 0, 0, 0, false, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &p0, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* 5x5 -> 3x3, not 5x5 */
-    vks_conv2d_params_t pr = {3, 3, 1, 5, 5, 5, 5, true, 0};
+    vks_conv2d_params_t pr = {3, 3, 1, 5, 5, 5, 5, true, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &pr, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* reflect pad >= side */
     assert_int_equal(vks_op_conv2d(&rec, &p, &zero, &wt, NULL, &y), VKS_ERR_SHAPE);
     assert_non_null(strstr(vks_last_error(), "zero-size"));
@@ -816,7 +1027,10 @@ static void test_shape_errors(void **state)
     assert_int_equal(vks_op_instance_norm(&rec, &x, &z, &g, 1, &g, 0, 1e-3f, 0, NULL), VKS_ERR_SHAPE);  /* gamma too short */
     assert_int_equal(vks_op_instance_norm(&rec, &x, &z, &g, 0, &g, 0, 0.0f, 0, NULL), VKS_ERR_INVALID_ARGUMENT);
     assert_int_equal(vks_op_add(&rec, &x, &y, &z), VKS_ERR_SHAPE);
-    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &z), VKS_ERR_SHAPE);
+    vks_tensor_t up7 = tact(&a, 1, 3, 7, 10, NULL), up45 = tact(&a, 1, 3, 45, 5, NULL);
+    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &up7), VKS_ERR_SHAPE);    /* 7 is no multiple of 5 */
+    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &up45), VKS_ERR_SHAPE);   /* x9: more than 8 */
+    assert_int_equal(vks_op_upsample_nearest(&rec, &x, &y), VKS_ERR_SHAPE);      /* 3 -> 4 channels */
     TU_OK(vks_rec_end(&rec));
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
@@ -1014,6 +1228,9 @@ static void test_stab_errors(void **state)
     }
 F16(test_conv2d)
 F16(test_conv2d_transpose)
+F16(test_conv2d_transpose_pads)
+F16(test_pad)
+F16(test_conv2d_edge_strides)
 F16(test_conv2d_winograd)
 F16(test_upsample)
 F16(test_instance_norm)
@@ -1072,7 +1289,7 @@ static void test_precision_errors(void **state)
     bad.esize = 8;
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0};
     assert_int_equal(vks_op_conv2d(&rec, &p, &x32, &wt, NULL, &y16), VKS_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(vks_last_error(), "mix float32 and float16"));
     assert_int_equal(vks_op_activation(&rec, &bad, &bad, 0, 1, 0), VKS_ERR_INVALID_ARGUMENT);
@@ -1145,6 +1362,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),
         cmocka_unit_test(test_conv2d_transpose),
+        cmocka_unit_test(test_conv2d_transpose_pads),
+        cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_conv2d_edge_strides),
         cmocka_unit_test(test_conv2d_winograd),
         cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
@@ -1166,6 +1386,9 @@ int main(void)
         cmocka_unit_test(test_barrier_placement),
         cmocka_unit_test(test_conv2d_f16),
         cmocka_unit_test(test_conv2d_transpose_f16),
+        cmocka_unit_test(test_conv2d_transpose_pads_f16),
+        cmocka_unit_test(test_pad_f16),
+        cmocka_unit_test(test_conv2d_edge_strides_f16),
         cmocka_unit_test(test_upsample_f16),
         cmocka_unit_test(test_instance_norm_f16),
         cmocka_unit_test(test_channel_stats_f16),

@@ -31,7 +31,7 @@ static vks_layer_t *add_layer(hand_model_t *h, const char *op, uint32_t channels
     snprintf(ly->name, sizeof ly->name, "l%u", h->m.nlayers);
     ly->src = h->m.nlayers;   /* the previous value */
     ly->channels = channels;
-    ly->stride = 1;
+    ly->stride = ly->stride_w = 1;
     h->m.nlayers++;
     h->m.layers = h->layers;
     return ly;
@@ -41,7 +41,7 @@ static vks_layer_t *add_conv(hand_model_t *h, uint32_t channels, uint32_t k, uin
 {
     vks_layer_t *ly = add_layer(h, "conv2d", channels);
     ly->kh = ly->kw = k;
-    ly->stride = stride;
+    ly->stride = ly->stride_w = stride;
     ly->pad_same = true;
     return ly;
 }
@@ -106,8 +106,9 @@ static void test_shapes_odd_sizes(void **state)
     add_layer(&h, "instance_norm", 16);
     vks_layer_t *t = add_layer(&h, "conv2d_transpose", 8);   /* x2: 14 x 18 */
     t->kh = t->kw = 3;
-    t->stride = 2;
-    add_layer(&h, "upsample_nearest", 8)->stride = 2;           /* 28 x 36 */
+    t->stride = t->stride_w = 2;
+    vks_layer_t *up = add_layer(&h, "upsample_nearest", 8);   /* 28 x 36 */
+    up->stride = up->stride_w = 2;
     add_conv(&h, 3, 9, 2);                          /* 14 x 18 */
     plan_t p;
     assert_int_equal(vks_plan_build(&h.m, 17, 13, 4, true, &p), VKS_OK);
@@ -128,6 +129,28 @@ static void test_shapes_odd_sizes(void **state)
     assert_int_equal(q.items[5].size, 8 * 1024 * 2);
     check_placement(&q);
     vks_plan_free(&q);
+    vks_plan_free(&p);
+}
+
+/* Tensor I/O (VKS_TENSOR_F32): the input value has the graph's channels, the output may be smaller
+ * than the input, and there are no pixel items (the staging buffers are copied to the values). */
+static void test_tensor_io_plan(void **state)
+{
+    (void)state;
+    hand_model_t h;
+    init_model(&h);
+    h.m.in_channels = 1;
+    vks_layer_t *c = add_conv(&h, 2, 3, 2);
+    c->pad_same = false;                            /* 7 x 5 -> 3 x 2 */
+    plan_t p;
+    assert_int_equal(vks_plan_build(&h.m, 5, 7, 4, true, &p), VKS_ERR_SHAPE);   /* pixels: smaller than the input */
+    vks_plan_free(&p);
+    assert_int_equal(vks_plan_build_io(&h.m, 5, 7, 4, true, true, &p), VKS_OK);
+    assert_int_equal(p.vals[0].c, 1);
+    assert_true(p.vals[1].c == 2 && p.vals[1].h == 3 && p.vals[1].w == 2);
+    assert_int_equal(p.items[p.nvals].size, 0);
+    assert_int_equal(p.items[p.nvals + 1].size, 0);
+    check_placement(&p);
     vks_plan_free(&p);
 }
 
@@ -266,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_shapes_odd_sizes),
         cmocka_unit_test(test_shape_errors_name_the_layer),
+        cmocka_unit_test(test_tensor_io_plan),
         cmocka_unit_test(test_lifetimes_and_reuse),
         cmocka_unit_test(test_scratch_items),
         cmocka_unit_test(test_folded_batch_norm_aliases_its_conv),

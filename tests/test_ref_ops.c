@@ -443,6 +443,96 @@ static void conv_transpose_scatter(const float *in, int n, int cin, int h, int w
     free(acc);
 }
 
+/* ONNX ConvTranspose's form: output padding rows get only the bias; strides per axis; and where
+ * its pads give the output stride x the input (bottom pad k - s - p), the gather form's result. */
+static void test_conv_transpose_ex(void **state)
+{
+    (void)state;
+    const float in[4] = {1, 2, 3, 4}, one = 1, bias = 0.5f;
+    float out[16];
+    ref_conv2d_transpose_ex(in, 1, 1, 2, 2, &one, &bias, 1, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, REF_ACT_NONE, out);
+    const float want[16] = {1.5f, .5f, 2.5f, .5f, .5f, .5f, .5f, .5f, 3.5f, .5f, 4.5f, .5f, .5f, .5f, .5f, .5f};
+    assert_floats("transpose output padding", out, want, 16, 0, 0);
+    /* 1x2 input, 1x2 kernel [1, 10], strides 1 x 3, left pad 1: columns 3j + kx - 1 */
+    const float row[2] = {1, 2}, k2[2] = {1, 10};
+    float out2[4];
+    ref_conv2d_transpose_ex(row, 1, 1, 1, 2, k2, NULL, 1, 1, 2, 1, 3, 0, 0, 1, 0, 0, 0, REF_ACT_NONE, out2);
+    const float want2[4] = {10, 0, 2, 20};
+    assert_floats("transpose strides 1x3", out2, want2, 4, 0, 0);
+    /* k = 4, s = 2, p = 1: bottom pad 4 - 2 - 1 = 1, the output 2x the input */
+    uint32_t seed = 5;
+    float x[2 * 3 * 5], wt[2 * 3 * 16], b[3], g[3 * 6 * 10], e[3 * 6 * 10];
+    ref_fill_random(x, 30, &seed, -1, 1);
+    ref_fill_random(wt, 96, &seed, -1, 1);
+    ref_fill_random(b, 3, &seed, -1, 1);
+    ref_conv2d_transpose(x, 1, 2, 3, 5, wt, b, 3, 4, 4, 2, 1, REF_ACT_TANH, g);
+    ref_conv2d_transpose_ex(x, 1, 2, 3, 5, wt, b, 3, 4, 4, 2, 2, 1, 1, 1, 1, 0, 0, REF_ACT_TANH, e);
+    assert_floats("transpose forms agree", e, g, 180, 1e-6f, 1e-6f);
+}
+
+/* A 2x3 input padded by 2 at the left and 1 elsewhere, by hand (PyTorch's ReflectionPad2d,
+ * ReplicationPad2d, ConstantPad2d give these). */
+static void test_pad(void **state)
+{
+    (void)state;
+    const float in[6] = {1, 2, 3, 4, 5, 6};
+    float out[4 * 6];
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 1, 0, out);
+    const float reflect[24] = {6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5, 3, 2, 1, 2, 3, 2};
+    assert_floats("pad reflect", out, reflect, 24, 0, 0);
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 2, 0, out);
+    const float edge[24] = {1, 1, 1, 2, 3, 3, 1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6, 4, 4, 4, 5, 6, 6};
+    assert_floats("pad edge", out, edge, 24, 0, 0);
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 0, -7, out);
+    const float zero[24] = {-7, -7, -7, -7, -7, -7, -7, -7, 1, 2, 3, -7, -7, -7, 4, 5, 6, -7, -7, -7, -7, -7, -7, -7};
+    assert_floats("pad zero", out, zero, 24, 0, 0);
+}
+
+static void test_activation_ex(void **state)
+{
+    (void)state;
+    const float in[4] = {-2, -0.5f, 0, 3};
+    float out[4];
+    ref_activation_ex(in, 4, REF_ACT_LEAKY_RELU, 0.1f, 0, 2, 1, out);
+    const float leaky[4] = {0.6f, 0.9f, 1, 7};
+    assert_floats("leaky_relu", out, leaky, 4, 1e-6f, 0);
+    ref_activation_ex(in, 4, REF_ACT_CLIP, -1, 0.25f, 1, 0, out);
+    const float clip[4] = {-1, -0.5f, 0, 0.25f};
+    assert_floats("clip", out, clip, 4, 0, 0);
+    ref_activation_ex(in, 4, REF_ACT_RELU, 9, 9, 1, 0, out);
+    const float relu[4] = {0, 0, 0, 3};
+    assert_floats("relu through _ex", out, relu, 4, 0, 0);
+}
+
+/* By 1 x 3, by hand; by 2 x 2, as the x2 reference. */
+static void test_upsample_factors(void **state)
+{
+    (void)state;
+    const float in[4] = {1, 2, 3, 4};
+    float out[16], out2[16];
+    ref_upsample_nearest(in, 1, 1, 2, 2, 1, 3, out);
+    const float want[12] = {1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4};
+    assert_floats("upsample 1x3", out, want, 12, 0, 0);
+    ref_upsample_nearest(in, 1, 1, 2, 2, 2, 2, out);
+    ref_upsample_nearest2(in, 1, 1, 2, 2, out2);
+    assert_floats("upsample 2x2", out, out2, 16, 0, 0);
+}
+
+/* A 1x1 kernel of weight 1 with edge padding copies the edge-padded input (ref_pad); strides
+ * per axis pick every sh-th row and sw-th column of it. */
+static void test_conv_edge_strides(void **state)
+{
+    (void)state;
+    const float in[6] = {1, 2, 3, 4, 5, 6}, one = 1;
+    float out[24], want[24];
+    ref_conv2d_ex(in, 1, 1, 2, 3, &one, NULL, 1, 1, 1, 1, 1, 1, 1, 2, 1, 2, REF_ACT_NONE, out);
+    ref_pad(in, 1, 1, 2, 3, 1, 1, 2, 1, 2, 0, want);
+    assert_floats("conv edge = pad edge", out, want, 24, 0, 0);
+    ref_conv2d_ex(in, 1, 1, 2, 3, &one, NULL, 1, 1, 1, 3, 2, 1, 1, 2, 1, 2, REF_ACT_NONE, out);   /* rows 0, 3; columns 0, 2, 4 */
+    const float picked[6] = {1, 1, 3, 4, 4, 6};
+    assert_floats("conv strides 3x2", out, picked, 6, 0, 0);
+}
+
 static void test_conv_transpose_random_cross_check(void **state)
 {
     (void)state;
@@ -909,6 +999,11 @@ int main(void)
         cmocka_unit_test(test_conv_transpose_single_pixel),
         cmocka_unit_test(test_conv_transpose_overlap_bias_act),
         cmocka_unit_test(test_conv_transpose_random_cross_check),
+        cmocka_unit_test(test_conv_transpose_ex),
+        cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_activation_ex),
+        cmocka_unit_test(test_upsample_factors),
+        cmocka_unit_test(test_conv_edge_strides),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm_stats),
         cmocka_unit_test(test_channel_stats),

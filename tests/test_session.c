@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "image_io.h"
 #include "session.h"
+#include "vkstyle/vkstyle_vulkan.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -357,6 +358,50 @@ static void test_tiled_matches_untiled(void **state)
     vks_model_destroy(m);
 }
 
+/* The ONNX ops' band hooks: pad (reflect, and zero with a constant), the transposed conv with
+ * pads and output padding (an output taller than stride x the input), upsampling by 1 x 2 and a
+ * conv2d with edge padding and stride 2, run in many bands, give the untiled pixels; the
+ * network's output is exactly as tall as the input, so every output row is compared. */
+static void test_tiled_onnx_ops(void **state)
+{
+    (void)state;
+    const uint32_t w = 37, h = 29;
+    uint32_t seed = 29;
+    float *c0 = tu_random(4 * 3 * 9, &seed, -0.5f, 0.5f), *c3 = tu_random(4 * 4 * 15, &seed, -0.3f, 0.3f);
+    float *t4 = tu_random(4 * 4 * 9, &seed, -0.4f, 0.4f), *b4 = tu_random(4, &seed, 0.5f, 1), *c7 = tu_random(3 * 4 * 9, &seed, -0.4f, 0.4f);
+    int s0[4] = {4, 3, 3, 3}, s3[4] = {4, 4, 5, 3}, s4[4] = {4, 4, 3, 3}, s7[4] = {3, 4, 3, 3};
+    tu_st_t st;
+    tu_st_init(&st);
+    tu_st_add(&st, "c0", c0, 4, s0);
+    tu_st_add(&st, "c3", c3, 4, s3);
+    tu_st_add(&st, "t4", t4, 4, s4);
+    tu_st_add(&st, "b4", b4, 1, s4);   /* the output padding row: the bias only */
+    tu_st_add(&st, "c7", c7, 4, s7);
+    size_t size;
+    uint8_t *bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"scale\":0.0039215686},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"c0\",\"padding\":[1,1,1,1],\"pad_mode\":\"reflect\"},{\"op\":\"pad\",\"pads\":[2,1,3,1],\"mode\":\"reflect\"},{\"op\":\"pad\",\"pads\":[1,0,0,2],\"value\":0.5},{\"op\":\"conv2d\",\"weight\":\"c3\",\"padding\":[0,0,0,0]},{\"op\":\"conv2d_transpose\",\"weight\":\"t4\",\"bias\":\"b4\",\"stride\":[2,1],\"pads\":[1,0,1,1],\"output_padding\":[1,0]},{\"op\":\"activation\",\"activation\":\"leaky_relu\",\"alpha\":0.2},{\"op\":\"upsample_nearest\",\"scale\":[1,2]},{\"op\":\"conv2d\",\"weight\":\"c7\",\"padding\":[0,1,0,0],\"pad_mode\":\"edge\",\"stride\":2},{\"op\":\"activation\",\"activation\":\"sigmoid\",\"scale\":255}]}", &size);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    uint8_t *img = tiny_image_rgb(w, h), *a = malloc((size_t)w * h * 3), *b = malloc((size_t)w * h * 3);
+    vks_session_options_t o2 = {.max_memory = 12u << 10, .tiling = VKS_TILING_AUTO};
+    vks_session_t *s1 = NULL, *s2 = NULL;
+    TU_OK(vks_session_create_ex(m, w, h, NULL, &s1));
+    TU_OK(vks_session_create_ex(m, w, h, &o2, &s2));
+    uint32_t tiles = vks_session_tiles(s2);
+    printf("# %u tiles, %.1f KiB\n", tiles, vks_session_device_bytes(s2) / 1024.0);
+    assert_true(tiles >= m->nlayers + 2 + 10);
+    TU_OK(vks_session_run(s1, img, a, 3));
+    TU_OK(vks_session_run(s2, img, b, 3));
+    int maxd = 0;
+    for (size_t i = 0; i < (size_t)w * h * 3; i++) maxd = abs((int)a[i] - (int)b[i]) > maxd ? abs((int)a[i] - (int)b[i]) : maxd;
+    printf("# %ux%u in %u tiles: max diff %d\n", w, h, tiles, maxd);
+    assert_true(maxd <= 1);
+    vks_session_destroy(s1);
+    vks_session_destroy(s2);
+    vks_model_destroy(m);
+    free(img); free(a); free(b); free(bytes);
+    free(c0); free(c3); free(t4); free(b4); free(c7);
+}
+
 /* The same through staging buffers (devices without host-visible device memory), and for the
  * nine-style network with a style mix. */
 static void test_tiled_staging_and_styles(void **state)
@@ -698,6 +743,170 @@ static void test_pixel_formats(void **state)
 
 typedef struct hostile { const char *graph; const char *expect; } hostile_t;
 
+/* Float tensors in and out (VKS_TENSOR_F32): a 1-channel input, a 2-channel output of another
+ * size, through the ops ONNX models use, against the C reference; the options and models such a
+ * session refuses. */
+static void test_tensor_io(void **state)
+{
+    (void)state;
+    const uint32_t w = 7, h = 5, h1 = 3, w1 = 5;   /* conv2d without padding: 3x5 */
+    const uint32_t oh = (h1 - 1) * 2 + 3 - 1 - 0 + 1, ow = (w1 - 1) * 3 + 3 - 1 - 1 + 2;   /* transposed: 7x15 */
+    uint32_t seed = 11;
+    float *wt = tu_random(3 * 1 * 3 * 3, &seed, -1, 1), *b = tu_random(3, &seed, -1, 1);
+    float *tw = tu_random(3 * 2 * 3 * 3, &seed, -1, 1), *tb = tu_random(2, &seed, -1, 1);
+    float *x = tu_random((size_t)h * w, &seed, -2, 2);
+    int sw[4] = {3, 1, 3, 3}, sb[1] = {3}, stw[4] = {3, 2, 3, 3}, stb[1] = {2};
+    tu_st_t st;
+    tu_st_init(&st);
+    tu_st_add(&st, "w", wt, 4, sw);
+    tu_st_add(&st, "b", b, 1, sb);
+    tu_st_add(&st, "tw", tw, 4, stw);
+    tu_st_add(&st, "tb", tb, 1, stb);
+    size_t size;
+    uint8_t *bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],"
+                                       "\"input\":{\"channels\":1,\"scale\":3,\"offset\":1},\"output\":{\"scale\":2},"
+                                       "\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"bias\":\"b\",\"padding\":[0,0,0,0]},"
+                                       "{\"op\":\"conv2d_transpose\",\"weight\":\"tw\",\"bias\":\"tb\",\"stride\":[2,3],"
+                                       "\"pads\":[1,0,1,1],\"output_padding\":[1,2]}]}", &size);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    vks_session_options_t o = {.input = VKS_TENSOR_F32, .output = VKS_TENSOR_F32};
+    vks_session_t *s = NULL;
+    TU_OK(vks_session_create_ex(m, w, h, &o, &s));
+    uint32_t c, gh, gw;
+    vks_session_output_shape(s, &c, &gh, &gw);
+    assert_int_equal(c, 2);
+    assert_int_equal(gh, oh);
+    assert_int_equal(gw, ow);
+    assert_int_equal(vks_session_input_bytes(s), (size_t)h * w * 4);
+    assert_int_equal(vks_session_output_bytes(s), (size_t)2 * oh * ow * 4);
+    assert_int_equal(vks_session_precision(s), VKS_PRECISION_FP32);
+    float *got = calloc(2 * oh * ow, 4), *want = calloc(2 * oh * ow, 4), *mid = calloc(3 * h1 * w1, 4);
+    ref_conv2d(x, 1, 1, (int)h, (int)w, wt, b, 3, 3, 3, 1, 0, 0, 0, 0, 0, REF_ACT_NONE, mid);   /* no scale/offset */
+    ref_conv2d_transpose_ex(mid, 1, 3, (int)h1, (int)w1, tw, tb, 2, 3, 3, 2, 3, 1, 0, 1, 1, 1, 2, REF_ACT_NONE, want);
+    for (int run = 0; run < 2; run++) {   /* twice: the staging copies are part of the recording */
+        memset(got, 0, 2 * oh * ow * 4);
+        TU_OK(vks_session_run_raw(s, x, got));
+        assert_int_equal(ref_compare("tensor_io", got, want, 2 * oh * ow, 1e-5f, 1e-5f), 0);
+    }
+    VkBuffer buf;
+    VkDeviceSize off, bsize;
+    vks_session_output_buffer(s, &buf, &off, &bsize);
+    assert_true(buf == VK_NULL_HANDLE && bsize == 0);
+    assert_int_equal(vks_session_set_stabilize(s, 0.5f), VKS_ERR_UNSUPPORTED);
+    vks_profile_t prof;
+    assert_int_equal(vks_session_profile(s, 0, 1, &prof), VKS_ERR_UNSUPPORTED);
+    assert_int_equal(vks_session_run(s, (const uint8_t *)x, (uint8_t *)got, 4), VKS_ERR_INVALID_ARGUMENT);
+    vks_session_destroy(s);
+    s = NULL;
+    /* both or neither */
+    vks_session_options_t half = {.input = VKS_TENSOR_F32, .output = VKS_PIXELS_RGBA8};
+    assert_int_equal(vks_session_create_ex(m, w, h, &half, &s), VKS_ERR_INVALID_ARGUMENT);
+    half = (vks_session_options_t){.input = VKS_PIXELS_RGBA8, .output = VKS_TENSOR_F32};
+    assert_int_equal(vks_session_create_ex(m, w, h, &half, &s), VKS_ERR_INVALID_ARGUMENT);
+    /* no tiles, no fp16 */
+    vks_session_options_t tiled = o, fp16 = o;
+    tiled.tiling = VKS_TILING_ALWAYS;
+    fp16.precision = VKS_PRECISION_FP16;
+    assert_int_equal(vks_session_create_ex(m, w, h, &tiled, &s), VKS_ERR_UNSUPPORTED);
+    assert_int_equal(vks_session_create_ex(m, w, h, &fp16, &s), VKS_ERR_UNSUPPORTED);
+    /* a 1 -> 2 channel model has no pixel session */
+    assert_int_equal(vks_session_create_ex(m, w, h, NULL, &s), VKS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(vks_last_error(), "VKS_TENSOR_F32"));
+    assert_null(s);
+    vks_model_destroy(m);
+    free(bytes);
+    /* a 3 -> 4 channel model neither */
+    float w4[4 * 3 * 9] = {0};
+    int s4[4] = {4, 3, 3, 3};
+    tu_st_init(&st);
+    tu_st_add(&st, "w4", w4, 4, s4);
+    bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],"
+                              "\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w4\"}]}", &size);
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    assert_int_equal(vks_session_create_ex(m, w, h, NULL, &s), VKS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(vks_last_error(), "outputs 4"));
+    TU_OK(vks_session_create_ex(m, w, h, &o, &s));
+    vks_session_output_shape(s, &c, &gh, &gw);
+    assert_true(c == 4 && gh == h && gw == w);
+    vks_session_destroy(s);
+    vks_model_destroy(m);
+    free(bytes);
+    free(got);
+    free(want);
+    free(mid);
+    free(wt);
+    free(b);
+    free(tw);
+    free(tb);
+    free(x);
+}
+
+/* Every op and field ONNX models use, in a 1 -> 2 channel tensor session against the C
+ * references: a batch norm of eps 0 folded into a conv2d and one not, the transposed conv's
+ * pads, pad (reflect, zero with a constant), clip and leaky ReLU, upsampling by 2 x 1, a conv2d
+ * with edge padding and strides 2 x 1. */
+static void test_tensor_io_onnx_ops(void **state)
+{
+    (void)state;
+    const int h = 5, w = 7;
+    uint32_t seed = 23;
+    float *x = tu_random((size_t)h * w, &seed, -2, 2);
+    float *wt = tu_random(3 * 9, &seed, -1, 1), *b = tu_random(3, &seed, -1, 1);
+    float *g3 = tu_random(3, &seed, -2, 2), *be3 = tu_random(3, &seed, -1, 1), *g2 = tu_random(2, &seed, -2, 2);
+    float *be2 = tu_random(2, &seed, -1, 1), *tw = tu_random(3 * 2 * 9, &seed, -1, 1), *tb = tu_random(2, &seed, -1, 1);
+    float *c2 = tu_random(2 * 2 * 9, &seed, -0.5f, 0.5f);
+    const float z[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+    int s_w[4] = {3, 1, 3, 3}, s3[1] = {3}, s2[1] = {2}, s_tw[4] = {3, 2, 3, 3}, s_c2[4] = {2, 2, 3, 3};
+    tu_st_t st;
+    tu_st_init(&st);
+    tu_st_add(&st, "w", wt, 4, s_w);
+    tu_st_add(&st, "b", b, 1, s3);
+    tu_st_add(&st, "z3", z, 1, s3);
+    tu_st_add(&st, "one3", one, 1, s3);
+    tu_st_add(&st, "g3", g3, 1, s3);
+    tu_st_add(&st, "be3", be3, 1, s3);
+    tu_st_add(&st, "tw", tw, 4, s_tw);
+    tu_st_add(&st, "tb", tb, 1, s2);
+    tu_st_add(&st, "z2", z, 1, s2);
+    tu_st_add(&st, "one2", one, 1, s2);
+    tu_st_add(&st, "g2", g2, 1, s2);
+    tu_st_add(&st, "be2", be2, 1, s2);
+    tu_st_add(&st, "c2", c2, 4, s_c2);
+    size_t size;
+    uint8_t *bytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"channels\":1},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"bias\":\"b\",\"padding\":[0,0,0,0]},{\"op\":\"batch_norm\",\"mean\":\"z3\",\"var\":\"one3\",\"gamma\":\"g3\",\"beta\":\"be3\",\"eps\":0},{\"op\":\"conv2d_transpose\",\"weight\":\"tw\",\"bias\":\"tb\",\"stride\":[2,3],\"pads\":[1,0,1,1],\"output_padding\":[1,2]},{\"op\":\"pad\",\"pads\":[1,2,0,3],\"mode\":\"reflect\"},{\"op\":\"activation\",\"activation\":\"clip\",\"min\":-0.5,\"max\":0.7},{\"op\":\"batch_norm\",\"mean\":\"z2\",\"var\":\"one2\",\"gamma\":\"g2\",\"beta\":\"be2\",\"eps\":0},{\"op\":\"upsample_nearest\",\"scale\":[2,1]},{\"op\":\"conv2d\",\"weight\":\"c2\",\"padding\":[1,1,1,1],\"pad_mode\":\"edge\",\"stride\":[2,1]},{\"op\":\"activation\",\"activation\":\"leaky_relu\",\"alpha\":0.3,\"scale\":2,\"offset\":0.5},{\"op\":\"pad\",\"pads\":[0,1,2,0],\"value\":0.25}]}", &size);
+    /* the reference, layer by layer */
+    float *a0 = malloc(3 * 3 * 5 * 4), *a1 = malloc(3 * 3 * 5 * 4), *a2 = malloc(2 * 7 * 15 * 4), *a3 = malloc(2 * 10 * 18 * 4);
+    float *a4 = malloc(2 * 10 * 18 * 4), *a6 = malloc(2 * 20 * 18 * 4), *a7 = malloc(2 * 10 * 18 * 4), *want = malloc(2 * 11 * 20 * 4);
+    ref_conv2d(x, 1, 1, h, w, wt, b, 3, 3, 3, 1, 0, 0, 0, 0, 0, REF_ACT_NONE, a0);
+    ref_batch_norm(a0, 1, 3, 3, 5, z, one, g3, be3, 0.0f, REF_ACT_NONE, NULL, a1);
+    ref_conv2d_transpose_ex(a1, 1, 3, 3, 5, tw, tb, 2, 3, 3, 2, 3, 1, 0, 1, 1, 1, 2, REF_ACT_NONE, a2);
+    ref_pad(a2, 1, 2, 7, 15, 1, 2, 0, 3, 1, 0, a3);
+    ref_activation_ex(a3, 2 * 10 * 18, REF_ACT_CLIP, -0.5f, 0.7f, 1, 0, a4);
+    ref_batch_norm(a4, 1, 2, 10, 18, z, one, g2, be2, 0.0f, REF_ACT_NONE, NULL, a3);
+    ref_upsample_nearest(a3, 1, 2, 10, 18, 2, 1, a6);
+    ref_conv2d_ex(a6, 1, 2, 20, 18, c2, NULL, 2, 3, 3, 2, 1, 1, 1, 1, 1, 2, REF_ACT_NONE, a7);
+    ref_activation_ex(a7, 2 * 10 * 18, REF_ACT_LEAKY_RELU, 0.3f, 0, 2, 0.5f, a7);
+    ref_pad(a7, 1, 2, 10, 18, 0, 1, 2, 0, 0, 0.25f, want);
+    vks_model_t *m = NULL;
+    TU_OK(vks_model_load_memory(g_ctx, bytes, size, &m));
+    assert_true(m->layers[1].folded && !m->layers[5].folded);
+    vks_session_options_t o = {.input = VKS_TENSOR_F32, .output = VKS_TENSOR_F32, .precision = VKS_PRECISION_AUTO};
+    vks_session_t *s = NULL;
+    TU_OK(vks_session_create_ex(m, (uint32_t)w, (uint32_t)h, &o, &s));
+    uint32_t c, oh, ow;
+    vks_session_output_shape(s, &c, &oh, &ow);
+    assert_true(c == 2 && oh == 11 && ow == 20);
+    float *got = malloc(vks_session_output_bytes(s));
+    TU_OK(vks_session_run_raw(s, x, got));
+    assert_int_equal(ref_compare("tensor_io onnx ops", got, want, 2 * 11 * 20, 1e-4f, 1e-4f), 0);
+    vks_session_destroy(s);
+    vks_model_destroy(m);
+    free(bytes); free(got); free(want);
+    free(a0); free(a1); free(a2); free(a3); free(a4); free(a6); free(a7);
+    free(x); free(wt); free(b); free(g3); free(be3); free(g2); free(be2); free(tw); free(tb); free(c2);
+}
+
 static void test_hostile_graphs(void **state)
 {
     (void)state;
@@ -712,7 +921,7 @@ static void test_hostile_graphs(void **state)
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[]}", "layers"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"softmax\"}]}", "unknown or missing 'op'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"nope\"}]}", "not in the file"},
-        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":3}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":5}]}", "'stride'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[1,1]}]}", "'padding'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"padding\":[-1,0,0,0]}]}", "'padding'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"pad_mode\":\"wrap\"}]}", "pad_mode"},
@@ -722,19 +931,46 @@ static void test_hostile_graphs(void **state)
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"instance_norm\",\"gamma\":\"w\",\"beta\":\"w\"}]}", "has shape"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"},{\"op\":\"instance_norm\",\"gamma\":\"g\",\"beta\":\"g\",\"eps\":-1}]}", "'eps'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w4\"},{\"op\":\"conv2d\",\"weight\":\"w\"}]}", "has shape"},
-        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":3}]}", "'scale'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":9}]}", "'scale'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"add\",\"input\":[\"input\"]}]}", "'input'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"residual\":\"input\"}]}", "only supported on normalization"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conditional_instance_norm\",\"gamma\":\"g\",\"beta\":\"g\"}]}", "has shape"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"activation\",\"scale\":1e30}]}", "'scale'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"name\":\"input\"}]}", "'name'"},
-        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"channels\":4},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"}]}", "'channels'"},
-        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w4\"}]}", "not 3"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"input\":{\"channels\":4097},\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"}]}", "'channels'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"big\"}]}", "kernel larger"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":[1,5]}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"stride\":[]}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"pad_mode\":\"replicate\"}]}", "'pad_mode'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"},{\"op\":\"batch_norm\",\"mean\":\"g\",\"var\":\"z\",\"gamma\":\"g\",\"beta\":\"g\",\"eps\":0}]}", "var + eps is 0"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\"},{\"op\":\"batch_norm\",\"mean\":\"g\",\"var\":\"g\",\"gamma\":\"g\",\"beta\":\"g\",\"eps\":-1e-6}]}", "'eps'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":[2,0]}]}", "'scale'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":[2,2,2]}]}", "'scale'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"upsample_nearest\",\"scale\":\"2\"}]}", "'scale'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"pad\"}]}", "missing 'pads'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"pad\",\"pads\":[1,1,1,65]}]}", "'pads'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"pad\",\"pads\":[1,1,1,-1]}]}", "'pads'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"pad\",\"pads\":[1,1,1,1],\"mode\":\"wrap\"}]}", "'mode'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"pad\",\"pads\":[1,1,1,1],\"mode\":\"reflect\",\"value\":1}]}", "'value'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"pad\",\"pads\":[1,1,1,1],\"value\":\"x\"}]}", "'value'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"activation\",\"activation\":\"gelu\"}]}", "'activation'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"activation\",\"activation\":\"relu\",\"alpha\":0.1}]}", "'alpha'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"activation\",\"activation\":\"leaky_relu\",\"min\":0}]}", "'min'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"activation\",\"activation\":\"clip\",\"min\":1,\"max\":0}]}", "larger than 'max'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"activation\",\"activation\":\"leaky_relu\",\"alpha\":1e30}]}", "'alpha'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"w\",\"activation\":\"leaky_relu\"}]}", "'activation'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[1,1,1,1],\"padding\":1}]}", "exclude each other"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"output_padding\":[1,1]}]}", "needs 'pads'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[1,1,1,1],\"output_padding\":[2,0]}]}", "'output_padding'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[1,1,1]}]}", "'pads'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"pads\":[3,0,0,0]}]}", "'pads' entry 0"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"stride\":5}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"stride\":[2,0]}]}", "'stride'"},
+        {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d_transpose\",\"weight\":\"w\",\"stride\":\"2\"}]}", "'stride'"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],\"layers\":[{\"op\":\"conv2d\",\"weight\":\"nan\"}]}", "NaN"},
         {"{\"format\":\"vkstyle-graph\",\"version\":1,\"format\":\"x\",\"styles\":[\"s\"],\"layers\":[]}", "graph JSON"},
     };
-    float wt[3 * 3 * 9] = {0}, g[3] = {1, 1, 1}, w4[4 * 3 * 9] = {0}, nanw[3 * 3 * 9] = {0}, *big = calloc(3 * 3 * 17 * 17, 4);
+    float wt[3 * 3 * 9] = {0}, g[3] = {1, 1, 1}, z3[3] = {0, 0, 0}, w4[4 * 3 * 9] = {0}, nanw[3 * 3 * 9] = {0}, *big = calloc(3 * 3 * 17 * 17, 4);
     nanw[5] = NAN;
     int sw[4] = {3, 3, 3, 3}, sg[1] = {3}, s4[4] = {4, 3, 3, 3}, sbig[4] = {3, 3, 17, 17};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -742,6 +978,7 @@ static void test_hostile_graphs(void **state)
         tu_st_init(&st);
         tu_st_add(&st, "w", wt, 4, sw);
         tu_st_add(&st, "g", g, 1, sg);
+        tu_st_add(&st, "z", z3, 1, sg);
         tu_st_add(&st, "w4", w4, 4, s4);
         if (!strcmp(cases[i].expect, "NaN")) tu_st_add(&st, "nan", nanw, 4, sw);   /* every tensor is checked */
         tu_st_add(&st, "big", big, 4, sbig);
@@ -977,11 +1214,14 @@ int main(void)
         cmocka_unit_test(test_session_split_dispatches),
         cmocka_unit_test(test_tiled_matches_untiled),
         cmocka_unit_test(test_tiled_staging_and_styles),
+        cmocka_unit_test(test_tiled_onnx_ops),
         cmocka_unit_test(test_sessions_on_two_threads),
         cmocka_unit_test(test_cin_model_equivalence),
         cmocka_unit_test(test_style_weights_are_push_constants),
         cmocka_unit_test(test_channels_and_sizes),
         cmocka_unit_test(test_pixel_formats),
+        cmocka_unit_test(test_tensor_io),
+        cmocka_unit_test(test_tensor_io_onnx_ops),
         cmocka_unit_test(test_hostile_graphs),
         cmocka_unit_test(test_failure_injection),
         cmocka_unit_test(test_pipeline_cache_on_disk),

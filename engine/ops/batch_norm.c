@@ -25,8 +25,8 @@ vks_status_t vks_op_batch_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks
     vks_status_t st = vks_check_same_shape(op, in, out);
     if (!st && residual) st = vks_check_same_shape(op, residual, out);
     if (st) return st;
-    if (!(eps > 0.0f) || eps > 1e30f)
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: eps must be a positive finite number", op);
+    if (!(eps >= 0.0f) || eps > 1e30f)   /* 0: a per-channel affine (var 1) */
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: eps must be a finite number >= 0", op);
     if ((uint64_t)params->n * params->c * params->h * params->w != 4ull * in->c)
         return vks_fail(VKS_ERR_SHAPE, "%s: parameters are not [4][%u]", op, in->c);
     uint32_t spec[2] = {act, residual != NULL};
@@ -64,7 +64,8 @@ static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks
     if ((st = vks_ld_tensor(L, o, "mean", false, 1, d, &r->mean)) || (st = vks_ld_tensor(L, o, "var", false, 1, d, &r->var)) ||
         (st = vks_ld_tensor(L, o, "gamma", false, 1, d, &r->gamma)) || (st = vks_ld_tensor(L, o, "beta", false, 1, d, &r->beta)))
         return st;
-    return vks_ld_float(L, o, "eps", 1e-5f, 1e-12f, 1.0f, &ly->eps);
+    /* eps 0: ONNX Mul/Add by per-channel constants come as mean 0, var 1, eps 0 (load() checks var + eps > 0) */
+    return vks_ld_float(L, o, "eps", 1e-5f, 0.0f, 1.0f, &ly->eps);
 }
 
 static void reserve(vks_wbuild_t *wb, uint32_t i)
@@ -85,6 +86,9 @@ static vks_status_t load(vks_wbuild_t *wb, uint32_t i)
     for (int p = 0; p < 4 && !st; p++) st = vks_st_read_f32(wb->f, parts[p], tmp + (size_t)p * C);
     for (uint32_t c = 0; c < C && !st; c++)
         if (tmp[C + c] < 0) st = vks_fail(VKS_ERR_MODEL_FORMAT, "layer %u (batch_norm): negative running variance", i);
+        else if (!(tmp[C + c] + ly->eps > 0))
+            st = vks_fail(VKS_ERR_MODEL_FORMAT, "layer %u (batch_norm): var + eps is 0 in channel %u (eps 0 needs a positive "
+                          "variance)", i, c);
     if (st) return st;
     if (!ly->folded) {
         memcpy(vks_wb_at(wb, &ly->params), tmp, 4 * (size_t)C * sizeof(float));

@@ -1,4 +1,4 @@
-/* conv2d: direct convolution, any kernel, stride 1 or 2, zero or reflection padding. */
+/* conv2d: direct convolution, any kernel, strides 1..4 per axis, zero, reflection or edge padding. */
 #include "op.h"
 
 #include <stdio.h>
@@ -22,7 +22,7 @@ void vks_same_padding(uint32_t in, uint32_t k, uint32_t stride, int32_t *before,
 
 bool vks_conv2d_padding_fits(const vks_conv2d_params_t *p, const vks_tensor_t *in)
 {
-    return !p->reflect || ((uint32_t)p->pad_top < in->h && (uint32_t)p->pad_bottom < in->h &&
+    return p->pad_mode != VKS_PAD_REFLECT || ((uint32_t)p->pad_top < in->h && (uint32_t)p->pad_bottom < in->h &&
                            (uint32_t)p->pad_left < in->w && (uint32_t)p->pad_right < in->w);
 }
 
@@ -30,16 +30,17 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
                            const vks_tensor_t *wt, const vks_tensor_t *bias, const vks_tensor_t *out)
 {
     const char *op = "conv2d";
+    uint32_t sw = p->stride_w ? p->stride_w : p->stride;
     if (p->stride < 1 || p->kh < 1 || p->kw < 1 || p->pad_top < 0 || p->pad_bottom < 0 ||
         p->pad_left < 0 || p->pad_right < 0)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: invalid kernel/stride/padding", op);
     if (in->n == 0 || in->c == 0 || in->h == 0 || in->w == 0)
         return vks_fail(VKS_ERR_SHAPE, "%s: zero-size input [%u,%u,%u,%u]", op, in->n, in->c, in->h, in->w);
     uint32_t oh = vks_conv2d_out_side(in->h, p->kh, p->stride, p->pad_top, p->pad_bottom);
-    uint32_t ow = vks_conv2d_out_side(in->w, p->kw, p->stride, p->pad_left, p->pad_right);
+    uint32_t ow = vks_conv2d_out_side(in->w, p->kw, sw, p->pad_left, p->pad_right);
     if (oh == 0 || ow == 0 || out->h != oh || out->w != ow || out->n != in->n)
-        return vks_fail(VKS_ERR_SHAPE, "%s: input %ux%u, kernel %ux%u, stride %u gives %ux%u, output is %ux%u",
-                        op, in->h, in->w, p->kh, p->kw, p->stride, oh, ow, out->h, out->w);
+        return vks_fail(VKS_ERR_SHAPE, "%s: input %ux%u, kernel %ux%u, stride %ux%u gives %ux%u, output is %ux%u",
+                        op, in->h, in->w, p->kh, p->kw, p->stride, sw, oh, ow, out->h, out->w);
     if ((uint64_t)wt->w * wt->h * wt->c * wt->n != (uint64_t)out->c * in->c * p->kh * p->kw ||
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
@@ -50,10 +51,10 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
-    uint32_t spec[8] = {p->kh, p->kw, p->stride, p->reflect, p->act, bias != NULL, oct, x_cpb};
+    uint32_t spec[9] = {p->kh, p->kw, sw, p->pad_mode, p->act, bias != NULL, oct, p->stride, x_cpb};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D, VKS_SHADER_CONV2D_UBO, VKS_SHADER_CONV2D_XUBO};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 7, ubo_rows, x_cpb, in, out, &pipe);
+    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 8, ubo_rows, x_cpb, in, out, &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
@@ -77,7 +78,7 @@ static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks
     uint64_t bd[1] = {ly->channels};
     if ((st = vks_ld_tensor(L, o, "bias", true, 1, bd, &r->bias))) return st;
     ly->has_bias = r->bias != NULL;
-    if ((st = vks_ld_uint(L, o, "stride", 1, 1, 2, &ly->stride))) return st;
+    if ((st = vks_ld_stride(L, o, 1, 4, &ly->stride, &ly->stride_w))) return st;
     json_t *pad = json_object_get(o, "padding");
     if (!pad || (json_is_string(pad) && !strcmp(json_string_value(pad), "same"))) {
         ly->pad_same = true;
@@ -92,9 +93,14 @@ static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks
         return vks_ld_fail(L, "'padding' must be \"same\" or [top, bottom, left, right]");
     }
     json_t *pm = json_object_get(o, "pad_mode");
-    if (pm && !(json_is_string(pm) && (!strcmp(json_string_value(pm), "zero") || !strcmp(json_string_value(pm), "reflect"))))
-        return vks_ld_fail(L, "'pad_mode' must be \"zero\" or \"reflect\"");
-    ly->reflect = pm && !strcmp(json_string_value(pm), "reflect");
+    static const char *const modes[3] = {"zero", "reflect", "edge"};
+    ly->pmode = VKS_PAD_ZERO;
+    if (pm) {
+        uint32_t k = 0;
+        while (k < 3 && !(json_is_string(pm) && !strcmp(json_string_value(pm), modes[k]))) k++;
+        if (k == 3) return vks_ld_fail(L, "'pad_mode' must be \"zero\", \"reflect\" or \"edge\"");
+        ly->pmode = k;
+    }
     return VKS_OK;
 }
 
@@ -104,7 +110,7 @@ static void pads(const vks_layer_t *ly, const vks_tensor_t *in, int32_t *pt, int
     *pt = ly->pad[0], *pb = ly->pad[1], *pl = ly->pad[2], *pr = ly->pad[3];
     if (ly->pad_same) {
         vks_same_padding(in->h, ly->kh, ly->stride, pt, pb);
-        vks_same_padding(in->w, ly->kw, ly->stride, pl, pr);
+        vks_same_padding(in->w, ly->kw, ly->stride_w, pl, pr);
     }
 }
 
@@ -115,10 +121,10 @@ static vks_status_t shape(const vks_layer_t *ly, const vks_tensor_t *in, const v
     int32_t pt, pb, pl, pr;
     pads(ly, in, &pt, &pb, &pl, &pr);
     *oh = vks_conv2d_out_side(in->h, ly->kh, ly->stride, pt, pb);
-    *ow = vks_conv2d_out_side(in->w, ly->kw, ly->stride, pl, pr);
+    *ow = vks_conv2d_out_side(in->w, ly->kw, ly->stride_w, pl, pr);
     if (!*oh || !*ow)
         return vks_fail(VKS_ERR_SHAPE, "a %ux%u input is smaller than the %ux%u kernel", in->h, in->w, ly->kh, ly->kw);
-    if (ly->reflect && ((uint32_t)pt >= in->h || (uint32_t)pb >= in->h || (uint32_t)pl >= in->w || (uint32_t)pr >= in->w))
+    if (ly->pmode == VKS_PAD_REFLECT && ((uint32_t)pt >= in->h || (uint32_t)pb >= in->h || (uint32_t)pl >= in->w || (uint32_t)pr >= in->w))
         return vks_fail(VKS_ERR_SHAPE, "reflection padding needs an input larger than %ux%u (kernel %ux%u)", in->h, in->w,
                         ly->kh, ly->kw);
     return VKS_OK;
@@ -141,7 +147,7 @@ static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uin
 
 /* 3x3 stride-1 layers also keep their weights Winograd-transformed (conv2d_winograd.c), unless
  * VKSTYLE_WINOGRAD=0 at load. */
-static bool winograd_layer(const vks_layer_t *ly) { return ly->kh == 3 && ly->kw == 3 && ly->stride == 1; }
+static bool winograd_layer(const vks_layer_t *ly) { return ly->kh == 3 && ly->kw == 3 && ly->stride == 1 && ly->stride_w == 1; }
 
 static void reserve(vks_wbuild_t *wb, uint32_t layer)
 {
@@ -168,7 +174,7 @@ static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const
 
 static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
 {
-    vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->reflect, ly->act};
+    vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->pmode, ly->act, ly->stride_w};
     pads(ly, io->whole_in, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right);
     if (io->band) {
         p.pad_top = io->band->pad_top;
@@ -186,7 +192,8 @@ static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor
     lp->flops = 2 * (nout * in->c * taps);
     lp->bytes = in->esize * (nin + nout) + 4 * (double)in->c * out->c * taps;
     size_t n = strlen(lp->shape);
-    snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%u", ly->kh, ly->stride);
+    if (ly->stride_w != ly->stride) snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%ux%u", ly->kh, ly->stride, ly->stride_w);
+    else snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%u", ly->kh, ly->stride);
 }
 
 const vks_op_desc_t vks_op_conv2d_desc = {

@@ -1,4 +1,6 @@
-/* conv2d_transpose: out[s*i + k - pad] += x[i] * w[k], output exactly stride x the input. */
+/* conv2d_transpose: out[s*i + k - pad] += x[i] * w[k]. Two forms in the model: "padding" p (the
+ * output exactly stride x the input), or ONNX ConvTranspose's "pads" and "output_padding" (the
+ * output (in - 1) * s + k - pads + output padding), strides per axis. */
 #include "op.h"
 
 #include <stdio.h>
@@ -9,14 +11,17 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
                                      const vks_tensor_t *bias, const vks_tensor_t *out)
 {
     const char *op = "conv2d_transpose";
-    if (p->stride < 1 || p->kh < 1 || p->kw < 1 || p->pad < 0 || (uint32_t)p->pad >= p->kh ||
-        (uint32_t)p->pad >= p->kw)
+    if (p->stride_h < 1 || p->stride_w < 1 || p->kh < 1 || p->kw < 1 || p->pad_top < 0 || p->pad_left < 0)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: invalid kernel/stride/padding", op);
     if (in->n == 0 || in->c == 0 || in->h == 0 || in->w == 0)
         return vks_fail(VKS_ERR_SHAPE, "%s: zero-size input [%u,%u,%u,%u]", op, in->n, in->c, in->h, in->w);
-    if (out->h != in->h * p->stride || out->w != in->w * p->stride || out->n != in->n)
-        return vks_fail(VKS_ERR_SHAPE, "%s: input %ux%u with stride %u gives %ux%u, output is %ux%u", op,
-                        in->h, in->w, p->stride, in->h * p->stride, in->w * p->stride, out->h, out->w);
+    /* the largest output: the input's last row's taps plus stride - 1 rows of output padding */
+    int64_t max_h = (int64_t)(in->h - 1) * p->stride_h + p->kh - p->pad_top + p->stride_h - 1;
+    int64_t max_w = (int64_t)(in->w - 1) * p->stride_w + p->kw - p->pad_left + p->stride_w - 1;
+    if (out->h == 0 || out->w == 0 || out->h > max_h || out->w > max_w || out->n != in->n)
+        return vks_fail(VKS_ERR_SHAPE, "%s: input %ux%u with stride %ux%u and padding %d,%d gives at most %lldx%lld, "
+                        "output is %ux%u", op, in->h, in->w, p->stride_h, p->stride_w, p->pad_top, p->pad_left,
+                        (long long)max_h, (long long)max_w, out->h, out->w);
     if ((uint64_t)wt->w * wt->h * wt->c * wt->n != (uint64_t)out->c * in->c * p->kh * p->kw ||
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
@@ -24,18 +29,18 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
     uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
-    uint32_t spec[7] = {p->kh, p->kw, p->stride, p->act, bias != NULL, oct, x_cpb};
+    uint32_t spec[8] = {p->kh, p->kw, p->stride_w, p->act, bias != NULL, oct, p->stride_h, x_cpb};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D_TRANSPOSE, VKS_SHADER_CONV2D_TRANSPOSE_UBO,
                                          VKS_SHADER_CONV2D_TRANSPOSE_XUBO};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 6, ubo_rows, x_cpb, in, out, &pipe);
+    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 7, ubo_rows, x_cpb, in, out, &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
-        .c_total = in->c, .pad0 = p->pad,
+        .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, p->stride, oct, ubo_rows, x_cpb, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, p->stride_w, oct, ubo_rows, x_cpb, in, wt, bias, out);
 }
 
 void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps)
@@ -60,10 +65,29 @@ static vks_status_t parse(const vks_loader_t *L, json_t *o, vks_layer_t *ly, vks
     uint64_t bd[1] = {ly->channels};
     if ((st = vks_ld_tensor(L, o, "bias", true, 1, bd, &r->bias))) return st;
     ly->has_bias = r->bias != NULL;
-    if ((st = vks_ld_uint(L, o, "stride", 2, 1, 2, &ly->stride))) return st;
-    uint32_t p;
-    if ((st = vks_ld_uint(L, o, "padding", 0, 0, (uint32_t)(ly->kh < ly->kw ? ly->kh : ly->kw) - 1, &p))) return st;
-    ly->tpad = (int32_t)p;
+    if ((st = vks_ld_stride(L, o, 2, 4, &ly->stride, &ly->stride_w))) return st;
+    json_t *pads = json_object_get(o, "pads");
+    ly->tpads = pads != NULL;
+    if (!pads) {   /* the output stride x the input */
+        uint32_t p;
+        if ((st = vks_ld_uint(L, o, "padding", 0, 0, (uint32_t)(ly->kh < ly->kw ? ly->kh : ly->kw) - 1, &p))) return st;
+        if (json_object_get(o, "output_padding")) return vks_ld_fail(L, "'output_padding' needs 'pads'");
+        ly->tpad = (int32_t)p;
+        return VKS_OK;
+    }
+    if (json_object_get(o, "padding")) return vks_ld_fail(L, "'padding' and 'pads' exclude each other");
+    uint32_t pads4[4];
+    if ((st = vks_ld_ints(L, o, "pads", 4, 0, VKS_MAX_KERNEL, NULL, pads4))) return st;
+    for (int d = 0; d < 4; d++) {
+        uint32_t k = d < 2 ? ly->kh : ly->kw;
+        if (pads4[d] >= k) return vks_ld_fail(L, "'pads' entry %d (%u) must be smaller than the kernel's side %u", d, pads4[d], k);
+        ly->pad[d] = (int32_t)pads4[d];
+    }
+    uint32_t zero[2] = {0, 0};
+    if ((st = vks_ld_ints(L, o, "output_padding", 2, 0, 3, zero, ly->opad))) return st;
+    if (ly->opad[0] >= ly->stride || ly->opad[1] >= ly->stride_w)
+        return vks_ld_fail(L, "'output_padding' [%u, %u] must be smaller than the stride [%u, %u]", ly->opad[0], ly->opad[1],
+                           ly->stride, ly->stride_w);
     return VKS_OK;
 }
 
@@ -83,19 +107,35 @@ static vks_status_t shape(const vks_layer_t *ly, const vks_tensor_t *in, const v
                           uint32_t *ow)
 {
     (void)in2;
-    *oh = in->h * ly->stride;
-    *ow = in->w * ly->stride;
+    if (!ly->tpads) {
+        *oh = in->h * ly->stride;
+        *ow = in->w * ly->stride_w;
+        return VKS_OK;
+    }
+    int64_t h = (int64_t)(in->h - 1) * ly->stride + ly->kh - ly->pad[0] - ly->pad[1] + ly->opad[0];
+    int64_t w = (int64_t)(in->w - 1) * ly->stride_w + ly->kw - ly->pad[2] - ly->pad[3] + ly->opad[1];
+    if (h < 1 || w < 1)
+        return vks_fail(VKS_ERR_SHAPE, "a %ux%u input gives no output with pads %d,%d,%d,%d", in->h, in->w, ly->pad[0],
+                        ly->pad[1], ly->pad[2], ly->pad[3]);
+    *oh = (uint32_t)h;
+    *ow = (uint32_t)w;
     return VKS_OK;
 }
 
+static int32_t pad_top(const vks_layer_t *ly) { return ly->tpads ? ly->pad[0] : ly->tpad; }
+static int32_t pad_left(const vks_layer_t *ly) { return ly->tpads ? ly->pad[2] : ly->tpad; }
+
 static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uint32_t r1, vks_band_rows_t *b)
 {
-    vks_band_scatter(ly->stride, ly->kh, ly->tpad, in, r0, r1, b);
+    vks_band_scatter(ly->stride, ly->kh, pad_top(ly), in, r0, r1, b);
+    /* "pads": the output may reach further than stride x the input (a kernel larger than the
+     * stride, output padding): the band's output runs to r1 */
+    if (b->oh < r1 - b->a * ly->stride) b->oh = r1 - b->a * ly->stride;
 }
 
 static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
 {
-    vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->tpad, ly->act};
+    vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->stride_w, pad_top(ly), pad_left(ly), ly->act};
     return vks_op_conv2d_transpose(rec, &p, io->in, &ly->weight, ly->has_bias ? &ly->bias : NULL, io->out);
 }
 
@@ -105,7 +145,8 @@ static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor
     lp->flops = 2 * (nin * out->c * taps);
     lp->bytes = in->esize * (nin + nout) + 4 * (double)in->c * out->c * taps;
     size_t n = strlen(lp->shape);
-    snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%u", ly->kh, ly->stride);
+    if (ly->stride_w != ly->stride) snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%ux%u", ly->kh, ly->stride, ly->stride_w);
+    else snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%u", ly->kh, ly->stride);
 }
 
 const vks_op_desc_t vks_op_conv2d_transpose_desc = {

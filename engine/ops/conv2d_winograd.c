@@ -138,7 +138,7 @@ static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint3
 bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                        const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
 {
-    if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || !scratch || !u || !u->block)
+    if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || (p->stride_w && p->stride_w != 1) || !scratch || !u || !u->block)
         return false;
     uint32_t tiles_w, ntiles, chunk, tp, tn;
     geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
@@ -154,7 +154,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
 {
     const char *op = "conv2d_winograd";
     vks_context_t *ctx = rec->ctx;
-    if (p->kh != 3 || p->kw != 3 || p->stride != 1 || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 ||
+    if (p->kh != 3 || p->kw != 3 || p->stride != 1 || (p->stride_w && p->stride_w != 1) || p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 ||
         p->pad_right < 0)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: takes 3x3 stride-1 kernels", op);
     uint32_t oh = vks_conv2d_out_side(in->h, 3, 1, p->pad_top, p->pad_bottom);
@@ -177,7 +177,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
 
     const vks_pipeline_t *p_in, *p_gemm, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
-    uint32_t spec_in[1] = {p->reflect}, spec_gemm[4] = {tn, 64, 1, 0}, spec_out[2] = {p->act, bias != NULL};
+    uint32_t spec_in[1] = {p->pad_mode}, spec_gemm[4] = {tn, 64, 1, 0}, spec_out[2] = {p->act, bias != NULL};
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
     if (!st && xblk) {

@@ -19,6 +19,8 @@
 /* ------------------------------------------------------------------ loading */
 
 #define VKS_MAX_KERNEL 15            /* the largest kernel side a model may have */
+#define VKS_MAX_UPSAMPLE 8            /* upsample_nearest's largest factor */
+#define VKS_MAX_INPUT_CHANNELS 4096  /* the graph input's channels (tensor sessions) */
 
 /* The graph being parsed (model_parse.c). */
 typedef struct vks_loader vks_loader_t;
@@ -37,6 +39,14 @@ vks_status_t vks_ld_uint(const vks_loader_t *L, json_t *o, const char *key, uint
 /* o[key] as a finite number in lo..hi, or def when absent. */
 vks_status_t vks_ld_float(const vks_loader_t *L, json_t *o, const char *key, float def, float lo, float hi,
                           float *out);
+/* o["activation"]: one of the fused activations (none, relu, tanh, sigmoid), VKS_ACT_NONE when absent. */
+vks_status_t vks_ld_act(const vks_loader_t *L, json_t *o, uint32_t *out);
+/* o[key] as an array of n integers each in lo..hi, or def (n of them) when absent; absent and def
+ * NULL: an error. */
+vks_status_t vks_ld_ints(const vks_loader_t *L, json_t *o, const char *key, uint32_t n, uint32_t lo, uint32_t hi,
+                         const uint32_t *def, uint32_t *out);
+/* o["stride"]: an integer s (both axes) or [sh, sw], each 1..max; def for both when absent. */
+vks_status_t vks_ld_stride(const vks_loader_t *L, json_t *o, uint32_t def, uint32_t max, uint32_t *sh, uint32_t *sw);
 /* The file tensor o[field] names, checked to be of this rank and shape (dims of 0 are filled in
  * from the tensor). Optional: absent or null gives NULL. */
 vks_status_t vks_ld_tensor(const vks_loader_t *L, json_t *o, const char *field, bool optional, uint32_t rank,
@@ -72,6 +82,7 @@ typedef struct vks_band_rows {
     uint32_t oh;                     /* rows the op writes from them ... */
     uint32_t d0;                     /* ... of which the band's rows start at d0 */
     int32_t pad_top, pad_bottom;     /* the image's padding at its borders, none inside (conv2d) */
+    uint32_t r0;                     /* the band's first output row (set before the op's band hook) */
 } vks_band_rows_t;
 
 /* What one layer records with: its tensors in the arena, the session's tables. */
@@ -97,6 +108,7 @@ enum {
     VKS_OPF_WHOLE_STATS = 1u << 2,   /* normalizes by its input's per-channel statistics over the image */
     VKS_OPF_FOLDS = 1u << 3,         /* folds into a preceding VKS_OPF_FOLD_TARGET layer without activation */
     VKS_OPF_FOLD_TARGET = 1u << 4,
+    VKS_OPF_OWN_ACT = 1u << 5,       /* parses "activation" itself (vks_ld_act for the fused ones) */
 };
 
 struct vks_op_desc {
@@ -129,7 +141,7 @@ struct vks_op_desc {
 
 extern const vks_op_desc_t vks_op_conv2d_desc, vks_op_conv2d_transpose_desc, vks_op_upsample_nearest_desc,
     vks_op_instance_norm_desc, vks_op_conditional_instance_norm_desc, vks_op_batch_norm_desc,
-    vks_op_activation_desc, vks_op_add_desc;
+    vks_op_activation_desc, vks_op_add_desc, vks_op_pad_desc;
 
 /* The registry (registry.c): every op of the model format, and lookup by name (NULL if none). */
 extern const vks_op_desc_t *const vks_op_table[];

@@ -9,11 +9,16 @@
 
 #include "engine.h"
 
+/* Padding modes (pad; conv2d's pad_mode): a push constant of pad.comp, the specialization
+ * constant of conv2d.comp and conv2d_wino_in.comp. */
+enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
+
 typedef struct vks_conv2d_params {
     uint32_t kh, kw, stride;
     int32_t pad_top, pad_bottom, pad_left, pad_right;
-    bool reflect;
+    uint32_t pad_mode;     /* VKS_PAD_*: zeros, reflection (pad < side), the edge repeated */
     uint32_t act;
+    uint32_t stride_w;     /* the horizontal stride; 0: `stride` (vertical) */
 } vks_conv2d_params_t;
 
 /* Whether p's reflection padding (if any) is narrower than the input, as reflection needs. */
@@ -47,20 +52,40 @@ uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t p
 void vks_same_padding(uint32_t in, uint32_t k, uint32_t stride, int32_t *before, int32_t *after);
 
 typedef struct vks_conv2d_transpose_params {
-    uint32_t kh, kw, stride;
-    int32_t pad;
+    uint32_t kh, kw, stride_h, stride_w;
+    int32_t pad_top, pad_left;
     uint32_t act;
 } vks_conv2d_transpose_params_t;
 
-/* out (stride x the input) = act(convT(in, wt) + bias); wt [cout][cin][kh][kw], i.e. PyTorch's
- * [cin][cout][kh][kw] permuted by vks_conv2d_transpose_permute (so that each output channel's
- * weights are contiguous, as for conv2d). */
+/* out = act(convT(in, wt) + bias): out[sh*i + ky - pad_top][sw*j + kx - pad_left] += in[i][j] *
+ * w[ky][kx], for whatever output size `out` has (at most (in-1)*s + k - pad + s - 1 per side: the
+ * model's pads at the end and output padding, or a band of tiles): output positions no input
+ * reaches get only the bias. wt [cout][cin][kh][kw], i.e. PyTorch's [cin][cout][kh][kw] permuted
+ * by vks_conv2d_transpose_permute (so that each output channel's weights are contiguous, as for
+ * conv2d). */
 vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p,
                                      const vks_tensor_t *in, const vks_tensor_t *wt,
                                      const vks_tensor_t *bias, const vks_tensor_t *out);
 
 void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps);
 
+typedef struct vks_pad_params {
+    uint32_t mode;                   /* VKS_PAD_* */
+    uint32_t pads[4];                /* top, bottom, left, right */
+    float value;                     /* the constant of VKS_PAD_ZERO */
+    /* a band of rows (tiles): the whole input's height (0: in is the whole input), the whole
+     * output's row of out's first row, the whole input's row of in's first row */
+    uint32_t whole_h, oy0, iy0;
+} vks_pad_params_t;
+
+/* Whether reflection padding (mode VKS_PAD_REFLECT) is narrower than an h x w input, as it needs;
+ * true for the other modes. */
+bool vks_pad_fits(uint32_t mode, const uint32_t pads[4], uint32_t h, uint32_t w);
+/* out = in padded: [n,c,h+top+bottom,w+left+right] (or the band's rows of it). */
+vks_status_t vks_op_pad(vks_rec_t *rec, const vks_pad_params_t *p, const vks_tensor_t *in, const vks_tensor_t *out);
+
+/* Nearest-neighbour upsampling by out/in (integers 1..VKS_MAX_UPSAMPLE per axis, op.h):
+ * out[y][x] = in[y/sh][x/sw]. */
 vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out);
 
 /* Instance norm; gamma/beta read from tables at element offsets (a layer's own [C] tensors at
@@ -104,6 +129,9 @@ void vks_fold_batch_norm(float *wt, float *bias, uint32_t cout, uint32_t per_out
 
 vks_status_t vks_op_activation(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
                                uint32_t act, float scale, float offset);
+/* vks_op_activation with VKS_ACT_LEAKY_RELU (p0: alpha) and VKS_ACT_CLIP (p0, p1: min, max) too. */
+vks_status_t vks_op_activation_ex(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out, uint32_t act,
+                                  float p0, float p1, float scale, float offset);
 vks_status_t vks_op_add(vks_rec_t *rec, const vks_tensor_t *a, const vks_tensor_t *b,
                         const vks_tensor_t *out);
 
@@ -124,7 +152,7 @@ typedef struct vks_conv_push {
     uint32_t oh, ow, out_stride;
     uint32_t c_total;      /* input channels of the layer (weight row length / taps) */
     uint32_t ci0, nci, co0, nco;
-    int32_t pad0, pad1;    /* conv2d: top, left; transpose: pad, unused */
+    int32_t pad0, pad1;    /* top, left */
     uint32_t first, last;
     uint32_t wofs;         /* conv2d: element of the bound weights where output channel co0 starts */
     uint32_t wg_base[3];   /* the dispatch's first workgroup (set by the recorder: split dispatches) */

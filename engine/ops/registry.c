@@ -14,6 +14,7 @@ const vks_op_desc_t *const vks_op_table[] = {
     &vks_op_batch_norm_desc,
     &vks_op_activation_desc,
     &vks_op_add_desc,
+    &vks_op_pad_desc,
 };
 const uint32_t vks_op_count = sizeof vks_op_table / sizeof *vks_op_table;
 

@@ -172,10 +172,11 @@ const char *vks_model_name(const vks_model_t *model);
 
 typedef struct vks_session vks_session_t;
 
-/* A session runs the model on images of exactly width x height (RGB). It owns the activation
- * arena, staging buffers, descriptor sets and the recorded command buffer. Fails with
- * VKS_ERR_TOO_LARGE if it does not fit the device (see vks_session_fit; the message says why and
- * which size would fit). */
+/* A session runs the model on images of exactly width x height (RGB; or float tensors of that
+ * size, VKS_TENSOR_F32 with vks_session_create_ex). It owns the activation arena, staging
+ * buffers, descriptor sets and the recorded command buffer. Fails with VKS_ERR_TOO_LARGE if it
+ * does not fit the device (see vks_session_fit; the message says why and which size would fit),
+ * VKS_ERR_UNSUPPORTED for a model that does not take and give 3 channels (a pixel session). */
 vks_status_t vks_session_create(vks_model_t *model, uint32_t width, uint32_t height,
                                 vks_session_t **out);
 void vks_session_destroy(vks_session_t *session);
@@ -212,6 +213,16 @@ typedef enum vks_pixel_format {
     VKS_PIXELS_RGBA8,   /* 4 bytes per pixel, R G B A (alpha ignored on input, 255 on output) */
     VKS_PIXELS_BGRA8,   /* 4 bytes per pixel, B G R A (e.g. B8G8R8A8 swapchain images) */
     VKS_PIXELS_YUYV,    /* input only: 4:2:2 Y0 U Y1 V, BT.601 limited range; width must be even */
+    /* Float tensors, input and output both (else VKS_ERR_INVALID_ARGUMENT): planar float32
+     * [C][H][W]. In: C = the graph's "input.channels" (1..4096), w x h the session's size, fed to
+     * the first layer as is (the graph's input scale/offset are not applied). Out: the last layer's
+     * output as is (any channels and size: vks_session_output_shape; no crop, no clamp, the
+     * graph's output scale/offset not applied). Activations are float32 (precision AUTO resolves
+     * to FP32; FP16 is VKS_ERR_UNSUPPORTED), and such a session cannot run in tiles
+     * (VKS_TILING_ALWAYS is VKS_ERR_UNSUPPORTED; with AUTO a size that does not fit is
+     * VKS_ERR_TOO_LARGE), be stabilized or profiled. Pixel sessions need a model of 3 input and
+     * 3 output channels (VKS_ERR_UNSUPPORTED otherwise). */
+    VKS_TENSOR_F32,
 } vks_pixel_format_t;
 
 /* How activations are stored between layers. Weights, normalization statistics and all
@@ -262,10 +273,18 @@ uint64_t vks_session_device_bytes(const vks_session_t *session);
 /* The precision the session runs at (FP32 or FP16; AUTO resolved at creation). */
 vks_precision_t vks_session_precision(const vks_session_t *session);
 
-/* Bytes of one input frame in the session's input format (w*h*4, or w*h*2 for YUYV). */
+/* Bytes of one input frame in the session's input format (w*h*4, w*h*2 for YUYV, C*h*w*4 for
+ * VKS_TENSOR_F32). */
 size_t vks_session_input_bytes(const vks_session_t *session);
+/* Bytes of one output in the session's output format (w*h*4 for pixels, C*H*W*4 of the last
+ * layer's output for VKS_TENSOR_F32). */
+size_t vks_session_output_bytes(const vks_session_t *session);
+/* The shape of the session's output: the last layer's channels and size for VKS_TENSOR_F32;
+ * 4 (RGBA or BGRA) x h x w for pixel sessions. */
+void vks_session_output_shape(const vks_session_t *session, uint32_t *c, uint32_t *h, uint32_t *w);
 
-/* Stylize one frame in the session's input format. out (w*h*4 bytes in the output format) may
+/* Stylize one frame in the session's input format. out (vks_session_output_bytes: w*h*4 bytes
+ * in the output format for pixel sessions, the output tensor for VKS_TENSOR_F32) may
  * be NULL: the result then stays in the session's output buffer on the device only (see
  * vks_session_output_buffer in vkstyle_vulkan.h). Returns when the GPU has finished. */
 vks_status_t vks_session_run_raw(vks_session_t *session, const void *in, void *out);

@@ -42,7 +42,8 @@ void vks_context_unlock_queue(vks_context_t *ctx);
 /* The device buffer range holding the last vks_session_run_raw output: width*height pixels,
  * 4 bytes each, in the session's output format, rows tightly packed. It is written by the
  * session's submissions and valid after vks_session_run_raw returns; copy it (e.g. with
- * vkCmdCopyBufferToImage) before the next run. */
+ * vkCmdCopyBufferToImage) before the next run. A tiled session or one of VKS_TENSOR_F32 output
+ * has none: VK_NULL_HANDLE and 0. */
 void vks_session_output_buffer(const vks_session_t *session, VkBuffer *buffer, VkDeviceSize *offset,
                                VkDeviceSize *size);
 
