@@ -21,7 +21,7 @@ import weakref
 
 import numpy as np
 
-__all__ = ["Context", "Model", "Session", "Error", "version"]
+__all__ = ["Context", "Model", "Session", "TensorSession", "Error", "version"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 try:
@@ -38,6 +38,7 @@ STATUS_NAMES = (
 )
 _PRECISIONS = ("fp32", "fp16", "auto")  # vks_precision_t
 _TILING = ("never", "auto", "always")  # vks_tiling_t
+_TENSOR_F32 = 3  # vks_pixel_format_t: VKS_TENSOR_F32
 
 
 def _candidates():
@@ -130,7 +131,10 @@ for _name, _res, _args in (
         ("vks_session_reset_stabilize", ctypes.c_int, (_p,)),
         ("vks_session_precision", ctypes.c_int, (_p,)),
         ("vks_session_tiles", _u32, (_p,)),
-        ("vks_session_last_gpu_ms", ctypes.c_int, (_p, ctypes.POINTER(ctypes.c_double)))):
+        ("vks_session_last_gpu_ms", ctypes.c_int, (_p, ctypes.POINTER(ctypes.c_double))),
+        ("vks_session_run_raw", ctypes.c_int, (_p, _p, _p)),
+        ("vks_session_input_bytes", ctypes.c_size_t, (_p,)),
+        ("vks_session_output_shape", None, (_p, ctypes.POINTER(_u32), ctypes.POINTER(_u32), ctypes.POINTER(_u32)))):
     _declare(_name, _res, *_args)
 
 
@@ -372,3 +376,37 @@ class Session(_Handle):
         """GPU time of the last run in ms (None where the device has no timestamps)."""
         ms = ctypes.c_double()
         return ms.value if _lib.vks_session_last_gpu_ms(self._h(), ctypes.byref(ms)) == 0 else None
+
+
+class TensorSession(_Handle):
+    """Runs a model on float32 tensors of exactly width x height, with no pixel conventions: the
+    input is [C, height, width] (C the model's input channels) and run() returns the last layer's
+    output as is, [C', H', W'] (output_shape), unclamped. For networks converted with
+    `vkstyle convert --tensor-io` (e.g. the ONNX conformance tests). float32 activations; no
+    tiling, style mixing, stabilization or profiling."""
+    _destroy = staticmethod(_lib.vks_session_destroy)
+
+    def __init__(self, model, width, height, max_memory=None):
+        super().__init__(model)
+        self.model = model  # the model outlives the session
+        self.width, self.height = int(width), int(height)
+        opts = _SessionOptions(input=_TENSOR_F32, output=_TENSOR_F32, precision=_PRECISIONS.index("fp32"),
+                               max_memory=int(max_memory or 0), tiling=_TILING.index("never"))
+        h = _p()
+        _check(_lib.vks_session_create_ex(model._h(), self.width, self.height, ctypes.byref(opts), ctypes.byref(h)))
+        self._created(h.value)
+        self.input_channels = _lib.vks_session_input_bytes(h.value) // (4 * self.width * self.height)
+        c, oh, ow = _u32(), _u32(), _u32()
+        _lib.vks_session_output_shape(h.value, ctypes.byref(c), ctypes.byref(oh), ctypes.byref(ow))
+        self.output_shape = (c.value, oh.value, ow.value)
+
+    def run(self, x):
+        """x: an array of shape (input_channels, height, width), converted to float32; returns a
+        new float32 array of shape output_shape."""
+        a = np.ascontiguousarray(x, dtype=np.float32)
+        want = (self.input_channels, self.height, self.width)
+        if a.shape != want:
+            raise ValueError(f"input must have shape {want}, not {a.shape}")
+        out = np.empty(self.output_shape, np.float32)
+        _check(_lib.vks_session_run_raw(self._h(), a.ctypes.data, out.ctypes.data))
+        return out

@@ -86,6 +86,24 @@ def test_same_pixels_as_vkstyle_image():
     assert ctx.validation_messages == 0
 
 
+def test_tensor_session():
+    """udnie's graph maps pixels to floats and floats to pixels by identity (input and output
+    scale 1, offset 0), so a float-tensor session on the photo's pixels gives the pixel session's
+    output before its rounding, clamping and crop."""
+    _, rgb = photo()
+    ctx = vkstyle.Context()
+    model = vkstyle.Model(ctx, "udnie")
+    t = vkstyle.TensorSession(model, W, H)
+    assert t.input_channels == 3 and t.output_shape[0] == 3 and t.output_shape[1:] >= (H, W), t.output_shape
+    y = t.run(rgb.transpose(2, 0, 1).astype(np.float32))
+    assert y.dtype == np.float32 and y.shape == t.output_shape
+    pixels = np.clip(np.rint(y[:, :H, :W]), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    diff = np.abs(pixels.astype(int) - vkstyle.Session(model, W, H).run(rgb).astype(int))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.999, (diff.max(), (diff == 0).mean())
+    assert "shape" in str(raises(ValueError, t.run, np.zeros((3, H, W + 1), np.float32)))
+    assert ctx.validation_messages == 0
+
+
 def test_precision():
     _, rgb = photo()
     ctx = vkstyle.Context()
