@@ -102,6 +102,9 @@ static void test_seeds(void **state)
     expect_refusal("tensor_rank3.onnx", false, "input 'x' has rank 3; an image tensor [1,C,H,W] is needed");
     expect_refusal("group4.onnx", false, "node 0 (Conv): group = 3 is not supported");
     expect_refusal("softmax.onnx", false, "node 0 (Softmax): op Softmax is not supported");
+    /* found by fuzz_onnx in CI: ConstantOfShape and Concats that doubled to 2 x 1 GiB before the
+     * folding budget */
+    expect_refusal("fold_blowup.onnx", true, "constants folded from the graph would hold more than 16777216 elements");
 }
 
 /* Every prefix of a model, and single-byte changes all through it: a clean failure or a file. */

@@ -60,6 +60,7 @@ typedef struct ox_graph {
     int out_src;
     int opset;
     bool tensor_mode;
+    uint64_t fold_budget;   /* elements constant folding may still make (OX_MAX_FOLDED at the start) */
     const Onnx__GraphProto *gr;
     ox_err_t *e;
 } ox_graph_t;

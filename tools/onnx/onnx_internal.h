@@ -37,7 +37,13 @@ typedef struct ox_const {
 typedef struct ox_err {
     char *buf;
     size_t size;
+    /* Elements ox_const_alloc may still allocate through this error (NULL: no limit). Constant
+     * folding draws on one budget per translation, OX_MAX_FOLDED: each fold's result is
+     * no larger than its inputs together, but a chain of Concats doubles at every step. */
+    uint64_t *budget;
 } ox_err_t;
+
+#define OX_MAX_FOLDED (1u << 24)
 
 int ox_fail(ox_err_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

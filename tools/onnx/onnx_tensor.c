@@ -43,6 +43,11 @@ int ox_const_alloc(ox_const_t *c, bool is_float, int rank, const int64_t *dims, 
         n *= (size_t)dims[d];
         if (n > OX_MAX_ELEMS) return ox_fail(e, "a tensor of more than %u elements", OX_MAX_ELEMS);
     }
+    if (e->budget) {
+        if (n > *e->budget)
+            return ox_fail(e, "constants folded from the graph would hold more than %u elements", OX_MAX_FOLDED);
+        *e->budget -= n;
+    }
     c->n = n;
     c->v = calloc(n ? n : 1, sizeof *c->v);
     if (with_sym) {
@@ -196,7 +201,7 @@ int ox_tensor_read(const Onnx__TensorProto *t, const char *dir, ox_const_t *out,
     for (size_t d = 0; d < t->n_dims; d++)
         if (t->dims[d] < 0) return ox_fail(e, "tensor '%s': negative dimension %lld", name, (long long)t->dims[d]);
     char sub[512];
-    ox_err_t se = {sub, sizeof sub};
+    ox_err_t se = {sub, sizeof sub, NULL};
     sub[0] = 0;
     if (ox_const_alloc(out, is_float, (int)t->n_dims, t->dims, false, &se)) return ox_fail(e, "tensor '%s': %s", name, sub);
     size_t n = out->n, need = n * (size_t)es;

@@ -235,7 +235,7 @@ static int const_ints(nctx_t *N, const ox_const_t *c, const char *what, int64_t 
 {
     if (c->n > max) return NFAIL(N, "%s has %zu values", what, c->n);
     char sub[256] = "";
-    ox_err_t se = {sub, sizeof sub};
+    ox_err_t se = {sub, sizeof sub, NULL};
     for (size_t i = 0; i < c->n; i++)
         if (of_int(c, i, &out[i], &se)) return NFAIL(N, "%s: %s", what, sub);
     *n = c->n;
@@ -557,7 +557,7 @@ static int op_binary(nctx_t *N, char op)
     if (a->kind == V_CONST && b->kind == V_CONST) {
         ox_const_t out;
         char sub[256] = "";
-        ox_err_t se = {sub, sizeof sub};
+        ox_err_t se = {sub, sizeof sub, NULL};
         if (of_binary(op, &a->c, &b->c, &out, &se)) return NFAIL(N, "%s", sub);
         return bind_const(N, 0, &out);
     }
@@ -715,7 +715,7 @@ static int op_resize(nctx_t *N, bool upsample)
         for (int d = 0; d < r - 2; d++) {
             int64_t v;
             char sub[128] = "";
-            ox_err_t se = {sub, sizeof sub};
+            ox_err_t se = {sub, sizeof sub, NULL};
             if (of_int(sz, (size_t)d, &v, &se) || v != (d == r - 3 ? (int64_t)x->ch : N->g->batch)) { NFAIL(N, "sizes changes the batch or channel axis"); goto done; }
         }
         int64_t in_hw[2];
@@ -784,7 +784,7 @@ static int op_constant(nctx_t *N)
     const char *nm = a->name ? a->name : "";
     ox_const_t c;
     char sub[512] = "";
-    ox_err_t se = {sub, sizeof sub};
+    ox_err_t se = {sub, sizeof sub, NULL};
     if (!strcmp(nm, "value") && a->t) {
         if (ox_tensor_read(a->t, NULL, &c, &se)) return NFAIL(N, "%s", sub);
     } else if (!strcmp(nm, "value_float") || !strcmp(nm, "value_int")) {
@@ -847,7 +847,7 @@ static int op_fold(nctx_t *N)
 {
     const char *t = N->n->op_type;
     char sub[256] = "";
-    ox_err_t se = {sub, sizeof sub};
+    ox_err_t se = {sub, sizeof sub, &N->g->fold_budget};
     ox_const_t *in, out = {0};
     int rc = 0;
     int64_t tmp[OX_MAX_RANK * 4];
@@ -1211,14 +1211,14 @@ static void free_graph(ox_graph_t *g)
 int vks_onnx_translate_memory(const uint8_t *data, size_t size, const char *dir, const vks_onnx_options_t *o,
                               uint8_t **bytes, size_t *n, char *err, size_t errsz)
 {
-    ox_err_t e = {err, errsz};
+    ox_err_t e = {err, errsz, NULL};
     if (err && errsz) err[0] = 0;
     *bytes = NULL, *n = 0;
     vks_onnx_options_t def = {0};
     if (!o) o = &def;
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, data);
     if (!m) return ox_fail(&e, "not a valid ONNX file (the protobuf does not parse)");
-    ox_graph_t g = {.e = &e, .gr = m->graph};
+    ox_graph_t g = {.e = &e, .gr = m->graph, .fold_budget = OX_MAX_FOLDED};
     vks_onnx_range_t r[2] = {o->input_range, o->output_range};
     int rc = 0;
     for (size_t i = 0; i < m->n_metadata_props && !rc; i++) {
@@ -1247,7 +1247,7 @@ int vks_onnx_translate_memory(const uint8_t *data, size_t size, const char *dir,
 
 int vks_onnx_translate(const char *path, const vks_onnx_options_t *o, uint8_t **bytes, size_t *n, char *err, size_t errsz)
 {
-    ox_err_t e = {err, errsz};
+    ox_err_t e = {err, errsz, NULL};
     if (err && errsz) err[0] = 0;
     *bytes = NULL, *n = 0;
     FILE *f = fopen(path, "rb");
