@@ -627,7 +627,7 @@ static int op_pad(nctx_t *N)
         const Onnx__AttributeProto *a = attr(N->n, "pads");
         if (!a || a->n_ints > 8) return NFAIL(N, "pads must list 8 values");
         np = a->n_ints;
-        memcpy(p, a->ints, np * sizeof *p);
+        if (np) memcpy(p, a->ints, np * sizeof *p);
         value = attr_float(N->n, "value", 0);
     } else {
         ox_const_t *pc, *vc, *ax;
