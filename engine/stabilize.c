@@ -1,20 +1,28 @@
 /* Temporal stabilization of a session's frames, on the GPU, inside the session's one command
  * buffer (no read-back, no host work per frame):
- *   1. stab_motion: each input pixel's change since the last frame (diff, 0..255), and the
- *      frame's mean change (channel_stats over diff): above a threshold, a scene cut.
- *   2. every instance norm normalizes with an exponential moving average of its per-channel mean
- *      and variance (channel_stats -> stats_ema -> instance_norm with GIVEN_STATS), restarted
- *      on a cut, so that colours do not pump from frame to frame;
- *   3. stab_blend: where the input did not change beyond noise, the output moves toward the
- *      previous output; where it changed, the new output is taken (no trails); all new on a cut.
- * The state (previous input and output, the averages) lives in a block of its own that persists
- * across frames. A reset fills the previous input with a huge value: the next frame is a cut. */
+ *   1. optical flow from this frame's input back to the last one's: grey pyramids of both
+ *      (stab_grey), coarse-to-fine block matching with a sub-pixel refinement (stab_flow);
+ *   2. stab_motion: each input pixel's change along the motion (|in(p) - prev_in(p + flow)|,
+ *      diff, 0..255), and the frame's mean change (channel_stats over diff): above a threshold,
+ *      a scene cut; then this frame's input is kept (a copy) for the next;
+ *   3. optionally (off by default), every instance norm normalizes with an exponential moving
+ *      average of its per-channel mean and variance (channel_stats -> stats_ema -> instance_norm
+ *      with GIVEN_STATS), restarted on a cut;
+ *   4. stab_blend: motion-compensated recursive filtering: where the input did not change along
+ *      the motion beyond noise, the output moves toward the previous (stabilized) output warped
+ *      along the flow; where it changed (occlusions, flow mismatches), the new output is taken
+ *      (no trails); all new on a cut. The result is kept (a copy) for the next frame.
+ * The state (previous input and output, pyramids, flows, the averages) lives in a block of its
+ * own that persists across frames. A reset fills the previous input with a huge value: the next
+ * frame is a cut. */
 #include "stabilize.h"
 #include "ops/op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX_LEVELS 6
 
 typedef struct vks_stab_params {
     float keep;         /* stab_blend keep at strength 1; at strength S, 1 - (1 - keep)^S */
@@ -23,14 +31,19 @@ typedef struct vks_stab_params {
     float cut;          /* cut threshold: mean input change (0..255) */
     float clamp;        /* the output stays within this of the unstabilized one (0..255) */
     uint32_t radius;    /* stab_blend window radius */
-    bool stats, blend;  /* which parts are on */
+    uint32_t levels;    /* optical flow: pyramid levels at most (the coarsest at least 8 pixels a side) */
+    uint32_t search;    /* stab_flow search radius at each level */
+    uint32_t win;       /* stab_flow window radius */
+    float penalty;      /* stab_flow cost of a pixel away from the coarser level's flow (0..255) */
+    float trunc;        /* stab_flow truncation of a pixel's difference (0..255) */
+    bool stats, blend, flow;   /* which parts are on (flow off: the flow is 0) */
 } vks_stab_params_t;
 
 /* Chosen from benchmarks/stabilize.sh (README: "Stable video"). At strength S the averages'
  * time constants grow geometrically: the past's weight is 1 - (1 - w)^S, 0 at S = 0. */
 static const vks_stab_params_t defaults = {
-    .keep = 0.98f, .alpha = 0.995f, .lo = 4.0f, .hi = 16.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 2, .stats = true,
-    .blend = true,
+    .keep = 0.7f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 1, .levels = 4,
+    .search = 1, .win = 2, .penalty = 0.5f, .trunc = 32.0f, .stats = false, .blend = true, .flow = true,
 };
 
 static float at_strength(float w, float s)
@@ -43,18 +56,21 @@ struct vks_stab {
     vks_stab_params_t p;
     vks_block_t block;
     vks_tensor_t prev_in, diff, prev_out, cut, cur, ema;
+    uint32_t levels;
+    vks_tensor_t grey[MAX_LEVELS], pgrey[MAX_LEVELS], flow[MAX_LEVELS];   /* per pyramid level */
     uint32_t *norm_off;     /* per layer: the pair index of its first channel in cur and ema */
-    vks_rec_t reset;        /* fills prev_in with a huge value */
+    vks_rec_t reset;        /* fills prev_in with a huge value (and the flow with 0) */
     bool reset_pending;
 };
 
-/* VKSTYLE_STABILIZE_TUNE="keep=0.98,alpha=0.995,lo=4,hi=16,cut=30,clamp=16,radius=2,stats=1,blend=1" overrides
- * the defaults, for the measurements (benchmarks/stabilize.sh); unknown keys are an error. */
+/* VKSTYLE_STABILIZE_TUNE="keep=0.7,alpha=0.5,lo=6,hi=24,cut=30,clamp=16,radius=1,levels=4,search=1,win=2,
+ * penalty=0.5,trunc=32,stats=0,blend=1,flow=1" overrides the defaults, for the measurements
+ * (benchmarks/stabilize.sh); unknown keys are an error. */
 static vks_status_t tune(vks_stab_params_t *p)
 {
     const char *env = getenv("VKSTYLE_STABILIZE_TUNE");
     if (!env || !*env) return VKS_OK;
-    char buf[256];
+    char buf[512];
     snprintf(buf, sizeof buf, "%s", env);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
@@ -62,7 +78,7 @@ static vks_status_t tune(vks_stab_params_t *p)
         *eq = 0;
         char *end;
         double v = strtod(eq + 1, &end);
-        if (*end || end == eq + 1 || !isfinite(v) || v < 0)
+        if (*end || end == eq + 1 || !isfinite(v) || v < 0 || v > 1e6)
             return vks_fail(VKS_ERR_INVALID_ARGUMENT, "VKSTYLE_STABILIZE_TUNE: %s=%s", tok, eq + 1);
         if (!strcmp(tok, "keep")) p->keep = (float)v;
         else if (!strcmp(tok, "alpha")) p->alpha = (float)v;
@@ -71,13 +87,21 @@ static vks_status_t tune(vks_stab_params_t *p)
         else if (!strcmp(tok, "cut")) p->cut = (float)v;
         else if (!strcmp(tok, "clamp")) p->clamp = (float)v;
         else if (!strcmp(tok, "radius")) p->radius = (uint32_t)v;
+        else if (!strcmp(tok, "levels")) p->levels = (uint32_t)v;
+        else if (!strcmp(tok, "search")) p->search = (uint32_t)v;
+        else if (!strcmp(tok, "win")) p->win = (uint32_t)v;
+        else if (!strcmp(tok, "penalty")) p->penalty = (float)v;
+        else if (!strcmp(tok, "trunc")) p->trunc = (float)v;
         else if (!strcmp(tok, "stats")) p->stats = v != 0;
         else if (!strcmp(tok, "blend")) p->blend = v != 0;
+        else if (!strcmp(tok, "flow")) p->flow = v != 0;
         else return vks_fail(VKS_ERR_INVALID_ARGUMENT, "VKSTYLE_STABILIZE_TUNE: unknown key %s", tok);
     }
-    if (p->keep > 1 || p->alpha > 1 || !(p->hi > p->lo) || p->cut >= VKS_STAB_DIFF_MAX || p->radius > 16)
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "VKSTYLE_STABILIZE_TUNE: keep, alpha <= 1, lo < hi, cut < %g, radius <= 16",
-                        VKS_STAB_DIFF_MAX);
+    if (p->keep > 1 || p->alpha > 1 || !(p->hi > p->lo) || p->cut >= VKS_STAB_DIFF_MAX || p->radius > 16 ||
+        p->levels < 1 || p->levels > MAX_LEVELS || p->search > 4 || p->win > VKS_STAB_WIN_MAX || !(p->trunc > 0))
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "VKSTYLE_STABILIZE_TUNE: keep, alpha <= 1, lo < hi, cut < %g, "
+                        "radius <= 16, levels 1..%d, search <= 4, win <= %d, trunc > 0", VKS_STAB_DIFF_MAX, MAX_LEVELS,
+                        VKS_STAB_WIN_MAX);
     return VKS_OK;
 }
 
@@ -119,21 +143,39 @@ static vks_status_t stab_create(vks_session_t *s, vks_stab_t **out)
             t->norm_off[i] = pairs;
             pairs += s->plan.vals[i + 1].c;
         }
-    const vks_tensor_t *o = &s->plan.vals[m->nlayers];
-    t->prev_in = vks_tensor_act(NULL, 0, 1, 3, s->h, s->w, 4);
+    const vks_tensor_t *in = &s->plan.vals[0], *o = &s->plan.vals[m->nlayers];
+    /* the previous input and output: the layout of the input and output tensors, copied over */
+    t->prev_in = vks_tensor_act(NULL, 0, 1, 3, in->h, in->w, in->esize);
+    t->prev_in.plane_stride = in->plane_stride;
     t->diff = vks_tensor_act(NULL, 0, 1, 1, s->h, s->w, 4);
-    t->prev_out = vks_tensor_act(NULL, 0, 1, 3, o->h, o->w, 4);
+    t->prev_out = vks_tensor_act(NULL, 0, 1, 3, o->h, o->w, o->esize);
+    t->prev_out.plane_stride = o->plane_stride;
     t->cut = vks_tensor_flat(NULL, 0, 2);
     t->cur = vks_tensor_flat(NULL, 0, 2 * (pairs ? pairs : 1));
     t->ema = t->cur;
+    t->levels = 1;
+    while (t->levels < t->p.levels && vks_div_up(s->h < s->w ? s->h : s->w, 1u << t->levels) >= 8) t->levels++;
+    vks_tensor_t *ts[6 + 3 * MAX_LEVELS] = {&t->prev_in, &t->diff, &t->prev_out, &t->cut, &t->cur, &t->ema};
+    int nts = 6;
+    for (uint32_t l = 0; l < t->levels; l++) {
+        uint32_t lh = vks_div_up(s->h, 1u << l), lw = vks_div_up(s->w, 1u << l);
+        t->grey[l] = vks_tensor_act(NULL, 0, 1, 1, lh, lw, 4);
+        t->pgrey[l] = t->grey[l];
+        t->flow[l] = vks_tensor_act(NULL, 0, 1, 2, lh, lw, 4);
+        ts[nts++] = &t->grey[l];
+        ts[nts++] = &t->pgrey[l];
+        ts[nts++] = &t->flow[l];
+    }
     VkDeviceSize off = 0;
-    vks_tensor_t *ts[6] = {&t->prev_in, &t->diff, &t->prev_out, &t->cut, &t->cur, &t->ema};
-    for (int i = 0; i < 6; i++) off = place_tensor(ts[i], NULL, off);
+    for (int i = 0; i < nts; i++) off = place_tensor(ts[i], NULL, off);
     VKS_TRY(vks_block_create(s->ctx, off, VKS_MEM_DEVICE, &t->block));
-    for (int i = 0; i < 6; i++) ts[i]->block = &t->block;
+    for (int i = 0; i < nts; i++) ts[i]->block = &t->block;
     VKS_TRY(vks_rec_begin(s->ctx, &t->reset, false));
+    /* every pixel changed: 3.4e38 (float32) or 65504 (float16) */
     s->ctx->vk.vkCmdFillBuffer(t->reset.cmd, t->block.buffer, t->prev_in.offset, vks_tensor_bytes(&t->prev_in),
-                               0x7f7f7f7fu);   /* 3.4e38: every pixel changed */
+                               in->esize == 2 ? 0x7bff7bffu : 0x7f7f7f7fu);
+    /* the flow stays 0 when it is not computed (flow=0) */
+    s->ctx->vk.vkCmdFillBuffer(t->reset.cmd, t->block.buffer, t->flow[0].offset, vks_tensor_bytes(&t->flow[0]), 0);
     VKS_TRY(vks_rec_end(&t->reset));
     t->reset_pending = true;
     *out = t;
@@ -147,7 +189,22 @@ vks_status_t vks_stab_record_input(vks_session_t *s, vks_rec_t *rec)
 {
     vks_stab_t *t = s->stab;
     const vks_tensor_t *in = &s->plan.vals[0];
-    vks_status_t st = vks_op_stab_motion(rec, in, &t->prev_in, &t->diff, 1.0f / s->model->in_scale);
+    float inv = 1.0f / fabsf(s->model->in_scale);
+    vks_status_t st = VKS_OK;
+    if (t->p.flow) {
+        for (uint32_t l = 0; l < t->levels && !st; l++) {
+            st = vks_op_stab_grey(rec, in, &t->grey[l], 1u << l, inv);
+            if (!st) st = vks_op_stab_grey(rec, &t->prev_in, &t->pgrey[l], 1u << l, inv);
+        }
+        for (uint32_t l = t->levels; l-- > 0 && !st;) {
+            vks_stab_flow_t fp = {t->p.search, t->p.win, t->p.penalty, t->p.trunc,
+                                  (float)(t->grey[l].w > t->grey[l].h ? t->grey[l].w : t->grey[l].h)};
+            st = vks_op_stab_flow(rec, &t->grey[l], &t->pgrey[l], l + 1 < t->levels ? &t->flow[l + 1] : NULL,
+                                  &t->flow[l], &fp);
+        }
+    }
+    if (!st) st = vks_op_stab_motion(rec, in, &t->prev_in, &t->flow[0], &t->diff, inv);
+    if (!st) st = vks_rec_copy(rec, in->block, in->offset, &t->block, t->prev_in.offset, vks_tensor_bytes(in));
     if (!st) st = vks_op_channel_stats(rec, &t->diff, 0, t->diff.h, &t->cut, 0);
     if (st) vks_error_prefix("stabilization");
     return st;
@@ -174,9 +231,11 @@ vks_status_t vks_stab_record_output(vks_session_t *s, vks_rec_t *rec)
 {
     vks_stab_t *t = s->stab;
     if (!t->p.blend) return VKS_OK;
+    const vks_tensor_t *out = &s->plan.vals[s->model->nlayers];
     vks_stab_blend_t b = {t->p.radius, at_strength(t->p.keep, t->strength), t->p.lo, t->p.hi, t->p.cut,
                           t->p.clamp / fabsf(s->model->out_scale)};
-    vks_status_t st = vks_op_stab_blend(rec, &s->plan.vals[s->model->nlayers], &t->prev_out, &t->diff, &t->cut, &b);
+    vks_status_t st = vks_op_stab_blend(rec, out, &t->prev_out, &t->diff, &t->cut, &t->flow[0], &b);
+    if (!st) st = vks_rec_copy(rec, out->block, out->offset, &t->block, t->prev_out.offset, vks_tensor_bytes(out));
     if (st) vks_error_prefix("stabilization");
     return st;
 }

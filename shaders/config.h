@@ -46,6 +46,14 @@
 /* Stabilization (stab_motion.comp): the largest input change recorded, in 0..255 units; a reset
  * makes every pixel's change this (finite, so that the mean over the frame is too). */
 #define VKS_STAB_DIFF_MAX 1000.0
+/* Stabilization (stab_motion.comp): the change recorded where the motion-compensated position
+ * falls outside the previous frame (content that just came in: changed, but no cut). */
+#define VKS_STAB_DIFF_OUT 255.0
+/* Stabilization (stab_grey.comp): grey values are clamped to +-this (0..255 units), so that a
+ * reset's huge fill stays finite through the pyramid and the block matching. */
+#define VKS_STAB_GREY_MAX 10000.0
+/* Stabilization (stab_flow.comp): the largest block-matching window radius. */
+#define VKS_STAB_WIN_MAX 3
 
 /* Activation codes (specialization constant). */
 #define VKS_ACT_NONE 0

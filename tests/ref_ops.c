@@ -470,19 +470,119 @@ void ref_yuyv_to_rgb(const uint8_t *yuyv, int w, int h, float scale, float offse
     }
 }
 
-void ref_stab_motion(const float *in, float *prev, int h, int w, float inv_scale, float *diff)
+void ref_stab_grey(const float *in, int h, int w, int factor, float inv_scale, float *out)
 {
     const size_t hw = (size_t)h * w;
-    for (size_t i = 0; i < hw; i++) {
-        double m = 0.0;
-        for (int c = 0; c < 3; c++) {
-            double d = fabs((double)in[c * hw + i] - (double)prev[c * hw + i]);
-            if (d > m) m = d;
-            prev[c * hw + i] = in[c * hw + i];
+    int oh = (h + factor - 1) / factor, ow = (w + factor - 1) / factor;
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+            double s = 0.0;
+            int n = 0;
+            for (int y = oy * factor; y < h && y < (oy + 1) * factor; y++)
+                for (int x = ox * factor; x < w && x < (ox + 1) * factor; x++) {
+                    size_t j = (size_t)y * w + x;
+                    double l = (0.299 * in[j] + 0.587 * in[hw + j] + 0.114 * in[2 * hw + j]) * inv_scale;
+                    s += l < -10000.0 ? -10000.0 : l > 10000.0 ? 10000.0 : l;
+                    n++;
+                }
+            out[(size_t)oy * ow + ox] = (float)(s / n);
         }
-        m *= inv_scale;
-        diff[i] = (float)(m < 1000.0 ? m : 1000.0);
-    }
+}
+
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static double bilinear(const float *plane, int h, int w, double x, double y)
+{
+    x = x < 0 ? 0 : x > w - 1 ? w - 1 : x;
+    y = y < 0 ? 0 : y > h - 1 ? h - 1 : y;
+    int x0 = (int)x, y0 = (int)y, x1 = x0 + 1 < w ? x0 + 1 : w - 1, y1 = y0 + 1 < h ? y0 + 1 : h - 1;
+    double a = x - x0, b = y - y0;
+    double top = plane[(size_t)y0 * w + x0] + a * (plane[(size_t)y0 * w + x1] - plane[(size_t)y0 * w + x0]);
+    double bot = plane[(size_t)y1 * w + x0] + a * (plane[(size_t)y1 * w + x1] - plane[(size_t)y1 * w + x0]);
+    return top + b * (bot - top);
+}
+
+static double flow_cost(const float *cur, const float *prev, int h, int w, int px, int py, int dx, int dy, int win,
+                        float penalty, float trunc, double sx, double sy)
+{
+    double s = 0.0;
+    for (int v = -win; v <= win; v++)
+        for (int u = -win; u <= win; u++) {
+            double d = fabs((double)cur[(size_t)clampi(py + v, 0, h - 1) * w + clampi(px + u, 0, w - 1)] -
+                            (double)prev[(size_t)clampi(py + v + dy, 0, h - 1) * w + clampi(px + u + dx, 0, w - 1)]);
+            s += d < trunc ? d : trunc;
+        }
+    return s / ((2 * win + 1) * (2 * win + 1)) + penalty * (fabs(dx - sx) + fabs(dy - sy));
+}
+
+static double parabola(double l, double c, double r)
+{
+    double den = l - 2.0 * c + r;
+    if (!(den > 1e-6)) return 0.0;
+    double o = 0.5 * (l - r) / den;
+    return o < -0.5 ? -0.5 : o > 0.5 ? 0.5 : o;
+}
+
+void ref_stab_flow(const float *cur, const float *prev, int h, int w, const float *coarse, int search, int win,
+                   float penalty, float trunc, float maxflow, float *flow, float *margin)
+{
+    const size_t hw = (size_t)h * w;
+    int ch = (h + 1) / 2, cw = (w + 1) / 2;
+    for (int py = 0; py < h; py++)
+        for (int px = 0; px < w; px++) {
+            double sx = 0, sy = 0;
+            if (coarse) {
+                double cx = 0.5 * px - 0.25, cy = 0.5 * py - 0.25;
+                sx = 2.0 * bilinear(coarse, ch, cw, cx, cy);
+                sy = 2.0 * bilinear(coarse + (size_t)ch * cw, ch, cw, cx, cy);
+            }
+            int bx = (int)lround(sx), by = (int)lround(sy), best_x = bx, best_y = by;
+            double jb = flow_cost(cur, prev, h, w, px, py, bx, by, win, penalty, trunc, sx, sy), second = INFINITY;
+            for (int dy = -search; dy <= search; dy++)
+                for (int dx = -search; dx <= search; dx++) {
+                    if (!dx && !dy) continue;
+                    double j = flow_cost(cur, prev, h, w, px, py, bx + dx, by + dy, win, penalty, trunc, sx, sy);
+                    if (j < jb) {
+                        second = jb;
+                        jb = j;
+                        best_x = bx + dx;
+                        best_y = by + dy;
+                    } else if (j < second) {
+                        second = j;
+                    }
+                }
+            double fx = best_x + parabola(flow_cost(cur, prev, h, w, px, py, best_x - 1, best_y, win, penalty, trunc, sx, sy), jb,
+                                          flow_cost(cur, prev, h, w, px, py, best_x + 1, best_y, win, penalty, trunc, sx, sy));
+            double fy = best_y + parabola(flow_cost(cur, prev, h, w, px, py, best_x, best_y - 1, win, penalty, trunc, sx, sy), jb,
+                                          flow_cost(cur, prev, h, w, px, py, best_x, best_y + 1, win, penalty, trunc, sx, sy));
+            if (!(fabs(fx) <= maxflow && fabs(fy) <= maxflow)) fx = fy = 0;
+            size_t i = (size_t)py * w + px;
+            flow[i] = (float)fx;
+            flow[hw + i] = (float)fy;
+            if (margin) margin[i] = (float)(second - jb);
+        }
+}
+
+void ref_stab_motion(const float *in, const float *prev, const float *flow, int h, int w, float inv_scale,
+                     float *diff)
+{
+    const size_t hw = (size_t)h * w;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            double fx = x + (double)flow[i], fy = y + (double)flow[hw + i];
+            if (!(fx >= -0.5 && fx <= w - 0.5 && fy >= -0.5 && fy <= h - 0.5)) {
+                diff[i] = 255.0f;
+                continue;
+            }
+            double m = 0.0;
+            for (int c = 0; c < 3; c++) {
+                double d = fabs((double)in[c * hw + i] - bilinear(prev + c * hw, h, w, fx, fy));
+                if (d > m) m = d;
+            }
+            m *= inv_scale;
+            diff[i] = (float)(m < 1000.0 ? m : 1000.0);
+        }
 }
 
 void ref_stats_ema(const double *cur, int channels, double count, float alpha, int cut, float *ema)
@@ -498,10 +598,10 @@ void ref_stats_ema(const double *cur, int channels, double count, float alpha, i
     }
 }
 
-void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, int h, int w, int radius, float keep,
-                    float lo, float hi, int cut, float tol)
+void ref_stab_blend(float *out, const float *prev, int oh, int ow, const float *diff, const float *flow, int h,
+                    int w, int radius, float keep, float lo, float hi, int cut, float tol)
 {
-    const size_t n = (size_t)oh * ow;
+    const size_t n = (size_t)oh * ow, hw = (size_t)h * w;
     for (int y = 0; y < oh; y++)
         for (int x = 0; x < ow; x++) {
             int cx = x < w ? x : w - 1, cy = y < h ? y : h - 1;
@@ -516,13 +616,15 @@ void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, 
             double t = (s / cnt - lo) / (hi - lo);
             t = t < 0 ? 0 : t > 1 ? 1 : t;
             double k = cut ? 0.0 : keep * (1.0 - t * t * (3.0 - 2.0 * t));
+            if (!(k > 0)) continue;
+            size_t j = (size_t)cy * w + cx;
+            double fx = x + (double)flow[j], fy = y + (double)flow[hw + j];
             for (int c = 0; c < 3; c++) {
                 size_t i = c * n + (size_t)y * ow + x;
-                double o = out[i] + k * ((double)prev[i] - out[i]);
-                if (k > 0 && o > out[i] + (double)tol) o = out[i] + (double)tol;
-                if (k > 0 && o < out[i] - (double)tol) o = out[i] - (double)tol;
+                double o = out[i] + k * (bilinear(prev + c * n, oh, ow, fx, fy) - out[i]);
+                if (o > out[i] + (double)tol) o = out[i] + (double)tol;
+                if (o < out[i] - (double)tol) o = out[i] - (double)tol;
                 out[i] = (float)o;
-                prev[i] = (float)o;
             }
         }
 }

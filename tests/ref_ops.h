@@ -74,17 +74,28 @@ void ref_instance_norm_given(const float *in, int n, int c, int h, int w, const 
                              const float *gamma, const float *beta, float eps, ref_act_t act, const float *residual,
                              float *out);
 
-/* Stabilization (engine/stabilize.c). stab_motion: in [3,h,w], prev [3,h,w]: diff[i] = min(max over channels of
- * |in - prev| * inv_scale, 1000), then prev = in. */
-void ref_stab_motion(const float *in, float *prev, int h, int w, float inv_scale, float *diff);
+/* Stabilization (engine/stabilize.c). stab_grey: in [3,h,w]; out [ceil(h/f), ceil(w/f)]: the mean over each
+ * f x f block (cut at the edge) of clamp((0.299 R + 0.587 G + 0.114 B) * inv_scale, +-10000). */
+void ref_stab_grey(const float *in, int h, int w, int factor, float inv_scale, float *out);
+/* stab_flow: cur, prev [h,w]; coarse NULL or [2,ceil(h/2),ceil(w/2)]; flow [2,h,w] (shaders/stab_flow.comp).
+ * margin[i] (if not NULL): how much worse the second-best integer displacement scored than the best (a
+ * near-tie may go either way on the GPU). */
+void ref_stab_flow(const float *cur, const float *prev, int h, int w, const float *coarse, int search, int win,
+                   float penalty, float trunc, float maxflow, float *flow, float *margin);
+/* stab_motion: in, prev [3,h,w], flow [2,h,w]: diff[p] = min(max over channels of |in(p) - prev(p + flow(p))|
+ * * inv_scale, 1000), prev bilinear with the position clamped into the frame; 255 where p + flow(p) is more
+ * than half a pixel outside it. */
+void ref_stab_motion(const float *in, const float *prev, const float *flow, int h, int w, float inv_scale,
+                     float *diff);
 /* stats_ema: for each channel, (m, v) = (cur[2c], cur[2c+1] / count); ema[2c], ema[2c+1] = cut ? (m, v) :
  * alpha * ema + (1 - alpha) * (m, v). */
 void ref_stats_ema(const double *cur, int channels, double count, float alpha, int cut, float *ema);
-/* stab_blend: out, prev [3,oh,ow]; diff [h,w]. For each output pixel (x, y), (x, y) clamped into
- * diff: m = the mean of diff over the (2r+1)^2 window around it, clipped to the image; k = cut ? 0 :
- * keep * (1 - smoothstep(lo, hi, m)); out = out + k * (prev - out), within tol of out; prev = out. */
-void ref_stab_blend(float *out, float *prev, int oh, int ow, const float *diff, int h, int w, int radius, float keep,
-                    float lo, float hi, int cut, float tol);
+/* stab_blend: out, prev [3,oh,ow]; diff [h,w]; flow [2,h,w]. For each output pixel (x, y), (x, y) clamped
+ * into diff as (cx, cy): m = the mean of diff over the (2r+1)^2 window around it, clipped to the image;
+ * k = cut ? 0 : keep * (1 - smoothstep(lo, hi, m)); where k > 0, p = prev sampled bilinearly at (x, y) +
+ * flow(cx, cy) (clamped into the output), out = out + k * (p - out), within tol of out. */
+void ref_stab_blend(float *out, const float *prev, int oh, int ow, const float *diff, const float *flow, int h,
+                    int w, int radius, float keep, float lo, float hi, int cut, float tol);
 
 /* conditional: gamma/beta [styles, c]; effective gamma = sum_s weights[s]*gamma[s], same for beta */
 void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,

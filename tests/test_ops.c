@@ -1102,32 +1102,129 @@ static bool is_f16_shader(const char *name)
  * storageBuffer16BitAccess; a device without them fails here, it is not skipped). */
 /* ------------------------------------------------------------------ stabilization */
 
-/* stab_motion: the input's change (fp32 or fp16 input, fp32 previous frame) against the reference,
- * on an odd size (not a multiple of the workgroup), with a previous frame that holds the reset
- * value in part of it (the change is capped). Then the previous frame must hold the input. */
+/* stab_grey: each level of a grey pyramid (factors 1, 2, 4, 8; the last blocks cut at the edge) of an
+ * odd-sized input against the reference; values beyond the clamp (a reset's fill) stay finite. */
+static void test_stab_grey(void **state)
+{
+    (void)state;
+    const uint32_t h = 37, w = 29, hw = h * w;
+    uint32_t seed = 41;
+    float *x = rnd(3 * hw, &seed, -1, 1);
+    for (uint32_t i = 0; i < 12; i++) x[hw + 31 * i] = g_esize == 2 ? 65504.0f : 3.39e38f;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t tx = tact(&a, 1, 3, h, w, x);
+    for (uint32_t f = 1; f <= 8; f *= 2) {
+        uint32_t oh = (h + f - 1) / f, ow = (w + f - 1) / f;
+        vks_tensor_t tg = tu_act_e(&a, 1, 1, oh, ow, 4, NULL);
+        vks_rec_t rec;
+        tu_rec_begin(g_ctx, &rec);
+        TU_OK(vks_op_stab_grey(&rec, &tx, &tg, f, 127.5f));
+        tu_rec_run(&rec);
+        float *want = malloc(oh * ow * sizeof *want), *got = tu_download(&a, &tg);
+        ref_stab_grey(x, (int)h, (int)w, (int)f, 127.5f, want);
+        assert_int_equal(ref_compare("stab_grey", got, want, oh * ow, 1e-3f, 1e-5f), 0);
+        vks_rec_destroy(&rec);
+        free(want); free(got);
+    }
+    tu_arena_done(&a);
+    free(x);
+}
+
+/* A smooth random texture (0..255) sampled at (x + dx, y + dy). */
+static float texture(const float *k, float x, float y)
+{
+    float v = 128.0f;
+    for (int i = 0; i < 6; i++) v += 20.0f * sinf(k[3 * i] * x + k[3 * i + 1] * y + k[3 * i + 2]);
+    return v;
+}
+
+/* stab_flow: block matching of an odd-sized frame against the last one, whose content is (1.3, -0.7)
+ * away (the flow back to it is (-1.3, 0.7)), plus noise, from no start (the coarsest level) and from a
+ * coarser flow near half the motion, against the reference; most of the flow finds the motion. A near-tie between
+ * two displacements (the reference's margin below 1e-3) may go either way: those pixels are left out,
+ * and most pixels must be compared. Float32 grey in either precision (no float16 variant). */
+static void run_stab_flow(int with_coarse, uint32_t search, uint32_t win, uint32_t seed)
+{
+    const uint32_t h = 37, w = 29, hw = h * w, ch = (h + 1) / 2, cw = (w + 1) / 2;
+    float *k = tu_random(18, &seed, -0.8f, 0.8f), *noise = tu_random(2 * hw, &seed, -2, 2);
+    float *cur = malloc(hw * sizeof *cur), *prev = malloc(hw * sizeof *prev);
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            cur[y * w + x] = texture(k, (float)x, (float)y) + noise[y * w + x];
+            prev[y * w + x] = texture(k, x + 1.3f, y - 0.7f) + noise[hw + y * w + x];
+        }
+    /* the coarser level's flow: half the motion (-1.3, 0.7), +-0.4 */
+    float *coarse = with_coarse ? tu_random(2 * ch * cw, &seed, -0.4f, 0.4f) : NULL;
+    for (uint32_t i = 0; with_coarse && i < ch * cw; i++) coarse[i] -= 0.65f, coarse[ch * cw + i] += 0.35f;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t tc = tu_act_e(&a, 1, 1, h, w, 4, cur), tp = tu_act_e(&a, 1, 1, h, w, 4, prev);
+    vks_tensor_t tk = tu_act_e(&a, 1, 2, ch, cw, 4, coarse), tf = tu_act_e(&a, 1, 2, h, w, 4, NULL);
+    vks_stab_flow_t p = {search, win, 0.5f, 40.0f, 20.0f};
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_stab_flow(&rec, &tc, &tp, with_coarse ? &tk : NULL, &tf, &p));
+    tu_rec_run(&rec);
+    float *want = malloc(2 * hw * sizeof *want), *margin = malloc(hw * sizeof *margin), *got = tu_download(&a, &tf);
+    ref_stab_flow(cur, prev, (int)h, (int)w, coarse, (int)search, (int)win, 0.5f, 40.0f, 20.0f, want, margin);
+    uint32_t compared = 0, bad = 0, near = 0;
+    for (uint32_t i = 0; i < hw; i++) {
+        if (margin[i] < 1e-3f) continue;
+        compared++;
+        for (uint32_t c = 0; c < 2; c++)
+            if (!(fabsf(got[c * hw + i] - want[c * hw + i]) <= 2e-3f)) {
+                if (bad++ < 5) printf("stab_flow: pixel %u %c: got %g, want %g\n", i, "xy"[c], got[c * hw + i], want[c * hw + i]);
+            }
+        near += fabsf(got[i] + 1.3f) <= 0.5f && fabsf(got[hw + i] - 0.7f) <= 0.5f;
+    }
+    printf("# stab_flow (coarse %d, search %u, window %u): %u of %u pixels compared, %u within half a pixel of "
+           "the motion\n", with_coarse, search, win, compared, hw, near);
+    assert_int_equal(bad, 0);
+    assert_true(compared >= hw * 9 / 10);
+    assert_true(near >= hw * 2 / 3);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(k); free(noise); free(cur); free(prev); free(coarse); free(want); free(margin); free(got);
+}
+
+static void test_stab_flow(void **state)
+{
+    (void)state;
+    run_stab_flow(0, 2, 2, 81);
+    run_stab_flow(1, 1, 3, 82);
+    run_stab_flow(1, 1, 1, 83);
+}
+
+/* stab_motion: the input's change along a flow (fp32 or fp16 input and previous frame) against the
+ * reference, on an odd size (not a multiple of the workgroup), with a flow that points outside the
+ * frame at places, and a previous frame that holds the reset value in part of it (the change is capped). */
 static void test_stab_motion(void **state)
 {
     (void)state;
     const uint32_t h = 13, w = 29, hw = h * w;
     uint32_t seed = 51;
-    float *x = rnd(3 * hw, &seed, -1, 1), *prev = tu_random(3 * hw, &seed, -1, 1);
-    for (uint32_t i = 0; i < 40; i++) prev[hw + 7 * i] = 3.39e38f;   /* a reset's fill */
+    float *x = rnd(3 * hw, &seed, -1, 1), *prev = rnd(3 * hw, &seed, -1, 1), *flow = tu_random(2 * hw, &seed, -3, 3);
+    for (uint32_t i = 0; i < 40; i++) prev[hw + 7 * i] = g_esize == 2 ? 65504.0f : 3.39e38f;   /* a reset's fill */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
-    vks_tensor_t tx = tact(&a, 1, 3, h, w, x), tp = tu_act_e(&a, 1, 3, h, w, 4, prev);
-    vks_tensor_t td = tu_act_e(&a, 1, 1, h, w, 4, NULL);
+    vks_tensor_t tx = tact(&a, 1, 3, h, w, x), tp = tact(&a, 1, 3, h, w, prev);
+    vks_tensor_t tf = tu_act_e(&a, 1, 2, h, w, 4, flow), td = tu_act_e(&a, 1, 1, h, w, 4, NULL);
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    TU_OK(vks_op_stab_motion(&rec, &tx, &tp, &td, 127.5f));
+    TU_OK(vks_op_stab_motion(&rec, &tx, &tp, &tf, &td, 127.5f));
     tu_rec_run(&rec);
     float *want = malloc(hw * sizeof *want);
-    ref_stab_motion(x, prev, (int)h, (int)w, 127.5f, want);
+    ref_stab_motion(x, prev, flow, (int)h, (int)w, 127.5f, want);
     float *got = tu_download(&a, &td), *gotp = tu_download(&a, &tp);
-    assert_int_equal(ref_compare("stab_motion diff", got, want, hw, 1e-4f, 1e-5f), 0);
-    assert_int_equal(ref_compare("stab_motion previous", gotp, prev, 3 * hw, 0, 0), 0);
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < hw; i++) out += want[i] == 255.0f;
+    assert_true(out > 0 && out < hw / 2);
+    assert_int_equal(ref_compare("stab_motion diff", got, want, hw, 2e-3f, 1e-5f), 0);
+    assert_int_equal(ref_compare("stab_motion previous (unchanged)", gotp, prev, 3 * hw, 0, 0), 0);
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
-    free(x); free(prev); free(want); free(got); free(gotp);
+    free(x); free(prev); free(flow); free(want); free(got); free(gotp);
 }
 
 /* stats_ema: the running average of 37 channels' statistics, at an offset in both tables: no cut
@@ -1165,29 +1262,36 @@ static void test_stats_ema(void **state)
 }
 
 /* stab_blend: an output larger than the input (the network's extra rows and columns take the
- * nearest input pixel's change), odd sizes, changes spanning the thresholds; then a cut. */
+ * nearest input pixel's change and flow), odd sizes, changes spanning the thresholds, a flow that
+ * points outside at places; then a cut. */
 static void run_stab_blend(float change, int cut, uint32_t radius, float maxdev, uint32_t seed)
 {
     const uint32_t h = 11, w = 19, oh = 12, ow = 21, n = 3 * oh * ow;
-    float *y = rnd(n, &seed, -1, 1), *prev = tu_random(n, &seed, -1, 1), *d = tu_random(h * w, &seed, 0, 20);
+    float *y = rnd(n, &seed, -1, 1), *prev = rnd(n, &seed, -1, 1), *d = tu_random(h * w, &seed, 0, 20);
+    float *flow = tu_random(2 * h * w, &seed, -2.5f, 2.5f);
     float chg[2] = {change, 0};
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
-    vks_tensor_t ty = tact(&a, 1, 3, oh, ow, y), tp = tu_act_e(&a, 1, 3, oh, ow, 4, prev);
-    vks_tensor_t td = tu_act_e(&a, 1, 1, h, w, 4, d), tk = tu_flat(&a, 2, chg);
+    vks_tensor_t ty = tact(&a, 1, 3, oh, ow, y), tp = tact(&a, 1, 3, oh, ow, prev);
+    vks_tensor_t td = tu_act_e(&a, 1, 1, h, w, 4, d), tk = tu_flat(&a, 2, chg), tf = tu_act_e(&a, 1, 2, h, w, 4, flow);
     vks_stab_blend_t p = {radius, 0.8f, 3.0f, 12.0f, 30.0f, maxdev};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    TU_OK(vks_op_stab_blend(&rec, &ty, &tp, &td, &tk, &p));
+    TU_OK(vks_op_stab_blend(&rec, &ty, &tp, &td, &tk, &tf, &p));
     tu_rec_run(&rec);
-    ref_stab_blend(y, prev, (int)oh, (int)ow, d, (int)h, (int)w, (int)radius, 0.8f, 3.0f, 12.0f, cut, maxdev);
+    float *y0 = malloc(n * sizeof *y0);
+    memcpy(y0, y, n * sizeof *y0);
+    ref_stab_blend(y, prev, (int)oh, (int)ow, d, flow, (int)h, (int)w, (int)radius, 0.8f, 3.0f, 12.0f, cut, maxdev);
     float *got = tu_download(&a, &ty), *gotp = tu_download(&a, &tp);
     assert_int_equal(ref_compare("stab_blend output", got, y, n, tol(1e-5f), tol(1e-5f)), 0);
-    /* prev holds the unrounded blend: within float16 rounding of the output in that precision */
-    assert_int_equal(ref_compare("stab_blend previous", gotp, prev, n, tol(1e-5f), tol(1e-5f)), 0);
+    assert_int_equal(ref_compare("stab_blend previous (unchanged)", gotp, prev, n, 0, 0), 0);
+    uint32_t changed = 0;
+    for (uint32_t i = 0; i < n; i++) changed += y[i] != y0[i];
+    if (cut) assert_int_equal(changed, 0);
+    else assert_true(changed > n / 4);
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
-    free(y); free(prev); free(d); free(got); free(gotp);
+    free(y); free(y0); free(prev); free(d); free(flow); free(got); free(gotp);
 }
 
 static void test_stab_blend(void **state)
@@ -1203,18 +1307,36 @@ static void test_stab_errors(void **state)
     (void)state;
     vks_rec_t dry;
     TU_OK(vks_rec_begin_dry(g_ctx, &dry));
-    vks_tensor_t x = vks_tensor_act(NULL, 0, 1, 3, 8, 9, g_esize), p = vks_tensor_act(NULL, 0, 1, 3, 8, 9, 4);
+    vks_tensor_t x = vks_tensor_act(NULL, 0, 1, 3, 8, 9, g_esize), p = vks_tensor_act(NULL, 0, 1, 3, 8, 9, g_esize);
+    vks_tensor_t p32 = vks_tensor_act(NULL, 0, 1, 3, 8, 9, g_esize == 2 ? 4 : 2);
     vks_tensor_t d = vks_tensor_act(NULL, 0, 1, 1, 8, 9, 4), bad = vks_tensor_act(NULL, 0, 1, 1, 8, 8, 4);
+    vks_tensor_t f = vks_tensor_act(NULL, 0, 1, 2, 8, 9, 4), fc = vks_tensor_act(NULL, 0, 1, 2, 4, 5, 4);
+    vks_tensor_t g2 = vks_tensor_act(NULL, 0, 1, 1, 4, 5, 4);
     vks_tensor_t k = vks_tensor_flat(NULL, 0, 2);
-    assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &bad, 1.0f), VKS_ERR_SHAPE);
-    assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &d, 0.0f), VKS_ERR_INVALID_ARGUMENT);
+    TU_OK(vks_op_stab_grey(&dry, &x, &d, 1, 1.0f));
+    TU_OK(vks_op_stab_grey(&dry, &x, &g2, 2, 1.0f));
+    assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 2, 1.0f), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 0, 1.0f), VKS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 1, NAN), VKS_ERR_INVALID_ARGUMENT);
+    vks_stab_flow_t fp = {1, 2, 0.5f, 32.0f, 9.0f};
+    TU_OK(vks_op_stab_flow(&dry, &d, &d, NULL, &f, &fp));
+    TU_OK(vks_op_stab_flow(&dry, &d, &d, &fc, &f, &fp));
+    assert_int_equal(vks_op_stab_flow(&dry, &d, &bad, NULL, &f, &fp), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_flow(&dry, &d, &d, &f, &f, &fp), VKS_ERR_SHAPE);
+    fp.win = VKS_STAB_WIN_MAX + 1;
+    assert_int_equal(vks_op_stab_flow(&dry, &d, &d, NULL, &f, &fp), VKS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &f, &bad, 1.0f), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &fc, &d, 1.0f), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &f, &d, 0.0f), VKS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vks_op_stab_motion(&dry, &x, &p32, &f, &d, 1.0f), VKS_ERR_INVALID_ARGUMENT);   /* mixed types */
     assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 2, 10, &k, 0.5f, 1.0f), VKS_ERR_SHAPE);
     assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 1, 10, &k, 1.5f, 1.0f), VKS_ERR_INVALID_ARGUMENT);
     vks_stab_blend_t b = {2, 0.5f, 3.0f, 3.0f, 30.0f, 1.0f};
-    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &b), VKS_ERR_INVALID_ARGUMENT);
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &f, &b), VKS_ERR_INVALID_ARGUMENT);
     b.hi = 10.0f;
-    assert_int_equal(vks_op_stab_blend(&dry, &x, &bad, &d, &k, &b), VKS_ERR_SHAPE);
-    TU_OK(vks_op_stab_blend(&dry, &x, &p, &d, &k, &b));
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &bad, &d, &k, &f, &b), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &fc, &b), VKS_ERR_SHAPE);
+    TU_OK(vks_op_stab_blend(&dry, &x, &p, &d, &k, &f, &b));
     vks_rec_destroy(&dry);
 }
 
@@ -1243,6 +1365,7 @@ F16(test_pack_unpack)
 F16(test_yuyv_to_rgb)
 F16(test_chunked_bindings)
 F16(test_split_dispatches)
+F16(test_stab_grey)
 F16(test_stab_motion)
 F16(test_stats_ema)
 F16(test_stab_blend)
@@ -1401,10 +1524,13 @@ int main(void)
         cmocka_unit_test(test_yuyv_to_rgb_f16),
         cmocka_unit_test(test_chunked_bindings_f16),
         cmocka_unit_test_setup_teardown(test_split_dispatches_f16, split_setup, split_teardown),
+        cmocka_unit_test(test_stab_grey),
+        cmocka_unit_test(test_stab_flow),
         cmocka_unit_test(test_stab_motion),
         cmocka_unit_test(test_stats_ema),
         cmocka_unit_test(test_stab_blend),
         cmocka_unit_test(test_stab_errors),
+        cmocka_unit_test(test_stab_grey_f16),
         cmocka_unit_test(test_stab_motion_f16),
         cmocka_unit_test(test_stats_ema_f16),
         cmocka_unit_test(test_stab_blend_f16),

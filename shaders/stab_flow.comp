@@ -1,0 +1,98 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// vks:wg-base
+// Stabilization, optical flow (engine/stabilize.c): one level of coarse-to-fine block matching
+// between two grey images of a pyramid (stab_grey.comp), from the current frame back to the
+// previous one: flow(p) is where pixel p of the current frame was in the previous one (p + flow).
+// The start is twice the coarser level's flow, bilinearly upsampled (0 at the coarsest level);
+// the integer displacements d within +-search of its rounding are scored by
+//   J(d) = mean over the (2 win + 1)^2 window q of min(|cur(p + q) - prev(p + q + d)|, trunc)
+//          + penalty * (|d.x - start.x| + |d.y - start.y|)
+// (positions clamped into the image), and the best is refined to a sub-pixel one by a parabola
+// through J at d and its neighbours, in x and in y (at most half a pixel). A flow that is not
+// finite or larger than maxflow is 0. float32 [2, h, w] (x, then y).
+#include "common.glsl"
+
+layout(local_size_x = VKS_LOCAL_1D) in;
+
+layout(std430, binding = 0) readonly buffer Cur { float cur[]; };
+layout(std430, binding = 1) readonly buffer Prev { float prv[]; };
+layout(std430, binding = 2) readonly buffer Coarse { float cf[]; };
+layout(std430, binding = 3) writeonly buffer Flow { float f[]; };
+
+layout(push_constant) uniform Push {
+    uint w, h;            // this level's size
+    uint cw, ch;          // the coarser level's size (has_coarse)
+    uint cstride, stride; // plane strides of the coarser flow and of this one (elements)
+    uint has_coarse;
+    int search, win;
+    float penalty, trunc, maxflow;
+    VKS_WG_BASE;
+} pc;
+
+float wcur[(2 * VKS_STAB_WIN_MAX + 1) * (2 * VKS_STAB_WIN_MAX + 1)];
+int px, py;
+
+float cost(ivec2 d, vec2 start)
+{
+    float s = 0.0;
+    int k = 0;
+    for (int v = -pc.win; v <= pc.win; v++) {
+        int by = clamp(py + v + d.y, 0, int(pc.h) - 1) * int(pc.w);
+        for (int u = -pc.win; u <= pc.win; u++, k++)
+            s += min(abs(wcur[k] - prv[by + clamp(px + u + d.x, 0, int(pc.w) - 1)]), pc.trunc);
+    }
+    vec2 o = abs(vec2(d) - start);
+    return s / float(k) + pc.penalty * (o.x + o.y);
+}
+
+float coarse(uint plane, float x, float y)
+{
+    x = clamp(x, 0.0, float(pc.cw - 1));
+    y = clamp(y, 0.0, float(pc.ch - 1));
+    uint x0 = uint(x), y0 = uint(y), x1 = min(x0 + 1, pc.cw - 1), y1 = min(y0 + 1, pc.ch - 1);
+    float a = x - float(x0), b = y - float(y0);
+    uint o = plane * pc.cstride;
+    return mix(mix(cf[o + y0 * pc.cw + x0], cf[o + y0 * pc.cw + x1], a),
+               mix(cf[o + y1 * pc.cw + x0], cf[o + y1 * pc.cw + x1], a), b);
+}
+
+float parabola(float l, float c, float r)
+{
+    float den = l - 2.0 * c + r;
+    return den > 1e-6 ? clamp(0.5 * (l - r) / den, -0.5, 0.5) : 0.0;
+}
+
+void main()
+{
+    uint i = VKS_GID.x;
+    if (i >= pc.w * pc.h) return;
+    px = int(i % pc.w);
+    py = int(i / pc.w);
+    int k = 0;
+    for (int v = -pc.win; v <= pc.win; v++)
+        for (int u = -pc.win; u <= pc.win; u++, k++)
+            wcur[k] = cur[clamp(py + v, 0, int(pc.h) - 1) * int(pc.w) + clamp(px + u, 0, int(pc.w) - 1)];
+    vec2 start = vec2(0.0);
+    if (pc.has_coarse != 0) {
+        float cx = 0.5 * float(px) - 0.25, cy = 0.5 * float(py) - 0.25;
+        start = 2.0 * vec2(coarse(0, cx, cy), coarse(1, cx, cy));
+    }
+    ivec2 base = ivec2(round(start));
+    ivec2 best = base;
+    float jb = cost(base, start);
+    for (int dy = -pc.search; dy <= pc.search; dy++)
+        for (int dx = -pc.search; dx <= pc.search; dx++) {
+            ivec2 d = base + ivec2(dx, dy);
+            float j = cost(d, start);
+            if (j < jb) {
+                jb = j;
+                best = d;
+            }
+        }
+    vec2 fl = vec2(best) + vec2(parabola(cost(best - ivec2(1, 0), start), jb, cost(best + ivec2(1, 0), start)),
+                                parabola(cost(best - ivec2(0, 1), start), jb, cost(best + ivec2(0, 1), start)));
+    if (!(abs(fl.x) <= pc.maxflow && abs(fl.y) <= pc.maxflow)) fl = vec2(0.0);
+    f[i] = fl.x;
+    f[pc.stride + i] = fl.y;
+}
