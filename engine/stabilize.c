@@ -98,10 +98,10 @@ static vks_status_t tune(vks_stab_params_t *p)
         else return vks_fail(VKS_ERR_INVALID_ARGUMENT, "VKSTYLE_STABILIZE_TUNE: unknown key %s", tok);
     }
     if (p->keep > 1 || p->alpha > 1 || !(p->hi > p->lo) || p->cut >= VKS_STAB_DIFF_MAX || p->radius > 16 ||
-        p->levels < 1 || p->levels > MAX_LEVELS || p->search > 4 || p->win > VKS_STAB_WIN_MAX || !(p->trunc > 0))
+        p->levels < 1 || p->levels > MAX_LEVELS || p->search > VKS_STAB_SEARCH_MAX || p->win > VKS_STAB_WIN_MAX || !(p->trunc > 0))
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "VKSTYLE_STABILIZE_TUNE: keep, alpha <= 1, lo < hi, cut < %g, "
-                        "radius <= 16, levels 1..%d, search <= 4, win <= %d, trunc > 0", VKS_STAB_DIFF_MAX, MAX_LEVELS,
-                        VKS_STAB_WIN_MAX);
+                        "radius <= 16, levels 1..%d, search <= %d, win <= %d, trunc > 0", VKS_STAB_DIFF_MAX, MAX_LEVELS,
+                        VKS_STAB_SEARCH_MAX, VKS_STAB_WIN_MAX);
     return VKS_OK;
 }
 

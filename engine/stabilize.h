@@ -18,7 +18,7 @@ typedef struct vks_stab_blend {
 
 /* stab_flow's parameters (stab_flow.comp). */
 typedef struct vks_stab_flow {
-    uint32_t search;      /* integer displacements within +-search of the start are tried, <= 4 */
+    uint32_t search;      /* integer displacements within +-search of the start are tried, <= VKS_STAB_SEARCH_MAX */
     uint32_t win;         /* matching window radius, <= VKS_STAB_WIN_MAX */
     float penalty;        /* cost per pixel of distance from the start (0..255 units) */
     float trunc;          /* a pixel's difference counts at most this much (0..255 units) */

@@ -54,6 +54,8 @@
 #define VKS_STAB_GREY_MAX 10000.0
 /* Stabilization (stab_flow.comp): the largest block-matching window radius. */
 #define VKS_STAB_WIN_MAX 3
+/* Stabilization (stab_flow.comp): the largest search radius. */
+#define VKS_STAB_SEARCH_MAX 2
 
 /* Activation codes (specialization constant). */
 #define VKS_ACT_NONE 0

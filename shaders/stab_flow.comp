@@ -14,6 +14,8 @@
 #include "common.glsl"
 
 layout(local_size_x = VKS_LOCAL_1D) in;
+layout(constant_id = 0) const int SEARCH = 1;   // search radius, <= VKS_STAB_SEARCH_MAX
+layout(constant_id = 1) const int WIN = 2;      // window radius, <= VKS_STAB_WIN_MAX
 
 layout(std430, binding = 0) readonly buffer Cur { float cur[]; };
 layout(std430, binding = 1) readonly buffer Prev { float prv[]; };
@@ -25,22 +27,20 @@ layout(push_constant) uniform Push {
     uint cw, ch;          // the coarser level's size (has_coarse)
     uint cstride, stride; // plane strides of the coarser flow and of this one (elements)
     uint has_coarse;
-    int search, win;
     float penalty, trunc, maxflow;
     VKS_WG_BASE;
 } pc;
 
-float wcur[(2 * VKS_STAB_WIN_MAX + 1) * (2 * VKS_STAB_WIN_MAX + 1)];
+float wcur[(2 * WIN + 1) * (2 * WIN + 1)];
 int px, py;
 
 float cost(ivec2 d, vec2 start)
 {
     float s = 0.0;
-    int k = 0;
-    for (int v = -pc.win; v <= pc.win; v++) {
-        int by = clamp(py + v + d.y, 0, int(pc.h) - 1) * int(pc.w);
-        for (int u = -pc.win; u <= pc.win; u++, k++)
-            s += min(abs(wcur[k] - prv[by + clamp(px + u + d.x, 0, int(pc.w) - 1)]), pc.trunc);
+    int k = 0, w = int(pc.w), x0 = px + d.x - WIN, y0 = py + d.y - WIN;
+    for (int v = 0; v <= 2 * WIN; v++) {
+        int row = clamp(y0 + v, 0, int(pc.h) - 1) * w;
+        for (int u = 0; u <= 2 * WIN; u++, k++) s += min(abs(wcur[k] - prv[row + clamp(x0 + u, 0, w - 1)]), pc.trunc);
     }
     vec2 o = abs(vec2(d) - start);
     return s / float(k) + pc.penalty * (o.x + o.y);
@@ -57,6 +57,14 @@ float coarse(uint plane, float x, float y)
                mix(cf[o + y1 * pc.cw + x0], cf[o + y1 * pc.cw + x1], a), b);
 }
 
+// J at base + o: from the search's scores where it was scored
+float js[(2 * SEARCH + 1) * (2 * SEARCH + 1)];
+float grid(ivec2 o, ivec2 base, vec2 start)
+{
+    if (abs(o.x) <= SEARCH && abs(o.y) <= SEARCH) return js[(o.y + SEARCH) * (2 * SEARCH + 1) + o.x + SEARCH];
+    return cost(base + o, start);
+}
+
 float parabola(float l, float c, float r)
 {
     float den = l - 2.0 * c + r;
@@ -70,8 +78,8 @@ void main()
     px = int(i % pc.w);
     py = int(i / pc.w);
     int k = 0;
-    for (int v = -pc.win; v <= pc.win; v++)
-        for (int u = -pc.win; u <= pc.win; u++, k++)
+    for (int v = -WIN; v <= WIN; v++)
+        for (int u = -WIN; u <= WIN; u++, k++)
             wcur[k] = cur[clamp(py + v, 0, int(pc.h) - 1) * int(pc.w) + clamp(px + u, 0, int(pc.w) - 1)];
     vec2 start = vec2(0.0);
     if (pc.has_coarse != 0) {
@@ -79,19 +87,17 @@ void main()
         start = 2.0 * vec2(coarse(0, cx, cy), coarse(1, cx, cy));
     }
     ivec2 base = ivec2(round(start));
-    ivec2 best = base;
-    float jb = cost(base, start);
-    for (int dy = -pc.search; dy <= pc.search; dy++)
-        for (int dx = -pc.search; dx <= pc.search; dx++) {
-            ivec2 d = base + ivec2(dx, dy);
-            float j = cost(d, start);
-            if (j < jb) {
-                jb = j;
-                best = d;
-            }
-        }
-    vec2 fl = vec2(best) + vec2(parabola(cost(best - ivec2(1, 0), start), jb, cost(best + ivec2(1, 0), start)),
-                                parabola(cost(best - ivec2(0, 1), start), jb, cost(best + ivec2(0, 1), start)));
+    int n = 2 * SEARCH + 1;
+    for (int dy = -SEARCH, c = 0; dy <= SEARCH; dy++)
+        for (int dx = -SEARCH; dx <= SEARCH; dx++, c++) js[c] = cost(base + ivec2(dx, dy), start);
+    int bc = SEARCH * n + SEARCH;   // the start's displacement wins a tie
+    for (int c = 0; c < n * n; c++)
+        if (js[c] < js[bc]) bc = c;
+    ivec2 o = ivec2(bc % n, bc / n) - SEARCH;
+    ivec2 best = base + o;
+    float jb = js[bc];
+    vec2 fl = vec2(best) + vec2(parabola(grid(o - ivec2(1, 0), base, start), jb, grid(o + ivec2(1, 0), base, start)),
+                                parabola(grid(o - ivec2(0, 1), base, start), jb, grid(o + ivec2(0, 1), base, start)));
     if (!(abs(fl.x) <= pc.maxflow && abs(fl.y) <= pc.maxflow)) fl = vec2(0.0);
     f[i] = fl.x;
     f[pc.stride + i] = fl.y;
