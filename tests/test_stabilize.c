@@ -190,6 +190,55 @@ static void test_still_scene_is_steadier(void **state)
     vks_model_destroy(m);
 }
 
+/* A camera that pans one pixel a frame, with noise: consecutive stabilized frames, aligned along the
+ * motion (pixel x of a frame is pixel x + 1 of the one before), differ less than the unstabilized ones
+ * (the blend follows the motion: blending with the previous output where it was, as before motion
+ * compensation, would find every pixel changed and leave the frames as they are), and each stays
+ * close to its own stylization. At both precisions. */
+static void check_pan(vks_precision_t precision)
+{
+    vks_model_t *m = load("udnie");
+    vks_session_t *plain, *s;
+    vks_session_options_t so = {.precision = precision};
+    TU_OK(vks_session_create_ex(m, W, H, &so, &plain));
+    TU_OK(vks_session_create_ex(m, W, H, &so, &s));
+    TU_OK(vks_session_set_stabilize(s, 1.0f));
+    static uint8_t in[N], a[2][N], b[2][N];
+    double dp = 0, ds = 0, worst = 999;
+    const uint32_t margin = 4;   /* the network's borders are not shift-invariant */
+    for (uint32_t k = 0; k < 8; k++) {
+        frame(60 + k, 80, 3, 700 + k, in);
+        TU_OK(vks_session_run(plain, in, a[k & 1], 3));
+        TU_OK(vks_session_run(s, in, b[k & 1], 3));
+        double p = psnr(b[k & 1], a[k & 1], N);
+        if (p < worst) worst = p;
+        if (k < 2) continue;
+        const uint8_t *pa = a[(k - 1) & 1], *ca = a[k & 1], *pb = b[(k - 1) & 1], *cb = b[k & 1];
+        for (uint32_t y = margin; y < H - margin; y++)
+            for (uint32_t x = margin; x + 1 < W - margin; x++)
+                for (int c = 0; c < 3; c++) {
+                    size_t i = ((size_t)y * W + x) * 3 + c, j = i + 3;
+                    dp += fabs((double)ca[i] - pa[j]);
+                    ds += fabs((double)cb[i] - pb[j]);
+                }
+    }
+    printf("# %s: change between frames along the motion: unstabilized %.0f, stabilized %.0f (%.0f%%); stabilized "
+           "vs not >= %.1f dB\n", precision == VKS_PRECISION_FP16 ? "fp16" : "fp32", dp, ds, 100 * ds / dp, worst);
+    assert_true(ds < 0.8 * dp);
+    assert_true(worst >= 25.0);
+    vks_session_destroy(s);
+    vks_session_destroy(plain);
+    vks_model_destroy(m);
+}
+
+static void test_pan_is_steadier(void **state) { (void)state; check_pan(VKS_PRECISION_FP32); }
+static void test_pan_is_steadier_fp16(void **state)
+{
+    (void)state;
+    if (!g_ctx->fp16_enabled) skip();
+    check_pan(VKS_PRECISION_FP16);
+}
+
 /* Tiled sessions are refused (and strength 0 on them is fine). */
 static void test_tiled_refused(void **state)
 {
@@ -213,6 +262,8 @@ int main(void)
         cmocka_unit_test(test_cut_resets_styles9),
         cmocka_unit_test(test_cut_resets_fp16),
         cmocka_unit_test(test_still_scene_is_steadier),
+        cmocka_unit_test(test_pan_is_steadier),
+        cmocka_unit_test(test_pan_is_steadier_fp16),
         cmocka_unit_test(test_tiled_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
