@@ -29,21 +29,24 @@ typedef struct vks_stab_params {
     float alpha;        /* stats_ema alpha at strength 1; at strength S, 1 - (1 - alpha)^S */
     float lo, hi;       /* stab_blend thresholds (0..255) */
     float cut;          /* cut threshold: mean input change (0..255) */
-    float clamp;        /* the output stays within this of the unstabilized one (0..255) */
+    float clamp;        /* each output pixel stays within this of the unstabilized one at strength 1 (0..255);
+                         * at strength S, S times this */
+    float rms;          /* and the whole frame within this root mean square (0..255; 0: no bound); S times */
     uint32_t radius;    /* stab_blend window radius */
     uint32_t levels;    /* optical flow: pyramid levels at most (the coarsest at least 8 pixels a side) */
     uint32_t search;    /* stab_flow search radius at each level */
     uint32_t win;       /* stab_flow window radius */
     float penalty;      /* stab_flow cost of a pixel away from the coarser level's flow (0..255) */
     float trunc;        /* stab_flow truncation of a pixel's difference (0..255) */
+    float still;        /* stab_flow: no motion where it matches within this of the best (0..255) */
     bool stats, blend, flow;   /* which parts are on (flow off: the flow is 0) */
 } vks_stab_params_t;
 
 /* Chosen from benchmarks/stabilize.sh (README: "Stable video"). At strength S the averages'
  * time constants grow geometrically: the past's weight is 1 - (1 - w)^S, 0 at S = 0. */
 static const vks_stab_params_t defaults = {
-    .keep = 0.7f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 16.0f, .radius = 1, .levels = 4,
-    .search = 1, .win = 2, .penalty = 0.5f, .trunc = 32.0f, .stats = false, .blend = true, .flow = true,
+    .keep = 0.99f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 40.0f, .rms = 16.5f, .radius = 1, .levels = 4,
+    .search = 1, .win = 2, .penalty = 0.5f, .trunc = 32.0f, .still = 0.3f, .stats = false, .blend = true, .flow = true,
 };
 
 static float at_strength(float w, float s)
@@ -55,7 +58,7 @@ struct vks_stab {
     float strength;
     vks_stab_params_t p;
     vks_block_t block;
-    vks_tensor_t prev_in, diff, prev_out, cut, cur, ema;
+    vks_tensor_t prev_in, diff, prev_out, cut, cur, ema, dev, dstats;
     uint32_t levels;
     vks_tensor_t grey[MAX_LEVELS], pgrey[MAX_LEVELS], flow[MAX_LEVELS];   /* per pyramid level */
     uint32_t *norm_off;     /* per layer: the pair index of its first channel in cur and ema */
@@ -63,8 +66,8 @@ struct vks_stab {
     bool reset_pending;
 };
 
-/* VKSTYLE_STABILIZE_TUNE="keep=0.7,alpha=0.5,lo=6,hi=24,cut=30,clamp=16,radius=1,levels=4,search=1,win=2,
- * penalty=0.5,trunc=32,stats=0,blend=1,flow=1" overrides the defaults, for the measurements
+/* VKSTYLE_STABILIZE_TUNE="keep=0.99,alpha=0.5,lo=6,hi=24,cut=30,clamp=40,rms=16.5,radius=1,levels=4,search=1,win=2,
+ * penalty=0.5,trunc=32,still=0.3,stats=0,blend=1,flow=1" overrides the defaults, for the measurements
  * (benchmarks/stabilize.sh); unknown keys are an error. */
 static vks_status_t tune(vks_stab_params_t *p)
 {
@@ -86,12 +89,14 @@ static vks_status_t tune(vks_stab_params_t *p)
         else if (!strcmp(tok, "hi")) p->hi = (float)v;
         else if (!strcmp(tok, "cut")) p->cut = (float)v;
         else if (!strcmp(tok, "clamp")) p->clamp = (float)v;
+        else if (!strcmp(tok, "rms")) p->rms = (float)v;
         else if (!strcmp(tok, "radius")) p->radius = (uint32_t)v;
         else if (!strcmp(tok, "levels")) p->levels = (uint32_t)v;
         else if (!strcmp(tok, "search")) p->search = (uint32_t)v;
         else if (!strcmp(tok, "win")) p->win = (uint32_t)v;
         else if (!strcmp(tok, "penalty")) p->penalty = (float)v;
         else if (!strcmp(tok, "trunc")) p->trunc = (float)v;
+        else if (!strcmp(tok, "still")) p->still = (float)v;
         else if (!strcmp(tok, "stats")) p->stats = v != 0;
         else if (!strcmp(tok, "blend")) p->blend = v != 0;
         else if (!strcmp(tok, "flow")) p->flow = v != 0;
@@ -153,10 +158,13 @@ static vks_status_t stab_create(vks_session_t *s, vks_stab_t **out)
     t->cut = vks_tensor_flat(NULL, 0, 2);
     t->cur = vks_tensor_flat(NULL, 0, 2 * (pairs ? pairs : 1));
     t->ema = t->cur;
+    t->dev = vks_tensor_act(NULL, 0, 1, 3, o->h, o->w, 4);
+    t->dstats = vks_tensor_flat(NULL, 0, 6);
     t->levels = 1;
     while (t->levels < t->p.levels && vks_div_up(s->h < s->w ? s->h : s->w, 1u << t->levels) >= 8) t->levels++;
-    vks_tensor_t *ts[6 + 3 * MAX_LEVELS] = {&t->prev_in, &t->diff, &t->prev_out, &t->cut, &t->cur, &t->ema};
-    int nts = 6;
+    vks_tensor_t *ts[8 + 3 * MAX_LEVELS] = {&t->prev_in, &t->diff, &t->prev_out, &t->cut, &t->cur, &t->ema, &t->dev,
+                                            &t->dstats};
+    int nts = 8;
     for (uint32_t l = 0; l < t->levels; l++) {
         uint32_t lh = vks_div_up(s->h, 1u << l), lw = vks_div_up(s->w, 1u << l);
         t->grey[l] = vks_tensor_act(NULL, 0, 1, 1, lh, lw, 4);
@@ -198,7 +206,7 @@ vks_status_t vks_stab_record_input(vks_session_t *s, vks_rec_t *rec)
         }
         for (uint32_t l = t->levels; l-- > 0 && !st;) {
             vks_stab_flow_t fp = {t->p.search, t->p.win, t->p.penalty, t->p.trunc,
-                                  (float)(t->grey[l].w > t->grey[l].h ? t->grey[l].w : t->grey[l].h)};
+                                  (float)(t->grey[l].w > t->grey[l].h ? t->grey[l].w : t->grey[l].h), t->p.still};
             st = vks_op_stab_flow(rec, &t->grey[l], &t->pgrey[l], l + 1 < t->levels ? &t->flow[l + 1] : NULL,
                                   &t->flow[l], &fp);
         }
@@ -233,8 +241,12 @@ vks_status_t vks_stab_record_output(vks_session_t *s, vks_rec_t *rec)
     if (!t->p.blend) return VKS_OK;
     const vks_tensor_t *out = &s->plan.vals[s->model->nlayers];
     vks_stab_blend_t b = {t->p.radius, at_strength(t->p.keep, t->strength), t->p.lo, t->p.hi, t->p.cut,
-                          t->p.clamp / fabsf(s->model->out_scale)};
-    vks_status_t st = vks_op_stab_blend(rec, out, &t->prev_out, &t->diff, &t->cut, &t->flow[0], &b);
+                          t->strength * t->p.clamp / fabsf(s->model->out_scale)};
+    vks_status_t st = vks_op_stab_blend(rec, out, &t->prev_out, &t->diff, &t->cut, &t->flow[0], &t->dev, &b);
+    if (!st && t->p.rms > 0) {
+        st = vks_op_channel_stats(rec, &t->dev, 0, t->dev.h, &t->dstats, 0);
+        if (!st) st = vks_op_stab_limit(rec, out, &t->dev, &t->dstats, t->strength * t->p.rms / fabsf(s->model->out_scale));
+    }
     if (!st) st = vks_rec_copy(rec, out->block, out->offset, &t->block, t->prev_out.offset, vks_tensor_bytes(out));
     if (st) vks_error_prefix("stabilization");
     return st;

@@ -23,6 +23,7 @@ typedef struct vks_stab_flow {
     float penalty;        /* cost per pixel of distance from the start (0..255 units) */
     float trunc;          /* a pixel's difference counts at most this much (0..255 units) */
     float maxflow;        /* a larger flow (or one not finite) is 0 */
+    float still;          /* the flow is 0 where no motion's mean difference is within this of the best's */
 } vks_stab_flow_t;
 
 /* in [1,3,h,w] (float32 or float16), out float32 [1,1,ceil(h/factor),ceil(w/factor)]: each output
@@ -49,11 +50,16 @@ vks_status_t vks_op_stats_ema(vks_rec_t *rec, const vks_tensor_t *cur, uint32_t 
 /* out, prev [1,3,oh,ow] (float32 or float16, the same), diff float32 [1,1,h,w], flow float32
  * [1,2,h,w]: each output pixel p (clamped into diff's size for diff and flow) is blended with prev
  * at p + flow (bilinear, clamped into the output) by k = keep * (1 - smoothstep(lo, hi, window
- * mean of diff)), 0 on a cut (cut[0] > cut_thr), then clamped to within tol of the new output.
- * prev is only read. */
+ * mean of diff)), 0 on a cut (cut[0] > cut_thr), then clamped to within tol of the new output;
+ * dev (float32, out's shape) = the result - the new output. prev is only read. */
 vks_status_t vks_op_stab_blend(vks_rec_t *rec, const vks_tensor_t *out, const vks_tensor_t *prev,
                                const vks_tensor_t *diff, const vks_tensor_t *cut, const vks_tensor_t *flow,
-                               const vks_stab_blend_t *p);
+                               const vks_tensor_t *dev, const vks_stab_blend_t *p);
+/* out [1,3,oh,ow] (float32 or float16), dev float32 of its shape, stats dev's channel_stats (3 pairs of
+ * mean, M2): with r the root mean square of dev over its 3 channels, where r > limit,
+ * out -= dev * (1 - limit / r). */
+vks_status_t vks_op_stab_limit(vks_rec_t *rec, const vks_tensor_t *out, const vks_tensor_t *dev,
+                               const vks_tensor_t *stats, float limit);
 
 /* A session's stabilization state (NULL when off). */
 typedef struct vks_stab vks_stab_t;

@@ -10,8 +10,9 @@
 // output moves toward the warped previous one by `keep`; above hi it is the new output; between,
 // a smoothstep. On a cut (cut[0], the mean input change, above cut_thr, or not a number) the new
 // output is taken everywhere. The result stays within `tol` of the new output (a bound on the lag
-// and on how far a frame strays from its own stylization). prev (of y's type) is only read: the
-// engine copies the result over it afterwards.
+// and on how far a frame strays from its own stylization). dev (float32, y's shape) receives
+// result - new output (0 where nothing was blended), for stab_limit.comp. prev (of y's type) is only
+// read: the engine copies the result over it afterwards.
 #include "common.glsl"
 
 layout(local_size_x = VKS_LOCAL_1D) in;
@@ -21,11 +22,12 @@ layout(std430, binding = 1) readonly buffer Prev { vtype prev[]; };
 layout(std430, binding = 2) readonly buffer Diff { float d[]; };
 layout(std430, binding = 3) readonly buffer Cut { float cut[]; };
 layout(std430, binding = 4) readonly buffer Flow { float f[]; };
+layout(std430, binding = 5) writeonly buffer Dev { float dev[]; };
 
 layout(push_constant) uniform Push {
     uint w, h;                  // the diff and flow (input) size
     uint ow, oh;                // the output tensor's size (the network may add rows/columns)
-    uint stride, prev_stride, flow_stride;   // plane strides of y, prev and flow (elements)
+    uint stride, prev_stride, flow_stride, dev_stride;   // plane strides of y, prev, flow and dev (elements)
     int radius;                 // window radius
     float keep;                 // weight of the previous output where nothing changed, 0..1
     float lo, hi;               // input change (0..255) below which nothing changed, above which all did
@@ -47,7 +49,10 @@ void main()
         for (int u = x0; u <= x1; u++) s += d[v * int(pc.w) + u];
     float m = s / float((x1 - x0 + 1) * (y1 - y0 + 1));
     float k = cut[0] <= pc.cut_thr ? pc.keep * (1.0 - smoothstep(pc.lo, pc.hi, m)) : 0.0;
-    if (!(k > 0.0)) return;   // the new output as it is
+    if (!(k > 0.0)) {   // the new output as it is
+        for (uint c = 0; c < 3; c++) dev[c * pc.dev_stride + i] = 0.0;
+        return;
+    }
     uint j = uint(yy) * pc.w + uint(x);
     float fx = clamp(float(ox) + f[j], 0.0, float(pc.ow - 1)), fy = clamp(float(oy) + f[pc.flow_stride + j], 0.0, float(pc.oh - 1));
     uint px0 = uint(fx), py0 = uint(fy), px1 = min(px0 + 1, pc.ow - 1), py1 = min(py0 + 1, pc.oh - 1);
@@ -57,6 +62,8 @@ void main()
         float p = mix(mix(float(prev[o + py0 * pc.ow + px0]), float(prev[o + py0 * pc.ow + px1]), a),
                       mix(float(prev[o + py1 * pc.ow + px0]), float(prev[o + py1 * pc.ow + px1]), a), b);
         float n = float(y[c * pc.stride + i]);
-        y[c * pc.stride + i] = vtype(clamp(mix(n, p, k), n - pc.tol, n + pc.tol));
+        float r = float(vtype(clamp(mix(n, p, k), n - pc.tol, n + pc.tol)));   // as stored
+        y[c * pc.stride + i] = vtype(r);
+        dev[c * pc.dev_stride + i] = r - n;
     }
 }

@@ -9,8 +9,10 @@
 //   J(d) = mean over the (2 win + 1)^2 window q of min(|cur(p + q) - prev(p + q + d)|, trunc)
 //          + penalty * (|d.x - start.x| + |d.y - start.y|)
 // (positions clamped into the image), and the best is refined to a sub-pixel one by a parabola
-// through J at d and its neighbours, in x and in y (at most half a pixel). A flow that is not
-// finite or larger than maxflow is 0. float32 [2, h, w] (x, then y).
+// through J at d and its neighbours, in x and in y (at most half a pixel). Where no motion
+// (d = 0) has a mean difference within `still` of the best's (the penalty left out), the flow is
+// 0: noise in a still region does not move it. A flow that is not finite or larger than maxflow
+// is 0. float32 [2, h, w] (x, then y).
 #include "common.glsl"
 
 layout(local_size_x = VKS_LOCAL_1D) in;
@@ -28,6 +30,7 @@ layout(push_constant) uniform Push {
     uint cstride, stride; // plane strides of the coarser flow and of this one (elements)
     uint has_coarse;
     float penalty, trunc, maxflow;
+    float still;          // no motion where its mean difference is within this of the best's
     VKS_WG_BASE;
 } pc;
 
@@ -98,6 +101,9 @@ void main()
     float jb = js[bc];
     vec2 fl = vec2(best) + vec2(parabola(grid(o - ivec2(1, 0), base, start), jb, grid(o + ivec2(1, 0), base, start)),
                                 parabola(grid(o - ivec2(0, 1), base, start), jb, grid(o + ivec2(0, 1), base, start)));
+    // no motion where it matches about as well as the best (noise in a still region must not move it)
+    vec2 ob = abs(vec2(best) - start);
+    if (cost(ivec2(0), vec2(0.0)) <= jb - pc.penalty * (ob.x + ob.y) + pc.still) fl = vec2(0.0);
     if (!(abs(fl.x) <= pc.maxflow && abs(fl.y) <= pc.maxflow)) fl = vec2(0.0);
     f[i] = fl.x;
     f[pc.stride + i] = fl.y;

@@ -524,7 +524,7 @@ static double parabola(double l, double c, double r)
 }
 
 void ref_stab_flow(const float *cur, const float *prev, int h, int w, const float *coarse, int search, int win,
-                   float penalty, float trunc, float maxflow, float *flow, float *margin)
+                   float penalty, float trunc, float maxflow, float still, float *flow, float *margin)
 {
     const size_t hw = (size_t)h * w;
     int ch = (h + 1) / 2, cw = (w + 1) / 2;
@@ -555,11 +555,15 @@ void ref_stab_flow(const float *cur, const float *prev, int h, int w, const floa
                                           flow_cost(cur, prev, h, w, px, py, best_x + 1, best_y, win, penalty, trunc, sx, sy));
             double fy = best_y + parabola(flow_cost(cur, prev, h, w, px, py, best_x, best_y - 1, win, penalty, trunc, sx, sy), jb,
                                           flow_cost(cur, prev, h, w, px, py, best_x, best_y + 1, win, penalty, trunc, sx, sy));
+            double data = jb - penalty * (fabs(best_x - sx) + fabs(best_y - sy));
+            double zero = flow_cost(cur, prev, h, w, px, py, 0, 0, win, penalty, trunc, 0, 0);
+            if (zero <= data + still) fx = fy = 0;
             if (!(fabs(fx) <= maxflow && fabs(fy) <= maxflow)) fx = fy = 0;
             size_t i = (size_t)py * w + px;
             flow[i] = (float)fx;
             flow[hw + i] = (float)fy;
-            if (margin) margin[i] = (float)(second - jb);
+            /* a near-tie of the still test may go either way too */
+            if (margin) margin[i] = fabs(zero - (data + still)) < 1e-3 ? 0.0f : (float)(second - jb);
         }
 }
 
@@ -599,7 +603,7 @@ void ref_stats_ema(const double *cur, int channels, double count, float alpha, i
 }
 
 void ref_stab_blend(float *out, const float *prev, int oh, int ow, const float *diff, const float *flow, int h,
-                    int w, int radius, float keep, float lo, float hi, int cut, float tol)
+                    int w, int radius, float keep, float lo, float hi, int cut, float tol, float *dev)
 {
     const size_t n = (size_t)oh * ow, hw = (size_t)h * w;
     for (int y = 0; y < oh; y++)
@@ -616,6 +620,7 @@ void ref_stab_blend(float *out, const float *prev, int oh, int ow, const float *
             double t = (s / cnt - lo) / (hi - lo);
             t = t < 0 ? 0 : t > 1 ? 1 : t;
             double k = cut ? 0.0 : keep * (1.0 - t * t * (3.0 - 2.0 * t));
+            for (int c = 0; dev && c < 3; c++) dev[c * n + (size_t)y * ow + x] = 0.0f;
             if (!(k > 0)) continue;
             size_t j = (size_t)cy * w + cx;
             double fx = x + (double)flow[j], fy = y + (double)flow[hw + j];
@@ -624,7 +629,17 @@ void ref_stab_blend(float *out, const float *prev, int oh, int ow, const float *
                 double o = out[i] + k * (bilinear(prev + c * n, oh, ow, fx, fy) - out[i]);
                 if (o > out[i] + (double)tol) o = out[i] + (double)tol;
                 if (o < out[i] - (double)tol) o = out[i] - (double)tol;
+                if (dev) dev[i] = (float)(o - out[i]);
                 out[i] = (float)o;
             }
         }
+}
+
+void ref_stab_limit(float *out, const float *dev, int n, float limit)
+{
+    double ms = 0.0;
+    for (size_t i = 0; i < 3 * (size_t)n; i++) ms += (double)dev[i] * dev[i];
+    double r = sqrt(ms / (3.0 * n));
+    if (!(r > limit)) return;
+    for (size_t i = 0; i < 3 * (size_t)n; i++) out[i] = (float)(out[i] - dev[i] * (1.0 - limit / r));
 }

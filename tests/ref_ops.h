@@ -78,10 +78,10 @@ void ref_instance_norm_given(const float *in, int n, int c, int h, int w, const 
  * f x f block (cut at the edge) of clamp((0.299 R + 0.587 G + 0.114 B) * inv_scale, +-10000). */
 void ref_stab_grey(const float *in, int h, int w, int factor, float inv_scale, float *out);
 /* stab_flow: cur, prev [h,w]; coarse NULL or [2,ceil(h/2),ceil(w/2)]; flow [2,h,w] (shaders/stab_flow.comp).
- * margin[i] (if not NULL): how much worse the second-best integer displacement scored than the best (a
- * near-tie may go either way on the GPU). */
+ * margin[i] (if not NULL): how much worse the second-best integer displacement scored than the best, 0 where
+ * the still test (no motion within `still` of the best) is a near-tie (a near-tie may go either way on the GPU). */
 void ref_stab_flow(const float *cur, const float *prev, int h, int w, const float *coarse, int search, int win,
-                   float penalty, float trunc, float maxflow, float *flow, float *margin);
+                   float penalty, float trunc, float maxflow, float still, float *flow, float *margin);
 /* stab_motion: in, prev [3,h,w], flow [2,h,w]: diff[p] = min(max over channels of |in(p) - prev(p + flow(p))|
  * * inv_scale, 1000), prev bilinear with the position clamped into the frame; 255 where p + flow(p) is more
  * than half a pixel outside it. */
@@ -93,9 +93,12 @@ void ref_stats_ema(const double *cur, int channels, double count, float alpha, i
 /* stab_blend: out, prev [3,oh,ow]; diff [h,w]; flow [2,h,w]. For each output pixel (x, y), (x, y) clamped
  * into diff as (cx, cy): m = the mean of diff over the (2r+1)^2 window around it, clipped to the image;
  * k = cut ? 0 : keep * (1 - smoothstep(lo, hi, m)); where k > 0, p = prev sampled bilinearly at (x, y) +
- * flow(cx, cy) (clamped into the output), out = out + k * (p - out), within tol of out. */
+ * flow(cx, cy) (clamped into the output), out = out + k * (p - out), within tol of out. dev (if not NULL,
+ * [3,oh,ow]) = the new out - the old. */
 void ref_stab_blend(float *out, const float *prev, int oh, int ow, const float *diff, const float *flow, int h,
-                    int w, int radius, float keep, float lo, float hi, int cut, float tol);
+                    int w, int radius, float keep, float lo, float hi, int cut, float tol, float *dev);
+/* stab_limit: out, dev [3,n]: with r the root mean square of dev, where r > limit, out -= dev * (1 - limit / r). */
+void ref_stab_limit(float *out, const float *dev, int n, float limit);
 
 /* conditional: gamma/beta [styles, c]; effective gamma = sum_s weights[s]*gamma[s], same for beta */
 void ref_cin_mix(const float *gamma, const float *beta, int styles, int c, const float *weights,

@@ -1144,7 +1144,7 @@ static float texture(const float *k, float x, float y)
  * coarser flow near half the motion, against the reference; most of the flow finds the motion. A near-tie between
  * two displacements (the reference's margin below 1e-3) may go either way: those pixels are left out,
  * and most pixels must be compared. Float32 grey in either precision (no float16 variant). */
-static void run_stab_flow(int with_coarse, uint32_t search, uint32_t win, uint32_t seed)
+static void run_stab_flow(int with_coarse, uint32_t search, uint32_t win, float still, uint32_t seed)
 {
     const uint32_t h = 37, w = 29, hw = h * w, ch = (h + 1) / 2, cw = (w + 1) / 2;
     float *k = tu_random(18, &seed, -0.8f, 0.8f), *noise = tu_random(2 * hw, &seed, -2, 2);
@@ -1161,13 +1161,13 @@ static void run_stab_flow(int with_coarse, uint32_t search, uint32_t win, uint32
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t tc = tu_act_e(&a, 1, 1, h, w, 4, cur), tp = tu_act_e(&a, 1, 1, h, w, 4, prev);
     vks_tensor_t tk = tu_act_e(&a, 1, 2, ch, cw, 4, coarse), tf = tu_act_e(&a, 1, 2, h, w, 4, NULL);
-    vks_stab_flow_t p = {search, win, 0.5f, 40.0f, 20.0f};
+    vks_stab_flow_t p = {search, win, 0.5f, 40.0f, 20.0f, still};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_stab_flow(&rec, &tc, &tp, with_coarse ? &tk : NULL, &tf, &p));
     tu_rec_run(&rec);
     float *want = malloc(2 * hw * sizeof *want), *margin = malloc(hw * sizeof *margin), *got = tu_download(&a, &tf);
-    ref_stab_flow(cur, prev, (int)h, (int)w, coarse, (int)search, (int)win, 0.5f, 40.0f, 20.0f, want, margin);
+    ref_stab_flow(cur, prev, (int)h, (int)w, coarse, (int)search, (int)win, 0.5f, 40.0f, 20.0f, still, want, margin);
     uint32_t compared = 0, bad = 0, near = 0;
     for (uint32_t i = 0; i < hw; i++) {
         if (margin[i] < 1e-3f) continue;
@@ -1191,9 +1191,9 @@ static void run_stab_flow(int with_coarse, uint32_t search, uint32_t win, uint32
 static void test_stab_flow(void **state)
 {
     (void)state;
-    run_stab_flow(0, 2, 2, 81);
-    run_stab_flow(1, 1, 3, 82);
-    run_stab_flow(1, 1, 1, 83);
+    run_stab_flow(0, 2, 2, 1.0f, 81);
+    run_stab_flow(1, 1, 3, 0.0f, 82);
+    run_stab_flow(1, 1, 1, 2.0f, 83);
 }
 
 /* stab_motion: the input's change along a flow (fp32 or fp16 input and previous frame) against the
@@ -1274,16 +1274,18 @@ static void run_stab_blend(float change, int cut, uint32_t radius, float maxdev,
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t ty = tact(&a, 1, 3, oh, ow, y), tp = tact(&a, 1, 3, oh, ow, prev);
     vks_tensor_t td = tu_act_e(&a, 1, 1, h, w, 4, d), tk = tu_flat(&a, 2, chg), tf = tu_act_e(&a, 1, 2, h, w, 4, flow);
+    vks_tensor_t tv = tu_act_e(&a, 1, 3, oh, ow, 4, prev);   /* overwritten everywhere */
     vks_stab_blend_t p = {radius, 0.8f, 3.0f, 12.0f, 30.0f, maxdev};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    TU_OK(vks_op_stab_blend(&rec, &ty, &tp, &td, &tk, &tf, &p));
+    TU_OK(vks_op_stab_blend(&rec, &ty, &tp, &td, &tk, &tf, &tv, &p));
     tu_rec_run(&rec);
-    float *y0 = malloc(n * sizeof *y0);
+    float *y0 = malloc(n * sizeof *y0), *dev = malloc(n * sizeof *dev);
     memcpy(y0, y, n * sizeof *y0);
-    ref_stab_blend(y, prev, (int)oh, (int)ow, d, flow, (int)h, (int)w, (int)radius, 0.8f, 3.0f, 12.0f, cut, maxdev);
-    float *got = tu_download(&a, &ty), *gotp = tu_download(&a, &tp);
+    ref_stab_blend(y, prev, (int)oh, (int)ow, d, flow, (int)h, (int)w, (int)radius, 0.8f, 3.0f, 12.0f, cut, maxdev, dev);
+    float *got = tu_download(&a, &ty), *gotp = tu_download(&a, &tp), *gotv = tu_download(&a, &tv);
     assert_int_equal(ref_compare("stab_blend output", got, y, n, tol(1e-5f), tol(1e-5f)), 0);
+    assert_int_equal(ref_compare("stab_blend deviation", gotv, dev, n, tol(1e-5f), tol(1e-5f)), 0);
     assert_int_equal(ref_compare("stab_blend previous (unchanged)", gotp, prev, n, 0, 0), 0);
     uint32_t changed = 0;
     for (uint32_t i = 0; i < n; i++) changed += y[i] != y0[i];
@@ -1291,7 +1293,7 @@ static void run_stab_blend(float change, int cut, uint32_t radius, float maxdev,
     else assert_true(changed > n / 4);
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
-    free(y); free(y0); free(prev); free(d); free(flow); free(got); free(gotp);
+    free(y); free(y0); free(prev); free(d); free(flow); free(got); free(gotp); free(gotv); free(dev);
 }
 
 static void test_stab_blend(void **state)
@@ -1300,6 +1302,41 @@ static void test_stab_blend(void **state)
     run_stab_blend(5.0f, 0, 2, 1e30f, 71);
     run_stab_blend(5.0f, 0, 0, 0.3f, 72);   /* some pixels clamped */
     run_stab_blend(40.0f, 1, 1, 0.3f, 73);
+}
+
+/* stab_limit after channel_stats of the deviation, on an odd size: a limit below the deviation's root mean
+ * square (scaled back to it), and one above (the output as it was, bit for bit). */
+static void run_stab_limit(float limit, uint32_t seed)
+{
+    const uint32_t h = 13, w = 37, hw = h * w, n = 3 * hw;
+    float *y = rnd(n, &seed, -1, 1), *dev = tu_random(n, &seed, -0.3f, 0.1f);
+    for (uint32_t i = 0; i < n; i += 5) dev[i] = 0.0f;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t ty = tact(&a, 1, 3, h, w, y), tv = tu_act_e(&a, 1, 3, h, w, 4, dev), ts = tu_flat(&a, 6, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_channel_stats(&rec, &tv, 0, h, &ts, 0));
+    TU_OK(vks_op_stab_limit(&rec, &ty, &tv, &ts, limit));
+    tu_rec_run(&rec);
+    float *got = tu_download(&a, &ty), *y0 = malloc(n * sizeof *y0);
+    memcpy(y0, y, n * sizeof *y0);
+    ref_stab_limit(y, dev, (int)hw, limit);
+    assert_int_equal(ref_compare("stab_limit", got, y, n, tol(1e-5f), tol(1e-5f)), 0);
+    uint32_t changed = 0;
+    for (uint32_t i = 0; i < n; i++) changed += y[i] != y0[i];
+    if (limit > 1) assert_int_equal(memcmp(got, y0, n * sizeof *got), 0);
+    else assert_true(changed > n / 2);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(y); free(y0); free(dev); free(got);
+}
+
+static void test_stab_limit(void **state)
+{
+    (void)state;
+    run_stab_limit(0.05f, 91);
+    run_stab_limit(10.0f, 92);
 }
 
 static void test_stab_errors(void **state)
@@ -1318,7 +1355,7 @@ static void test_stab_errors(void **state)
     assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 2, 1.0f), VKS_ERR_SHAPE);
     assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 0, 1.0f), VKS_ERR_INVALID_ARGUMENT);
     assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 1, NAN), VKS_ERR_INVALID_ARGUMENT);
-    vks_stab_flow_t fp = {1, 2, 0.5f, 32.0f, 9.0f};
+    vks_stab_flow_t fp = {1, 2, 0.5f, 32.0f, 9.0f, 1.0f};
     TU_OK(vks_op_stab_flow(&dry, &d, &d, NULL, &f, &fp));
     TU_OK(vks_op_stab_flow(&dry, &d, &d, &fc, &f, &fp));
     assert_int_equal(vks_op_stab_flow(&dry, &d, &bad, NULL, &f, &fp), VKS_ERR_SHAPE);
@@ -1332,11 +1369,17 @@ static void test_stab_errors(void **state)
     assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 2, 10, &k, 0.5f, 1.0f), VKS_ERR_SHAPE);
     assert_int_equal(vks_op_stats_ema(&dry, &k, 0, &k, 0, 1, 10, &k, 1.5f, 1.0f), VKS_ERR_INVALID_ARGUMENT);
     vks_stab_blend_t b = {2, 0.5f, 3.0f, 3.0f, 30.0f, 1.0f};
-    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &f, &b), VKS_ERR_INVALID_ARGUMENT);
+    vks_tensor_t v = vks_tensor_act(NULL, 0, 1, 3, 8, 9, 4), s6 = vks_tensor_flat(NULL, 0, 6);
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &f, &v, &b), VKS_ERR_INVALID_ARGUMENT);
     b.hi = 10.0f;
-    assert_int_equal(vks_op_stab_blend(&dry, &x, &bad, &d, &k, &f, &b), VKS_ERR_SHAPE);
-    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &fc, &b), VKS_ERR_SHAPE);
-    TU_OK(vks_op_stab_blend(&dry, &x, &p, &d, &k, &f, &b));
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &bad, &d, &k, &f, &v, &b), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &fc, &v, &b), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_blend(&dry, &x, &p, &d, &k, &f, &d, &b), VKS_ERR_SHAPE);
+    TU_OK(vks_op_stab_blend(&dry, &x, &p, &d, &k, &f, &v, &b));
+    TU_OK(vks_op_stab_limit(&dry, &x, &v, &s6, 1.0f));
+    assert_int_equal(vks_op_stab_limit(&dry, &x, &v, &k, 1.0f), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_limit(&dry, &x, &d, &s6, 1.0f), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_stab_limit(&dry, &x, &v, &s6, -1.0f), VKS_ERR_INVALID_ARGUMENT);
     vks_rec_destroy(&dry);
 }
 
@@ -1369,6 +1412,7 @@ F16(test_stab_grey)
 F16(test_stab_motion)
 F16(test_stats_ema)
 F16(test_stab_blend)
+F16(test_stab_limit)
 
 /* Instance-norm statistics over a float16 plane must be accumulated in fp32. The planes are
  * 512x512 values near 300 whose first value is 0: the shader's shifted sums subtract that first
@@ -1529,11 +1573,13 @@ int main(void)
         cmocka_unit_test(test_stab_motion),
         cmocka_unit_test(test_stats_ema),
         cmocka_unit_test(test_stab_blend),
+        cmocka_unit_test(test_stab_limit),
         cmocka_unit_test(test_stab_errors),
         cmocka_unit_test(test_stab_grey_f16),
         cmocka_unit_test(test_stab_motion_f16),
         cmocka_unit_test(test_stats_ema_f16),
         cmocka_unit_test(test_stab_blend_f16),
+        cmocka_unit_test(test_stab_limit_f16),
         cmocka_unit_test(test_precision_errors),
         cmocka_unit_test(test_peak_shaders),
     };

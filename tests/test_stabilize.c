@@ -194,7 +194,7 @@ static void test_still_scene_is_steadier(void **state)
  * motion (pixel x of a frame is pixel x + 1 of the one before), differ less than the unstabilized ones
  * (the blend follows the motion: blending with the previous output where it was, as before motion
  * compensation, would find every pixel changed and leave the frames as they are), and each stays
- * close to its own stylization. At both precisions. */
+ * within 25 dB of its own stylization. At the default strength, at both precisions. */
 static void check_pan(vks_precision_t precision)
 {
     vks_model_t *m = load("udnie");
@@ -202,7 +202,7 @@ static void check_pan(vks_precision_t precision)
     vks_session_options_t so = {.precision = precision};
     TU_OK(vks_session_create_ex(m, W, H, &so, &plain));
     TU_OK(vks_session_create_ex(m, W, H, &so, &s));
-    TU_OK(vks_session_set_stabilize(s, 1.0f));
+    TU_OK(vks_session_set_stabilize(s, 0.8f));   /* the default of vkstyle video and live */
     static uint8_t in[N], a[2][N], b[2][N];
     double dp = 0, ds = 0, worst = 999;
     const uint32_t margin = 4;   /* the network's borders are not shift-invariant */

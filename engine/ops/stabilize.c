@@ -2,14 +2,14 @@
  * grey pyramid; stab_flow, a level of coarse-to-fine block matching (the optical flow between two
  * frames); stab_motion, the input's change along the motion since the last frame; stats_ema, a
  * moving average of instance-norm statistics; stab_blend, the motion-compensated blend of the
- * output with the previous output. */
+ * output with the previous output; stab_limit, a bound on the blend's root mean square. */
 #include "../stabilize.h"
 
 typedef struct { uint32_t w, h, ow, oh, stride, factor; float inv_scale; uint32_t wg_base[3]; } grey_push_t;
 _Static_assert(sizeof(grey_push_t) <= 128, "push constants");
 typedef struct {
     uint32_t w, h, cw, ch, cstride, stride, has_coarse;
-    float penalty, trunc, maxflow;
+    float penalty, trunc, maxflow, still;
     uint32_t wg_base[3];
 } flow_push_t;
 _Static_assert(sizeof(flow_push_t) <= 128, "push constants");
@@ -18,12 +18,14 @@ _Static_assert(sizeof(motion_push_t) <= 128, "push constants");
 typedef struct { uint32_t channels, cur_off, ema_off; float count, alpha, cut_thr; } ema_push_t;
 _Static_assert(sizeof(ema_push_t) <= 128, "push constants");
 typedef struct {
-    uint32_t w, h, ow, oh, stride, prev_stride, flow_stride;
+    uint32_t w, h, ow, oh, stride, prev_stride, flow_stride, dev_stride;
     int32_t radius;
     float keep, lo, hi, cut_thr, tol;
     uint32_t wg_base[3];
 } blend_push_t;
 _Static_assert(sizeof(blend_push_t) <= 128, "push constants");
+typedef struct { uint32_t n, stride, dev_stride; float count, limit; uint32_t wg_base[3]; } limit_push_t;
+_Static_assert(sizeof(limit_push_t) <= 128, "push constants");
 
 static uint64_t flat_count(const vks_tensor_t *t)
 {
@@ -88,10 +90,10 @@ vks_status_t vks_op_stab_flow(vks_rec_t *rec, const vks_tensor_t *cur, const vks
                         "[1,1,h,w], [1,1,h,w], [1,2,h,w]; a coarser flow [1,2,ceil(h/2),ceil(w/2)])", op, cur->n,
                         cur->c, cur->h, cur->w, prev->n, prev->c, prev->h, prev->w, flow->n, flow->c, flow->h, flow->w);
     if (p->search > VKS_STAB_SEARCH_MAX || p->win > VKS_STAB_WIN_MAX || !(p->penalty >= 0.0f) || !isfinite(p->penalty) ||
-        !(p->trunc > 0.0f) || !(p->maxflow >= 0.0f))
+        !(p->trunc > 0.0f) || !(p->maxflow >= 0.0f) || !(p->still >= 0.0f))
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: search %u <= %d, window radius %u <= %d, penalty %g >= 0, "
-                        "truncation %g > 0, largest flow %g >= 0", op, p->search, VKS_STAB_SEARCH_MAX, p->win, VKS_STAB_WIN_MAX, p->penalty,
-                        p->trunc, p->maxflow);
+                        "truncation %g > 0, largest flow %g >= 0, still %g >= 0", op, p->search, VKS_STAB_SEARCH_MAX, p->win, VKS_STAB_WIN_MAX, p->penalty,
+                        p->trunc, p->maxflow, p->still);
     vks_status_t st = VKS_OK;
     const vks_tensor_t *ts[4] = {cur, prev, coarse ? coarse : cur, flow};
     for (int i = 0; i < 4 && !st; i++) st = check_binding(rec, op, ts[i]);
@@ -100,7 +102,7 @@ vks_status_t vks_op_stab_flow(vks_rec_t *rec, const vks_tensor_t *cur, const vks
     uint32_t spec[2] = {p->search, p->win};
     if ((st = vks_rec_pipeline(rec, VKS_SHADER_STAB_FLOW, spec, 2, 4, 0, sizeof(flow_push_t), 1, &pipe))) return st;
     flow_push_t push = {w, h, coarse ? coarse->w : 1, coarse ? coarse->h : 1, coarse ? coarse->plane_stride : 0,
-                        flow->plane_stride, coarse != NULL, p->penalty, p->trunc, p->maxflow, {0}};
+                        flow->plane_stride, coarse != NULL, p->penalty, p->trunc, p->maxflow, p->still, {0}};
     vks_binding_t b[4] = {vks_bind(cur, false), vks_bind(prev, false), vks_bind(ts[2], false), vks_bind(flow, true)};
     return vks_rec_dispatch(rec, pipe, b, 4, &push, vks_div_up(h * w, VKS_LOCAL_1D), 1, 1);
 }
@@ -155,15 +157,16 @@ vks_status_t vks_op_stats_ema(vks_rec_t *rec, const vks_tensor_t *cur, uint32_t 
 
 vks_status_t vks_op_stab_blend(vks_rec_t *rec, const vks_tensor_t *out, const vks_tensor_t *prev,
                                const vks_tensor_t *diff, const vks_tensor_t *cut, const vks_tensor_t *flow,
-                               const vks_stab_blend_t *p)
+                               const vks_tensor_t *dev, const vks_stab_blend_t *p)
 {
     const char *op = "stab_blend";
     if (!is_rgb(out) || prev->n != 1 || prev->c != 3 || prev->h != out->h || prev->w != out->w || diff->h == 0 ||
         diff->w == 0 || !is_grey(diff, diff->h, diff->w) || !is_flow(flow, diff->h, diff->w) || flat_count(cut) < 1 ||
-        cut->esize != 4)
+        cut->esize != 4 || dev->n != 1 || dev->c != 3 || dev->h != out->h || dev->w != out->w || dev->esize != 4)
         return vks_fail(VKS_ERR_SHAPE, "%s: output [%u,%u,%u,%u], previous [%u,%u,%u,%u], diff [%u,%u,%u,%u], flow "
-                        "[%u,%u,%u,%u]", op, out->n, out->c, out->h, out->w, prev->n, prev->c, prev->h, prev->w, diff->n,
-                        diff->c, diff->h, diff->w, flow->n, flow->c, flow->h, flow->w);
+                        "[%u,%u,%u,%u], deviation [%u,%u,%u,%u] (float32, the output's shape)", op, out->n, out->c,
+                        out->h, out->w, prev->n, prev->c, prev->h, prev->w, diff->n, diff->c, diff->h, diff->w, flow->n,
+                        flow->c, flow->h, flow->w, dev->n, dev->c, dev->h, dev->w);
     if (!(p->keep >= 0.0f && p->keep <= 1.0f) || !(p->lo >= 0.0f) || !(p->hi > p->lo) || !isfinite(p->hi) ||
         !(p->cut_thr >= 0.0f) || !(p->tol >= 0.0f) || p->radius > 16)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: keep %g must be in [0, 1], 0 <= lo %g < hi %g, cut threshold "
@@ -173,15 +176,40 @@ vks_status_t vks_op_stab_blend(vks_rec_t *rec, const vks_tensor_t *out, const vk
     if (!st) st = check_binding(rec, op, prev);
     if (!st) st = check_binding(rec, op, diff);
     if (!st) st = check_binding(rec, op, flow);
+    if (!st) st = check_binding(rec, op, dev);
     if (st) return st;
     const vks_tensor_t *ts[2] = {out, prev};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_STAB_BLEND, ts, 2, NULL, 0, 5, sizeof(blend_push_t), &pipe)))
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_STAB_BLEND, ts, 2, NULL, 0, 6, sizeof(blend_push_t), &pipe)))
         return st;
     uint32_t n = out->h * out->w;
     blend_push_t push = {diff->w, diff->h, out->w, out->h, out->plane_stride, prev->plane_stride, flow->plane_stride,
-                         (int32_t)p->radius, p->keep, p->lo, p->hi, p->cut_thr, p->tol, {0}};
-    vks_binding_t b[5] = {vks_bind(out, true), vks_bind(prev, false), vks_bind(diff, false), vks_bind(cut, false),
-                          vks_bind(flow, false)};
-    return vks_rec_dispatch(rec, pipe, b, 5, &push, vks_div_up(n, VKS_LOCAL_1D), 1, 1);
+                         dev->plane_stride, (int32_t)p->radius, p->keep, p->lo, p->hi, p->cut_thr, p->tol, {0}};
+    vks_binding_t b[6] = {vks_bind(out, true), vks_bind(prev, false), vks_bind(diff, false), vks_bind(cut, false),
+                          vks_bind(flow, false), vks_bind(dev, true)};
+    return vks_rec_dispatch(rec, pipe, b, 6, &push, vks_div_up(n, VKS_LOCAL_1D), 1, 1);
+}
+
+vks_status_t vks_op_stab_limit(vks_rec_t *rec, const vks_tensor_t *out, const vks_tensor_t *dev,
+                               const vks_tensor_t *stats, float limit)
+{
+    const char *op = "stab_limit";
+    if (!is_rgb(out) || dev->n != 1 || dev->c != 3 || dev->h != out->h || dev->w != out->w || dev->esize != 4 ||
+        flat_count(stats) < 6 || stats->esize != 4)
+        return vks_fail(VKS_ERR_SHAPE, "%s: output [%u,%u,%u,%u], deviation [%u,%u,%u,%u] (float32, the output's "
+                        "shape), statistics of %llu floats (6)", op, out->n, out->c, out->h, out->w, dev->n, dev->c,
+                        dev->h, dev->w, (unsigned long long)flat_count(stats));
+    if (!(limit >= 0.0f))
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: the limit %g must not be negative", op, limit);
+    vks_status_t st = check_binding(rec, op, out);
+    if (!st) st = check_binding(rec, op, dev);
+    if (st) return st;
+    const vks_tensor_t *ts[1] = {out};
+    const vks_pipeline_t *pipe;
+    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_STAB_LIMIT, ts, 1, NULL, 0, 3, sizeof(limit_push_t), &pipe)))
+        return st;
+    uint32_t n = out->h * out->w;
+    limit_push_t push = {n, out->plane_stride, dev->plane_stride, (float)n, limit, {0}};
+    vks_binding_t b[3] = {vks_bind(out, true), vks_bind(dev, false), vks_bind(stats, false)};
+    return vks_rec_dispatch(rec, pipe, b, 3, &push, vks_div_up(n, VKS_LOCAL_1D), 1, 1);
 }
