@@ -195,9 +195,11 @@ vks_status_t vks_session_run(vks_session_t *session, const uint8_t *in, uint8_t 
 
 /* Temporal stabilization for video (each call of vks_session_run / _run_raw is the next frame):
  * strength 0 is off (the default: each frame is stylized on its own, bit for bit as without this
- * call), 1 the strongest. On the GPU, in the session's command buffer: every instance norm uses a
- * moving average of its statistics across frames, and where the input did not change beyond noise
- * the output moves toward the previous output; a scene cut (a large change of the whole input)
+ * call), 1 the strongest. On the GPU, in the session's command buffer: the optical flow from
+ * this input back to the last one, and where the input did not change along it beyond noise the
+ * output moves toward the previous output warped along the flow (motion-compensated recursive
+ * filtering), within bounds on how far each pixel and the whole frame stray from the frame's own
+ * stylization (both grow with the strength); a scene cut (a large change of the whole input)
  * starts afresh. Re-records the network (milliseconds); the first frame after turning it on is
  * stylized as if alone. VKS_ERR_INVALID_ARGUMENT outside [0, 1]; VKS_ERR_UNSUPPORTED for a
  * session run in tiles. */
