@@ -154,6 +154,28 @@ static void check_cut(const char *style, vks_precision_t precision)
 
 static void test_cut_resets_udnie(void **state) { (void)state; check_cut("udnie", VKS_PRECISION_FP32); }
 static void test_cut_resets_styles9(void **state) { (void)state; check_cut("styles9", VKS_PRECISION_FP32); }
+/* The statistics average (off by default, VKSTYLE_STABILIZE_TUNE=stats=1) restarts on a cut too: alone
+ * (blend=0) and with the blend, for instance norm and conditional instance norm. */
+static void check_cut_stats(const char *tune, const char *style)
+{
+    setenv("VKSTYLE_STABILIZE_TUNE", tune, 1);
+    check_cut(style, VKS_PRECISION_FP32);
+    unsetenv("VKSTYLE_STABILIZE_TUNE");
+}
+/* also when the test failed half way: the next tests run with the defaults */
+static int untune(void **state)
+{
+    (void)state;
+    unsetenv("VKSTYLE_STABILIZE_TUNE");
+    return 0;
+}
+static void test_cut_resets_statistics(void **state)
+{
+    (void)state;
+    check_cut_stats("stats=1,blend=0", "udnie");
+    check_cut_stats("stats=1", "styles9");
+}
+
 static void test_cut_resets_fp16(void **state)
 {
     (void)state;
@@ -261,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_cut_resets_udnie),
         cmocka_unit_test(test_cut_resets_styles9),
         cmocka_unit_test(test_cut_resets_fp16),
+        cmocka_unit_test_teardown(test_cut_resets_statistics, untune),
         cmocka_unit_test(test_still_scene_is_steadier),
         cmocka_unit_test(test_pan_is_steadier),
         cmocka_unit_test(test_pan_is_steadier_fp16),
