@@ -11,8 +11,12 @@
  *   4. stab_blend: motion-compensated recursive filtering: where the input did not change along
  *      the motion beyond noise, the output moves toward the previous (stabilized) output warped
  *      along the flow; where it changed (occlusions, flow mismatches), the new output is taken
- *      (no trails); all new on a cut. The result is kept (a copy) for the next frame.
- * The state (previous input and output, pyramids, flows, the averages) lives in a block of its
+ *      (no trails); all new on a cut. Each pixel stays within a bound of the new output, and
+ *      stab_limit scales the blend back where its root mean square over the frame exceeds
+ *      another (channel_stats of stab_blend's deviation), so every frame stays near its own
+ *      stylization; both bounds grow with the strength. The result is kept (a copy) for the
+ *      next frame.
+ * The state (previous input and output, deviation, pyramids, flows, the averages) lives in a block of its
  * own that persists across frames. A reset fills the previous input with a huge value: the next
  * frame is a cut. */
 #include "stabilize.h"
