@@ -12,14 +12,15 @@
 # a mix of two styles. Then the cost: `vkstyle bench --stabilize 0` and `--stabilize S`,
 # alternately, 3 rounds, udnie 128x128: the medians of the frame's GPU time, and of the steps the
 # stabilization adds to (input conversion, the instance norms, output conversion).
-# Needs build/vkstyle, ffmpeg, python3 with OpenCV and numpy. VKSTYLE_STABILIZE_TUNE is passed on
-# (engine/stabilize.c) to try other parameters. Writes into a temporary folder, removed at the end.
+# Needs build/vkstyle (bash scripts/build.sh); installs OpenCV (scripts/deps.sh bench).
+# VKSTYLE_STABILIZE_TUNE is passed on (engine/stabilize.c) to try other parameters. Writes into a temporary folder, removed at the end.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 vk=$here/build/vkstyle
 py=${PYTHON:-/usr/bin/python3}
 S=${1:-0.8}
 N=${2:-90}
+bash "$here/scripts/deps.sh" bench   # OpenCV for flicker.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

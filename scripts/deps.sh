@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs the Debian/Ubuntu packages vkstyle needs to build, run and test (sudo when not root).
 # Skips apt when everything is already installed. `deps.sh fuzz` adds clang and libFuzzer for the
-# fuzz harnesses (-DVKSTYLE_FUZZ=ON; Debian 12's clang 14).
+# fuzz harnesses (-DVKSTYLE_FUZZ=ON; Debian 12's clang 14); `deps.sh bench` adds OpenCV for the
+# flicker measurement (benchmarks/flicker.py, benchmarks/stabilize.sh).
 set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config glslang-tools        # toolchain, GLSL -> SPIR-V
@@ -17,6 +18,8 @@ PACKAGES=(
 )
 if [ "${1:-}" = fuzz ]; then
   PACKAGES+=(clang libclang-rt-14-dev)
+elif [ "${1:-}" = bench ]; then
+  PACKAGES+=(python3-opencv)
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do
