@@ -24,17 +24,9 @@ vks_status_t vks_op_activation_ex(vks_rec_t *rec, const vks_tensor_t *in, const 
     const vks_pipeline_t *pipe;
     if ((st = vks_act_pipeline(rec, op, VKS_SHADER_ACTIVATION, ts, 2,
                                &act, 1, 2, sizeof(act_push_t), &pipe))) return st;
-    uint32_t chunk = 0;
-    if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
     uint32_t hw = in->h * in->w;
-    for (uint32_t n = 0; n < in->n; n++)
-        for (uint32_t c = 0; c < in->c; c += chunk) {
-            uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            act_push_t push = {hw, in->plane_stride, scale, offset, p0, p1, {0}};
-            vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
-            if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(hw, VKS_LOCAL_1D), nc, 1))) return st;
-        }
-    return VKS_OK;
+    act_push_t push = {hw, in->plane_stride, scale, offset, p0, p1, {0}};
+    return vks_rec_channel_planes(rec, op, pipe, in, out, &push, hw);
 }
 
 /* ------------------------------------------------------------------ the layer */

@@ -23,6 +23,22 @@ vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const 
     return VKS_OK;
 }
 
+vks_status_t vks_rec_channel_planes(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
+                                    const vks_tensor_t *in, const vks_tensor_t *out, const void *push,
+                                    uint32_t plane)
+{
+    const vks_tensor_t *ts[2] = {in, out};
+    uint32_t chunk = 0;
+    vks_status_t st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk);
+    for (uint32_t n = 0; n < in->n && !st; n++)
+        for (uint32_t c = 0; c < in->c && !st; c += chunk) {
+            uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
+            vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
+            st = vks_rec_dispatch(rec, pipe, b, 2, push, vks_div_up(plane, VKS_LOCAL_1D), nc, 1);
+        }
+    return st;
+}
+
 vks_status_t vks_act_shader(const vks_context_t *ctx, const char *op, vks_shader_id_t base,
                             const vks_tensor_t *const *ts, uint32_t n, vks_shader_id_t *out)
 {

@@ -191,6 +191,13 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
  * the op when a single plane is too large). */
 vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const vks_tensor_t *const *ts,
                                 uint32_t n, uint32_t *chunk);
+/* Shared by the one-input, one-output elementwise-style ops (activation, pad, upsample_nearest):
+ * records pipe over every sample of in/out and every chunk of channels one binding may cover
+ * (vks_chunk_channels), with the same push constants each time and the grid (ceil(plane /
+ * VKS_LOCAL_1D), channels in the chunk, 1): plane is the invocations one channel needs. */
+vks_status_t vks_rec_channel_planes(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
+                                    const vks_tensor_t *in, const vks_tensor_t *out, const void *push,
+                                    uint32_t plane);
 /* The variant of shader `base` for the element type of the op's activation tensors (NULL entries
  * skipped): the shader itself for float32, its _f16 variant for float16. Fails when the tensors
  * mix element types, or for float16 when the device has no fp16 or the shader no fp16 variant. */

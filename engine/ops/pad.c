@@ -42,19 +42,10 @@ vks_status_t vks_op_pad(vks_rec_t *rec, const vks_pad_params_t *p, const vks_ten
     const vks_pipeline_t *pipe;
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_PAD, ts, 2, NULL, 0, 2, sizeof(pad_push_t), &pipe);
     if (st) return st;
-    uint32_t chunk = 0;
-    if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
-    uint32_t ohw = out->h * out->w;
-    for (uint32_t n = 0; n < in->n; n++)
-        for (uint32_t c = 0; c < in->c; c += chunk) {
-            uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            pad_push_t push = {in->h, in->w, in->plane_stride, out->h, out->w, out->plane_stride, wh, p->mode,
-                               (int32_t)p->pads[0], (int32_t)p->pads[2], (int32_t)p->oy0, (int32_t)p->iy0,
-                               p->mode == VKS_PAD_ZERO ? p->value : 0.0f, {0}};
-            vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
-            if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(ohw, VKS_LOCAL_1D), nc, 1))) return st;
-        }
-    return VKS_OK;
+    pad_push_t push = {in->h, in->w, in->plane_stride, out->h, out->w, out->plane_stride, wh, p->mode,
+                       (int32_t)p->pads[0], (int32_t)p->pads[2], (int32_t)p->oy0, (int32_t)p->iy0,
+                       p->mode == VKS_PAD_ZERO ? p->value : 0.0f, {0}};
+    return vks_rec_channel_planes(rec, op, pipe, in, out, &push, out->h * out->w);
 }
 
 /* ------------------------------------------------------------------ the layer */

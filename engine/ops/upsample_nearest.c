@@ -20,17 +20,8 @@ vks_status_t vks_op_upsample_nearest(vks_rec_t *rec, const vks_tensor_t *in, con
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_UPSAMPLE_NEAREST, ts, 2,
                                        NULL, 0, 2, sizeof(up_push_t), &pipe);
     if (st) return st;
-    uint32_t chunk = 0;
-    if ((st = vks_chunk_channels(rec->ctx, op, ts, 2, &chunk))) return st;
-    uint32_t ohw = out->h * out->w;
-    for (uint32_t n = 0; n < in->n; n++)
-        for (uint32_t c = 0; c < in->c; c += chunk) {
-            uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            up_push_t push = {in->h, in->w, in->plane_stride, out->plane_stride, out->h / in->h, out->w / in->w, {0}};
-            vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind_channels(out, n, c, nc, true)};
-            if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(ohw, VKS_LOCAL_1D), nc, 1))) return st;
-        }
-    return VKS_OK;
+    up_push_t push = {in->h, in->w, in->plane_stride, out->plane_stride, out->h / in->h, out->w / in->w, {0}};
+    return vks_rec_channel_planes(rec, op, pipe, in, out, &push, out->h * out->w);
 }
 
 /* ------------------------------------------------------------------ the layer */
