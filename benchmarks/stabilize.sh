@@ -1,7 +1,7 @@
 #!/bin/bash
 # Temporal stabilization: flicker, how much it changes a frame, and what it costs.
 #
-#   bash benchmarks/stabilize.sh [S] [FOX_FRAMES]     (S: --stabilize, default 0.8; FOX_FRAMES: 90)
+#   bash benchmarks/stabilize.sh [S] [FOX_FRAMES]     (S: --stabilize, default 1.0; FOX_FRAMES: 90)
 #
 # For each case (clip, size, model) it stylizes the clip with `vkstyle video --stabilize 0` and
 # `--stabilize S` and runs benchmarks/flicker.py on both: the warping error of each (all matched
@@ -12,14 +12,18 @@
 # a mix of two styles. Then the cost: `vkstyle bench --stabilize 0` and `--stabilize S`,
 # alternately, 3 rounds, udnie 128x128: the medians of the frame's GPU time, and of the steps the
 # stabilization adds to (input conversion, the instance norms, output conversion).
+# VIDEO_ARGS passes more `vkstyle video` options: VIDEO_ARGS="--crf 0 --chroma 444" measures the
+# frames the engine wrote (lossless H.264 in 4:4:4: only the RGB-to-YUV rounding) instead of what
+# the default crf 18 4:2:0 keeps.
 # Needs build/vkstyle (bash scripts/build.sh); installs OpenCV (scripts/deps.sh bench).
 # VKSTYLE_STABILIZE_TUNE is passed on (engine/stabilize.c) to try other parameters. Writes into a temporary folder, removed at the end.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 vk=$here/build/vkstyle
 py=${PYTHON:-/usr/bin/python3}
-S=${1:-0.8}
+S=${1:-1.0}
 N=${2:-90}
+read -r -a vargs <<< "${VIDEO_ARGS:-}"   # more `vkstyle video` options, e.g. VIDEO_ARGS="--crf 0 --chroma 444"
 bash "$here/scripts/deps.sh" bench   # OpenCV for flicker.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,8 +36,8 @@ run_case() {   # NAME CLIP MAXSIDE MODEL [STYLE]
     local name=$1 clip=$2 side=$3 model=$4 style=${5:-}
     local sarg=()
     [ -n "$style" ] && sarg=(-s "$style")
-    "$vk" video -q -m "$model" "${sarg[@]}" --max-side "$side" --stabilize 0 -i "$clip" -o "$tmp/off.mp4"
-    "$vk" video -q -m "$model" "${sarg[@]}" --max-side "$side" --stabilize "$S" -i "$clip" -o "$tmp/on.mp4"
+    "$vk" video -q -m "$model" "${sarg[@]}" "${vargs[@]}" --max-side "$side" --stabilize 0 -i "$clip" -o "$tmp/off.mp4"
+    "$vk" video -q -m "$model" "${sarg[@]}" "${vargs[@]}" --max-side "$side" --stabilize "$S" -i "$clip" -o "$tmp/on.mp4"
     echo "== $name: --stabilize 0"
     "$py" "$here/benchmarks/flicker.py" "$clip" "$tmp/off.mp4" | sed -n '1,4p'
     echo "== $name: --stabilize $S"
@@ -41,13 +45,19 @@ run_case() {   # NAME CLIP MAXSIDE MODEL [STYLE]
 }
 
 mix=la_muse=0.5,wave=0.5
-run_case "fox.mp4, 128 px, udnie" "$tmp/fox.mp4" 128 udnie
-run_case "fox.mp4, 128 px, wave" "$tmp/fox.mp4" 128 wave
-run_case "fox.mp4, 128 px, styles9 $mix" "$tmp/fox.mp4" 128 styles9 "$mix"
-run_case "fox.mp4 ($((N / 3)) frames), 256 px, udnie" "$tmp/fox_short.mp4" 256 udnie
-run_case "still camera, moving patch, 128x96, udnie" "$tmp/still.mp4" 128 udnie
-run_case "still camera, moving patch, 128x96, wave" "$tmp/still.mp4" 128 wave
-run_case "still camera, moving patch, 128x96, styles9 $mix" "$tmp/still.mp4" 128 styles9 "$mix"
+if [ -n "${CASES:-}" ]; then
+    # only these cases, then the cost only with COST=1: CASES='run_case wave "$tmp/fox.mp4" 128 wave', CASES=: COST=1
+    eval "$CASES"
+    [ "${COST:-0}" = 1 ] || exit 0
+else
+    run_case "fox.mp4, 128 px, udnie" "$tmp/fox.mp4" 128 udnie
+    run_case "fox.mp4, 128 px, wave" "$tmp/fox.mp4" 128 wave
+    run_case "fox.mp4, 128 px, styles9 $mix" "$tmp/fox.mp4" 128 styles9 "$mix"
+    run_case "fox.mp4 ($((N / 3)) frames), 256 px, udnie" "$tmp/fox_short.mp4" 256 udnie
+    run_case "still camera, moving patch, 128x96, udnie" "$tmp/still.mp4" 128 udnie
+    run_case "still camera, moving patch, 128x96, wave" "$tmp/still.mp4" 128 wave
+    run_case "still camera, moving patch, 128x96, styles9 $mix" "$tmp/still.mp4" 128 styles9 "$mix"
+fi
 
 echo "== cost: vkstyle bench -m udnie --size 128x128, --stabilize 0 and $S alternately, 3 rounds"
 for r in 1 2 3; do

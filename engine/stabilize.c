@@ -35,7 +35,9 @@ typedef struct vks_stab_params {
     float cut;          /* cut threshold: mean input change (0..255) */
     float clamp;        /* each output pixel stays within this of the unstabilized one at strength 1 (0..255);
                          * at strength S, S times this */
-    float rms;          /* and the whole frame within this root mean square (0..255; 0: no bound); S times */
+    float rms;          /* and the whole frame within this root mean square (0..255; 0: no bound); S times.
+                         * 14.2: 20 log10(255 / 14.2) = 25.08 dB, so no strength takes a frame below
+                         * 25 dB of its own stylization */
     uint32_t radius;    /* stab_blend window radius */
     uint32_t levels;    /* optical flow: pyramid levels at most (the coarsest at least 8 pixels a side) */
     uint32_t search;    /* stab_flow search radius at each level */
@@ -49,7 +51,7 @@ typedef struct vks_stab_params {
 /* Chosen from benchmarks/stabilize.sh (README: "Stable video"). At strength S the averages'
  * time constants grow geometrically: the past's weight is 1 - (1 - w)^S, 0 at S = 0. */
 static const vks_stab_params_t defaults = {
-    .keep = 0.99f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 40.0f, .rms = 16.0f, .radius = 1, .levels = 4,
+    .keep = 0.99f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 40.0f, .rms = 14.2f, .radius = 1, .levels = 4,
     .search = 1, .win = 2, .penalty = 0.5f, .trunc = 32.0f, .still = 0.3f, .stats = false, .blend = true, .flow = true,
 };
 

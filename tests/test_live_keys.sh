@@ -49,7 +49,7 @@ xdotool click --window \$win 5;          expect "wheel" "matilde_perez (70|90)% 
 xdotool key --window \$win Down;         expect "down" "strength 0.9"
 xdotool key --window \$win 9;            expect "key 9" "- wreck - strength 0.9"
 xdotool key --window \$win t;            expect "t" "- stable off - "
-xdotool key --window \$win t;            expect "t again" "- stable 0.8 - "
+xdotool key --window \$win t;            expect "t again" "- stable 1.0 - "
 xdotool key --window \$win q
 wait \$pid; rc=\$?
 [ \$rc -eq 0 ] || { echo "FAIL: exit code \$rc"; fail=1; }
