@@ -19,7 +19,7 @@
 //                 uniform-buffer loads to plain loads, storage-buffer loads to a branchy per-lane
 //                 loop (2-3x slower here; see docs/architecture.md, Convolutions).
 //   conv2d_xubo   conv2d_ubo with the input read from uniform buffers too: VKS_X_UBOS bindings of
-//                 CPB channel planes each (planes of at most VKS_UBO_BYTES). Lavapipe compiles a
+//                 pc.cpb channel planes each (planes of at most VKS_UBO_BYTES). Lavapipe compiles a
 //                 storage-buffer load into a per-lane loop with a bounds check per element and a
 //                 uniform-buffer load into plain loads: the 3x3 convolutions run 1.3x faster there
 //                 (benchmarks/README.md). Needs scalarBlockLayout (float arrays without the std140
@@ -36,13 +36,15 @@ layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 #endif
 
 #if VKS_INPUT_UBO
-layout(constant_id = 8) const uint CPB = 1;   // channel planes per input uniform buffer
 // Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
 // is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
 // lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
-layout(constant_id = 9) const uint CLAMP_INDEX = 1;
+layout(constant_id = 8) const uint CLAMP_INDEX = 1;
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
-#define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min((ci) / CPB, VKS_X_UBOS - 1) : (ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
+// The channel loop keeps xg (the buffer) and xc (the plane in it) with ci: no division by the
+// planes per buffer (pc.cpb, a push constant: one pipeline serves every plane size).
+#define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min(xg, VKS_X_UBOS - 1) : xg].v[xc * pc.in_stride + (i)]
+#define XNEXT() if (++xc == pc.cpb) { xc = 0; xg++; }
 #endif
 
 layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_size_z = 1) in;
@@ -69,12 +71,14 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint first, last;           // first / last input chunk
     uint wofs;                  // element of the bound weights where output channel co0 starts
+    uint cpb;                   // *_xubo: input planes per uniform buffer
     VKS_WG_BASE;
 } pc;
 
 // Input element i of channel ci of the bound chunk (conv2d_xubo reads uniform buffers instead).
 #ifndef XLOAD
 #define XLOAD(ci, i) x[(ci) * pc.in_stride + (i)]
+#define XNEXT()
 #endif
 
 // Input columns one invocation reads per kernel row: a sliding window shared by the kx taps.
@@ -121,6 +125,7 @@ void main()
     for (uint o = 0; o < OCT; o++)
         for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = 0.0;
 
+    uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci
     for (uint ci = 0; ci < pc.nci; ci++) {
         uint base = ci * pc.in_stride, wci = ci * KK;
         for (uint ky = 0; ky < KH; ky++) {
@@ -141,6 +146,7 @@ void main()
                     for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p * STRIDE + kx], wv, acc[o][p]);
                 }
         }
+        XNEXT();
     }
     for (uint o = 0; o < OCT; o++) {
         uint oc = oc0 + o;

@@ -28,13 +28,15 @@ layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 #endif
 
 #if VKS_INPUT_UBO
-layout(constant_id = 7) const uint CPB = 1;   // channel planes per input uniform buffer
 // Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
 // is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
 // lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
-layout(constant_id = 8) const uint CLAMP_INDEX = 1;
+layout(constant_id = 7) const uint CLAMP_INDEX = 1;
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
-#define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min((ci) / CPB, VKS_X_UBOS - 1) : (ci) / CPB].v[((ci) % CPB) * pc.in_stride + (i)]
+// The channel loop keeps xg (the buffer) and xc (the plane in it) with ci: no division by the
+// planes per buffer (pc.cpb, a push constant: one pipeline serves every plane size).
+#define XLOAD(ci, i) xu[CLAMP_INDEX != 0 ? min(xg, VKS_X_UBOS - 1) : xg].v[xc * pc.in_stride + (i)]
+#define XNEXT() if (++xc == pc.cpb) { xc = 0; xg++; }
 #endif
 
 layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_size_z = 1) in;
@@ -60,12 +62,14 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint first, last;
     uint wofs;                  // element of the bound weights where output channel co0 starts
+    uint cpb;                   // *_xubo: input planes per uniform buffer
     VKS_WG_BASE;
 } pc;
 
 // Input element i of channel ci of the bound chunk (conv2d_transpose_xubo: uniform buffers).
 #ifndef XLOAD
 #define XLOAD(ci, i) x[(ci) * pc.in_stride + (i)]
+#define XNEXT()
 #endif
 
 void main()
@@ -100,6 +104,7 @@ void main()
                 mask[p] = float(ix >= 0 && ix < int(pc.w));
                 off[p] = rowoff + clamp(ix, 0, int(pc.w) - 1);
             }
+            uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci
             for (uint ci = 0; ci < pc.nci; ci++) {
                 uint wk = ci * KK + ky * KW + kx;
                 float xv[VKS_CONV_PX];
@@ -108,6 +113,7 @@ void main()
                     float wv = WEIGHT(wbase[o] + wk);
                     for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);
                 }
+                XNEXT();
             }
         }
     }

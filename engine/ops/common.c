@@ -101,6 +101,7 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
         if (co_chunk > oc_tile) co_chunk -= co_chunk % oc_tile;
     }
     if (x_cpb && ci_chunk > x_cpb * VKS_X_UBOS) ci_chunk = x_cpb * VKS_X_UBOS;
+    push.cpb = x_cpb;
     VkDeviceSize ubo_align = rec->ctx->props.limits.minUniformBufferOffsetAlignment;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t co = 0; co < out->c; co += co_chunk)
@@ -168,12 +169,12 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
     vks_shader_id_t shader = variants[0];
     vks_status_t st = vks_act_shader(ctx, op, variants[x_cpb ? 2 : ubo_rows ? 1 : 0], act_ts, 2, &shader);
     if (st) return st;
-    if (x_cpb) {   /* spec[nspec] is x_cpb; the driver workaround's constant follows it */
+    if (x_cpb) {   /* the driver workaround's constant follows spec (the planes per buffer are a push constant) */
         uint32_t xspec[VKS_MAX_SPEC];
-        if (nspec + 2 > VKS_MAX_SPEC) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: too many specialization constants", op);
-        memcpy(xspec, spec, (nspec + 1) * sizeof *spec);
-        xspec[nspec + 1] = ctx->clamp_ubo_array_index;
-        return vks_rec_pipeline(rec, shader, xspec, nspec + 2, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
+        if (nspec + 1 > VKS_MAX_SPEC) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: too many specialization constants", op);
+        memcpy(xspec, spec, nspec * sizeof *spec);
+        xspec[nspec] = ctx->clamp_ubo_array_index;
+        return vks_rec_pipeline(rec, shader, xspec, nspec + 1, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
                                 VKS_X_UBOS, pipe);
     }
     return vks_rec_pipeline(rec, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), 1, pipe);

@@ -51,7 +51,7 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
-    uint32_t spec[9] = {p->kh, p->kw, sw, p->pad_mode, p->act, bias != NULL, oct, p->stride, x_cpb};
+    uint32_t spec[8] = {p->kh, p->kw, sw, p->pad_mode, p->act, bias != NULL, oct, p->stride};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D, VKS_SHADER_CONV2D_UBO, VKS_SHADER_CONV2D_XUBO};
     const vks_pipeline_t *pipe;
     vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 8, ubo_rows, x_cpb, in, out, &pipe);

@@ -29,7 +29,7 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
     uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
-    uint32_t spec[8] = {p->kh, p->kw, p->stride_w, p->act, bias != NULL, oct, p->stride_h, x_cpb};
+    uint32_t spec[7] = {p->kh, p->kw, p->stride_w, p->act, bias != NULL, oct, p->stride_h};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D_TRANSPOSE, VKS_SHADER_CONV2D_TRANSPOSE_UBO,
                                          VKS_SHADER_CONV2D_TRANSPOSE_XUBO};
     const vks_pipeline_t *pipe;

@@ -155,6 +155,8 @@ typedef struct vks_conv_push {
     int32_t pad0, pad1;    /* top, left */
     uint32_t first, last;
     uint32_t wofs;         /* conv2d: element of the bound weights where output channel co0 starts */
+    uint32_t cpb;          /* *_xubo: input planes per uniform buffer (a push constant, not a specialization
+                            * constant: one pipeline serves every plane size) */
     uint32_t wg_base[3];   /* the dispatch's first workgroup (set by the recorder: split dispatches) */
 } vks_conv_push_t;
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
@@ -176,8 +178,8 @@ uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uin
  * VKS_UBO_BYTES), else 0. */
 uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows);
 /* The pipeline of a convolution: variants[0] (weights and input in storage buffers), [1] (weights
- * in a uniform buffer: ubo_rows) or [2] (input too: x_cpb, appended to spec as its last constant);
- * spec has nspec constants before that. Picks the fp16 variant for fp16 tensors. */
+ * in a uniform buffer: ubo_rows) or [2] (input too: x_cpb > 0, the driver workaround's constant
+ * appended to spec's nspec constants). Picks the fp16 variant for fp16 tensors. */
 vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_id_t variants[3],
                                const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
                                const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe);
