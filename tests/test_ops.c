@@ -114,9 +114,9 @@ static const conv_case_t conv_cases[] = {
     {1, 2, 3, 257, 333, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},
     {1, 64, 8, 9, 11, 9, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* uniform weights: 3 channels a binding */
     {1, 260, 2, 5, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},      /* 84 KB weight rows: storage path */
-    {1, 13, 5, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},    /* 36 KB planes: input from 11 uniform buffers, 2 chunks
+    {1, 13, 20, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},   /* 36 KB planes: input from 11 uniform buffers, 2 chunks
                                                                * (the pipeline of test_chunked_bindings' and
-                                                               * test_split_dispatches' too: one compile fewer
+                                                               * test_split_dispatches' too: fewer compiles
                                                                * under GPU-assisted validation) */
     {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* 67 KB planes: uniform weights, storage input */
 };
@@ -421,7 +421,7 @@ static void test_conv2d_transpose(void **state)
     }
     run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 6);   /* 67 KB input planes: input from a storage buffer */
-    run_convt(g_ctx, 1, 13, 5, 100, 90, 1, 1, REF_ACT_RELU, 7);   /* 36 KB planes: 11 uniform buffers, 2 chunks
+    run_convt(g_ctx, 1, 13, 20, 100, 90, 1, 1, REF_ACT_RELU, 7);  /* 36 KB planes: 11 uniform buffers, 2 chunks
                                                                    * (test_chunked_bindings' pipeline too) */
     int ubo = 0, ssbo = 0, xubo = 0;
     for (size_t i = 0; i < g_ctx->npipelines; i++) {
@@ -912,13 +912,13 @@ static void test_chunked_bindings(void **state)
     vks_context_t *ctx = g_ctx;
     tu_limits_push(ctx, 3 * 2304, 0);
     const conv_case_t cases[] = {
-        {1, 7, 5, 17, 31, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},
+        {1, 7, 20, 17, 31, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},   /* 20 outputs: the layer shape of test_conv2d's uniform-input case */
         {2, 8, 4, 17, 31, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_TANH},
     };
     for (int i = 0; i < (tu_quick_mode() ? 1 : 2); i++) run_conv(ctx, &cases[i], 60 + (uint32_t)i);
     run_instance_norm(ctx, 2, 7, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 70);
     /* transposed: 9x15 input planes (135 -> 192 floats), outputs 18x30 (540 -> 576 floats) */
-    run_convt(ctx, 1, 7, 5, 9, 15, 0, 1, REF_ACT_RELU, 71);
+    run_convt(ctx, 1, 7, 20, 9, 15, 0, 1, REF_ACT_RELU, 71);
     /* one plane larger than the limit is an error, not a crash */
     tu_arena_t a;
     tu_arena_init(&a, ctx, 1 << 20);
@@ -965,7 +965,7 @@ static void test_split_dispatches(void **state)
     const conv_case_t cases[] = {
         {1, 5, 20, 9, 300, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},       /* 3 x 3 x 3 workgroups */
         {1, 3, 4, 17, 31, 9, 1, 1, {0}, 0, 0, REF_ACT_TANH},
-        {1, 13, 5, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},      /* input from uniform buffers (fp32) */
+        {1, 13, 20, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},     /* input from uniform buffers (fp32) */
         {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* storage input */
         {1, 260, 2, 9, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},        /* storage weights */
     };
@@ -977,7 +977,7 @@ static void test_split_dispatches(void **state)
     const conv_case_t wino = {1, 5, 20, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};   /* GEMM: 3 groups along z */
     run_wino(g_ctx, &wino, 93);
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
-    run_convt(g_ctx, 1, 13, 5, 100, 90, 1, 1, REF_ACT_RELU, 86);   /* input from uniform buffers (fp32) */
+    run_convt(g_ctx, 1, 13, 20, 100, 90, 1, 1, REF_ACT_RELU, 86);  /* input from uniform buffers (fp32) */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
     run_convt(g_ctx, 1, 1900, 2, 5, 4, 1, 1, REF_ACT_NONE, 88);    /* storage weights */
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 89);
