@@ -72,7 +72,7 @@ struct vks_stab {
     bool reset_pending;
 };
 
-/* VKSTYLE_STABILIZE_TUNE="keep=0.99,alpha=0.5,lo=6,hi=24,cut=30,clamp=40,rms=16,radius=1,levels=4,search=1,win=2,
+/* VKSTYLE_STABILIZE_TUNE="keep=0.99,alpha=0.5,lo=6,hi=24,cut=30,clamp=40,rms=14.2,radius=1,levels=4,search=1,win=2,
  * penalty=0.5,trunc=32,still=0.3,stats=0,blend=1,flow=1" overrides the defaults, for the measurements
  * (benchmarks/stabilize.sh); unknown keys are an error. */
 static vks_status_t tune(vks_stab_params_t *p)
