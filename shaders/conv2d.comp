@@ -9,7 +9,7 @@
 // vks:variant conv2d_xubo VKS_WEIGHTS_UBO VKS_INPUT_UBO
 // vks:wg-base
 // Direct 2-D convolution, NCHW, one sample. Each invocation computes OCT output channels x
-// VKS_CONV_PX consecutive output pixels of one row (register tile). Input channels may come in
+// PX consecutive output pixels of one row (register tile). Input channels may come in
 // chunks (split-K): the first chunk adds the bias, later chunks accumulate into the output, the
 // last applies the activation. The variants differ only in where weights and input come from:
 //   conv2d        weights (WEIGHT(i), [cout][cin][kh][kw] from the bound range) and input from
@@ -39,7 +39,7 @@ layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 // Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
 // is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
 // lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
-layout(constant_id = 8) const uint CLAMP_INDEX = 1;
+layout(constant_id = 11) const uint CLAMP_INDEX = 1;
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
 // The channel loop keeps xg (the buffer) and xc (the plane in it) with ci: no division by the
 // planes per buffer (pc.cpb, a push constant: one pipeline serves every plane size).
@@ -47,7 +47,8 @@ layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_
 #define XNEXT() if (++xc == pc.cpb) { xc = 0; xg++; }
 #endif
 
-layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_size_z = 1) in;
+// The workgroup's shape is specialized with the register tile (vks_conv_tile, engine/ops/common.c).
+layout(local_size_x_id = 9, local_size_y_id = 10, local_size_z = 1) in;
 
 layout(constant_id = 0) const uint KH = 3;
 layout(constant_id = 1) const uint KW = 3;
@@ -57,6 +58,7 @@ layout(constant_id = 4) const uint ACT = 0;
 layout(constant_id = 5) const uint HAS_BIAS = 0;
 layout(constant_id = 6) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
 layout(constant_id = 7) const uint STRIDE_Y = 1;   // vertical
+layout(constant_id = 8) const uint PX = VKS_CONV_PX;   // output pixels along x per invocation (<= VKS_CONV_PX)
 
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
@@ -82,7 +84,7 @@ layout(push_constant) uniform Push {
 #endif
 
 // Input columns one invocation reads per kernel row: a sliding window shared by the kx taps.
-const uint XN = (VKS_CONV_PX - 1) * STRIDE + KW;
+const uint XN = (PX - 1) * STRIDE + KW;
 
 // Padding folded into offsets and masks, computed once per invocation (they do not depend on the
 // input channel): zero padding reads a clamped address and multiplies by 0; reflection mirrors;
@@ -104,7 +106,7 @@ int fold(int i, int n, out float valid)
 
 void main()
 {
-    uint ox0 = VKS_GID.x * VKS_CONV_PX;
+    uint ox0 = VKS_GID.x * PX;
     uint oy = VKS_GID.y;
     uint oc0 = VKS_WG_ID.z * OCT;   // relative to co0 (workgroup-uniform)
     if (ox0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
@@ -121,9 +123,9 @@ void main()
     for (uint o = 0; o < OCT; o++)
         wbase[o] = min(oc0 + o, pc.nco - 1) * pc.cin_total * KK + pc.ci0 * KK + pc.wofs;
 
-    float acc[OCT][VKS_CONV_PX];
+    float acc[OCT][PX];
     for (uint o = 0; o < OCT; o++)
-        for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = 0.0;
+        for (uint p = 0; p < PX; p++) acc[o][p] = 0.0;
 
     uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci
     for (uint ci = 0; ci < pc.nci; ci++) {
@@ -143,7 +145,7 @@ void main()
 #else
                     float wv = WEIGHT(wbase[o] + wci + ky * KW + kx);
 #endif
-                    for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p * STRIDE + kx], wv, acc[o][p]);
+                    for (uint p = 0; p < PX; p++) acc[o][p] = fma(xv[p * STRIDE + kx], wv, acc[o][p]);
                 }
         }
         XNEXT();
@@ -152,7 +154,7 @@ void main()
         uint oc = oc0 + o;
         if (oc >= pc.nco) break;
         float b = (HAS_BIAS != 0 && pc.first != 0) ? bias[pc.co0 + oc] : 0.0;
-        for (uint p = 0; p < VKS_CONV_PX; p++) {
+        for (uint p = 0; p < PX; p++) {
             uint ox = ox0 + p;
             if (ox >= pc.ow) break;
             uint idx = oc * pc.out_stride + oy * pc.ow + ox;

@@ -11,8 +11,8 @@
 // Transposed 2-D convolution as a gather: out[sh*i + ky - pad_top][sw*j + kx - pad_left] +=
 // x[i][j] * w[ky][kx], over the output size given (outputs no input reaches get the bias only).
 // Each workgroup takes one output column parity (ox mod STRIDE, the horizontal stride), so every
-// invocation's VKS_CONV_PX outputs (ox = STRIDE*j + parity) share the same kernel taps and read
-// consecutive input columns. Register tile OCT channels x VKS_CONV_PX pixels; input-channel chunks as in
+// invocation's PX outputs (ox = STRIDE*j + parity) share the same kernel taps and read
+// consecutive input columns. Register tile OCT channels x PX pixels; input-channel chunks as in
 // conv2d. The variants differ only in where weights (WEIGHT(i); [cout][cin][kh][kw], PyTorch's
 // [cin][cout] permuted at load) and input come from, as conv2d's (conv2d.comp):
 // conv2d_transpose storage buffers; _ubo a group of output channels' weights in a uniform buffer;
@@ -31,7 +31,7 @@ layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 // Driver workaround (engine/context.c, driver_workarounds()): 1 clamps the array index, which
 // is always in range, so that a driver that runs the loop's exiting iteration's load (Mesa 25
 // lavapipe, tests/driver_bugs/ubo_array_speculation.c) does not read a descriptor past the array.
-layout(constant_id = 7) const uint CLAMP_INDEX = 1;
+layout(constant_id = 10) const uint CLAMP_INDEX = 1;
 layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
 // The channel loop keeps xg (the buffer) and xc (the plane in it) with ci: no division by the
 // planes per buffer (pc.cpb, a push constant: one pipeline serves every plane size).
@@ -39,7 +39,8 @@ layout(scalar, binding = 4) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_
 #define XNEXT() if (++xc == pc.cpb) { xc = 0; xg++; }
 #endif
 
-layout(local_size_x = VKS_CONV_LOCAL_X, local_size_y = VKS_CONV_LOCAL_Y, local_size_z = 1) in;
+// The workgroup's shape is specialized with the register tile (vks_conv_tile, engine/ops/common.c).
+layout(local_size_x_id = 8, local_size_y_id = 9, local_size_z = 1) in;
 
 layout(constant_id = 0) const uint KH = 3;
 layout(constant_id = 1) const uint KW = 3;
@@ -48,6 +49,7 @@ layout(constant_id = 6) const uint STRIDE_Y = 2;   // vertical
 layout(constant_id = 3) const uint ACT = 0;
 layout(constant_id = 4) const uint HAS_BIAS = 0;
 layout(constant_id = 5) const uint OCT = VKS_CONV_OC;   // output channels per invocation (<= VKS_CONV_OC)
+layout(constant_id = 7) const uint PX = VKS_CONV_PX;    // input-side columns per invocation (<= VKS_CONV_PX)
 
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
@@ -75,7 +77,7 @@ layout(push_constant) uniform Push {
 void main()
 {
     uint parity = VKS_WG_ID.x % STRIDE;
-    uint j0 = ((VKS_WG_ID.x / STRIDE) * VKS_CONV_LOCAL_X + gl_LocalInvocationID.x) * VKS_CONV_PX;
+    uint j0 = ((VKS_WG_ID.x / STRIDE) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * PX;
     uint oy = VKS_GID.y;
     uint oc0 = VKS_WG_ID.z * OCT;
     if (parity + STRIDE * j0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
@@ -85,9 +87,9 @@ void main()
     for (uint o = 0; o < OCT; o++)
         wbase[o] = min(oc0 + o, pc.nco - 1) * pc.cin_total * KK + pc.ci0 * KK + pc.wofs;
 
-    float acc[OCT][VKS_CONV_PX];
+    float acc[OCT][PX];
     for (uint o = 0; o < OCT; o++)
-        for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = 0.0;
+        for (uint p = 0; p < PX; p++) acc[o][p] = 0.0;
 
     for (uint ky = 0; ky < KH; ky++) {
         int ty = int(oy) + pc.pad_top - int(ky);
@@ -97,9 +99,9 @@ void main()
             int d = int(parity) + pc.pad_left - int(kx);      // workgroup-uniform
             if (((d % int(STRIDE)) + int(STRIDE)) % int(STRIDE) != 0) continue;
             int shift = d >= 0 ? d / int(STRIDE) : -((-d) / int(STRIDE));
-            int off[VKS_CONV_PX];
-            float mask[VKS_CONV_PX];
-            for (uint p = 0; p < VKS_CONV_PX; p++) {
+            int off[PX];
+            float mask[PX];
+            for (uint p = 0; p < PX; p++) {
                 int ix = int(j0 + p) + shift;
                 mask[p] = float(ix >= 0 && ix < int(pc.w));
                 off[p] = rowoff + clamp(ix, 0, int(pc.w) - 1);
@@ -107,11 +109,11 @@ void main()
             uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci
             for (uint ci = 0; ci < pc.nci; ci++) {
                 uint wk = ci * KK + ky * KW + kx;
-                float xv[VKS_CONV_PX];
-                for (uint p = 0; p < VKS_CONV_PX; p++) xv[p] = float(XLOAD(ci, uint(off[p]))) * mask[p];
+                float xv[PX];
+                for (uint p = 0; p < PX; p++) xv[p] = float(XLOAD(ci, uint(off[p]))) * mask[p];
                 for (uint o = 0; o < OCT; o++) {
                     float wv = WEIGHT(wbase[o] + wk);
-                    for (uint p = 0; p < VKS_CONV_PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);
+                    for (uint p = 0; p < PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);
                 }
                 XNEXT();
             }
@@ -121,7 +123,7 @@ void main()
         uint oc = oc0 + o;
         if (oc >= pc.nco) break;
         float b = (HAS_BIAS != 0 && pc.first != 0) ? bias[pc.co0 + oc] : 0.0;
-        for (uint p = 0; p < VKS_CONV_PX; p++) {
+        for (uint p = 0; p < PX; p++) {
             uint ox = parity + STRIDE * (j0 + p);
             if (ox >= pc.ow) break;
             uint idx = oc * pc.out_stride + oy * pc.ow + ox;

@@ -979,7 +979,7 @@ static void test_split_dispatches(void **state)
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
     run_convt(g_ctx, 1, 13, 20, 100, 90, 1, 1, REF_ACT_RELU, 86);  /* input from uniform buffers (fp32) */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
-    run_convt(g_ctx, 1, 1900, 2, 5, 4, 1, 1, REF_ACT_NONE, 88);    /* storage weights */
+    run_convt(g_ctx, 1, 1900, 2, 9, 4, 1, 1, REF_ACT_NONE, 88);    /* storage weights: 18 rows, 3 groups of 8 */
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 89);
     float w[9] = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0};
     run_cin(g_ctx, 9, 70, 5, 7, w, 90);                            /* 140 mixed values: 3 groups' worth */

@@ -83,7 +83,7 @@ vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const v
 }
 
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile,
+                                    vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
                                     uint32_t ubo_rows, uint32_t x_cpb, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out)
@@ -98,7 +98,7 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
     uint64_t row = ((uint64_t)wt->n * wt->c * wt->h * wt->w) / out->c;   /* weights per output channel */
     if (ubo_rows) {
         if (ubo_rows < co_chunk) co_chunk = ubo_rows;
-        if (co_chunk > oc_tile) co_chunk -= co_chunk % oc_tile;
+        if (co_chunk > tile.oc) co_chunk -= co_chunk % tile.oc;
     }
     if (x_cpb && ci_chunk > x_cpb * VKS_X_UBOS) ci_chunk = x_cpb * VKS_X_UBOS;
     push.cpb = x_cpb;
@@ -133,10 +133,10 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                     b[nb++] = vks_bind_channels(in, n, ci + c0, nc, false);
                 }
                 /* the transposed conv splits x into `stride` column parities, one per workgroup */
-                uint32_t gx = parity_groups ? parity_groups * vks_div_up(vks_div_up(push.ow, parity_groups), VKS_CONV_LOCAL_X * VKS_CONV_PX)
-                                            : vks_div_up(push.ow, VKS_CONV_LOCAL_X * VKS_CONV_PX);
-                st = vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, VKS_CONV_LOCAL_Y),
-                                      vks_div_up(push.nco, oc_tile));
+                uint32_t gx = parity_groups ? parity_groups * vks_div_up(vks_div_up(push.ow, parity_groups), tile.lx * tile.px)
+                                            : vks_div_up(push.ow, tile.lx * tile.px);
+                st = vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, tile.ly),
+                                      vks_div_up(push.nco, tile.oc));
                 if (st) return st;
             }
     return VKS_OK;
@@ -180,10 +180,26 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
     return vks_rec_pipeline(rec, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), 1, pipe);
 }
 
-uint32_t vks_conv_oc_tile(uint32_t cout)
+vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, uint32_t stride)
 {
-    /* the full register tile, or exactly the channels when there are fewer (RGB output layers) */
-    return cout < VKS_CONV_OC ? cout : VKS_CONV_OC;
+    vks_conv_tile_t t = {cout < VKS_CONV_OC ? cout : VKS_CONV_OC, VKS_CONV_PX, VKS_CONV_LOCAL_X, VKS_CONV_LOCAL_Y};
+    if (cols <= 32 && stride > 1) {   /* narrow strided planes: a workgroup row spans about the plane, not 128 columns */
+        t.lx = 8;
+        t.ly = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y / t.lx;
+        while (t.px > 1 && t.lx * t.px / 2 >= cols) t.px /= 2;
+    }
+    const char *e = getenv("VKSTYLE_CONV_TILE");
+    unsigned oc, px, lx = VKS_CONV_LOCAL_X;
+    int n = e ? sscanf(e, "%ux%ux%u", &oc, &px, &lx) : 0;
+    if (n >= 2 && oc >= 1 && oc <= VKS_CONV_OC && px >= 1 && px <= VKS_CONV_PX && lx >= 1 && lx <= 64 && !(lx & (lx - 1))) {
+        if (t.oc > oc) t.oc = oc;
+        t.px = px;
+        if (n == 3) {
+            t.lx = lx;
+            t.ly = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y / lx;
+        }
+    }
+    return t;
 }
 
 void vks_band_scatter(uint32_t stride, uint32_t kh, int32_t pad, const vks_tensor_t *in, uint32_t r0, uint32_t r1,

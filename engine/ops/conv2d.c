@@ -48,20 +48,22 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     if (!vks_conv2d_padding_fits(p, in))
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding %d,%d,%d,%d needs an input larger than %ux%u",
                         op, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, in->h, in->w);
-    uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
-    if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
+    vks_conv_tile_t tile = vks_conv_tile(out->c, ow, sw);
+    uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
+    if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
-    uint32_t spec[8] = {p->kh, p->kw, sw, p->pad_mode, p->act, bias != NULL, oct, p->stride};
+    uint32_t spec[11] = {p->kh, p->kw, sw, p->pad_mode, p->act, bias != NULL, tile.oc, p->stride,
+                         tile.px, tile.lx, tile.ly};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D, VKS_SHADER_CONV2D_UBO, VKS_SHADER_CONV2D_XUBO};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 8, ubo_rows, x_cpb, in, out, &pipe);
+    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 11, ubo_rows, x_cpb, in, out, &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = oh, .ow = ow, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, 0, oct, ubo_rows, x_cpb, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, tile, ubo_rows, x_cpb, in, wt, bias, out);
 }
 
 /* ------------------------------------------------------------------ the layer */

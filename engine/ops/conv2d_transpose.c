@@ -26,21 +26,23 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
                         op, in->c, out->c, p->kh, p->kw);
-    uint32_t oct = vks_conv_oc_tile(out->c), ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
-    if (ubo_rows && ubo_rows < oct) oct = ubo_rows;
+    vks_conv_tile_t tile = vks_conv_tile(out->c, (out->w + p->stride_w - 1) / p->stride_w, p->stride_w);
+    uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
+    if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
-    uint32_t spec[7] = {p->kh, p->kw, p->stride_w, p->act, bias != NULL, oct, p->stride_h};
+    uint32_t spec[10] = {p->kh, p->kw, p->stride_w, p->act, bias != NULL, tile.oc, p->stride_h,
+                         tile.px, tile.lx, tile.ly};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D_TRANSPOSE, VKS_SHADER_CONV2D_TRANSPOSE_UBO,
                                          VKS_SHADER_CONV2D_TRANSPOSE_XUBO};
     const vks_pipeline_t *pipe;
-    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 7, ubo_rows, x_cpb, in, out, &pipe);
+    vks_status_t st = vks_conv_pipeline(rec, op, variants, spec, 10, ubo_rows, x_cpb, in, out, &pipe);
     if (st) return st;
     vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, p->stride_w, oct, ubo_rows, x_cpb, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, p->stride_w, tile, ubo_rows, x_cpb, in, wt, bias, out);
 }
 
 void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps)

@@ -164,11 +164,23 @@ _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
 /* Record a convolution-like op over input- and output-channel chunks (split-K with
  * accumulation when the input does not fit one binding). push has the shape fields set;
  * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
- * oc_tile: output channels per invocation, the pipeline's OCT specialization constant;
+ * tile: the register tile and workgroup shape the pipeline was specialized with (vks_conv_tile);
  * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
  * one VKS_UBO_BYTES uniform binding holds (the conv2d_ubo variant of conv2d.comp); x_cpb: 0 when the input is one storage
  * binding, else the input planes one uniform binding holds (the conv2d_xubo variant: VKS_X_UBOS of them). */
-uint32_t vks_conv_oc_tile(uint32_t cout);
+/* A direct convolution's register tile (oc output channels x px pixels of one row per
+ * invocation) and workgroup (lx x ly invocations): specialization constants, so the dispatch grid
+ * follows them. */
+typedef struct vks_conv_tile {
+    uint32_t oc, px, lx, ly;
+} vks_conv_tile_t;
+/* The tile for cout output channels, cols output columns (per column parity for the transposed
+ * convolution) and the horizontal stride: all the channels when there are fewer than VKS_CONV_OC
+ * (RGB output layers); 8 x 8 invocations and a row of px about the plane's width for strided layers
+ * of at most 32 columns (else 16 x 4 with px = 8). VKSTYLE_CONV_TILE=OCxPX[xLX], when set, caps oc,
+ * sets px and the workgroup's width (its height makes 64 invocations): to measure other shapes, and
+ * to keep the instrumented compiles of GPU-assisted validation small. */
+vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, uint32_t stride);
 /* Output channels whose conv2d weights fit one uniform binding, or 0 when the conv2d_ubo variant cannot
  * be used (device limit, rows too long, or no VKS_UBO_BYTES of block left after the weights:
  * blocks that hold weights reserve that much slack at their end). */
@@ -184,7 +196,7 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
                                const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
                                const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe);
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t oc_tile,
+                                    vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
                                     uint32_t ubo_rows, uint32_t x_cpb, const vks_tensor_t *in,
                                     const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out);
