@@ -8,9 +8,8 @@
 // squared deviations from it (M2), in fp32, with the shifted two-pass sums of instance_norm.comp.
 // The host combines the tiles' (count, mean, M2) into the image's mean and variance.
 #include "common.glsl"
+layout(local_size_x = VKS_NORM_LOCAL) in;   // before norm_common.glsl, which reads gl_WorkGroupSize
 #include "norm_common.glsl"
-
-layout(local_size_x = VKS_NORM_LOCAL) in;
 
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 1) writeonly buffer Stats { float st[]; };   // [channel][2]: mean, M2

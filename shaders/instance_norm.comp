@@ -10,9 +10,10 @@
 // GIVEN_STATS: the mean and variance are not computed from the plane but read from a table
 // (an image run in tiles: the whole image's statistics, from channel_stats.comp over its tiles).
 #include "common.glsl"
+// The workgroup: VKS_NORM_LOCAL invocations, or one subgroup on a CPU device (engine/ops/instance_norm.c).
+// Declared before norm_common.glsl, which reads gl_WorkGroupSize.
+layout(local_size_x_id = 3) in;
 #include "norm_common.glsl"
-
-layout(local_size_x = VKS_NORM_LOCAL) in;
 
 layout(constant_id = 0) const uint ACT = 0;
 layout(constant_id = 1) const uint HAS_RESIDUAL = 0;

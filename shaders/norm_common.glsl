@@ -1,5 +1,6 @@
 // Two-pass instance statistics over one plane (mean, then the centred sum of squares: no
 // E[x^2]-E[x]^2 cancellation), shared by instance_norm.comp and channel_stats.comp.
+// The shader declares its workgroup size (at most VKS_NORM_LOCAL, a power of 2) before including this.
 shared float red[VKS_NORM_LOCAL];
 
 // Loops over a plane: each iteration takes VKS_NORM_UNROLL elements a invocation (fully unrolled),
@@ -8,9 +9,9 @@ shared float red[VKS_NORM_LOCAL];
 // silently goes on, which cut instance norm short on planes over 5.6 MP (3 loops of hw / 256).
 // VKS_NORM_MAX_PLANE (config.h) is the largest plane this allows, checked by the ops.
 #define PLANE_LOOP(i, count, body)                                                        \
-    for (uint i##0 = gl_LocalInvocationID.x; i##0 < (count); i##0 += VKS_NORM_LOCAL * VKS_NORM_UNROLL) \
+    for (uint i##0 = gl_LocalInvocationID.x; i##0 < (count); i##0 += gl_WorkGroupSize.x * VKS_NORM_UNROLL) \
         [[unroll]] for (uint u_ = 0; u_ < VKS_NORM_UNROLL; u_++) {                        \
-            uint i = i##0 + u_ * VKS_NORM_LOCAL;                                          \
+            uint i = i##0 + u_ * gl_WorkGroupSize.x;                                      \
             if (i < (count)) { body }                                                     \
         }
 
@@ -18,7 +19,7 @@ float workgroup_sum(float v)
 {
     red[gl_LocalInvocationID.x] = v;
     barrier();
-    for (uint s = VKS_NORM_LOCAL / 2; s > 0; s >>= 1) {
+    for (uint s = gl_WorkGroupSize.x / 2; s > 0; s >>= 1) {   // a power of 2, at most VKS_NORM_LOCAL
         if (gl_LocalInvocationID.x < s) red[gl_LocalInvocationID.x] += red[gl_LocalInvocationID.x + s];
         barrier();
     }

@@ -2,8 +2,27 @@
  * statistics (an image run in tiles); and channel_stats, the statistics of rows of a tile. */
 #include "op.h"
 
+#include <stdlib.h>
+
 typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, wg_base[3]; } in_push_t;
 _Static_assert(sizeof(in_push_t) <= 128, "push constants");
+
+/* Invocations per plane: VKS_NORM_LOCAL; on a CPU device one subgroup (8 on lavapipe with AVX2):
+ * there each of the reduction's barriers switches between the workgroup's SIMD rows, and 8
+ * invocations took a half to a third of the time of 64 on every plane of udnie from 16x16 to
+ * 256x256 (benchmarks/README.md); GPUs keep 64 until measured. VKSTYLE_NORM_LOCAL=N (a power of 2,
+ * 4 up to VKS_NORM_LOCAL) sets it to measure others. Planes too large for the loop limit with
+ * fewer invocations (norm_common.glsl) get VKS_NORM_LOCAL. */
+static uint32_t norm_local(const vks_context_t *ctx, uint64_t hw)
+{
+    uint32_t l = VKS_NORM_LOCAL, sg = ctx->info.subgroup_size;
+    if (ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && sg >= 4 && sg < l && !(sg & (sg - 1))) l = sg;
+    const char *e = getenv("VKSTYLE_NORM_LOCAL");
+    unsigned v = e ? (unsigned)atoi(e) : 0;
+    if (v >= 4 && v <= VKS_NORM_LOCAL && !(v & (v - 1))) l = v;
+    if (hw > 65535u / 3u * l * VKS_NORM_UNROLL) l = VKS_NORM_LOCAL;
+    return l;
+}
 
 static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
                                   const vks_tensor_t *gamma, uint32_t gamma_off, const vks_tensor_t *beta,
@@ -24,11 +43,11 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     if ((uint64_t)in->h * in->w > VKS_NORM_MAX_PLANE)
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u plane is more than its shader takes (%u pixels)", op, in->h, in->w,
                         VKS_NORM_MAX_PLANE);
-    uint32_t spec[3] = {act, residual != NULL, stats != NULL};
+    uint32_t spec[4] = {act, residual != NULL, stats != NULL, norm_local(rec->ctx, (uint64_t)in->h * in->w)};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
     if ((st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3,
-                               spec, 3, 6, sizeof(in_push_t), &pipe))) return st;
+                               spec, 4, 6, sizeof(in_push_t), &pipe))) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
     for (uint32_t n = 0; n < in->n; n++)
