@@ -967,7 +967,7 @@ static void test_split_dispatches(void **state)
         {1, 3, 4, 17, 31, 9, 1, 1, {0}, 0, 0, REF_ACT_TANH},
         {1, 13, 20, 100, 90, 3, 1, 1, {0}, 0, 1, REF_ACT_RELU},     /* input from uniform buffers (fp32) */
         {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* storage input */
-        {1, 260, 2, 9, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},        /* storage weights */
+        {1, 260, 2, 17, 7, 9, 1, 1, {0}, 0, 1, REF_ACT_NONE},       /* storage weights: 17 rows, 3 groups of 8 */
     };
     /* quick (CI's validation stages): not the 9x9 one, whose shader the first case splits already;
      * its own pipeline is among the costliest to compile under GPU-assisted validation (144

@@ -180,10 +180,10 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
     return vks_rec_pipeline(rec, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), 1, pipe);
 }
 
-vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, uint32_t stride)
+vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols)
 {
     vks_conv_tile_t t = {cout < VKS_CONV_OC ? cout : VKS_CONV_OC, VKS_CONV_PX, VKS_CONV_LOCAL_X, VKS_CONV_LOCAL_Y};
-    if (cols <= 32 && stride > 1) {   /* narrow strided planes: a workgroup row spans about the plane, not 128 columns */
+    if (cols <= 32) {   /* narrow planes: a workgroup row spans about the plane, not 128 columns */
         t.lx = 8;
         t.ly = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y / t.lx;
         while (t.px > 1 && t.lx * t.px / 2 >= cols) t.px /= 2;

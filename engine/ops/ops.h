@@ -174,13 +174,13 @@ _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
 typedef struct vks_conv_tile {
     uint32_t oc, px, lx, ly;
 } vks_conv_tile_t;
-/* The tile for cout output channels, cols output columns (per column parity for the transposed
- * convolution) and the horizontal stride: all the channels when there are fewer than VKS_CONV_OC
- * (RGB output layers); 8 x 8 invocations and a row of px about the plane's width for strided layers
- * of at most 32 columns (else 16 x 4 with px = 8). VKSTYLE_CONV_TILE=OCxPX[xLX], when set, caps oc,
+/* The tile for cout output channels and cols output columns (per column parity for the transposed
+ * convolution): all the channels when there are fewer than VKS_CONV_OC (RGB output layers);
+ * 8 x 8 invocations and a row of px about the plane's width for layers of at most 32 columns
+ * (else 16 x 4 with px = 8). VKSTYLE_CONV_TILE=OCxPX[xLX], when set, caps oc,
  * sets px and the workgroup's width (its height makes 64 invocations): to measure other shapes, and
  * to keep the instrumented compiles of GPU-assisted validation small. */
-vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, uint32_t stride);
+vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols);
 /* Output channels whose conv2d weights fit one uniform binding, or 0 when the conv2d_ubo variant cannot
  * be used (device limit, rows too long, or no VKS_UBO_BYTES of block left after the weights:
  * blocks that hold weights reserve that much slack at their end). */
