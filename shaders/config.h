@@ -29,6 +29,7 @@
  * the GEMM's register tile: VKS_WINO_TM output channels x TN tiles (TN, a specialization constant,
  * 1..VKS_WINO_TN_MAX, fitted to the tile count) per invocation. */
 #define VKS_WINO_LOCAL 64
+#define VKS_WINO_LOCAL_MIN 8   /* Winograd GEMM: the narrowest workgroup, for small planes (conv2d_winograd.c) */
 #define VKS_WINO_TM 8
 #define VKS_WINO_TN_MAX 8
 /* Winograd: the most tiles (2x2 outputs) the three steps take at once; larger planes run in

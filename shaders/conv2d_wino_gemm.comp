@@ -23,7 +23,7 @@
 //                          256x256, see docs/winograd-status.md). fp32 only (scalarBlockLayout).
 #include "common.glsl"
 
-layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
+layout(local_size_x_id = 4, local_size_y = 1, local_size_z = 1) in;   // VKS_WINO_LOCAL, or fewer for small planes
 
 layout(constant_id = 0) const uint TN = VKS_WINO_TN_MAX;   // tiles per invocation
 layout(constant_id = 1) const uint BLK = 64;               // tiles per block of V (xubo)
@@ -58,7 +58,7 @@ layout(scalar, binding = 3) uniform Vu { float v[VKS_UBO_BYTES / 4]; } vu[VKS_X_
 
 void main()
 {
-    uint t0 = VKS_WG_ID.x * (VKS_WINO_LOCAL * TN) + gl_LocalInvocationID.x;   // relative to tile0
+    uint t0 = VKS_WG_ID.x * (gl_WorkGroupSize.x * TN) + gl_LocalInvocationID.x;   // relative to tile0
     uint o0 = VKS_WG_ID.z * TM;   // relative to co0 (workgroup-uniform)
     if (o0 >= pc.nco) return;
     uint wb[TM];
@@ -68,7 +68,7 @@ void main()
         for (uint j = 0; j < TN; j++) acc[o][j] = 0.0;
     for (uint ci = 0; ci < pc.cin; ci++) {
         float xv[TN];
-        for (uint j = 0; j < TN; j++) xv[j] = VLOAD(ci, t0 + j * VKS_WINO_LOCAL);
+        for (uint j = 0; j < TN; j++) xv[j] = VLOAD(ci, t0 + j * gl_WorkGroupSize.x);
         for (uint o = 0; o < TM; o++) {
             float wv = WEIGHT(wb[o] + ci);
             for (uint j = 0; j < TN; j++) acc[o][j] = fma(wv, xv[j], acc[o][j]);
@@ -77,6 +77,6 @@ void main()
     for (uint o = 0; o < TM; o++) {
         if (o0 + o >= pc.nco) break;
         uint base = (o0 + o) * pc.tp + pc.tile0 + t0;
-        for (uint j = 0; j < TN; j++) m[base + j * VKS_WINO_LOCAL] = vtype(acc[o][j]);
+        for (uint j = 0; j < TN; j++) m[base + j * gl_WorkGroupSize.x] = vtype(acc[o][j]);
     }
 }

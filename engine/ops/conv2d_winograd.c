@@ -55,40 +55,51 @@ static void tile_shape(uint32_t *tm, uint32_t *tn_max)
     }
 }
 
-/* Tiles per GEMM invocation: the most (a power of 2 up to the tile shape's) that a workgroup's
- * tiles do not outnumber the image's, so that small planes leave few lanes idle. */
-static uint32_t tile_n(uint32_t ntiles)
+/* The GEMM's workgroup (invocations) and tiles per invocation for a range of ntiles: TN tiles in
+ * workgroups of VKS_WINO_LOCAL, and where the range has fewer tiles than that takes, narrower
+ * workgroups first (down to VKS_WINO_LOCAL_MIN), then fewer tiles an invocation, so that small
+ * planes keep the register tile and leave few lanes idle. VKSTYLE_WINO_LOCAL_MIN=N (a power of 2
+ * up to VKS_WINO_LOCAL) sets the narrowest workgroup, to measure others. */
+static void gemm_shape(uint32_t ntiles, uint32_t *local, uint32_t *tn)
 {
-    uint32_t tm, tn;
-    tile_shape(&tm, &tn);
-    while (tn > 1 && (uint64_t)VKS_WINO_LOCAL * tn > ntiles) tn /= 2;
-    return tn;
+    uint32_t tm, lmin = VKS_WINO_LOCAL_MIN;
+    tile_shape(&tm, tn);
+    const char *e = getenv("VKSTYLE_WINO_LOCAL_MIN");
+    unsigned v = e ? (unsigned)atoi(e) : 0;
+    if (v >= 1 && v <= VKS_WINO_LOCAL && !(v & (v - 1))) lmin = v;
+    *local = VKS_WINO_LOCAL;
+    while ((uint64_t)*local * *tn > ntiles) {
+        if (*local > lmin) *local /= 2;
+        else if (*tn > 1) *tn /= 2;
+        else break;
+    }
 }
 
-/* Rows of V and M for n tiles: whole GEMM workgroups, 256-byte aligned (fp16: 128 tiles). */
-static uint32_t row_tiles(uint32_t n, uint32_t tn, uint32_t esize)
+/* Rows of V and M for n tiles: whole GEMM workgroups of group tiles, 256-byte aligned (fp16: 128
+ * tiles; the transforms' workgroups of VKS_WINO_LOCAL tiles divide that). */
+static uint32_t row_tiles(uint32_t n, uint32_t group, uint32_t esize)
 {
-    uint32_t group = VKS_WINO_LOCAL * tn, align = 256 / esize;
+    uint32_t align = 256 / esize;
     if (group < align) group = align;
     return (n + group - 1) / group * group;
 }
 
 /* The tiles of an oh x ow output (tiles_w along x), the tiles a range takes (chunk), the GEMM's
- * tiles per invocation and the row length of V and M for a full range (tp). */
+ * workgroup and tiles per invocation and the row length of V and M for a full range (tp). */
 static void geometry(uint32_t oh, uint32_t ow, uint32_t esize, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *chunk,
-                     uint32_t *tp, uint32_t *tn)
+                     uint32_t *tp, uint32_t *local, uint32_t *tn)
 {
     *tiles_w = (ow + 1) / 2;
     *ntiles = *tiles_w * ((oh + 1) / 2);
     *chunk = *ntiles < VKS_WINO_CHUNK ? *ntiles : VKS_WINO_CHUNK;
-    *tn = tile_n(*chunk);
-    *tp = row_tiles(*chunk, *tn, esize);
+    gemm_shape(*chunk, local, tn);
+    *tp = row_tiles(*chunk, *local * *tn, esize);
 }
 
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
 {
-    uint32_t tiles_w, ntiles, chunk, tp, tn;
-    geometry(oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
+    uint32_t tiles_w, ntiles, chunk, tp, local, tn;
+    geometry(oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     return 16ull * tp * esize * ((VkDeviceSize)cin + cout);
 }
 
@@ -126,12 +137,12 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
 
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform
  * binding; a power of 2 times 64 up to a GEMM workgroup's tiles), or 0: the storage-buffer GEMM. */
-static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t tn)
+static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t group)
 {
     if (in->esize != 4 || !ctx->scalar_ubo || ctx->conv_storage_weights || (uint64_t)in->c * 64 * 4 > VKS_UBO_BYTES)
         return 0;
     uint32_t blk = 64;
-    while (blk * 2 <= VKS_WINO_LOCAL * tn && (uint64_t)in->c * blk * 2 * 4 <= VKS_UBO_BYTES) blk *= 2;
+    while (blk * 2 <= group && (uint64_t)in->c * blk * 2 * 4 <= VKS_UBO_BYTES) blk *= 2;
     return blk;
 }
 
@@ -140,8 +151,8 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
 {
     if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || (p->stride_w && p->stride_w != 1) || !scratch || !u || !u->block)
         return false;
-    uint32_t tiles_w, ntiles, chunk, tp, tn;
-    geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
+    uint32_t tiles_w, ntiles, chunk, tp, local, tn;
+    geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     VkDeviceSize v_bytes = 16ull * tp * in->esize * in->c, m_bytes = 16ull * tp * in->esize * out->c;
     return in->esize == out->esize && vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding &&
            m_bytes <= ctx->max_binding && (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
@@ -168,26 +179,27 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
     if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
-    uint32_t tiles_w, ntiles, chunk, tp, tn;
-    geometry(oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &tn);
-    uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, tn), tm, tn_max;
+    uint32_t tiles_w, ntiles, chunk, tp, local, tn;
+    geometry(oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
+    uint32_t group = local * tn;   /* tiles a GEMM workgroup takes */
+    uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;
     tile_shape(&tm, &tn_max);
     uint32_t es = in->esize;
     VkDeviceSize m_off = vks_align(16ull * tp * es * in->c, 256);
 
     const vks_pipeline_t *p_in, *p_gemm, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
-    uint32_t spec_in[1] = {p->pad_mode}, spec_gemm[4] = {tn, 64, 1, 0}, spec_out[2] = {p->act, bias != NULL};
+    uint32_t spec_in[1] = {p->pad_mode}, spec_gemm[5] = {tn, 64, 1, 0, local}, spec_out[2] = {p->act, bias != NULL};
     vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
     if (!st && xblk) {
-        uint32_t xspec[4] = {tn, xblk, ctx->clamp_ubo_array_index, tm};
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 4, 4, 1u << 1 | 1u << 3,
+        uint32_t xspec[5] = {tn, xblk, ctx->clamp_ubo_array_index, tm, local};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 5, 4, 1u << 1 | 1u << 3,
                               sizeof(wino_push_t), VKS_X_UBOS, &p_gemm);
     } else {
         if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
         spec_gemm[3] = tm;
-        if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 4, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
+        if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 5, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
     }
     if (!st) st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
     if (st) return st;
@@ -201,13 +213,12 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     };
     const vks_block_t *sb = scratch->block;
     VkDeviceSize s0 = scratch->offset, ubo_align = ctx->props.limits.minUniformBufferOffsetAlignment;
-    uint32_t group = VKS_WINO_LOCAL * tn;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c0 = 0; c0 < ntiles; c0 += chunk) {   /* ranges of tiles through the same scratch */
-            uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, tn, es);
+            uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, group, es);
             /* V's blocks of tiles, and the tiles one GEMM dispatch takes: all, or as many whole
              * workgroups as VKS_X_UBOS blocks hold */
-            uint32_t blk = xblk ? xblk : tpc, range = xblk ? VKS_X_UBOS / (group / xblk) * group : tpc;
+            uint32_t blk = xblk ? xblk : tpc, range = xblk ? VKS_X_UBOS * xblk / group * group : tpc;
             VkDeviceSize pos_v = (VkDeviceSize)tpc * es * in->c, row_m = (VkDeviceSize)tpc * es;
             push.chunk0 = c0;
             push.tp = tpc;
