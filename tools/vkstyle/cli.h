@@ -57,6 +57,11 @@ const char *cli_precision_name(vks_precision_t p);
     "                        the device's shaderFloat16 + storageBuffer16BitAccess) or auto (fp16\n" \
     "                        where supported); weights and arithmetic stay fp32\n"
 
+/* --stabilize of video and live: the default strength (README, "Stable video"), and its help line. */
+#define CLI_STABILIZE_DEFAULT 1.0
+#define CLI_STABILIZE_HELP \
+    "      --stabilize S     temporal stabilization, 0 (off) .. 1 (strongest) (default 1)\n"
+
 /* The option parsers: every number an option takes goes through these. Each takes the option's
  * name for the message (e.g. "--steps"), the value and its range, and returns 0, or -1 after
  * printing "vkstyle: --steps must be an integer in 2..64, not '4294967298'". Integers are

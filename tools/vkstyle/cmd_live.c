@@ -54,7 +54,7 @@ static void usage(FILE *f)
         "                        640 on GPUs and 192 on CPU devices)\n"
         "      --window WxH      window size (default: the processing size, enlarged to >= 480 wide)\n"
         "      --strength A      blend with the source frame, 0..1 (default 1)\n"
-        "      --stabilize S     temporal stabilization, 0 (off) .. 1 (strongest) (default 1)\n"
+        CLI_STABILIZE_HELP
         "      --frames N        quit after presenting N frames\n"
         "      --screenshot FILE save the last presented frame (PNG/JPEG) when quitting\n"
         CLI_PRECISION_HELP
@@ -101,7 +101,7 @@ typedef struct {
 /* -1: go on; else the exit code (--help: 0; a bad option: 1, said on stderr). */
 static int parse_options(int argc, char **argv, live_opts_t *o)
 {
-    *o = (live_opts_t){.model_arg = "udnie", .source = "/dev/video0", .strength = 1.0, .stabilize = 1.0,
+    *o = (live_opts_t){.model_arg = "udnie", .source = "/dev/video0", .strength = 1.0, .stabilize = CLI_STABILIZE_DEFAULT,
                        .precision = VKS_PRECISION_FP32};
     enum { O_SOURCE = 256, O_LIST, O_CAPTURE, O_FORMAT, O_SIZE, O_WINDOW, O_STRENGTH, O_FRAMES, O_SHOT, O_DEVICE, O_PRECISION, O_STAB };
     static const struct option opts[] = {
@@ -239,7 +239,7 @@ static int open_window_session(live_t *l, uint32_t win_w, uint32_t win_h)
         return cli_error("%s", err), -1;
     if ((st = vks_session_set_style_weights(l->sess, l->keys.weights, l->keys.nstyles)))
         return cli_engine_error("style", st), -1;
-    l->keys.stabilize = l->o->stabilize > 0 ? (float)l->o->stabilize : 1.0f;   /* what 't' turns on */
+    l->keys.stabilize = l->o->stabilize > 0 ? (float)l->o->stabilize : (float)CLI_STABILIZE_DEFAULT;   /* what 't' turns on */
     l->keys.stable = l->o->stabilize > 0;
     if ((st = vks_session_set_stabilize(l->sess, l->keys.stable ? l->keys.stabilize : 0.0f)))
         return cli_engine_error("--stabilize", st), -1;

@@ -50,7 +50,7 @@ static void usage(FILE *f)
         "  -s, --style SPEC      for multi-style models: NAME, INDEX, or a mix NAME=W,NAME=W\n"
         "      --size WxH        stylize at WxH (default: the input's size)\n"
         "      --max-side N      shrink frames so that their longer side is at most N\n"
-        "      --stabilize S     temporal stabilization, 0 (off) .. 1 (strongest) (default 1)\n"
+        CLI_STABILIZE_HELP
         "      --crf N           quality 0..51, lower is better (default 18)\n"
         "      --preset P        x264 preset (default fast)\n"
         "      --encoder NAME    FFmpeg encoder (default libx264, else another H.264 encoder, else mpeg4)\n"
@@ -274,7 +274,7 @@ typedef struct video_args {
 /* The options, checked against each other; 0 to run, 1 after an error, -1 after --help. */
 static int parse_args(int argc, char **argv, video_args_t *a)
 {
-    *a = (video_args_t){.model = "udnie", .crf = 18, .stabilize = 1.0, .precision = VKS_PRECISION_FP32};
+    *a = (video_args_t){.model = "udnie", .crf = 18, .stabilize = CLI_STABILIZE_DEFAULT, .precision = VKS_PRECISION_FP32};
     enum { O_SIZE = 256, O_MAXSIDE, O_CRF, O_PRESET, O_ENCODER, O_NOAUDIO, O_DEVICE, O_CHROMA, O_KEYINT, O_PRECISION, O_MAXMEM, O_STAB };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"input", required_argument, 0, 'i'},
