@@ -180,25 +180,30 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
     return vks_rec_pipeline(rec, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), 1, pipe);
 }
 
+uint32_t vks_env_pow2(const char *name, uint32_t lo, uint32_t hi)
+{
+    const char *e = getenv(name);
+    unsigned v = e ? (unsigned)atoi(e) : 0;
+    return v >= lo && v <= hi && !(v & (v - 1)) ? v : 0;
+}
+
 vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols)
 {
+    const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;   /* lx * ly, whatever the shape */
     vks_conv_tile_t t = {cout < VKS_CONV_OC ? cout : VKS_CONV_OC, VKS_CONV_PX, VKS_CONV_LOCAL_X, VKS_CONV_LOCAL_Y};
     if (cols <= 32) {   /* narrow planes: a workgroup row spans about the plane, not 128 columns */
         t.lx = 8;
-        t.ly = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y / t.lx;
         while (t.px > 1 && t.lx * t.px / 2 >= cols) t.px /= 2;
     }
     const char *e = getenv("VKSTYLE_CONV_TILE");
-    unsigned oc, px, lx = VKS_CONV_LOCAL_X;
+    unsigned oc, px, lx = t.lx;
     int n = e ? sscanf(e, "%ux%ux%u", &oc, &px, &lx) : 0;
     if (n >= 2 && oc >= 1 && oc <= VKS_CONV_OC && px >= 1 && px <= VKS_CONV_PX && lx >= 1 && lx <= 64 && !(lx & (lx - 1))) {
         if (t.oc > oc) t.oc = oc;
         t.px = px;
-        if (n == 3) {
-            t.lx = lx;
-            t.ly = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y / lx;
-        }
+        t.lx = lx;   /* the layer's own unless given */
     }
+    t.ly = invocations / t.lx;
     return t;
 }
 

@@ -26,7 +26,7 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
                         op, in->c, out->c, p->kh, p->kw);
-    vks_conv_tile_t tile = vks_conv_tile(out->c, (out->w + p->stride_w - 1) / p->stride_w);
+    vks_conv_tile_t tile = vks_conv_tile(out->c, vks_div_up(out->w, p->stride_w));
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);

@@ -62,11 +62,9 @@ static void tile_shape(uint32_t *tm, uint32_t *tn_max)
  * up to VKS_WINO_LOCAL) sets the narrowest workgroup, to measure others. */
 static void gemm_shape(uint32_t ntiles, uint32_t *local, uint32_t *tn)
 {
-    uint32_t tm, lmin = VKS_WINO_LOCAL_MIN;
+    uint32_t tm, lmin = vks_env_pow2("VKSTYLE_WINO_LOCAL_MIN", 1, VKS_WINO_LOCAL);
+    if (!lmin) lmin = VKS_WINO_LOCAL_MIN;
     tile_shape(&tm, tn);
-    const char *e = getenv("VKSTYLE_WINO_LOCAL_MIN");
-    unsigned v = e ? (unsigned)atoi(e) : 0;
-    if (v >= 1 && v <= VKS_WINO_LOCAL && !(v & (v - 1))) lmin = v;
     *local = VKS_WINO_LOCAL;
     while ((uint64_t)*local * *tn > ntiles) {
         if (*local > lmin) *local /= 2;

@@ -2,8 +2,6 @@
  * statistics (an image run in tiles); and channel_stats, the statistics of rows of a tile. */
 #include "op.h"
 
-#include <stdlib.h>
-
 typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, wg_base[3]; } in_push_t;
 _Static_assert(sizeof(in_push_t) <= 128, "push constants");
 
@@ -17,9 +15,8 @@ static uint32_t norm_local(const vks_context_t *ctx, uint64_t hw)
 {
     uint32_t l = VKS_NORM_LOCAL, sg = ctx->info.subgroup_size;
     if (ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && sg >= 4 && sg < l && !(sg & (sg - 1))) l = sg;
-    const char *e = getenv("VKSTYLE_NORM_LOCAL");
-    unsigned v = e ? (unsigned)atoi(e) : 0;
-    if (v >= 4 && v <= VKS_NORM_LOCAL && !(v & (v - 1))) l = v;
+    uint32_t v = vks_env_pow2("VKSTYLE_NORM_LOCAL", 4, VKS_NORM_LOCAL);
+    if (v) l = v;
     if (hw > 65535u / 3u * l * VKS_NORM_UNROLL) l = VKS_NORM_LOCAL;
     return l;
 }
