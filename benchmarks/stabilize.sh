@@ -19,7 +19,7 @@
 # VKSTYLE_STABILIZE_TUNE is passed on (engine/stabilize.c) to try other parameters. Writes into a temporary folder, removed at the end.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-vk=$here/build/vkstyle
+vk=${VKSTYLE_BIN:-$here/build/vkstyle}   # VKSTYLE_BIN=another build, to compare
 py=${PYTHON:-/usr/bin/python3}
 S=${1:-1.0}
 N=${2:-90}
