@@ -201,9 +201,11 @@ static vks_status_t guard_before(vks_rec_t *rec, const vks_pipeline_t *p, const 
          * hide an overrun from the guard; uniform bindings keep their exact range (the limit) */
         uint32_t binding = i < p->nbindings ? i : p->nbindings - 1;
         VkDeviceSize range = b[i].size + (((p->ubo_mask >> binding) & 1) ? 0 : VKS_GUARD_BYTES);
-        gb[i] = (vks_binding_t){&rec->guard_blocks[block], off, range, b[i].write};
-        copy_range(rec, b[i].block, b[i].offset, gb[i].block, off, b[i].size);
+        gb[i] = (vks_binding_t){NULL, off, range, b[i].write};
+        copy_range(rec, b[i].block, b[i].offset, &rec->guard_blocks[block], off, b[i].size);
     }
+    /* the blocks once all are allocated: a new block moves the array (realloc) */
+    for (uint32_t i = 0; i < nb; i++) gb[i].block = &rec->guard_blocks[rec->guards[rec->nguards - nb + i].block];
     return barrier(rec);
 }
 
