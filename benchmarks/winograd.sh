@@ -1,7 +1,9 @@
 #!/bin/bash
-# Winograd F(2x2,3x3) vs the direct convolution for the 3x3 stride-1 layers, same binary, same
-# run, alternating (VKSTYLE_WINOGRAD=0 is the direct convolution): the frame's wall time with the
-# data resident, as `vkstyle bench` prints it, per size and round, then the medians and speed-ups.
+# Winograd vs the direct convolution for the 3x3 stride-1 layers, same binary, same run,
+# alternating: VKSTYLE_WINOGRAD=0 (the direct convolution), =2 (F(2x2,3x3) everywhere) and the
+# default (F(4x4,3x3) on fp32 planes of 32x32 and up, F(2x2,3x3) below): the frame's wall time
+# with the data resident, as `vkstyle bench` prints it, per size and round, then the medians and
+# speed-ups over the direct convolution.
 #
 #   bash benchmarks/winograd.sh [MODEL] [SIZES] [ROUNDS] [PRECISION]
 #   bash benchmarks/winograd.sh models/udnie.safetensors 64x64,128x128,256x256 3 fp32
@@ -20,19 +22,20 @@ trap 'rm -f "$log"' EXIT
 echo "$("$vk" --version | tail -1), $model, $prec, $rounds rounds"
 for r in $(seq "$rounds"); do
     for s in ${sizes//,/ }; do
-        for w in 0 1; do
+        for w in 0 2 1; do
             t=$(frame_ms "$w" "$s")
             [ -n "$t" ] || { echo "winograd.sh: vkstyle bench printed no frame time at $s" >&2; exit 1; }
             echo "$s $w $t" >>"$log"
-            printf 'round %s %-9s %-8s %8.1f ms\n' "$r" "$s" "$([ "$w" = 0 ] && echo direct || echo winograd)" "$t"
+            printf 'round %s %-9s %-8s %8.1f ms\n' "$r" "$s" "$(case $w in 0) echo direct;; 2) echo 'F(2x2)';; *) echo default;; esac)" "$t"
         done
     done
 done
 echo
-echo "| size | direct ms | Winograd ms | speed-up |"
-echo "|---|---|---|---|"
+echo "| size | direct ms | F(2x2) ms | default ms (F(4x4) from 32x32 planes) | F(2x2) speed-up | default speed-up |"
+echo "|---|---|---|---|---|---|"
 for s in ${sizes//,/ }; do
     d=$(awk -v s="$s" '$1 == s && $2 == 0 {print $3}' "$log" | median)
+    f2=$(awk -v s="$s" '$1 == s && $2 == 2 {print $3}' "$log" | median)
     w=$(awk -v s="$s" '$1 == s && $2 == 1 {print $3}' "$log" | median)
-    awk -v s="$s" -v d="$d" -v w="$w" 'BEGIN {printf "| %s | %.1f | %.1f | %.2fx |\n", s, d, w, d / w}'
+    awk -v s="$s" -v d="$d" -v f="$f2" -v w="$w" 'BEGIN {printf "| %s | %.1f | %.1f | %.1f | %.2fx | %.2fx |\n", s, d, f, w, d / f, d / w}'
 done

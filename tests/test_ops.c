@@ -198,16 +198,16 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     size_t nin = count4(c->n, c->cin, c->h, c->w), nw = (size_t)c->cout * c->cin * 9, nout = count4(c->n, c->cout, oh, ow);
     float scale = 1.0f / sqrtf((float)(c->cin * 9));
     float *x = rnd(nin, &seed, -1, 1), *wt = rnd(nw, &seed, -scale, scale);
-    float *b = rnd(c->cout, &seed, -0.5f, 0.5f), *want = malloc(nout * 4), *u = malloc(16 * nw / 9 * 4);
+    float *b = rnd(c->cout, &seed, -0.5f, 0.5f), *want = malloc(nout * 4), *u = malloc(VKS_WINO_WEIGHT_PLANES * nw / 9 * 4);
     ref_conv2d(x, (int)c->n, (int)c->cin, (int)c->h, (int)c->w, wt, c->bias ? b : NULL, (int)c->cout, 3, 3, 1, pt, pb,
                pl, pr, c->reflect, (ref_act_t)c->act, want);
     vks_winograd_weights(wt, c->cout, c->cin, u);
     VkDeviceSize sbytes = vks_winograd_scratch_bytes(c->cin, c->cout, oh, ow, g_esize);
     tu_arena_t a;
-    tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nout * 8 + sbytes + 16 * nw / 9 * 4 + VKS_UBO_BYTES + (1 << 20));
+    tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nout * 8 + sbytes + VKS_WINO_WEIGHT_PLANES * nw / 9 * 4 + VKS_UBO_BYTES + (1 << 20));
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tb = tu_flat(&a, c->cout, b);
     vks_tensor_t ty = tact(&a, c->n, c->cout, oh, ow, NULL), ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
-    vks_tensor_t tu = tu_flat(&a, (uint32_t)(16 * nw / 9), u);
+    vks_tensor_t tu = tu_flat(&a, (uint32_t)(VKS_WINO_WEIGHT_PLANES * nw / 9), u);
     vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0};
     assert_true(vks_winograd_fits(ctx, &p, &tx, &tu, &ty, &ts));
     vks_rec_t rec;
@@ -216,7 +216,8 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     tu_rec_run(&rec);
     float *got = tu_download(&a, &ty);
     char label[128];
-    snprintf(label, sizeof label, "conv2d_winograd n%u %u->%u %ux%u", c->n, c->cin, c->cout, c->h, c->w);
+    snprintf(label, sizeof label, "conv2d_winograd F(%ux%u) n%u %u->%u %ux%u", vks_winograd_tile(g_esize, oh, ow),
+             vks_winograd_tile(g_esize, oh, ow), c->n, c->cin, c->cout, c->h, c->w);
     assert_int_equal(ref_compare(label, got, want, nout, tol(ATOL), tol(RTOL)), 0);
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
@@ -233,19 +234,31 @@ static const conv_case_t wino_cases[] = {
     {1, 20, 17, 40, 37, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},     /* 380 tiles: 4 a GEMM invocation */
     {1, 300, 70, 5, 7, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_NONE},      /* 1200-byte weight rows: 2 GEMM groups */
     {1, 200, 9, 50, 48, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_RELU},     /* fp32: V in blocks of 64 tiles, 2 ranges */
-    {1, 2, 3, 130, 130, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},    /* 4225 tiles: two ranges through the scratch */
+    {1, 2, 3, 130, 130, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},    /* F(2x2): 4225 tiles, two ranges through the scratch */
+    {1, 2, 3, 258, 260, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_NONE},    /* F(4x4): 4225 tiles, two ranges */
 };
 
 static void test_conv2d_winograd(void **state)
 {
     (void)state;
     size_t ncases = sizeof wino_cases / sizeof *wino_cases;
-    for (size_t i = 0; i < ncases; i++)   /* quick: the first, and the storage-buffer GEMM */
-        if (!tu_quick_mode() || i == 0 || i == 7) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
+    /* the tile: F(4x4, 3x3) in fp32 from 64 tiles up (32x32 outputs: 8x8 tiles; 29x32 too) */
+    assert_int_equal(vks_winograd_tile(g_esize, 32, 32), g_esize == 4 ? 4 : 2);
+    assert_int_equal(vks_winograd_tile(g_esize, 29, 32), g_esize == 4 ? 4 : 2);
+    assert_int_equal(vks_winograd_tile(g_esize, 28, 32), 2);
+    assert_int_equal(vks_winograd_tile(g_esize, 16, 2000), g_esize == 4 ? 4 : 2);
+    /* every case by F(4x4, 3x3) (VKSTYLE_WINOGRAD=4), then by F(2x2, 3x3) (=2); fp16: F(2x2) only */
+    for (int f2 = g_esize == 4 ? 0 : 1; f2 < 2; f2++) {
+        setenv("VKSTYLE_WINOGRAD", f2 ? "2" : "4", 1);
+        assert_int_equal(vks_winograd_tile(g_esize, 7, 5), f2 ? 2 : 4);
+        for (size_t i = 0; i < ncases; i++)   /* quick: the first, and the storage-buffer GEMM */
+            if (!tu_quick_mode() || i == 0 || i == 7) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
+    }
+    unsetenv("VKSTYLE_WINOGRAD");
     /* no scratch, or VKSTYLE_WINOGRAD=0, or another kernel: the caller runs the direct convolution */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
-    vks_tensor_t x = tact(&a, 1, 4, 9, 7, NULL), y = tact(&a, 1, 4, 9, 7, NULL), u = tu_flat(&a, 16 * 16, NULL);
+    vks_tensor_t x = tact(&a, 1, 4, 9, 7, NULL), y = tact(&a, 1, 4, 9, 7, NULL), u = tu_flat(&a, VKS_WINO_WEIGHT_PLANES * 16, NULL);
     vks_tensor_t s = tu_flat(&a, (uint32_t)(vks_winograd_scratch_bytes(4, 4, 9, 7, g_esize) / 4), NULL);
     vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0, 0};
     assert_true(vks_winograd_fits(g_ctx, &p, &x, &u, &y, &s));

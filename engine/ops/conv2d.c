@@ -156,14 +156,14 @@ static void reserve(vks_wbuild_t *wb, uint32_t layer)
     vks_layer_t *ly = &wb->m->layers[layer];
     const vks_st_tensor_t *w = wb->refs[layer].weight;
     if (winograd_layer(ly) && vks_winograd_enabled() && w)
-        ly->wino = vks_wb_reserve(wb, 16ull * ly->channels * (w->count / ((uint64_t)ly->channels * 9)));
+        ly->wino = vks_wb_reserve(wb, (uint64_t)VKS_WINO_WEIGHT_PLANES * ly->channels * (w->count / ((uint64_t)ly->channels * 9)));
 }
 
 static vks_status_t finish(vks_wbuild_t *wb, uint32_t layer)
 {
     const vks_layer_t *ly = &wb->m->layers[layer];
     if (!ly->wino.block) return VKS_OK;
-    uint32_t cin = (uint32_t)(ly->wino.w / 16 / ly->channels);
+    uint32_t cin = (uint32_t)(ly->wino.w / VKS_WINO_WEIGHT_PLANES / ly->channels);
     vks_winograd_weights(vks_wb_at(wb, &ly->weight), ly->channels, cin, vks_wb_at(wb, &ly->wino));
     return VKS_OK;
 }

@@ -1,18 +1,22 @@
-/* conv2d by Winograd F(2x2, 3x3), for 3x3 stride-1 convolutions: three steps, each its shader.
- *   1. conv2d_wino_in:   the input's 4x4 patch of every 2x2 output tile, padding folded in,
- *                        transformed to V = B^T d B: V[16][tp / blk][cin][blk] (blk = tp for the
- *                        storage-buffer GEMM: V[16][cin][tp]).
- *   2. conv2d_wino_gemm: per position p of the 16, M[p] = U[p] V[p]: [cout][cin] x [cin][tp],
- *                        U the transformed weights G g G^T [16][cout][cin], computed once at model
- *                        load (vks_winograd_weights) and read from uniform buffers; V from a
- *                        storage buffer, or (conv2d_wino_gemm_xubo: fp32, at most 256 input
- *                        channels, scalarBlockLayout) from uniform buffers of blocks of tiles.
- *   3. conv2d_wino_out:  y = act(A^T M A + bias).
- * Arithmetic is fp32; V and M are stored as the activations are (fp16 in fp16 sessions).
- * V and M live in scratch memory the caller gives (a session plans it per layer: plan.c): 8x the
- * layer's output for 128 -> 128 channels, so planes of more than VKS_WINO_CHUNK tiles run the
- * three steps over ranges of tiles through the same scratch.
- * 2.25x fewer multiplies than the direct convolution; the transforms cost O(channels x pixels).
+/* conv2d by Winograd F(m x m, 3x3), m = 4 or 2 (vks_winograd_tile), for 3x3 stride-1
+ * convolutions: three steps, each its shader (F(4x4): conv2d_wino4_in/_out, F(2x2):
+ * conv2d_wino_in/_out; one GEMM shader for both):
+ *   1. input transform:  the input's (m+2)x(m+2) patch of every m x m output tile, padding folded
+ *                        in, transformed to V = B^T d B: V[P][tp / blk][cin][blk], P = (m+2)^2
+ *                        positions (blk = tp for the storage-buffer GEMM: V[P][cin][tp]).
+ *   2. conv2d_wino_gemm: per position p, M[p] = U[p] V[p]: [cout][cin] x [cin][tp], U the
+ *                        transformed weights G g G^T, computed once at model load for both tiles
+ *                        (vks_winograd_weights: [16 + 36][cout][cin]) and read from uniform
+ *                        buffers; V from a storage buffer, or (conv2d_wino_gemm_xubo: fp32, at
+ *                        most 256 input channels, scalarBlockLayout) from uniform buffers of
+ *                        blocks of tiles.
+ *   3. output transform: y = act(A^T M A + bias).
+ * Arithmetic is fp32; V and M are stored as the activations are (fp16 in fp16 sessions, which run
+ * F(2x2) only). V and M live in scratch memory the caller gives (a session plans it per layer:
+ * plan.c), so planes of more than VKS_WINO_CHUNK tiles run the three steps over ranges of tiles
+ * through the same scratch.
+ * Multiplies: 9 per output and input channel directly, 36/16 = 2.25 by F(4x4), 16/4 = 4 by F(2x2);
+ * the transforms cost O(channels x pixels).
  * Where it cannot run (channels past one binding, weight rows past a uniform binding, no
  * scratch), vks_winograd_fits says so and the caller runs the direct convolution. */
 #include "op.h"
@@ -39,6 +43,14 @@ bool vks_winograd_enabled(void)
 {
     const char *e = getenv("VKSTYLE_WINOGRAD");
     return !(e && !strcmp(e, "0"));
+}
+
+uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
+{
+    const char *e = getenv("VKSTYLE_WINOGRAD");
+    if (esize != 4 || (e && !strcmp(e, "2"))) return 2;
+    if (e && !strcmp(e, "4")) return 4;
+    return (uint64_t)vks_div_up(oh, 4) * vks_div_up(ow, 4) >= VKS_WINO4_MIN_TILES ? 4 : 2;
 }
 
 /* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX, or for measuring others
@@ -82,55 +94,83 @@ static uint32_t row_tiles(uint32_t n, uint32_t group, uint32_t esize)
     return (n + group - 1) / group * group;
 }
 
-/* The tiles of an oh x ow output (tiles_w along x), the tiles a range takes (chunk), the GEMM's
- * workgroup and tiles per invocation and the row length of V and M for a full range (tp). */
-static void geometry(uint32_t oh, uint32_t ow, uint32_t esize, uint32_t *tiles_w, uint32_t *ntiles, uint32_t *chunk,
-                     uint32_t *tp, uint32_t *local, uint32_t *tn)
+/* The tiles (m x m outputs) of an oh x ow output (tiles_w along x), the tiles a range takes
+ * (chunk), the GEMM's workgroup and tiles per invocation and the row length of V and M for a full
+ * range (tp). */
+static void geometry(uint32_t m, uint32_t oh, uint32_t ow, uint32_t esize, uint32_t *tiles_w, uint32_t *ntiles,
+                     uint32_t *chunk, uint32_t *tp, uint32_t *local, uint32_t *tn)
 {
-    *tiles_w = (ow + 1) / 2;
-    *ntiles = *tiles_w * ((oh + 1) / 2);
+    *tiles_w = vks_div_up(ow, m);
+    *ntiles = *tiles_w * vks_div_up(oh, m);
     *chunk = *ntiles < VKS_WINO_CHUNK ? *ntiles : VKS_WINO_CHUNK;
     gemm_shape(*chunk, local, tn);
     *tp = row_tiles(*chunk, *local * *tn, esize);
 }
 
-VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
+/* Positions (values of a transformed tile) of F(m x m, 3x3). */
+static uint32_t positions(uint32_t m)
 {
-    uint32_t tiles_w, ntiles, chunk, tp, local, tn;
-    geometry(oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
-    return 16ull * tp * esize * ((VkDeviceSize)cin + cout);
+    return (m + 2) * (m + 2);
 }
 
-void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
+VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
 {
-    /* G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: u = G g G^T per (co, ci), stored [16][cout][cin] */
-    static const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    uint32_t m = vks_winograd_tile(esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
+    geometry(m, oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
+    return (VkDeviceSize)positions(m) * tp * esize * ((VkDeviceSize)cin + cout);
+}
+
+/* u[base + p][co][ci] = (G g G^T)[p / a][p % a] for the a x 3 matrix G, a = m + 2 */
+static void transform_weights(const float *g, uint32_t cout, uint32_t cin, int a, const float (*G)[3], float *u)
+{
     size_t plane = (size_t)cout * cin;
     for (uint32_t co = 0; co < cout; co++)
         for (uint32_t ci = 0; ci < cin; ci++) {
             const float *k = g + ((size_t)co * cin + ci) * 9;
-            float t[4][3];   /* G g */
-            for (int i = 0; i < 4; i++)
+            float t[6][3];   /* G g */
+            for (int i = 0; i < a; i++)
                 for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++)
-                    u[(size_t)(4 * i + j) * plane + (size_t)co * cin + ci] =
+            for (int i = 0; i < a; i++)
+                for (int j = 0; j < a; j++)
+                    u[(size_t)(a * i + j) * plane + (size_t)co * cin + ci] =
                         t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
         }
 }
 
-/* Output channels of U whose rows one uniform binding holds (a multiple of the GEMM's tile), or 0. */
-static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32_t cin)
+void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
+{
+    static const float G2[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+    static const float G4[6][3] = {{1.0f / 4, 0, 0},
+                                   {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                   {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                   {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                   {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                   {0, 0, 1}};
+    transform_weights(g, cout, cin, 4, G2, u);
+    transform_weights(g, cout, cin, 6, G4, u + 16 * (size_t)cout * cin);
+}
+
+/* Output channels of U whose rows one uniform binding holds (a multiple of the GEMM's tile), or 0.
+ * Where every binding of U would start aligned (U, its planes and groups of rows at multiples of
+ * minUniformBufferOffsetAlignment), a whole binding: 128 rows of 128 channels, so a 128 -> 128
+ * layer runs one GEMM dispatch per position instead of two (120 rows and 8). */
+static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32_t cin, uint32_t cout)
 {
     VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
     VkDeviceSize row = (VkDeviceSize)cin * sizeof(float);
     if (ctx->conv_storage_weights || ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES ||
         u->offset + vks_tensor_bytes(u) + VKS_UBO_BYTES > u->block->size || row + align > VKS_UBO_BYTES)
         return 0;
-    uint32_t rows = (uint32_t)((VKS_UBO_BYTES - align) / row);
     uint32_t tm, tn;
     tile_shape(&tm, &tn);
-    return rows < tm ? 0 : rows - rows % tm;
+    uint32_t rows = (uint32_t)(VKS_UBO_BYTES / row);
+    rows -= rows % tm;
+    bool aligned = u->offset % align == 0 && (cout * row) % align == 0 && (rows >= cout || (rows * row) % align == 0);
+    if (!aligned) {   /* a binding may start up to align - 1 bytes before its first row */
+        rows = (uint32_t)((VKS_UBO_BYTES - align) / row);
+        rows -= rows % tm;
+    }
+    return rows < tm ? 0 : rows;
 }
 
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform
@@ -149,12 +189,13 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
 {
     if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || (p->stride_w && p->stride_w != 1) || !scratch || !u || !u->block)
         return false;
-    uint32_t tiles_w, ntiles, chunk, tp, local, tn;
-    geometry(out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
-    VkDeviceSize v_bytes = 16ull * tp * in->esize * in->c, m_bytes = 16ull * tp * in->esize * out->c;
+    uint32_t m = vks_winograd_tile(in->esize, out->h, out->w), tiles_w, ntiles, chunk, tp, local, tn;
+    geometry(m, out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
+    VkDeviceSize v_bytes = (VkDeviceSize)positions(m) * tp * in->esize * in->c;
+    VkDeviceSize m_bytes = (VkDeviceSize)positions(m) * tp * in->esize * out->c;
     return in->esize == out->esize && vks_tensor_bytes(scratch) >= v_bytes + m_bytes && v_bytes <= ctx->max_binding &&
            m_bytes <= ctx->max_binding && (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
-           (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding && ubo_rows(ctx, u, in->c) > 0;
+           (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding && ubo_rows(ctx, u, in->c, out->c) > 0;
 }
 
 vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
@@ -171,24 +212,27 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     if (in->c == 0 || oh == 0 || ow == 0 || out->h != oh || out->w != ow || out->n != in->n)
         return vks_fail(VKS_ERR_SHAPE, "%s: input %ux%u gives %ux%u, output is %ux%u", op, in->h, in->w, oh, ow,
                         out->h, out->w);
-    if ((uint64_t)u->w * u->h * u->c * u->n != 16ull * in->c * out->c || (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
+    if ((uint64_t)u->w * u->h * u->c * u->n != (uint64_t)VKS_WINO_WEIGHT_PLANES * in->c * out->c || (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels", op, in->c, out->c);
     if (!vks_conv2d_padding_fits(p, in))
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
     if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
-    uint32_t tiles_w, ntiles, chunk, tp, local, tn;
-    geometry(oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
+    uint32_t mt = vks_winograd_tile(in->esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
+    geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     uint32_t group = local * tn;   /* tiles a GEMM workgroup takes */
-    uint32_t rows = ubo_rows(ctx, u, in->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;
+    uint32_t rows = ubo_rows(ctx, u, in->c, out->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;
     tile_shape(&tm, &tn_max);
-    uint32_t es = in->esize;
-    VkDeviceSize m_off = vks_align(16ull * tp * es * in->c, 256);
+    uint32_t es = in->esize, np = positions(mt);
+    VkDeviceSize m_off = vks_align((VkDeviceSize)np * tp * es * in->c, 256);
+    VkDeviceSize u_plane0 = mt == 4 ? 16 : 0;   /* F(4x4)'s planes follow F(2x2)'s in u */
 
     const vks_pipeline_t *p_in, *p_gemm, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
     uint32_t spec_in[1] = {p->pad_mode}, spec_gemm[5] = {tn, 64, 1, 0, local}, spec_out[2] = {p->act, bias != NULL};
-    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
+    vks_status_t st = mt == 4 ? vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_IN, spec_in, 1, 2, 0, sizeof(wino_push_t), 1, &p_in)
+                              : vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2,
+                                                 sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
     if (!st && xblk) {
         uint32_t xspec[5] = {tn, xblk, ctx->clamp_ubo_array_index, tm, local};
@@ -199,7 +243,10 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         spec_gemm[3] = tm;
         if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 5, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
     }
-    if (!st) st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
+    if (!st && mt == 4)
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_OUT, spec_out, 2, 3, 0, sizeof(wino_push_t), 1, &p_out);
+    else if (!st)
+        st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
     if (st) return st;
 
     wino_push_t push = {
@@ -221,19 +268,19 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
             push.chunk0 = c0;
             push.tp = tpc;
             push.blk = blk;
-            vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, 16 * pos_v, true}};
+            vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, np * pos_v, true}};
             if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
-            /* one dispatch per group of output channels, range of tiles and position; the 16
+            /* one dispatch per group of output channels, range of tiles and position; the
              * positions write their own rows of M (disjoint bindings: no barriers between them) */
             for (uint32_t co = 0; co < out->c; co += rows)
                 for (uint32_t t0 = 0; t0 < tpc; t0 += range)
-                    for (uint32_t pos = 0; pos < 16; pos++) {
+                    for (uint32_t pos = 0; pos < np; pos++) {
                         uint32_t nt = tpc - t0 < range ? tpc - t0 : range;
                         push.pos = pos;
                         push.tile0 = t0;
                         push.co0 = co;
                         push.nco = out->c - co < rows ? out->c - co : rows;
-                        VkDeviceSize start = u->offset + ((VkDeviceSize)pos * out->c + co) * in->c * sizeof(float);
+                        VkDeviceSize start = u->offset + ((u_plane0 + pos) * out->c + co) * in->c * sizeof(float);
                         vks_binding_t b[3 + VKS_X_UBOS] = {
                             {sb, s0 + pos * pos_v, pos_v, false},
                             {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
@@ -249,7 +296,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
                         if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, tm))))
                             return st;
                     }
-            vks_binding_t b_out[3] = {{sb, s0 + m_off, 16 * row_m * out->c, false}, vks_bind(bias ? bias : u, false),
+            vks_binding_t b_out[3] = {{sb, s0 + m_off, np * row_m * out->c, false}, vks_bind(bias ? bias : u, false),
                                       vks_bind_channels(out, n, 0, out->c, true)};
             if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(nc, VKS_WINO_LOCAL), out->c, 1))) return st;
         }

@@ -26,11 +26,11 @@ bool vks_conv2d_padding_fits(const vks_conv2d_params_t *p, const vks_tensor_t *i
 /* out = act(conv(in, wt) + bias); wt [cout][cin][kh][kw] flat, bias [cout] or NULL. */
 vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                            const vks_tensor_t *wt, const vks_tensor_t *bias, const vks_tensor_t *out);
-/* conv2d by Winograd F(2x2, 3x3) (conv2d_winograd.c), for 3x3 stride-1 kernels: the same result
- * as vks_op_conv2d (to fp32 rounding) from u, the weights transformed by vks_winograd_weights
- * (16 x cout x cin floats, in a block with VKS_UBO_BYTES of slack after them, as the model's
- * weights block has), with scratch of vks_winograd_scratch_bytes. VKS_ERR_SHAPE when
- * vks_winograd_fits is false. */
+/* conv2d by Winograd (conv2d_winograd.c), for 3x3 stride-1 kernels: F(4x4, 3x3) or F(2x2, 3x3)
+ * (vks_winograd_tile): the same result as vks_op_conv2d (to fp32 rounding) from u, the weights
+ * transformed by vks_winograd_weights (VKS_WINO_WEIGHT_PLANES x cout x cin floats, in a block with
+ * VKS_UBO_BYTES of slack after them, as the model's weights block has), with scratch of
+ * vks_winograd_scratch_bytes. VKS_ERR_SHAPE when vks_winograd_fits is false. */
 vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                                     const vks_tensor_t *u, const vks_tensor_t *bias, const vks_tensor_t *out,
                                     const vks_tensor_t *scratch);
@@ -41,10 +41,18 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
                        const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch);
 /* False when the environment has VKSTYLE_WINOGRAD=0 (the direct convolution everywhere). */
 bool vks_winograd_enabled(void);
+/* The output tile a Winograd convolution with an oh x ow output and activations of esize bytes
+ * runs: 4 (F(4x4, 3x3)) in fp32 on planes of at least VKS_WINO4_MIN_TILES such tiles, otherwise
+ * 2 (F(2x2, 3x3)); fp16 always 2 (F(4x4)'s larger constants would take fp16 storage of V and M
+ * past the tests' tolerances). VKSTYLE_WINOGRAD=2 takes F(2x2) everywhere, VKSTYLE_WINOGRAD=4
+ * F(4x4) wherever fp32, to measure one against the other. */
+uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow);
 /* Scratch bytes of a Winograd convolution of cin -> cout channels with an oh x ow output, for
  * activations of esize bytes. */
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize);
-/* Transformed weights: g [cout][cin][3][3] -> u [16][cout][cin], u[p] = (G g G^T)[p / 4][p % 4]. */
+/* Transformed weights: g [cout][cin][3][3] -> u [VKS_WINO_WEIGHT_PLANES][cout][cin]: F(2x2, 3x3)'s
+ * 16 planes, u[p] = (G g G^T)[p / 4][p % 4], then F(4x4, 3x3)'s 36, u[16 + p] = (G g G^T)[p / 6][p % 6]. */
+#define VKS_WINO_WEIGHT_PLANES (16 + 36)
 void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u);
 /* Output side for an input side (0 if the padded input is smaller than the kernel). */
 uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t pad_a, int32_t pad_b);

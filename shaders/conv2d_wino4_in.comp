@@ -1,0 +1,89 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// vks:wg-base
+// Winograd F(4x4, 3x3), step 1 of 3 (engine/ops/conv2d_winograd.c): the input transform, as
+// conv2d_wino_in.comp does it for F(2x2, 3x3), with 4x4 output tiles: the 6x6 input patch d of
+// output tile t (4x4 outputs at 4*ty, 4*tx), padding folded in as in conv2d.comp, becomes
+// V = B^T d B, written as 36 values V[pos][t / blk][ci][t % blk] (pos = 6 * row + column).
+// fp32 only: B's and A's larger constants (up to 5 and 8) would take fp16 storage of V and M
+// past the tolerances the tests hold, so fp16 sessions run F(2x2, 3x3).
+#include "common.glsl"
+
+layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
+
+layout(constant_id = 0) const uint PAD_MODE = 0;  // 0: zeros, 1: reflection, 2: the edge repeated
+
+layout(std430, binding = 0) readonly buffer In { float x[]; };
+layout(std430, binding = 1) writeonly buffer V { float v[]; };
+
+layout(push_constant) uniform Push {
+    uint h, w, in_stride;
+    uint oh, ow, out_stride;
+    uint tiles_w, ntiles, tp;   // tiles along x, tiles, the row length of V and M (floats)
+    uint cin, cout;
+    int pad_top, pad_left;
+    uint co0, nco, wofs;        // the GEMM's
+    uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
+    uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
+    VKS_WG_BASE;
+} pc;
+
+int fold(int i, int n, out float valid)
+{
+    if (PAD_MODE == 1) {
+        valid = 1.0;
+        i = abs(i);
+        return clamp(min(i, 2 * n - 2 - i), 0, n - 1);   // clamped: rows of tiles past the output
+    }
+    if (PAD_MODE == 2) {
+        valid = 1.0;
+        return clamp(i, 0, n - 1);
+    }
+    valid = float(i >= 0 && i < n);
+    return clamp(i, 0, n - 1);
+}
+
+// B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+void bt(float a0, float a1, float a2, float a3, float a4, float a5, out float r[6])
+{
+    r[0] = 4.0 * a0 - 5.0 * a2 + a4;
+    r[1] = a3 + a4 - 4.0 * (a1 + a2);
+    r[2] = a4 - a3 + 4.0 * (a1 - a2);
+    r[3] = a4 - a2 + 2.0 * (a3 - a1);
+    r[4] = a4 - a2 + 2.0 * (a1 - a3);
+    r[5] = 4.0 * a1 - 5.0 * a3 + a5;
+}
+
+void main()
+{
+    uint t = VKS_GID.x, ci = VKS_WG_ID.y;
+    if (t >= pc.tp) return;
+    float d[6][6];
+    uint ta = pc.chunk0 + t;
+    if (ta < pc.ntiles) {
+        int y0 = int(ta / pc.tiles_w) * 4 - pc.pad_top, x0 = int(ta % pc.tiles_w) * 4 - pc.pad_left;
+        int ro[6], co[6];
+        float rm[6], cm[6];
+        for (int i = 0; i < 6; i++) {
+            ro[i] = fold(y0 + i, int(pc.h), rm[i]) * int(pc.w);
+            co[i] = fold(x0 + i, int(pc.w), cm[i]);
+        }
+        uint base = ci * pc.in_stride;
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) d[i][j] = x[base + uint(ro[i] + co[j])] * (rm[i] * cm[j]);
+    } else {
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) d[i][j] = 0.0;
+    }
+    float e[6][6], r[6];
+    for (int j = 0; j < 6; j++) {   // B^T d: the rows
+        bt(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], r);
+        for (int i = 0; i < 6; i++) e[i][j] = r[i];
+    }
+    // V[pos][t / blk][ci][t % blk] (conv2d_wino_gemm.comp)
+    uint stride = pc.cin * pc.tp, o = (t / pc.blk) * pc.cin * pc.blk + ci * pc.blk + t % pc.blk;
+    for (uint i = 0; i < 6; i++) {   // (B^T d) B: the columns
+        bt(e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5], r);
+        for (uint j = 0; j < 6; j++) v[(6 * i + j) * stride + o] = r[j];
+    }
+}
