@@ -173,6 +173,7 @@ typedef struct {
     bool have_output, want_shot_now, gpu_timed;
     int64_t shown_index, front_index;
     double t_title, gpu_ms, fps;
+    double t_first, t_last;     /* when the first and the last frame were presented */
 } live_t;
 
 /* The window system, the Vulkan context on a device that can present, the model. */
@@ -311,6 +312,8 @@ static int present(live_t *l, bool fresh)
     }
     l->presented++;
     l->frames_since++;
+    l->t_last = now_s();
+    if (l->presented == 1) l->t_first = l->t_last;
     if (k->save) {
         char name[64];
         time_t t = time(NULL);
@@ -392,9 +395,11 @@ static int finish(live_t *l, int rc)
     if (!o->quiet && l->presented) {
         uint64_t published, taken;
         live_source_counts(&l->src, &published, &taken);
-        printf("%ld frames presented; %llu of %llu source frames stylized (newest wins); last %.1f fps, %s %.1f ms/frame\n",
-               l->presented, (unsigned long long)taken, (unsigned long long)published, l->fps,
-               l->gpu_timed ? "GPU" : "wall", l->gpu_ms);
+        /* the average from the first frame presented (start-up excluded) to the last */
+        double span = l->t_last - l->t_first, avg = l->presented > 1 && span > 0 ? (double)(l->presented - 1) / span : 0;
+        printf("%ld frames presented; %llu of %llu source frames stylized (newest wins); %.2f fps on average, "
+               "last %.1f fps, %s %.1f ms/frame\n", l->presented, (unsigned long long)taken,
+               (unsigned long long)published, avg, l->fps, l->gpu_timed ? "GPU" : "wall", l->gpu_ms);
     }
     return rc;
 }
