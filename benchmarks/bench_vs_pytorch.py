@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def torch_forward(graph, T, x, weights):
     """The network as PyTorch users write it. x: [1, 3, H, W] float32 (0..255)."""
     named = {"input": x}
-    sw = torch.tensor(weights)
+    sw = torch.tensor(weights, dtype=x.dtype, device=x.device)
     for layer in graph["layers"]:
         op = layer["op"]
         if op != "add" and "input" in layer:

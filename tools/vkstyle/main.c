@@ -29,7 +29,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nenvironment: VKSTYLE_DEVICE (device index or name), VKSTYLE_MODELS (model folder),\n"
                "             VKSTYLE_VALIDATION=1 (Khronos validation layer), VKSTYLE_WINOGRAD=0 (3x3\n"
-               "             convolutions without the Winograd transform, read when a model loads)\n");
+               "             convolutions without the Winograd transform, read when a model loads;\n"
+               "             2 or 4: F(2x2,3x3) or F(4x4,3x3) everywhere instead of chosen by size)\n");
 }
 
 /* The version, and the device and driver a command would run on (VKSTYLE_DEVICE applies). */
