@@ -48,6 +48,10 @@
 /* Uniform buffers the conv2d_xubo variant reads its input channel planes from; with the weights' one
  * that is 12, the guaranteed maxPerStageDescriptorUniformBuffers. */
 #define VKS_X_UBOS 11
+/* Positions the conv2d_wino_gemm_mpos variant takes a dispatch (Winograd on small planes): each
+ * its weights and its V in uniform buffers of their own, 12 in all, the guaranteed
+ * maxPerStageDescriptorUniformBuffers. */
+#define VKS_WINO_NPOS ((VKS_X_UBOS + 1) / 2)
 
 /* Stabilization (stab_motion.comp): the largest input change recorded, in 0..255 units; a reset
  * makes every pixel's change this (finite, so that the mean over the frame is too). */

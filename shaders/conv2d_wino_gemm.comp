@@ -1,11 +1,12 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-#if VKS_INPUT_UBO
+#if VKS_INPUT_UBO || VKS_MULTI_POS
 #extension GL_EXT_scalar_block_layout : require
 #endif
 // vks:wg-base
 // vks:variant conv2d_wino_gemm_f16 VKS_F16
 // vks:variant conv2d_wino_gemm_xubo VKS_INPUT_UBO
+// vks:variant conv2d_wino_gemm_mpos VKS_MULTI_POS
 // Winograd F(2x2, 3x3), step 2 of 3 (engine/ops/conv2d_winograd.c): one of the 16 GEMMs,
 // M[pos][co][t] = sum over ci of U[pos][co][ci] * V[pos][ci][t], for the output channels
 // [co0, co0 + nco) whose transformed weights one uniform binding holds, and the tiles
@@ -21,6 +22,13 @@
 //                          (lavapipe turns storage loads into a per-lane loop, uniform loads into
 //                          plain loads: the storage loads of V were 45% of the layer's time at
 //                          256x256, see docs/winograd-status.md). fp32 only (scalarBlockLayout).
+//   conv2d_wino_gemm_mpos  VKS_WINO_NPOS positions a dispatch (workgroup z = position in the
+//                          dispatch x output-channel tiles): each position's weights and V (one
+//                          block of all its tiles, BLK = TP) from uniform buffers of their own,
+//                          bound as one array of 2 x VKS_WINO_NPOS. For small planes, where a
+//                          position's GEMM is too little work to pay for its dispatch (on lavapipe
+//                          each costs about 0.1 ms). fp32 only; every position's weights start
+//                          at their binding (wofs 0) and take all output channels (nco = cout).
 #include "common.glsl"
 
 layout(local_size_x_id = 4, local_size_y = 1, local_size_z = 1) in;   // VKS_WINO_LOCAL, or fewer for small planes
@@ -32,9 +40,11 @@ layout(constant_id = 2) const uint CLAMP_INDEX = 1;
 layout(constant_id = 3) const uint TM = VKS_WINO_TM;       // output channels per invocation
 
 layout(std430, binding = 0) readonly buffer V { vtype v[]; };
+#if !VKS_MULTI_POS
 layout(std140, binding = 1) uniform U { vec4 u4[VKS_UBO_BYTES / 16]; };
-layout(std430, binding = 2) writeonly buffer M { vtype m[]; };
 #define WEIGHT(i) u4[(i) >> 2][(i) & 3u]
+#endif
+layout(std430, binding = 2) writeonly buffer M { vtype m[]; };
 
 layout(push_constant) uniform Push {
     uint h, w, in_stride;
@@ -45,10 +55,18 @@ layout(push_constant) uniform Push {
     uint co0, nco, wofs;        // output channels [co0, co0 + nco); element of U where co0's row starts
     uint pos, tile0, blk;       // the position; the dispatch's first tile; tiles per block of V
     uint chunk0;                // the transforms'
+    uint zg;                    // the GEMM with several positions: output-channel tiles per position
     VKS_WG_BASE;
 } pc;
 
-#if VKS_INPUT_UBO
+#if VKS_MULTI_POS
+// [0, NPOS): the positions' weights; [NPOS, 2 NPOS): their V. q: the position in this dispatch
+// (workgroup-uniform), clamped as the xubo variant's block index is
+layout(scalar, binding = 3) uniform Ub { float f[VKS_UBO_BYTES / 4]; } ub[2 * VKS_WINO_NPOS];
+#define QI (CLAMP_INDEX != 0 ? min(q, VKS_WINO_NPOS - 1) : q)
+#define WEIGHT(i) ub[QI].f[i]
+#define VLOAD(ci, t) ub[VKS_WINO_NPOS + QI].f[(ci) * BLK + (t)]
+#elif VKS_INPUT_UBO
 layout(scalar, binding = 3) uniform Vu { float v[VKS_UBO_BYTES / 4]; } vu[VKS_X_UBOS];
 // tile t of the dispatch (its blocks from 0), input channel ci; the block index is workgroup-uniform
 #define VLOAD(ci, t) vu[CLAMP_INDEX != 0 ? min((t) / BLK, VKS_X_UBOS - 1) : (t) / BLK].v[(ci) * BLK + (t) % BLK]
@@ -59,7 +77,11 @@ layout(scalar, binding = 3) uniform Vu { float v[VKS_UBO_BYTES / 4]; } vu[VKS_X_
 void main()
 {
     uint t0 = VKS_WG_ID.x * (gl_WorkGroupSize.x * TN) + gl_LocalInvocationID.x;   // relative to tile0
-    uint o0 = VKS_WG_ID.z * TM;   // relative to co0 (workgroup-uniform)
+#if VKS_MULTI_POS
+    uint q = VKS_WG_ID.z / pc.zg, o0 = VKS_WG_ID.z % pc.zg * TM, mrow = q * pc.cout;   // M rows of position q
+#else
+    uint o0 = VKS_WG_ID.z * TM, mrow = 0;   // relative to co0 (workgroup-uniform)
+#endif
     if (o0 >= pc.nco) return;
     uint wb[TM];
     for (uint o = 0; o < TM; o++) wb[o] = pc.wofs + min(o0 + o, pc.nco - 1) * pc.cin;
@@ -76,7 +98,7 @@ void main()
     }
     for (uint o = 0; o < TM; o++) {
         if (o0 + o >= pc.nco) break;
-        uint base = (o0 + o) * pc.tp + pc.tile0 + t0;
+        uint base = (mrow + o0 + o) * pc.tp + pc.tile0 + t0;
         for (uint j = 0; j < TN; j++) m[base + j * gl_WorkGroupSize.x] = vtype(acc[o][j]);
     }
 }

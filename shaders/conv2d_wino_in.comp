@@ -26,6 +26,7 @@ layout(push_constant) uniform Push {
     uint co0, nco, wofs;        // the GEMM's
     uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
     uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
+    uint zg;                    // the GEMM with several positions: output-channel tiles per position
     VKS_WG_BASE;
 } pc;
 

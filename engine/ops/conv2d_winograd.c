@@ -35,6 +35,7 @@ typedef struct wino_push {
     uint32_t co0, nco, wofs;
     uint32_t pos, tile0, blk;
     uint32_t chunk0;       /* the first tile of this range (the transforms) */
+    uint32_t zg;           /* the GEMM with several positions a dispatch: output-channel tiles per position */
     uint32_t wg_base[3];   /* set by the recorder (split dispatches) */
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
@@ -173,6 +174,22 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
     return rows < tm ? 0 : rows;
 }
 
+/* Whether every position's U starts at a multiple of minUniformBufferOffsetAlignment (U, and its
+ * planes of cout x cin floats, aligned). */
+static bool u_aligned(const vks_context_t *ctx, const vks_tensor_t *u, uint32_t cin, uint32_t cout)
+{
+    VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    return u->offset % align == 0 && (VkDeviceSize)cout * cin * sizeof(float) % align == 0;
+}
+
+/* The GEMM with VKS_WINO_NPOS positions a dispatch (conv2d_wino_gemm_mpos), unless
+ * VKSTYLE_WINO_MPOS=0 (to measure one against the other). */
+static bool mpos_enabled(void)
+{
+    const char *e = getenv("VKSTYLE_WINO_MPOS");
+    return !(e && !strcmp(e, "0"));
+}
+
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform
  * binding; a power of 2 times 64 up to a GEMM workgroup's tiles), or 0: the storage-buffer GEMM. */
 static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t group)
@@ -224,6 +241,10 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     uint32_t rows = ubo_rows(ctx, u, in->c, out->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;
     tile_shape(&tm, &tn_max);
     uint32_t es = in->esize, np = positions(mt);
+    /* small planes: VKS_WINO_NPOS positions a GEMM dispatch, where all output channels take one
+     * uniform binding of U, aligned, and a position's V (all its tiles) another */
+    bool mpos = xblk && rows >= out->c && u_aligned(ctx, u, in->c, out->c) &&
+                (VkDeviceSize)tp * in->c * es <= VKS_UBO_BYTES && mpos_enabled();
     VkDeviceSize m_off = vks_align((VkDeviceSize)np * tp * es * in->c, 256);
     VkDeviceSize u_plane0 = mt == 4 ? 16 : 0;   /* F(4x4)'s planes follow F(2x2)'s in u */
 
@@ -234,7 +255,11 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
                               : vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2,
                                                  sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
-    if (!st && xblk) {
+    if (!st && mpos) {
+        uint32_t mspec[5] = {tn, tp, ctx->clamp_ubo_array_index, tm, local};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_MPOS, mspec, 5, 4, 1u << 3, sizeof(wino_push_t),
+                              2 * VKS_WINO_NPOS, &p_gemm);
+    } else if (!st && xblk) {
         uint32_t xspec[5] = {tn, xblk, ctx->clamp_ubo_array_index, tm, local};
         st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 5, 4, 1u << 1 | 1u << 3,
                               sizeof(wino_push_t), VKS_X_UBOS, &p_gemm);
@@ -263,16 +288,36 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
             uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, group, es);
             /* V's blocks of tiles, and the tiles one GEMM dispatch takes: all, or as many whole
              * workgroups as VKS_X_UBOS blocks hold */
-            uint32_t blk = xblk ? xblk : tpc, range = xblk ? VKS_X_UBOS * xblk / group * group : tpc;
+            uint32_t blk = xblk && !mpos ? xblk : tpc, range = xblk && !mpos ? VKS_X_UBOS * xblk / group * group : tpc;
             VkDeviceSize pos_v = (VkDeviceSize)tpc * es * in->c, row_m = (VkDeviceSize)tpc * es;
             push.chunk0 = c0;
             push.tp = tpc;
             push.blk = blk;
             vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, np * pos_v, true}};
             if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
-            /* one dispatch per group of output channels, range of tiles and position; the
-             * positions write their own rows of M (disjoint bindings: no barriers between them) */
-            for (uint32_t co = 0; co < out->c; co += rows)
+            if (mpos) {   /* VKS_WINO_NPOS positions a dispatch; z = position x output-channel tile */
+                push.co0 = push.tile0 = push.wofs = 0;
+                push.nco = out->c;
+                push.zg = vks_div_up(out->c, tm);
+                for (uint32_t p0 = 0; p0 < np; p0 += VKS_WINO_NPOS) {
+                    uint32_t nq = np - p0 < VKS_WINO_NPOS ? np - p0 : VKS_WINO_NPOS;
+                    push.pos = p0;
+                    vks_binding_t b[3 + 2 * VKS_WINO_NPOS];
+                    b[0] = b[1] = (vks_binding_t){sb, s0 + p0 * pos_v, pos_v, false};   /* unused by this variant */
+                    b[2] = (vks_binding_t){sb, s0 + m_off + (VkDeviceSize)p0 * out->c * row_m, nq * out->c * row_m, true};
+                    for (uint32_t q = 0; q < VKS_WINO_NPOS; q++) {   /* past the last position: its first again */
+                        uint32_t pq = p0 + (q < nq ? q : 0);
+                        VkDeviceSize start = u->offset + (u_plane0 + pq) * out->c * in->c * sizeof(float);
+                        b[3 + q] = (vks_binding_t){u->block, start, VKS_UBO_BYTES, false};
+                        b[3 + VKS_WINO_NPOS + q] = (vks_binding_t){sb, s0 + pq * pos_v, pos_v, false};
+                    }
+                    if ((st = vks_rec_dispatch(rec, p_gemm, b, 3 + 2 * VKS_WINO_NPOS, &push, tpc / group, 1, push.zg * nq)))
+                        return st;
+                }
+            }
+            /* otherwise one dispatch per group of output channels, range of tiles and position;
+             * the positions write their own rows of M (disjoint bindings: no barriers between them) */
+            for (uint32_t co = 0; !mpos && co < out->c; co += rows)
                 for (uint32_t t0 = 0; t0 < tpc; t0 += range)
                     for (uint32_t pos = 0; pos < np; pos++) {
                         uint32_t nt = tpc - t0 < range ? tpc - t0 : range;
