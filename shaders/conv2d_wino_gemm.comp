@@ -22,13 +22,14 @@
 //                          (lavapipe turns storage loads into a per-lane loop, uniform loads into
 //                          plain loads: the storage loads of V were 45% of the layer's time at
 //                          256x256, see docs/winograd-status.md). fp32 only (scalarBlockLayout).
-//   conv2d_wino_gemm_mpos  VKS_WINO_NPOS positions a dispatch (workgroup z = position in the
-//                          dispatch x output-channel tiles): each position's weights and V (one
-//                          block of all its tiles, BLK = TP) from uniform buffers of their own,
-//                          bound as one array of 2 x VKS_WINO_NPOS. For small planes, where a
-//                          position's GEMM is too little work to pay for its dispatch (on lavapipe
-//                          each costs about 0.1 ms). fp32 only; every position's weights start
-//                          at their binding (wofs 0) and take all output channels (nco = cout).
+//   conv2d_wino_gemm_mpos  NQ positions a dispatch (workgroup z = position in the dispatch x
+//                          output-channel tiles): each position's weights and its V's NVB blocks
+//                          of BLK tiles from uniform buffers of their own, one array of
+//                          2 x VKS_WINO_NPOS: [0, NQ) the weights, then position q's blocks at
+//                          NQ + q NVB. For small planes, where a position's GEMM is too little
+//                          work to pay for its dispatch (on lavapipe each costs about 0.1 ms).
+//                          fp32 only; every position's weights start at their binding (wofs 0)
+//                          and take all output channels (nco = cout).
 #include "common.glsl"
 
 layout(local_size_x_id = 4, local_size_y = 1, local_size_z = 1) in;   // VKS_WINO_LOCAL, or fewer for small planes
@@ -38,6 +39,8 @@ layout(constant_id = 1) const uint BLK = 64;               // tiles per block of
 // the driver workaround of conv2d.comp's xubo variant (engine/context.c, driver_workarounds())
 layout(constant_id = 2) const uint CLAMP_INDEX = 1;
 layout(constant_id = 3) const uint TM = VKS_WINO_TM;       // output channels per invocation
+layout(constant_id = 5) const uint NVB = 1;                // mpos: blocks of V a position
+const uint NQ = 2u * VKS_WINO_NPOS / (1u + NVB);           // mpos: positions a dispatch
 
 layout(std430, binding = 0) readonly buffer V { vtype v[]; };
 #if !VKS_MULTI_POS
@@ -60,12 +63,13 @@ layout(push_constant) uniform Push {
 } pc;
 
 #if VKS_MULTI_POS
-// [0, NPOS): the positions' weights; [NPOS, 2 NPOS): their V. q: the position in this dispatch
-// (workgroup-uniform), clamped as the xubo variant's block index is
+// [0, NQ): the positions' weights; then NVB blocks of V a position. q: the position in this
+// dispatch; the indices are workgroup-uniform (BLK a multiple of the workgroup), clamped as the
+// xubo variant's block index is
 layout(scalar, binding = 3) uniform Ub { float f[VKS_UBO_BYTES / 4]; } ub[2 * VKS_WINO_NPOS];
-#define QI (CLAMP_INDEX != 0 ? min(q, VKS_WINO_NPOS - 1) : q)
-#define WEIGHT(i) ub[QI].f[i]
-#define VLOAD(ci, t) ub[VKS_WINO_NPOS + QI].f[(ci) * BLK + (t)]
+#define UI(i) (CLAMP_INDEX != 0 ? min(i, 2u * VKS_WINO_NPOS - 1u) : (i))
+#define WEIGHT(i) ub[UI(q)].f[i]
+#define VLOAD(ci, t) ub[UI(NQ + q * NVB + (t) / BLK)].f[(ci) * BLK + (t) % BLK]
 #elif VKS_INPUT_UBO
 layout(scalar, binding = 3) uniform Vu { float v[VKS_UBO_BYTES / 4]; } vu[VKS_X_UBOS];
 // tile t of the dispatch (its blocks from 0), input channel ci; the block index is workgroup-uniform

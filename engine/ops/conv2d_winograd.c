@@ -241,10 +241,16 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     uint32_t rows = ubo_rows(ctx, u, in->c, out->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;
     tile_shape(&tm, &tn_max);
     uint32_t es = in->esize, np = positions(mt);
-    /* small planes: VKS_WINO_NPOS positions a GEMM dispatch, where all output channels take one
-     * uniform binding of U, aligned, and a position's V (all its tiles) another */
-    bool mpos = xblk && rows >= out->c && u_aligned(ctx, u, in->c, out->c) &&
-                (VkDeviceSize)tp * in->c * es <= VKS_UBO_BYTES && mpos_enabled();
+    /* small planes: several positions a GEMM dispatch, where all output channels take one
+     * uniform binding of U, aligned, and a position's V a few more (nvb blocks of mblk tiles) */
+    uint32_t mblk = 0, nvb = 0, nq = 0;
+    if (xblk && rows >= out->c && ntiles == chunk && u_aligned(ctx, u, in->c, out->c) && mpos_enabled()) {
+        mblk = 64;   /* a power of 2 times 64 (256-byte blocks, whole GEMM workgroups) that divides tp */
+        while (tp % (mblk * 2) == 0 && (uint64_t)in->c * mblk * 2 * es <= VKS_UBO_BYTES) mblk *= 2;
+        nvb = tp / mblk;
+        nq = 2 * VKS_WINO_NPOS / (1 + nvb);
+    }
+    bool mpos = nq >= 2 && mblk % local == 0 && (uint64_t)in->c * mblk * es <= VKS_UBO_BYTES;
     VkDeviceSize m_off = vks_align((VkDeviceSize)np * tp * es * in->c, 256);
     VkDeviceSize u_plane0 = mt == 4 ? 16 : 0;   /* F(4x4)'s planes follow F(2x2)'s in u */
 
@@ -256,8 +262,8 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
                                                  sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
     if (!st && mpos) {
-        uint32_t mspec[5] = {tn, tp, ctx->clamp_ubo_array_index, tm, local};
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_MPOS, mspec, 5, 4, 1u << 3, sizeof(wino_push_t),
+        uint32_t mspec[6] = {tn, mblk, ctx->clamp_ubo_array_index, tm, local, nvb};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_MPOS, mspec, 6, 4, 1u << 3, sizeof(wino_push_t),
                               2 * VKS_WINO_NPOS, &p_gemm);
     } else if (!st && xblk) {
         uint32_t xspec[5] = {tn, xblk, ctx->clamp_ubo_array_index, tm, local};
@@ -288,30 +294,33 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
             uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, group, es);
             /* V's blocks of tiles, and the tiles one GEMM dispatch takes: all, or as many whole
              * workgroups as VKS_X_UBOS blocks hold */
-            uint32_t blk = xblk && !mpos ? xblk : tpc, range = xblk && !mpos ? VKS_X_UBOS * xblk / group * group : tpc;
+            uint32_t blk = mpos ? mblk : xblk ? xblk : tpc, range = xblk && !mpos ? VKS_X_UBOS * xblk / group * group : tpc;
             VkDeviceSize pos_v = (VkDeviceSize)tpc * es * in->c, row_m = (VkDeviceSize)tpc * es;
             push.chunk0 = c0;
             push.tp = tpc;
             push.blk = blk;
             vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, np * pos_v, true}};
             if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
-            if (mpos) {   /* VKS_WINO_NPOS positions a dispatch; z = position x output-channel tile */
+            if (mpos) {   /* nq positions a dispatch; z = position x output-channel tile */
                 push.co0 = push.tile0 = push.wofs = 0;
                 push.nco = out->c;
                 push.zg = vks_div_up(out->c, tm);
-                for (uint32_t p0 = 0; p0 < np; p0 += VKS_WINO_NPOS) {
-                    uint32_t nq = np - p0 < VKS_WINO_NPOS ? np - p0 : VKS_WINO_NPOS;
+                VkDeviceSize blk_bytes = (VkDeviceSize)in->c * mblk * es;
+                for (uint32_t p0 = 0; p0 < np; p0 += nq) {
+                    uint32_t nd = np - p0 < nq ? np - p0 : nq;   /* positions in this dispatch */
                     push.pos = p0;
                     vks_binding_t b[3 + 2 * VKS_WINO_NPOS];
                     b[0] = b[1] = (vks_binding_t){sb, s0 + p0 * pos_v, pos_v, false};   /* unused by this variant */
-                    b[2] = (vks_binding_t){sb, s0 + m_off + (VkDeviceSize)p0 * out->c * row_m, nq * out->c * row_m, true};
-                    for (uint32_t q = 0; q < VKS_WINO_NPOS; q++) {   /* past the last position: its first again */
-                        uint32_t pq = p0 + (q < nq ? q : 0);
+                    b[2] = (vks_binding_t){sb, s0 + m_off + (VkDeviceSize)p0 * out->c * row_m, nd * out->c * row_m, true};
+                    for (uint32_t q = 0; q < nq; q++) {   /* past the last position: its first again */
+                        uint32_t pq = p0 + (q < nd ? q : 0);
                         VkDeviceSize start = u->offset + (u_plane0 + pq) * out->c * in->c * sizeof(float);
                         b[3 + q] = (vks_binding_t){u->block, start, VKS_UBO_BYTES, false};
-                        b[3 + VKS_WINO_NPOS + q] = (vks_binding_t){sb, s0 + pq * pos_v, pos_v, false};
+                        for (uint32_t k = 0; k < nvb; k++)
+                            b[3 + nq + q * nvb + k] = (vks_binding_t){sb, s0 + pq * pos_v + k * blk_bytes, blk_bytes, false};
                     }
-                    if ((st = vks_rec_dispatch(rec, p_gemm, b, 3 + 2 * VKS_WINO_NPOS, &push, tpc / group, 1, push.zg * nq)))
+                    for (uint32_t i = nq * (1 + nvb); i < 2 * VKS_WINO_NPOS; i++) b[3 + i] = b[3];   /* unused */
+                    if ((st = vks_rec_dispatch(rec, p_gemm, b, 3 + 2 * VKS_WINO_NPOS, &push, tpc / group, 1, push.zg * nd)))
                         return st;
                 }
             }
