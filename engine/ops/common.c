@@ -191,7 +191,7 @@ vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols)
 {
     const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;   /* lx * ly, whatever the shape */
     vks_conv_tile_t t = {cout < VKS_CONV_OC ? cout : VKS_CONV_OC, VKS_CONV_PX, VKS_CONV_LOCAL_X, VKS_CONV_LOCAL_Y};
-    if (cols <= 32) {   /* narrow planes: a workgroup row spans about the plane, not 128 columns */
+    if (cols <= 64) {   /* narrow planes: a workgroup row spans about the plane, not 128 columns */
         t.lx = 8;
         while (t.px > 1 && t.lx * t.px / 2 >= cols) t.px /= 2;
     }

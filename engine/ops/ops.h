@@ -184,7 +184,7 @@ typedef struct vks_conv_tile {
 } vks_conv_tile_t;
 /* The tile for cout output channels and cols output columns (per column parity for the transposed
  * convolution): all the channels when there are fewer than VKS_CONV_OC (RGB output layers);
- * 8 x 8 invocations and a row of px about the plane's width for layers of at most 32 columns
+ * 8 x 8 invocations and a row of px about the plane's width for layers of at most 64 columns
  * (else 16 x 4 with px = 8). VKSTYLE_CONV_TILE=OCxPX[xLX], when set, caps oc,
  * sets px and the workgroup's width (its height makes 64 invocations): to measure other shapes, and
  * to keep the instrumented compiles of GPU-assisted validation small. */
