@@ -25,7 +25,7 @@
 #define VKS_CONV_OC 8           /* conv: output channels per invocation (register tile) */
 #define VKS_CONV_PX 8           /* conv: output pixels along x per invocation (register tile) */
 
-/* Winograd F(2x2, 3x3) (conv2d_winograd.c): invocations per workgroup of its three shaders, and
+/* Winograd F(2x2, 3x3) and F(4x4, 3x3) (conv2d_winograd.c): invocations per workgroup of their shaders, and
  * the GEMM's register tile: VKS_WINO_TM output channels x TN tiles (TN, a specialization constant,
  * 1..VKS_WINO_TN_MAX, fitted to the tile count) per invocation. */
 #define VKS_WINO_LOCAL 64

@@ -7,7 +7,8 @@
 // vks:variant conv2d_wino_gemm_f16 VKS_F16
 // vks:variant conv2d_wino_gemm_xubo VKS_INPUT_UBO
 // vks:variant conv2d_wino_gemm_mpos VKS_MULTI_POS
-// Winograd F(2x2, 3x3), step 2 of 3 (engine/ops/conv2d_winograd.c): one of the 16 GEMMs,
+// Winograd F(2x2, 3x3) and F(4x4, 3x3), step 2 of 3 (engine/ops/conv2d_winograd.c): one of the
+// 16 (or 36) GEMMs,
 // M[pos][co][t] = sum over ci of U[pos][co][ci] * V[pos][ci][t], for the output channels
 // [co0, co0 + nco) whose transformed weights one uniform binding holds, and the tiles
 // [tile0, tile0 + this dispatch's). Each invocation computes a register tile of TM output
