@@ -1,7 +1,7 @@
 #!/bin/bash
 # Winograd vs the direct convolution for the 3x3 stride-1 layers, same binary, same run,
 # alternating: VKSTYLE_WINOGRAD=0 (the direct convolution), =2 (F(2x2,3x3) everywhere) and the
-# default (F(4x4,3x3) on fp32 planes of 32x32 and up, F(2x2,3x3) below): the frame's wall time
+# default (F(4x4,3x3) on fp32 planes of 24x24 and up, F(2x2,3x3) below): the frame's wall time
 # with the data resident, as `vkstyle bench` prints it, per size and round, then the medians and
 # speed-ups over the direct convolution.
 #
@@ -31,7 +31,7 @@ for r in $(seq "$rounds"); do
     done
 done
 echo
-echo "| size | direct ms | F(2x2) ms | default ms (F(4x4) from 32x32 planes) | F(2x2) speed-up | default speed-up |"
+echo "| size | direct ms | F(2x2) ms | default ms (F(4x4) from 24x24 planes) | F(2x2) speed-up | default speed-up |"
 echo "|---|---|---|---|---|---|"
 for s in ${sizes//,/ }; do
     d=$(awk -v s="$s" '$1 == s && $2 == 0 {print $3}' "$log" | median)

@@ -30,11 +30,6 @@
  * 1..VKS_WINO_TN_MAX, fitted to the tile count) per invocation. */
 #define VKS_WINO_LOCAL 64
 #define VKS_WINO_LOCAL_MIN 8   /* Winograd GEMM: the narrowest workgroup, for small planes (conv2d_winograd.c) */
-/* Winograd: F(4x4, 3x3) from this many 4x4 output tiles a plane (32x32 outputs) up, F(2x2, 3x3)
- * below: on 16x16 planes F(4x4)'s GEMMs have 16 tiles each, and its 36 dispatches a layer cost more
- * than the multiplies saved (udnie 64x64 on lavapipe: 8.0 ms a residual conv against 2.9-3.7; at
- * 128x128, 6.5-7.8 against 8.7-11.6; benchmarks/README.md). */
-#define VKS_WINO4_MIN_TILES 64
 #define VKS_WINO_TM 8
 #define VKS_WINO_TN_MAX 8
 /* Winograd: the most tiles (2x2 outputs) the three steps take at once; larger planes run in

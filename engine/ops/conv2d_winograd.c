@@ -46,13 +46,7 @@ bool vks_winograd_enabled(void)
     return !(e && !strcmp(e, "0"));
 }
 
-uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
-{
-    const char *e = getenv("VKSTYLE_WINOGRAD");
-    if (esize != 4 || (e && !strcmp(e, "2"))) return 2;
-    if (e && !strcmp(e, "4")) return 4;
-    return (uint64_t)vks_div_up(oh, 4) * vks_div_up(ow, 4) >= VKS_WINO4_MIN_TILES ? 4 : 2;
-}
+
 
 /* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX, or for measuring others
  * VKSTYLE_WINO_TILE=TMxTN (TM a multiple of 4 up to 32, TN a power of 2 up to 32). */
@@ -112,6 +106,30 @@ static void geometry(uint32_t m, uint32_t oh, uint32_t ow, uint32_t esize, uint3
 static uint32_t positions(uint32_t m)
 {
     return (m + 2) * (m + 2);
+}
+
+/* The tiles F(m x m)'s GEMMs compute for an oh x ow output: every range's, padded to whole
+ * workgroups (as vks_op_conv2d_winograd runs them). */
+static uint64_t padded_tiles(uint32_t m, uint32_t oh, uint32_t ow, uint32_t esize)
+{
+    uint32_t tw, nt, chunk, tp, local, tn;
+    geometry(m, oh, ow, esize, &tw, &nt, &chunk, &tp, &local, &tn);
+    uint64_t sum = 0;
+    for (uint32_t c0 = 0; c0 < nt; c0 += chunk) sum += row_tiles(nt - c0 < chunk ? nt - c0 : chunk, local * tn, esize);
+    return sum;
+}
+
+/* F(4x4) where its GEMMs, padded to whole workgroups, take fewer products than F(2x2)'s: 36
+ * positions x its padded tiles against 16 x F(2x2)'s. That is every plane of 24x24 and up, and not 16x16 or 20x20,
+ * where F(4x4)'s few tiles are mostly padding (udnie on lavapipe, residual convs: 16x16 2.1 ms by
+ * F(2x2) against 6.5-8.7 by F(4x4); 20x20 4.4-4.5 against 7.2-8.7; 24x24 8.2-10.5 against
+ * 6.9-8.6; 32x32 8.7-11.6 against 6.5-7.8; docs/winograd-status.md). */
+uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
+{
+    const char *e = getenv("VKSTYLE_WINOGRAD");
+    if (esize != 4 || (e && !strcmp(e, "2"))) return 2;
+    if (e && !strcmp(e, "4")) return 4;
+    return 36 * padded_tiles(4, oh, ow, esize) < 16 * padded_tiles(2, oh, ow, esize) ? 4 : 2;
 }
 
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)

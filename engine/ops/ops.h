@@ -42,10 +42,11 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
 /* False when the environment has VKSTYLE_WINOGRAD=0 (the direct convolution everywhere). */
 bool vks_winograd_enabled(void);
 /* The output tile a Winograd convolution with an oh x ow output and activations of esize bytes
- * runs: 4 (F(4x4, 3x3)) in fp32 on planes of at least VKS_WINO4_MIN_TILES such tiles, otherwise
- * 2 (F(2x2, 3x3)); fp16 always 2 (F(4x4)'s larger constants would take fp16 storage of V and M
- * past the tests' tolerances). VKSTYLE_WINOGRAD=2 takes F(2x2) everywhere, VKSTYLE_WINOGRAD=4
- * F(4x4) wherever fp32, to measure one against the other. */
+ * runs: 4 (F(4x4, 3x3)) in fp32 where its GEMMs, padded to whole workgroups, take fewer products
+ * than F(2x2)'s (planes of 24x24 and up), otherwise 2 (F(2x2, 3x3)); fp16 always 2 (F(4x4)'s
+ * larger constants would take fp16 storage of V and M past the tests' tolerances).
+ * VKSTYLE_WINOGRAD=2 takes F(2x2) everywhere, VKSTYLE_WINOGRAD=4 F(4x4) wherever fp32, to measure
+ * one against the other. */
 uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow);
 /* Scratch bytes of a Winograd convolution of cin -> cout channels with an oh x ow output, for
  * activations of esize bytes. */
