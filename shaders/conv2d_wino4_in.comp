@@ -16,18 +16,7 @@ layout(constant_id = 0) const uint PAD_MODE = 0;  // 0: zeros, 1: reflection, 2:
 layout(std430, binding = 0) readonly buffer In { float x[]; };
 layout(std430, binding = 1) writeonly buffer V { float v[]; };
 
-layout(push_constant) uniform Push {
-    uint h, w, in_stride;
-    uint oh, ow, out_stride;
-    uint tiles_w, ntiles, tp;   // tiles along x, tiles, the row length of V and M (floats)
-    uint cin, cout;
-    int pad_top, pad_left;
-    uint co0, nco, wofs;        // the GEMM's
-    uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
-    uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
-    uint zg;                    // the GEMM with several positions: output-channel tiles per position
-    VKS_WG_BASE;
-} pc;
+#include "wino_push.glsl"
 
 int fold(int i, int n, out float valid)
 {

@@ -16,18 +16,7 @@ layout(std430, binding = 0) readonly buffer M { float m[]; };
 layout(std430, binding = 1) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 2) writeonly buffer Out { float y[]; };
 
-layout(push_constant) uniform Push {
-    uint h, w, in_stride;
-    uint oh, ow, out_stride;
-    uint tiles_w, ntiles, tp;
-    uint cin, cout;
-    int pad_top, pad_left;
-    uint co0, nco, wofs;
-    uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
-    uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
-    uint zg;                    // the GEMM with several positions: output-channel tiles per position
-    VKS_WG_BASE;
-} pc;
+#include "wino_push.glsl"
 
 // A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 void at(float a0, float a1, float a2, float a3, float a4, float a5, out float r[4])

@@ -50,18 +50,7 @@ layout(std140, binding = 1) uniform U { vec4 u4[VKS_UBO_BYTES / 16]; };
 #endif
 layout(std430, binding = 2) writeonly buffer M { vtype m[]; };
 
-layout(push_constant) uniform Push {
-    uint h, w, in_stride;
-    uint oh, ow, out_stride;
-    uint tiles_w, ntiles, tp;
-    uint cin, cout;
-    int pad_top, pad_left;
-    uint co0, nco, wofs;        // output channels [co0, co0 + nco); element of U where co0's row starts
-    uint pos, tile0, blk;       // the position; the dispatch's first tile; tiles per block of V
-    uint chunk0;                // the transforms'
-    uint zg;                    // the GEMM with several positions: output-channel tiles per position
-    VKS_WG_BASE;
-} pc;
+#include "wino_push.glsl"
 
 #if VKS_MULTI_POS
 // [0, NQ): the positions' weights; then NVB blocks of V a position. q: the position in this

@@ -16,18 +16,7 @@ layout(std430, binding = 0) readonly buffer M { vtype m[]; };
 layout(std430, binding = 1) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 2) writeonly buffer Out { vtype y[]; };
 
-layout(push_constant) uniform Push {
-    uint h, w, in_stride;
-    uint oh, ow, out_stride;
-    uint tiles_w, ntiles, tp;
-    uint cin, cout;
-    int pad_top, pad_left;
-    uint co0, nco, wofs;
-    uint pos, tile0, blk;       // the GEMM's; blk: tiles per block of V
-    uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
-    uint zg;                    // the GEMM with several positions: output-channel tiles per position
-    VKS_WG_BASE;
-} pc;
+#include "wino_push.glsl"
 
 void main()
 {

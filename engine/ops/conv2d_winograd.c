@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Push constants of the three shaders (mirrored field for field in each). */
+/* Push constants of the shaders (shaders/wino_push.glsl, field for field). */
 typedef struct wino_push {
     uint32_t h, w, in_stride;
     uint32_t oh, ow, out_stride;
@@ -40,13 +40,17 @@ typedef struct wino_push {
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
 
-bool vks_winograd_enabled(void)
+/* Whether the environment variable name is set to value (the measurement switches). */
+static bool env_is(const char *name, const char *value)
 {
-    const char *e = getenv("VKSTYLE_WINOGRAD");
-    return !(e && !strcmp(e, "0"));
+    const char *e = getenv(name);
+    return e && !strcmp(e, value);
 }
 
-
+bool vks_winograd_enabled(void)
+{
+    return !env_is("VKSTYLE_WINOGRAD", "0");
+}
 
 /* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX, or for measuring others
  * VKSTYLE_WINO_TILE=TMxTN (TM a multiple of 4 up to 32, TN a power of 2 up to 32). */
@@ -126,9 +130,8 @@ static uint64_t padded_tiles(uint32_t m, uint32_t oh, uint32_t ow, uint32_t esiz
  * 6.9-8.6; 32x32 8.7-11.6 against 6.5-7.8; docs/winograd-status.md). */
 uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
 {
-    const char *e = getenv("VKSTYLE_WINOGRAD");
-    if (esize != 4 || (e && !strcmp(e, "2"))) return 2;
-    if (e && !strcmp(e, "4")) return 4;
+    if (esize != 4 || env_is("VKSTYLE_WINOGRAD", "2")) return 2;
+    if (env_is("VKSTYLE_WINOGRAD", "4")) return 4;
     return 36 * padded_tiles(4, oh, ow, esize) < 16 * padded_tiles(2, oh, ow, esize) ? 4 : 2;
 }
 
@@ -169,6 +172,14 @@ void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
     transform_weights(g, cout, cin, 6, G4, u + 16 * (size_t)cout * cin);
 }
 
+/* Whether every position's U starts at a multiple of minUniformBufferOffsetAlignment (U, and its
+ * planes of cout x cin floats, aligned). */
+static bool u_aligned(const vks_context_t *ctx, const vks_tensor_t *u, uint32_t cin, uint32_t cout)
+{
+    VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    return u->offset % align == 0 && (VkDeviceSize)cout * cin * sizeof(float) % align == 0;
+}
+
 /* Output channels of U whose rows one uniform binding holds (a multiple of the GEMM's tile), or 0.
  * Where every binding of U would start aligned (U, its planes and groups of rows at multiples of
  * minUniformBufferOffsetAlignment), a whole binding: 128 rows of 128 channels, so a 128 -> 128
@@ -184,7 +195,7 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
     tile_shape(&tm, &tn);
     uint32_t rows = (uint32_t)(VKS_UBO_BYTES / row);
     rows -= rows % tm;
-    bool aligned = u->offset % align == 0 && (cout * row) % align == 0 && (rows >= cout || (rows * row) % align == 0);
+    bool aligned = u_aligned(ctx, u, cin, cout) && (rows >= cout || (rows * row) % align == 0);
     if (!aligned) {   /* a binding may start up to align - 1 bytes before its first row */
         rows = (uint32_t)((VKS_UBO_BYTES - align) / row);
         rows -= rows % tm;
@@ -192,20 +203,11 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
     return rows < tm ? 0 : rows;
 }
 
-/* Whether every position's U starts at a multiple of minUniformBufferOffsetAlignment (U, and its
- * planes of cout x cin floats, aligned). */
-static bool u_aligned(const vks_context_t *ctx, const vks_tensor_t *u, uint32_t cin, uint32_t cout)
-{
-    VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
-    return u->offset % align == 0 && (VkDeviceSize)cout * cin * sizeof(float) % align == 0;
-}
-
 /* The GEMM with VKS_WINO_NPOS positions a dispatch (conv2d_wino_gemm_mpos), unless
  * VKSTYLE_WINO_MPOS=0 (to measure one against the other). */
 static bool mpos_enabled(void)
 {
-    const char *e = getenv("VKSTYLE_WINO_MPOS");
-    return !(e && !strcmp(e, "0"));
+    return !env_is("VKSTYLE_WINO_MPOS", "0");
 }
 
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform

@@ -170,13 +170,6 @@ typedef struct vks_conv_push {
 } vks_conv_push_t;
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
 
-/* Record a convolution-like op over input- and output-channel chunks (split-K with
- * accumulation when the input does not fit one binding). push has the shape fields set;
- * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
- * tile: the register tile and workgroup shape the pipeline was specialized with (vks_conv_tile);
- * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
- * one VKS_UBO_BYTES uniform binding holds (the conv2d_ubo variant of conv2d.comp); x_cpb: 0 when the input is one storage
- * binding, else the input planes one uniform binding holds (the conv2d_xubo variant: VKS_X_UBOS of them). */
 /* A direct convolution's register tile (oc output channels x px pixels of one row per
  * invocation) and workgroup (lx x ly invocations): specialization constants, so the dispatch grid
  * follows them. */
@@ -204,6 +197,13 @@ uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32
 vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_id_t variants[3],
                                const uint32_t *spec, uint32_t nspec, uint32_t ubo_rows, uint32_t x_cpb,
                                const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe);
+/* Record a convolution-like op over input- and output-channel chunks (split-K with
+ * accumulation when the input does not fit one binding). push has the shape fields set;
+ * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
+ * tile: the register tile and workgroup shape the pipeline was specialized with (vks_conv_tile);
+ * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
+ * one VKS_UBO_BYTES uniform binding holds (the conv2d_ubo variant of conv2d.comp); x_cpb: 0 when the input is one storage
+ * binding, else the input planes one uniform binding holds (the conv2d_xubo variant: VKS_X_UBOS of them). */
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
                                     vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
                                     uint32_t ubo_rows, uint32_t x_cpb, const vks_tensor_t *in,
