@@ -55,7 +55,7 @@ vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t widt
     return st;
 }
 
-static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
+vks_status_t vks_session_record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
 {
     const vks_model_t *m = s->model;
     const vks_layer_t *ly = &m->layers[i];
@@ -71,6 +71,7 @@ static vks_status_t record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
         .mix = &s->eff,
         .mix_channels = m->cin_channels,
         .scratch = sc->size ? &scratch : NULL,
+        .var = s->var ? &s->var[i] : NULL,
     };
     /* stabilized: the norm takes its input's statistics averaged across frames */
     if (s->stab && (ly->op->flags & VKS_OPF_WHOLE_STATS)) {
@@ -113,7 +114,7 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool po
     if (st) return st;
     timestamp(rec, pool, 1);
     for (uint32_t i = 0; i < m->nlayers; i++) {
-        if ((st = record_layer(s, rec, i))) {
+        if ((st = vks_session_record_layer(s, rec, i))) {
             vks_error_prefix("layer %u (%s)", i, m->layers[i].name);
             return st;
         }
@@ -381,6 +382,7 @@ style:
         VKS_TRY(vks_rec_end(&s->style));
         s->style_recordings++;
     }
+    if (!s->tiled) VKS_TRY(vks_tune_session(s));
     *out = s;
     return VKS_OK;
 fail:
@@ -403,6 +405,8 @@ void vks_session_destroy(vks_session_t *s)
     vks_block_destroy(s->ctx, &s->stage_in);
     vks_block_destroy(s->ctx, &s->arena);
     vks_plan_free(&s->plan);
+    free(s->var);
+    free(s->tuning);
     free(s);
 }
 

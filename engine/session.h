@@ -2,6 +2,7 @@
 #ifndef VKS_SESSION_H
 #define VKS_SESSION_H
 
+#include "ops/ops.h"
 #include "plan.h"
 
 typedef struct vks_tiled vks_tiled_t;
@@ -21,6 +22,9 @@ struct vks_session {
     uint64_t main_recordings, style_recordings;
     vks_tiled_t *tiled;        /* a session run in tiles (tiled.c); NULL: one recorded network */
     struct vks_stab *stab;     /* temporal stabilization (stabilize.c); NULL: off */
+    vks_conv_variant_t *var;   /* per layer, the tuner's choice (tune.c); NULL: the heuristic everywhere */
+    vks_tune_layer_t *tuning;  /* the tuner's report (vks_session_tuning), ntuning entries */
+    uint32_t ntuning;
 };
 
 /* Record the network into rec: pixel copies, conversion, every layer, conversion back. With a
@@ -28,6 +32,11 @@ struct vks_session {
  * first and after every step (query i + 1 after step i: input conversion, layers, output). */
 vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool timestamps);
 
+/* Record layer i of the untiled network into rec (with the tuner's variant, if any). */
+vks_status_t vks_session_record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i);
+/* Choose each convolution's variant (s->opts.tune; tune.c) and re-record s->main with them: after
+ * s->main (and s->style) are recorded. */
+vks_status_t vks_tune_session(vks_session_t *s);
 /* Tiled sessions (tiled.c). Create: s has its options resolved and s->plan built (the whole
  * image's shapes and lifetimes); sizes the bands within s->opts.max_memory and the device's
  * limits, allocates, sets s->eff. Run: in is w*h pixels of in_bpp bytes (the session's input

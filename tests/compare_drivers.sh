@@ -5,6 +5,8 @@
 # fails when any pair is below MIN_DB (default 60). CI runs it (.ci/run); it needs the Mesa 25
 # folder that scripts/mesa25.sh unpacks.
 set -euo pipefail
+# both drivers run the same convolution variants (the built-in heuristic), not each its own tuned ones
+export VKSTYLE_TUNE=0
 vkstyle=$(realpath "$1")
 min_db=${2:-60}
 root="$(cd "$(dirname "$0")/.." && pwd)"

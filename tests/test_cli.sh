@@ -364,6 +364,23 @@ echo "# peak RSS of refusals: small image ${small_kb} KiB, 8000x8000 (one row to
     && ok || bad "8000x8000 strip refused late: '${strip_kb}' KiB vs ${small_kb} KiB"
 rm -f "$tmp/big.png"
 
+# the tuner (ctest pins VKSTYLE_TUNE=0 for every other run): bench --tune times every variant of
+# each convolution, prints them with the winner starred, and caches the choices beside the
+# pipeline cache; a run takes them from there without timing anything
+env -u VKSTYLE_TUNE "$vk" bench -m "$m3" --size 12x10 --iters 1 --warmup 0 --tune >"$tmp/tune.out" 2>"$tmp/tune.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q 'winograd F(2x2)' "$tmp/tune.out" && [ "$(grep -c ' \*[a-z]' "$tmp/tune.out")" -ge 1 ] \
+    && grep -q 'timing convolution variants' "$tmp/tune.err" && ls "$tmp/cache/vkstyle/"*.tune >/dev/null 2>&1 \
+    && ok || bad "bench --tune: exit $rc: $(cat "$tmp/tune.out" "$tmp/tune.err")"
+env -u VKSTYLE_TUNE "$vk" image -q -m "$m3" -i "$small" -o "$tmp/tuned.png" 2>/dev/null   # its own shapes: timed
+env -u VKSTYLE_TUNE "$vk" image -m "$m3" -i "$small" -o "$tmp/tuned.png" >/dev/null 2>"$tmp/tune2.err"
+rc=$?
+[ $rc -eq 0 ] && ! grep -q 'timing convolution variants' "$tmp/tune2.err" \
+    && ok || bad "a second run timed again (exit $rc): $(cat "$tmp/tune2.err")"
+env -u VKSTYLE_TUNE "$vk" bench -m "$m3" --size 12x10 --iters 1 --warmup 0 2>/dev/null \
+    | grep -q 'convolution variants: 0 layers timed now, [1-9][0-9]* from the cache' \
+    && ok || bad "bench after bench --tune: the choices not from the cache"
+
 # a FIFO where a cache file is expected is ignored (each used to block the run forever)
 for c in "$tmp/cache/vkstyle/"*.bin "$tmp/cache/vkstyle/"peak-*.json; do rm -f "$c" && mkfifo "$c"; done
 timeout 60 "$vk" image -q -m "$m3" -i "$small" -o "$tmp/fifo_cache.png" && ok || bad "a FIFO as the pipeline cache: exit $?"

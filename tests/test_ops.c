@@ -65,6 +65,9 @@ typedef struct conv_case {
  * (main() checks that every shader ran, test_conv2d* that every convolution path did). */
 #define QUICK_MAX_PIXELS 20000
 
+/* The variant the conv runners pass (the tuner's choices, test_conv_variants); zero: the heuristic. */
+static vks_conv_variant_t g_var;
+
 static void run_conv(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
 {
     if (tu_quick_mode() && c->h * c->w > QUICK_MAX_PIXELS) return;
@@ -86,7 +89,7 @@ static void run_conv(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nw * 4 + nout * 8 + (1 << 20));
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tw = tu_flat(&a, (uint32_t)nw, wt);
     vks_tensor_t tb = tu_flat(&a, c->cout, b), ty = tact(&a, c->n, c->cout, oh, ow, NULL);
-    vks_conv2d_params_t p = {c->k, c->k, c->stride, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0};
+    vks_conv2d_params_t p = {c->k, c->k, c->stride, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0, g_var};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, c->bias ? &tb : NULL, &ty));
@@ -152,7 +155,7 @@ static void run_conv_ex(uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uin
     tu_arena_init(&a, g_ctx, (nin + nw + nout) * 8 + (1 << 20));
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, b);
     vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
-    vks_conv2d_params_t p = {kh, kw, sh, pad[0], pad[1], pad[2], pad[3], mode, (uint32_t)act, sw};
+    vks_conv2d_params_t p = {kh, kw, sh, pad[0], pad[1], pad[2], pad[3], mode, (uint32_t)act, sw, {0}};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
@@ -208,7 +211,7 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     vks_tensor_t tx = tact(&a, c->n, c->cin, c->h, c->w, x), tb = tu_flat(&a, c->cout, b);
     vks_tensor_t ty = tact(&a, c->n, c->cout, oh, ow, NULL), ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
     vks_tensor_t tu = tu_flat(&a, (uint32_t)(VKS_WINO_WEIGHT_PLANES * nw / 9), u);
-    vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0};
+    vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0, g_var};
     assert_true(vks_winograd_fits(ctx, &p, &tx, &tu, &ty, &ts));
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
@@ -259,12 +262,19 @@ static void test_conv2d_winograd(void **state)
             if (!tu_quick_mode() || i == 0 || (i == 7 && f2)) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
     }
     unsetenv("VKSTYLE_WINOGRAD");
+    /* the tile chosen by the variant (the tuner's), not by the heuristic: the first case, whose
+     * 7x5 plane the heuristic gives F(2x2) */
+    for (uint32_t algo = VKS_CONV_WINO2; algo <= (g_esize == 4 ? VKS_CONV_WINO4 : VKS_CONV_WINO2); algo++) {
+        g_var = (vks_conv_variant_t){algo, 0, 0};
+        run_wino(g_ctx, &wino_cases[0], 320 + algo);
+    }
+    g_var = (vks_conv_variant_t){0};
     /* no scratch, or VKSTYLE_WINOGRAD=0, or another kernel: the caller runs the direct convolution */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t x = tact(&a, 1, 4, 9, 7, NULL), y = tact(&a, 1, 4, 9, 7, NULL), u = tu_flat(&a, VKS_WINO_WEIGHT_PLANES * 16, NULL);
     vks_tensor_t s = tu_flat(&a, (uint32_t)(vks_winograd_scratch_bytes(4, 4, 9, 7, g_esize) / 4), NULL);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0, {0}}, p2 = {3, 3, 2, 1, 1, 1, 1, false, 0, 0, {0}};
     assert_true(vks_winograd_fits(g_ctx, &p, &x, &u, &y, &s));
     assert_false(vks_winograd_fits(g_ctx, &p, &x, &u, &y, NULL));
     assert_false(vks_winograd_fits(g_ctx, &p2, &x, &u, &y, &s));
@@ -291,7 +301,7 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     vks_tensor_t tx = tact(&a, n, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
     free(wp);
     vks_tensor_t ty = tact(&a, n, cout, oh, ow, NULL);
-    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, pad, pad, (uint32_t)act};
+    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, pad, pad, (uint32_t)act, g_var};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, bias ? &tb : NULL, &ty));
@@ -301,6 +311,35 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
     free(x); free(wt); free(b); free(want); free(got);
+}
+
+/* Every variant the tuner may choose (tune.c) against the C reference: each direct tile it tries
+ * for a layer, on the shapes of test_conv2d whose shader variants differ (storage weights, uniform
+ * weights, uniform input), the transposed convolution's, and Winograd F(2x2) and F(4x4) chosen by
+ * the variant rather than by the heuristic. */
+static void test_conv_variants(void **state)
+{
+    (void)state;
+    static const size_t cases[] = {1, 12, 13};   /* uniform weights; storage weights; uniform input too */
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const conv_case_t *cc = &conv_cases[cases[c]];
+        if (tu_quick_mode() && c) break;
+        uint32_t ow = cc->w / cc->stride;   /* about the columns (the heuristic tile follows them) */
+        vks_conv_variant_t v[8];
+        uint32_t n = vks_conv_direct_variants(cc->cout, ow, v, 8);
+        assert_true(n >= 3);
+        for (uint32_t k = 0; k < n; k++) {
+            g_var = v[k];
+            run_conv(g_ctx, cc, 700 + (uint32_t)k);
+        }
+    }
+    vks_conv_variant_t v[8];
+    uint32_t n = vks_conv_direct_variants(7, 11, v, 8);
+    for (uint32_t k = 0; k < n; k++) {
+        g_var = v[k];
+        run_convt(g_ctx, 1, 5, 7, 9, 11, 1, 1, REF_ACT_RELU, 720 + k);
+    }
+    g_var = (vks_conv_variant_t){0};
 }
 
 /* ONNX ConvTranspose's form: strides per axis, pads, output padding (ref_conv2d_transpose_ex). */
@@ -321,7 +360,7 @@ static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
     free(wp);
     vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
-    vks_conv2d_transpose_params_t p = {kh, kw, sh, sw, pads[0], pads[2], (uint32_t)act};
+    vks_conv2d_transpose_params_t p = {kh, kw, sh, sw, pads[0], pads[2], (uint32_t)act, {0}};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, &tb, &ty));
@@ -346,7 +385,7 @@ static void test_conv2d_transpose_pads(void **state)
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t x = tact(&a, 1, 2, 3, 3, NULL), wt = tu_flat(&a, 2 * 2 * 9, NULL), y = tact(&a, 1, 2, 8, 7, NULL);
-    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, 0, 0, 0};   /* at most (3-1)*2 + 3 + 1 = 8 rows */
+    vks_conv2d_transpose_params_t p = {3, 3, 2, 2, 0, 0, 0, {0}};   /* at most (3-1)*2 + 3 + 1 = 8 rows */
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_conv2d_transpose(&rec, &p, &x, &wt, NULL, &y));
@@ -792,7 +831,7 @@ static void test_batch_norm_fold(void **state)
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, bias);
     vks_tensor_t ty = tact(&a, 1, cout, h, w, NULL);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU, 0, {0}};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
@@ -1047,12 +1086,12 @@ static void test_shape_errors(void **state)
     vks_tensor_t zero = tact(&a, 1, 0, 5, 5, NULL), wt = tu_flat(&a, 4 * 3 * 9, NULL), g = tu_flat(&a, 3, NULL);
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0, {0}};
     assert_int_equal(vks_op_conv2d(&rec, &p, &x, &wt, NULL, &z), VKS_ERR_SHAPE);      /* weights are 3->4 */
     assert_non_null(strstr(vks_last_error(), "conv2d"));
-    vks_conv2d_params_t p0 = {3, 3, 1, 0, 0, 0, 0, false, 0, 0};
+    vks_conv2d_params_t p0 = {3, 3, 1, 0, 0, 0, 0, false, 0, 0, {0}};
     assert_int_equal(vks_op_conv2d(&rec, &p0, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* 5x5 -> 3x3, not 5x5 */
-    vks_conv2d_params_t pr = {3, 3, 1, 5, 5, 5, 5, true, 0, 0};
+    vks_conv2d_params_t pr = {3, 3, 1, 5, 5, 5, 5, true, 0, 0, {0}};
     assert_int_equal(vks_op_conv2d(&rec, &pr, &x, &wt, NULL, &y), VKS_ERR_SHAPE);     /* reflect pad >= side */
     assert_int_equal(vks_op_conv2d(&rec, &p, &zero, &wt, NULL, &y), VKS_ERR_SHAPE);
     assert_non_null(strstr(vks_last_error(), "zero-size"));
@@ -1428,6 +1467,7 @@ static void test_stab_errors(void **state)
         g_esize = 4;                                      \
     }
 F16(test_conv2d)
+F16(test_conv_variants)
 F16(test_conv2d_transpose)
 F16(test_conv2d_transpose_pads)
 F16(test_pad)
@@ -1492,7 +1532,7 @@ static void test_precision_errors(void **state)
     bad.esize = 8;
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0};
+    vks_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1, false, 0, 0, {0}};
     assert_int_equal(vks_op_conv2d(&rec, &p, &x32, &wt, NULL, &y16), VKS_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(vks_last_error(), "mix float32 and float16"));
     assert_int_equal(vks_op_activation(&rec, &bad, &bad, 0, 1, 0), VKS_ERR_INVALID_ARGUMENT);
@@ -1569,6 +1609,7 @@ int main(void)
         cmocka_unit_test(test_pad),
         cmocka_unit_test(test_conv2d_edge_strides),
         cmocka_unit_test(test_conv2d_winograd),
+        cmocka_unit_test(test_conv_variants),
         cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm),
@@ -1588,6 +1629,7 @@ int main(void)
         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_barrier_placement),
         cmocka_unit_test(test_conv2d_f16),
+        cmocka_unit_test(test_conv_variants_f16),
         cmocka_unit_test(test_conv2d_transpose_f16),
         cmocka_unit_test(test_conv2d_transpose_pads_f16),
         cmocka_unit_test(test_pad_f16),

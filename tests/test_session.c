@@ -1188,13 +1188,118 @@ static void test_pipeline_cache_on_disk(void **state)
         assert_int_equal(hdr[1], VK_PIPELINE_CACHE_HEADER_VERSION_ONE);
         assert_int_equal(hdr[2], vendor);
         assert_non_null(strstr(found, dir));
-        char cmd[256];   /* the cache file alone: no temporary file beside it */
+        char cmd[256];   /* the cache file alone: no temporary file beside it (ctest pins VKSTYLE_TUNE=0) */
         snprintf(cmd, sizeof cmd, "test \"$(ls -A %s | wc -l)\" = 1", dir);
         assert_int_equal(system(cmd), 0);
     }
     remove(found);
     rmdir(dir);
     free(bytes);
+}
+
+/* ------------------------------------------------------------------ the tuner */
+
+static uint32_t g_tune_calls, g_tune_last_done, g_tune_last_total;
+static void count_tune(void *user, uint32_t done, uint32_t total)
+{
+    (void)user;
+    g_tune_calls++;
+    g_tune_last_done = done;
+    g_tune_last_total = total;
+}
+
+/* A session of the tiny model at 13x11 with this tuning mode; its output into out (RGB). */
+static const vks_tune_layer_t *tuned_session(vks_model_t *m, vks_tune_t mode, const uint8_t *in, uint8_t *out,
+                                             uint32_t *count, vks_session_t **s)
+{
+    vks_session_options_t so = {.tune = mode, .tune_progress = count_tune};
+    TU_OK(vks_session_create_ex(m, 13, 11, &so, s));
+    TU_OK(vks_session_run(*s, in, out, 3));
+    return vks_session_tuning(*s, count);
+}
+
+/* Each convolution's variant chosen by timing (tune.c): timed once and cached beside the pipeline
+ * cache, the cache used by the next session, ignored when it is another driver's or vkstyle's,
+ * timed again on RETIME, off by VKSTYLE_TUNE=0 or OFF; every choice gives the heuristic's output. */
+static void test_tuning(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/vkstyle-tune-XXXXXX", tune[1200];
+    assert_non_null(mkdtemp(dir));
+    size_t size;
+    uint8_t *bytes = tiny_model("cin", NULL, NULL, &size), *in = tiny_image_rgb(13, 11);
+    uint8_t want[13 * 11 * 3], got[13 * 11 * 3];
+    vks_context_options_t o = {.validation = 1, .cache_dir = dir};
+    vks_context_t *ctx = NULL;
+    vks_model_t *m = NULL;
+    vks_session_t *s = NULL;
+    TU_OK(vks_context_create(&o, &ctx));
+    TU_OK(vks_model_load_memory(ctx, bytes, size, &m));
+    setenv("VKSTYLE_TUNE", "1", 1);
+    uint32_t n;
+    /* OFF: the heuristic, no report */
+    assert_null(tuned_session(m, VKS_TUNE_OFF, in, want, &n, &s));
+    assert_int_equal(n, 0);
+    vks_session_destroy(s);
+    /* AUTO, nothing cached: both 3x3 convolutions timed, every variant, the progress told */
+    g_tune_calls = 0;
+    const vks_tune_layer_t *t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
+    assert_int_equal(n, 2);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(t[i].cached, 0);
+        assert_true(t[i].count >= 4);   /* Winograd F(2x2) and at least 3 direct tiles */
+        assert_true(t[i].chosen < t[i].count);
+        assert_non_null(strstr(t[i].trials[0].variant, "winograd F(2x2)"));
+        for (uint32_t k = 0; k < t[i].count; k++) assert_true(t[i].trials[k].ms > 0);
+    }
+    assert_true(g_tune_calls >= 1);
+    assert_int_equal(g_tune_last_done, g_tune_last_total);
+    for (size_t i = 0; i < sizeof got; i++) assert_true(abs((int)got[i] - (int)want[i]) <= 1);
+    vks_session_destroy(s);
+    size_t len = strlen(ctx->cache_path);
+    snprintf(tune, sizeof tune, "%.*s.tune", (int)(len - 4), ctx->cache_path);
+    FILE *f = fopen(tune, "r");
+    assert_non_null(f);
+    char text[4096] = "";
+    size_t nread = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[nread] = 0;
+    assert_true(!strncmp(text, "vkstyle-tune 1 ", 15));
+    /* AUTO again: both from the cache, nothing timed */
+    g_tune_calls = 0;
+    t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
+    assert_int_equal(n, 2);
+    for (uint32_t i = 0; i < n; i++) assert_true(t[i].cached && t[i].count == 1);
+    assert_int_equal(g_tune_calls, 0);
+    for (size_t i = 0; i < sizeof got; i++) assert_true(abs((int)got[i] - (int)want[i]) <= 1);
+    vks_session_destroy(s);
+    /* RETIME: timed though cached */
+    t = tuned_session(m, VKS_TUNE_RETIME, in, got, &n, &s);
+    assert_true(n == 2 && !t[0].cached && t[0].count >= 4);
+    vks_session_destroy(s);
+    /* VKSTYLE_TUNE=0: AUTO is the heuristic */
+    setenv("VKSTYLE_TUNE", "0", 1);
+    t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
+    assert_int_equal(n, 0);
+    vks_session_destroy(s);
+    setenv("VKSTYLE_TUNE", "1", 1);
+    /* another vkstyle version's (or driver's) file: ignored, timed again */
+    f = fopen(tune, "w");
+    assert_non_null(f);
+    fprintf(f, "vkstyle-tune 1 0.0.0-other%s", strchr(text + 15, ' '));
+    fclose(f);
+    t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
+    assert_true(n == 2 && !t[0].cached && t[0].count >= 4);
+    vks_session_destroy(s);
+    unsetenv("VKSTYLE_TUNE");
+    vks_model_destroy(m);
+    tu_context_done(ctx);
+    remove(tune);
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(bytes);
+    free(in);
 }
 
 int main(void)
@@ -1225,6 +1330,7 @@ int main(void)
         cmocka_unit_test(test_hostile_graphs),
         cmocka_unit_test(test_failure_injection),
         cmocka_unit_test(test_pipeline_cache_on_disk),
+        cmocka_unit_test(test_tuning),
         cmocka_unit_test(test_cache_files),
     };
     /* VKSTYLE_TEST_FILTER=test_sessions_on_two_threads runs the tests whose names match only */

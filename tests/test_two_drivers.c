@@ -82,8 +82,8 @@ static void test_conv2d_on_both(void **state)
     float *x = tu_random(nin, &seed, -1, 1), *wt = tu_random(nw, &seed, -0.3f, 0.3f);
     float *b = tu_random(cout, &seed, -0.5f, 0.5f);
     struct { vks_conv2d_params_t p; uint32_t oh, ow; } cases[2] = {
-        {{3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU, 0}, h, w},
-        {{3, 3, 2, 1, 1, 1, 1, true, REF_ACT_TANH, 0}, (h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1},
+        {{3, 3, 1, 1, 1, 1, 1, false, REF_ACT_RELU, 0, {0}}, h, w},
+        {{3, 3, 2, 1, 1, 1, 1, true, REF_ACT_TANH, 0, {0}}, (h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1},
     };
     for (int c = 0; c < 2; c++) {
         const vks_conv2d_params_t *p = &cases[c].p;

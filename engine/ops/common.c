@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include <stdio.h>
 #include <string.h>
 
 vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const vks_tensor_t *const *ts,
@@ -187,13 +188,17 @@ uint32_t vks_env_pow2(const char *name, uint32_t lo, uint32_t hi)
     return v >= lo && v <= hi && !(v & (v - 1)) ? v : 0;
 }
 
-vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols)
+vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_variant_t *var)
 {
     const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;   /* lx * ly, whatever the shape */
     vks_conv_tile_t t = {cout < VKS_CONV_OC ? cout : VKS_CONV_OC, VKS_CONV_PX, VKS_CONV_LOCAL_X, VKS_CONV_LOCAL_Y};
     if (cols <= 64) {   /* narrow planes: a workgroup row spans about the plane, not 128 columns */
         t.lx = 8;
         while (t.px > 1 && t.lx * t.px / 2 >= cols) t.px /= 2;
+    }
+    if (var && var->px >= 1 && var->px <= VKS_CONV_PX && var->lx >= 1 && var->lx <= invocations && !(var->lx & (var->lx - 1))) {
+        t.px = var->px;
+        t.lx = var->lx;
     }
     const char *e = getenv("VKSTYLE_CONV_TILE");
     unsigned oc, px, lx = t.lx;
@@ -205,6 +210,35 @@ vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols)
     }
     t.ly = invocations / t.lx;
     return t;
+}
+
+uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, vks_conv_variant_t *v, uint32_t max)
+{
+    /* the heuristic's, the wide default (8 pixels, 16 x 4), and half and quarter rows of it */
+    static const uint32_t shapes[][2] = {{VKS_CONV_PX, VKS_CONV_LOCAL_X}, {VKS_CONV_PX / 2, VKS_CONV_LOCAL_X},
+                                         {VKS_CONV_PX / 2, 8}, {VKS_CONV_PX, 8}};
+    vks_conv_tile_t h = vks_conv_tile(cout, cols, NULL);
+    uint32_t n = 0;
+    if (max) v[n++] = (vks_conv_variant_t){VKS_CONV_DIRECT, h.px, h.lx};
+    for (uint32_t i = 0; i < sizeof shapes / sizeof *shapes && n < max; i++) {
+        bool seen = false;
+        for (uint32_t j = 0; j < n; j++) seen |= v[j].px == shapes[i][0] && v[j].lx == shapes[i][1];
+        if (!seen) v[n++] = (vks_conv_variant_t){VKS_CONV_DIRECT, shapes[i][0], shapes[i][1]};
+    }
+    return n;
+}
+
+void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)
+{
+    const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;
+    if (v->algo == VKS_CONV_WINO2 || v->algo == VKS_CONV_WINO4)
+        snprintf(buf, size, "winograd F(%ux%u)", v->algo == VKS_CONV_WINO4 ? 4 : 2, v->algo == VKS_CONV_WINO4 ? 4 : 2);
+    else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx)
+        snprintf(buf, size, "direct %upx %ux%u", v->px, v->lx, invocations / v->lx);
+    else if (v->algo == VKS_CONV_DIRECT)
+        snprintf(buf, size, "direct");
+    else
+        snprintf(buf, size, "heuristic");
 }
 
 void vks_band_scatter(uint32_t stride, uint32_t kh, int32_t pad, const vks_tensor_t *in, uint32_t r0, uint32_t r1,

@@ -48,7 +48,7 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     if (!vks_conv2d_padding_fits(p, in))
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding %d,%d,%d,%d needs an input larger than %ux%u",
                         op, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, in->h, in->w);
-    vks_conv_tile_t tile = vks_conv_tile(out->c, ow);
+    vks_conv_tile_t tile = vks_conv_tile(out->c, ow, &p->var);
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
@@ -176,16 +176,32 @@ static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const
 
 static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
 {
-    vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->pmode, ly->act, ly->stride_w};
+    vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->pmode, ly->act, ly->stride_w, {0}};
     pads(ly, io->whole_in, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right);
     if (io->band) {
         p.pad_top = io->band->pad_top;
         p.pad_bottom = io->band->pad_bottom;
     }
+    if (io->var) p.var = *io->var;
     const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
-    if (ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
+    if (p.var.algo != VKS_CONV_DIRECT && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
         return vks_op_conv2d_winograd(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
     return vks_op_conv2d(rec, &p, io->in, &ly->weight, bias, io->out);
+}
+
+/* The tuner's candidates: Winograd F(2x2) and, in fp32, F(4x4) where they fit, then the direct
+ * convolution's tiles. */
+static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
+                         vks_conv_variant_t *v, uint32_t max)
+{
+    uint32_t n = 0;
+    vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->pmode, ly->act, ly->stride_w, {0}};
+    pads(ly, io->in, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right);
+    for (uint32_t algo = VKS_CONV_WINO2; algo <= VKS_CONV_WINO4 && ly->wino.block && n < max; algo++) {
+        p.var = (vks_conv_variant_t){algo, 0, 0};
+        if (vks_winograd_fits(ctx, &p, io->in, &ly->wino, io->out, io->scratch)) v[n++] = p.var;
+    }
+    return n + vks_conv_direct_variants(io->out->c, io->out->w, v + n, max - n);
 }
 
 static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
@@ -208,5 +224,6 @@ const vks_op_desc_t vks_op_conv2d_desc = {
     .band = band,
     .record = record,
     .scratch = scratch,
+    .variants = variants,
     .cost = cost,
 };

@@ -26,7 +26,7 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
                         op, in->c, out->c, p->kh, p->kw);
-    vks_conv_tile_t tile = vks_conv_tile(out->c, vks_div_up(out->w, p->stride_w));
+    vks_conv_tile_t tile = vks_conv_tile(out->c, vks_div_up(out->w, p->stride_w), &p->var);
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
@@ -137,8 +137,17 @@ static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uin
 
 static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
 {
-    vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->stride_w, pad_top(ly), pad_left(ly), ly->act};
+    vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->stride_w, pad_top(ly), pad_left(ly), ly->act, {0}};
+    if (io->var) p.var = *io->var;
     return vks_op_conv2d_transpose(rec, &p, io->in, &ly->weight, ly->has_bias ? &ly->bias : NULL, io->out);
+}
+
+/* The tuner's candidates: the direct convolution's tiles, for the columns of one parity. */
+static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
+                         vks_conv_variant_t *v, uint32_t max)
+{
+    (void)ctx;
+    return vks_conv_direct_variants(io->out->c, vks_div_up(io->out->w, ly->stride_w), v, max);
 }
 
 static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
@@ -158,5 +167,6 @@ const vks_op_desc_t vks_op_conv2d_transpose_desc = {
     .shape = shape,
     .band = band,
     .record = record,
+    .variants = variants,
     .cost = cost,
 };

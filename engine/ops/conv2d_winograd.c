@@ -135,11 +135,24 @@ uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
     return 36 * padded_tiles(4, oh, ow, esize) < 16 * padded_tiles(2, oh, ow, esize) ? 4 : 2;
 }
 
+/* The tile a convolution runs: the variant's (F(4x4) only in fp32), else vks_winograd_tile. */
+static uint32_t tile_of(const vks_conv2d_params_t *p, uint32_t esize, uint32_t oh, uint32_t ow)
+{
+    if (p->var.algo == VKS_CONV_WINO2 || (p->var.algo == VKS_CONV_WINO4 && esize != 4)) return 2;
+    if (p->var.algo == VKS_CONV_WINO4) return 4;
+    return vks_winograd_tile(esize, oh, ow);
+}
+
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
 {
-    uint32_t m = vks_winograd_tile(esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
-    geometry(m, oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
-    return (VkDeviceSize)positions(m) * tp * esize * ((VkDeviceSize)cin + cout);
+    VkDeviceSize most = 0;
+    for (uint32_t m = 2; m <= (esize == 4 ? 4u : 2u); m += 2) {
+        uint32_t tiles_w, ntiles, chunk, tp, local, tn;
+        geometry(m, oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
+        VkDeviceSize b = (VkDeviceSize)positions(m) * tp * esize * ((VkDeviceSize)cin + cout);
+        if (b > most) most = b;
+    }
+    return most;
 }
 
 /* u[base + p][co][ci] = (G g G^T)[p / a][p % a] for the a x 3 matrix G, a = m + 2 */
@@ -226,7 +239,7 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
 {
     if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || (p->stride_w && p->stride_w != 1) || !scratch || !u || !u->block)
         return false;
-    uint32_t m = vks_winograd_tile(in->esize, out->h, out->w), tiles_w, ntiles, chunk, tp, local, tn;
+    uint32_t m = tile_of(p, in->esize, out->h, out->w), tiles_w, ntiles, chunk, tp, local, tn;
     geometry(m, out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     VkDeviceSize v_bytes = (VkDeviceSize)positions(m) * tp * in->esize * in->c;
     VkDeviceSize m_bytes = (VkDeviceSize)positions(m) * tp * in->esize * out->c;
@@ -255,7 +268,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
     if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
-    uint32_t mt = vks_winograd_tile(in->esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
+    uint32_t mt = tile_of(p, in->esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
     geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     uint32_t group = local * tn;   /* tiles a GEMM workgroup takes */
     uint32_t rows = ubo_rows(ctx, u, in->c, out->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;

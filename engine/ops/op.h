@@ -98,6 +98,7 @@ typedef struct vks_layer_io {
     uint32_t stats_off;              /* where in stats (in pairs) this layer's start */
     const vks_band_rows_t *band;     /* tiles: the band's rows, else NULL */
     const vks_tensor_t *scratch;     /* the layer's scratch (the descriptor's scratch bytes), or NULL */
+    const vks_conv_variant_t *var;   /* the tuner's choice for the layer (tune.c), or NULL: the heuristic */
 } vks_layer_io_t;
 
 /* ------------------------------------------------------------------ the descriptor */
@@ -135,6 +136,11 @@ struct vks_op_desc {
     /* Bytes of scratch the layer may use while it runs, for this input and output (the plan gives
      * it io->scratch; NULL or 0: none). The op must still run without it (io->scratch NULL). */
     VkDeviceSize (*scratch)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out);
+    /* The variants the tuner (tune.c) may time for this layer with these tensors (io->scratch
+     * included): at most max of them into v, returning how many (NULL, or fewer than 2: nothing to
+     * choose). Every one gives the same result within the tests' tolerances. */
+    uint32_t (*variants)(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
+                         vks_conv_variant_t *v, uint32_t max);
     /* FLOPs and bytes of the layer (lp's name, op and shape are filled in; it may add to shape). */
     void (*cost)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp);
 };

@@ -13,12 +13,27 @@
  * constant of conv2d.comp and conv2d_wino_in.comp. */
 enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
 
+/* A convolution's variant: the tuner's choice (tune.c) of what runs instead of the built-in
+ * heuristic. All zero: the heuristic. */
+enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4 };
+typedef struct vks_conv_variant {
+    uint32_t algo;     /* VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2 (F(2x2, 3x3)), VKS_CONV_WINO4 (F(4x4)) */
+    uint32_t px, lx;   /* the direct convolution's tile: pixels per invocation, workgroup width; 0: the heuristic's */
+} vks_conv_variant_t;
+/* Its name in tables and cache files ("winograd F(4x4)", "direct 8px 16x4", "heuristic"). */
+void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size);
+/* The direct tiles the tuner tries for cout channels and cols columns (cols per column parity
+ * for the transposed convolution): the heuristic's first, then the others, distinct; returns
+ * how many were written to v (at most max). */
+uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, vks_conv_variant_t *v, uint32_t max);
+
 typedef struct vks_conv2d_params {
     uint32_t kh, kw, stride;
     int32_t pad_top, pad_bottom, pad_left, pad_right;
     uint32_t pad_mode;     /* VKS_PAD_*: zeros, reflection (pad < side), the edge repeated */
     uint32_t act;
     uint32_t stride_w;     /* the horizontal stride; 0: `stride` (vertical) */
+    vks_conv_variant_t var;   /* zero: the heuristic's tile (and, by the layer, Winograd's) */
 } vks_conv2d_params_t;
 
 /* Whether p's reflection padding (if any) is narrower than the input, as reflection needs. */
@@ -49,7 +64,7 @@ bool vks_winograd_enabled(void);
  * one against the other. */
 uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow);
 /* Scratch bytes of a Winograd convolution of cin -> cout channels with an oh x ow output, for
- * activations of esize bytes. */
+ * activations of esize bytes: enough for either tile in fp32 (the tuner may pick either). */
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize);
 /* Transformed weights: g [cout][cin][3][3] -> u [VKS_WINO_WEIGHT_PLANES][cout][cin]: F(2x2, 3x3)'s
  * 16 planes, u[p] = (G g G^T)[p / 4][p % 4], then F(4x4, 3x3)'s 36, u[16 + p] = (G g G^T)[p / 6][p % 6]. */
@@ -64,6 +79,7 @@ typedef struct vks_conv2d_transpose_params {
     uint32_t kh, kw, stride_h, stride_w;
     int32_t pad_top, pad_left;
     uint32_t act;
+    vks_conv_variant_t var;   /* the direct tile (px, lx); zero: the heuristic's */
 } vks_conv2d_transpose_params_t;
 
 /* out = act(convT(in, wt) + bias): out[sh*i + ky - pad_top][sw*j + kx - pad_left] += in[i][j] *
@@ -181,8 +197,9 @@ typedef struct vks_conv_tile {
  * 8 x 8 invocations and a row of px about the plane's width for layers of at most 64 columns
  * (else 16 x 4 with px = 8). VKSTYLE_CONV_TILE=OCxPX[xLX], when set, caps oc,
  * sets px and the workgroup's width (its height makes 64 invocations): to measure other shapes, and
- * to keep the instrumented compiles of GPU-assisted validation small. */
-vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols);
+ * to keep the instrumented compiles of GPU-assisted validation small. A variant with px set (the
+ * tuner's) replaces px and lx, before VKSTYLE_CONV_TILE. */
+vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_variant_t *var);
 /* Output channels whose conv2d weights fit one uniform binding, or 0 when the conv2d_ubo variant cannot
  * be used (device limit, rows too long, or no VKS_UBO_BYTES of block left after the weights:
  * blocks that hold weights reserve that much slack at their end). */

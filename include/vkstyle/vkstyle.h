@@ -243,6 +243,17 @@ typedef enum vks_tiling {
     VKS_TILING_ALWAYS,   /* run in tiles even when it would fit (tests, comparisons) */
 } vks_tiling_t;
 
+/* How a session picks each convolution's variant (Winograd F(2x2) or F(4x4), the direct
+ * convolution's tile). AUTO: the choices cached for this device, driver version and vkstyle
+ * version in the context's disk cache (beside the pipeline cache); a layer not cached yet is
+ * timed there and then, each variant with timestamp queries, the fastest kept and cached, for at
+ * most VKSTYLE_TUNE_SECONDS (default 20) per session: layers past the bound run the heuristic
+ * until a later session times them. Without a disk cache, or with VKSTYLE_TUNE=0 in the
+ * environment, AUTO is OFF: a built-in heuristic. RETIME: time every layer now, without a bound,
+ * and cache the choices. Untiled sessions only (tiled ones run the heuristic). Every variant gives
+ * the same result within the tests' tolerances. */
+typedef enum vks_tune { VKS_TUNE_AUTO = 0, VKS_TUNE_OFF, VKS_TUNE_RETIME } vks_tune_t;
+
 typedef struct vks_session_options {
     vks_pixel_format_t input;   /* default RGBA8 */
     vks_pixel_format_t output;  /* RGBA8 or BGRA8; default RGBA8 */
@@ -255,6 +266,11 @@ typedef struct vks_session_options {
      * (NULL: none). */
     void (*progress)(void *user, uint32_t done, uint32_t total);
     void *progress_user;
+    /* Convolution variants chosen by measuring them on this device (see vks_session_tuning). */
+    vks_tune_t tune;            /* default AUTO */
+    /* Called while tuning, after each layer, with the layers done and their number (NULL: none;
+     * gets progress_user). */
+    void (*tune_progress)(void *user, uint32_t done, uint32_t total);
 } vks_session_options_t;
 
 /* vks_session_create with pixel formats (opts may be NULL: RGBA8 in and out). The conversion
@@ -354,6 +370,27 @@ typedef struct vks_profile {
  * vks_profile_free). Uses the current input contents. */
 vks_status_t vks_session_profile(vks_session_t *session, uint32_t warmup, uint32_t iters, vks_profile_t *out);
 void vks_profile_free(vks_profile_t *profile);
+
+/* The tuner's choice for one layer that has more than one variant (vks_session_tuning). */
+typedef struct vks_tune_trial {
+    char variant[32];          /* e.g. "winograd F(4x4)", "direct 8px 16x4" */
+    double ms;                 /* its GPU time for the layer (the best of a few runs) */
+} vks_tune_trial_t;
+
+#define VKS_TUNE_MAX_TRIALS 8
+typedef struct vks_tune_layer {
+    uint32_t layer;            /* index in the model */
+    char name[64];
+    char shape[96];            /* as in vks_layer_profile_t */
+    uint32_t count;            /* trials timed (0: not timed, the heuristic runs: over the time bound) */
+    vks_tune_trial_t trials[VKS_TUNE_MAX_TRIALS];
+    uint32_t chosen;           /* index into trials of the variant that runs */
+    int cached;                /* 1: the choice came from the cache (trials[0] is it, its time then) */
+} vks_tune_layer_t;
+
+/* The tuner's choices, one entry per layer with more than one variant, as the session was created
+ * (count 0, NULL: tuning was off, or the session runs in tiles). Valid while the session lives. */
+const vks_tune_layer_t *vks_session_tuning(const vks_session_t *session, uint32_t *count);
 
 typedef struct vks_peak {
     double fp32_gflops;        /* FMA throughput, independent vec4 chains */

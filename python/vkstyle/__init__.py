@@ -100,7 +100,8 @@ class _DeviceInfo(ctypes.Structure):
 class _SessionOptions(ctypes.Structure):
     _fields_ = [("input", ctypes.c_int), ("output", ctypes.c_int), ("precision", ctypes.c_int),
                 ("max_memory", ctypes.c_uint64), ("tiling", ctypes.c_int),
-                ("progress", ctypes.c_void_p), ("progress_user", ctypes.c_void_p)]
+                ("progress", ctypes.c_void_p), ("progress_user", ctypes.c_void_p),
+                ("tune", ctypes.c_int), ("tune_progress", ctypes.c_void_p)]
 
 
 def _declare(name, restype, *argtypes):

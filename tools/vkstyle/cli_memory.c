@@ -1,4 +1,4 @@
-/* Memory sizes and tile progress for the image and video commands. */
+/* Memory sizes, and tile and tuning progress for the commands. */
 #include "cli_memory.h"
 
 #include <ctype.h>
@@ -37,5 +37,14 @@ void cli_tile_progress(void *user, uint32_t done, uint32_t total)
     (void)user;
     if (isatty(2)) fprintf(stderr, "\rvkstyle: tile %u/%u \033[K%s", done, total, done == total ? "\n" : "");
     else fprintf(stderr, "vkstyle: tile %u/%u\n", done, total);
+    fflush(stderr);
+}
+
+void cli_tune_progress(void *user, uint32_t done, uint32_t total)
+{
+    (void)user;
+    const char *what = "timing convolution variants on this device (once per layer shape)";
+    if (isatty(2)) fprintf(stderr, "\rvkstyle: %s: %u/%u \033[K%s", what, done, total, done == total ? "\n" : "");
+    else fprintf(stderr, "vkstyle: %s: %u/%u\n", what, done, total);
     fflush(stderr);
 }

@@ -1,4 +1,4 @@
-/* Memory sizes and tile progress for the image and video commands. */
+/* Memory sizes, and tile and tuning progress for the commands. */
 #ifndef VKSTYLE_CLI_MEMORY_H
 #define VKSTYLE_CLI_MEMORY_H
 
@@ -11,6 +11,8 @@ int cli_parse_bytes(const char *s, uint64_t *out);
 /* A session progress callback (vks_session_options_t.progress): "tile 3/12" on stderr, one line
  * per tile (on a terminal, one line updated in place). */
 void cli_tile_progress(void *user, uint32_t done, uint32_t total);
+/* The tuner's progress callback (vks_session_options_t.tune_progress), the same way. */
+void cli_tune_progress(void *user, uint32_t done, uint32_t total);
 
 #define CLI_MAX_MEMORY_HELP \
     "      --max-memory N    device memory to use, e.g. 512M or 2G (default: 90%% of the device's\n" \

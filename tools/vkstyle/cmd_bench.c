@@ -1,6 +1,7 @@
 /* vkstyle bench: per-layer GPU time, FLOPs, bytes and roofline against the device's own peaks. */
 #include "cache.h"
 #include "cli.h"
+#include "cli_memory.h"
 #include "image_io.h"
 
 #include <errno.h>
@@ -35,6 +36,10 @@ static void usage(FILE *f)
         "                      (instead of the default uniform-buffer variants) on the same shapes, side\n"
         "                      by side; every variant is checked against the C reference by test_ops\n"
         "      --stabilize S   time the network with temporal stabilization S (0..1; default 0: off)\n"
+        "      --tune          time every variant of every convolution on this device now (Winograd\n"
+        "                      F(2x2) and F(4x4), the direct convolution's tiles), print them per layer\n"
+        "                      with the winner, and cache the choices (every command uses them; a shape\n"
+        "                      first met is timed once; VKSTYLE_TUNE=0: a built-in heuristic instead)\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --device D      Vulkan device index or name substring\n"
         CLI_RANGE_HELP
@@ -152,7 +157,7 @@ typedef struct bench_args {
     const char *model, *device, *json_path, *style;
     vks_precision_t precision;
     uint32_t w, h, iters, warmup;
-    int peak_only, compare;
+    int peak_only, compare, tune;
     double stabilize;
 } bench_args_t;
 
@@ -160,14 +165,14 @@ typedef struct bench_args {
 static int parse_args(int argc, char **argv, bench_args_t *a)
 {
     *a = (bench_args_t){.model = "udnie", .precision = VKS_PRECISION_FP32, .w = 256, .h = 256, .iters = 10, .warmup = 2};
-    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB };
+    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB, O_TUNE };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"size", required_argument, 0, O_SIZE}, {"iters", required_argument, 0, O_ITERS},
         {"warmup", required_argument, 0, O_WARMUP}, {"json", required_argument, 0, O_JSON},
         {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
         {"precision", required_argument, 0, O_PRECISION}, {"compare", no_argument, 0, O_COMPARE},
-        {"stabilize", required_argument, 0, O_STAB},
+        {"stabilize", required_argument, 0, O_STAB}, {"tune", no_argument, 0, O_TUNE},
         {"help", no_argument, 0, 'h'}, CLI_RANGE_OPTIONS, {0, 0, 0, 0},
     };
     optind = 1;
@@ -186,6 +191,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         case O_DEVICE: a->device = optarg; break;
         case O_PRECISION: if (cli_parse_precision(optarg, &a->precision)) return 1; break;
         case O_COMPARE: a->compare = 1; break;
+        case O_TUNE: a->tune = 1; break;
         case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &a->stabilize)) return 1; break;
         case CLI_O_INPUT_RANGE:
         case CLI_O_OUTPUT_RANGE: if (cli_range_option(c, optarg)) return 1; break;
@@ -267,6 +273,36 @@ static void report(const vks_profile_t *prof, const vks_peak_t *peak, FILE *tab,
     if (peak) json_object_set_new(root, "peak", peak_json(peak));
 }
 
+/* The tuner's choices: every variant's time per layer with --tune, else a line; all of it in root. */
+static void report_tuning(const vks_session_t *sess, int all, FILE *tab, json_t *root)
+{
+    uint32_t n, timed = 0, cached = 0;
+    const vks_tune_layer_t *t = vks_session_tuning(sess, &n);
+    json_t *arr = json_array();
+    if (all && n) fprintf(tab, "convolution variants, GPU ms (best of 2 runs after a warm-up), * the one that runs:\n");
+    for (uint32_t i = 0; i < n; i++) {
+        timed += t[i].count > 0 && !t[i].cached;
+        cached += t[i].cached;
+        json_t *trials = json_array();
+        if (all) fprintf(tab, "%-4u %-10.10s %-32.32s", t[i].layer + 1, t[i].name, t[i].shape);
+        for (uint32_t k = 0; k < t[i].count; k++) {
+            if (all) fprintf(tab, "  %s%s %.2f", k == t[i].chosen ? "*" : "", t[i].trials[k].variant, t[i].trials[k].ms);
+            json_array_append_new(trials, json_pack("{s:s,s:f}", "variant", t[i].trials[k].variant, "ms", t[i].trials[k].ms));
+        }
+        if (all) fprintf(tab, "%s\n", t[i].count ? "" : "  (over the time bound: the heuristic)");
+        json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:o,s:i,s:b}", "layer", t[i].layer + 1, "name", t[i].name,
+                                             "shape", t[i].shape, "trials", trials, "chosen", t[i].chosen, "cached",
+                                             t[i].cached));
+    }
+    if (!all && n)
+        fprintf(tab, "convolution variants: %u layers timed now, %u from the cache, %u on the heuristic (--tune shows "
+                     "them)\n", timed, cached, n - timed - cached);
+    else if (!n)
+        fprintf(tab, "convolution variants: the built-in heuristic (tuning off: VKSTYLE_TUNE=0, no disk cache, or "
+                     "tiles)\n");
+    json_object_set_new(root, "tuning", arr);
+}
+
 /* One run on random input first (pipelines made, memory touched), then the profile; 1 after an
  * error (printed). */
 static int profile_random(vks_session_t *sess, uint32_t warmup, uint32_t iters, vks_profile_t *prof)
@@ -313,7 +349,8 @@ int cmd_bench(int argc, char **argv)
     char model_path[4096];
     if (cli_find_model(a.model, model_path, sizeof model_path)) goto done;
     if (cli_load_model(ctx, model_path, &model)) goto done;
-    vks_session_options_t so = {.precision = a.precision};
+    vks_session_options_t so = {.precision = a.precision, .tune = a.tune ? VKS_TUNE_RETIME : VKS_TUNE_AUTO,
+                                .tune_progress = cli_tune_progress};
     if ((st = vks_session_create_ex(model, a.w, a.h, &so, &sess))) { cli_engine_error("session", st); goto done; }
     const char *prec = cli_precision_name(vks_session_precision(sess));
     if (a.style) {
@@ -337,6 +374,7 @@ int cmd_bench(int argc, char **argv)
     json_object_set_new(root, "height", json_integer(a.h));
     json_object_set_new(root, "precision", json_string(prec));
     json_object_set_new(root, "iters", json_integer(a.iters));
+    report_tuning(sess, a.tune, tab, root);
     report(&prof, have_peak ? &peak : NULL, tab, root);
     if (a.compare && compare_variants(&co, model_path, a.style, a.w, a.h, &so, a.warmup, a.iters, &prof, tab, root)) goto done;
     rc = 0;

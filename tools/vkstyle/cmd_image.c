@@ -213,7 +213,8 @@ int cmd_image(int argc, char **argv)
     vks_context_device_info(ctx, &dev);
     /* an image that does not fit in one piece runs in tiles */
     vks_session_options_t so = {.precision = a.precision, .max_memory = a.max_memory, .tiling = VKS_TILING_AUTO,
-                                .progress = a.quiet ? NULL : cli_tile_progress};
+                                .progress = a.quiet ? NULL : cli_tile_progress,
+                                .tune_progress = a.quiet ? NULL : cli_tune_progress};
     if ((st = vks_session_create_ex(model, w, h, &so, &sess))) {
         /* not even in tiles: the engine says what does not fit where */
         if (st == VKS_ERR_TOO_LARGE)

@@ -8,6 +8,7 @@
  * the setup, and the frame loop.
  */
 #include "cli.h"
+#include "cli_memory.h"
 
 #include <stdio.h>
 
@@ -229,7 +230,8 @@ static int open_window_session(live_t *l, uint32_t win_w, uint32_t win_h)
 {
     char err[512];
     if (win_create(l->ctx, "vkstyle live", win_w, win_h, &l->win, err, sizeof err)) return cli_error("%s", err), -1;
-    vks_session_options_t so = {.input = l->src.format, .output = win_pixel_format(l->win), .precision = l->o->precision};
+    vks_session_options_t so = {.input = l->src.format, .output = win_pixel_format(l->win), .precision = l->o->precision,
+                                .tune_progress = l->o->quiet ? NULL : cli_tune_progress};
     vks_status_t st;
     if ((st = vks_session_create_ex(l->model, l->pw, l->ph, &so, &l->sess))) {
         if (st == VKS_ERR_TOO_LARGE) cli_error("session: %s; choose a smaller --size", vks_last_error());

@@ -364,7 +364,8 @@ static int open_session(const video_args_t *a, vks_model_t *model, uint32_t w, u
                             "the result extrapolates\n");
     }
     /* frames that do not fit in one piece run in tiles (slowly) */
-    vks_session_options_t so = {.precision = a->precision, .max_memory = a->max_memory, .tiling = VKS_TILING_AUTO};
+    vks_session_options_t so = {.precision = a->precision, .max_memory = a->max_memory, .tiling = VKS_TILING_AUTO,
+                                .tune_progress = a->quiet ? NULL : cli_tune_progress};
     if ((st = vks_session_create_ex(model, w, h, &so, sess))) {
         if (st == VKS_ERR_TOO_LARGE) return cli_error("%s: %s; use --max-side or --size", a->in_path, vks_last_error());
         return cli_engine_error(a->in_path, st);
