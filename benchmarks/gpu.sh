@@ -1,10 +1,10 @@
 #!/bin/bash
 # Issue 11's GPU run, in one go, on a machine with an NVIDIA GPU (or any Vulkan GPU):
 #   1. the device, and its measured FMA peak and copy bandwidth (vkstyle bench --peak);
-#   2. vkstyle, udnie, at each size (default 1280x720 and 1920x1080) in fp32 and fp16, and in
-#      fp32 with each 3x3 algorithm forced (VKSTYLE_WINOGRAD=0: direct, 2: F(2x2), 4: F(4x4)),
-#      since the per-device tuner (vkstyle bench --tune) is not built yet: the per-layer tables
-#      are kept, to choose by;
+#   2. vkstyle, udnie, at each size (default 1280x720 and 1920x1080) in fp32 and fp16, each after
+#      timing every variant of every convolution on the device (vkstyle bench --tune: the table
+#      of variants per layer, then the frame with the winners), and in fp32 with each 3x3
+#      algorithm forced (VKSTYLE_WINOGRAD=0: direct, 2: F(2x2), 4: F(4x4)) to compare with;
 #   3. PyTorch on the same GPU in the same run (benchmarks/bench_cuda.py: eager fp32, TF32, fp16,
 #      torch.compile fp16);
 #   4. fidelity of the GPU's outputs: the test image against its reference (tests/data, >= 45 dB
@@ -40,7 +40,7 @@ run bench --peak --json "$out/peak.json" 2>&1 | tail -6
 echo "== 2. vkstyle bench, udnie"
 for s in ${sizes//,/ }; do
     for p in fp32 fp16; do
-        run bench -m udnie --size "$s" --precision "$p" --iters "$iters" --warmup 3 --json "$out/vk_${s}_$p.json" \
+        run bench -m udnie --size "$s" --precision "$p" --tune --iters "$iters" --warmup 3 --json "$out/vk_${s}_$p.json" \
             >"$out/vk_${s}_$p.txt" 2>&1 || echo "gpu.sh: vkstyle bench $s $p failed (see $out/vk_${s}_$p.txt)"
         grep '^frame:' "$out/vk_${s}_$p.txt" | sed "s/^/$s $p /"
     done

@@ -191,11 +191,14 @@ fail:
     return st;
 }
 
-/* Whether AUTO tunes: a disk cache, and not VKSTYLE_TUNE=0. */
+/* Whether AUTO tunes: a disk cache, not VKSTYLE_TUNE=0, and none of the measurement knobs that
+ * force a variant everywhere (VKSTYLE_WINOGRAD=2 or 4, VKSTYLE_CONV_TILE): they act through the
+ * heuristic, which the tuner's choices would bypass. */
 static bool auto_enabled(const vks_context_t *ctx)
 {
-    const char *e = getenv("VKSTYLE_TUNE");
-    return ctx->cache_path[0] && !(e && !strcmp(e, "0"));
+    const char *e = getenv("VKSTYLE_TUNE"), *w = getenv("VKSTYLE_WINOGRAD"), *t = getenv("VKSTYLE_CONV_TILE");
+    bool forced = (w && (!strcmp(w, "2") || !strcmp(w, "4"))) || (t && *t);
+    return ctx->cache_path[0] && !(e && !strcmp(e, "0")) && !forced;
 }
 
 static double time_bound_s(void)

@@ -248,8 +248,9 @@ typedef enum vks_tiling {
  * version in the context's disk cache (beside the pipeline cache); a layer not cached yet is
  * timed there and then, each variant with timestamp queries, the fastest kept and cached, for at
  * most VKSTYLE_TUNE_SECONDS (default 20) per session: layers past the bound run the heuristic
- * until a later session times them. Without a disk cache, or with VKSTYLE_TUNE=0 in the
- * environment, AUTO is OFF: a built-in heuristic. RETIME: time every layer now, without a bound,
+ * until a later session times them. Without a disk cache, with VKSTYLE_TUNE=0 in the
+ * environment, or with a measurement knob that forces one variant everywhere (VKSTYLE_WINOGRAD=2
+ * or 4, VKSTYLE_CONV_TILE), AUTO is OFF: a built-in heuristic. RETIME: time every layer now, without a bound,
  * and cache the choices. Untiled sessions only (tiled ones run the heuristic). Every variant gives
  * the same result within the tests' tolerances. */
 typedef enum vks_tune { VKS_TUNE_AUTO = 0, VKS_TUNE_OFF, VKS_TUNE_RETIME } vks_tune_t;

@@ -30,7 +30,10 @@ static void usage(FILE *f)
     fprintf(f, "\nenvironment: VKSTYLE_DEVICE (device index or name), VKSTYLE_MODELS (model folder),\n"
                "             VKSTYLE_VALIDATION=1 (Khronos validation layer), VKSTYLE_WINOGRAD=0 (3x3\n"
                "             convolutions without the Winograd transform, read when a model loads;\n"
-               "             2 or 4: F(2x2,3x3) or F(4x4,3x3) everywhere instead of chosen by size)\n");
+               "             2 or 4: F(2x2,3x3) or F(4x4,3x3) everywhere instead of chosen by size),\n"
+               "             VKSTYLE_TUNE=0 (the built-in choice of each convolution's variant instead of\n"
+               "             the one timed on this device and cached; see vkstyle bench --tune),\n"
+               "             VKSTYLE_TUNE_SECONDS (time a session may spend timing variants; default 20)\n");
 }
 
 /* The version, and the device and driver a command would run on (VKSTYLE_DEVICE applies). */
