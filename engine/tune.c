@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "ops/op.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,8 +286,14 @@ vks_status_t vks_tune_session(vks_session_t *s)
             for (uint32_t round = 0; round < TUNE_ROUNDS; round++)
                 for (uint32_t k = 0; k < n; k++) {
                     if (round && tl->trials[k].ms > TUNE_KEEP * tl->trials[best].ms) continue;
-                    double ms;
-                    VKS_TRY(time_variant(s, pool, i, &cand[k], &ms));
+                    double ms = 0;
+                    st = time_variant(s, pool, i, &cand[k], &ms);
+                    if (st == VKS_ERR_SHAPE || st == VKS_ERR_INVALID_ARGUMENT || st == VKS_ERR_UNSUPPORTED) {
+                        ms = INFINITY;   /* a variant that cannot record these tensors: never chosen */
+                        st = VKS_OK;
+                        vks_error_clear();
+                    }
+                    if (st) goto fail;
                     if (!round || ms < tl->trials[k].ms) tl->trials[k].ms = ms;
                     vks_conv_variant_name(&cand[k], tl->trials[k].variant, sizeof tl->trials[k].variant);
                     if (tl->trials[k].ms < tl->trials[best].ms) best = k;

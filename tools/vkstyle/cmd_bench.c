@@ -279,7 +279,7 @@ static void report_tuning(const vks_session_t *sess, int all, FILE *tab, json_t 
     uint32_t n, timed = 0, cached = 0;
     const vks_tune_layer_t *t = vks_session_tuning(sess, &n);
     json_t *arr = json_array();
-    if (all && n) fprintf(tab, "convolution variants, GPU ms (best of 2 runs after a warm-up), * the one that runs:\n");
+    if (all && n) fprintf(tab, "convolution variants, GPU ms (each its best of 3 alternating rounds of 2 runs after a warm-up), * the one that runs:\n");
     for (uint32_t i = 0; i < n; i++) {
         timed += t[i].count > 0 && !t[i].cached;
         cached += t[i].cached;
