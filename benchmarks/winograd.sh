@@ -9,6 +9,8 @@
 #   bash benchmarks/winograd.sh models/udnie.safetensors 64x64,128x128,256x256 3 fp32
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the built-in choices, not the tuner's: this compares the algorithms as the heuristic picks them
+export VKSTYLE_TUNE=0
 model=${1:-models/udnie.safetensors} sizes=${2:-64x64,128x128,256x256} rounds=${3:-3} prec=${4:-fp32}
 vk=${VKSTYLE:-build/vkstyle}
 [ -x "$vk" ] || { echo "winograd.sh: $vk not built (bash scripts/build.sh)" >&2; exit 1; }
