@@ -20,6 +20,9 @@
 #define TUNE_REPS 3                  /* runs of a layer per timing: the first warms up */
 #define TUNE_ROUNDS 3                /* timings per variant, alternating */
 #define TUNE_KEEP 1.25               /* after the first round, variants within this of the best */
+#define TUNE_MARGIN 0.95             /* another variant replaces the heuristic's only when this much
+                                        faster: timed alone, layers within a few percent swapped
+                                        places in the network (lavapipe, udnie 64x64) */
 #define MAX_VARIANTS VKS_TUNE_MAX_TRIALS
 
 typedef struct entry {
@@ -250,7 +253,7 @@ vks_status_t vks_tune_session(vks_session_t *s)
         const item_t *sc = &s->plan.items[s->plan.nvals + 3 + i];   /* the layer's scratch (plan.h) */
         vks_tensor_t scratch = vks_tensor_flat(&s->arena, sc->off, (uint32_t)(sc->size / sizeof(float)));
         vks_layer_io_t io = {.in = in, .out = out, .whole_in = in, .scratch = sc->size ? &scratch : NULL};
-        uint32_t n = ly->op->variants(ctx, ly, &io, cand, MAX_VARIANTS);
+        uint32_t h = 0, n = ly->op->variants(ctx, ly, &io, cand, MAX_VARIANTS, &h);
         done++;
         if (n < 2) continue;   /* nothing to choose */
         vks_tune_layer_t *tl = &s->tuning[s->ntuning++];
@@ -298,6 +301,7 @@ vks_status_t vks_tune_session(vks_session_t *s)
                     vks_conv_variant_name(&cand[k], tl->trials[k].variant, sizeof tl->trials[k].variant);
                     if (tl->trials[k].ms < tl->trials[best].ms) best = k;
                 }
+            if (h < n && best != h && tl->trials[best].ms > TUNE_MARGIN * tl->trials[h].ms) best = h;
             tl->count = n;
             tl->chosen = best;
             timed++;

@@ -192,15 +192,19 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
 /* The tuner's candidates: Winograd F(2x2) and, in fp32, F(4x4) where they fit, then the direct
  * convolution's tiles. */
 static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
-                         vks_conv_variant_t *v, uint32_t max)
+                         vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic)
 {
-    uint32_t n = 0;
+    uint32_t n = 0, m = vks_winograd_tile(io->in->esize, io->out->h, io->out->w);
     vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->pmode, ly->act, ly->stride_w, {0}};
     pads(ly, io->in, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right);
     for (uint32_t algo = VKS_CONV_WINO2; algo <= VKS_CONV_WINO4 && ly->wino.block && n < max; algo++) {
         p.var = (vks_conv_variant_t){algo, 0, 0};
         if (vks_winograd_fits(ctx, &p, io->in, &ly->wino, io->out, io->scratch)) v[n++] = p.var;
     }
+    /* the heuristic: Winograd with its tile where that fits, else the first direct tile */
+    *heuristic = n;
+    for (uint32_t k = 0; k < n; k++)
+        if (v[k].algo == (m == 4 ? VKS_CONV_WINO4 : VKS_CONV_WINO2)) *heuristic = k;
     return n + vks_conv_direct_variants(io->out->c, io->out->w, v + n, max - n);
 }
 

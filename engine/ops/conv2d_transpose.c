@@ -144,9 +144,10 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
 
 /* The tuner's candidates: the direct convolution's tiles, for the columns of one parity. */
 static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
-                         vks_conv_variant_t *v, uint32_t max)
+                         vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic)
 {
     (void)ctx;
+    *heuristic = 0;   /* the heuristic's tile comes first */
     return vks_conv_direct_variants(io->out->c, vks_div_up(io->out->w, ly->stride_w), v, max);
 }
 

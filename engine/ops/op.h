@@ -138,9 +138,10 @@ struct vks_op_desc {
     VkDeviceSize (*scratch)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out);
     /* The variants the tuner (tune.c) may time for this layer with these tensors (io->scratch
      * included): at most max of them into v, returning how many (NULL, or fewer than 2: nothing to
-     * choose). Every one gives the same result within the tests' tolerances. */
+     * choose), and in *heuristic the index of the one the built-in heuristic runs. Every one gives
+     * the same result within the tests' tolerances. */
     uint32_t (*variants)(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
-                         vks_conv_variant_t *v, uint32_t max);
+                         vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic);
     /* FLOPs and bytes of the layer (lp's name, op and shape are filled in; it may add to shape). */
     void (*cost)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp);
 };
