@@ -246,7 +246,8 @@ typedef enum vks_tiling {
 /* How a session picks each convolution's variant (Winograd F(2x2) or F(4x4), the direct
  * convolution's tile). AUTO: the choices cached for this device, driver version and vkstyle
  * version in the context's disk cache (beside the pipeline cache); a layer not cached yet is
- * timed there and then, each variant with timestamp queries, the fastest kept and cached, for at
+ * timed there and then, each variant with timestamp queries, the fastest kept (the heuristic's own
+ * unless another is at least 5% faster) and cached, for at
  * most VKSTYLE_TUNE_SECONDS (default 20) per session: layers past the bound run the heuristic
  * until a later session times them. Without a disk cache, with VKSTYLE_TUNE=0 in the
  * environment, or with a measurement knob that forces one variant everywhere (VKSTYLE_WINOGRAD=2
