@@ -55,13 +55,19 @@ vks_status_t vks_session_memory_estimate(const vks_model_t *model, uint32_t widt
     return st;
 }
 
+const vks_tensor_t *vks_session_layer_scratch(vks_session_t *s, uint32_t i, vks_tensor_t *buf)
+{
+    const item_t *sc = &s->plan.items[s->plan.nvals + 3 + i];   /* the layer's scratch (plan.h) */
+    *buf = vks_tensor_flat(&s->arena, sc->off, (uint32_t)(sc->size / sizeof(float)));
+    return sc->size ? buf : NULL;
+}
+
 vks_status_t vks_session_record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i)
 {
     const vks_model_t *m = s->model;
     const vks_layer_t *ly = &m->layers[i];
     const vks_tensor_t *in = &s->plan.vals[ly->src];
-    const item_t *sc = &s->plan.items[s->plan.nvals + 3 + i];   /* the layer's scratch (plan.h) */
-    vks_tensor_t scratch = vks_tensor_flat(&s->arena, sc->off, (uint32_t)(sc->size / sizeof(float)));
+    vks_tensor_t scratch;
     vks_layer_io_t io = {
         .in = in,
         .out = &s->plan.vals[i + 1],
@@ -70,7 +76,7 @@ vks_status_t vks_session_record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t
         .whole_in = in,
         .mix = &s->eff,
         .mix_channels = m->cin_channels,
-        .scratch = sc->size ? &scratch : NULL,
+        .scratch = vks_session_layer_scratch(s, i, &scratch),
         .var = s->var ? &s->var[i] : NULL,
     };
     /* stabilized: the norm takes its input's statistics averaged across frames */
@@ -371,9 +377,6 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     stage_bytes(&s->plan, width, height, tensors, &px_in, &px_out);
     VKS_TRY(vks_block_create(s->ctx, px_in, VKS_MEM_UPLOAD, &s->stage_in));
     VKS_TRY(vks_block_create(s->ctx, px_out, VKS_MEM_READBACK, &s->stage_out));
-    VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
-    VKS_TRY(vks_session_record(s, &s->main, VK_NULL_HANDLE));
-    s->main_recordings++;
 style:
     if (model->cin_channels) {
         VKS_TRY(vks_rec_begin(s->ctx, &s->style, false));
@@ -382,7 +385,12 @@ style:
         VKS_TRY(vks_rec_end(&s->style));
         s->style_recordings++;
     }
-    if (!s->tiled) VKS_TRY(vks_tune_session(s));
+    if (!s->tiled) {   /* the network, with each convolution's variant chosen first */
+        VKS_TRY(vks_tune_session(s));
+        VKS_TRY(vks_rec_begin(s->ctx, &s->main, false));
+        VKS_TRY(vks_session_record(s, &s->main, VK_NULL_HANDLE));
+        s->main_recordings++;
+    }
     *out = s;
     return VKS_OK;
 fail:

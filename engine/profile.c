@@ -30,7 +30,7 @@ static void stats(double *v, uint32_t n, double *med, double *lo, double *hi)
 }
 
 /* Name, op, shape, FLOPs and bytes of one layer: the costs analytically, by its op. */
-static void layer_cost(const vks_session_t *s, uint32_t i, vks_layer_profile_t *lp)
+void vks_session_layer_describe(const vks_session_t *s, uint32_t i, vks_layer_profile_t *lp)
 {
     const vks_layer_t *ly = &s->model->layers[i];
     const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
@@ -96,7 +96,7 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
             lp->bytes = np * (4 + 3 * s->plan.vals[0].esize);
             lp->flops = 3 * np;
         } else {
-            layer_cost(s, i - 1, lp);
+            vks_session_layer_describe(s, i - 1, lp);
         }
         out->flops += lp->flops;
         out->bytes += lp->bytes;

@@ -34,8 +34,12 @@ vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool ti
 
 /* Record layer i of the untiled network into rec (with the tuner's variant, if any). */
 vks_status_t vks_session_record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t i);
-/* Choose each convolution's variant (s->opts.tune; tune.c) and re-record s->main with them: after
- * s->main (and s->style) are recorded. */
+/* Layer i's scratch in the arena, in buf, or NULL when the plan gives it none. */
+const vks_tensor_t *vks_session_layer_scratch(vks_session_t *s, uint32_t i, vks_tensor_t *buf);
+/* Layer i's name, op, shape, FLOPs and bytes (profile.c). */
+void vks_session_layer_describe(const vks_session_t *s, uint32_t i, vks_layer_profile_t *lp);
+/* Choose each convolution's variant into s->var (s->opts.tune; tune.c): after s->style is
+ * recorded, before s->main is (timing runs the network once in a recording of its own). */
 vks_status_t vks_tune_session(vks_session_t *s);
 /* Tiled sessions (tiled.c). Create: s has its options resolved and s->plan built (the whole
  * image's shapes and lifetimes); sizes the bands within s->opts.max_memory and the device's

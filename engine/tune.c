@@ -200,9 +200,9 @@ fail:
  * heuristic, which the tuner's choices would bypass. */
 static bool auto_enabled(const vks_context_t *ctx)
 {
-    const char *e = getenv("VKSTYLE_TUNE"), *w = getenv("VKSTYLE_WINOGRAD"), *t = getenv("VKSTYLE_CONV_TILE");
-    bool forced = (w && (!strcmp(w, "2") || !strcmp(w, "4"))) || (t && *t);
-    return ctx->cache_path[0] && !(e && !strcmp(e, "0")) && !forced;
+    const char *t = getenv("VKSTYLE_CONV_TILE");
+    bool forced = vks_env_is("VKSTYLE_WINOGRAD", "2") || vks_env_is("VKSTYLE_WINOGRAD", "4") || (t && *t);
+    return ctx->cache_path[0] && !vks_env_is("VKSTYLE_TUNE", "0") && !forced;
 }
 
 static double time_bound_s(void)
@@ -237,31 +237,27 @@ vks_status_t vks_tune_session(vks_session_t *s)
                                     .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = TUNE_REPS + 1};
         VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
     }
-    /* one run of the network first, so that every layer reads activations, not whatever the
-     * arena held */
-    VkCommandBuffer cmds[2];
-    uint32_t ncmd = 0;
-    if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
-    cmds[ncmd++] = s->main.cmd;
+    /* before the first timing, one run of the network (recorded with the choices so far), so
+     * that every layer reads activations, not whatever the arena held */
+    vks_rec_t net = {0};
     bool ran = false;
     double start = now_s(), bound = mode == VKS_TUNE_RETIME ? 1e30 : time_bound_s();
     uint32_t done = 0, timed = 0, shown = 0;
     for (uint32_t i = 0; i < m->nlayers; i++) {
         const vks_layer_t *ly = &m->layers[i];
         if (!ly->op->variants) continue;
-        const vks_tensor_t *in = &s->plan.vals[ly->src], *out = &s->plan.vals[i + 1];
-        const item_t *sc = &s->plan.items[s->plan.nvals + 3 + i];   /* the layer's scratch (plan.h) */
-        vks_tensor_t scratch = vks_tensor_flat(&s->arena, sc->off, (uint32_t)(sc->size / sizeof(float)));
-        vks_layer_io_t io = {.in = in, .out = out, .whole_in = in, .scratch = sc->size ? &scratch : NULL};
+        const vks_tensor_t *in = &s->plan.vals[ly->src];
+        vks_tensor_t scratch;
+        vks_layer_io_t io = {.in = in, .out = &s->plan.vals[i + 1], .whole_in = in,
+                             .scratch = vks_session_layer_scratch(s, i, &scratch)};
         uint32_t h = 0, n = ly->op->variants(ctx, ly, &io, cand, MAX_VARIANTS, &h);
         done++;
         if (n < 2) continue;   /* nothing to choose */
         vks_tune_layer_t *tl = &s->tuning[s->ntuning++];
         vks_layer_profile_t lp = {0};
+        vks_session_layer_describe(s, i, &lp);
         tl->layer = i;
-        vks_escape_controls(tl->name, sizeof tl->name, ly->name);
-        snprintf(lp.shape, sizeof lp.shape, "%ux%ux%u -> %ux%ux%u", in->c, in->h, in->w, out->c, out->h, out->w);
-        ly->op->cost(ly, in, out, &lp);
+        snprintf(tl->name, sizeof tl->name, "%s", lp.name);
         snprintf(tl->shape, sizeof tl->shape, "%s", lp.shape);
         char key[160];
         layer_key(s, i, key, sizeof key);
@@ -280,6 +276,12 @@ vks_status_t vks_tune_session(vks_session_t *s)
             tl->trials[0].ms = hit->ms;
         } else if (now_s() - start < bound) {
             if (!ran) {
+                VkCommandBuffer cmds[2];
+                uint32_t ncmd = 0;
+                VKS_TRY(vks_rec_begin(ctx, &net, false));
+                VKS_TRY(vks_session_record(s, &net, VK_NULL_HANDLE));
+                if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
+                cmds[ncmd++] = net.cmd;
                 VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
                 ran = true;
             }
@@ -317,11 +319,8 @@ vks_status_t vks_tune_session(vks_session_t *s)
     /* the progress line ends even when the last layers were cached or had nothing to choose */
     if (timed && shown != total && s->opts.tune_progress) s->opts.tune_progress(s->opts.progress_user, total, total);
     if (fresh.n && have_file) table_save(ctx, path, &fresh);
-    /* the network again, with the choices */
-    VKS_TRY(vks_rec_reset(&s->main));
-    VKS_TRY(vks_session_record(s, &s->main, VK_NULL_HANDLE));
-    s->main_recordings++;
 fail:
+    vks_rec_destroy(&net);
     if (pool) ctx->vk.vkDestroyQueryPool(ctx->device, pool, NULL);
     free(cache.e);
     free(fresh.e);

@@ -188,6 +188,12 @@ uint32_t vks_env_pow2(const char *name, uint32_t lo, uint32_t hi)
     return v >= lo && v <= hi && !(v & (v - 1)) ? v : 0;
 }
 
+bool vks_env_is(const char *name, const char *value)
+{
+    const char *e = getenv(name);
+    return e && !strcmp(e, value);
+}
+
 vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_variant_t *var)
 {
     const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;   /* lx * ly, whatever the shape */

@@ -40,16 +40,9 @@ typedef struct wino_push {
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
 
-/* Whether the environment variable name is set to value (the measurement switches). */
-static bool env_is(const char *name, const char *value)
-{
-    const char *e = getenv(name);
-    return e && !strcmp(e, value);
-}
-
 bool vks_winograd_enabled(void)
 {
-    return !env_is("VKSTYLE_WINOGRAD", "0");
+    return !vks_env_is("VKSTYLE_WINOGRAD", "0");
 }
 
 /* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX, or for measuring others
@@ -130,8 +123,8 @@ static uint64_t padded_tiles(uint32_t m, uint32_t oh, uint32_t ow, uint32_t esiz
  * 6.9-8.6; 32x32 8.7-11.6 against 6.5-7.8; docs/winograd-status.md). */
 uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
 {
-    if (esize != 4 || env_is("VKSTYLE_WINOGRAD", "2")) return 2;
-    if (env_is("VKSTYLE_WINOGRAD", "4")) return 4;
+    if (esize != 4 || vks_env_is("VKSTYLE_WINOGRAD", "2")) return 2;
+    if (vks_env_is("VKSTYLE_WINOGRAD", "4")) return 4;
     return 36 * padded_tiles(4, oh, ow, esize) < 16 * padded_tiles(2, oh, ow, esize) ? 4 : 2;
 }
 
@@ -220,7 +213,7 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
  * VKSTYLE_WINO_MPOS=0 (to measure one against the other). */
 static bool mpos_enabled(void)
 {
-    return !env_is("VKSTYLE_WINO_MPOS", "0");
+    return !vks_env_is("VKSTYLE_WINO_MPOS", "0");
 }
 
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform

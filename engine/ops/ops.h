@@ -230,6 +230,8 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
 /* The measurement knobs that set a workgroup size (VKSTYLE_NORM_LOCAL, VKSTYLE_WINO_LOCAL_MIN): the
  * variable's value when it is a power of 2 in lo..hi, else 0 (unset, or not such a number). */
 uint32_t vks_env_pow2(const char *name, uint32_t lo, uint32_t hi);
+/* Whether the environment variable name is set to value (the measurement switches). */
+bool vks_env_is(const char *name, const char *value);
 /* Shared by the ops: the most channels of these tensors one binding may cover (error naming
  * the op when a single plane is too large). */
 vks_status_t vks_chunk_channels(const vks_context_t *ctx, const char *op, const vks_tensor_t *const *ts,
