@@ -32,19 +32,22 @@ int cli_parse_bytes(const char *s, uint64_t *out)
     return 0;
 }
 
+/* "vkstyle: WHAT D/T" on stderr: one line updated in place on a terminal, else a line each. */
+static void progress_line(const char *what, uint32_t done, uint32_t total)
+{
+    if (isatty(2)) fprintf(stderr, "\rvkstyle: %s %u/%u \033[K%s", what, done, total, done == total ? "\n" : "");
+    else fprintf(stderr, "vkstyle: %s %u/%u\n", what, done, total);
+    fflush(stderr);
+}
+
 void cli_tile_progress(void *user, uint32_t done, uint32_t total)
 {
     (void)user;
-    if (isatty(2)) fprintf(stderr, "\rvkstyle: tile %u/%u \033[K%s", done, total, done == total ? "\n" : "");
-    else fprintf(stderr, "vkstyle: tile %u/%u\n", done, total);
-    fflush(stderr);
+    progress_line("tile", done, total);
 }
 
 void cli_tune_progress(void *user, uint32_t done, uint32_t total)
 {
     (void)user;
-    const char *what = "timing convolution variants on this device (once per layer shape)";
-    if (isatty(2)) fprintf(stderr, "\rvkstyle: %s: %u/%u \033[K%s", what, done, total, done == total ? "\n" : "");
-    else fprintf(stderr, "vkstyle: %s: %u/%u\n", what, done, total);
-    fflush(stderr);
+    progress_line("timing convolution variants on this device (once per layer shape):", done, total);
 }
