@@ -169,7 +169,7 @@ uint32_t vks_channels_per_binding(const vks_context_t *ctx, VkDeviceSize plane_b
 
 /* ------------------------------------------------------------ pipelines (pipeline.c) */
 
-#define VKS_MAX_SPEC 12
+#define VKS_MAX_SPEC 16
 #define VKS_MAX_BINDINGS 16   /* descriptors one dispatch binds (array elements included) */
 
 struct vks_pipeline {

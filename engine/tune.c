@@ -114,7 +114,7 @@ static vks_status_t table_load(const vks_context_t *ctx, const char *path, table
             vks_conv_variant_t v;
             double ms;
             if (!tab2 || tab1 - line >= (long)sizeof t->e->key ||
-                sscanf(tab1 + 1, "%u %u %u", &v.algo, &v.px, &v.lx) != 3 || v.algo > VKS_CONV_WINO4 ||
+                sscanf(tab1 + 1, "%u %u %u", &v.algo, &v.px, &v.lx) != 3 || v.algo > VKS_CONV_IGEMM ||
                 sscanf(tab2 + 1, "%lf", &ms) != 1)
                 continue;
             *tab1 = 0;

@@ -155,7 +155,7 @@ static void run_conv_ex(uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uin
     tu_arena_init(&a, g_ctx, (nin + nw + nout) * 8 + (1 << 20));
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wt), tb = tu_flat(&a, cout, b);
     vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
-    vks_conv2d_params_t p = {kh, kw, sh, pad[0], pad[1], pad[2], pad[3], mode, (uint32_t)act, sw, {0}};
+    vks_conv2d_params_t p = {kh, kw, sh, pad[0], pad[1], pad[2], pad[3], mode, (uint32_t)act, sw, g_var};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_conv2d(&rec, &p, &tx, &tw, &tb, &ty));
@@ -345,6 +345,55 @@ static void test_conv_variants(void **state)
     g_var = (vks_conv_variant_t){0};
 }
 
+/* The implicit-GEMM convolution (conv2d_igemm.comp, the tuner's VKS_CONV_IGEMM) against the C
+ * reference: test_conv2d's cases (kernels 1 to 9, strides 1 and 2, zero and reflection padding,
+ * batch 2, 257x333 planes), edge padding and strides per axis, the transposed convolution's stride
+ * phases (strides 1 to 4, pads, output padding, a phase no tap reaches), each workgroup tile on
+ * some of them; test_chunked_bindings and test_split_dispatches run it chunked and split. */
+static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uint32_t kh, uint32_t kw,
+                         uint32_t sh, uint32_t sw, const int pads[4], const int opad[2], int act, uint32_t seed);
+static void test_conv_igemm(void **state)
+{
+    (void)state;
+    size_t ncases = sizeof conv_cases / sizeof *conv_cases;
+    for (size_t i = 0; i < ncases; i++) {   /* the tile: each of the four in turn */
+        if (tu_quick_mode() && i != 4 && i != 6) continue;
+        g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 1 + (uint32_t)i % 4, 0};
+        run_conv(g_ctx, &conv_cases[i], 500 + (uint32_t)i);
+    }
+    const int p1[4] = {1, 2, 2, 1}, p3[4] = {3, 3, 3, 3}, p0[4] = {0, 0, 0, 0};
+    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 0, 0};   /* the heuristic's tile */
+    run_conv_ex(3, 5, 9, 11, 3, 2, 2, 3, p1, VKS_PAD_EDGE, REF_ACT_NONE, 522);
+    if (!tu_quick_mode()) {
+        run_conv_ex(2, 3, 13, 17, 5, 5, 4, 1, p3, VKS_PAD_REFLECT, REF_ACT_TANH, 523);
+        run_conv_ex(1, 2, 5, 4, 1, 1, 4, 4, p0, VKS_PAD_ZERO, REF_ACT_NONE, 524);
+    }
+    const int tp1[4] = {1, 2, 0, 1}, o1[2] = {1, 2}, o2[2] = {1, 1}, tp0[4] = {0, 0, 0, 0}, o0[2] = {0, 0};
+    run_convt(g_ctx, 2, 5, 7, 9, 11, 1, 1, REF_ACT_RELU, 525);
+    run_convt_ex(g_ctx, 3, 5, 3, 7, 3, 3, 2, 3, tp1, o1, REF_ACT_NONE, 526);   /* strides 2x3, pads, output padding */
+    if (!tu_quick_mode()) {
+        g_var.px = 4;   /* 8 x 128 */
+        run_convt_ex(g_ctx, 4, 2, 3, 7, 2, 5, 4, 2, tp1, o2, REF_ACT_TANH, 527);   /* stride 4: phases with no tap */
+        run_convt_ex(g_ctx, 2, 3, 5, 4, 3, 3, 1, 1, tp0, o0, REF_ACT_RELU, 528);   /* stride 1 */
+        g_var.px = 1;   /* 64 x 64: 70 output channels in two workgroup rows */
+        run_convt(g_ctx, 1, 9, 70, 6, 5, 0, 0, REF_ACT_NONE, 529);
+    }
+    g_var = (vks_conv_variant_t){0};
+    /* the tuner's candidates: the heuristic's tile for the channels, and the next narrower */
+    vks_conv_variant_t v[4];
+    assert_int_equal(vks_conv_igemm_variants(g_ctx, 128, v, 4), 2);
+    assert_true(v[0].algo == VKS_CONV_IGEMM && v[0].px == 1 && v[1].px == 2);
+    assert_int_equal(vks_conv_igemm_variants(g_ctx, 3, v, 4), 1);
+    assert_int_equal(v[0].px, 4);
+    /* every tile ran */
+    for (uint32_t bm = 8; bm <= 64 && !tu_quick_mode(); bm *= 2) {
+        bool ran = false;
+        for (size_t i = 0; i < g_ctx->npipelines; i++)
+            ran |= g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_IGEMM) && g_ctx->pipelines[i]->spec[8] == bm;
+        if (!ran) fail_msg("no implicit-GEMM pipeline with %u output channels a workgroup", bm);
+    }
+}
+
 /* ONNX ConvTranspose's form: strides per axis, pads, output padding (ref_conv2d_transpose_ex). */
 static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32_t h, uint32_t w, uint32_t kh, uint32_t kw,
                          uint32_t sh, uint32_t sw, const int pads[4], const int opad[2], int act, uint32_t seed)
@@ -363,7 +412,7 @@ static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
     free(wp);
     vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
-    vks_conv2d_transpose_params_t p = {kh, kw, sh, sw, pads[0], pads[2], (uint32_t)act, {0}};
+    vks_conv2d_transpose_params_t p = {kh, kw, sh, sw, pads[0], pads[2], (uint32_t)act, g_var};
     vks_rec_t rec;
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d_transpose(&rec, &p, &tx, &tw, &tb, &ty));
@@ -986,6 +1035,12 @@ static void test_chunked_bindings(void **state)
         run_conv(ctx, &cases[0], 80 + k);
         run_convt(ctx, 1, 7, 20, 9, 15, 0, 1, REF_ACT_RELU, 90 + k);
     }
+    /* the implicit GEMM, its input channels in chunks that accumulate */
+    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 0, 0};
+    if (!tu_quick_mode()) {
+        run_conv(ctx, &cases[1], 95);
+        run_convt(ctx, 1, 7, 20, 9, 15, 0, 1, REF_ACT_RELU, 96);
+    }
     g_var = (vks_conv_variant_t){0};
     /* one plane larger than the limit is an error, not a crash */
     tu_arena_t a;
@@ -1044,6 +1099,9 @@ static void test_split_dispatches(void **state)
         if (!tu_quick_mode() || i != 1) run_conv(g_ctx, &cases[i], 80 + (uint32_t)i);
     const conv_case_t wino = {1, 5, 20, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};   /* GEMM: 3 groups along z */
     run_wino(g_ctx, &wino, 93);
+    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 3, 0};   /* implicit GEMM, 16 x 128: 22 x 2 workgroups */
+    run_conv(g_ctx, &cases[0], 94);
+    g_var = (vks_conv_variant_t){0};
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
     run_convt(g_ctx, 1, 13, 20, 100, 90, 1, 1, REF_ACT_RELU, 86);  /* input from uniform buffers (fp32) */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
@@ -1083,8 +1141,8 @@ static void test_split_dispatches(void **state)
     }
     /* activation, add, batch_norm, instance_norm, channel_stats, pack, pad, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
-     * from uniform buffers too, *_xubo), and the three steps of the Winograd convolution */
-    assert_int_equal(ran, g_esize == 2 ? 17 : 19);
+     * from uniform buffers too, *_xubo), the three steps of the Winograd convolution, and the implicit GEMM */
+    assert_int_equal(ran, g_esize == 2 ? 18 : 20);
 }
 
 /* ------------------------------------------------------------------ errors */
@@ -1480,6 +1538,7 @@ static void test_stab_errors(void **state)
     }
 F16(test_conv2d)
 F16(test_conv_variants)
+F16(test_conv_igemm)
 F16(test_conv2d_transpose)
 F16(test_conv2d_transpose_pads)
 F16(test_pad)
@@ -1622,6 +1681,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_edge_strides),
         cmocka_unit_test(test_conv2d_winograd),
         cmocka_unit_test(test_conv_variants),
+        cmocka_unit_test(test_conv_igemm),
         cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm),
@@ -1642,6 +1702,7 @@ int main(void)
         cmocka_unit_test(test_barrier_placement),
         cmocka_unit_test(test_conv2d_f16),
         cmocka_unit_test(test_conv_variants_f16),
+        cmocka_unit_test(test_conv_igemm_f16),
         cmocka_unit_test(test_conv2d_transpose_f16),
         cmocka_unit_test(test_conv2d_transpose_pads_f16),
         cmocka_unit_test(test_pad_f16),

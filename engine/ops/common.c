@@ -238,7 +238,9 @@ uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, vks_conv_variant
 void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)
 {
     const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;
-    if (v->algo == VKS_CONV_WINO2 || v->algo == VKS_CONV_WINO4)
+    if (v->algo == VKS_CONV_IGEMM)
+        vks_conv_igemm_name(v, buf, size);
+    else if (v->algo == VKS_CONV_WINO2 || v->algo == VKS_CONV_WINO4)
         snprintf(buf, size, "winograd F(%ux%u)", v->algo == VKS_CONV_WINO4 ? 4 : 2, v->algo == VKS_CONV_WINO4 ? 4 : 2);
     else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx)
         snprintf(buf, size, "direct %upx %ux%u", v->px, v->lx, invocations / v->lx);

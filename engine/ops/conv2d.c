@@ -48,6 +48,10 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     if (!vks_conv2d_padding_fits(p, in))
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding %d,%d,%d,%d needs an input larger than %ux%u",
                         op, p->pad_top, p->pad_bottom, p->pad_left, p->pad_right, in->h, in->w);
+    if (p->var.algo == VKS_CONV_IGEMM) {
+        vks_conv_igemm_t g = {p->kh, p->kw, p->stride, sw, p->pad_top, p->pad_left, p->pad_mode, p->act, false, p->var};
+        return vks_conv_igemm_record(rec, op, &g, in, wt, bias, out);
+    }
     vks_conv_tile_t tile = vks_conv_tile(out->c, ow, &p->var);
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
@@ -184,13 +188,13 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     }
     if (io->var) p.var = *io->var;
     const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
-    if (p.var.algo != VKS_CONV_DIRECT && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
+    if ((p.var.algo == VKS_CONV_AUTO || p.var.algo == VKS_CONV_WINO2 || p.var.algo == VKS_CONV_WINO4) && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
         return vks_op_conv2d_winograd(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
     return vks_op_conv2d(rec, &p, io->in, &ly->weight, bias, io->out);
 }
 
 /* The tuner's candidates: Winograd F(2x2) and, in fp32, F(4x4) where they fit, then the direct
- * convolution's tiles. */
+ * convolution's tiles, then the implicit GEMM's. */
 static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
                          vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic)
 {
@@ -205,7 +209,8 @@ static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const 
     *heuristic = n;
     for (uint32_t k = 0; k < n; k++)
         if (v[k].algo == (m == 4 ? VKS_CONV_WINO4 : VKS_CONV_WINO2)) *heuristic = k;
-    return n + vks_conv_direct_variants(io->out->c, io->out->w, v + n, max - n);
+    n += vks_conv_direct_variants(io->out->c, io->out->w, v + n, max - n);
+    return n + (vks_conv_igemm_offered(ctx) ? vks_conv_igemm_variants(ctx, io->out->c, v + n, max - n) : 0);
 }
 
 static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)

@@ -26,6 +26,11 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
         return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel",
                         op, in->c, out->c, p->kh, p->kw);
+    if (p->var.algo == VKS_CONV_IGEMM) {
+        vks_conv_igemm_t g = {p->kh, p->kw, p->stride_h, p->stride_w, p->pad_top, p->pad_left, VKS_PAD_ZERO, p->act,
+                              true, p->var};
+        return vks_conv_igemm_record(rec, op, &g, in, wt, bias, out);
+    }
     vks_conv_tile_t tile = vks_conv_tile(out->c, vks_div_up(out->w, p->stride_w), &p->var);
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
@@ -142,13 +147,14 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     return vks_op_conv2d_transpose(rec, &p, io->in, &ly->weight, ly->has_bias ? &ly->bias : NULL, io->out);
 }
 
-/* The tuner's candidates: the direct convolution's tiles, for the columns of one parity. */
+/* The tuner's candidates: the direct convolution's tiles, for the columns of one parity, then the
+ * implicit GEMM's. */
 static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
                          vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic)
 {
-    (void)ctx;
     *heuristic = 0;   /* the heuristic's tile comes first */
-    return vks_conv_direct_variants(io->out->c, vks_div_up(io->out->w, ly->stride_w), v, max);
+    uint32_t n = vks_conv_direct_variants(io->out->c, vks_div_up(io->out->w, ly->stride_w), v, max);
+    return n + (vks_conv_igemm_offered(ctx) ? vks_conv_igemm_variants(ctx, io->out->c, v + n, max - n) : 0);
 }
 
 static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)

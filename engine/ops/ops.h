@@ -15,10 +15,12 @@ enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
 
 /* A convolution's variant: the tuner's choice (tune.c) of what runs instead of the built-in
  * heuristic. All zero: the heuristic. */
-enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4 };
+enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_IGEMM };
 typedef struct vks_conv_variant {
-    uint32_t algo;     /* VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2 (F(2x2, 3x3)), VKS_CONV_WINO4 (F(4x4)) */
-    uint32_t px, lx;   /* the direct convolution's tile: pixels per invocation, workgroup width; 0: the heuristic's */
+    uint32_t algo;     /* VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2 (F(2x2, 3x3)), VKS_CONV_WINO4 (F(4x4)),
+                        * VKS_CONV_IGEMM (implicit GEMM, conv2d_igemm.c) */
+    uint32_t px, lx;   /* the direct convolution's tile: pixels per invocation, workgroup width; 0: the heuristic's.
+                        * VKS_CONV_IGEMM: px is its workgroup tile + 1 (0: the heuristic's), lx 0 */
 } vks_conv_variant_t;
 /* Its name in tables and cache files ("winograd F(4x4)", "direct 8px 16x4", "heuristic"). */
 void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size);
@@ -170,6 +172,28 @@ vks_status_t vks_op_yuyv_to_rgb(vks_rec_t *rec, const vks_binding_t *px, uint32_
 /* in [1,3,th,tw] cropped top-left to w x h -> RGBA8 (BGRA when swap_rb) pixels at px. */
 vks_status_t vks_op_unpack_rgba8(vks_rec_t *rec, const vks_tensor_t *in, uint32_t w, uint32_t h,
                                  bool swap_rb, float scale, float offset, const vks_binding_t *px);
+
+/* The implicit-GEMM convolution (conv2d_igemm.c): conv2d (any kernel, strides, padding mode) or
+ * conv2d_transpose (by stride phases) as a tiled GEMM through shared memory, for GPUs. Weights
+ * [cout][cin][kh][kw] as the direct convolution's. vks_op_conv2d and vks_op_conv2d_transpose call it
+ * for params whose var.algo is VKS_CONV_IGEMM, after their own checks. */
+typedef struct vks_conv_igemm {
+    uint32_t kh, kw, sy, sx;
+    int32_t pad_top, pad_left;
+    uint32_t pad_mode, act;
+    bool transposed;
+    vks_conv_variant_t var;
+} vks_conv_igemm_t;
+vks_status_t vks_conv_igemm_record(vks_rec_t *rec, const char *op, const vks_conv_igemm_t *g, const vks_tensor_t *in,
+                                   const vks_tensor_t *wt, const vks_tensor_t *bias, const vks_tensor_t *out);
+/* The implicit-GEMM tiles the tuner tries for cout output channels on this device (those within
+ * its compute limits): the heuristic's, then a narrower one; returns how many were written. */
+uint32_t vks_conv_igemm_variants(const vks_context_t *ctx, uint32_t cout, vks_conv_variant_t *v, uint32_t max);
+void vks_conv_igemm_name(const vks_conv_variant_t *v, char *buf, size_t size);
+/* Whether the tuner tries the implicit GEMM on this device: on GPUs; not on CPU devices (on Mesa's
+ * lavapipe its shared-memory stages and barriers make it 5-47x slower than the direct convolution,
+ * benchmarks/README.md), unless VKSTYLE_IGEMM=1. */
+bool vks_conv_igemm_offered(const vks_context_t *ctx);
 
 /* Push constants of conv2d.comp and conv2d_transpose.comp (mirrored field for field). */
 typedef struct vks_conv_push {
