@@ -1250,7 +1250,10 @@ static void test_tuning(void **state)
         assert_true(t[i].count >= 4);   /* Winograd F(2x2) and at least 3 direct tiles */
         assert_true(t[i].chosen < t[i].count);
         assert_non_null(strstr(t[i].trials[0].variant, "winograd F(2x2)"));
-        for (uint32_t k = 0; k < t[i].count; k++) assert_true(t[i].trials[k].ms > 0);
+        for (uint32_t k = 0; k < t[i].count; k++) {
+            assert_true(t[i].trials[k].ms > 0);
+            assert_null(strstr(t[i].trials[k].variant, "igemm"));   /* not offered on a CPU device */
+        }
     }
     assert_true(g_tune_calls >= 1);
     assert_int_equal(g_tune_last_done, g_tune_last_total);
@@ -1273,9 +1276,14 @@ static void test_tuning(void **state)
     assert_int_equal(g_tune_calls, 0);
     for (size_t i = 0; i < sizeof got; i++) assert_true(abs((int)got[i] - (int)want[i]) <= 1);
     vks_session_destroy(s);
-    /* RETIME: timed though cached */
+    /* RETIME: timed though cached; with VKSTYLE_IGEMM=1 the implicit GEMM too, as on a GPU */
+    setenv("VKSTYLE_IGEMM", "1", 1);
     t = tuned_session(m, VKS_TUNE_RETIME, in, got, &n, &s);
-    assert_true(n == 2 && !t[0].cached && t[0].count >= 4);
+    unsetenv("VKSTYLE_IGEMM");
+    assert_true(n == 2 && !t[0].cached && t[0].count >= 5);
+    assert_non_null(strstr(t[0].trials[t[0].count - 1].variant, "igemm"));
+    assert_true(t[0].trials[t[0].count - 1].ms > 0);
+    for (size_t i = 0; i < sizeof got; i++) assert_true(abs((int)got[i] - (int)want[i]) <= 1);
     vks_session_destroy(s);
     /* VKSTYLE_TUNE=0: AUTO is the heuristic */
     setenv("VKSTYLE_TUNE", "0", 1);
