@@ -23,7 +23,10 @@
 //                 storage-buffer load into a per-lane loop with a bounds check per element and a
 //                 uniform-buffer load into plain loads: the 3x3 convolutions run 1.3x faster there
 //                 (benchmarks/README.md). Needs scalarBlockLayout (float arrays without the std140
-//                 16-byte stride). fp32 activations only.
+//                 16-byte stride). fp32 activations only. Planes larger than a uniform buffer
+//                 come in row bands: one dispatch per band of output rows (pc.oy0 to pc.oh), each
+//                 binding one channel's input rows for it (pc.cpb = 1), pc.xbase the plane element
+//                 where the bindings start.
 //   *_f16         float16 activations (common.glsl).
 #include "common.glsl"
 
@@ -74,6 +77,8 @@ layout(push_constant) uniform Push {
     uint first, last;           // first / last input chunk
     uint wofs;                  // element of the bound weights where output channel co0 starts
     uint cpb;                   // *_xubo: input planes per uniform buffer
+    uint oy0;                   // the first output row of this dispatch (a row band: oh is its end)
+    int xbase;                  // *_xubo in row bands: plane element of the bindings' first element
     VKS_WG_BASE;
 } pc;
 
@@ -107,7 +112,7 @@ int fold(int i, int n, out float valid)
 void main()
 {
     uint ox0 = VKS_GID.x * PX;
-    uint oy = VKS_GID.y;
+    uint oy = VKS_GID.y + pc.oy0;
     uint oc0 = VKS_WG_ID.z * OCT;   // relative to co0 (workgroup-uniform)
     if (ox0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
 
@@ -116,7 +121,7 @@ void main()
     float rowmask[KH], colmask[XN];
     for (uint ky = 0; ky < KH; ky++) {
         int iy = fold(int(oy * STRIDE_Y + ky) - pc.pad_top, int(pc.h), rowmask[ky]);
-        rowoff[ky] = iy * int(pc.w);
+        rowoff[ky] = iy * int(pc.w) - pc.xbase;
     }
     for (uint j = 0; j < XN; j++) coloff[j] = fold(int(ox0 * STRIDE + j) - pc.pad_left, int(pc.w), colmask[j]);
     uint wbase[OCT];

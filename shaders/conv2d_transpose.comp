@@ -65,6 +65,8 @@ layout(push_constant) uniform Push {
     uint first, last;
     uint wofs;                  // element of the bound weights where output channel co0 starts
     uint cpb;                   // *_xubo: input planes per uniform buffer
+    uint oy0;                   // conv2d.comp's row bands: 0 here
+    int xbase;
     VKS_WG_BASE;
 } pc;
 

@@ -121,7 +121,8 @@ static const conv_case_t conv_cases[] = {
                                                                * (the pipeline of test_chunked_bindings' and
                                                                * test_split_dispatches' too: fewer compiles
                                                                * under GPU-assisted validation) */
-    {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* 67 KB planes: uniform weights, storage input */
+    {1, 2, 3, 130, 130, 3, 2, 0, {1, 0, 1, 0}, 1, 1, REF_ACT_NONE}, /* 67 KB planes: uniform weights, input from uniform
+                                                                     * buffers in row bands (test_conv2d: storage too) */
 };
 
 static void test_conv2d(void **state)
@@ -130,6 +131,10 @@ static void test_conv2d(void **state)
     size_t ncases = sizeof conv_cases / sizeof *conv_cases;
     for (size_t i = 0; i < ncases; i++)   /* quick: the last three, one per shader variant */
         if (!tu_quick_mode() || i + 3 >= ncases) run_conv(g_ctx, &conv_cases[i], 100 + (uint32_t)i);
+    /* the last one's planes (over 64 KiB) without row bands: the input from a storage buffer */
+    setenv("VKSTYLE_ROW_BANDS", "0", 1);
+    run_conv(g_ctx, &conv_cases[ncases - 1], 99);
+    unsetenv("VKSTYLE_ROW_BANDS");
     /* every path ran: weights from a storage buffer (long rows), from a uniform buffer (input planes
      * over 64 KiB), and input from uniform buffers too (fp32 only) */
     int ubo = 0, ssbo = 0, xubo = 0;
@@ -139,6 +144,27 @@ static void test_conv2d(void **state)
         xubo += g_ctx->pipelines[i]->shader == VKS_SHADER_CONV2D_XUBO;
     }
     assert_true(ubo > 0 && ssbo > 0 && (g_esize == 2 || xubo > 0));
+}
+
+/* Input planes larger than a uniform buffer, read from uniform buffers in row bands (fp32 on a CPU
+ * device: vks_conv_x_band): one dispatch per band of output rows, the bands' first and last rows
+ * padded by reflection, the edge or zeros, a stride of 2, input channels in chunks of 11. */
+static void test_conv_row_bands(void **state)
+{
+    (void)state;
+    /* *_xubo is fp32 only (fp16 runs test_conv2d's paths); quick: test_conv2d's 130x130 case has bands */
+    if (g_esize != 4 || tu_quick_mode()) return;
+    static const conv_case_t cases[] = {
+        {1, 3, 4, 130, 250, 9, 1, 0, {4, 4, 4, 4}, VKS_PAD_REFLECT, 1, REF_ACT_RELU},   /* 1000-byte rows: 56 a band, 3 bands */
+        {1, 13, 5, 131, 250, 3, 2, 0, {1, 1, 1, 1}, VKS_PAD_EDGE, 1, REF_ACT_TANH},     /* 32 rows a band, 3; 2 chunks */
+        {1, 2, 3, 100, 200, 5, 1, 0, {0, 3, 2, 1}, VKS_PAD_ZERO, 0, REF_ACT_NONE},      /* 76 rows a band, 2 */
+    };
+    static const uint64_t dispatches[] = {3, 6, 2};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint64_t before = g_ctx->shader_dispatches[VKS_SHADER_CONV2D_XUBO];
+        run_conv(g_ctx, &cases[i], 140 + (uint32_t)i);
+        assert_int_equal(g_ctx->shader_dispatches[VKS_SHADER_CONV2D_XUBO] - before, dispatches[i]);
+    }
 }
 
 /* Edge padding and strides per axis (ONNX Conv's strides, ReplicationPad2d folded in). */
@@ -1095,8 +1121,10 @@ static void test_split_dispatches(void **state)
     /* quick (CI's validation stages): not the 9x9 one, whose shader the first case splits already;
      * its own pipeline is among the costliest to compile under GPU-assisted validation (144
      * instrumented input loads per input channel) */
+    setenv("VKSTYLE_ROW_BANDS", "0", 1);   /* the storage-input case: not in row bands of uniform buffers */
     for (int i = 0; i < 5; i++)
         if (!tu_quick_mode() || i != 1) run_conv(g_ctx, &cases[i], 80 + (uint32_t)i);
+    unsetenv("VKSTYLE_ROW_BANDS");
     const conv_case_t wino = {1, 5, 20, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};   /* GEMM: 3 groups along z */
     run_wino(g_ctx, &wino, 93);
     g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 3, 0};   /* implicit GEMM, 16 x 128: 22 x 2 workgroups */
@@ -1675,6 +1703,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),
+        cmocka_unit_test(test_conv_row_bands),
         cmocka_unit_test(test_conv2d_transpose),
         cmocka_unit_test(test_conv2d_transpose_pads),
         cmocka_unit_test(test_pad),

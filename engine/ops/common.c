@@ -83,10 +83,36 @@ vks_status_t vks_check_same_shape(const char *op, const vks_tensor_t *a, const v
     return VKS_OK;
 }
 
+/* The input row conv2d.comp reads for padded row i (fold(): reflection mirrors, zeros and edge
+ * read the clamped row). */
+static uint32_t fold_row(int64_t i, uint32_t n, uint32_t mode)
+{
+    if (mode == VKS_PAD_REFLECT) {
+        if (i < 0) i = -i;
+        if (i > 2 * (int64_t)n - 2 - i) i = 2 * (int64_t)n - 2 - i;
+    }
+    return (uint32_t)(i < 0 ? 0 : i >= n ? n - 1 : i);
+}
+
+uint32_t vks_conv_x_band(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows, uint32_t kh, uint32_t sy,
+                         vks_conv_tile_t tile)
+{
+    VkDeviceSize plane = (VkDeviceSize)in->plane_stride * in->esize, row = (VkDeviceSize)in->w * in->esize;
+    VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    if (ctx->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU || !ubo_rows || !ctx->scalar_ubo ||
+        ctx->conv_storage_weights || in->esize != 4 || plane <= VKS_UBO_BYTES || vks_env_is("VKSTYLE_ROW_BANDS", "0"))
+        return 0;
+    uint32_t in_rows = (uint32_t)((VKS_UBO_BYTES - align) / row);   /* from an aligned offset before the band */
+    if (in_rows < kh) return 0;
+    uint32_t rows = (in_rows - kh) / sy + 1;
+    rows -= rows % tile.ly;
+    return rows;
+}
+
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
                                     vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
-                                    uint32_t ubo_rows, uint32_t x_cpb, const vks_tensor_t *in,
-                                    const vks_tensor_t *wt, const vks_tensor_t *bias,
+                                    uint32_t ubo_rows, uint32_t x_cpb, const vks_conv_band_t *band,
+                                    const vks_tensor_t *in, const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out)
 {
     uint32_t ci_chunk = 0, co_chunk = 0;
@@ -136,9 +162,40 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                 /* the transposed conv splits x into `stride` column parities, one per workgroup */
                 uint32_t gx = parity_groups ? parity_groups * vks_div_up(vks_div_up(push.ow, parity_groups), tile.lx * tile.px)
                                             : vks_div_up(push.ow, tile.lx * tile.px);
-                st = vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, tile.ly),
-                                      vks_div_up(push.nco, tile.oc));
-                if (st) return st;
+                if (!band) {
+                    st = vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, tile.ly),
+                                          vks_div_up(push.nco, tile.oc));
+                    if (st) return st;
+                    continue;
+                }
+                /* row bands: each dispatch's input bindings start at the first row its outputs read */
+                vks_conv_push_t bp = push;
+                for (uint32_t oy0 = 0; oy0 < push.oh; oy0 += band->rows) {
+                    uint32_t oy1 = push.oh - oy0 < band->rows ? push.oh : oy0 + band->rows, lo = in->h, hi = 0;
+                    for (uint32_t oy = oy0; oy < oy1; oy++)
+                        for (uint32_t ky = 0; ky < band->kh; ky++) {
+                            uint32_t r = fold_row((int64_t)oy * band->sy + ky - push.pad0, in->h, band->pad_mode);
+                            if (r < lo) lo = r;
+                            if (r > hi) hi = r;
+                        }
+                    VkDeviceSize start = b[4].offset + (VkDeviceSize)lo * in->w * in->esize;
+                    VkDeviceSize slack = start % ubo_align, size = slack + (VkDeviceSize)(hi + 1 - lo) * in->w * in->esize;
+                    if (size > VKS_UBO_BYTES)
+                        return vks_fail(VKS_ERR_SHAPE, "%s: a row band of %u input rows exceeds a uniform buffer", op,
+                                        hi + 1 - lo);
+                    for (uint32_t g = 0; g < VKS_X_UBOS; g++) {
+                        b[4 + g].offset += (VkDeviceSize)lo * in->w * in->esize - slack;
+                        b[4 + g].size = size;
+                    }
+                    bp.oy0 = oy0;
+                    bp.oh = oy1;
+                    bp.xbase = (int32_t)((VkDeviceSize)lo * in->w - slack / in->esize);
+                    st = vks_rec_dispatch(rec, pipe, b, nb, &bp, gx, vks_div_up(oy1 - oy0, tile.ly),
+                                          vks_div_up(push.nco, tile.oc));
+                    if (st) return st;
+                    for (uint32_t g = 0; g < VKS_X_UBOS; g++)   /* back to the channels' planes */
+                        b[4 + g] = vks_bind_channels(in, n, ci + (g < push.nci ? g : 0), 1, false);
+                }
             }
     return VKS_OK;
 }

@@ -56,6 +56,9 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
+    vks_conv_band_t band = {x_cpb ? 0 : vks_conv_x_band(rec->ctx, in, ubo_rows, p->kh, p->stride, tile), p->kh, p->stride,
+                            p->pad_mode};
+    if (band.rows) x_cpb = 1;   /* one channel's band a binding */
     uint32_t spec[11] = {p->kh, p->kw, sw, p->pad_mode, p->act, bias != NULL, tile.oc, p->stride,
                          tile.px, tile.lx, tile.ly};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D, VKS_SHADER_CONV2D_UBO, VKS_SHADER_CONV2D_XUBO};
@@ -67,7 +70,7 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
         .oh = oh, .ow = ow, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, 0, tile, ubo_rows, x_cpb, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, tile, ubo_rows, x_cpb, band.rows ? &band : NULL, in, wt, bias, out);
 }
 
 /* ------------------------------------------------------------------ the layer */

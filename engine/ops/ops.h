@@ -206,6 +206,8 @@ typedef struct vks_conv_push {
     uint32_t wofs;         /* conv2d: element of the bound weights where output channel co0 starts */
     uint32_t cpb;          /* *_xubo: input planes per uniform buffer (a push constant, not a specialization
                             * constant: one pipeline serves every plane size) */
+    uint32_t oy0;          /* conv2d: the dispatch's first output row (row bands; oh is then the band's end) */
+    int32_t xbase;         /* conv2d_xubo in row bands: the plane element where the input bindings start */
     uint32_t wg_base[3];   /* the dispatch's first workgroup (set by the recorder: split dispatches) */
 } vks_conv_push_t;
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
@@ -232,6 +234,19 @@ uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uin
  * VKS_X_UBOS uniform buffers (uniform weights, scalarBlockLayout, fp32 planes of at most
  * VKS_UBO_BYTES), else 0. */
 uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows);
+/* conv2d_xubo in row bands, for input planes larger than one uniform buffer: rows output rows a
+ * dispatch (a multiple of the tile's ly), each input channel's rows for them in one uniform
+ * binding; the kernel's height, vertical stride and padding mode say which input rows a band reads. */
+typedef struct vks_conv_band {
+    uint32_t rows, kh, sy, pad_mode;
+} vks_conv_band_t;
+/* The output rows per band for a conv2d of kernel height kh and vertical stride sy on in, or 0 when
+ * the input is not read in row bands: only on CPU devices (lavapipe: a uniform load is plain
+ * loads, a storage load a per-lane loop; on a GPU, uniform buffers read at per-invocation
+ * addresses serialize), with uniform weights (ubo_rows) and scalarBlockLayout, fp32, planes over
+ * VKS_UBO_BYTES, and at least one row of invocations (tile.ly rows) a band. */
+uint32_t vks_conv_x_band(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows, uint32_t kh, uint32_t sy,
+                         vks_conv_tile_t tile);
 /* The pipeline of a convolution: variants[0] (weights and input in storage buffers), [1] (weights
  * in a uniform buffer: ubo_rows) or [2] (input too: x_cpb > 0, the driver workaround's constant
  * appended to spec's nspec constants). Picks the fp16 variant for fp16 tensors. */
@@ -244,11 +259,12 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
  * tile: the register tile and workgroup shape the pipeline was specialized with (vks_conv_tile);
  * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
  * one VKS_UBO_BYTES uniform binding holds (the conv2d_ubo variant of conv2d.comp); x_cpb: 0 when the input is one storage
- * binding, else the input planes one uniform binding holds (the conv2d_xubo variant: VKS_X_UBOS of them). */
+ * binding, else the input planes one uniform binding holds (the conv2d_xubo variant: VKS_X_UBOS of them);
+ * band: NULL, or the row bands of conv2d_xubo (vks_conv_x_band; x_cpb is then 1). */
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
                                     vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
-                                    uint32_t ubo_rows, uint32_t x_cpb, const vks_tensor_t *in,
-                                    const vks_tensor_t *wt, const vks_tensor_t *bias,
+                                    uint32_t ubo_rows, uint32_t x_cpb, const vks_conv_band_t *band,
+                                    const vks_tensor_t *in, const vks_tensor_t *wt, const vks_tensor_t *bias,
                                     const vks_tensor_t *out);
 
 /* The measurement knobs that set a workgroup size (VKSTYLE_NORM_LOCAL, VKSTYLE_WINO_LOCAL_MIN): the
