@@ -99,7 +99,7 @@ uint32_t vks_conv_x_band(const vks_context_t *ctx, const vks_tensor_t *in, uint3
 {
     VkDeviceSize plane = (VkDeviceSize)in->plane_stride * in->esize, row = (VkDeviceSize)in->w * in->esize;
     VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
-    if (ctx->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU || !ubo_rows || !ctx->scalar_ubo ||
+    if (!vks_input_ubo(ctx) || !ubo_rows || !ctx->scalar_ubo ||
         ctx->conv_storage_weights || in->esize != 4 || plane <= VKS_UBO_BYTES || vks_env_is("VKSTYLE_ROW_BANDS", "0"))
         return 0;
     uint32_t in_rows = (uint32_t)((VKS_UBO_BYTES - align) / row);   /* from an aligned offset before the band */
@@ -211,10 +211,15 @@ uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uin
     return (uint32_t)((VKS_UBO_BYTES - align) / row_bytes);
 }
 
+bool vks_input_ubo(const vks_context_t *ctx)
+{
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU || vks_env_is("VKSTYLE_INPUT_UBO", "1");
+}
+
 uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows)
 {
     VkDeviceSize plane = (VkDeviceSize)in->plane_stride * in->esize;
-    if (!ubo_rows || !ctx->scalar_ubo || ctx->conv_storage_weights || in->esize != 4 || plane > VKS_UBO_BYTES) return 0;
+    if (!vks_input_ubo(ctx) || !ubo_rows || !ctx->scalar_ubo || ctx->conv_storage_weights || in->esize != 4 || plane > VKS_UBO_BYTES) return 0;
     return (uint32_t)(VKS_UBO_BYTES / plane);
 }
 

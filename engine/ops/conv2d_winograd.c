@@ -220,7 +220,7 @@ static bool mpos_enabled(void)
  * binding; a power of 2 times 64 up to a GEMM workgroup's tiles), or 0: the storage-buffer GEMM. */
 static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t group)
 {
-    if (in->esize != 4 || !ctx->scalar_ubo || ctx->conv_storage_weights || (uint64_t)in->c * 64 * 4 > VKS_UBO_BYTES)
+    if (!vks_input_ubo(ctx) || in->esize != 4 || !ctx->scalar_ubo || ctx->conv_storage_weights || (uint64_t)in->c * 64 * 4 > VKS_UBO_BYTES)
         return 0;
     uint32_t blk = 64;
     while (blk * 2 <= group && (uint64_t)in->c * blk * 2 * 4 <= VKS_UBO_BYTES) blk *= 2;

@@ -231,9 +231,15 @@ vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_varia
  * blocks that hold weights reserve that much slack at their end). */
 uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uint32_t cout);
 /* Input channel planes one uniform binding holds when the *_xubo shader can read the input from
- * VKS_X_UBOS uniform buffers (uniform weights, scalarBlockLayout, fp32 planes of at most
+ * VKS_X_UBOS uniform buffers (vks_input_ubo, uniform weights, scalarBlockLayout, fp32 planes of at most
  * VKS_UBO_BYTES), else 0. */
 uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows);
+/* Whether activations may be read from uniform buffers at per-invocation addresses (conv2d_xubo,
+ * conv2d_transpose_xubo, the Winograd GEMM's V): on CPU devices (lavapipe compiles a uniform load
+ * into plain loads, a storage load into a per-lane loop with a bounds check), not on GPUs, whose
+ * uniform path is built for one address across the invocations and serializes distinct ones
+ * (there the input comes from storage buffers; VKSTYLE_INPUT_UBO=1 forces it, to measure). */
+bool vks_input_ubo(const vks_context_t *ctx);
 /* conv2d_xubo in row bands, for input planes larger than one uniform buffer: rows output rows a
  * dispatch (a multiple of the tile's ly), each input channel's rows for them in one uniform
  * binding; the kernel's height, vertical stride and padding mode say which input rows a band reads. */
@@ -241,10 +247,9 @@ typedef struct vks_conv_band {
     uint32_t rows, kh, sy, pad_mode;
 } vks_conv_band_t;
 /* The output rows per band for a conv2d of kernel height kh and vertical stride sy on in, or 0 when
- * the input is not read in row bands: only on CPU devices (lavapipe: a uniform load is plain
- * loads, a storage load a per-lane loop; on a GPU, uniform buffers read at per-invocation
- * addresses serialize), with uniform weights (ubo_rows) and scalarBlockLayout, fp32, planes over
- * VKS_UBO_BYTES, and at least one row of invocations (tile.ly rows) a band. */
+ * the input is not read in row bands: where vks_input_ubo, with uniform weights (ubo_rows) and
+ * scalarBlockLayout, fp32, planes over VKS_UBO_BYTES, at least one row of invocations (tile.ly
+ * rows) a band, and not VKSTYLE_ROW_BANDS=0 (to measure). */
 uint32_t vks_conv_x_band(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows, uint32_t kh, uint32_t sy,
                          vks_conv_tile_t tile);
 /* The pipeline of a convolution: variants[0] (weights and input in storage buffers), [1] (weights

@@ -37,9 +37,10 @@ static void usage(FILE *f)
         "                      by side; every variant is checked against the C reference by test_ops\n"
         "      --stabilize S   time the network with temporal stabilization S (0..1; default 0: off)\n"
         "      --tune          time every variant of every convolution on this device now (Winograd\n"
-        "                      F(2x2) and F(4x4), the direct convolution's tiles), print them per layer\n"
-        "                      with the winner, and cache the choices (every command uses them; a shape\n"
-        "                      first met is timed once; VKSTYLE_TUNE=0: a built-in heuristic instead)\n"
+        "                      F(2x2) and F(4x4), the direct convolution's tiles, on GPUs the implicit\n"
+        "                      GEMM's), print them per layer with the winner, and cache the choices\n"
+        "                      (every command uses them; a shape first met is timed once;\n"
+        "                      VKSTYLE_TUNE=0: a built-in heuristic instead)\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --device D      Vulkan device index or name substring\n"
         CLI_RANGE_HELP

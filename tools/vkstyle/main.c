@@ -33,7 +33,8 @@ static void usage(FILE *f)
                "             2 or 4: F(2x2,3x3) or F(4x4,3x3) everywhere instead of chosen by size),\n"
                "             VKSTYLE_TUNE=0 (the built-in choice of each convolution's variant instead of\n"
                "             the one timed on this device and cached; see vkstyle bench --tune),\n"
-               "             VKSTYLE_TUNE_SECONDS (time a session may spend timing variants; default 20)\n");
+               "             VKSTYLE_TUNE_SECONDS (time a session may spend timing variants; default 20),\n"
+               "             VKSTYLE_IGEMM=1 (the tuner times the implicit GEMM on a CPU device too)\n");
 }
 
 /* The version, and the device and driver a command would run on (VKSTYLE_DEVICE applies). */
