@@ -555,8 +555,7 @@ static void test_conv2d_transpose(void **state)
     }
     run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 6);   /* 67 KB input planes: input from a storage buffer */
-    run_convt(g_ctx, 1, 13, 20, 100, 90, 1, 1, REF_ACT_RELU, 7);  /* 36 KB planes: 11 uniform buffers, 2 chunks
-                                                                   * (test_chunked_bindings' pipeline too) */
+    run_convt(g_ctx, 1, 25, 20, 64, 100, 1, 1, REF_ACT_RELU, 7);  /* 25 KB planes, 2 a uniform buffer: 2 chunks */
     int ubo = 0, ssbo = 0, xubo = 0;
     for (size_t i = 0; i < g_ctx->npipelines; i++) {
         ubo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_TRANSPOSE_UBO);
@@ -1131,7 +1130,7 @@ static void test_split_dispatches(void **state)
     run_conv(g_ctx, &cases[0], 94);
     g_var = (vks_conv_variant_t){0};
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
-    run_convt(g_ctx, 1, 13, 20, 100, 90, 1, 1, REF_ACT_RELU, 86);  /* input from uniform buffers (fp32) */
+    run_convt(g_ctx, 1, 25, 20, 64, 100, 1, 1, REF_ACT_RELU, 86);  /* input from uniform buffers (fp32) */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
     run_convt(g_ctx, 1, 1900, 2, 9, 4, 1, 1, REF_ACT_NONE, 88);    /* storage weights: 18 rows, 3 groups of 8 */
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 89);

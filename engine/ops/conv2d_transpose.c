@@ -34,7 +34,12 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
     vks_conv_tile_t tile = vks_conv_tile(out->c, vks_div_up(out->w, p->stride_w), &p->var);
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
+    /* the input from uniform buffers only where one holds at least 2 planes: with 1, a layer of many
+     * input channels runs in chunks of 11 that each read and write the whole output, 4x the input's
+     * pixels at stride 2 (udnie's deconv2 at 256x256, 6 chunks: 63.5 ms, from storage 48.4; deconv1
+     * at 512x512, 12 chunks: 262 ms, from storage 196; benchmarks/README.md) */
     uint32_t x_cpb = vks_conv_x_cpb(rec->ctx, in, ubo_rows);
+    if (x_cpb < 2) x_cpb = 0;
     uint32_t spec[10] = {p->kh, p->kw, p->stride_w, p->act, bias != NULL, tile.oc, p->stride_h,
                          tile.px, tile.lx, tile.ly};
     const vks_shader_id_t variants[3] = {VKS_SHADER_CONV2D_TRANSPOSE, VKS_SHADER_CONV2D_TRANSPOSE_UBO,
