@@ -2,11 +2,13 @@
  * vkstyle.h). The choices live in a text file beside the pipeline cache,
  * <cache dir>/<vendor>-<device>-<pipeline cache UUID>.tune:
  *
- *   vkstyle-tune 1 <vkstyle version> <driverVersion> <device name>      (else the file is ignored)
+ *   vkstyle-tune N <vkstyle version> <driverVersion> <device name>      (else the file is ignored)
  *   <layer key> TAB <algo> <px> <lx> TAB <ms>                           (one line per layer shape)
  *
  * The key names everything the variants and their speed depend on: the op, kernel, strides,
- * padding mode, activation, bias, residual, shapes, precision and the context's conv options. */
+ * padding mode, activation, bias, residual, shapes, precision and the context's conv options.
+ * N is TUNE_FORMAT, raised whenever the candidates or what a variant runs change (the version
+ * alone does not move with every build): 2 added the implicit GEMM and the row bands. */
 #include "session.h"
 #include "cache.h"
 #include "ops/op.h"
@@ -44,11 +46,13 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+#define TUNE_FORMAT 2
+
 static void header(const vks_context_t *ctx, char *buf, size_t size)
 {
     char name[256];
     vks_escape_controls(name, sizeof name, ctx->info.name);
-    snprintf(buf, size, "vkstyle-tune 1 %s %u %s", vks_version_string(), ctx->props.driverVersion, name);
+    snprintf(buf, size, "vkstyle-tune %d %s %u %s", TUNE_FORMAT, vks_version_string(), ctx->props.driverVersion, name);
 }
 
 static vks_status_t table_add(table_t *t, const char *key, const vks_conv_variant_t *v, double ms)
