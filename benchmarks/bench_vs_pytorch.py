@@ -117,10 +117,14 @@ def measure(a, size, graph, T, wrappers, drivers):
               "rounds": {"pytorch": pt}, "keys": precisions}
     for prec in precisions:
         g, wl = statistics.median(vk_gpu[prec]), statistics.median(vk_wall[prec])
+        # each round's own ratio pairs measurements taken seconds apart: steadier than the ratio of
+        # the medians when the machine's speed drifts during the run
+        rr = statistics.median(v / t for v, t in zip(vk_wall[prec], pt))
         print(f"  vkstyle {prec} on {dev} ({devs[prec]}): GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
-              f"wall / PyTorch = {wl / p:.2f}x  (< 1: vkstyle faster)\n", flush=True)
+              f"wall / PyTorch = {wl / p:.2f}x, median of the rounds' ratios {rr:.2f}x  (< 1: vkstyle faster)\n",
+              flush=True)
         result[prec] = {"driver": devs[prec], "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
-                        "rounds": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
+                        "round_ratio": rr, "rounds": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
     return result
 
 
@@ -155,11 +159,13 @@ def main():
     keys = results[0]["keys"]
     print(f"{os.path.basename(a.model)} on {results[0]['device']}: vkstyle wall (data resident) / PyTorch CPU "
           f"({a.threads} threads), < 1: vkstyle faster")
-    print("| size | PyTorch ms | " + " | ".join(f"vkstyle {k} ms | ratio" for k in keys) + " |")
-    print("|---|---|" + "---|---|" * len(keys))
+    print("(ratio: of the medians; per round: the median of each round's own ratio)")
+    print("| size | PyTorch ms | " + " | ".join(f"vkstyle {k} ms | ratio | per round" for k in keys) + " |")
+    print("|---|---|" + "---|---|---|" * len(keys))
     for r in results:
         print(f"| {r['size']} | {r['pytorch_ms']:.1f} | " +
-              " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x" for k in keys) + " |")
+              " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x | {r[k]['round_ratio']:.2f}x"
+                         for k in keys) + " |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results[0] if len(results) == 1 else results, f, indent=2)
