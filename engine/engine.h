@@ -170,7 +170,7 @@ uint32_t vks_channels_per_binding(const vks_context_t *ctx, VkDeviceSize plane_b
 /* ------------------------------------------------------------ pipelines (pipeline.c) */
 
 #define VKS_MAX_SPEC 16
-#define VKS_MAX_BINDINGS 16   /* descriptors one dispatch binds (array elements included) */
+#define VKS_MAX_BINDINGS 20   /* descriptors one dispatch binds (array elements included) */
 
 struct vks_pipeline {
     vks_shader_id_t shader;

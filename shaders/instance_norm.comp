@@ -1,7 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#if VKS_INPUT_UBO
+#extension GL_EXT_scalar_block_layout : require
+#endif
 // vks:variant instance_norm_f16 VKS_F16
+// vks:variant instance_norm_xubo VKS_INPUT_UBO
 // vks:wg-base
 // Instance normalization, one workgroup per channel plane of one sample:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual), biased variance.
@@ -9,6 +13,10 @@
 // per-frame mix of a conditional instance norm (conditional_instance_norm.comp).
 // GIVEN_STATS: the mean and variance are not computed from the plane but read from a table
 // (an image run in tiles: the whole image's statistics, from channel_stats.comp over its tiles).
+// instance_norm_xubo: the input planes read from VKS_X_UBOS uniform buffers of pc.cpb planes each
+// instead of a storage buffer (CPU devices, fp32, planes of at most VKS_UBO_BYTES: lavapipe
+// compiles a storage load into a per-lane loop with a bounds check, a uniform load into plain
+// loads; see conv2d.comp). The residual and the output stay storage buffers.
 #include "common.glsl"
 // The workgroup: VKS_NORM_LOCAL invocations, or one subgroup on a CPU device (engine/ops/instance_norm.c).
 // Declared before norm_common.glsl, which reads gl_WorkGroupSize.
@@ -18,6 +26,8 @@ layout(local_size_x_id = 3) in;
 layout(constant_id = 0) const uint ACT = 0;
 layout(constant_id = 1) const uint HAS_RESIDUAL = 0;
 layout(constant_id = 2) const uint GIVEN_STATS = 0;
+// instance_norm_xubo: conv2d.comp's driver workaround (engine/context.c, driver_workarounds())
+layout(constant_id = 4) const uint CLAMP_INDEX = 1;
 
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
@@ -31,13 +41,24 @@ layout(push_constant) uniform Push {
     uint gamma_off, beta_off;   // element offsets of this chunk's first channel
     float eps;
     uint stats_off;             // GIVEN_STATS: pair of this chunk's first channel in st
+    uint cpb;                   // instance_norm_xubo: planes per uniform buffer
     VKS_WG_BASE;
 } pc;
+
+#if VKS_INPUT_UBO
+layout(scalar, binding = 6) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_UBOS];
+#define XIN(i) xu[CLAMP_INDEX != 0 ? min(xg, VKS_X_UBOS - 1) : xg].v[xb + (i)]
+#else
+#define XIN(i) float(x[base + (i)])
+#endif
 
 void main()
 {
     uint c = VKS_WG_ID.x;
     uint base = c * pc.stride;
+#if VKS_INPUT_UBO
+    uint xg = c / pc.cpb, xb = c % pc.cpb * pc.stride;   // the buffer and the plane in it (workgroup-uniform)
+#endif
     float mean, var;
     if (GIVEN_STATS != 0) {
         mean = st[2 * (pc.stats_off + c)];
@@ -45,18 +66,18 @@ void main()
     } else {
         // Shifted sums: subtracting one sample of the plane first keeps the partial sums small
         // when the mean is large compared to the spread (no catastrophic rounding in fp32).
-        float pilot = float(x[base]);
+        float pilot = XIN(0);
         float s = 0.0;
-        PLANE_LOOP(i, pc.hw, s += float(x[base + i]) - pilot;)
+        PLANE_LOOP(i, pc.hw, s += XIN(i) - pilot;)
         mean = pilot + workgroup_sum(s) / float(pc.hw);
         float q = 0.0;
-        PLANE_LOOP(i, pc.hw, float d = float(x[base + i]) - mean; q = fma(d, d, q);)
+        PLANE_LOOP(i, pc.hw, float d = XIN(i) - mean; q = fma(d, d, q);)
         var = workgroup_sum(q) / float(pc.hw);
     }
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
     float shift = beta[pc.beta_off + c] - mean * scale;
     PLANE_LOOP(i, pc.hw,
-        float v = vks_act(fma(float(x[base + i]), scale, shift), ACT);
+        float v = vks_act(fma(XIN(i), scale, shift), ACT);
         if (HAS_RESIDUAL != 0) v += float(res[base + i]);
         y[base + i] = vtype(v);
     )

@@ -2,7 +2,7 @@
  * statistics (an image run in tiles); and channel_stats, the statistics of rows of a tile. */
 #include "op.h"
 
-typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, wg_base[3]; } in_push_t;
+typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, cpb, wg_base[3]; } in_push_t;
 _Static_assert(sizeof(in_push_t) <= 128, "push constants");
 
 /* Invocations per plane: VKS_NORM_LOCAL; on a CPU device one subgroup (8 on lavapipe with AVX2):
@@ -19,6 +19,18 @@ static uint32_t norm_local(const vks_context_t *ctx, uint64_t hw)
     if (v) l = v;
     if (hw > 65535u / 3u * l * VKS_NORM_UNROLL) l = VKS_NORM_LOCAL;
     return l;
+}
+
+/* Planes per uniform buffer when instance_norm_xubo can read the input (vks_input_ubo: CPU
+ * devices; fp32 planes of at most VKS_UBO_BYTES, scalarBlockLayout), else 0. VKSTYLE_NORM_UBO=0
+ * turns it off, to measure. */
+static uint32_t x_planes(const vks_context_t *ctx, const vks_tensor_t *in)
+{
+    VkDeviceSize plane = (VkDeviceSize)in->plane_stride * in->esize;
+    if (!vks_input_ubo(ctx) || !ctx->scalar_ubo || in->esize != 4 || plane > VKS_UBO_BYTES ||
+        vks_env_is("VKSTYLE_NORM_UBO", "0"))
+        return 0;
+    return (uint32_t)(VKS_UBO_BYTES / plane);
 }
 
 static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
@@ -40,19 +52,24 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     if ((uint64_t)in->h * in->w > VKS_NORM_MAX_PLANE)
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u plane is more than its shader takes (%u pixels)", op, in->h, in->w,
                         VKS_NORM_MAX_PLANE);
-    uint32_t spec[4] = {act, residual != NULL, stats != NULL, norm_local(rec->ctx, (uint64_t)in->h * in->w)};
+    uint32_t spec[5] = {act, residual != NULL, stats != NULL, norm_local(rec->ctx, (uint64_t)in->h * in->w),
+                        rec->ctx->clamp_ubo_array_index};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
-    if ((st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3,
-                               spec, 4, 6, sizeof(in_push_t), &pipe))) return st;
+    uint32_t cpb = x_planes(rec->ctx, in);
+    if (cpb) st = vks_rec_pipeline(rec, VKS_SHADER_INSTANCE_NORM_XUBO, spec, 5, 7, 1u << 6, sizeof(in_push_t),
+                                   VKS_X_UBOS, &pipe);
+    else st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3, spec, 4, 6, sizeof(in_push_t), &pipe);
+    if (st) return st;
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
+    if (cpb && chunk > cpb * VKS_X_UBOS) chunk = cpb * VKS_X_UBOS;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
             in_push_t push = {in->h * in->w, in->plane_stride, gamma_off + c, beta_off + c, eps,
-                              stats_off + n * in->c + c, {0}};
-            vks_binding_t b[6] = {
+                              stats_off + n * in->c + c, cpb, {0}};
+            vks_binding_t b[6 + VKS_X_UBOS] = {
                 vks_bind_channels(in, n, c, nc, false),
                 vks_bind_channels(out, n, c, nc, true),
                 vks_bind(gamma, false),
@@ -60,7 +77,12 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                 vks_bind_channels(residual ? residual : in, n, c, nc, false),
                 vks_bind(stats ? stats : gamma, false),
             };
-            if ((st = vks_rec_dispatch(rec, pipe, b, 6, &push, nc, 1, 1))) return st;
+            uint32_t nb = 6;
+            for (uint32_t g = 0; cpb && g < VKS_X_UBOS; g++) {   /* cpb planes each; unused: the first plane */
+                uint32_t c0 = g * cpb < nc ? g * cpb : 0;
+                b[nb++] = vks_bind_channels(in, n, c + c0, nc - c0 < cpb ? nc - c0 : cpb, false);
+            }
+            if ((st = vks_rec_dispatch(rec, pipe, b, nb, &push, nc, 1, 1))) return st;
         }
     return VKS_OK;
 }
