@@ -8,9 +8,14 @@ shared float red[VKS_NORM_LOCAL];
 // invocation's loops after 65535 iterations in all (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS) and
 // silently goes on, which cut instance norm short on planes over 5.6 MP (3 loops of hw / 256).
 // VKS_NORM_MAX_PLANE (config.h) is the largest plane this allows, checked by the ops.
+// A shader may set NORM_UNROLL lower before including this (instance_norm_xubo: its planes are
+// at most VKS_UBO_BYTES, far within the limit).
+#ifndef NORM_UNROLL
+#define NORM_UNROLL VKS_NORM_UNROLL
+#endif
 #define PLANE_LOOP(i, count, body)                                                        \
-    for (uint i##0 = gl_LocalInvocationID.x; i##0 < (count); i##0 += gl_WorkGroupSize.x * VKS_NORM_UNROLL) \
-        [[unroll]] for (uint u_ = 0; u_ < VKS_NORM_UNROLL; u_++) {                        \
+    for (uint i##0 = gl_LocalInvocationID.x; i##0 < (count); i##0 += gl_WorkGroupSize.x * NORM_UNROLL) \
+        [[unroll]] for (uint u_ = 0; u_ < NORM_UNROLL; u_++) {                            \
             uint i = i##0 + u_ * gl_WorkGroupSize.x;                                      \
             if (i < (count)) { body }                                                     \
         }
