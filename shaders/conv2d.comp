@@ -79,6 +79,7 @@ layout(push_constant) uniform Push {
     uint cpb;                   // *_xubo: input planes per uniform buffer
     uint oy0;                   // the first output row of this dispatch (a row band: oh is its end)
     int xbase;                  // *_xubo in row bands: plane element of the bindings' first element
+    uint ry, rx;                // conv2d_igemm.comp's stride phase: 0 here
     VKS_WG_BASE;
 } pc;
 

@@ -53,6 +53,8 @@ layout(push_constant) uniform Push {
     int pad_top, pad_left;
     uint first, last;           // first / last input chunk
     uint wofs;                  // element of the bound weights where output channel co0 starts
+    uint cpb, oy0;              // conv2d.comp's (the push block is the convolutions' one, vks_conv_push_t)
+    int xbase;
     uint ry, rx;                // TRANSPOSED: the stride phase
     VKS_WG_BASE;
 } pc;

@@ -67,6 +67,7 @@ layout(push_constant) uniform Push {
     uint cpb;                   // *_xubo: input planes per uniform buffer
     uint oy0;                   // conv2d.comp's row bands: 0 here
     int xbase;
+    uint ry, rx;                // conv2d_igemm.comp's stride phase: 0 here
     VKS_WG_BASE;
 } pc;
 

@@ -109,11 +109,75 @@ uint32_t vks_conv_x_band(const vks_context_t *ctx, const vks_tensor_t *in, uint3
     return rows;
 }
 
+void vks_bind_ubo_planes(const vks_tensor_t *in, uint32_t n, uint32_t c, uint32_t nc, uint32_t cpb, vks_binding_t *b)
+{
+    for (uint32_t g = 0; g < VKS_X_UBOS; g++) {   /* cpb planes each; unused: the first plane */
+        uint32_t c0 = g * cpb < nc ? g * cpb : 0;
+        b[g] = vks_bind_channels(in, n, c + c0, nc - c0 < cpb ? nc - c0 : cpb, false);
+    }
+}
+
+/* conv2d_xubo in row bands: one dispatch per band of output rows, its input bindings (b[4..],
+ * one channel each) moved to the first row the band reads. */
+static vks_status_t dispatch_bands(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe, vks_binding_t *b,
+                                   uint32_t nb, const vks_conv_push_t *push, const vks_conv_band_t *band,
+                                   const vks_tensor_t *in, uint32_t gx, uint32_t ly, uint32_t gz)
+{
+    VkDeviceSize ubo_align = rec->ctx->props.limits.minUniformBufferOffsetAlignment, row = (VkDeviceSize)in->w * in->esize;
+    vks_binding_t planes[VKS_X_UBOS];
+    memcpy(planes, b + 4, sizeof planes);
+    vks_conv_push_t bp = *push;
+    for (uint32_t oy0 = 0; oy0 < push->oh; oy0 += band->rows) {
+        uint32_t oy1 = push->oh - oy0 < band->rows ? push->oh : oy0 + band->rows, lo = in->h, hi = 0;
+        for (uint32_t oy = oy0; oy < oy1; oy++)
+            for (uint32_t ky = 0; ky < band->kh; ky++) {
+                uint32_t r = fold_row((int64_t)oy * band->sy + ky - push->pad0, in->h, band->pad_mode);
+                if (r < lo) lo = r;
+                if (r > hi) hi = r;
+            }
+        VkDeviceSize slack = (planes[0].offset + lo * row) % ubo_align, size = slack + (hi + 1 - lo) * row;
+        if (size > VKS_UBO_BYTES)
+            return vks_fail(VKS_ERR_SHAPE, "%s: a row band of %u input rows exceeds a uniform buffer", op, hi + 1 - lo);
+        for (uint32_t g = 0; g < VKS_X_UBOS; g++) {
+            b[4 + g].offset = planes[g].offset + lo * row - slack;
+            b[4 + g].size = size;
+        }
+        bp.oy0 = oy0;
+        bp.oh = oy1;
+        bp.xbase = (int32_t)((VkDeviceSize)lo * in->w - slack / in->esize);
+        vks_status_t st = vks_rec_dispatch(rec, pipe, b, nb, &bp, gx, vks_div_up(oy1 - oy0, ly), gz);
+        if (st) return st;
+    }
+    return VKS_OK;
+}
+
+/* The implicit GEMM: one dispatch (a transposed convolution's: one per stride phase) of workgroups
+ * of gemm->bn output pixels x gemm->bm output channels. */
+static vks_status_t dispatch_gemm(vks_rec_t *rec, const vks_pipeline_t *pipe, const vks_binding_t *b, uint32_t nb,
+                                  vks_conv_push_t push, const vks_conv_gemm_t *gemm)
+{
+    uint32_t phases_y = gemm->transposed ? gemm->sy : 1, phases_x = gemm->transposed ? gemm->sx : 1;
+    for (push.ry = 0; push.ry < phases_y; push.ry++)
+        for (push.rx = 0; push.rx < phases_x; push.rx++) {
+            /* the pixels of this phase (all of them for conv2d) */
+            uint32_t gh = push.oh, gw = push.ow;
+            if (gemm->transposed) {
+                gh = push.ry < push.oh ? vks_div_up(push.oh - push.ry, gemm->sy) : 0;
+                gw = push.rx < push.ow ? vks_div_up(push.ow - push.rx, gemm->sx) : 0;
+            }
+            if (!gh || !gw) continue;
+            vks_status_t st = vks_rec_dispatch(rec, pipe, b, nb, &push, vks_div_up(gh * gw, gemm->bn), 1,
+                                               vks_div_up(push.nco, gemm->bm));
+            if (st) return st;
+        }
+    return VKS_OK;
+}
+
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
                                     vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
                                     uint32_t ubo_rows, uint32_t x_cpb, const vks_conv_band_t *band,
-                                    const vks_tensor_t *in, const vks_tensor_t *wt, const vks_tensor_t *bias,
-                                    const vks_tensor_t *out)
+                                    const vks_conv_gemm_t *gemm, const vks_tensor_t *in, const vks_tensor_t *wt,
+                                    const vks_tensor_t *bias, const vks_tensor_t *out)
 {
     uint32_t ci_chunk = 0, co_chunk = 0;
     vks_status_t st = vks_chunk_channels(rec->ctx, op, &in, 1, &ci_chunk);
@@ -154,48 +218,21 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                     vks_bind_channels(out, n, co, push.nco, true),
                 };
                 uint32_t nb = 4;
-                for (uint32_t g = 0; x_cpb && g < VKS_X_UBOS; g++) {   /* x_cpb planes each; unused: plane 0 */
-                    uint32_t c0 = g * x_cpb < push.nci ? g * x_cpb : 0;
-                    uint32_t nc = push.nci - c0 < x_cpb ? push.nci - c0 : x_cpb;
-                    b[nb++] = vks_bind_channels(in, n, ci + c0, nc, false);
+                if (x_cpb) {
+                    vks_bind_ubo_planes(in, n, ci, push.nci, x_cpb, b + 4);
+                    nb += VKS_X_UBOS;
+                }
+                if (gemm) {
+                    if ((st = dispatch_gemm(rec, pipe, b, nb, push, gemm))) return st;
+                    continue;
                 }
                 /* the transposed conv splits x into `stride` column parities, one per workgroup */
                 uint32_t gx = parity_groups ? parity_groups * vks_div_up(vks_div_up(push.ow, parity_groups), tile.lx * tile.px)
                                             : vks_div_up(push.ow, tile.lx * tile.px);
-                if (!band) {
-                    st = vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, tile.ly),
-                                          vks_div_up(push.nco, tile.oc));
-                    if (st) return st;
-                    continue;
-                }
-                /* row bands: each dispatch's input bindings start at the first row its outputs read */
-                vks_conv_push_t bp = push;
-                for (uint32_t oy0 = 0; oy0 < push.oh; oy0 += band->rows) {
-                    uint32_t oy1 = push.oh - oy0 < band->rows ? push.oh : oy0 + band->rows, lo = in->h, hi = 0;
-                    for (uint32_t oy = oy0; oy < oy1; oy++)
-                        for (uint32_t ky = 0; ky < band->kh; ky++) {
-                            uint32_t r = fold_row((int64_t)oy * band->sy + ky - push.pad0, in->h, band->pad_mode);
-                            if (r < lo) lo = r;
-                            if (r > hi) hi = r;
-                        }
-                    VkDeviceSize start = b[4].offset + (VkDeviceSize)lo * in->w * in->esize;
-                    VkDeviceSize slack = start % ubo_align, size = slack + (VkDeviceSize)(hi + 1 - lo) * in->w * in->esize;
-                    if (size > VKS_UBO_BYTES)
-                        return vks_fail(VKS_ERR_SHAPE, "%s: a row band of %u input rows exceeds a uniform buffer", op,
-                                        hi + 1 - lo);
-                    for (uint32_t g = 0; g < VKS_X_UBOS; g++) {
-                        b[4 + g].offset += (VkDeviceSize)lo * in->w * in->esize - slack;
-                        b[4 + g].size = size;
-                    }
-                    bp.oy0 = oy0;
-                    bp.oh = oy1;
-                    bp.xbase = (int32_t)((VkDeviceSize)lo * in->w - slack / in->esize);
-                    st = vks_rec_dispatch(rec, pipe, b, nb, &bp, gx, vks_div_up(oy1 - oy0, tile.ly),
-                                          vks_div_up(push.nco, tile.oc));
-                    if (st) return st;
-                    for (uint32_t g = 0; g < VKS_X_UBOS; g++)   /* back to the channels' planes */
-                        b[4 + g] = vks_bind_channels(in, n, ci + (g < push.nci ? g : 0), 1, false);
-                }
+                uint32_t gz = vks_div_up(push.nco, tile.oc);
+                st = band ? dispatch_bands(rec, op, pipe, b, nb, &push, band, in, gx, tile.ly, gz)
+                          : vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, tile.ly), gz);
+                if (st) return st;
             }
     return VKS_OK;
 }
@@ -216,11 +253,16 @@ bool vks_input_ubo(const vks_context_t *ctx)
     return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU || vks_env_is("VKSTYLE_INPUT_UBO", "1");
 }
 
-uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows)
+uint32_t vks_ubo_planes(const vks_context_t *ctx, const vks_tensor_t *in)
 {
     VkDeviceSize plane = (VkDeviceSize)in->plane_stride * in->esize;
-    if (!vks_input_ubo(ctx) || !ubo_rows || !ctx->scalar_ubo || ctx->conv_storage_weights || in->esize != 4 || plane > VKS_UBO_BYTES) return 0;
+    if (!vks_input_ubo(ctx) || !ctx->scalar_ubo || in->esize != 4 || plane > VKS_UBO_BYTES) return 0;
     return (uint32_t)(VKS_UBO_BYTES / plane);
+}
+
+uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows)
+{
+    return ubo_rows && !ctx->conv_storage_weights ? vks_ubo_planes(ctx, in) : 0;
 }
 
 vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_id_t variants[3],

@@ -70,7 +70,7 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
         .oh = oh, .ow = ow, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, 0, tile, ubo_rows, x_cpb, band.rows ? &band : NULL, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, tile, ubo_rows, x_cpb, band.rows ? &band : NULL, NULL, in, wt, bias, out);
 }
 
 /* ------------------------------------------------------------------ the layer */

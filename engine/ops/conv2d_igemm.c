@@ -20,20 +20,6 @@ static const struct igemm_tile {
 };
 #define NTILES (sizeof tiles / sizeof *tiles)
 
-/* Push constants of conv2d_igemm.comp (mirrored field for field). */
-typedef struct igemm_push {
-    uint32_t h, w, in_stride;
-    uint32_t oh, ow, out_stride;
-    uint32_t c_total;
-    uint32_t ci0, nci, co0, nco;
-    int32_t pad_top, pad_left;
-    uint32_t first, last;
-    uint32_t wofs;
-    uint32_t ry, rx;
-    uint32_t wg_base[3];
-} igemm_push_t;
-_Static_assert(sizeof(igemm_push_t) <= 128, "push constants");
-
 static bool tile_fits(const vks_context_t *ctx, const struct igemm_tile *t)
 {
     const VkPhysicalDeviceLimits *l = &ctx->props.limits;
@@ -82,55 +68,18 @@ vks_status_t vks_conv_igemm_record(vks_rec_t *rec, const char *op, const vks_con
         return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the implicit-GEMM tile does not fit %s's compute limits", op,
                         rec->ctx->props.deviceName);
     const struct igemm_tile *t = &tiles[ti];
-    uint32_t ci_chunk = 0, co_chunk = 0;
-    vks_status_t st = vks_chunk_channels(rec->ctx, op, &in, 1, &ci_chunk);
-    if (!st) st = vks_chunk_channels(rec->ctx, op, &out, 1, &co_chunk);
-    if (st) return st;
-    if (vks_tensor_bytes(wt) > rec->ctx->max_binding)
-        return vks_fail(VKS_ERR_SHAPE, "%s: weights (%llu bytes) exceed the device's binding limit", op,
-                        (unsigned long long)vks_tensor_bytes(wt));
     uint32_t spec[14] = {g->kh, g->kw, g->sx, g->sy, g->pad_mode, g->act, bias != NULL, g->transposed,
                          t->bm, t->bn, t->bk, t->tm, t->tn, t->bm * t->bn / (t->tm * t->tn)};
     const vks_tensor_t *act_ts[2] = {in, out};
     const vks_pipeline_t *pipe;
-    st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_IGEMM, act_ts, 2, spec, 14, 4, sizeof(igemm_push_t), &pipe);
+    vks_status_t st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_IGEMM, act_ts, 2, spec, 14, 4, sizeof(vks_conv_push_t),
+                                       &pipe);
     if (st) return st;
-    uint64_t row = ((uint64_t)wt->n * wt->c * wt->h * wt->w) / out->c;   /* weights per output channel */
-    igemm_push_t push = {
+    vks_conv_push_t push = {
         .h = in->h, .w = in->w, .in_stride = in->plane_stride,
         .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
-        .c_total = in->c, .pad_top = g->pad_top, .pad_left = g->pad_left,
+        .c_total = in->c, .pad0 = g->pad_top, .pad1 = g->pad_left,
     };
-    uint32_t phases_y = g->transposed ? g->sy : 1, phases_x = g->transposed ? g->sx : 1;
-    for (uint32_t n = 0; n < in->n; n++)
-        for (uint32_t co = 0; co < out->c; co += co_chunk)
-            for (uint32_t ci = 0; ci < in->c; ci += ci_chunk) {
-                push.ci0 = ci;
-                push.nci = in->c - ci < ci_chunk ? in->c - ci : ci_chunk;
-                push.co0 = co;
-                push.nco = out->c - co < co_chunk ? out->c - co : co_chunk;
-                push.first = ci == 0;
-                push.last = ci + push.nci == in->c;
-                push.wofs = (uint32_t)(co * row);
-                vks_binding_t b[4] = {
-                    vks_bind_channels(in, n, ci, push.nci, false),
-                    vks_bind(wt, false),
-                    vks_bind(bias ? bias : wt, false),
-                    vks_bind_channels(out, n, co, push.nco, true),
-                };
-                for (push.ry = 0; push.ry < phases_y; push.ry++)
-                    for (push.rx = 0; push.rx < phases_x; push.rx++) {
-                        /* the pixels of this phase (all of them for conv2d) */
-                        uint32_t gh = out->h, gw = out->w;
-                        if (g->transposed) {
-                            gh = push.ry < out->h ? vks_div_up(out->h - push.ry, g->sy) : 0;
-                            gw = push.rx < out->w ? vks_div_up(out->w - push.rx, g->sx) : 0;
-                        }
-                        if (!gh || !gw) continue;
-                        st = vks_rec_dispatch(rec, pipe, b, 4, &push, vks_div_up(gh * gw, t->bn), 1,
-                                              vks_div_up(push.nco, t->bm));
-                        if (st) return st;
-                    }
-            }
-    return VKS_OK;
+    vks_conv_gemm_t grid = {t->bm, t->bn, g->sy, g->sx, g->transposed};
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, (vks_conv_tile_t){0}, 0, 0, NULL, &grid, in, wt, bias, out);
 }

@@ -52,7 +52,7 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, p->stride_w, tile, ubo_rows, x_cpb, NULL, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, p->stride_w, tile, ubo_rows, x_cpb, NULL, NULL, in, wt, bias, out);
 }
 
 void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps)

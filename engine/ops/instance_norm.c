@@ -22,15 +22,11 @@ static uint32_t norm_local(const vks_context_t *ctx, uint64_t hw)
 }
 
 /* Planes per uniform buffer when instance_norm_xubo can read the input (vks_input_ubo: CPU
- * devices; fp32 planes of at most VKS_UBO_BYTES, scalarBlockLayout), else 0. VKSTYLE_NORM_UBO=0
+ * devices; fp32 planes of at most VKS_UBO_BYTES, scalarBlockLayout: vks_ubo_planes), else 0. VKSTYLE_NORM_UBO=0
  * turns it off, to measure. */
 static uint32_t x_planes(const vks_context_t *ctx, const vks_tensor_t *in)
 {
-    VkDeviceSize plane = (VkDeviceSize)in->plane_stride * in->esize;
-    if (!vks_input_ubo(ctx) || !ctx->scalar_ubo || in->esize != 4 || plane > VKS_UBO_BYTES ||
-        vks_env_is("VKSTYLE_NORM_UBO", "0"))
-        return 0;
-    return (uint32_t)(VKS_UBO_BYTES / plane);
+    return vks_env_is("VKSTYLE_NORM_UBO", "0") ? 0 : vks_ubo_planes(ctx, in);
 }
 
 static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
@@ -77,12 +73,8 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                 vks_bind_channels(residual ? residual : in, n, c, nc, false),
                 vks_bind(stats ? stats : gamma, false),
             };
-            uint32_t nb = 6;
-            for (uint32_t g = 0; cpb && g < VKS_X_UBOS; g++) {   /* cpb planes each; unused: the first plane */
-                uint32_t c0 = g * cpb < nc ? g * cpb : 0;
-                b[nb++] = vks_bind_channels(in, n, c + c0, nc - c0 < cpb ? nc - c0 : cpb, false);
-            }
-            if ((st = vks_rec_dispatch(rec, pipe, b, nb, &push, nc, 1, 1))) return st;
+            if (cpb) vks_bind_ubo_planes(in, n, c, nc, cpb, b + 6);
+            if ((st = vks_rec_dispatch(rec, pipe, b, cpb ? 6 + VKS_X_UBOS : 6, &push, nc, 1, 1))) return st;
         }
     return VKS_OK;
 }

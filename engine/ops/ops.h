@@ -195,7 +195,8 @@ void vks_conv_igemm_name(const vks_conv_variant_t *v, char *buf, size_t size);
  * benchmarks/README.md), unless VKSTYLE_IGEMM=1. */
 bool vks_conv_igemm_offered(const vks_context_t *ctx);
 
-/* Push constants of conv2d.comp and conv2d_transpose.comp (mirrored field for field). */
+/* Push constants of conv2d.comp, conv2d_transpose.comp and conv2d_igemm.comp (mirrored field for
+ * field; each reads the fields it needs). */
 typedef struct vks_conv_push {
     uint32_t h, w, in_stride;
     uint32_t oh, ow, out_stride;
@@ -208,6 +209,7 @@ typedef struct vks_conv_push {
                             * constant: one pipeline serves every plane size) */
     uint32_t oy0;          /* conv2d: the dispatch's first output row (row bands; oh is then the band's end) */
     int32_t xbase;         /* conv2d_xubo in row bands: the plane element where the input bindings start */
+    uint32_t ry, rx;       /* conv2d_igemm of a transposed convolution: the dispatch's stride phase */
     uint32_t wg_base[3];   /* the dispatch's first workgroup (set by the recorder: split dispatches) */
 } vks_conv_push_t;
 _Static_assert(sizeof(vks_conv_push_t) <= 128, "push constants");
@@ -231,8 +233,7 @@ vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_varia
  * blocks that hold weights reserve that much slack at their end). */
 uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uint32_t cout);
 /* Input channel planes one uniform binding holds when the *_xubo shader can read the input from
- * VKS_X_UBOS uniform buffers (vks_input_ubo, uniform weights, scalarBlockLayout, fp32 planes of at most
- * VKS_UBO_BYTES), else 0. */
+ * VKS_X_UBOS uniform buffers (vks_ubo_planes, and the weights from a uniform buffer too), else 0. */
 uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows);
 /* Whether activations may be read from uniform buffers at per-invocation addresses (conv2d_xubo,
  * conv2d_transpose_xubo, the Winograd GEMM's V): on CPU devices (lavapipe compiles a uniform load
@@ -240,6 +241,10 @@ uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32
  * uniform path is built for one address across the invocations and serializes distinct ones
  * (there the input comes from storage buffers; VKSTYLE_INPUT_UBO=1 forces it, to measure). */
 bool vks_input_ubo(const vks_context_t *ctx);
+/* Activation planes of in one VKS_UBO_BYTES uniform binding holds where vks_input_ubo, the device
+ * has scalarBlockLayout and in is fp32 with planes of at most VKS_UBO_BYTES; else 0 (the *_xubo
+ * shaders' condition, before their own). */
+uint32_t vks_ubo_planes(const vks_context_t *ctx, const vks_tensor_t *in);
 /* conv2d_xubo in row bands, for input planes larger than one uniform buffer: rows output rows a
  * dispatch (a multiple of the tile's ly), each input channel's rows for them in one uniform
  * binding; the kernel's height, vertical stride and padding mode say which input rows a band reads. */
@@ -252,6 +257,15 @@ typedef struct vks_conv_band {
  * rows) a band, and not VKSTYLE_ROW_BANDS=0 (to measure). */
 uint32_t vks_conv_x_band(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t ubo_rows, uint32_t kh, uint32_t sy,
                          vks_conv_tile_t tile);
+/* Bindings b[0..VKS_X_UBOS) of the *_xubo shaders: channels [c, c + nc) of sample n, cpb planes a
+ * binding (those past nc: the first plane again, never read). */
+void vks_bind_ubo_planes(const vks_tensor_t *in, uint32_t n, uint32_t c, uint32_t nc, uint32_t cpb, vks_binding_t *b);
+/* The implicit GEMM's dispatch grid (conv2d_igemm.c): workgroups of bm output channels x bn output
+ * pixels; a transposed convolution one dispatch per stride phase (sy x sx). */
+typedef struct vks_conv_gemm {
+    uint32_t bm, bn, sy, sx;
+    bool transposed;
+} vks_conv_gemm_t;
 /* The pipeline of a convolution: variants[0] (weights and input in storage buffers), [1] (weights
  * in a uniform buffer: ubo_rows) or [2] (input too: x_cpb > 0, the driver workaround's constant
  * appended to spec's nspec constants). Picks the fp16 variant for fp16 tensors. */
@@ -265,12 +279,13 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
  * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
  * one VKS_UBO_BYTES uniform binding holds (the conv2d_ubo variant of conv2d.comp); x_cpb: 0 when the input is one storage
  * binding, else the input planes one uniform binding holds (the conv2d_xubo variant: VKS_X_UBOS of them);
- * band: NULL, or the row bands of conv2d_xubo (vks_conv_x_band; x_cpb is then 1). */
+ * band: NULL, or the row bands of conv2d_xubo (vks_conv_x_band; x_cpb is then 1); gemm: NULL, or
+ * the implicit GEMM's grid (conv2d_igemm.comp; tile, ubo_rows, x_cpb and band unused). */
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
                                     vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
                                     uint32_t ubo_rows, uint32_t x_cpb, const vks_conv_band_t *band,
-                                    const vks_tensor_t *in, const vks_tensor_t *wt, const vks_tensor_t *bias,
-                                    const vks_tensor_t *out);
+                                    const vks_conv_gemm_t *gemm, const vks_tensor_t *in, const vks_tensor_t *wt,
+                                    const vks_tensor_t *bias, const vks_tensor_t *out);
 
 /* The measurement knobs that set a workgroup size (VKSTYLE_NORM_LOCAL, VKSTYLE_WINO_LOCAL_MIN): the
  * variable's value when it is a power of 2 in lo..hi, else 0 (unset, or not such a number). */
