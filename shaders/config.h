@@ -31,6 +31,10 @@
 #define VKS_WINO_LOCAL 64
 #define VKS_WINO_LOCAL_MIN 8   /* Winograd GEMM: the narrowest workgroup, for small planes (conv2d_winograd.c) */
 #define VKS_WINO_TM 8
+/* on a CPU device (lavapipe): 16 output channels an invocation, so that each per-lane load of V
+ * (a gather there) feeds twice the multiplies; residual convs of udnie 0.90-0.94x the time of 8 at
+ * 64x64 to 256x256 on Mesa 22.3 and 0.91x at 128x128 on Mesa 25 (benchmarks/README.md) */
+#define VKS_WINO_TM_CPU 16
 #define VKS_WINO_TN_MAX 8
 /* Winograd: the most tiles (2x2 outputs) the three steps take at once; larger planes run in
  * ranges of this many, so that the scratch is at most 16 x (cin + cout) x this many values

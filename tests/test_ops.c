@@ -1140,7 +1140,8 @@ static void test_split_dispatches(void **state)
     for (int i = 0; i < 5; i++)
         if (!tu_quick_mode() || i != 1) run_conv(g_ctx, &cases[i], 80 + (uint32_t)i);
     unsetenv("VKSTYLE_ROW_BANDS");
-    const conv_case_t wino = {1, 5, 20, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};   /* GEMM: 3 groups along z */
+    /* GEMM: 3 groups along z of 16 output channels (a CPU device's VKS_WINO_TM_CPU), or 5 of 8 */
+    const conv_case_t wino = {1, 5, 40, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};
     run_wino(g_ctx, &wino, 93);
     g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 3, 0};   /* implicit GEMM, 16 x 128: 22 x 2 workgroups */
     run_conv(g_ctx, &cases[0], 94);

@@ -45,11 +45,13 @@ bool vks_winograd_enabled(void)
     return !vks_env_is("VKSTYLE_WINOGRAD", "0");
 }
 
-/* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX, or for measuring others
- * VKSTYLE_WINO_TILE=TMxTN (TM a multiple of 4 up to 32, TN a power of 2 up to 32). */
-static void tile_shape(uint32_t *tm, uint32_t *tn_max)
+/* The GEMM's register tile: VKS_WINO_TM x VKS_WINO_TN_MAX (VKS_WINO_TM_CPU output channels on a
+ * CPU device, ctx NULL: VKS_WINO_TM), or for measuring others VKSTYLE_WINO_TILE=TMxTN (TM a
+ * multiple of 4 up to 32, TN a power of 2 up to 32). Only TN shapes the scratch and the dispatch
+ * grid's tiles, so the plan needs no device. */
+static void tile_shape(const vks_context_t *ctx, uint32_t *tm, uint32_t *tn_max)
 {
-    *tm = VKS_WINO_TM;
+    *tm = ctx && ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKS_WINO_TM_CPU : VKS_WINO_TM;
     *tn_max = VKS_WINO_TN_MAX;
     const char *e = getenv("VKSTYLE_WINO_TILE");
     unsigned a, b;
@@ -68,7 +70,7 @@ static void gemm_shape(uint32_t ntiles, uint32_t *local, uint32_t *tn)
 {
     uint32_t tm, lmin = vks_env_pow2("VKSTYLE_WINO_LOCAL_MIN", 1, VKS_WINO_LOCAL);
     if (!lmin) lmin = VKS_WINO_LOCAL_MIN;
-    tile_shape(&tm, tn);
+    tile_shape(NULL, &tm, tn);
     *local = VKS_WINO_LOCAL;
     while ((uint64_t)*local * *tn > ntiles) {
         if (*local > lmin) *local /= 2;
@@ -198,7 +200,7 @@ static uint32_t ubo_rows(const vks_context_t *ctx, const vks_tensor_t *u, uint32
         u->offset + vks_tensor_bytes(u) + VKS_UBO_BYTES > u->block->size || row + align > VKS_UBO_BYTES)
         return 0;
     uint32_t tm, tn;
-    tile_shape(&tm, &tn);
+    tile_shape(ctx, &tm, &tn);
     uint32_t rows = (uint32_t)(VKS_UBO_BYTES / row);
     rows -= rows % tm;
     bool aligned = u_aligned(ctx, u, cin, cout) && (rows >= cout || (rows * row) % align == 0);
@@ -265,7 +267,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     uint32_t group = local * tn;   /* tiles a GEMM workgroup takes */
     uint32_t rows = ubo_rows(ctx, u, in->c, out->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;
-    tile_shape(&tm, &tn_max);
+    tile_shape(ctx, &tm, &tn_max);
     uint32_t es = in->esize, np = positions(mt);
     /* small planes: several positions a GEMM dispatch, where all output channels take one
      * uniform binding of U, aligned, and a position's V a few more (nvb blocks of mblk tiles) */
