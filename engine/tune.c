@@ -3,12 +3,13 @@
  * <cache dir>/<vendor>-<device>-<pipeline cache UUID>.tune:
  *
  *   vkstyle-tune N <vkstyle version> <driverVersion> <device name>      (else the file is ignored)
- *   <layer key> TAB <algo> <px> <lx> TAB <ms>                           (one line per layer shape)
+ *   <layer key> TAB <algo> <px> <lx> <oc> TAB <ms>                      (one line per layer shape)
  *
  * The key names everything the variants and their speed depend on: the op, kernel, strides,
  * padding mode, activation, bias, residual, shapes, precision and the context's conv options.
  * N is TUNE_FORMAT, raised whenever the candidates or what a variant runs change (the version
- * alone does not move with every build): 2 added the implicit GEMM and the row bands. */
+ * alone does not move with every build): 2 added the implicit GEMM and the row bands, 3 the direct
+ * tile's output channels (oc). */
 #include "session.h"
 #include "cache.h"
 #include "ops/op.h"
@@ -46,7 +47,7 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-#define TUNE_FORMAT 2
+#define TUNE_FORMAT 3
 
 static void header(const vks_context_t *ctx, char *buf, size_t size)
 {
@@ -118,7 +119,8 @@ static vks_status_t table_load(const vks_context_t *ctx, const char *path, table
             vks_conv_variant_t v;
             double ms;
             if (!tab2 || tab1 - line >= (long)sizeof t->e->key ||
-                sscanf(tab1 + 1, "%u %u %u", &v.algo, &v.px, &v.lx) != 3 || v.algo > VKS_CONV_IGEMM ||
+                sscanf(tab1 + 1, "%u %u %u %u", &v.algo, &v.px, &v.lx, &v.oc) != 4 || v.algo > VKS_CONV_IGEMM ||
+                v.oc > VKS_CONV_OC_WIDE ||
                 sscanf(tab2 + 1, "%lf", &ms) != 1)
                 continue;
             *tab1 = 0;
@@ -143,8 +145,8 @@ static void table_save(const vks_context_t *ctx, const char *path, const table_t
         buf[len++] = '\n';
         for (uint32_t i = 0; i < all.n; i++) {
             const entry_t *e = &all.e[i];
-            len += (size_t)snprintf(buf + len, cap - len, "%s\t%u %u %u\t%.4f\n", e->key, e->var.algo, e->var.px,
-                                    e->var.lx, e->ms);
+            len += (size_t)snprintf(buf + len, cap - len, "%s\t%u %u %u %u\t%.4f\n", e->key, e->var.algo, e->var.px,
+                                    e->var.lx, e->var.oc, e->ms);
         }
         vks_cache_write(path, buf, len);   /* best effort, as the pipeline cache */
     }

@@ -23,6 +23,7 @@
 #define VKS_CONV_LOCAL_X 16    /* conv: invocations along output x (each does VKS_CONV_PX pixels) */
 #define VKS_CONV_LOCAL_Y 4     /* conv: invocations along output y */
 #define VKS_CONV_OC 8           /* conv: output channels per invocation (register tile) */
+#define VKS_CONV_OC_WIDE 16     /* conv: the wide tile's (the transposed conv's on a CPU device; the tuner's) */
 #define VKS_CONV_PX 8           /* conv: output pixels along x per invocation (register tile) */
 
 /* Winograd F(2x2, 3x3) and F(4x4, 3x3) (conv2d_winograd.c): invocations per workgroup of their shaders, and

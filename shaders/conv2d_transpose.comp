@@ -10,9 +10,11 @@
 // vks:wg-base
 // Transposed 2-D convolution as a gather: out[sh*i + ky - pad_top][sw*j + kx - pad_left] +=
 // x[i][j] * w[ky][kx], over the output size given (outputs no input reaches get the bias only).
-// Each workgroup takes one output column parity (ox mod STRIDE, the horizontal stride), so every
-// invocation's PX outputs (ox = STRIDE*j + parity) share the same kernel taps and read
-// consecutive input columns. Register tile OCT channels x PX pixels; input-channel chunks as in
+// Each workgroup takes one output column parity (ox mod STRIDE, the horizontal stride) and one
+// row parity (oy mod STRIDE_Y), so every invocation's PX outputs (ox = STRIDE*j + parity) share
+// the same kernel taps and read consecutive input columns, and which taps apply is known from the
+// workgroup alone (no divergent tap loop where a GPU's subgroup spans rows of both parities; on
+// lavapipe, whose 8-lane vectors each hold one row, it measured the same as per-invocation rows). Register tile OCT channels x PX pixels; input-channel chunks as in
 // conv2d. The variants differ only in where weights (WEIGHT(i); [cout][cin][kh][kw], PyTorch's
 // [cin][cout] permuted at load) and input come from, as conv2d's (conv2d.comp):
 // conv2d_transpose storage buffers; _ubo a group of output channels' weights in a uniform buffer;
@@ -79,9 +81,10 @@ layout(push_constant) uniform Push {
 
 void main()
 {
-    uint parity = VKS_WG_ID.x % STRIDE;
+    uint parity = VKS_WG_ID.x % STRIDE, py = VKS_WG_ID.y % STRIDE_Y;
     uint j0 = ((VKS_WG_ID.x / STRIDE) * gl_WorkGroupSize.x + gl_LocalInvocationID.x) * PX;
-    uint oy = VKS_GID.y;
+    uint i0 = (VKS_WG_ID.y / STRIDE_Y) * gl_WorkGroupSize.y + gl_LocalInvocationID.y;   // row i0 of parity py
+    uint oy = py + STRIDE_Y * i0;
     uint oc0 = VKS_WG_ID.z * OCT;
     if (parity + STRIDE * j0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
 
@@ -95,9 +98,13 @@ void main()
         for (uint p = 0; p < PX; p++) acc[o][p] = 0.0;
 
     for (uint ky = 0; ky < KH; ky++) {
-        int ty = int(oy) + pc.pad_top - int(ky);
-        if (ty < 0 || ty % int(STRIDE_Y) != 0 || ty / int(STRIDE_Y) >= int(pc.h)) continue;
-        int rowoff = (ty / int(STRIDE_Y)) * int(pc.w);
+        // oy + pad_top - ky = STRIDE_Y * i0 + dy: the tap applies where dy is a multiple of the
+        // stride (workgroup-uniform), at input row i0 + dy / STRIDE_Y (masked outside the input)
+        int dy = int(py) + pc.pad_top - int(ky);
+        if (((dy % int(STRIDE_Y)) + int(STRIDE_Y)) % int(STRIDE_Y) != 0) continue;
+        int iy = int(i0) + dy / int(STRIDE_Y);   // exact division
+        float rmask = float(iy >= 0 && iy < int(pc.h));
+        int rowoff = clamp(iy, 0, int(pc.h) - 1) * int(pc.w);
         for (uint kx = 0; kx < KW; kx++) {
             int d = int(parity) + pc.pad_left - int(kx);      // workgroup-uniform
             if (((d % int(STRIDE)) + int(STRIDE)) % int(STRIDE) != 0) continue;
@@ -106,7 +113,7 @@ void main()
             float mask[PX];
             for (uint p = 0; p < PX; p++) {
                 int ix = int(j0 + p) + shift;
-                mask[p] = float(ix >= 0 && ix < int(pc.w));
+                mask[p] = float(ix >= 0 && ix < int(pc.w)) * rmask;
                 off[p] = rowoff + clamp(ix, 0, int(pc.w) - 1);
             }
             uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci

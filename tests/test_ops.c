@@ -291,7 +291,7 @@ static void test_conv2d_winograd(void **state)
     /* the tile chosen by the variant (the tuner's), not by the heuristic: the first case, whose
      * 7x5 plane the heuristic gives F(2x2) */
     for (uint32_t algo = VKS_CONV_WINO2; algo <= (g_esize == 4 ? VKS_CONV_WINO4 : VKS_CONV_WINO2); algo++) {
-        g_var = (vks_conv_variant_t){algo, 0, 0};
+        g_var = (vks_conv_variant_t){algo, 0, 0, 0};
         run_wino(g_ctx, &wino_cases[0], 320 + algo);
     }
     g_var = (vks_conv_variant_t){0};
@@ -355,19 +355,34 @@ static void test_conv_variants(void **state)
         if (tu_quick_mode() && c) break;
         uint32_t ow = cc->w / cc->stride;   /* about the columns (the heuristic tile follows them) */
         vks_conv_variant_t v[8];
-        uint32_t n = vks_conv_direct_variants(cc->cout, ow, v, 8);
+        uint32_t n = vks_conv_direct_variants(cc->cout, ow, VKS_CONV_OC, v, 8);
         assert_true(n >= 3);
         for (uint32_t k = c ? 1 : 0; k < (c ? 2 : n); k++) {
             g_var = v[k];
             run_conv(g_ctx, cc, 700 + (uint32_t)k);
         }
     }
-    vks_conv_variant_t v[8];
-    uint32_t n = vks_conv_direct_variants(7, 11, v, 8);
-    for (uint32_t k = 0; k < n; k++) {
-        g_var = v[k];
-        run_convt(g_ctx, 1, 5, 7, 9, 11, 1, 1, REF_ACT_RELU, 720 + k);
+    /* the transposed convolution's tiles; 7 output channels (one partial tile of either width) and 21
+     * (16 + 5: a full and a partial tile of the wide one, which is the heuristic's on a CPU device) */
+    static const uint32_t touts[] = {7, 21};
+    for (size_t c = 0; c < sizeof touts / sizeof *touts; c++) {
+        vks_conv_variant_t v[8];
+        uint32_t n = vks_conv_direct_variants(touts[c], 11, vks_conv_transpose_oc(g_ctx), v, 8);
+        assert_true(n >= 3);
+        if (touts[c] > VKS_CONV_OC) assert_int_not_equal(v[n - 1].oc, v[0].oc);   /* the other width, last */
+        for (uint32_t k = 0; k < n; k++) {
+            g_var = v[k];
+            run_convt(g_ctx, 1, 5, touts[c], 9, 11, 1, 1, REF_ACT_RELU, 720 + 10 * (uint32_t)c + k);
+        }
     }
+    /* a convolution's wide tile (the tuner's last candidate for more than VKS_CONV_OC channels): 21
+     * output channels, stride 2, TensorFlow SAME padding, uniform weights */
+    const conv_case_t wide = {1, 5, 21, 17, 31, 3, 2, 1, {0}, 0, 1, REF_ACT_RELU};
+    vks_conv_variant_t v[8];
+    uint32_t n = vks_conv_direct_variants(wide.cout, wide.w / 2, VKS_CONV_OC, v, 8);
+    assert_int_equal(v[n - 1].oc, VKS_CONV_OC_WIDE);
+    g_var = v[n - 1];
+    run_conv(g_ctx, &wide, 740);
     g_var = (vks_conv_variant_t){0};
 }
 
@@ -384,11 +399,11 @@ static void test_conv_igemm(void **state)
     size_t ncases = sizeof conv_cases / sizeof *conv_cases;
     for (size_t i = 0; i < ncases; i++) {   /* the tile: each of the four in turn */
         if (tu_quick_mode() && i != 4 && i != 6) continue;
-        g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 1 + (uint32_t)i % 4, 0};
+        g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 1 + (uint32_t)i % 4, 0, 0};
         run_conv(g_ctx, &conv_cases[i], 500 + (uint32_t)i);
     }
     const int p1[4] = {1, 2, 2, 1}, p3[4] = {3, 3, 3, 3}, p0[4] = {0, 0, 0, 0};
-    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 0, 0};   /* the heuristic's tile */
+    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 0, 0, 0};   /* the heuristic's tile */
     run_conv_ex(3, 5, 9, 11, 3, 2, 2, 3, p1, VKS_PAD_EDGE, REF_ACT_NONE, 522);
     if (!tu_quick_mode()) {
         run_conv_ex(2, 3, 13, 17, 5, 5, 4, 1, p3, VKS_PAD_REFLECT, REF_ACT_TANH, 523);
@@ -1070,14 +1085,14 @@ static void test_chunked_bindings(void **state)
     run_convt(ctx, 1, 7, 20, 9, 15, 0, 1, REF_ACT_RELU, 71);
     /* another direct tile the tuner may pick (tune.c), chunked (test_conv_variants: all of them) */
     vks_conv_variant_t v[8];
-    uint32_t nv = vks_conv_direct_variants(cases[0].cout, cases[0].w, v, 8);
+    uint32_t nv = vks_conv_direct_variants(cases[0].cout, cases[0].w, VKS_CONV_OC, v, 8);
     for (uint32_t k = 1; k < nv && k < 2 && !tu_quick_mode(); k++) {   /* one: compiles are dear */
         g_var = v[k];
         run_conv(ctx, &cases[0], 80 + k);
         run_convt(ctx, 1, 7, 20, 9, 15, 0, 1, REF_ACT_RELU, 90 + k);
     }
     /* the implicit GEMM, its input channels in chunks that accumulate */
-    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 0, 0};
+    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 0, 0, 0};
     if (!tu_quick_mode()) {
         run_conv(ctx, &cases[1], 95);
         run_convt(ctx, 1, 7, 20, 9, 15, 0, 1, REF_ACT_RELU, 96);
@@ -1143,7 +1158,7 @@ static void test_split_dispatches(void **state)
     /* GEMM: 3 groups along z of 16 output channels (a CPU device's VKS_WINO_TM_CPU), or 5 of 8 */
     const conv_case_t wino = {1, 5, 40, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};
     run_wino(g_ctx, &wino, 93);
-    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 3, 0};   /* implicit GEMM, 16 x 128: 22 x 2 workgroups */
+    g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 3, 0, 0};   /* implicit GEMM, 16 x 128: 22 x 2 workgroups */
     run_conv(g_ctx, &cases[0], 94);
     g_var = (vks_conv_variant_t){0};
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */

@@ -174,7 +174,8 @@ static vks_status_t dispatch_gemm(vks_rec_t *rec, const vks_pipeline_t *pipe, co
 }
 
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
+                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t parity_rows,
+                                    vks_conv_tile_t tile,
                                     uint32_t ubo_rows, uint32_t x_cpb, const vks_conv_band_t *band,
                                     const vks_conv_gemm_t *gemm, const vks_tensor_t *in, const vks_tensor_t *wt,
                                     const vks_tensor_t *bias, const vks_tensor_t *out)
@@ -226,12 +227,15 @@ vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pi
                     if ((st = dispatch_gemm(rec, pipe, b, nb, push, gemm))) return st;
                     continue;
                 }
-                /* the transposed conv splits x into `stride` column parities, one per workgroup */
+                /* the transposed conv splits x into `stride` column parities and y into row parities,
+                 * one of each per workgroup */
                 uint32_t gx = parity_groups ? parity_groups * vks_div_up(vks_div_up(push.ow, parity_groups), tile.lx * tile.px)
                                             : vks_div_up(push.ow, tile.lx * tile.px);
+                uint32_t gy = parity_rows ? parity_rows * vks_div_up(vks_div_up(push.oh, parity_rows), tile.ly)
+                                          : vks_div_up(push.oh, tile.ly);
                 uint32_t gz = vks_div_up(push.nco, tile.oc);
                 st = band ? dispatch_bands(rec, op, pipe, b, nb, &push, band, in, gx, tile.ly, gz)
-                          : vks_rec_dispatch(rec, pipe, b, nb, &push, gx, vks_div_up(push.oh, tile.ly), gz);
+                          : vks_rec_dispatch(rec, pipe, b, nb, &push, gx, gy, gz);
                 if (st) return st;
             }
     return VKS_OK;
@@ -301,7 +305,8 @@ bool vks_env_is(const char *name, const char *value)
 vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_variant_t *var)
 {
     const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;   /* lx * ly, whatever the shape */
-    vks_conv_tile_t t = {cout < VKS_CONV_OC ? cout : VKS_CONV_OC, VKS_CONV_PX, VKS_CONV_LOCAL_X, VKS_CONV_LOCAL_Y};
+    uint32_t voc = var && var->oc ? var->oc : VKS_CONV_OC;
+    vks_conv_tile_t t = {cout < voc ? cout : voc, VKS_CONV_PX, VKS_CONV_LOCAL_X, VKS_CONV_LOCAL_Y};
     if (cols <= 64) {   /* narrow planes: a workgroup row spans about the plane, not 128 columns */
         t.lx = 8;
         while (t.px > 1 && t.lx * t.px / 2 >= cols) t.px /= 2;
@@ -322,21 +327,29 @@ vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_varia
     return t;
 }
 
-uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, vks_conv_variant_t *v, uint32_t max)
+uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, uint32_t oc, vks_conv_variant_t *v, uint32_t max)
 {
     /* the heuristic's; the wide default (8 pixels, 16 x 4 invocations); 4 pixels on it, and on
-     * 8 x 8 (the narrow planes' shape): each compiles a pipeline per layer kind, so few */
+     * 8 x 8 (the narrow planes' shape); the heuristic's with the other channel count: each
+     * compiles a pipeline per layer kind, so few */
     static const uint32_t shapes[][2] = {{VKS_CONV_PX, VKS_CONV_LOCAL_X}, {VKS_CONV_PX / 2, VKS_CONV_LOCAL_X},
                                          {VKS_CONV_PX / 2, 8}};
     vks_conv_tile_t h = vks_conv_tile(cout, cols, NULL);
     uint32_t n = 0;
-    if (max) v[n++] = (vks_conv_variant_t){VKS_CONV_DIRECT, h.px, h.lx};
+    if (max) v[n++] = (vks_conv_variant_t){VKS_CONV_DIRECT, h.px, h.lx, oc};
     for (uint32_t i = 0; i < sizeof shapes / sizeof *shapes && n < max; i++) {
         bool seen = false;
         for (uint32_t j = 0; j < n; j++) seen |= v[j].px == shapes[i][0] && v[j].lx == shapes[i][1];
-        if (!seen) v[n++] = (vks_conv_variant_t){VKS_CONV_DIRECT, shapes[i][0], shapes[i][1]};
+        if (!seen) v[n++] = (vks_conv_variant_t){VKS_CONV_DIRECT, shapes[i][0], shapes[i][1], oc};
     }
+    if (cout > VKS_CONV_OC && n < max)
+        v[n++] = (vks_conv_variant_t){VKS_CONV_DIRECT, h.px, h.lx, oc == VKS_CONV_OC_WIDE ? VKS_CONV_OC : VKS_CONV_OC_WIDE};
     return n;
+}
+
+uint32_t vks_conv_transpose_oc(const vks_context_t *ctx)
+{
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKS_CONV_OC_WIDE : VKS_CONV_OC;
 }
 
 void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)
@@ -346,6 +359,8 @@ void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)
         vks_conv_igemm_name(v, buf, size);
     else if (v->algo == VKS_CONV_WINO2 || v->algo == VKS_CONV_WINO4)
         snprintf(buf, size, "winograd F(%ux%u)", v->algo == VKS_CONV_WINO4 ? 4 : 2, v->algo == VKS_CONV_WINO4 ? 4 : 2);
+    else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx && v->oc && v->oc != VKS_CONV_OC)
+        snprintf(buf, size, "direct %upx %ux%u %uch", v->px, v->lx, invocations / v->lx, v->oc);
     else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx)
         snprintf(buf, size, "direct %upx %ux%u", v->px, v->lx, invocations / v->lx);
     else if (v->algo == VKS_CONV_DIRECT)

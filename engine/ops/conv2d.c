@@ -70,7 +70,7 @@ vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const v
         .oh = oh, .ow = ow, .out_stride = out->plane_stride,
         .c_total = in->c, .pad0 = p->pad_top, .pad1 = p->pad_left,
     };
-    return vks_conv_record_chunks(rec, op, pipe, push, 0, tile, ubo_rows, x_cpb, band.rows ? &band : NULL, NULL, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, 0, tile, ubo_rows, x_cpb, band.rows ? &band : NULL, NULL, in, wt, bias, out);
 }
 
 /* ------------------------------------------------------------------ the layer */
@@ -205,14 +205,14 @@ static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const 
     vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->pmode, ly->act, ly->stride_w, {0}};
     pads(ly, io->in, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right);
     for (uint32_t algo = VKS_CONV_WINO2; algo <= VKS_CONV_WINO4 && ly->wino.block && n < max; algo++) {
-        p.var = (vks_conv_variant_t){algo, 0, 0};
+        p.var = (vks_conv_variant_t){algo, 0, 0, 0};
         if (vks_winograd_fits(ctx, &p, io->in, &ly->wino, io->out, io->scratch)) v[n++] = p.var;
     }
     /* the heuristic: Winograd with its tile where that fits, else the first direct tile */
     *heuristic = n;
     for (uint32_t k = 0; k < n; k++)
         if (v[k].algo == (m == 4 ? VKS_CONV_WINO4 : VKS_CONV_WINO2)) *heuristic = k;
-    n += vks_conv_direct_variants(io->out->c, io->out->w, v + n, max - n);
+    n += vks_conv_direct_variants(io->out->c, io->out->w, VKS_CONV_OC, v + n, max - n);
     return n + (vks_conv_igemm_offered(ctx) ? vks_conv_igemm_variants(ctx, io->out->c, v + n, max - n) : 0);
 }
 

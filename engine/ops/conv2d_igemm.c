@@ -46,7 +46,7 @@ uint32_t vks_conv_igemm_variants(const vks_context_t *ctx, uint32_t cout, vks_co
     /* the heuristic's tile and the next narrower one */
     uint32_t n = 0;
     for (uint32_t i = default_tile(ctx, cout); i < NTILES && n < 2 && n < max; i++)
-        if (tile_fits(ctx, &tiles[i])) v[n++] = (vks_conv_variant_t){VKS_CONV_IGEMM, i + 1, 0};
+        if (tile_fits(ctx, &tiles[i])) v[n++] = (vks_conv_variant_t){VKS_CONV_IGEMM, i + 1, 0, 0};
     return n;
 }
 
@@ -81,5 +81,5 @@ vks_status_t vks_conv_igemm_record(vks_rec_t *rec, const char *op, const vks_con
         .c_total = in->c, .pad0 = g->pad_top, .pad1 = g->pad_left,
     };
     vks_conv_gemm_t grid = {t->bm, t->bn, g->sy, g->sx, g->transposed};
-    return vks_conv_record_chunks(rec, op, pipe, push, 0, (vks_conv_tile_t){0}, 0, 0, NULL, &grid, in, wt, bias, out);
+    return vks_conv_record_chunks(rec, op, pipe, push, 0, 0, (vks_conv_tile_t){0}, 0, 0, NULL, &grid, in, wt, bias, out);
 }

@@ -21,13 +21,22 @@ typedef struct vks_conv_variant {
                         * VKS_CONV_IGEMM (implicit GEMM, conv2d_igemm.c) */
     uint32_t px, lx;   /* the direct convolution's tile: pixels per invocation, workgroup width; 0: the heuristic's.
                         * VKS_CONV_IGEMM: px is its workgroup tile + 1 (0: the heuristic's), lx 0 */
+    uint32_t oc;       /* the direct tile's output channels per invocation, VKS_CONV_OC or VKS_CONV_OC_WIDE;
+                        * 0: the heuristic's (vks_conv_transpose_oc for the transposed convolution) */
 } vks_conv_variant_t;
-/* Its name in tables and cache files ("winograd F(4x4)", "direct 8px 16x4", "heuristic"). */
+/* Its name in tables and cache files ("winograd F(4x4)", "direct 8px 16x4", "direct 8px 16x4 16ch",
+ * "heuristic"). */
 void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size);
 /* The direct tiles the tuner tries for cout channels and cols columns (cols per column parity
- * for the transposed convolution): the heuristic's first, then the others, distinct; returns
- * how many were written to v (at most max). */
-uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, vks_conv_variant_t *v, uint32_t max);
+ * for the transposed convolution), oc the heuristic's output channels per invocation: the
+ * heuristic's tile first, then the other shapes, then (more than VKS_CONV_OC channels) the
+ * heuristic's shape with the other channel count, distinct; returns how many were written to v
+ * (at most max). */
+uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, uint32_t oc, vks_conv_variant_t *v, uint32_t max);
+/* The transposed convolution's output channels per invocation where the variant does not say:
+ * VKS_CONV_OC_WIDE on a CPU device, where each input load (a per-lane gather on lavapipe) then
+ * feeds twice the multiplies, else VKS_CONV_OC. */
+uint32_t vks_conv_transpose_oc(const vks_context_t *ctx);
 
 typedef struct vks_conv2d_params {
     uint32_t kh, kw, stride;
@@ -226,7 +235,8 @@ typedef struct vks_conv_tile {
  * (else 16 x 4 with px = 8). VKSTYLE_CONV_TILE=OCxPX[xLX], when set, caps oc,
  * sets px and the workgroup's width (its height makes 64 invocations): to measure other shapes, and
  * to keep the instrumented compiles of GPU-assisted validation small. A variant with px set (the
- * tuner's) replaces px and lx, before VKSTYLE_CONV_TILE. */
+ * tuner's) replaces px and lx, and one with oc set the output channels (at most cout), before
+ * VKSTYLE_CONV_TILE. */
 vks_conv_tile_t vks_conv_tile(uint32_t cout, uint32_t cols, const vks_conv_variant_t *var);
 /* Output channels whose conv2d weights fit one uniform binding, or 0 when the conv2d_ubo variant cannot
  * be used (device limit, rows too long, or no VKS_UBO_BYTES of block left after the weights:
@@ -274,7 +284,8 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
                                const vks_tensor_t *in, const vks_tensor_t *out, const vks_pipeline_t **pipe);
 /* Record a convolution-like op over input- and output-channel chunks (split-K with
  * accumulation when the input does not fit one binding). push has the shape fields set;
- * parity_groups: 0 for conv2d, the stride for conv2d_transpose (workgroups per column parity);
+ * parity_groups, parity_rows: 0 for conv2d, the horizontal and vertical strides for
+ * conv2d_transpose (its workgroups each take one column parity and one row parity);
  * tile: the register tile and workgroup shape the pipeline was specialized with (vks_conv_tile);
  * ubo_rows: 0 when the weights are one storage binding, else the output channels whose weights
  * one VKS_UBO_BYTES uniform binding holds (the conv2d_ubo variant of conv2d.comp); x_cpb: 0 when the input is one storage
@@ -282,8 +293,8 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
  * band: NULL, or the row bands of conv2d_xubo (vks_conv_x_band; x_cpb is then 1); gemm: NULL, or
  * the implicit GEMM's grid (conv2d_igemm.comp; tile, ubo_rows, x_cpb and band unused). */
 vks_status_t vks_conv_record_chunks(vks_rec_t *rec, const char *op, const vks_pipeline_t *pipe,
-                                    vks_conv_push_t push, uint32_t parity_groups, vks_conv_tile_t tile,
-                                    uint32_t ubo_rows, uint32_t x_cpb, const vks_conv_band_t *band,
+                                    vks_conv_push_t push, uint32_t parity_groups, uint32_t parity_rows,
+                                    vks_conv_tile_t tile, uint32_t ubo_rows, uint32_t x_cpb, const vks_conv_band_t *band,
                                     const vks_conv_gemm_t *gemm, const vks_tensor_t *in, const vks_tensor_t *wt,
                                     const vks_tensor_t *bias, const vks_tensor_t *out);
 
