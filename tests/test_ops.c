@@ -368,7 +368,7 @@ static void test_conv_variants(void **state)
     static const uint32_t touts[] = {21, 7};
     for (size_t c = 0; c < (tu_quick_mode() ? 1 : sizeof touts / sizeof *touts); c++) {
         vks_conv_variant_t v[8];
-        uint32_t n = vks_conv_direct_variants(touts[c], 11, vks_conv_transpose_oc(g_ctx), v, 8);
+        uint32_t n = vks_conv_direct_variants(touts[c], 11, vks_conv_transpose_oc(g_ctx, touts[c], 11), v, 8);
         assert_true(n >= 3);
         if (touts[c] > VKS_CONV_OC) assert_int_not_equal(v[n - 1].oc, v[0].oc);   /* the other width, last */
         for (uint32_t k = 0; k < n; k++) {

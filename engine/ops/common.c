@@ -347,9 +347,12 @@ uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, uint32_t oc, vks
     return n;
 }
 
-uint32_t vks_conv_transpose_oc(const vks_context_t *ctx)
+uint32_t vks_conv_transpose_oc(const vks_context_t *ctx, uint32_t cout, uint32_t cols)
 {
-    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKS_CONV_OC_WIDE : VKS_CONV_OC;
+    /* not where the heuristic's tile is 8 pixels wide: 16 x 8 accumulators compile 1.5-2x as long
+     * (udnie cold on Mesa 25: 10.3 -> 16.6 s); the tuner offers it there */
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && vks_conv_tile(cout, cols, NULL).px <= VKS_CONV_PX / 2
+               ? VKS_CONV_OC_WIDE : VKS_CONV_OC;
 }
 
 void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)

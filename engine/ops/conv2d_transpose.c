@@ -32,8 +32,9 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
         return vks_conv_igemm_record(rec, op, &g, in, wt, bias, out);
     }
     vks_conv_variant_t var = p->var;
-    if (!var.oc) var.oc = vks_conv_transpose_oc(rec->ctx);
-    vks_conv_tile_t tile = vks_conv_tile(out->c, vks_div_up(out->w, p->stride_w), &var);
+    uint32_t cols = vks_div_up(out->w, p->stride_w);
+    if (!var.oc) var.oc = vks_conv_transpose_oc(rec->ctx, out->c, cols);
+    vks_conv_tile_t tile = vks_conv_tile(out->c, cols, &var);
     uint32_t ubo_rows = vks_conv_ubo_rows(rec->ctx, wt, out->c);
     if (ubo_rows && ubo_rows < tile.oc) tile.oc = ubo_rows;
     /* the input from uniform buffers only where one holds at least 2 planes: with 1, a layer of many
@@ -160,7 +161,8 @@ static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const 
                          vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic)
 {
     *heuristic = 0;   /* the heuristic's tile comes first */
-    uint32_t n = vks_conv_direct_variants(io->out->c, vks_div_up(io->out->w, ly->stride_w), vks_conv_transpose_oc(ctx), v, max);
+    uint32_t cols = vks_div_up(io->out->w, ly->stride_w);
+    uint32_t n = vks_conv_direct_variants(io->out->c, cols, vks_conv_transpose_oc(ctx, io->out->c, cols), v, max);
     return n + (vks_conv_igemm_offered(ctx) ? vks_conv_igemm_variants(ctx, io->out->c, v + n, max - n) : 0);
 }
 

@@ -33,10 +33,12 @@ void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size);
  * heuristic's shape with the other channel count, distinct; returns how many were written to v
  * (at most max). */
 uint32_t vks_conv_direct_variants(uint32_t cout, uint32_t cols, uint32_t oc, vks_conv_variant_t *v, uint32_t max);
-/* The transposed convolution's output channels per invocation where the variant does not say:
- * VKS_CONV_OC_WIDE on a CPU device, where each input load (a per-lane gather on lavapipe) then
- * feeds twice the multiplies, else VKS_CONV_OC. */
-uint32_t vks_conv_transpose_oc(const vks_context_t *ctx);
+/* The transposed convolution's output channels per invocation where the variant does not say,
+ * for cout channels and cols columns per column parity: VKS_CONV_OC_WIDE on a CPU device, where
+ * each input load (a per-lane gather on lavapipe) then feeds twice the multiplies, where the
+ * heuristic's tile is at most 4 pixels wide (columns of at most 64: a wider register tile compiles
+ * far longer, so there it is the tuner's candidate only), else VKS_CONV_OC. */
+uint32_t vks_conv_transpose_oc(const vks_context_t *ctx, uint32_t cout, uint32_t cols);
 
 typedef struct vks_conv2d_params {
     uint32_t kh, kw, stride;
