@@ -102,9 +102,9 @@ def main():
         if dev.type == "cuda":
             set_tf32(False)
         results.append(row)
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(results, f, indent=2)
+        if a.json:  # after each size, so that a run stopped early keeps what it measured
+            with open(a.json, "w") as f:
+                json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@
 # libraries it needs in .gpu/. On the GPU machine the binary runs through .gpu/nvidia-vulkan.sh
 # where that exists (it supplies the Vulkan loader the NVIDIA driver needs there).
 # VKSTYLE=path uses another binary; OUT=folder keeps the results (default: a new temporary
-# folder, printed); PYTHON=python3 the Python with PyTorch, NumPy and Pillow.
+# folder, printed); PYTHON=python3 the Python with PyTorch, NumPy and Pillow; STEP_TIMEOUT=seconds
+# bounds each vkstyle and Python step (default 300), so that a hang on a new driver costs one
+# step, not the machine's time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 sizes=${1:-1280x720,1920x1080}
@@ -30,7 +32,8 @@ mkdir -p "$out"
 wrap=()
 [ -f .gpu/nvidia-vulkan.sh ] && wrap=(bash .gpu/nvidia-vulkan.sh)
 [ -x "$vk" ] || { echo "gpu.sh: $vk is not an executable (run benchmarks/gpu_prepare.sh where it builds)" >&2; exit 1; }
-run() { "${wrap[@]}" "$vk" "$@"; }
+step_timeout=${STEP_TIMEOUT:-300}
+run() { timeout "$step_timeout" "${wrap[@]}" "$vk" "$@"; }
 echo "== results in $out"
 
 echo "== 1. device"
@@ -52,7 +55,7 @@ for s in ${sizes//,/ }; do
 done
 
 echo "== 3. PyTorch on the same GPU"
-"$py" -m benchmarks.bench_cuda --size "$sizes" --iters "$iters" --json "$out/torch.json" 2>&1 | tee "$out/torch.txt"
+timeout "$step_timeout" "$py" -m benchmarks.bench_cuda --size "$sizes" --iters "$iters" --json "$out/torch.json" 2>&1 | tee "$out/torch.txt"
 
 echo "== 4. fidelity"
 "$py" - "$out" <<'EOF' || echo "gpu.sh: could not make the 1920x1080 input (Pillow)"
@@ -77,7 +80,7 @@ for p in fp32 fp16; do
         compare "$out/test_$p.png" tests/data/kodim05_crop333x257_udnie.png "test image 333x257, $p, against tests/data's reference"
 done
 if [ -f "$out/photo_1920x1080.png" ] &&
-    "$py" -m tools.convert.reference -m models/udnie.safetensors -i "$out/photo_1920x1080.png" -o "$out/ref_1920x1080.png"; then
+    timeout "$step_timeout" "$py" -m tools.convert.reference -m models/udnie.safetensors -i "$out/photo_1920x1080.png" -o "$out/ref_1920x1080.png"; then
     for p in fp32 fp16; do
         run image -m udnie --precision "$p" -i "$out/photo_1920x1080.png" -o "$out/photo_$p.png" >/dev/null 2>&1 &&
             compare "$out/photo_$p.png" "$out/ref_1920x1080.png" "photo 1920x1080, $p, against the float32 PyTorch reference"
