@@ -16,6 +16,8 @@
 #define VKS_NORM_LOCAL 64      /* normalization: one workgroup per (sample, channel) plane; 64, not 256:
                                 * on lavapipe each of the reduction's barriers costs per invocation, and
                                 * 256 made a 128x16x16 instance norm 2.8 ms instead of 0.74 */
+#define VKS_NORM_PART 4096     /* normalization on a GPU: plane elements a workgroup when a plane is split
+                                * into ranges (engine/ops/instance_norm.c, norm_part) */
 #define VKS_NORM_UNROLL 16     /* normalization: plane elements an invocation takes a loop iteration */
 /* The largest plane the normalization shaders take (instance_norm.comp: 3 loops over the plane in
  * one invocation, within llvmpipe's 65535 loop iterations; see norm_common.glsl): 22 MP. */

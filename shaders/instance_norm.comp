@@ -12,7 +12,10 @@
 // gamma/beta come from a table at an element offset: the layer's own parameters, or the
 // per-frame mix of a conditional instance norm (conditional_instance_norm.comp).
 // GIVEN_STATS: the mean and variance are not computed from the plane but read from a table
-// (an image run in tiles: the whole image's statistics, from channel_stats.comp over its tiles).
+// (an image run in tiles: the whole image's statistics, from channel_stats.comp over its tiles;
+// a large plane on a GPU: from channel_stats.comp over its ranges, channel_stats_combine.comp).
+// Then pc.part > 0 splits each plane into ranges of pc.part elements, workgroup y the range, so
+// that a large plane is not one workgroup's work.
 // instance_norm_xubo: the input planes read from VKS_X_UBOS uniform buffers of pc.cpb planes each
 // instead of a storage buffer (CPU devices, fp32, planes of at most VKS_UBO_BYTES: lavapipe
 // compiles a storage load into a per-lane loop with a bounds check, a uniform load into plain
@@ -48,6 +51,7 @@ layout(push_constant) uniform Push {
     float eps;
     uint stats_off;             // GIVEN_STATS: pair of this chunk's first channel in st
     uint cpb;                   // instance_norm_xubo: planes per uniform buffer
+    uint part;                  // GIVEN_STATS: elements a workgroup (0: the whole plane)
     VKS_WG_BASE;
 } pc;
 
@@ -82,7 +86,13 @@ void main()
     }
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
     float shift = beta[pc.beta_off + c] - mean * scale;
-    PLANE_LOOP(i, pc.hw,
+    uint r0 = 0, n = pc.hw;
+    if (GIVEN_STATS != 0 && pc.part != 0) {
+        r0 = VKS_WG_ID.y * pc.part;
+        n = min(pc.part, pc.hw - r0);
+    }
+    PLANE_LOOP(j, n,
+        uint i = r0 + j;
         float v = vks_act(fma(XIN(i), scale, shift), ACT);
         if (HAS_RESIDUAL != 0) v += float(res[base + i]);
         y[base + i] = vtype(v);

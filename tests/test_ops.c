@@ -693,6 +693,67 @@ static void test_instance_norm(void **state)
     else unsetenv("VKSTYLE_NORM_UBO");
 }
 
+/* Instance norm with its planes split into ranges of `part` elements (VKSTYLE_NORM_SPLIT; GPUs
+ * split planes of 2 x VKS_NORM_PART and more): channel_stats on the ranges, channel_stats_combine,
+ * the normalization by range; against the C reference. Each (sample, channel chunk) is one
+ * combine dispatch, so the count says the split path ran. */
+static void run_instance_norm_split(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w,
+                                    float mean_offset, uint32_t part, int residual, uint32_t seed)
+{
+    size_t cnt = count4(n, c, h, w);
+    float *x = rnd(cnt, &seed, -1, 1), *r = rnd(cnt, &seed, -1, 1);
+    for (size_t i = 0; i < cnt; i++) x[i] += mean_offset;
+    quantize(x, cnt);
+    float *g = rnd(c, &seed, 0.5f, 2), *b = rnd(c, &seed, -1, 1), *want = malloc(cnt * 4);
+    ref_instance_norm(x, (int)n, (int)c, (int)h, (int)w, g, b, 1e-3f, REF_ACT_RELU, residual ? r : NULL, want);
+    char saved[16] = "", v[16];
+    if (getenv("VKSTYLE_NORM_SPLIT")) snprintf(saved, sizeof saved, "%s", getenv("VKSTYLE_NORM_SPLIT"));
+    snprintf(v, sizeof v, "%u", part);
+    setenv("VKSTYLE_NORM_SPLIT", v, 1);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, cnt * 16 + (1 << 20));
+    vks_tensor_t tx = tact(&a, n, c, h, w, x), tr = tact(&a, n, c, h, w, r), ty = tact(&a, n, c, h, w, NULL);
+    vks_tensor_t tg = tu_flat(&a, c, g), tb = tu_flat(&a, c, b);
+    VkDeviceSize sbytes = vks_instance_norm_scratch_bytes(&tx);
+    assert_true(sbytes > 0);
+    vks_tensor_t ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
+    uint64_t before = ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE];
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_instance_norm_scratch(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, residual ? &tr : NULL, &ts));
+    tu_rec_run(&rec);
+    assert_true(ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE] - before >= n);
+    float *got = tu_download(&a, &ty);
+    char label[96];
+    snprintf(label, sizeof label, "instance_norm split %u %ux%ux%ux%u offset %g", part, n, c, h, w, (double)mean_offset);
+    assert_int_equal(ref_compare(label, got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
+    /* scratch too small for the split: one workgroup a plane, the same result */
+    before = ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE];
+    vks_tensor_t small = tu_flat(&a, (uint32_t)(sbytes / 4) - 1, NULL);
+    vks_rec_destroy(&rec);
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_instance_norm_scratch(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, residual ? &tr : NULL, &small));
+    tu_rec_run(&rec);
+    assert_int_equal(ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE] - before, 0);
+    free(got);
+    got = tu_download(&a, &ty);
+    assert_int_equal(ref_compare(label, got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    if (saved[0]) setenv("VKSTYLE_NORM_SPLIT", saved, 1);
+    else unsetenv("VKSTYLE_NORM_SPLIT");
+    free(x); free(r); free(g); free(b); free(want); free(got);
+}
+
+static void test_instance_norm_split(void **state)
+{
+    (void)state;
+    run_instance_norm_split(g_ctx, 2, 5, 17, 31, 0, 100, 1, 11);      /* 6 ranges, the last of 27 */
+    run_instance_norm_split(g_ctx, 1, 3, 3, 5, 0, 7, 0, 12);          /* 3 ranges, the last of 1 element */
+    /* far from zero mean: the ranges' statistics and their combination must not cancel */
+    if (!tu_quick_mode()) run_instance_norm_split(g_ctx, 1, 3, 257, 333, 1000.0f, 4096, 1, 13);
+}
+
 /* channel_stats over row ranges of every plane against the C reference (fp32 statistics of the
  * possibly fp16 values); planes far from zero mean, as in test_instance_norm. */
 static void run_channel_stats(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float offset,
@@ -1617,6 +1678,7 @@ F16(test_conv2d_edge_strides)
 F16(test_conv2d_winograd)
 F16(test_upsample)
 F16(test_instance_norm)
+F16(test_instance_norm_split)
 F16(test_channel_stats)
 F16(test_norm_large_plane)
 F16(test_instance_norm_given)
@@ -1757,6 +1819,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_winograd_f16),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_instance_norm),
+        cmocka_unit_test(test_instance_norm_split),
         cmocka_unit_test(test_channel_stats),
         cmocka_unit_test(test_norm_large_plane),
         cmocka_unit_test(test_instance_norm_given),
@@ -1781,6 +1844,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_edge_strides_f16),
         cmocka_unit_test(test_upsample_f16),
         cmocka_unit_test(test_instance_norm_f16),
+        cmocka_unit_test(test_instance_norm_split_f16),
         cmocka_unit_test(test_channel_stats_f16),
         cmocka_unit_test(test_norm_large_plane_f16),
         cmocka_unit_test(test_instance_norm_given_f16),

@@ -101,7 +101,14 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     if (io->stats)
         return vks_op_instance_norm_given(rec, io->in, io->out, io->mix, g, io->mix, b, ly->eps, ly->act, io->res,
                                           io->stats, io->stats_off);
-    return vks_op_instance_norm(rec, io->in, io->out, io->mix, g, io->mix, b, ly->eps, ly->act, io->res);
+    return vks_op_instance_norm_scratch(rec, io->in, io->out, io->mix, g, io->mix, b, ly->eps, ly->act, io->res,
+                                        io->scratch);
+}
+
+static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
+{
+    (void)ly, (void)out;
+    return vks_instance_norm_scratch_bytes(in);
 }
 
 const vks_op_desc_t vks_op_conditional_instance_norm_desc = {
@@ -112,5 +119,6 @@ const vks_op_desc_t vks_op_conditional_instance_norm_desc = {
     .reserve = reserve,
     .load = load,
     .record = record,
+    .scratch = scratch,
     .cost = vks_instance_norm_cost,
 };

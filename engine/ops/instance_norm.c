@@ -2,7 +2,7 @@
  * statistics (an image run in tiles); and channel_stats, the statistics of rows of a tile. */
 #include "op.h"
 
-typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, cpb, wg_base[3]; } in_push_t;
+typedef struct { uint32_t hw, stride, gamma_off, beta_off; float eps; uint32_t stats_off, cpb, part, wg_base[3]; } in_push_t;
 _Static_assert(sizeof(in_push_t) <= 128, "push constants");
 
 /* Invocations per plane: VKS_NORM_LOCAL; on a CPU device one subgroup (8 on lavapipe with AVX2):
@@ -29,10 +29,51 @@ static uint32_t x_planes(const vks_context_t *ctx, const vks_tensor_t *in)
     return vks_env_is("VKSTYLE_NORM_UBO", "0") ? 0 : vks_ubo_planes(ctx, in);
 }
 
+/* Elements of a plane a workgroup takes when instance norm splits its planes into ranges, or 0
+ * (one workgroup a plane). On a GPU, one workgroup on a whole plane leaves the device idle: on an
+ * NVIDIA H200 at 1920x1080 the 32-channel full-resolution layers took 20 ms each that way, a
+ * fifth of the frame (benchmarks/README.md). Split, each plane's ranges are reduced by
+ * channel_stats, combined by channel_stats_combine, and normalized by range (instance_norm with
+ * the statistics given): three dispatches instead of one, so only planes of at least two ranges.
+ * A CPU device keeps one workgroup a plane: its few cores are busy with the channels.
+ * VKSTYLE_NORM_SPLIT=N sets the range to N elements on any device (tests, measurement); 0: never. */
+static uint32_t norm_part(const vks_context_t *ctx, uint64_t hw)
+{
+    const char *e = getenv("VKSTYLE_NORM_SPLIT");
+    uint64_t part = ctx && ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? 0 : VKS_NORM_PART;
+    if (e && *e) part = strtoull(e, NULL, 10);
+    if (part == 0 || hw < 2 * part) return 0;
+    if (vks_div_up(hw, part) > 65535) part = vks_div_up(hw, 65535);   /* maxComputeWorkGroupCount[1]'s least */
+    return (uint32_t)part;
+}
+
+/* The scratch of split planes: [channel][range][2] floats, then from the next 256 bytes (a binding's
+ * alignment) [channel][2]. */
+static VkDeviceSize parts_bytes(uint32_t c, uint32_t parts)
+{
+    return (2 * sizeof(float) * (VkDeviceSize)c * parts + 255) / 256 * 256;
+}
+
+static VkDeviceSize split_bytes(uint32_t c, uint32_t parts)
+{
+    return parts_bytes(c, parts) + 2 * sizeof(float) * (VkDeviceSize)c;
+}
+
+/* The scratch a split plane needs (the plan's, for any device: a CPU device leaves it unused). */
+VkDeviceSize vks_instance_norm_scratch_bytes(const vks_tensor_t *in)
+{
+    uint64_t hw = (uint64_t)in->h * in->w;
+    uint32_t part = norm_part(NULL, hw);
+    return part ? split_bytes(in->c, (uint32_t)vks_div_up(hw, part)) : 0;
+}
+
+typedef struct { uint32_t count, stride, first, out_off, end, parts, wg_base[3]; } stats_push_t;
+typedef struct { uint32_t hw, count, parts, nc; } combine_push_t;
+
 static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
                                   const vks_tensor_t *gamma, uint32_t gamma_off, const vks_tensor_t *beta,
                                   uint32_t beta_off, float eps, uint32_t act, const vks_tensor_t *residual,
-                                  const vks_tensor_t *stats, uint32_t stats_off)
+                                  const vks_tensor_t *stats, uint32_t stats_off, const vks_tensor_t *scratch)
 {
     const char *op = "instance_norm";
     vks_status_t st = vks_check_same_shape(op, in, out);
@@ -48,7 +89,12 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     if ((uint64_t)in->h * in->w > VKS_NORM_MAX_PLANE)
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u plane is more than its shader takes (%u pixels)", op, in->h, in->w,
                         VKS_NORM_MAX_PLANE);
-    uint32_t spec[5] = {act, residual != NULL, stats != NULL, norm_local(rec->ctx, (uint64_t)in->h * in->w),
+    uint64_t hw = (uint64_t)in->h * in->w;
+    /* split planes: the statistics in the scratch, [channel][range][2] then [channel][2] */
+    uint32_t part = stats ? 0 : norm_part(rec->ctx, hw), parts = part ? (uint32_t)vks_div_up(hw, part) : 1;
+    if (part && (!scratch || !scratch->block || vks_tensor_bytes(scratch) < split_bytes(in->c, parts)))
+        part = 0, parts = 1;
+    uint32_t spec[5] = {act, residual != NULL, stats != NULL || part, norm_local(rec->ctx, part ? part : hw),
                         rec->ctx->clamp_ubo_array_index};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
@@ -57,14 +103,39 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                                    VKS_X_UBOS, &pipe);
     else st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3, spec, 4, 6, sizeof(in_push_t), &pipe);
     if (st) return st;
+    const vks_pipeline_t *p_stats = NULL, *p_comb = NULL;
+    vks_tensor_t t_parts, t_stats;
+    if (part) {
+        const vks_tensor_t *ts1[1] = {in};
+        uint32_t sspec[1] = {0};
+        if ((st = vks_act_pipeline(rec, "channel_stats", VKS_SHADER_CHANNEL_STATS, ts1, 1, sspec, 0, 2,
+                                   sizeof(stats_push_t), &p_stats)))
+            return st;
+        if ((st = vks_rec_pipeline(rec, VKS_SHADER_CHANNEL_STATS_COMBINE, NULL, 0, 2, 0, sizeof(combine_push_t), 1,
+                                   &p_comb)))
+            return st;
+        /* the two tables: views of the scratch as flat fp32 tensors */
+        t_parts = vks_tensor_flat(scratch->block, scratch->offset, 2 * in->c * parts);
+        t_stats = vks_tensor_flat(scratch->block, scratch->offset + parts_bytes(in->c, parts), 2 * in->c);
+        stats = &t_stats;
+        stats_off = 0;
+    }
     uint32_t chunk = 0;
     if ((st = vks_chunk_channels(rec->ctx, op, ts, 3, &chunk))) return st;
     if (cpb && chunk > cpb * VKS_X_UBOS) chunk = cpb * VKS_X_UBOS;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
+            if (part) {   /* this chunk's statistics into the scratch: ranges, then whole planes */
+                stats_push_t sp = {part, in->plane_stride, 0, 0, (uint32_t)hw, parts, {0}};
+                vks_binding_t sb[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind(&t_parts, true)};
+                if ((st = vks_rec_dispatch(rec, p_stats, sb, 2, &sp, nc, parts, 1))) return st;
+                combine_push_t cp = {(uint32_t)hw, part, parts, nc};
+                vks_binding_t cb[2] = {vks_bind(&t_parts, false), vks_bind(&t_stats, true)};
+                if ((st = vks_rec_dispatch(rec, p_comb, cb, 2, &cp, vks_div_up(nc, 64), 1, 1))) return st;
+            }
             in_push_t push = {in->h * in->w, in->plane_stride, gamma_off + c, beta_off + c, eps,
-                              stats_off + n * in->c + c, cpb, {0}};
+                              part ? 0 : stats_off + n * in->c + c, cpb, part, {0}};
             vks_binding_t b[6 + VKS_X_UBOS] = {
                 vks_bind_channels(in, n, c, nc, false),
                 vks_bind_channels(out, n, c, nc, true),
@@ -74,7 +145,7 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                 vks_bind(stats ? stats : gamma, false),
             };
             if (cpb) vks_bind_ubo_planes(in, n, c, nc, cpb, b + 6);
-            if ((st = vks_rec_dispatch(rec, pipe, b, cpb ? 6 + VKS_X_UBOS : 6, &push, nc, 1, 1))) return st;
+            if ((st = vks_rec_dispatch(rec, pipe, b, cpb ? 6 + VKS_X_UBOS : 6, &push, nc, parts, 1))) return st;
         }
     return VKS_OK;
 }
@@ -84,7 +155,15 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                                   const vks_tensor_t *beta, uint32_t beta_off, float eps,
                                   uint32_t act, const vks_tensor_t *residual)
 {
-    return instance_norm(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual, NULL, 0);
+    return instance_norm(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual, NULL, 0, NULL);
+}
+
+vks_status_t vks_op_instance_norm_scratch(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                          const vks_tensor_t *gamma, uint32_t gamma_off,
+                                          const vks_tensor_t *beta, uint32_t beta_off, float eps,
+                                          uint32_t act, const vks_tensor_t *residual, const vks_tensor_t *scratch)
+{
+    return instance_norm(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual, NULL, 0, scratch);
 }
 
 vks_status_t vks_op_instance_norm_given(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
@@ -94,10 +173,8 @@ vks_status_t vks_op_instance_norm_given(vks_rec_t *rec, const vks_tensor_t *in, 
                                         const vks_tensor_t *stats, uint32_t stats_off)
 {
     if (!stats) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "instance_norm: no statistics given");
-    return instance_norm(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual, stats, stats_off);
+    return instance_norm(rec, in, out, gamma, gamma_off, beta, beta_off, eps, act, residual, stats, stats_off, NULL);
 }
-
-typedef struct { uint32_t count, stride, first, out_off, wg_base[3]; } stats_push_t;
 
 vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32_t row0, uint32_t rows,
                                   const vks_tensor_t *stats, uint32_t stats_off)
@@ -120,7 +197,8 @@ vks_status_t vks_op_channel_stats(vks_rec_t *rec, const vks_tensor_t *in, uint32
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c = 0; c < in->c; c += chunk) {
             uint32_t nc = in->c - c < chunk ? in->c - c : chunk;
-            stats_push_t push = {rows * in->w, in->plane_stride, row0 * in->w, stats_off + n * in->c + c, {0}};
+            stats_push_t push = {rows * in->w, in->plane_stride, row0 * in->w, stats_off + n * in->c + c,
+                                 (row0 + rows) * in->w, 1, {0}};
             vks_binding_t b[2] = {vks_bind_channels(in, n, c, nc, false), vks_bind(stats, true)};
             if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, nc, 1, 1))) return st;
         }
@@ -157,7 +235,14 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     if (io->stats)
         return vks_op_instance_norm_given(rec, io->in, io->out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, io->res,
                                           io->stats, io->stats_off);
-    return vks_op_instance_norm(rec, io->in, io->out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, io->res);
+    return vks_op_instance_norm_scratch(rec, io->in, io->out, &ly->gamma, 0, &ly->beta, 0, ly->eps, ly->act, io->res,
+                                        io->scratch);
+}
+
+static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
+{
+    (void)ly, (void)out;
+    return vks_instance_norm_scratch_bytes(in);
 }
 
 void vks_instance_norm_cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out,
@@ -175,5 +260,6 @@ const vks_op_desc_t vks_op_instance_norm_desc = {
     .reserve = reserve,
     .load = load,
     .record = record,
+    .scratch = scratch,
     .cost = vks_instance_norm_cost,
 };

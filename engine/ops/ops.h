@@ -133,6 +133,15 @@ vks_status_t vks_op_instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                                   const vks_tensor_t *beta, uint32_t beta_off, float eps,
                                   uint32_t act, const vks_tensor_t *residual);
 
+/* Instance norm that may split large planes into ranges (GPUs; VKSTYLE_NORM_SPLIT): the ranges'
+ * statistics then go through scratch, at least vks_instance_norm_scratch_bytes(in) bytes; without
+ * it (NULL, or too small) one workgroup takes a plane, as vks_op_instance_norm. */
+vks_status_t vks_op_instance_norm_scratch(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *out,
+                                          const vks_tensor_t *gamma, uint32_t gamma_off,
+                                          const vks_tensor_t *beta, uint32_t beta_off, float eps,
+                                          uint32_t act, const vks_tensor_t *residual, const vks_tensor_t *scratch);
+VkDeviceSize vks_instance_norm_scratch_bytes(const vks_tensor_t *in);
+
 /* Instance norm with given statistics: the mean and (biased) variance of channel c of sample n
  * are stats[2 * (stats_off + n * C + c)] and the next float (an image run in tiles normalizes
  * each tile with the whole image's statistics). */
