@@ -107,8 +107,7 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     vks_tensor_t t_parts, t_stats;
     if (part) {
         const vks_tensor_t *ts1[1] = {in};
-        uint32_t sspec[1] = {0};
-        if ((st = vks_act_pipeline(rec, "channel_stats", VKS_SHADER_CHANNEL_STATS, ts1, 1, sspec, 0, 2,
+        if ((st = vks_act_pipeline(rec, "channel_stats", VKS_SHADER_CHANNEL_STATS, ts1, 1, NULL, 0, 2,
                                    sizeof(stats_push_t), &p_stats)))
             return st;
         if ((st = vks_rec_pipeline(rec, VKS_SHADER_CHANNEL_STATS_COMBINE, NULL, 0, 2, 0, sizeof(combine_push_t), 1,
