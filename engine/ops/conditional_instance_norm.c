@@ -105,12 +105,6 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
                                         io->scratch);
 }
 
-static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
-{
-    (void)ly, (void)out;
-    return vks_instance_norm_scratch_bytes(in);
-}
-
 const vks_op_desc_t vks_op_conditional_instance_norm_desc = {
     .name = "conditional_instance_norm",
     .label = "cond_instance_norm",
@@ -119,6 +113,6 @@ const vks_op_desc_t vks_op_conditional_instance_norm_desc = {
     .reserve = reserve,
     .load = load,
     .record = record,
-    .scratch = scratch,
+    .scratch = vks_instance_norm_scratch,
     .cost = vks_instance_norm_cost,
 };

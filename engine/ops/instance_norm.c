@@ -76,6 +76,7 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                                   const vks_tensor_t *stats, uint32_t stats_off, const vks_tensor_t *scratch)
 {
     const char *op = "instance_norm";
+    uint64_t hw = (uint64_t)in->h * in->w;
     vks_status_t st = vks_check_same_shape(op, in, out);
     if (!st && residual) st = vks_check_same_shape(op, residual, out);
     if (st) return st;
@@ -86,10 +87,9 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
         return vks_fail(VKS_ERR_SHAPE, "%s: gamma/beta have fewer than %u channels", op, in->c);
     if (stats && 2 * ((uint64_t)stats_off + (uint64_t)in->n * in->c) > (uint64_t)stats->n * stats->c * stats->h * stats->w)
         return vks_fail(VKS_ERR_SHAPE, "%s: the statistics table has fewer than %u channels", op, in->n * in->c);
-    if ((uint64_t)in->h * in->w > VKS_NORM_MAX_PLANE)
+    if (hw > VKS_NORM_MAX_PLANE)
         return vks_fail(VKS_ERR_SHAPE, "%s: a %ux%u plane is more than its shader takes (%u pixels)", op, in->h, in->w,
                         VKS_NORM_MAX_PLANE);
-    uint64_t hw = (uint64_t)in->h * in->w;
     /* split planes: the statistics in the scratch, [channel][range][2] then [channel][2] */
     uint32_t part = stats ? 0 : norm_part(rec->ctx, hw), parts = part ? (uint32_t)vks_div_up(hw, part) : 1;
     if (part && (!scratch || !scratch->block || vks_tensor_bytes(scratch) < split_bytes(in->c, parts)))
@@ -133,7 +133,7 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
                 vks_binding_t cb[2] = {vks_bind(&t_parts, false), vks_bind(&t_stats, true)};
                 if ((st = vks_rec_dispatch(rec, p_comb, cb, 2, &cp, vks_div_up(nc, 64), 1, 1))) return st;
             }
-            in_push_t push = {in->h * in->w, in->plane_stride, gamma_off + c, beta_off + c, eps,
+            in_push_t push = {(uint32_t)hw, in->plane_stride, gamma_off + c, beta_off + c, eps,
                               part ? 0 : stats_off + n * in->c + c, cpb, part, {0}};
             vks_binding_t b[6 + VKS_X_UBOS] = {
                 vks_bind_channels(in, n, c, nc, false),
@@ -238,7 +238,7 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
                                         io->scratch);
 }
 
-static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
+VkDeviceSize vks_instance_norm_scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
 {
     (void)ly, (void)out;
     return vks_instance_norm_scratch_bytes(in);
@@ -259,6 +259,6 @@ const vks_op_desc_t vks_op_instance_norm_desc = {
     .reserve = reserve,
     .load = load,
     .record = record,
-    .scratch = scratch,
+    .scratch = vks_instance_norm_scratch,
     .cost = vks_instance_norm_cost,
 };

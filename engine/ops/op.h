@@ -161,6 +161,8 @@ static inline const char *vks_op_label(const vks_op_desc_t *d) { return d->label
 /* The cost of an instance norm (shared with conditional_instance_norm). */
 void vks_instance_norm_cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out,
                             vks_layer_profile_t *lp);
+/* The scratch of an instance norm, vks_instance_norm_scratch_bytes (shared likewise). */
+VkDeviceSize vks_instance_norm_scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out);
 /* The band of an op that scatters each input row to output rows stride * i + k - pad, k < kh
  * (conv2d_transpose; upsampling: kh 1, pad 0): the input rows [r0, r1) need, and the output
  * rows they make. */
