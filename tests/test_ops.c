@@ -640,8 +640,14 @@ static void test_upsample(void **state)
     }
 }
 
-static void run_instance_norm(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float mean_offset,
-                              float eps, int act, int residual, uint32_t seed)
+/* Instance norm against the C reference. part > 0: through vks_op_instance_norm_scratch with the
+ * planes split into ranges of part elements (VKSTYLE_NORM_SPLIT, set here; GPUs split planes of
+ * 2 x VKS_NORM_PART and more: channel_stats on the ranges, channel_stats_combine, the normalization
+ * by range), each (sample, channel chunk) one combine dispatch, so the count says the split path
+ * ran; then again into a fresh output with a scratch one float too small: one workgroup a plane,
+ * no combine dispatch, the same result. */
+static void run_instance_norm_ex(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float mean_offset,
+                                 float eps, int act, int residual, uint32_t part, uint32_t seed)
 {
     if (tu_quick_mode() && h * w > QUICK_MAX_PIXELS) return;
     size_t cnt = count4(n, c, h, w);
@@ -650,21 +656,48 @@ static void run_instance_norm(vks_context_t *ctx, uint32_t n, uint32_t c, uint32
     quantize(x, cnt);
     float *g = rnd(c, &seed, 0.5f, 2), *b = rnd(c, &seed, -1, 1), *want = malloc(cnt * 4);
     ref_instance_norm(x, (int)n, (int)c, (int)h, (int)w, g, b, eps, (ref_act_t)act, residual ? r : NULL, want);
+    char saved[16] = "", v[16];
+    if (part) {
+        if (getenv("VKSTYLE_NORM_SPLIT")) snprintf(saved, sizeof saved, "%s", getenv("VKSTYLE_NORM_SPLIT"));
+        snprintf(v, sizeof v, "%u", part);
+        setenv("VKSTYLE_NORM_SPLIT", v, 1);
+    }
     tu_arena_t a;
-    tu_arena_init(&a, ctx, cnt * 16 + (1 << 20));
-    vks_tensor_t tx = tact(&a, n, c, h, w, x), tr = tact(&a, n, c, h, w, r), ty = tact(&a, n, c, h, w, NULL);
+    tu_arena_init(&a, ctx, cnt * 24 + (1 << 20));
+    vks_tensor_t tx = tact(&a, n, c, h, w, x), tr = tact(&a, n, c, h, w, r);
     vks_tensor_t tg = tu_flat(&a, c, g), tb = tu_flat(&a, c, b);
-    vks_rec_t rec;
-    tu_rec_begin(ctx, &rec);
-    TU_OK(vks_op_instance_norm(&rec, &tx, &ty, &tg, 0, &tb, 0, eps, (uint32_t)act, residual ? &tr : NULL));
-    tu_rec_run(&rec);
-    float *got = tu_download(&a, &ty);
+    VkDeviceSize sbytes = part ? vks_instance_norm_scratch_bytes(&tx) : 0;
+    if (part) assert_true(sbytes > 0);
     char label[96];
-    snprintf(label, sizeof label, "instance_norm %ux%ux%ux%u offset %g", n, c, h, w, (double)mean_offset);
-    assert_int_equal(ref_compare(label, got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
-    vks_rec_destroy(&rec);
+    snprintf(label, sizeof label, "instance_norm %ux%ux%ux%u offset %g split %u", n, c, h, w, (double)mean_offset, part);
+    for (uint32_t pass = 0; pass < (part ? 2u : 1u); pass++) {
+        vks_tensor_t ty = tact(&a, n, c, h, w, NULL), ts = {0};
+        if (part) ts = tu_flat(&a, (uint32_t)(sbytes / 4) - pass, NULL);
+        uint64_t before = ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE];
+        vks_rec_t rec;
+        tu_rec_begin(ctx, &rec);
+        TU_OK(part ? vks_op_instance_norm_scratch(&rec, &tx, &ty, &tg, 0, &tb, 0, eps, (uint32_t)act,
+                                                  residual ? &tr : NULL, &ts)
+                   : vks_op_instance_norm(&rec, &tx, &ty, &tg, 0, &tb, 0, eps, (uint32_t)act, residual ? &tr : NULL));
+        tu_rec_run(&rec);
+        uint64_t combines = ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE] - before;
+        if (part && pass == 0) assert_true(combines >= n);
+        else assert_int_equal(combines, 0);
+        float *got = tu_download(&a, &ty);
+        assert_int_equal(ref_compare(label, got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
+        vks_rec_destroy(&rec);
+        free(got);
+    }
     tu_arena_done(&a);
-    free(x); free(r); free(g); free(b); free(want); free(got);
+    if (part && saved[0]) setenv("VKSTYLE_NORM_SPLIT", saved, 1);
+    else if (part) unsetenv("VKSTYLE_NORM_SPLIT");
+    free(x); free(r); free(g); free(b); free(want);
+}
+
+static void run_instance_norm(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w, float mean_offset,
+                              float eps, int act, int residual, uint32_t seed)
+{
+    run_instance_norm_ex(ctx, n, c, h, w, mean_offset, eps, act, residual, 0, seed);
 }
 
 static void test_instance_norm(void **state)
@@ -697,65 +730,13 @@ static void test_instance_norm(void **state)
     else unsetenv("VKSTYLE_NORM_UBO");
 }
 
-/* Instance norm with its planes split into ranges of `part` elements (VKSTYLE_NORM_SPLIT; GPUs
- * split planes of 2 x VKS_NORM_PART and more): channel_stats on the ranges, channel_stats_combine,
- * the normalization by range; against the C reference. Each (sample, channel chunk) is one
- * combine dispatch, so the count says the split path ran. */
-static void run_instance_norm_split(vks_context_t *ctx, uint32_t n, uint32_t c, uint32_t h, uint32_t w,
-                                    float mean_offset, uint32_t part, int residual, uint32_t seed)
-{
-    size_t cnt = count4(n, c, h, w);
-    float *x = rnd(cnt, &seed, -1, 1), *r = rnd(cnt, &seed, -1, 1);
-    for (size_t i = 0; i < cnt; i++) x[i] += mean_offset;
-    quantize(x, cnt);
-    float *g = rnd(c, &seed, 0.5f, 2), *b = rnd(c, &seed, -1, 1), *want = malloc(cnt * 4);
-    ref_instance_norm(x, (int)n, (int)c, (int)h, (int)w, g, b, 1e-3f, REF_ACT_RELU, residual ? r : NULL, want);
-    char saved[16] = "", v[16];
-    if (getenv("VKSTYLE_NORM_SPLIT")) snprintf(saved, sizeof saved, "%s", getenv("VKSTYLE_NORM_SPLIT"));
-    snprintf(v, sizeof v, "%u", part);
-    setenv("VKSTYLE_NORM_SPLIT", v, 1);
-    tu_arena_t a;
-    tu_arena_init(&a, ctx, cnt * 16 + (1 << 20));
-    vks_tensor_t tx = tact(&a, n, c, h, w, x), tr = tact(&a, n, c, h, w, r), ty = tact(&a, n, c, h, w, NULL);
-    vks_tensor_t tg = tu_flat(&a, c, g), tb = tu_flat(&a, c, b);
-    VkDeviceSize sbytes = vks_instance_norm_scratch_bytes(&tx);
-    assert_true(sbytes > 0);
-    vks_tensor_t ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
-    uint64_t before = ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE];
-    vks_rec_t rec;
-    tu_rec_begin(ctx, &rec);
-    TU_OK(vks_op_instance_norm_scratch(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, residual ? &tr : NULL, &ts));
-    tu_rec_run(&rec);
-    assert_true(ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE] - before >= n);
-    float *got = tu_download(&a, &ty);
-    char label[96];
-    snprintf(label, sizeof label, "instance_norm split %u %ux%ux%ux%u offset %g", part, n, c, h, w, (double)mean_offset);
-    assert_int_equal(ref_compare(label, got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
-    /* scratch too small for the split: one workgroup a plane, the same result */
-    before = ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE];
-    vks_tensor_t small = tu_flat(&a, (uint32_t)(sbytes / 4) - 1, NULL);
-    vks_rec_destroy(&rec);
-    tu_rec_begin(ctx, &rec);
-    TU_OK(vks_op_instance_norm_scratch(&rec, &tx, &ty, &tg, 0, &tb, 0, 1e-3f, REF_ACT_RELU, residual ? &tr : NULL, &small));
-    tu_rec_run(&rec);
-    assert_int_equal(ctx->shader_dispatches[VKS_SHADER_CHANNEL_STATS_COMBINE] - before, 0);
-    free(got);
-    got = tu_download(&a, &ty);
-    assert_int_equal(ref_compare(label, got, want, cnt, tol(ATOL * 4), tol(RTOL * 4)), 0);
-    vks_rec_destroy(&rec);
-    tu_arena_done(&a);
-    if (saved[0]) setenv("VKSTYLE_NORM_SPLIT", saved, 1);
-    else unsetenv("VKSTYLE_NORM_SPLIT");
-    free(x); free(r); free(g); free(b); free(want); free(got);
-}
-
 static void test_instance_norm_split(void **state)
 {
     (void)state;
-    run_instance_norm_split(g_ctx, 2, 5, 17, 31, 0, 100, 1, 11);      /* 6 ranges, the last of 27 */
-    run_instance_norm_split(g_ctx, 1, 3, 3, 5, 0, 7, 0, 12);          /* 3 ranges, the last of 1 element */
+    run_instance_norm_ex(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 100, 11);   /* 6 ranges, the last of 27 */
+    run_instance_norm_ex(g_ctx, 1, 3, 3, 5, 0, 1e-3f, REF_ACT_RELU, 0, 7, 12);        /* 3 ranges, the last of 1 element */
     /* far from zero mean: the ranges' statistics and their combination must not cancel */
-    if (!tu_quick_mode()) run_instance_norm_split(g_ctx, 1, 3, 257, 333, 1000.0f, 4096, 1, 13);
+    run_instance_norm_ex(g_ctx, 1, 3, 257, 333, 1000.0f, 1e-3f, REF_ACT_RELU, 1, 4096, 13);
 }
 
 /* channel_stats over row ranges of every plane against the C reference (fp32 statistics of the
