@@ -79,6 +79,14 @@ layout(push_constant) uniform Push {
 #define XNEXT()
 #endif
 
+// v / s for a v that is a multiple of s, of either sign, with no signed / or % on a negative value:
+// GLSL leaves those undefined, and NVIDIA's driver takes a negative dividend as unsigned (-1 % 3
+// gave 0: a stride-3 layer took taps it must not).
+int div_exact(int v, uint s)
+{
+    return v >= 0 ? v / int(s) : -((-v) / int(s));
+}
+
 void main()
 {
     uint parity = VKS_WG_ID.x % STRIDE, py = VKS_WG_ID.y % STRIDE_Y;
@@ -99,19 +107,17 @@ void main()
 
     for (uint ky = 0; ky < KH; ky++) {
         // oy + pad_top - ky = STRIDE_Y * i0 + dy: the tap applies where dy is a multiple of the
-        // stride (workgroup-uniform), at input row i0 + dy / STRIDE_Y (masked outside the input)
-        // No signed % or / on a negative value: GLSL leaves them undefined, and NVIDIA's driver
-        // takes a negative dividend as unsigned (-1 % 3 gave 0: a stride-3 layer took taps it
-        // must not). dy >= 1 - KH, so dy + STRIDE_Y * KH is positive.
+        // stride (workgroup-uniform), at input row i0 + dy / STRIDE_Y (masked outside the input).
+        // dy >= 1 - KH, so dy + STRIDE_Y * KH is positive: an unsigned % (see div_exact).
         int dy = int(py) + pc.pad_top - int(ky);
         if (uint(dy + int(STRIDE_Y * KH)) % STRIDE_Y != 0) continue;
-        int iy = int(i0) + (dy >= 0 ? dy / int(STRIDE_Y) : -((-dy) / int(STRIDE_Y)));   // exact division
+        int iy = int(i0) + div_exact(dy, STRIDE_Y);
         float rmask = float(iy >= 0 && iy < int(pc.h));
         int rowoff = clamp(iy, 0, int(pc.h) - 1) * int(pc.w);
         for (uint kx = 0; kx < KW; kx++) {
             int d = int(parity) + pc.pad_left - int(kx);      // workgroup-uniform
             if (uint(d + int(STRIDE * KW)) % STRIDE != 0) continue;   // d >= 1 - KW (see dy)
-            int shift = d >= 0 ? d / int(STRIDE) : -((-d) / int(STRIDE));
+            int shift = div_exact(d, STRIDE);
             int off[PX];
             float mask[PX];
             for (uint p = 0; p < PX; p++) {
