@@ -51,7 +51,7 @@ typedef struct vks_stab_params {
 /* Chosen from benchmarks/stabilize.sh (README: "Stable video"). At strength S the averages'
  * time constants grow geometrically: the past's weight is 1 - (1 - w)^S, 0 at S = 0. */
 static const vks_stab_params_t defaults = {
-    .keep = 0.99f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 40.0f, .rms = 14.2f, .radius = 1, .levels = 4,
+    .keep = 0.99f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 120.0f, .rms = 14.2f, .radius = 1, .levels = 4,
     .search = 1, .win = 2, .penalty = 0.5f, .trunc = 32.0f, .still = 0.3f, .stats = false, .blend = true, .flow = true,
 };
 
@@ -72,7 +72,7 @@ struct vks_stab {
     bool reset_pending;
 };
 
-/* VKSTYLE_STABILIZE_TUNE="keep=0.99,alpha=0.5,lo=6,hi=24,cut=30,clamp=40,rms=14.2,radius=1,levels=4,search=1,win=2,
+/* VKSTYLE_STABILIZE_TUNE="keep=0.99,alpha=0.5,lo=6,hi=24,cut=30,clamp=120,rms=14.2,radius=1,levels=4,search=1,win=2,
  * penalty=0.5,trunc=32,still=0.3,stats=0,blend=1,flow=1" overrides the defaults, for the measurements
  * (benchmarks/stabilize.sh); unknown keys are an error. */
 static vks_status_t tune(vks_stab_params_t *p)
