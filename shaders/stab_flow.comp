@@ -61,13 +61,9 @@ float coarse(uint plane, float x, float y)
                mix(cf[o + y1 * pc.cw + x0], cf[o + y1 * pc.cw + x1], a), b);
 }
 
-// J at base + o: from the search's scores where it was scored
-float js[(2 * SEARCH + 1) * (2 * SEARCH + 1)];
-float grid(ivec2 o, ivec2 base, vec2 start)
-{
-    if (abs(o.x) <= SEARCH && abs(o.y) <= SEARCH) return js[(o.y + SEARCH) * (2 * SEARCH + 1) + o.x + SEARCH];
-    return cost(base + o, start);
-}
+// J at the displacements base + o, |o| <= SEARCH + 1 (the search and the ring around it, where the
+// parabola may need a neighbour), [o.y + SEARCH + 1][o.x + SEARCH + 1]; jm: the mean differences alone
+float js[(2 * SEARCH + 3) * (2 * SEARCH + 3)], jm[(2 * SEARCH + 3) * (2 * SEARCH + 3)];
 
 float parabola(float l, float c, float r)
 {
@@ -91,25 +87,41 @@ void main()
         start = 2.0 * vec2(coarse(0, cx, cy), coarse(1, cx, cy));
     }
     ivec2 base = ivec2(round(start));
-    int n = 2 * SEARCH + 1;
-    // The loops that call cost() stay loops: unrolled, its window was inlined 14 times and one
-    // pipeline took about 9 s to compile on Mesa 25 lavapipe.
-    [[dont_unroll]] for (int c = 0; c < n * n; c++) js[c] = cost(base + ivec2(c % n, c / n) - SEARCH, start);
-    int bc = SEARCH * n + SEARCH;   // the start's displacement wins a tie
-    for (int c = 0; c < n * n; c++)
-        if (js[c] < js[bc]) bc = c;
-    ivec2 o = ivec2(bc % n, bc / n) - SEARCH;
-    ivec2 best = base + o;
-    float jb = js[bc];
-    float nb[4];   // J at the left, right, upper and lower neighbours of the best
-    [[dont_unroll]] for (int j = 0; j < 4; j++) {
-        ivec2 e = j < 2 ? ivec2(2 * j - 1, 0) : ivec2(0, 2 * j - 5);
-        nb[j] = grid(o + e, base, start);
+    // J over the search and the ring around it (cost()'s sums, in its order), from the previous
+    // image's pixels around p + base loaded once into registers: on lavapipe a load at a
+    // per-invocation address is the costly part, and cost() loads its whole window for every
+    // displacement (the stabilization's flow took 1.7x as long so). Unrolled, so that every index
+    // is a constant.
+    const int n = 2 * SEARCH + 3, R = SEARCH + 1 + WIN, RN = 2 * R + 1, WN = 2 * WIN + 1;
+    float region[RN * RN];
+    int x0 = px + base.x - R, y0 = py + base.y - R, w = int(pc.w);
+    [[unroll]] for (int v = 0; v < RN; v++) {
+        int row = clamp(y0 + v, 0, int(pc.h) - 1) * w;
+        [[unroll]] for (int u = 0; u < RN; u++) region[v * RN + u] = prv[row + clamp(x0 + u, 0, w - 1)];
     }
-    vec2 fl = vec2(best) + vec2(parabola(nb[0], jb, nb[1]), parabola(nb[2], jb, nb[3]));
+    [[unroll]] for (int c = 0; c < n * n; c++) {
+        float s = 0.0;
+        [[unroll]] for (int v = 0; v < WN; v++)
+            [[unroll]] for (int u = 0; u < WN; u++)
+                s += min(abs(wcur[v * WN + u] - region[(c / n + v) * RN + c % n + u]), pc.trunc);
+        vec2 od = abs(vec2(base + ivec2(c % n, c / n) - (SEARCH + 1)) - start);
+        jm[c] = s / float(WN * WN);
+        js[c] = jm[c] + pc.penalty * (od.x + od.y);
+    }
+    int bc = (SEARCH + 1) * n + SEARCH + 1;   // the start's displacement wins a tie
+    [[unroll]] for (int c = 0; c < n * n; c++) {
+        int cx = c % n, cy = c / n;
+        if (cx >= 1 && cx <= 2 * SEARCH + 1 && cy >= 1 && cy <= 2 * SEARCH + 1 && js[c] < js[bc]) bc = c;
+    }
+    ivec2 best = base + ivec2(bc % n, bc / n) - (SEARCH + 1);
+    float jb = js[bc];
+    // J at the left, right, upper and lower neighbours of the best
+    vec2 fl = vec2(best) + vec2(parabola(js[bc - 1], jb, js[bc + 1]), parabola(js[bc - n], jb, js[bc + n]));
     // no motion where it matches about as well as the best (noise in a still region must not move it)
     vec2 ob = abs(vec2(best) - start);
-    if (cost(ivec2(0), vec2(0.0)) <= jb - pc.penalty * (ob.x + ob.y) + pc.still) fl = vec2(0.0);
+    ivec2 z = SEARCH + 1 - base;   // no motion, in the grid
+    float j0 = all(lessThanEqual(abs(base), ivec2(SEARCH + 1))) ? jm[z.y * n + z.x] : cost(ivec2(0), vec2(0.0));
+    if (j0 <= jb - pc.penalty * (ob.x + ob.y) + pc.still) fl = vec2(0.0);
     if (!(abs(fl.x) <= pc.maxflow && abs(fl.y) <= pc.maxflow)) fl = vec2(0.0);
     f[i] = fl.x;
     f[pc.stride + i] = fl.y;
