@@ -1,7 +1,8 @@
 /* Temporal stabilization of a session's frames, on the GPU, inside the session's one command
  * buffer (no read-back, no host work per frame):
- *   1. optical flow from this frame's input back to the last one's: grey pyramids of both
- *      (stab_grey), coarse-to-fine block matching with a sub-pixel refinement (stab_flow);
+ *   1. optical flow from this frame's input back to the last one's: this frame's grey pyramid
+ *      (stab_grey; the last frame's is kept from then), coarse-to-fine block matching with a
+ *      sub-pixel refinement (stab_flow);
  *   2. stab_motion: each input pixel's change along the motion (|in(p) - prev_in(p + flow)|,
  *      diff, 0..255), and the frame's mean change (channel_stats over diff): above a threshold,
  *      a scene cut; then this frame's input is kept (a copy) for the next;
@@ -128,6 +129,13 @@ static VkDeviceSize place_tensor(vks_tensor_t *t, vks_block_t *b, VkDeviceSize o
     return vks_align(off + vks_tensor_bytes(t), 256);
 }
 
+/* the bytes of a grey pyramid, its levels laid out one after the other (stab_create) */
+static VkDeviceSize pyramid_bytes(const vks_stab_t *t)
+{
+    const vks_tensor_t *last = &t->grey[t->levels - 1];
+    return last->offset + vks_tensor_bytes(last) - t->grey[0].offset;
+}
+
 static void stab_free(vks_context_t *ctx, vks_stab_t *t)
 {
     if (!t) return;
@@ -171,15 +179,18 @@ static vks_status_t stab_create(vks_session_t *s, vks_stab_t **out)
     vks_tensor_t *ts[8 + 3 * MAX_LEVELS] = {&t->prev_in, &t->diff, &t->prev_out, &t->cut, &t->cur, &t->ema, &t->dev,
                                             &t->dstats};
     int nts = 8;
+    /* the levels of each pyramid one after the other, the two pyramids laid out alike: one copy
+     * moves this frame's pyramid over the last one's */
     for (uint32_t l = 0; l < t->levels; l++) {
         uint32_t lh = vks_div_up(s->h, 1u << l), lw = vks_div_up(s->w, 1u << l);
         t->grey[l] = vks_tensor_act(NULL, 0, 1, 1, lh, lw, 4);
         t->pgrey[l] = t->grey[l];
         t->flow[l] = vks_tensor_act(NULL, 0, 1, 2, lh, lw, 4);
-        ts[nts++] = &t->grey[l];
-        ts[nts++] = &t->pgrey[l];
-        ts[nts++] = &t->flow[l];
+        ts[nts + l] = &t->grey[l];
+        ts[nts + t->levels + l] = &t->pgrey[l];
+        ts[nts + 2 * t->levels + l] = &t->flow[l];
     }
+    nts += 3 * t->levels;
     VkDeviceSize off = 0;
     for (int i = 0; i < nts; i++) off = place_tensor(ts[i], NULL, off);
     VKS_TRY(vks_block_create(s->ctx, off, VKS_MEM_DEVICE, &t->block));
@@ -188,8 +199,10 @@ static vks_status_t stab_create(vks_session_t *s, vks_stab_t **out)
     /* every pixel changed: 3.4e38 (float32) or 65504 (float16) */
     s->ctx->vk.vkCmdFillBuffer(t->reset.cmd, t->block.buffer, t->prev_in.offset, vks_tensor_bytes(&t->prev_in),
                                in->esize == 2 ? 0x7bff7bffu : 0x7f7f7f7fu);
-    /* the flow stays 0 when it is not computed (flow=0) */
+    /* the flow stays 0 when it is not computed (flow=0); the last pyramid is finite (the flow of a
+     * frame after a reset, a cut, is not used) */
     s->ctx->vk.vkCmdFillBuffer(t->reset.cmd, t->block.buffer, t->flow[0].offset, vks_tensor_bytes(&t->flow[0]), 0);
+    s->ctx->vk.vkCmdFillBuffer(t->reset.cmd, t->block.buffer, t->pgrey[0].offset, pyramid_bytes(t), 0);
     VKS_TRY(vks_rec_end(&t->reset));
     t->reset_pending = true;
     *out = t;
@@ -206,10 +219,9 @@ vks_status_t vks_stab_record_input(vks_session_t *s, vks_rec_t *rec)
     float inv = 1.0f / fabsf(s->model->in_scale);
     vks_status_t st = VKS_OK;
     if (t->p.flow) {
-        for (uint32_t l = 0; l < t->levels && !st; l++) {
-            st = vks_op_stab_grey(rec, in, &t->grey[l], 1u << l, inv);
-            if (!st) st = vks_op_stab_grey(rec, &t->prev_in, &t->pgrey[l], 1u << l, inv);
-        }
+        /* the last frame's pyramid (pgrey) is the one it made: stab_grey of its input, which
+         * prev_in holds; after a reset it is 0, and the frame is a cut */
+        for (uint32_t l = 0; l < t->levels && !st; l++) st = vks_op_stab_grey(rec, in, &t->grey[l], 1u << l, inv);
         for (uint32_t l = t->levels; l-- > 0 && !st;) {
             vks_stab_flow_t fp = {t->p.search, t->p.win, t->p.penalty, t->p.trunc,
                                   (float)(t->grey[l].w > t->grey[l].h ? t->grey[l].w : t->grey[l].h), t->p.still};
@@ -217,6 +229,8 @@ vks_status_t vks_stab_record_input(vks_session_t *s, vks_rec_t *rec)
                                   &t->flow[l], &fp);
         }
     }
+    if (!st && t->p.flow)
+        st = vks_rec_copy(rec, &t->block, t->grey[0].offset, &t->block, t->pgrey[0].offset, pyramid_bytes(t));
     if (!st) st = vks_op_stab_motion(rec, in, &t->prev_in, &t->flow[0], &t->diff, inv);
     if (!st) st = vks_rec_copy(rec, in->block, in->offset, &t->block, t->prev_in.offset, vks_tensor_bytes(in));
     if (!st) st = vks_op_channel_stats(rec, &t->diff, 0, t->diff.h, &t->cut, 0);
