@@ -228,9 +228,8 @@ vks_status_t vks_stab_record_input(vks_session_t *s, vks_rec_t *rec)
             st = vks_op_stab_flow(rec, &t->grey[l], &t->pgrey[l], l + 1 < t->levels ? &t->flow[l + 1] : NULL,
                                   &t->flow[l], &fp);
         }
+        if (!st) st = vks_rec_copy(rec, &t->block, t->grey[0].offset, &t->block, t->pgrey[0].offset, pyramid_bytes(t));
     }
-    if (!st && t->p.flow)
-        st = vks_rec_copy(rec, &t->block, t->grey[0].offset, &t->block, t->pgrey[0].offset, pyramid_bytes(t));
     if (!st) st = vks_op_stab_motion(rec, in, &t->prev_in, &t->flow[0], &t->diff, inv);
     if (!st) st = vks_rec_copy(rec, in->block, in->offset, &t->block, t->prev_in.offset, vks_tensor_bytes(in));
     if (!st) st = vks_op_channel_stats(rec, &t->diff, 0, t->diff.h, &t->cut, 0);

@@ -38,7 +38,9 @@ layout(push_constant) uniform Push {
 float wcur[(2 * WIN + 1) * (2 * WIN + 1)];
 int px, py;
 
-float cost(ivec2 d, vec2 start)
+// The mean difference of the window at displacement d, loaded from the previous image (the no-motion
+// test's, where the search's region does not hold it).
+float mean_diff(ivec2 d)
 {
     float s = 0.0;
     int k = 0, w = int(pc.w), x0 = px + d.x - WIN, y0 = py + d.y - WIN;
@@ -46,8 +48,7 @@ float cost(ivec2 d, vec2 start)
         int row = clamp(y0 + v, 0, int(pc.h) - 1) * w;
         for (int u = 0; u <= 2 * WIN; u++, k++) s += min(abs(wcur[k] - prv[row + clamp(x0 + u, 0, w - 1)]), pc.trunc);
     }
-    vec2 o = abs(vec2(d) - start);
-    return s / float(k) + pc.penalty * (o.x + o.y);
+    return s / float(k);
 }
 
 float coarse(uint plane, float x, float y)
@@ -60,10 +61,6 @@ float coarse(uint plane, float x, float y)
     return mix(mix(cf[o + y0 * pc.cw + x0], cf[o + y0 * pc.cw + x1], a),
                mix(cf[o + y1 * pc.cw + x0], cf[o + y1 * pc.cw + x1], a), b);
 }
-
-// J at the displacements base + o, |o| <= SEARCH + 1 (the search and the ring around it, where the
-// parabola may need a neighbour), [o.y + SEARCH + 1][o.x + SEARCH + 1]; jm: the mean differences alone
-float js[(2 * SEARCH + 3) * (2 * SEARCH + 3)], jm[(2 * SEARCH + 3) * (2 * SEARCH + 3)];
 
 float parabola(float l, float c, float r)
 {
@@ -87,13 +84,14 @@ void main()
         start = 2.0 * vec2(coarse(0, cx, cy), coarse(1, cx, cy));
     }
     ivec2 base = ivec2(round(start));
-    // J over the search and the ring around it (cost()'s sums, in its order), from the previous
-    // image's pixels around p + base loaded once into registers: on lavapipe a load at a
-    // per-invocation address is the costly part, and cost() loads its whole window for every
-    // displacement (the stabilization's flow took 1.7x as long so). Unrolled, so that every index
-    // is a constant.
+    // J over the search and the ring around it (mean_diff()'s sums, in its order), from the
+    // previous image's pixels around p + base loaded once into registers: on lavapipe a load at a
+    // per-invocation address is the costly part, and loading the window for every displacement
+    // took the stabilization's flow 1.7x as long. Unrolled, so that every index is a constant.
+    // js, jm: J and the mean difference alone at base + o, |o| <= SEARCH + 1 (the ring: where the
+    // parabola may need a neighbour), [o.y + SEARCH + 1][o.x + SEARCH + 1].
     const int n = 2 * SEARCH + 3, R = SEARCH + 1 + WIN, RN = 2 * R + 1, WN = 2 * WIN + 1;
-    float region[RN * RN];
+    float region[RN * RN], js[n * n], jm[n * n];
     int x0 = px + base.x - R, y0 = py + base.y - R, w = int(pc.w);
     [[unroll]] for (int v = 0; v < RN; v++) {
         int row = clamp(y0 + v, 0, int(pc.h) - 1) * w;
@@ -120,7 +118,7 @@ void main()
     // no motion where it matches about as well as the best (noise in a still region must not move it)
     vec2 ob = abs(vec2(best) - start);
     ivec2 z = SEARCH + 1 - base;   // no motion, in the grid
-    float j0 = all(lessThanEqual(abs(base), ivec2(SEARCH + 1))) ? jm[z.y * n + z.x] : cost(ivec2(0), vec2(0.0));
+    float j0 = all(lessThanEqual(abs(base), ivec2(SEARCH + 1))) ? jm[z.y * n + z.x] : mean_diff(ivec2(0));
     if (j0 <= jb - pc.penalty * (ob.x + ob.y) + pc.still) fl = vec2(0.0);
     if (!(abs(fl.x) <= pc.maxflow && abs(fl.y) <= pc.maxflow)) fl = vec2(0.0);
     f[i] = fl.x;
