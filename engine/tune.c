@@ -2,14 +2,18 @@
  * vkstyle.h). The choices live in a text file beside the pipeline cache,
  * <cache dir>/<vendor>-<device>-<pipeline cache UUID>.tune:
  *
- *   vkstyle-tune N <vkstyle version> <driverVersion> <device name>      (else the file is ignored)
- *   <layer key> TAB <algo> <px> <lx> <oc> TAB <ms>                      (one line per layer shape)
+ *   vkstyle-tune N <vkstyle version> <shaders> <driverVersion> <device name>   (else the file is ignored)
+ *   <layer key> TAB <algo> <px> <lx> <oc> TAB <ms>                             (one line per layer shape)
  *
  * The key names everything the variants and their speed depend on: the op, kernel, strides,
  * padding mode, activation, bias, residual, shapes, precision and the context's conv options.
- * N is TUNE_FORMAT, raised whenever the candidates or what a variant runs change (the version
- * alone does not move with every build): 2 added the implicit GEMM and the row bands, 3 the direct
- * tile's output channels (oc). */
+ * N is TUNE_FORMAT, raised whenever the candidates change (the version alone does not move with
+ * every build): 2 added the implicit GEMM and the row bands, 3 the direct tile's output channels
+ * (oc), 4 the shaders field. <shaders> is a hash of the SPIR-V of every shader the library
+ * embeds, so that a build whose shaders changed times its layers again: a choice timed against
+ * other shader code is stale (Mesa 25, udnie 64x64: a file written before two commits to the
+ * transposed convolution kept conv1 at 3.5-4.4 ms and deconv1 at 4.0-5.1 where timing again chose
+ * 2.8-3.0 and 3.8-4.0). */
 #include "session.h"
 #include "cache.h"
 #include "ops/op.h"
@@ -47,13 +51,25 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-#define TUNE_FORMAT 3
+#define TUNE_FORMAT 4
+
+/* FNV-1a over the SPIR-V of every shader in the library (vks_shader_table). */
+static uint32_t shaders_hash(void)
+{
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < VKS_SHADER_COUNT; i++) {
+        const unsigned char *p = (const unsigned char *)vks_shader_table[i].code;
+        for (size_t k = 0; k < vks_shader_table[i].size; k++) h = (h ^ p[k]) * 16777619u;
+    }
+    return h;
+}
 
 static void header(const vks_context_t *ctx, char *buf, size_t size)
 {
     char name[256];
     vks_escape_controls(name, sizeof name, ctx->info.name);
-    snprintf(buf, size, "vkstyle-tune %d %s %u %s", TUNE_FORMAT, vks_version_string(), ctx->props.driverVersion, name);
+    snprintf(buf, size, "vkstyle-tune %d %s %08x %u %s", TUNE_FORMAT, vks_version_string(), shaders_hash(),
+             ctx->props.driverVersion, name);
 }
 
 static vks_status_t table_add(table_t *t, const char *key, const vks_conv_variant_t *v, double ms)
