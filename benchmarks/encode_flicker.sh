@@ -34,7 +34,7 @@ for s in 0 1; do
 done
 
 row() {   # NAME OFF ON
-    local off w0 r w1 p
+    local w0 r w1 p
     w0=$("$py" "$here/benchmarks/flicker.py" "$tmp/fox.mp4" "$2" | awk '/^warping error, stylized:/ {print $4}')
     r=$("$py" "$here/benchmarks/flicker.py" "$tmp/fox.mp4" "$3" "$2")
     w1=$(echo "$r" | awk '/^warping error, stylized:/ {print $4}')
