@@ -23,7 +23,7 @@
 # step, not the machine's time; TORCH_COMPILE=0 leaves out torch.compile (its compile took
 # most of a minute a size on an H200).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 sizes=${1:-1280x720,1920x1080}
 iters=${2:-20}
 vk=${VKSTYLE:-.gpu/vkstyle}
