@@ -46,17 +46,19 @@ vks_binding_t vks_bind_channels(const vks_tensor_t *t, uint32_t n, uint32_t c0, 
                            (VkDeviceSize)nc * plane, write};
 }
 
-/* Dense NCHW float <-> plane-padded layout of the tensor's element type. */
-static void repack(const vks_tensor_t *t, const float *src, void *dst, bool to_padded)
+/* Dense NCHW float <-> plane-padded layout of the tensor's element type (float or half): to_padded
+ * reads floats from src and writes the padded layout to dst, else the other way round. */
+static void repack(const vks_tensor_t *t, const void *src, void *dst, bool to_padded)
 {
     size_t hw = (size_t)t->h * t->w, planes = (size_t)t->n * t->c;
     for (size_t p = 0; p < planes; p++) {
         if (t->esize == 4) {
-            if (to_padded) memcpy((float *)dst + p * t->plane_stride, src + p * hw, hw * sizeof(float));
-            else memcpy((float *)dst + p * hw, src + p * t->plane_stride, hw * sizeof(float));
+            if (to_padded) memcpy((float *)dst + p * t->plane_stride, (const float *)src + p * hw, hw * sizeof(float));
+            else memcpy((float *)dst + p * hw, (const float *)src + p * t->plane_stride, hw * sizeof(float));
         } else if (to_padded) {
             uint16_t *d = (uint16_t *)dst + p * t->plane_stride;
-            for (size_t i = 0; i < hw; i++) d[i] = vks_float_to_half(src[p * hw + i]);
+            const float *s = (const float *)src + p * hw;
+            for (size_t i = 0; i < hw; i++) d[i] = vks_float_to_half(s[i]);
         } else {
             const uint16_t *s = (const uint16_t *)src + p * t->plane_stride;
             for (size_t i = 0; i < hw; i++) ((float *)dst)[p * hw + i] = vks_half_to_float(s[i]);

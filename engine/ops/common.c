@@ -361,7 +361,7 @@ void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)
     if (v->algo == VKS_CONV_IGEMM)
         vks_conv_igemm_name(v, buf, size);
     else if (v->algo == VKS_CONV_WINO2 || v->algo == VKS_CONV_WINO4)
-        snprintf(buf, size, "winograd F(%ux%u)", v->algo == VKS_CONV_WINO4 ? 4 : 2, v->algo == VKS_CONV_WINO4 ? 4 : 2);
+        snprintf(buf, size, "winograd F(%dx%d)", v->algo == VKS_CONV_WINO4 ? 4 : 2, v->algo == VKS_CONV_WINO4 ? 4 : 2);
     else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx && v->oc && v->oc != VKS_CONV_OC)
         snprintf(buf, size, "direct %upx %ux%u %uch", v->px, v->lx, invocations / v->lx, v->oc);
     else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx)

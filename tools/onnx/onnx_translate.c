@@ -532,7 +532,7 @@ static int emit_affine(nctx_t *N, ox_value_t *x, const double *a, const double *
         p->scale = (float)(p->scale * a[0]);
         p->offset = (float)(p->offset * a[0] + b[0]);
     } else {
-            ox_layer_t *l = new_layer(N, uniform ? L_ACT : L_BN, x->src, C);
+        ox_layer_t *l = new_layer(N, uniform ? L_ACT : L_BN, x->src, C);
         if (!l) return -1;
         if (uniform) {
             l->scale = (float)a[0], l->offset = (float)b[0];
@@ -1030,7 +1030,7 @@ static void node_id(const Onnx__NodeProto *n, size_t i, char *buf, size_t size)
     const char *src = n->name && *n->name ? n->name : NULL;
     if (src) {
         size_t k = 0;
-        for (; src[k] && k < sizeof nm - 1; k++) nm[k] = (unsigned char)src[k] < 0x20 || src[k] == 0x7f ? '?' : src[k];
+        for (; k < sizeof nm - 1 && src[k]; k++) nm[k] = (unsigned char)src[k] < 0x20 || src[k] == 0x7f ? '?' : src[k];
         nm[k] = 0;
     }
     char op[48];
