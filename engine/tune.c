@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 #include <time.h>
 
 #define TUNE_REPS 3                  /* runs of a layer per timing: the first warms up */
@@ -53,15 +54,25 @@ static double now_s(void)
 
 #define TUNE_FORMAT 4
 
-/* FNV-1a over the SPIR-V of every shader in the library (vks_shader_table). */
-static uint32_t shaders_hash(void)
+/* FNV-1a over the SPIR-V of every shader in the library (vks_shader_table): a constant of the
+ * build, about 480 KB to read, so computed once per process rather than at every header. */
+static uint32_t g_shaders_hash;
+static once_flag g_shaders_once = ONCE_FLAG_INIT;
+
+static void hash_shaders(void)
 {
     uint32_t h = 2166136261u;
     for (uint32_t i = 0; i < VKS_SHADER_COUNT; i++) {
         const unsigned char *p = (const unsigned char *)vks_shader_table[i].code;
         for (size_t k = 0; k < vks_shader_table[i].size; k++) h = (h ^ p[k]) * 16777619u;
     }
-    return h;
+    g_shaders_hash = h;
+}
+
+static uint32_t shaders_hash(void)
+{
+    call_once(&g_shaders_once, hash_shaders);
+    return g_shaders_hash;
 }
 
 static void header(const vks_context_t *ctx, char *buf, size_t size)
