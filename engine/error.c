@@ -43,7 +43,7 @@ void vks_escape_controls(char *dst, size_t dstsz, const char *src)
     dst[n] = 0;
 }
 
-vks_status_t vks_fail(vks_status_t status, const char *fmt, ...)
+void vks_error_set(const char *fmt, ...)
 {
     char raw[sizeof g_msg];
     va_list ap;
@@ -51,7 +51,6 @@ vks_status_t vks_fail(vks_status_t status, const char *fmt, ...)
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
     vks_escape_controls(g_msg, sizeof g_msg, raw);
-    return status;
 }
 
 void vks_error_prefix(const char *fmt, ...)
@@ -83,15 +82,11 @@ const char *vks_vkresult_str(VkResult r)
     }
 }
 
-vks_status_t vks_vk_fail(VkResult r, const char *call, const char *file, int line)
+void vks_vk_error(VkResult r, const char *call, const char *file, int line)
 {
-    vks_status_t st = VKS_ERR_VULKAN;
-    if (r == VK_ERROR_OUT_OF_HOST_MEMORY) st = VKS_ERR_OUT_OF_HOST_MEMORY;
-    else if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY) st = VKS_ERR_OUT_OF_DEVICE_MEMORY;
-    else if (r == VK_ERROR_DEVICE_LOST) st = VKS_ERR_DEVICE_LOST;
     const char *base = strrchr(file, '/');
     /* "ctx->vk.vkCreateBuffer(...)" reads as "vkCreateBuffer(...)": the table is no news */
     const char *paren = strchr(call, '('), *fn = strstr(call, ".vk");
     if (fn && paren && fn < paren) call = fn + 1;
-    return vks_fail(st, "%s:%d: %s: %s", base ? base + 1 : file, line, call, vks_vkresult_str(r));
+    vks_error_set("%s:%d: %s: %s", base ? base + 1 : file, line, call, vks_vkresult_str(r));
 }

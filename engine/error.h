@@ -5,17 +5,32 @@
 #include "vkstyle/vkstyle.h"
 #include <volk.h>
 
-/* Record a failure message for vks_last_error() and return status. */
-vks_status_t vks_fail(vks_status_t status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Record a failure message for vks_last_error(). */
+void vks_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* vks_fail(status, fmt, ...): record the message and be status. The status is the macro's value
+ * rather than a variadic function's return, so that a static analyzer (which does not follow
+ * variadic calls) sees every failure path return its error; where the value is not used, call
+ * vks_error_set. */
+#define vks_fail(status, ...) (vks_error_set(__VA_ARGS__), (vks_status_t)(status))
 /* Prefix the current message with "what: " (to add context on the way up). */
 void vks_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Clear the message. */
 void vks_error_clear(void);
 /* Name of a VkResult ("VK_ERROR_DEVICE_LOST"). */
 const char *vks_vkresult_str(VkResult r);
-/* Map a VkResult to a status, recording "file:line: call: VK_..." as the message. */
-vks_status_t vks_vk_fail(VkResult r, const char *call, const char *file, int line);
+/* The status of a failed VkResult (r < 0). */
+static inline vks_status_t vks_vk_status(VkResult r)
+{
+    return r == VK_ERROR_OUT_OF_HOST_MEMORY     ? VKS_ERR_OUT_OF_HOST_MEMORY
+           : r == VK_ERROR_OUT_OF_DEVICE_MEMORY ? VKS_ERR_OUT_OF_DEVICE_MEMORY
+           : r == VK_ERROR_DEVICE_LOST          ? VKS_ERR_DEVICE_LOST
+                                                : VKS_ERR_VULKAN;
+}
+/* Records "file:line: call: VK_..." as the message. */
+void vks_vk_error(VkResult r, const char *call, const char *file, int line);
+/* vks_vk_fail(r, call, file, line): the message, and r's status (as vks_fail, in the macro; r is
+ * read twice: pass a variable). */
+#define vks_vk_fail(r, call, file, line) (vks_vk_error(r, call, file, line), vks_vk_status(r))
 
 /* Always-on check for Vulkan calls: on failure sets `st`, records file:line and the call, and
  * jumps to `fail`. Requires a local `vks_status_t st` and a `fail:` label. */

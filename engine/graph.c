@@ -290,7 +290,7 @@ static vks_status_t plan_fit(vks_model_t *model, uint32_t w, uint32_t h, const v
     vks_plan_free(&s->plan);
     st = vks_plan_build_io(model, w, h, esize, false, tensors, &s->plan);
     if (!st) st = check_fit(s);
-    if (st == VKS_ERR_TOO_LARGE) vks_fail(st, "%s", why);
+    if (st == VKS_ERR_TOO_LARGE) vks_error_set("%s", why);
     return st;
 }
 
@@ -361,9 +361,9 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
         snprintf(why, sizeof why, "%s", vks_last_error());
         uint32_t fw = 0, fh = 0;
         if (vks_session_largest_size(model, width, height, &o, &fw, &fh) == VKS_OK)
-            vks_fail(st, "%s (about %ux%u fits)", why, fw, fh);
+            vks_error_set("%s (about %ux%u fits)", why, fw, fh);
         else
-            vks_fail(st, "%s", why);
+            vks_error_set("%s", why);
     }
     if (st) goto fail;
     VKS_TRY(vks_block_create(s->ctx, s->plan.arena, VKS_MEM_DEVICE, &s->arena));

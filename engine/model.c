@@ -24,7 +24,7 @@ float *vks_wb_tmp(vks_wbuild_t *wb, size_t floats)
     if (floats > wb->tmp_floats) {
         float *t = realloc(wb->tmp, floats * sizeof(float));
         if (!t) {
-            vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+            vks_error_set("out of host memory");
             return NULL;
         }
         wb->tmp = t;

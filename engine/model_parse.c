@@ -26,14 +26,14 @@ typedef vks_loader_t loader_t;
 
 #define LFAIL(L, ...) vks_ld_fail(L, __VA_ARGS__)
 
-vks_status_t vks_ld_fail(const loader_t *L, const char *fmt, ...)
+void vks_ld_error(const loader_t *L, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return vks_fail(VKS_ERR_MODEL_FORMAT, "layer %u (%s): %s", L->i, L->opname ? L->opname : "?", msg);
+    vks_error_set("layer %u (%s): %s", L->i, L->opname ? L->opname : "?", msg);
 }
 
 vks_status_t vks_ld_uint(const loader_t *L, json_t *o, const char *key, uint32_t def, uint32_t lo, uint32_t hi,

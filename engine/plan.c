@@ -38,14 +38,14 @@ static vks_status_t plan_shapes(const vks_model_t *m, uint32_t w, uint32_t h, ui
         p->alias[i + 1] = ly->folded ? p->alias[ly->src] : i + 1;
         if (ly->op->shape && ly->op->shape(ly, in, in2, &oh, &ow)) return shape_fail(m, i);
         if (oh > 65536 || ow > 65536 || (uint64_t)oh * ow > (1ull << 30)) {
-            vks_fail(VKS_ERR_SHAPE, "output %ux%u is too large", oh, ow);
+            vks_error_set("output %ux%u is too large", oh, ow);
             return shape_fail(m, i);
         }
         p->vals[i + 1] = vks_tensor_act(NULL, 0, 1, ly->channels, oh, ow, esize);
         if (ly->has_residual) {
             const vks_tensor_t *r = &p->vals[ly->residual];
             if (r->h != oh || r->w != ow) {
-                vks_fail(VKS_ERR_SHAPE, "residual %ux%u does not match the output %ux%u", r->h, r->w, oh, ow);
+                vks_error_set("residual %ux%u does not match the output %ux%u", r->h, r->w, oh, ow);
                 return shape_fail(m, i);
             }
         }

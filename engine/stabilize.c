@@ -323,7 +323,7 @@ vks_status_t vks_session_set_stabilize(vks_session_t *s, float strength)
         snprintf(why, sizeof why, "%s", vks_last_error());
         if (fresh) vks_stab_destroy(s);
         else s->stab->strength = old;
-        if (rerecord(s) == VKS_OK) vks_fail(st, "%s", why);
+        if (rerecord(s) == VKS_OK) vks_error_set("%s", why);
     }
     return st;
 }

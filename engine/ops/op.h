@@ -31,8 +31,11 @@ typedef struct vks_layer_refs {
     const vks_st_tensor_t *weight, *bias, *gamma, *beta, *mean, *var;
 } vks_layer_refs_t;
 
-/* VKS_ERR_MODEL_FORMAT, "layer I (OP): " and the message. */
-vks_status_t vks_ld_fail(const vks_loader_t *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records "layer I (OP): " and the message as the error (vks_error_set). */
+void vks_ld_error(const vks_loader_t *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* vks_ld_fail(L, fmt, ...): vks_ld_error's message, and VKS_ERR_MODEL_FORMAT (in the macro: see
+ * vks_fail in error.h) */
+#define vks_ld_fail(L, ...) (vks_ld_error(L, __VA_ARGS__), VKS_ERR_MODEL_FORMAT)
 /* o[key] as an integer in lo..hi, or def when absent. */
 vks_status_t vks_ld_uint(const vks_loader_t *L, json_t *o, const char *key, uint32_t def, uint32_t lo,
                          uint32_t hi, uint32_t *out);
