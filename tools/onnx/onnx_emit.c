@@ -114,7 +114,7 @@ int ox_emit(ox_graph_t *g, const char *name, const vks_onnx_options_t *o, vks_on
     for (size_t k = 1; k <= (size_t)g->out_src; k++) {
         const ox_layer_t *l = &g->layers[k - 1];
         if (!live[k]) continue;
-        if (l->dead) { ox_fail(g->e, "internal error: a folded layer is still used"); goto done; }
+        if (l->dead) { ox_error(g->e, "internal error: a folded layer is still used"); goto done; }
         json_array_append_new(layers, layer_json(g, l, prev));
         prev = (int)k;
         for (int t = 0; t < T_COUNT; t++) data_bytes += l->t[t].n * 4;
@@ -125,7 +125,7 @@ int ox_emit(ox_graph_t *g, const char *name, const vks_onnx_options_t *o, vks_on
     graph = json_pack("{s:s,s:i,s:s,s:[s],s:{s:i,s:f,s:f},s:{s:f,s:f},s:O}", "format", "vkstyle-graph", "version", 1, "name",
                       name, "styles", name, "input", "channels", (int)g->in_channels, "scale", is, "offset", io, "output",
                       "scale", os, "offset", oo, "layers", layers);
-    if (!graph || !(graph_s = json_dumps(graph, JSON_COMPACT))) { ox_fail(g->e, "out of memory"); goto done; }
+    if (!graph || !(graph_s = json_dumps(graph, JSON_COMPACT))) { ox_error(g->e, "out of memory"); goto done; }
     header = json_object();
     json_object_set_new(header, "__metadata__", json_pack("{s:s,s:s}", "vkstyle.graph", graph_s, "vkstyle.source", "onnx"));
     size_t off = 0;
@@ -144,10 +144,10 @@ int ox_emit(ox_graph_t *g, const char *name, const vks_onnx_options_t *o, vks_on
             off += tt->n * 4;
         }
     }
-    if (!(header_s = json_dumps(header, JSON_COMPACT))) { ox_fail(g->e, "out of memory"); goto done; }
+    if (!(header_s = json_dumps(header, JSON_COMPACT))) { ox_error(g->e, "out of memory"); goto done; }
     size_t hl = strlen(header_s), total = 8 + hl + data_bytes;
     uint8_t *buf = malloc(total);
-    if (!buf) { ox_fail(g->e, "out of memory"); goto done; }
+    if (!buf) { ox_error(g->e, "out of memory"); goto done; }
     for (int i = 0; i < 8; i++) buf[i] = (uint8_t)((uint64_t)hl >> (8 * i));
     memcpy(buf + 8, header_s, hl);
     uint8_t *p = buf + 8 + hl;

@@ -60,7 +60,7 @@ int of_gather(const ox_const_t *data, const ox_const_t *idx, int64_t axis, ox_co
         for (size_t k = 0; k < idx->n; k++) {
             int64_t j;
             if (of_int(idx, k, &j, e)) goto fail;
-            if (j < -(int64_t)n_ax || j >= (int64_t)n_ax) { ox_fail(e, "Gather index %lld is out of range", (long long)j); goto fail; }
+            if (j < -(int64_t)n_ax || j >= (int64_t)n_ax) { ox_error(e, "Gather index %lld is out of range", (long long)j); goto fail; }
             if (j < 0) j += (int64_t)n_ax;
             for (size_t i = 0; i < inner; i++)
                 copy_elem(out, (o * idx->n + k) * inner + i, data, (o * n_ax + (size_t)j) * inner + i);

@@ -45,7 +45,11 @@ typedef struct ox_err {
 
 #define OX_MAX_FOLDED (1u << 24)
 
-int ox_fail(ox_err_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records the first error's message in e. ox_fail(e, ...) records it and is -1, in the macro
+ * rather than returned by the function, so that a static analyzer (which does not follow
+ * variadic calls) sees every failure path return -1. */
+void ox_error(ox_err_t *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define ox_fail(e, ...) (ox_error(e, __VA_ARGS__), -1)
 
 void ox_const_free(ox_const_t *c);
 int ox_const_alloc(ox_const_t *c, bool is_float, int rank, const int64_t *dims, bool with_sym, ox_err_t *e);

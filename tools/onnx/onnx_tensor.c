@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int ox_fail(ox_err_t *e, const char *fmt, ...)
+void ox_error(ox_err_t *e, const char *fmt, ...)
 {
     if (e && e->buf && e->size && !e->buf[0]) {   /* the first error is the one reported */
         va_list ap;
@@ -22,7 +22,6 @@ int ox_fail(ox_err_t *e, const char *fmt, ...)
         for (char *p = e->buf; *p; p++)   /* one line */
             if (*p == '\n' || *p == '\r') *p = ' ';
     }
-    return -1;
 }
 
 void ox_const_free(ox_const_t *c)
@@ -219,7 +218,7 @@ int ox_tensor_read(const Onnx__TensorProto *t, const char *dir, ox_const_t *out,
             p = t->raw_data.data, len = t->raw_data.len;
         }
         if (len != need) {
-            ox_fail(e, "tensor '%s': raw data of %zu bytes %s its shape %s of %s (%zu bytes)", name, len,
+            ox_error(e, "tensor '%s': raw data of %zu bytes %s its shape %s of %s (%zu bytes)", name, len,
                     len < need ? "is shorter than" : "does not match", shape, type_name(t->data_type), need);
             goto fail;
         }
@@ -250,7 +249,7 @@ int ox_tensor_read(const Onnx__TensorProto *t, const char *dir, ox_const_t *out,
             break;
         }
         if (have != n) {
-            ox_fail(e, "tensor '%s': %zu values %s its shape %s (%zu elements)", name, have,
+            ox_error(e, "tensor '%s': %zu values %s its shape %s (%zu elements)", name, have,
                     have < n ? "are fewer than" : "do not match", shape, n);
             goto fail;
         }

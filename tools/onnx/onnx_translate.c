@@ -22,15 +22,16 @@ typedef struct nctx {   /* the node being translated, for messages */
     char id[160];
 } nctx_t;
 
-#define NFAIL(N, ...) node_fail(N, __VA_ARGS__)
-static int __attribute__((format(printf, 2, 3))) node_fail(nctx_t *N, const char *fmt, ...)
+/* NFAIL(N, ...): the node's error, and -1 (in the macro, as ox_fail's) */
+#define NFAIL(N, ...) (node_error(N, __VA_ARGS__), -1)
+static void __attribute__((format(printf, 2, 3))) node_error(nctx_t *N, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ox_fail(N->g->e, "%s: %s", N->id, msg);
+    ox_error(N->g->e, "%s: %s", N->id, msg);
 }
 
 /* ------------------------------------------------------------------ values */
@@ -44,11 +45,11 @@ static ox_value_t *find_value(ox_graph_t *g, const char *name)
 
 static ox_value_t *new_value(ox_graph_t *g, const char *name)
 {
-    if (find_value(g, name)) return ox_fail(g->e, "value '%s' is defined twice", name), NULL;
+    if (find_value(g, name)) return ox_error(g->e, "value '%s' is defined twice", name), NULL;
     if (g->nvals == g->capvals) {
         size_t cap = g->capvals ? 2 * g->capvals : 64;
         ox_value_t *v = realloc(g->vals, cap * sizeof *v);
-        if (!v) return ox_fail(g->e, "out of memory"), NULL;
+        if (!v) return ox_error(g->e, "out of memory"), NULL;
         g->vals = v, g->capvals = cap;
     }
     ox_value_t *v = &g->vals[g->nvals++];
@@ -74,10 +75,10 @@ static ox_layer_t *new_layer(nctx_t *N, int op, int src, uint32_t channels)
     if (g->nlayers == g->caplayers) {
         size_t cap = g->caplayers ? 2 * g->caplayers : 64;
         ox_layer_t *l = realloc(g->layers, cap * sizeof *l);
-        if (!l) return ox_fail(g->e, "out of memory"), NULL;
+        if (!l) return ox_error(g->e, "out of memory"), NULL;
         g->layers = l, g->caplayers = cap;
     }
-    if (g->nlayers >= 1024) return NFAIL(N, "more than 1024 layers"), NULL;
+    if (g->nlayers >= 1024) return node_error(N, "more than 1024 layers"), NULL;
     ox_layer_t *l = &g->layers[g->nlayers++];
     *l = (ox_layer_t){.op = op, .src = src, .src2 = -1, .residual = -1, .scale = 1, .cmin = -FLT_MAX, .cmax = FLT_MAX,
                       .stride = {1, 1}, .ups = {2, 2}, .eps = 1e-5f, .channels = channels};
@@ -695,28 +696,28 @@ static int op_resize(nctx_t *N, bool upsample)
     int rc = -1;
     char mode[32], ct[48], nm[48];
     attr_str(N->n, "mode", "nearest", mode, sizeof mode);
-    if (strcmp(mode, "nearest")) { NFAIL(N, "mode = %s is not supported (nearest only)", mode); goto done; }
+    if (strcmp(mode, "nearest")) { node_error(N, "mode = %s is not supported (nearest only)", mode); goto done; }
     bool v11 = !upsample && N->g->opset >= 11;
     attr_str(N->n, "coordinate_transformation_mode", v11 ? "half_pixel" : "asymmetric", ct, sizeof ct);
     attr_str(N->n, "nearest_mode", v11 ? "round_prefer_floor" : "floor", nm, sizeof nm);
     int64_t f[2];
     int r = x->rank;
     if (sc) {
-        if (sc->n != (size_t)r) { NFAIL(N, "scales has %zu values for rank %d", sc->n, r); goto done; }
+        if (sc->n != (size_t)r) { node_error(N, "scales has %zu values for rank %d", sc->n, r); goto done; }
         for (int d = 0; d < r - 2; d++)
-            if (sc->v[d] != 1) { NFAIL(N, "scaling the batch or channel axis is not supported"); goto done; }
+            if (sc->v[d] != 1) { node_error(N, "scaling the batch or channel axis is not supported"); goto done; }
         for (int d = 0; d < 2; d++) {
             double s = sc->v[r - 2 + d];
-            if (s != floor(s) || s < 1 || s > 8) { NFAIL(N, "scale %g is not supported (integers 1..8)", s); goto done; }
+            if (s != floor(s) || s < 1 || s > 8) { node_error(N, "scale %g is not supported (integers 1..8)", s); goto done; }
             f[d] = (int64_t)s;
         }
     } else {
-        if (sz->n != (size_t)r) { NFAIL(N, "sizes has %zu values for rank %d", sz->n, r); goto done; }
+        if (sz->n != (size_t)r) { node_error(N, "sizes has %zu values for rank %d", sz->n, r); goto done; }
         for (int d = 0; d < r - 2; d++) {
             int64_t v;
             char sub[128] = "";
             ox_err_t se = {sub, sizeof sub, NULL};
-            if (of_int(sz, (size_t)d, &v, &se) || v != (d == r - 3 ? (int64_t)x->ch : N->g->batch)) { NFAIL(N, "sizes changes the batch or channel axis"); goto done; }
+            if (of_int(sz, (size_t)d, &v, &se) || v != (d == r - 3 ? (int64_t)x->ch : N->g->batch)) { node_error(N, "sizes changes the batch or channel axis"); goto done; }
         }
         int64_t in_hw[2];
         src_hw(N->g, x->src, &in_hw[0], &in_hw[1]);
@@ -729,7 +730,7 @@ static int op_resize(nctx_t *N, bool upsample)
                 continue;
             }
             if (!s || s->src != x->src || s->axis != 2 + d || s->mul != floor(s->mul) || s->mul < 1 || s->mul > 8) {
-                NFAIL(N, "sizes must be an integer multiple 1..8 of the input's own height and width");
+                node_error(N, "sizes must be an integer multiple 1..8 of the input's own height and width");
                 goto done;
             }
             f[d] = (int64_t)s->mul;
@@ -743,7 +744,7 @@ static int op_resize(nctx_t *N, bool upsample)
         ok = !strcmp(nm, "round_prefer_floor") || !strcmp(nm, "round_prefer_ceil");
     else if (!strcmp(ct, "tf_half_pixel_for_nn")) ok = !strcmp(nm, "floor") || (any2 && strcmp(nm, "ceil"));
     else ok = f[0] == 1 && f[1] == 1;
-    if (!ok) { NFAIL(N, "coordinate_transformation_mode = %s with nearest_mode = %s is not supported", ct, nm); goto done; }
+    if (!ok) { node_error(N, "coordinate_transformation_mode = %s with nearest_mode = %s is not supported", ct, nm); goto done; }
     if (f[0] == 1 && f[1] == 1) {
         alias(N, x);
         rc = bind_dyn(N, 0, x->src, x->ch, x->rank);
