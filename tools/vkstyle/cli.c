@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int cli_error(const char *fmt, ...)
+void cli_print_error(const char *fmt, ...)
 {
     /* one line, whatever names from files or arguments hold (vks_escape_controls) */
     char raw[4096], msg[4096];
@@ -22,7 +22,6 @@ int cli_error(const char *fmt, ...)
     va_end(ap);
     vks_escape_controls(msg, sizeof msg, raw);
     fprintf(stderr, "vkstyle: %s\n", msg);
-    return 1;
 }
 
 int cli_engine_error(const char *what, vks_status_t st)
@@ -72,8 +71,8 @@ int cli_find_model(const char *arg, char *out, size_t outsz)
     if (strchr(arg, '/') || strstr(arg, ".safetensors") || strstr(arg, ".onnx")) {
         struct stat st;
         if (stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
-            return cli_error("model '%s': %s", arg, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file"), -1;
-        if (!is_file(arg)) return cli_error("model '%s': %s", arg, strerror(errno)), -1;
+            return cli_print_error("model '%s': %s", arg, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file"), -1;
+        if (!is_file(arg)) return cli_print_error("model '%s': %s", arg, strerror(errno)), -1;
         snprintf(out, outsz, "%s", arg);
         return 0;
     }
@@ -96,7 +95,7 @@ int cli_find_model(const char *arg, char *out, size_t outsz)
         if (is_file(out)) return 0;
         snprintf(tried + strlen(tried), sizeof tried - strlen(tried), "%s%s", i ? ", " : "", dirs[i]);
     }
-    cli_error("no model named '%s' (looked in %s; pass a path or set VKSTYLE_MODELS)", arg, tried);
+    cli_print_error("no model named '%s' (looked in %s; pass a path or set VKSTYLE_MODELS)", arg, tried);
     return -1;
 }
 
@@ -169,7 +168,7 @@ int cli_parse_precision(const char *s, vks_precision_t *out)
     if (!strcmp(s, "fp32")) *out = VKS_PRECISION_FP32;
     else if (!strcmp(s, "fp16")) *out = VKS_PRECISION_FP16;
     else if (!strcmp(s, "auto")) *out = VKS_PRECISION_AUTO;
-    else return cli_error("--precision must be fp32, fp16 or auto, not '%s'", s), -1;
+    else return cli_print_error("--precision must be fp32, fp16 or auto, not '%s'", s), -1;
     return 0;
 }
 
@@ -182,7 +181,7 @@ int cli_parse_ll(const char *opt, const char *s, long long lo, long long hi, lon
 {
     long long v;
     if (number_ll(s, lo, &v) || v < lo || v > hi)
-        return cli_error("%s must be an integer in %lld..%lld, not '%s'", opt, lo, hi, s), -1;
+        return cli_print_error("%s must be an integer in %lld..%lld, not '%s'", opt, lo, hi, s), -1;
     *out = v;
     return 0;
 }
@@ -207,7 +206,7 @@ int cli_parse_double(const char *opt, const char *s, double lo, double hi, doubl
 {
     double v;
     if (number_double(s, &v) || v < lo || v > hi)
-        return cli_error("%s must be a number in %g..%g, not '%s'", opt, lo, hi, s), -1;
+        return cli_print_error("%s must be a number in %g..%g, not '%s'", opt, lo, hi, s), -1;
     *out = v;
     return 0;
 }
@@ -226,5 +225,5 @@ int cli_parse_size(const char *opt, const char *s, uint32_t lo, uint32_t *w, uin
     *h = (uint32_t)vh;
     return 0;
 bad:
-    return cli_error("%s must be WxH with W and H in %u..32768 (e.g. 640x480), not '%s'", opt, lo, s), -1;
+    return cli_print_error("%s must be WxH with W and H in %u..32768 (e.g. 640x480), not '%s'", opt, lo, s), -1;
 }

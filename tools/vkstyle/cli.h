@@ -32,8 +32,11 @@ enum { CLI_O_INPUT_RANGE = 0x1000, CLI_O_OUTPUT_RANGE };
 /* Handles one of the range options; 0, or -1 after printing the error. */
 int cli_range_option(int code, const char *value);
 
-/* Print "vkstyle: <msg>" to stderr; returns 1 (the exit code for errors). */
-int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "vkstyle: <msg>" to stderr. */
+void cli_print_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_error(fmt, ...): print it, and be 1 (the exit code for errors); the 1 in the macro rather
+ * than a variadic function's return, so that a static analyzer sees every error path's value. */
+#define cli_error(...) (cli_print_error(__VA_ARGS__), 1)
 /* Print the engine's failure: "vkstyle: <what>: <last error>"; returns 1. */
 int cli_engine_error(const char *what, vks_status_t st);
 

@@ -12,7 +12,7 @@ int cli_range_option(int code, const char *value)
 {
     vks_onnx_range_t r;
     const char *name = code == CLI_O_INPUT_RANGE ? "--input-range" : "--output-range";
-    if (vks_onnx_parse_range(value, &r)) return cli_error("%s must be 0..255, 0..1 or -1..1, not '%s'", name, value), -1;
+    if (vks_onnx_parse_range(value, &r)) return cli_print_error("%s must be 0..255, 0..1 or -1..1, not '%s'", name, value), -1;
     if (code == CLI_O_INPUT_RANGE) onnx_opts.input_range = r;
     else onnx_opts.output_range = r;
     return 0;
@@ -29,7 +29,7 @@ int cli_load_model(vks_context_t *ctx, const char *path, vks_model_t **out)
     uint8_t *bytes;
     size_t n;
     char err[1024];
-    if (vks_onnx_translate(path, &onnx_opts, &bytes, &n, err, sizeof err)) return cli_error("model %s", err), -1;
+    if (vks_onnx_translate(path, &onnx_opts, &bytes, &n, err, sizeof err)) return cli_print_error("model %s", err), -1;
     st = vks_model_load_memory(ctx, bytes, n, out);
     free(bytes);
     if (st) return cli_engine_error("model (translated from ONNX)", st), -1;

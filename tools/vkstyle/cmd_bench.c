@@ -60,16 +60,16 @@ static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
 {
     char path[1200];
     if (peak_path(d, path, sizeof path)) {
-        cli_error("warning: peaks not cached: %s", vks_last_error());
+        cli_print_error("warning: peaks not cached: %s", vks_last_error());
         return;
     }
     json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
                           p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps);
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
-    if (!text) cli_error("warning: peaks not cached: out of memory");
+    if (!text) cli_print_error("warning: peaks not cached: out of memory");
     else if (vks_cache_write(path, text, strlen(text)) == VKS_OK) fprintf(stderr, "vkstyle: peaks cached in %s\n", path);
-    else cli_error("warning: peaks not cached: %s", vks_last_error());
+    else cli_print_error("warning: peaks not cached: %s", vks_last_error());
     free(text);
 }
 
@@ -124,7 +124,7 @@ static int compare_variants(const vks_context_options_t *base, const char *model
     if (style) {
         float weights[VKS_MAX_STYLES];
         char err[512];
-        if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
+        if (cli_parse_styles(style, model, weights, err, sizeof err)) { cli_print_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
     }
     fprintf(stderr, "vkstyle: again with storage-buffer weights and input...\n");
@@ -357,7 +357,7 @@ int cmd_bench(int argc, char **argv)
     if (a.style) {
         float weights[VKS_MAX_STYLES];
         char err[512];
-        if (cli_parse_styles(a.style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
+        if (cli_parse_styles(a.style, model, weights, err, sizeof err)) { cli_print_error("%s", err); goto done; }
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
     }
     if ((st = vks_session_set_stabilize(sess, (float)a.stabilize))) { cli_engine_error("--stabilize", st); goto done; }

@@ -192,9 +192,9 @@ int cmd_image(int argc, char **argv)
     vks_status_t st;
     uint32_t w, h;
     target_size(&a, file.w, file.h, &w, &h);
-    if (vks_image_check_size(w, h, "resize target", err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (vks_image_check_size(w, h, "resize target", err, sizeof err)) { cli_print_error("%s", err); goto done; }
     if (a.strip && vks_image_check_size((uint64_t)w * a.steps, h, "--mix-strip output", err, sizeof err)) {
-        cli_error("%s (%u images of %ux%u side by side)", err, a.steps, w, h);
+        cli_print_error("%s (%u images of %ux%u side by side)", err, a.steps, w, h);
         goto done;
     }
     double t0 = now_ms();
@@ -204,7 +204,7 @@ int cmd_image(int argc, char **argv)
     uint32_t nstyles = vks_model_style_count(model);
     float weights[VKS_MAX_STYLES] = {1.0f};
     if (a.style) {
-        if (cli_parse_styles(a.style, model, weights, err, sizeof err)) { cli_error("%s", err); goto done; }
+        if (cli_parse_styles(a.style, model, weights, err, sizeof err)) { cli_print_error("%s", err); goto done; }
         if (!cli_weights_convex(weights, nstyles))
             fprintf(stderr, "vkstyle: warning: style weights are not a convex combination (non-negative, sum 1); "
                             "the result extrapolates\n");
@@ -218,7 +218,7 @@ int cmd_image(int argc, char **argv)
     if ((st = vks_session_create_ex(model, w, h, &so, &sess))) {
         /* not even in tiles: the engine says what does not fit where */
         if (st == VKS_ERR_TOO_LARGE)
-            cli_error("%s: %s%s", a.in_path, vks_last_error(), a.max_memory ? "; use a larger --max-memory" : "");
+            cli_print_error("%s: %s%s", a.in_path, vks_last_error(), a.max_memory ? "; use a larger --max-memory" : "");
         else cli_engine_error(a.in_path, st);
         goto done;
     }
@@ -228,19 +228,19 @@ int cmd_image(int argc, char **argv)
                 vks_session_device_bytes(sess) / 1048576.0);
     if ((st = vks_session_set_style_weights(sess, weights, nstyles))) { cli_engine_error("style", st); goto done; }
     /* everything about the size has been checked: decode */
-    if (vks_image_decode(&file, &img, err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (vks_image_decode(&file, &img, err, sizeof err)) { cli_print_error("%s", err); goto done; }
     vks_image_close(&file);
     if ((w != img.w || h != img.h) && vks_image_resize(&img, w, h, &img, err, sizeof err)) {
-        cli_error("%s", err);
+        cli_print_error("%s", err);
         goto done;
     }
     uint32_t tiles = a.strip ? a.steps : 1;
-    if (!(out = malloc((size_t)img.w * img.h * 3 * tiles))) { cli_error("out of memory"); goto done; }
+    if (!(out = malloc((size_t)img.w * img.h * 3 * tiles))) { cli_print_error("out of memory"); goto done; }
     double t1 = now_ms();
     if (stylize(&a, sess, model, weights, &img, out)) goto done;
     double t2 = now_ms();
     vks_image_t res = {out, img.w * tiles, img.h};
-    if (vks_image_save(a.out_path, &res, a.quality, err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (vks_image_save(a.out_path, &res, a.quality, err, sizeof err)) { cli_print_error("%s", err); goto done; }
     if (!a.quiet)
         printf("%s: %ux%u, %s on %s (%s), %.0f ms stylizing (%.0f ms with setup)\n", a.out_path, res.w, res.h,
                vks_model_name(model), dev.name, cli_precision_name(vks_session_precision(sess)), t2 - t1, t2 - t0);

@@ -183,7 +183,7 @@ static int open_device(live_t *l, const char *model_path)
     char err[512];
     const char *const *exts;
     uint32_t next;
-    if (win_init(&exts, &next, err, sizeof err)) return cli_error("%s", err), -1;
+    if (win_init(&exts, &next, err, sizeof err)) return cli_print_error("%s", err), -1;
     l->glfw_up = true;
     vks_context_options_t co = {.device = l->o->device, .instance_extensions = exts, .instance_extension_count = next,
                                 .swapchain = 1};
@@ -229,17 +229,17 @@ static void choose_sizes(live_t *l, uint32_t *win_w, uint32_t *win_h)
 static int open_window_session(live_t *l, uint32_t win_w, uint32_t win_h)
 {
     char err[512];
-    if (win_create(l->ctx, "vkstyle live", win_w, win_h, &l->win, err, sizeof err)) return cli_error("%s", err), -1;
+    if (win_create(l->ctx, "vkstyle live", win_w, win_h, &l->win, err, sizeof err)) return cli_print_error("%s", err), -1;
     vks_session_options_t so = {.input = l->src.format, .output = win_pixel_format(l->win), .precision = l->o->precision,
                                 .tune_progress = l->o->quiet ? NULL : cli_tune_progress};
     vks_status_t st;
     if ((st = vks_session_create_ex(l->model, l->pw, l->ph, &so, &l->sess))) {
-        if (st == VKS_ERR_TOO_LARGE) cli_error("session: %s; choose a smaller --size", vks_last_error());
+        if (st == VKS_ERR_TOO_LARGE) cli_print_error("session: %s; choose a smaller --size", vks_last_error());
         else cli_engine_error("session", st);
         return -1;
     }
     if (live_keys_init(&l->keys, l->win, l->model, l->o->style, (float)l->o->strength, err, sizeof err))
-        return cli_error("%s", err), -1;
+        return cli_print_error("%s", err), -1;
     if ((st = vks_session_set_style_weights(l->sess, l->keys.weights, l->keys.nstyles)))
         return cli_engine_error("style", st), -1;
     l->keys.stabilize = l->o->stabilize > 0 ? (float)l->o->stabilize : (float)CLI_STABILIZE_DEFAULT;   /* what 't' turns on */
@@ -306,7 +306,7 @@ static int present(live_t *l, bool fresh)
     if (!l->have_output || !(fresh || k->redraw)) return 0;
     l->want_shot_now = k->save || (o->shot && o->frames_limit && l->presented + 1 >= o->frames_limit);
     int pr = present_output(l, l->want_shot_now ? l->shot_px : NULL, err, sizeof err);
-    if (pr < 0) return cli_error("%s", err), -1;
+    if (pr < 0) return cli_print_error("%s", err), -1;
     k->redraw = false;
     if (pr != 0) {  /* nothing to present to: try again */
         k->redraw = true;
@@ -320,7 +320,7 @@ static int present(live_t *l, bool fresh)
         char name[64];
         time_t t = time(NULL);
         strftime(name, sizeof name, "vkstyle-%Y%m%d-%H%M%S.png", localtime(&t));
-        if (save_png(name, l->shot_px, l->pw, l->ph, err, sizeof err)) cli_error("%s", err);
+        if (save_png(name, l->shot_px, l->pw, l->ph, err, sizeof err)) cli_print_error("%s", err);
         else if (!o->quiet) printf("saved %s\n", name);
         k->save = false;
     }
@@ -359,7 +359,7 @@ static int run_loop(live_t *l)
     while (!l->keys.quit && !g_stop && !glfwWindowShouldClose(win_glfw(l->win))) {
         glfwPollEvents();
         if (live_source_failed(&l->src, err, sizeof err)) {
-            cli_error("%s", err);
+            cli_print_error("%s", err);
             rc = 1;
             break;
         }
@@ -384,14 +384,14 @@ static int finish(live_t *l, int rc)
     if (o->shot && l->have_output && rc == 0) {
         /* present once more with a read-back of what is on screen */
         if (!l->want_shot_now && present_output(l, l->shot_px, err, sizeof err) != 0) {
-            cli_error("screenshot: %s", err);
+            cli_print_error("screenshot: %s", err);
             rc = 1;
         }
-        if (rc == 0 && save_png(o->shot, l->shot_px, l->pw, l->ph, err, sizeof err)) { cli_error("%s", err); rc = 1; }
+        if (rc == 0 && save_png(o->shot, l->shot_px, l->pw, l->ph, err, sizeof err)) { cli_print_error("%s", err); rc = 1; }
         else if (rc == 0 && !o->quiet)
             printf("screenshot %s: %ux%u, source frame %lld\n", o->shot, l->pw, l->ph, (long long)l->shown_index);
     } else if (o->shot && !l->have_output && rc == 0) {
-        cli_error("no frame was shown; %s not written", o->shot);
+        cli_print_error("no frame was shown; %s not written", o->shot);
         rc = 1;
     }
     if (!o->quiet && l->presented) {

@@ -431,14 +431,14 @@ static int report(const video_args_t *a, const job_t *j, const run_stats_t *rs, 
 {
     bool failed = rs->gpu_failed || j->enc_failed || close_failed || j->dec_failed || g_interrupted;
     if (!failed && j->encoded == 0) {
-        cli_error("%s: no video frame could be decoded", a->in_path);
+        cli_print_error("%s: no video frame could be decoded", a->in_path);
         unlink(a->out_path);
         return 1;
     }
-    if (j->enc_failed) cli_error("%s", j->enc_err);
-    else if (close_failed) cli_error("%s", close_err);
-    if (j->dec_failed) cli_error("%s", j->dec_err);
-    if (g_interrupted) cli_error("interrupted");
+    if (j->enc_failed) cli_print_error("%s", j->enc_err);
+    else if (close_failed) cli_print_error("%s", close_err);
+    if (j->dec_failed) cli_print_error("%s", j->dec_err);
+    if (g_interrupted) cli_print_error("interrupted");
     if (media_damaged_packets(j->in))
         fprintf(stderr, "vkstyle: warning: %s: %lld damaged packet%s skipped\n", a->in_path,
                 (long long)media_damaged_packets(j->in), media_damaged_packets(j->in) == 1 ? "" : "s");
@@ -483,13 +483,13 @@ int cmd_video(int argc, char **argv)
     vks_status_t st;
     double t_setup = now_s();
 
-    if (media_open(a.in_path, &j.in, err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (media_open(a.in_path, &j.in, err, sizeof err)) { cli_print_error("%s", err); goto done; }
     const media_info_t *mi = media_info(j.in);
     uint32_t w, h;
     frame_size(&a, mi, &w, &h);
     uint32_t ew = w & ~1u, eh = h & ~1u;
-    if (ew < 2 || eh < 2) { cli_error("video: frames of %ux%u are too small to encode", w, h); goto done; }
-    if (media_set_output(j.in, w, h, MEDIA_RGBA, err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (ew < 2 || eh < 2) { cli_print_error("video: frames of %ux%u are too small to encode", w, h); goto done; }
+    if (media_set_output(j.in, w, h, MEDIA_RGBA, err, sizeof err)) { cli_print_error("%s", err); goto done; }
     media_want_audio(j.in, !a.no_audio);
     j.stride = (size_t)w * 4;
     j.frame_bytes = j.stride * h;
@@ -501,7 +501,7 @@ int cmd_video(int argc, char **argv)
 
     media_out_options_t mo = {.crf = a.crf, .preset = a.preset, .encoder = a.encoder, .chroma444 = a.chroma444,
                               .keyint = a.keyint};
-    if (media_out_open(a.out_path, j.in, ew, eh, &mo, &j.out, err, sizeof err)) { cli_error("%s", err); goto done; }
+    if (media_out_open(a.out_path, j.in, ew, eh, &mo, &j.out, err, sizeof err)) { cli_print_error("%s", err); goto done; }
     char enc_name[32];
     snprintf(enc_name, sizeof enc_name, "%s", media_out_encoder(j.out));
     if ((ew != w || eh != h) && !a.quiet)
@@ -521,7 +521,7 @@ int cmd_video(int argc, char **argv)
     if (pthread_create(&dec_thread, NULL, decoder_main, &j) == 0) dec_started = true;
     if (pthread_create(&enc_thread, NULL, encoder_main, &j) == 0) enc_started = true;
     if (!dec_started || !enc_started) {
-        cli_error("cannot start threads");
+        cli_print_error("cannot start threads");
         q_cancel(&j.q_dec);
         q_close(&j.q_enc);
     } else {

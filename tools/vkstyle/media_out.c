@@ -215,8 +215,7 @@ int media_out_open(const char *path, const media_in_t *src, uint32_t w, uint32_t
     o->h = h;
     o->cs = src->cs;
     o->pixfmt = opts && opts->chroma444 ? AV_PIX_FMT_YUV444P : AV_PIX_FMT_YUV420P;
-    int r;
-    if ((r = avformat_alloc_output_context2(&o->oc, NULL, NULL, path)) < 0 || !o->oc) {
+    if (avformat_alloc_output_context2(&o->oc, NULL, NULL, path) < 0 || !o->oc) {
         ERR("%s: cannot tell the container from the file name (use .mp4, .mkv or .mov)", path);
         goto fail;
     }
@@ -236,6 +235,7 @@ int media_out_open(const char *path, const media_in_t *src, uint32_t w, uint32_t
     o->vst->sample_aspect_ratio = o->enc->sample_aspect_ratio;
     if (copy_display_matrix(o, src, err, errsz)) goto fail;
     if (add_audio_streams(o, src, err, errsz)) goto fail;
+    int r;
     if ((r = avio_open(&o->oc->pb, path, AVIO_FLAG_WRITE)) < 0) {
         ERR("%s: cannot write: %s", path, AVERR(r));
         goto fail;
