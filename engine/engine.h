@@ -253,6 +253,7 @@ typedef struct vks_rec {
     uint32_t nlog, cap_log;
     uint64_t dispatches, descriptor_writes;
     uint64_t split_pieces;         /* vkCmdDispatch calls of dispatches split for the device's limits */
+    uint64_t *marks;               /* NULL, or dispatches at each of vks_session_record's timestamps */
     vks_block_t *guard_blocks;     /* guard mode: host-visible blocks of guarded copies */
     uint32_t nguard_blocks;
     VkDeviceSize guard_used;       /* in the newest guard block */

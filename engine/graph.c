@@ -90,6 +90,7 @@ vks_status_t vks_session_record_layer(vks_session_t *s, vks_rec_t *rec, uint32_t
 static void timestamp(vks_rec_t *rec, VkQueryPool pool, uint32_t q)
 {
     if (pool) rec->ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, q);
+    if (pool && rec->marks) rec->marks[q] = rec->dispatches;   /* vks_session_profile's dispatches per step */
 }
 
 vks_status_t vks_session_record(vks_session_t *s, vks_rec_t *rec, VkQueryPool pool)

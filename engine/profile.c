@@ -54,9 +54,9 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
     VkQueryPool pool = VK_NULL_HANDLE;
     vks_rec_t rec = {0};
     double *t = calloc((size_t)iters * (nsteps + 1), sizeof *t), *wall = calloc(iters, sizeof *wall);
-    uint64_t *q = calloc(nq, sizeof *q);
+    uint64_t *q = calloc(nq, sizeof *q), *marks = calloc(nq, sizeof *marks);
     out->steps = calloc(nsteps, sizeof *out->steps);
-    if (!t || !wall || !q || !out->steps) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
+    if (!t || !wall || !q || !marks || !out->steps) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
     out->count = nsteps;
     out->timestamps = ctx->info.timestamps;
     if (out->timestamps) {
@@ -64,7 +64,9 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
         VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
     }
     VKS_TRY(vks_rec_begin(ctx, &rec, false));
+    rec.marks = marks;
     VKS_TRY(vks_session_record(s, &rec, pool));
+    rec.marks = NULL;
     VkCommandBuffer cmds[2];
     uint32_t ncmd = 0;
     if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
@@ -98,8 +100,10 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
         } else {
             vks_session_layer_describe(s, i - 1, lp);
         }
+        lp->dispatches = (uint32_t)(marks[i + 1] - marks[i]);
         out->flops += lp->flops;
         out->bytes += lp->bytes;
+        out->dispatches += lp->dispatches;
         if (pool) stats(t + (size_t)i * iters, iters, &lp->gpu_ms_median, &lp->gpu_ms_min, &lp->gpu_ms_max);
     }
     if (pool) stats(t + (size_t)nsteps * iters, iters, &out->gpu_ms_median, &out->gpu_ms_min, &out->gpu_ms_max);
@@ -121,6 +125,7 @@ fail:
     free(t);
     free(wall);
     free(q);
+    free(marks);
     if (st) vks_profile_free(out);
     return st;
 }

@@ -299,6 +299,8 @@ peak, b = json.load(open(sys.argv[1]))["peak"], json.load(open(sys.argv[2]))
 assert peak["fp32_gflops"] > 0 and peak["copy_gbs"] > 0, peak
 assert len(b["steps"]) == 35 and b["frame"]["gpu_ms_median"] > 0, b["frame"]
 assert all(s["flops"] >= 0 and s["gpu_ms_median"] >= 0 for s in b["steps"])
+assert b["frame"]["dispatches"] == sum(s["dispatches"] for s in b["steps"]) > 0, b["frame"]
+assert all(s["dispatches"] == 1 for s in b["steps"] if s["op"] in ("pack_rgb8", "unpack_rgba8", "instance_norm"))
 assert "fma_peak_share" in b["steps"][1] and len(b["compare"]) == 16
 PY
 expect_error "bench bad precision" "must be fp32, fp16 or auto" bench --precision fp64

@@ -145,6 +145,24 @@ static void test_frame_gpu_time(void **state)
     TU_OK(vks_session_last_gpu_ms(s, &ms));
     printf("# 48x32 frame: GPU %.2f ms, wall %.2f ms\n", ms, wall);
     assert_true(ms > 0 && ms <= wall);
+    /* the profile's dispatches per step: each conversion one, the steps adding up to the frame,
+     * which is what the context's per-shader counters saw recorded for the profile, and what the
+     * session's own recording of the frame holds */
+    uint64_t before = 0, after = 0;
+    for (int i = 0; i < VKS_SHADER_COUNT; i++) before += g_ctx->shader_dispatches[i];
+    vks_profile_t prof;
+    TU_OK(vks_session_profile(s, 0, 1, &prof));
+    for (int i = 0; i < VKS_SHADER_COUNT; i++) after += g_ctx->shader_dispatches[i];
+    assert_int_equal(prof.count, m->nlayers + 2);
+    assert_int_equal(prof.steps[0].dispatches, 1);
+    assert_int_equal(prof.steps[prof.count - 1].dispatches, 1);
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < prof.count; i++) sum += prof.steps[i].dispatches;
+    assert_int_equal(sum, prof.dispatches);
+    assert_int_equal(prof.dispatches, after - before);
+    assert_int_equal(prof.dispatches, s->main.dispatches);
+    printf("# 48x32 frame: %u dispatches\n", prof.dispatches);
+    vks_profile_free(&prof);
     vks_session_destroy(s);
     vks_model_destroy(m);
 }

@@ -356,6 +356,7 @@ typedef struct vks_layer_profile {
     double gpu_ms_median, gpu_ms_min, gpu_ms_max;
     double flops;              /* floating-point operations (an FMA counts 2) */
     double bytes;              /* bytes read and written, counting each tensor once */
+    uint32_t dispatches;       /* compute dispatches the step records (0: a layer folded into another) */
 } vks_layer_profile_t;
 
 typedef struct vks_profile {
@@ -366,6 +367,7 @@ typedef struct vks_profile {
     double wall_ms_resident;   /* median submit-to-done, data resident on the GPU */
     double wall_ms_io;         /* median vks_session_run_raw, with upload and download */
     double flops, bytes;       /* whole frame */
+    uint32_t dispatches;       /* the steps' together: what a device's fixed cost per dispatch is paid for */
 } vks_profile_t;
 
 /* Run the session warmup + iters times with timestamps between steps and fill *out (free with

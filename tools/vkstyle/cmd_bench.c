@@ -18,9 +18,10 @@ static void usage(FILE *f)
         "usage: vkstyle bench [-m MODEL] [--size WxH] [--iters N] [--warmup N] [--json FILE]\n"
         "       vkstyle bench --peak [--json FILE]\n"
         "\n"
-        "Runs the network on random input and prints, per layer, the GPU time from timestamp queries\n"
-        "(median and min-max over the iterations), FLOPs, bytes moved, GFLOP/s, GB/s and share of\n"
-        "the frame; then the frame: GPU ms, wall ms with data resident and with upload/download, FPS.\n"
+        "Runs the network on random input and prints, per layer, the compute dispatches it records,\n"
+        "the GPU time from timestamp queries (median and min-max over the iterations), FLOPs, bytes\n"
+        "moved, GFLOP/s, GB/s and share of the frame; then the frame: dispatches, GPU ms, wall ms with\n"
+        "data resident and with upload/download, FPS.\n"
         "With a measured peak (vkstyle bench --peak, cached per device) each layer also shows its\n"
         "%% of the FMA peak and of the copy bandwidth: the roofline that says which shader to work on.\n"
         "\n"
@@ -231,8 +232,8 @@ static int run_peak(vks_context_t *ctx, const vks_device_info_t *dev, FILE *tab,
  * none was measured. */
 static void report(const vks_profile_t *prof, const vks_peak_t *peak, FILE *tab, json_t *root)
 {
-    fprintf(tab, "%-4s %-10s %-18s %-32s %9s %17s %7s %8s %7s %6s", "#", "layer", "op", "shape (CxHxW)", "GPU ms",
-            "[min-max]", "GFLOP", "GFLOP/s", "GB/s", "frame");
+    fprintf(tab, "%-4s %-10s %-18s %-32s %4s %9s %17s %7s %8s %7s %6s", "#", "layer", "op", "shape (CxHxW)", "disp",
+            "GPU ms", "[min-max]", "GFLOP", "GFLOP/s", "GB/s", "frame");
     if (peak) fprintf(tab, " %6s %6s", "%FMA", "%BW");
     fputc('\n', tab);
     json_t *steps = json_array();
@@ -242,12 +243,12 @@ static void report(const vks_profile_t *prof, const vks_peak_t *peak, FILE *tab,
         double share = prof->gpu_ms_median > 0 ? 100.0 * ms / prof->gpu_ms_median : 0;
         char range[40];
         snprintf(range, sizeof range, "[%.2f-%.2f]", s->gpu_ms_min, s->gpu_ms_max);
-        fprintf(tab, "%-4u %-10.10s %-18.18s %-32.32s %9.2f %17s %7.3f %8.1f %7.2f %5.1f%%", i, s->name, s->op, s->shape, ms,
-                range, s->flops / 1e9, gfs, gbs, share);
+        fprintf(tab, "%-4u %-10.10s %-18.18s %-32.32s %4u %9.2f %17s %7.3f %8.1f %7.2f %5.1f%%", i, s->name, s->op, s->shape,
+                s->dispatches, ms, range, s->flops / 1e9, gfs, gbs, share);
         if (peak) fprintf(tab, " %5.1f%% %5.1f%%", 100 * gfs / peak->fp32_gflops, 100 * gbs / peak->copy_gbs);
         fputc('\n', tab);
-        json_t *js = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "name", s->name, "op", s->op, "shape",
-                               s->shape, "gpu_ms_median", ms, "gpu_ms_min", s->gpu_ms_min, "gpu_ms_max", s->gpu_ms_max,
+        json_t *js = json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "name", s->name, "op", s->op, "shape",
+                               s->shape, "dispatches", (json_int_t)s->dispatches, "gpu_ms_median", ms, "gpu_ms_min", s->gpu_ms_min, "gpu_ms_max", s->gpu_ms_max,
                                "flops", s->flops, "bytes", s->bytes, "gflops", gfs, "gbs", gbs, "frame_share", share / 100);
         if (peak) {
             json_object_set_new(js, "fma_peak_share", json_real(gfs / peak->fp32_gflops));
@@ -256,8 +257,8 @@ static void report(const vks_profile_t *prof, const vks_peak_t *peak, FILE *tab,
         json_array_append_new(steps, js);
     }
     double fps = prof->wall_ms_io > 0 ? 1000.0 / prof->wall_ms_io : 0;
-    fprintf(tab, "frame: GPU %.2f ms [%.2f-%.2f], %.2f GFLOP, %.1f GFLOP/s; wall %.2f ms resident, %.2f ms with "
-                 "upload/download = %.1f FPS\n", prof->gpu_ms_median, prof->gpu_ms_min, prof->gpu_ms_max, prof->flops / 1e9,
+    fprintf(tab, "frame: GPU %.2f ms [%.2f-%.2f] in %u dispatches, %.2f GFLOP, %.1f GFLOP/s; wall %.2f ms resident, %.2f ms with "
+                 "upload/download = %.1f FPS\n", prof->gpu_ms_median, prof->gpu_ms_min, prof->gpu_ms_max, prof->dispatches, prof->flops / 1e9,
             prof->gpu_ms_median > 0 ? prof->flops / (prof->gpu_ms_median * 1e6) : 0, prof->wall_ms_resident, prof->wall_ms_io, fps);
     if (peak)
         fprintf(tab, "peaks (vkstyle bench --peak): fp32 %.1f GFLOP/s, copy %.1f GB/s; the frame reaches %.1f%% of the FMA peak\n",
@@ -267,7 +268,8 @@ static void report(const vks_profile_t *prof, const vks_peak_t *peak, FILE *tab,
         fprintf(tab, "(run 'vkstyle bench --peak' once for the roofline columns)\n");
     json_object_set_new(root, "timestamps", json_boolean(prof->timestamps));
     json_object_set_new(root, "steps", steps);
-    json_object_set_new(root, "frame", json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "gpu_ms_median", prof->gpu_ms_median,
+    json_object_set_new(root, "frame", json_pack("{s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "dispatches", (json_int_t)prof->dispatches,
+                                                 "gpu_ms_median", prof->gpu_ms_median,
                                                  "gpu_ms_min", prof->gpu_ms_min, "gpu_ms_max", prof->gpu_ms_max, "wall_ms_resident",
                                                  prof->wall_ms_resident, "wall_ms_io", prof->wall_ms_io, "fps", fps, "flops",
                                                  prof->flops, "bytes", prof->bytes));
