@@ -7,9 +7,10 @@
  *
  * The key names everything the variants and their speed depend on: the op, kernel, strides,
  * padding mode, activation, bias, residual, shapes, precision and the context's conv options.
- * N is TUNE_FORMAT, raised whenever the candidates change (the version alone does not move with
- * every build): 2 added the implicit GEMM and the row bands, 3 the direct tile's output channels
- * (oc), 4 the shaders field. <shaders> is a hash of the SPIR-V of every shader the library
+ * N is TUNE_FORMAT, raised whenever the candidates or the way they are timed change (the version
+ * alone does not move with every build): 2 added the implicit GEMM and the row bands, 3 the direct
+ * tile's output channels (oc), 4 the shaders field, 5 the GPU warm-up before timing (choices a GPU
+ * timed from idle clocks are timed again). <shaders> is a hash of the SPIR-V of every shader the library
  * embeds, so that a build whose shaders changed times its layers again: a choice timed against
  * other shader code is stale (Mesa 25, udnie 64x64: a file written before two commits to the
  * transposed convolution kept conv1 at 3.5-4.4 ms and deconv1 at 4.0-5.1 where timing again chose
@@ -52,7 +53,7 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-#define TUNE_FORMAT 4
+#define TUNE_FORMAT 5
 
 /* FNV-1a over the SPIR-V of every shader in the library (vks_shader_table): a constant of the
  * build, about 480 KB to read, so computed once per process rather than at every header. */
@@ -238,6 +239,18 @@ static bool auto_enabled(const vks_context_t *ctx)
     return ctx->cache_path[0] && !vks_env_is("VKSTYLE_TUNE", "0") && !forced;
 }
 
+/* How long the network runs before a layer's timings. A GPU idles at a fraction of its clock while
+ * the tuner compiles a layer's pipelines, and timed from there the variants ranked wrongly: on an
+ * H200 at 1280x720 fp32 the tuner took F(4x4) for the residual layers (1.25 ms against the
+ * implicit GEMM's 1.51), yet with the implicit GEMM they ran at 0.87 ms (benchmarks/README.md).
+ * A CPU device has no clock to raise: 0 there. */
+static double warmup_ms(const vks_context_t *ctx)
+{
+    const char *e = getenv("VKSTYLE_TUNE_WARMUP_MS");
+    if (e && *e) return atof(e) > 0 ? atof(e) : 0;
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? 0 : 250;
+}
+
 static double time_bound_s(void)
 {
     const char *e = getenv("VKSTYLE_TUNE_SECONDS");
@@ -317,6 +330,28 @@ vks_status_t vks_tune_session(vks_session_t *s)
                 cmds[ncmd++] = net.cmd;
                 VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
                 ran = true;
+            }
+            double warm = warmup_ms(ctx);
+            if (warm > 0) {
+                /* every candidate's pipelines first (compiling them idles the GPU), then the
+                 * network until the clocks are up */
+                for (uint32_t k = 0; k < n; k++) {
+                    double ms;
+                    st = time_variant(s, pool, i, &cand[k], &ms);
+                    if (st == VKS_ERR_SHAPE || st == VKS_ERR_INVALID_ARGUMENT || st == VKS_ERR_UNSUPPORTED) {
+                        st = VKS_OK;   /* timed below, as never chosen */
+                        vks_error_clear();
+                    }
+                    if (st) goto fail;
+                }
+                VkCommandBuffer cmds[2];
+                uint32_t ncmd = 0;
+                if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
+                cmds[ncmd++] = net.cmd;
+                double w0 = now_s();
+                do VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
+                while ((now_s() - w0) * 1e3 < warm);
+                tl->warmup_ms = (now_s() - w0) * 1e3;
             }
             /* rounds over the candidates, each keeping its best time; after the first only those
              * within TUNE_KEEP of the best go on (the machine's speed drifts: alternate them) */

@@ -1265,6 +1265,7 @@ static void test_tuning(void **state)
     assert_int_equal(n, 2);
     for (uint32_t i = 0; i < n; i++) {
         assert_int_equal(t[i].cached, 0);
+        assert_true(t[i].warmup_ms == 0);   /* a CPU device: no clock to raise */
         assert_true(t[i].count >= 4);   /* Winograd F(2x2) and at least 3 direct tiles */
         assert_true(t[i].chosen < t[i].count);
         assert_non_null(strstr(t[i].trials[0].variant, "winograd F(2x2)"));
@@ -1285,7 +1286,7 @@ static void test_tuning(void **state)
     size_t nread = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     text[nread] = 0;
-    assert_true(!strncmp(text, "vkstyle-tune 4 ", 15));
+    assert_true(!strncmp(text, "vkstyle-tune 5 ", 15));
     /* AUTO again: both from the cache, nothing timed */
     g_tune_calls = 0;
     t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
@@ -1294,11 +1295,15 @@ static void test_tuning(void **state)
     assert_int_equal(g_tune_calls, 0);
     for (size_t i = 0; i < sizeof got; i++) assert_true(abs((int)got[i] - (int)want[i]) <= 1);
     vks_session_destroy(s);
-    /* RETIME: timed though cached; with VKSTYLE_IGEMM=1 the implicit GEMM too, as on a GPU */
+    /* RETIME: timed though cached; with VKSTYLE_IGEMM=1 the implicit GEMM too, and the network
+     * run for VKSTYLE_TUNE_WARMUP_MS before the timings, as on a GPU */
     setenv("VKSTYLE_IGEMM", "1", 1);
+    setenv("VKSTYLE_TUNE_WARMUP_MS", "30", 1);
     t = tuned_session(m, VKS_TUNE_RETIME, in, got, &n, &s);
     unsetenv("VKSTYLE_IGEMM");
+    unsetenv("VKSTYLE_TUNE_WARMUP_MS");
     assert_true(n == 2 && !t[0].cached && t[0].count >= 5);
+    assert_true(t[0].warmup_ms >= 30);
     assert_non_null(strstr(t[0].trials[t[0].count - 1].variant, "igemm"));
     assert_true(t[0].trials[t[0].count - 1].ms > 0);
     for (size_t i = 0; i < sizeof got; i++) assert_true(abs((int)got[i] - (int)want[i]) <= 1);
@@ -1312,7 +1317,7 @@ static void test_tuning(void **state)
     /* another vkstyle version's (or driver's) file: ignored, timed again */
     f = fopen(tune, "w");
     assert_non_null(f);
-    fprintf(f, "vkstyle-tune 4 0.0.0-other%s", strchr(text + 15, ' '));
+    fprintf(f, "vkstyle-tune 5 0.0.0-other%s", strchr(text + 15, ' '));
     fclose(f);
     t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
     assert_true(n == 2 && !t[0].cached && t[0].count >= 4);

@@ -390,6 +390,8 @@ typedef struct vks_tune_layer {
     vks_tune_trial_t trials[VKS_TUNE_MAX_TRIALS];
     uint32_t chosen;           /* index into trials of the variant that runs */
     int cached;                /* 1: the choice came from the cache (trials[0] is it, its time then) */
+    double warmup_ms;          /* wall time the network ran before the timings, to raise a GPU's
+                                  clocks (0 on CPU devices; VKSTYLE_TUNE_WARMUP_MS) */
 } vks_tune_layer_t;
 
 /* The tuner's choices, one entry per layer with more than one variant, as the session was created

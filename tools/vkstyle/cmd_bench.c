@@ -292,10 +292,11 @@ static void report_tuning(const vks_session_t *sess, int all, FILE *tab, json_t 
             if (all) fprintf(tab, "  %s%s %.2f", k == t[i].chosen ? "*" : "", t[i].trials[k].variant, t[i].trials[k].ms);
             json_array_append_new(trials, json_pack("{s:s,s:f}", "variant", t[i].trials[k].variant, "ms", t[i].trials[k].ms));
         }
+        if (all && t[i].warmup_ms > 0) fprintf(tab, "  (after %.0f ms of warm-up)", t[i].warmup_ms);
         if (all) fprintf(tab, "%s\n", t[i].count ? "" : "  (over the time bound: the heuristic)");
-        json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:o,s:i,s:b}", "layer", t[i].layer + 1, "name", t[i].name,
+        json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:o,s:i,s:b,s:f}", "layer", t[i].layer + 1, "name", t[i].name,
                                              "shape", t[i].shape, "trials", trials, "chosen", t[i].chosen, "cached",
-                                             t[i].cached));
+                                             t[i].cached, "warmup_ms", t[i].warmup_ms));
     }
     if (!all && n)
         fprintf(tab, "convolution variants: %u layers timed now, %u from the cache, %u on the heuristic (--tune shows "

@@ -34,6 +34,8 @@ static void usage(FILE *f)
                "             VKSTYLE_TUNE=0 (the built-in choice of each convolution's variant instead of\n"
                "             the one timed on this device and cached; see vkstyle bench --tune),\n"
                "             VKSTYLE_TUNE_SECONDS (time a session may spend timing variants; default 20),\n"
+               "             VKSTYLE_TUNE_WARMUP_MS (how long the network runs before each layer's timings,\n"
+               "             to raise a GPU's clocks; default 250, 0 on CPU devices),\n"
                "             VKSTYLE_IGEMM=1 (the tuner times the implicit GEMM on a CPU device too)\n");
 }
 
