@@ -1311,6 +1311,7 @@ static void test_tuning(void **state)
     /* VKSTYLE_TUNE=0: AUTO is the heuristic */
     setenv("VKSTYLE_TUNE", "0", 1);
     t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
+    assert_null(t);
     assert_int_equal(n, 0);
     vks_session_destroy(s);
     setenv("VKSTYLE_TUNE", "1", 1);

@@ -177,7 +177,7 @@ static uint8_t *stylize(const uint8_t *rgba, uint32_t w, uint32_t h)
     vks_status_t st = vks_session_create(g_model, w, h, &s);
     if (st) fail_msg("session: %s", vks_last_error());
     uint8_t *out = malloc((size_t)w * h * 4);
-    if ((st = vks_session_run(s, rgba, out, 4))) fail_msg("run: %s", vks_last_error());
+    if (vks_session_run(s, rgba, out, 4)) fail_msg("run: %s", vks_last_error());
     vks_session_destroy(s);
     return out;
 }
@@ -517,6 +517,7 @@ static void test_live_strength(void **state)
     assert_int_equal(vks_image_load(shot, &img, err, sizeof err), 0);
     assert_int_equal(img.w, 64);
     frames_t in = decode_all(g_clip, 0, 0);
+    assert_true(k >= 0 && k < in.n);
     uint8_t *sty = stylize(in.px[k], 64, 48), *want = malloc(64 * 48 * 4), *shot4 = malloc(64 * 48 * 4);
     for (size_t i = 0; i < 64 * 48; i++) {
         for (int c = 0; c < 3; c++) want[4 * i + c] = (uint8_t)lround(0.5 * sty[4 * i + c] + 0.5 * in.px[k][4 * i + c]);
