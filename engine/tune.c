@@ -349,8 +349,9 @@ vks_status_t vks_tune_session(vks_session_t *s)
                 if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
                 cmds[ncmd++] = net.cmd;
                 double w0 = now_s();
-                do VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
-                while ((now_s() - w0) * 1e3 < warm);
+                do {
+                    VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
+                } while ((now_s() - w0) * 1e3 < warm);
                 tl->warmup_ms = (now_s() - w0) * 1e3;
             }
             /* rounds over the candidates, each keeping its best time; after the first only those
