@@ -4,7 +4,9 @@
 #   2. vkstyle, udnie, at each size (default 1280x720 and 1920x1080) in fp32 and fp16, each after
 #      timing every variant of every convolution on the device (vkstyle bench --tune: the table
 #      of variants per layer, then the frame with the winners), and in fp32 with each 3x3
-#      algorithm forced (VKSTYLE_WINOGRAD=0: direct, 2: F(2x2), 4: F(4x4)) to compare with;
+#      algorithm forced (VKSTYLE_WINOGRAD=0: direct, 2: F(2x2), 4: F(4x4)) to compare with, and
+#      tuned in fp32 without the tuner's GPU warm-up (VKSTYLE_TUNE_WARMUP_MS=0: the choices as
+#      they were timed before it, from idle clocks);
 #   3. PyTorch on the same GPU in the same run (benchmarks/bench_cuda.py: eager fp32, TF32, fp16,
 #      torch.compile fp16);
 #   4. fidelity of the GPU's outputs: the test image against its reference (tests/data, >= 45 dB
@@ -43,6 +45,9 @@ run bench --peak --json "$out/peak.json" 2>&1 | tail -6
 
 echo "== 2. vkstyle bench, udnie"
 for s in ${sizes//,/ }; do
+    VKSTYLE_TUNE_WARMUP_MS=0 run bench -m udnie --size "$s" --tune --iters "$iters" --warmup 3 --json "$out/vk_${s}_fp32_cold.json" \
+        >"$out/vk_${s}_fp32_cold.txt" 2>&1 || echo "gpu.sh: vkstyle bench $s fp32 VKSTYLE_TUNE_WARMUP_MS=0 failed"
+    grep '^frame:' "$out/vk_${s}_fp32_cold.txt" | sed "s/^/$s fp32 tuned without warm-up /"
     for p in fp32 fp16; do
         run bench -m udnie --size "$s" --precision "$p" --tune --iters "$iters" --warmup 3 --json "$out/vk_${s}_$p.json" \
             >"$out/vk_${s}_$p.txt" 2>&1 || echo "gpu.sh: vkstyle bench $s $p failed (see $out/vk_${s}_$p.txt)"
@@ -108,13 +113,13 @@ except (OSError, ValueError):
     torch_rows = {}
 dev = open(os.path.join(out, "version.txt")).read().strip().splitlines()
 print(f"udnie, {' / '.join(dev[1:2] or dev)}; ms per frame, data resident (vkstyle: GPU timestamps; PyTorch: CUDA events)\n")
-cols = ["vkstyle fp32", "vkstyle fp16", "fp32 direct", "fp32 F(2x2)", "fp32 F(4x4)",
+cols = ["vkstyle fp32", "vkstyle fp16", "fp32 tuned without warm-up", "fp32 direct", "fp32 F(2x2)", "fp32 F(4x4)",
         "PyTorch eager fp32", "PyTorch eager TF32", "PyTorch eager fp16", "torch.compile fp16"]
 print("| size | " + " | ".join(cols) + " |")
 print("|---|" + "---|" * len(cols))
 for s in sizes:
     t = torch_rows.get(s, {})
-    vals = [frame(f"vk_{s}_fp32.json"), frame(f"vk_{s}_fp16.json"), frame(f"vk_{s}_fp32_w0.json"),
+    vals = [frame(f"vk_{s}_fp32.json"), frame(f"vk_{s}_fp16.json"), frame(f"vk_{s}_fp32_cold.json"), frame(f"vk_{s}_fp32_w0.json"),
             frame(f"vk_{s}_fp32_w2.json"), frame(f"vk_{s}_fp32_w4.json"), t.get("eager fp32"), t.get("eager TF32"),
             t.get("eager fp16"), t.get("torch.compile fp16")]
     print(f"| {s} | " + " | ".join(fmt(v) for v in vals) + " |")
