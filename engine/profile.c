@@ -201,6 +201,53 @@ static vks_status_t fma_peak(vks_context_t *ctx, vks_shader_id_t shader, vks_blo
     return VKS_OK;
 }
 
+/* The dispatch floor: DISPATCH_CHAIN dispatches of one workgroup copying 4 KiB, each reading what
+ * the one before wrote (so the recorder puts a barrier between them, as between a network's
+ * steps), between two timestamps (wall time without them); the best of three runs, per dispatch. */
+#define DISPATCH_CHAIN 64
+static vks_status_t dispatch_floor(vks_context_t *ctx, vks_block_t *blk, double *us)
+{
+    const vks_pipeline_t *p;
+    vks_status_t st = vks_pipeline_get(ctx, VKS_SHADER_PEAK_COPY, NULL, 0, 2, 0, sizeof(peak_push_t), &p);
+    if (st) return st;
+    VkQueryPool pool = VK_NULL_HANDLE;
+    vks_rec_t rec = {0};
+    if (ctx->info.timestamps) {
+        VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2};
+        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+    }
+    VKS_TRY(vks_rec_begin(ctx, &rec, false));
+    if (pool) {
+        ctx->vk.vkCmdResetQueryPool(rec.cmd, pool, 0, 2);
+        ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pool, 0);
+    }
+    peak_push_t push = {256};
+    for (uint32_t i = 0; i < DISPATCH_CHAIN; i++) {   /* 4 KiB from one half to the other and back */
+        VkDeviceSize a = i % 2 ? 4096 : 0, b = i % 2 ? 0 : 4096;
+        vks_binding_t bind[2] = {{blk, a, 4096, false}, {blk, b, 4096, true}};
+        VKS_TRY(vks_rec_dispatch(&rec, p, bind, 2, &push, 1, 1, 1));
+    }
+    if (pool) ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 1);
+    VKS_TRY(vks_rec_end(&rec));
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_ms();
+        VKS_TRY(vks_submit_wait(ctx, &rec.cmd, 1));
+        double t = now_ms() - t0;
+        if (pool) {
+            uint64_t q[2];
+            VKS_VK(ctx->vk.vkGetQueryPoolResults(ctx->device, pool, 0, 2, sizeof q, q, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+            t = (double)(q[1] - q[0]) * ctx->props.limits.timestampPeriod * 1e-6;
+        }
+        if (t < best) best = t;
+    }
+    *us = best * 1e3 / DISPATCH_CHAIN;
+fail:
+    vks_rec_destroy(&rec);
+    if (pool) ctx->vk.vkDestroyQueryPool(ctx->device, pool, NULL);
+    return st;
+}
+
 vks_status_t vks_measure_peak(vks_context_t *ctx, vks_peak_t *out)
 {
     if (!ctx || !out) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_measure_peak: NULL argument");
@@ -220,6 +267,7 @@ vks_status_t vks_measure_peak(vks_context_t *ctx, vks_peak_t *out)
     double ms;
     VKS_TRY(time_dispatch(ctx, p, b, 2, &push, vks_div_up(vec4s, 256), &ms));
     out->copy_gbs = 2.0 * (double)copy_bytes / (ms * 1e6);
+    VKS_TRY(dispatch_floor(ctx, &blk, &out->dispatch_us));
 fail:
     vks_block_destroy(ctx, &blk);
     return st;

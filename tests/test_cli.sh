@@ -296,7 +296,7 @@ cp "$outer_cache"/*.bin "$tmp/cache/vkstyle/" 2>/dev/null
 py - "$tmp/peak.json" "$tmp/bench.json" <<'PY' && ok || bad "bench JSON: $(cat "$tmp/bench.txt")"
 import json, sys
 peak, b = json.load(open(sys.argv[1]))["peak"], json.load(open(sys.argv[2]))
-assert peak["fp32_gflops"] > 0 and peak["copy_gbs"] > 0, peak
+assert peak["fp32_gflops"] > 0 and peak["copy_gbs"] > 0 and peak["dispatch_us"] > 0, peak
 assert len(b["steps"]) == 35 and b["frame"]["gpu_ms_median"] > 0, b["frame"]
 assert all(s["flops"] >= 0 and s["gpu_ms_median"] >= 0 for s in b["steps"])
 assert b["frame"]["dispatches"] == sum(s["dispatches"] for s in b["steps"]) > 0, b["frame"]

@@ -403,6 +403,8 @@ typedef struct vks_peak {
     double fp16_gflops;        /* 0 when the device lacks shaderFloat16 */
     double copy_gbs;           /* vec4 copy bandwidth, bytes read + written per second */
     int timestamps;            /* 1 if timed with GPU timestamps, 0 if wall time */
+    double dispatch_us;        /* one dispatch of almost no work and its barrier, in a chain of them:
+                                  the least a network's step costs on the device */
 } vks_peak_t;
 
 /* Measure the device's own limits (the way vkpeak does); takes about a second. */

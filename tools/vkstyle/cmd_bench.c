@@ -32,7 +32,8 @@ static void usage(FILE *f)
         "      --warmup N      untimed iterations first (default 2)\n"
         "      --precision P   activations in fp32 (default), fp16 or auto (fp16 where the device\n"
         "                      supports it); weights and arithmetic stay fp32\n"
-        "      --peak          measure fp32/fp16 FMA throughput and copy bandwidth, and cache them\n"
+        "      --peak          measure fp32/fp16 FMA throughput, copy bandwidth and the cost of a\n"
+        "                      dispatch of almost no work, and cache them\n"
         "      --compare       also time the convolutions with weights and input from storage buffers\n"
         "                      (instead of the default uniform-buffer variants) on the same shapes, side\n"
         "                      by side; every variant is checked against the C reference by test_ops\n"
@@ -64,8 +65,9 @@ static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
         cli_print_error("warning: peaks not cached: %s", vks_last_error());
         return;
     }
-    json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
-                          p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps);
+    json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b,s:f}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
+                          p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps, "dispatch_us",
+                          p->dispatch_us);
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
     if (!text) cli_print_error("warning: peaks not cached: out of memory");
@@ -86,6 +88,7 @@ static int load_peak(const vks_device_info_t *d, vks_peak_t *p)
     p->fp32_gflops = json_number_value(json_object_get(j, "fp32_gflops"));
     p->fp16_gflops = json_number_value(json_object_get(j, "fp16_gflops"));
     p->copy_gbs = json_number_value(json_object_get(j, "copy_gbs"));
+    p->dispatch_us = json_number_value(json_object_get(j, "dispatch_us"));   /* 0 in a file from before it */
     json_decref(j);
     return p->fp32_gflops > 0 && p->copy_gbs > 0 ? 0 : -1;
 }
@@ -103,8 +106,8 @@ static int write_json(const json_t *j, const char *path, char *err, size_t errsz
 
 static json_t *peak_json(const vks_peak_t *p)
 {
-    return json_pack("{s:f,s:f,s:f,s:b}", "fp32_gflops", p->fp32_gflops, "fp16_gflops", p->fp16_gflops, "copy_gbs",
-                     p->copy_gbs, "timestamps", p->timestamps);
+    return json_pack("{s:f,s:f,s:f,s:b,s:f}", "fp32_gflops", p->fp32_gflops, "fp16_gflops", p->fp16_gflops, "copy_gbs",
+                     p->copy_gbs, "timestamps", p->timestamps, "dispatch_us", p->dispatch_us);
 }
 
 /* Profile the model again with the storage-buffer convolution shaders and print both. */
@@ -220,8 +223,9 @@ static int run_peak(vks_context_t *ctx, const vks_device_info_t *dev, FILE *tab,
     if (st) return cli_engine_error("peak", st);
     char f16[32] = "unsupported";
     if (peak.fp16_gflops > 0) snprintf(f16, sizeof f16, "%.1f GFLOP/s", peak.fp16_gflops);
-    fprintf(tab, "%s (%s)\n  fp32 FMA:  %.1f GFLOP/s\n  fp16 FMA:  %s\n  copy:      %.1f GB/s (read + write)\n  timing:    %s\n",
-            dev->name, dev->driver, peak.fp32_gflops, f16, peak.copy_gbs,
+    fprintf(tab, "%s (%s)\n  fp32 FMA:  %.1f GFLOP/s\n  fp16 FMA:  %s\n  copy:      %.1f GB/s (read + write)\n"
+                 "  dispatch:  %.1f us (one of almost no work, and its barrier: the least a step costs)\n  timing:    %s\n",
+            dev->name, dev->driver, peak.fp32_gflops, f16, peak.copy_gbs, peak.dispatch_us,
             peak.timestamps ? "GPU timestamps" : "wall clock (no timestamps)");
     save_peak(dev, &peak);
     json_object_set_new(root, "peak", peak_json(&peak));
@@ -260,11 +264,15 @@ static void report(const vks_profile_t *prof, const vks_peak_t *peak, FILE *tab,
     fprintf(tab, "frame: GPU %.2f ms [%.2f-%.2f] in %u dispatches, %.2f GFLOP, %.1f GFLOP/s; wall %.2f ms resident, %.2f ms with "
                  "upload/download = %.1f FPS\n", prof->gpu_ms_median, prof->gpu_ms_min, prof->gpu_ms_max, prof->dispatches, prof->flops / 1e9,
             prof->gpu_ms_median > 0 ? prof->flops / (prof->gpu_ms_median * 1e6) : 0, prof->wall_ms_resident, prof->wall_ms_io, fps);
-    if (peak)
+    if (peak) {
         fprintf(tab, "peaks (vkstyle bench --peak): fp32 %.1f GFLOP/s, copy %.1f GB/s; the frame reaches %.1f%% of the FMA peak\n",
                 peak->fp32_gflops, peak->copy_gbs,
                 prof->gpu_ms_median > 0 ? 100 * prof->flops / (prof->gpu_ms_median * 1e6) / peak->fp32_gflops : 0);
-    else
+        if (peak->dispatch_us > 0)   /* a peak file from before the dispatch floor has none */
+            fprintf(tab, "dispatch floor %.1f us: the frame's %u dispatches cost at least %.2f ms (%.1f%% of it)\n",
+                    peak->dispatch_us, prof->dispatches, prof->dispatches * peak->dispatch_us / 1e3,
+                    prof->gpu_ms_median > 0 ? prof->dispatches * peak->dispatch_us / 1e3 / prof->gpu_ms_median * 100 : 0);
+    } else
         fprintf(tab, "(run 'vkstyle bench --peak' once for the roofline columns)\n");
     json_object_set_new(root, "timestamps", json_boolean(prof->timestamps));
     json_object_set_new(root, "steps", steps);
