@@ -302,6 +302,8 @@ assert all(s["flops"] >= 0 and s["gpu_ms_median"] >= 0 for s in b["steps"])
 assert b["frame"]["dispatches"] == sum(s["dispatches"] for s in b["steps"]) > 0, b["frame"]
 assert all(s["dispatches"] == 1 for s in b["steps"] if s["op"] in ("pack_rgb8", "unpack_rgba8", "instance_norm"))
 assert "fma_peak_share" in b["steps"][1] and len(b["compare"]) == 16
+# the peaks as cached by --peak, every field
+assert all(b["peak"][k] == peak[k] for k in peak), (b["peak"], peak)
 PY
 expect_error "bench bad precision" "must be fp32, fp16 or auto" bench --precision fp64
 "$vk" bench --size 24x16 --iters 2 --warmup 0 --precision fp16 --json "$tmp/bench16.json" >"$tmp/bench16.txt" 2>&1 && ok || bad "bench fp16 runs"

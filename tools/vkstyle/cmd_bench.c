@@ -89,6 +89,7 @@ static int load_peak(const vks_device_info_t *d, vks_peak_t *p)
     p->fp16_gflops = json_number_value(json_object_get(j, "fp16_gflops"));
     p->copy_gbs = json_number_value(json_object_get(j, "copy_gbs"));
     p->dispatch_us = json_number_value(json_object_get(j, "dispatch_us"));   /* 0 in a file from before it */
+    p->timestamps = json_is_true(json_object_get(j, "timestamps"));
     json_decref(j);
     return p->fp32_gflops > 0 && p->copy_gbs > 0 ? 0 : -1;
 }
