@@ -141,9 +141,12 @@ void vks_profile_free(vks_profile_t *p)
 
 typedef struct { uint32_t iters; } peak_push_t;
 
-/* Time `groups` workgroups of a peak shader; returns ms (GPU timestamps when available). */
+/* Time `chain` dispatches of `groups` workgroups of a peak shader, each after the one before
+ * (with chain > 1 the first two bindings trade ranges at every step: each reads what the one
+ * before wrote, so the recorder puts a barrier between them); the best of three runs, in ms, by
+ * GPU timestamps when available. */
 static vks_status_t time_dispatch(vks_context_t *ctx, const vks_pipeline_t *p, const vks_binding_t *b, uint32_t nb,
-                                  const void *push, uint32_t groups, double *ms)
+                                  const void *push, uint32_t groups, uint32_t chain, double *ms)
 {
     vks_status_t st = VKS_OK;
     VkQueryPool pool = VK_NULL_HANDLE;
@@ -157,7 +160,12 @@ static vks_status_t time_dispatch(vks_context_t *ctx, const vks_pipeline_t *p, c
         ctx->vk.vkCmdResetQueryPool(rec.cmd, pool, 0, 2);
         ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pool, 0);
     }
-    VKS_TRY(vks_rec_dispatch(&rec, p, b, nb, push, groups, 1, 1));
+    for (uint32_t i = 0; i < chain; i++) {
+        vks_binding_t bi[VKS_MAX_BINDINGS];
+        memcpy(bi, b, nb * sizeof *b);
+        if (i % 2 && nb >= 2) bi[0].offset = b[1].offset, bi[1].offset = b[0].offset;
+        VKS_TRY(vks_rec_dispatch(&rec, p, bi, nb, push, groups, 1, 1));
+    }
     if (pool) ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 1);
     VKS_TRY(vks_rec_end(&rec));
     double best = 1e30;
@@ -190,7 +198,7 @@ static vks_status_t fma_peak(vks_context_t *ctx, vks_shader_id_t shader, vks_blo
     double ms = 0;
     for (int grow = 0; grow < 24; grow++) {
         vks_binding_t b = {blk, 0, (VkDeviceSize)groups * 256 * 16, true};
-        if ((st = time_dispatch(ctx, p, &b, 1, &push, groups, &ms))) return st;
+        if ((st = time_dispatch(ctx, p, &b, 1, &push, groups, 1, &ms))) return st;
         if (ms >= 50.0) break;
         if (push.iters < (1u << 16)) push.iters *= 2;
         else if (groups * 2 <= ctx->max_groups[0] && (VkDeviceSize)groups * 2 * 256 * 16 <= blk->size) groups *= 2;
@@ -201,51 +209,21 @@ static vks_status_t fma_peak(vks_context_t *ctx, vks_shader_id_t shader, vks_blo
     return VKS_OK;
 }
 
-/* The dispatch floor: DISPATCH_CHAIN dispatches of one workgroup copying 4 KiB, each reading what
- * the one before wrote (so the recorder puts a barrier between them, as between a network's
- * steps), between two timestamps (wall time without them); the best of three runs, per dispatch. */
+/* The dispatch floor: DISPATCH_CHAIN dispatches of one workgroup copying 4 KiB from one half of
+ * 8 KiB to the other and back, each reading what the one before wrote (a barrier between them, as
+ * between a network's steps), per dispatch. */
 #define DISPATCH_CHAIN 64
 static vks_status_t dispatch_floor(vks_context_t *ctx, vks_block_t *blk, double *us)
 {
     const vks_pipeline_t *p;
     vks_status_t st = vks_pipeline_get(ctx, VKS_SHADER_PEAK_COPY, NULL, 0, 2, 0, sizeof(peak_push_t), &p);
     if (st) return st;
-    VkQueryPool pool = VK_NULL_HANDLE;
-    vks_rec_t rec = {0};
-    if (ctx->info.timestamps) {
-        VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2};
-        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
-    }
-    VKS_TRY(vks_rec_begin(ctx, &rec, false));
-    if (pool) {
-        ctx->vk.vkCmdResetQueryPool(rec.cmd, pool, 0, 2);
-        ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, pool, 0);
-    }
     peak_push_t push = {256};
-    for (uint32_t i = 0; i < DISPATCH_CHAIN; i++) {   /* 4 KiB from one half to the other and back */
-        VkDeviceSize a = i % 2 ? 4096 : 0, b = i % 2 ? 0 : 4096;
-        vks_binding_t bind[2] = {{blk, a, 4096, false}, {blk, b, 4096, true}};
-        VKS_TRY(vks_rec_dispatch(&rec, p, bind, 2, &push, 1, 1, 1));
-    }
-    if (pool) ctx->vk.vkCmdWriteTimestamp(rec.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, 1);
-    VKS_TRY(vks_rec_end(&rec));
-    double best = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = now_ms();
-        VKS_TRY(vks_submit_wait(ctx, &rec.cmd, 1));
-        double t = now_ms() - t0;
-        if (pool) {
-            uint64_t q[2];
-            VKS_VK(ctx->vk.vkGetQueryPoolResults(ctx->device, pool, 0, 2, sizeof q, q, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
-            t = (double)(q[1] - q[0]) * ctx->props.limits.timestampPeriod * 1e-6;
-        }
-        if (t < best) best = t;
-    }
-    *us = best * 1e3 / DISPATCH_CHAIN;
-fail:
-    vks_rec_destroy(&rec);
-    if (pool) ctx->vk.vkDestroyQueryPool(ctx->device, pool, NULL);
-    return st;
+    vks_binding_t b[2] = {{blk, 0, 4096, false}, {blk, 4096, 4096, true}};
+    double ms = 0;
+    if ((st = time_dispatch(ctx, p, b, 2, &push, 1, DISPATCH_CHAIN, &ms))) return st;
+    *us = ms * 1e3 / DISPATCH_CHAIN;
+    return VKS_OK;
 }
 
 vks_status_t vks_measure_peak(vks_context_t *ctx, vks_peak_t *out)
@@ -265,7 +243,7 @@ vks_status_t vks_measure_peak(vks_context_t *ctx, vks_peak_t *out)
     peak_push_t push = {vec4s};
     vks_binding_t b[2] = {{&blk, 0, copy_bytes, false}, {&blk, copy_bytes, copy_bytes, true}};
     double ms;
-    VKS_TRY(time_dispatch(ctx, p, b, 2, &push, vks_div_up(vec4s, 256), &ms));
+    VKS_TRY(time_dispatch(ctx, p, b, 2, &push, vks_div_up(vec4s, 256), 1, &ms));
     out->copy_gbs = 2.0 * (double)copy_bytes / (ms * 1e6);
     VKS_TRY(dispatch_floor(ctx, &blk, &out->dispatch_us));
 fail:
