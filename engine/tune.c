@@ -331,35 +331,26 @@ vks_status_t vks_tune_session(vks_session_t *s)
                 VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
                 ran = true;
             }
-            double warm = warmup_ms(ctx);
-            if (warm > 0) {
-                /* every candidate's pipelines first (compiling them idles the GPU), then the
-                 * network until the clocks are up */
-                for (uint32_t k = 0; k < n; k++) {
-                    double ms;
-                    st = time_variant(s, pool, i, &cand[k], &ms);
-                    if (st == VKS_ERR_SHAPE || st == VKS_ERR_INVALID_ARGUMENT || st == VKS_ERR_UNSUPPORTED) {
-                        st = VKS_OK;   /* timed below, as never chosen */
-                        vks_error_clear();
-                    }
-                    if (st) goto fail;
-                }
-                VkCommandBuffer cmds[2];
-                uint32_t ncmd = 0;
-                if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
-                cmds[ncmd++] = net.cmd;
-                double w0 = now_s();
-                do {
-                    VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
-                } while ((now_s() - w0) * 1e3 < warm);
-                tl->warmup_ms = (now_s() - w0) * 1e3;
-            }
             /* rounds over the candidates, each keeping its best time; after the first only those
-             * within TUNE_KEEP of the best go on (the machine's speed drifts: alternate them) */
+             * within TUNE_KEEP of the best go on (the machine's speed drifts: alternate them). On a
+             * GPU an untimed round first (compiling the pipelines idles the GPU), then the network
+             * until the clocks are up (warmup_ms). */
+            double warm = warmup_ms(ctx);
             uint32_t best = 0;
-            for (uint32_t round = 0; round < TUNE_ROUNDS; round++)
+            for (int round = warm > 0 ? -1 : 0; round < TUNE_ROUNDS; round++) {
+                if (round == 0 && warm > 0) {
+                    VkCommandBuffer cmds[2];
+                    uint32_t ncmd = 0;
+                    if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
+                    cmds[ncmd++] = net.cmd;
+                    double w0 = now_s();
+                    do {
+                        VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
+                    } while ((now_s() - w0) * 1e3 < warm);
+                    tl->warmup_ms = (now_s() - w0) * 1e3;
+                }
                 for (uint32_t k = 0; k < n; k++) {
-                    if (round && tl->trials[k].ms > TUNE_KEEP * tl->trials[best].ms) continue;
+                    if (round > 0 && tl->trials[k].ms > TUNE_KEEP * tl->trials[best].ms) continue;
                     double ms = 0;
                     st = time_variant(s, pool, i, &cand[k], &ms);
                     if (st == VKS_ERR_SHAPE || st == VKS_ERR_INVALID_ARGUMENT || st == VKS_ERR_UNSUPPORTED) {
@@ -368,10 +359,12 @@ vks_status_t vks_tune_session(vks_session_t *s)
                         vks_error_clear();
                     }
                     if (st) goto fail;
+                    if (round < 0) continue;   /* the untimed round */
                     if (!round || ms < tl->trials[k].ms) tl->trials[k].ms = ms;
                     vks_conv_variant_name(&cand[k], tl->trials[k].variant, sizeof tl->trials[k].variant);
                     if (tl->trials[k].ms < tl->trials[best].ms) best = k;
                 }
+            }
             if (h < n && best != h && tl->trials[best].ms > TUNE_MARGIN * tl->trials[h].ms) best = h;
             tl->count = n;
             tl->chosen = best;
