@@ -61,4 +61,6 @@ enc "crf 18 4:4:4" -crf 18 -pix_fmt yuv444p
 enc "crf 18 4:2:0" -crf 18 -pix_fmt yuv420p
 enc "crf 18 4:2:0, no B-frames" -crf 18 -pix_fmt yuv420p -bf 0
 enc "crf 18 4:2:0, no adaptive quantization" -crf 18 -pix_fmt yuv420p -x264-params aq-mode=0
+enc "crf 18 4:2:0, no psychovisual optimization" -crf 18 -pix_fmt yuv420p -x264-params psy=0
+enc "crf 18 4:2:0, tuned for PSNR" -crf 18 -pix_fmt yuv420p -tune psnr
 row "\`vkstyle video\` default (crf 18 4:2:0)" "$tmp/default0.mp4" "$tmp/default1.mp4"

@@ -2,7 +2,7 @@
  * buffer (no read-back, no host work per frame):
  *   1. optical flow from this frame's input back to the last one's: this frame's grey pyramid
  *      (stab_grey; the last frame's is kept from then), coarse-to-fine block matching with a
- *      sub-pixel refinement (stab_flow);
+ *      Lucas-Kanade step for the sub-pixel part (stab_flow);
  *   2. stab_motion: each input pixel's change along the motion (|in(p) - prev_in(p + flow)|,
  *      diff, 0..255), and the frame's mean change (channel_stats over diff): above a threshold,
  *      a scene cut; then this frame's input is kept (a copy) for the next;
@@ -46,6 +46,8 @@ typedef struct vks_stab_params {
     float penalty;      /* stab_flow cost of a pixel away from the coarser level's flow (0..255) */
     float trunc;        /* stab_flow truncation of a pixel's difference (0..255) */
     float still;        /* stab_flow: no motion where it matches within this of the best (0..255) */
+    float reg;          /* stab_flow: the Lucas-Kanade step's regularization (0..255 squared) */
+    float dead;         /* stab_flow: a sub-pixel flow from no motion shorter than this is dropped (pixels) */
     bool stats, blend, flow;   /* which parts are on (flow off: the flow is 0) */
 } vks_stab_params_t;
 
@@ -53,7 +55,7 @@ typedef struct vks_stab_params {
  * time constants grow geometrically: the past's weight is 1 - (1 - w)^S, 0 at S = 0. */
 static const vks_stab_params_t defaults = {
     .keep = 0.99f, .alpha = 0.5f, .lo = 6.0f, .hi = 24.0f, .cut = 30.0f, .clamp = 120.0f, .rms = 14.2f, .radius = 1, .levels = 4,
-    .search = 1, .win = 2, .penalty = 0.5f, .trunc = 32.0f, .still = 0.3f, .stats = false, .blend = true, .flow = true,
+    .search = 1, .win = 2, .penalty = 0.5f, .trunc = 32.0f, .still = 0.3f, .reg = 25.0f, .dead = 0.1f, .stats = false, .blend = true, .flow = true,
 };
 
 static float at_strength(float w, float s)
@@ -74,7 +76,7 @@ struct vks_stab {
 };
 
 /* VKSTYLE_STABILIZE_TUNE="keep=0.99,alpha=0.5,lo=6,hi=24,cut=30,clamp=120,rms=14.2,radius=1,levels=4,search=1,win=2,
- * penalty=0.5,trunc=32,still=0.3,stats=0,blend=1,flow=1" overrides the defaults, for the measurements
+ * penalty=0.5,trunc=32,still=0.3,reg=25,dead=0.1,stats=0,blend=1,flow=1" overrides the defaults, for the measurements
  * (benchmarks/stabilize.sh); unknown keys are an error. */
 static vks_status_t tune(vks_stab_params_t *p)
 {
@@ -104,6 +106,8 @@ static vks_status_t tune(vks_stab_params_t *p)
         else if (!strcmp(tok, "penalty")) p->penalty = (float)v;
         else if (!strcmp(tok, "trunc")) p->trunc = (float)v;
         else if (!strcmp(tok, "still")) p->still = (float)v;
+        else if (!strcmp(tok, "reg")) p->reg = (float)v;
+        else if (!strcmp(tok, "dead")) p->dead = (float)v;
         else if (!strcmp(tok, "stats")) p->stats = v != 0;
         else if (!strcmp(tok, "blend")) p->blend = v != 0;
         else if (!strcmp(tok, "flow")) p->flow = v != 0;
@@ -224,7 +228,7 @@ vks_status_t vks_stab_record_input(vks_session_t *s, vks_rec_t *rec)
         for (uint32_t l = 0; l < t->levels && !st; l++) st = vks_op_stab_grey(rec, in, &t->grey[l], 1u << l, inv);
         for (uint32_t l = t->levels; l-- > 0 && !st;) {
             vks_stab_flow_t fp = {t->p.search, t->p.win, t->p.penalty, t->p.trunc,
-                                  (float)(t->grey[l].w > t->grey[l].h ? t->grey[l].w : t->grey[l].h), t->p.still};
+                                  (float)(t->grey[l].w > t->grey[l].h ? t->grey[l].w : t->grey[l].h), t->p.still, t->p.reg, t->p.dead};
             st = vks_op_stab_flow(rec, &t->grey[l], &t->pgrey[l], l + 1 < t->levels ? &t->flow[l + 1] : NULL,
                                   &t->flow[l], &fp);
         }

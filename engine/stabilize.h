@@ -23,7 +23,9 @@ typedef struct vks_stab_flow {
     float penalty;        /* cost per pixel of distance from the start (0..255 units) */
     float trunc;          /* a pixel's difference counts at most this much (0..255 units) */
     float maxflow;        /* a larger flow (or one not finite) is 0 */
-    float still;          /* the flow is 0 where no motion's mean difference is within this of the best's */
+    float still;          /* no motion where its mean difference is within this of the best's */
+    float reg;            /* the Lucas-Kanade step's regularization (0..255 units squared), >= 0 */
+    float dead;           /* a sub-pixel flow from no motion shorter than this is dropped (pixels), >= 0 */
 } vks_stab_flow_t;
 
 /* in [1,3,h,w] (float32 or float16), out float32 [1,1,ceil(h/factor),ceil(w/factor)]: each output

@@ -515,19 +515,12 @@ static double flow_cost(const float *cur, const float *prev, int h, int w, int p
     return s / ((2 * win + 1) * (2 * win + 1)) + penalty * (fabs(dx - sx) + fabs(dy - sy));
 }
 
-static double parabola(double l, double c, double r)
-{
-    double den = l - 2.0 * c + r;
-    if (!(den > 1e-6)) return 0.0;
-    double o = 0.5 * (l - r) / den;
-    return o < -0.5 ? -0.5 : o > 0.5 ? 0.5 : o;
-}
-
 void ref_stab_flow(const float *cur, const float *prev, int h, int w, const float *coarse, int search, int win,
-                   float penalty, float trunc, float maxflow, float still, float *flow, float *margin)
+                   float penalty, float trunc, float maxflow, float still, float reg, float dead, float *flow,
+                   float *margin)
 {
     const size_t hw = (size_t)h * w;
-    int ch = (h + 1) / 2, cw = (w + 1) / 2;
+    const int ch = (h + 1) / 2, cw = (w + 1) / 2, wn = 2 * win + 1;
     for (int py = 0; py < h; py++)
         for (int px = 0; px < w; px++) {
             double sx = 0, sy = 0;
@@ -551,19 +544,51 @@ void ref_stab_flow(const float *cur, const float *prev, int h, int w, const floa
                         second = j;
                     }
                 }
-            double fx = best_x + parabola(flow_cost(cur, prev, h, w, px, py, best_x - 1, best_y, win, penalty, trunc, sx, sy), jb,
-                                          flow_cost(cur, prev, h, w, px, py, best_x + 1, best_y, win, penalty, trunc, sx, sy));
-            double fy = best_y + parabola(flow_cost(cur, prev, h, w, px, py, best_x, best_y - 1, win, penalty, trunc, sx, sy), jb,
-                                          flow_cost(cur, prev, h, w, px, py, best_x, best_y + 1, win, penalty, trunc, sx, sy));
             double data = jb - penalty * (fabs(best_x - sx) + fabs(best_y - sy));
             double zero = flow_cost(cur, prev, h, w, px, py, 0, 0, win, penalty, trunc, 0, 0);
-            if (zero <= data + still) fx = fy = 0;
+            /* d: the best, or no motion where it matches about as well (valid: its sums are known,
+             * inside the search around the start) */
+            int d_x = best_x, d_y = best_y, valid = 1;
+            if (zero <= data + still) {
+                d_x = d_y = 0;
+                valid = abs(bx) <= search && abs(by) <= search;
+            }
+            /* one Lucas-Kanade step from d, the current window's gradients (central differences
+             * inside it, one-sided at its edges) */
+            double a11 = reg, a12 = 0, a22 = reg, b1 = 0, b2 = 0;
+#define CUR(u, v) (double)cur[(size_t)clampi(py + (v) - win, 0, h - 1) * w + clampi(px + (u) - win, 0, w - 1)]
+            for (int v = 0; v < wn; v++)
+                for (int u = 0; u < wn; u++) {
+                    int ul = u > 0 ? u - 1 : 0, ur = u + 1 < wn ? u + 1 : wn - 1;
+                    int vu = v > 0 ? v - 1 : 0, vd = v + 1 < wn ? v + 1 : wn - 1;
+                    double gx = ur > ul ? (CUR(ur, v) - CUR(ul, v)) / (ur - ul) : 0.0;
+                    double gy = vd > vu ? (CUR(u, vd) - CUR(u, vu)) / (vd - vu) : 0.0;
+                    size_t pi = (size_t)clampi(py + v - win + d_y, 0, h - 1) * w + clampi(px + u - win + d_x, 0, w - 1);
+                    double r = (double)prev[pi] - CUR(u, v);
+                    a11 += gx * gx;
+                    a12 += gx * gy;
+                    a22 += gy * gy;
+                    b1 += gx * r;
+                    b2 += gy * r;
+                }
+#undef CUR
+            double det = a11 * a22 - a12 * a12, ex = 0, ey = 0;
+            if (valid && det > 0) {
+                ex = -(a22 * b1 - a12 * b2) / det;
+                ey = -(a11 * b2 - a12 * b1) / det;
+                ex = ex < -1 ? -1 : ex > 1 ? 1 : ex;
+                ey = ey < -1 ? -1 : ey > 1 ? 1 : ey;
+            }
+            double len = sqrt(ex * ex + ey * ey);
+            if (!d_x && !d_y && len < dead) ex = ey = 0;
+            double fx = d_x + ex, fy = d_y + ey;
             if (!(fabs(fx) <= maxflow && fabs(fy) <= maxflow)) fx = fy = 0;
             size_t i = (size_t)py * w + px;
             flow[i] = (float)fx;
             flow[hw + i] = (float)fy;
-            /* a near-tie of the still test may go either way too */
-            if (margin) margin[i] = fabs(zero - (data + still)) < 1e-3 ? 0.0f : (float)(second - jb);
+            /* a near-tie of the still test or of the dead zone may go either way too */
+            int tie = fabs(zero - (data + still)) < 1e-3 || (!d_x && !d_y && fabs(len - dead) < 1e-3);
+            if (margin) margin[i] = tie ? 0.0f : (float)(second - jb);
         }
 }
 

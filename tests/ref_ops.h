@@ -79,9 +79,11 @@ void ref_instance_norm_given(const float *in, int n, int c, int h, int w, const 
 void ref_stab_grey(const float *in, int h, int w, int factor, float inv_scale, float *out);
 /* stab_flow: cur, prev [h,w]; coarse NULL or [2,ceil(h/2),ceil(w/2)]; flow [2,h,w] (shaders/stab_flow.comp).
  * margin[i] (if not NULL): how much worse the second-best integer displacement scored than the best, 0 where
- * the still test (no motion within `still` of the best) is a near-tie (a near-tie may go either way on the GPU). */
+ * the still test (no motion within `still` of the best) or the dead zone (a sub-pixel flow from no motion
+ * shorter than `dead`) is a near-tie (a near-tie may go either way on the GPU). */
 void ref_stab_flow(const float *cur, const float *prev, int h, int w, const float *coarse, int search, int win,
-                   float penalty, float trunc, float maxflow, float still, float *flow, float *margin);
+                   float penalty, float trunc, float maxflow, float still, float reg, float dead, float *flow,
+                   float *margin);
 /* stab_motion: in, prev [3,h,w], flow [2,h,w]: diff[p] = min(max over channels of |in(p) - prev(p + flow(p))|
  * * inv_scale, 1000), prev bilinear with the position clamped into the frame; 255 where p + flow(p) is more
  * than half a pixel outside it. */

@@ -1424,14 +1424,14 @@ static void run_stab_flow(int with_coarse, uint32_t search, uint32_t win, float 
     tu_arena_init(&a, g_ctx, 1 << 20);
     vks_tensor_t tc = tu_act_e(&a, 1, 1, h, w, 4, cur), tp = tu_act_e(&a, 1, 1, h, w, 4, prev);
     vks_tensor_t tk = tu_act_e(&a, 1, 2, ch, cw, 4, coarse), tf = tu_act_e(&a, 1, 2, h, w, 4, NULL);
-    vks_stab_flow_t p = {search, win, 0.5f, 40.0f, 20.0f, still};
+    vks_stab_flow_t p = {search, win, 0.5f, 40.0f, 20.0f, still, 25.0f, 0.2f};
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
     TU_OK(vks_op_stab_flow(&rec, &tc, &tp, with_coarse ? &tk : NULL, &tf, &p));
     tu_rec_run(&rec);
     float *want = malloc(2 * hw * sizeof *want), *margin = malloc(hw * sizeof *margin), *got = tu_download(&a, &tf);
-    ref_stab_flow(cur, prev, (int)h, (int)w, coarse, (int)search, (int)win, 0.5f, 40.0f, 20.0f, still, want, margin);
-    uint32_t compared = 0, bad = 0, near = 0;
+    ref_stab_flow(cur, prev, (int)h, (int)w, coarse, (int)search, (int)win, 0.5f, 40.0f, 20.0f, still, 25.0f, 0.2f, want, margin);
+    uint32_t compared = 0, bad = 0, near = 0, close = 0;
     for (uint32_t i = 0; i < hw; i++) {
         if (margin[i] < 1e-3f) continue;
         compared++;
@@ -1440,12 +1440,17 @@ static void run_stab_flow(int with_coarse, uint32_t search, uint32_t win, float 
                 if (bad++ < 5) printf("stab_flow: pixel %u %c: got %g, want %g\n", i, "xy"[c], got[c * hw + i], want[c * hw + i]);
             }
         near += fabsf(got[i] + 1.3f) <= 0.5f && fabsf(got[hw + i] - 0.7f) <= 0.5f;
+        close += fabsf(got[i] + 1.3f) <= 0.15f && fabsf(got[hw + i] - 0.7f) <= 0.15f;
     }
     printf("# stab_flow (coarse %d, search %u, window %u): %u of %u pixels compared, %u within half a pixel of "
-           "the motion\n", with_coarse, search, win, compared, hw, near);
+           "the motion, %u within 0.15\n", with_coarse, search, win, compared, hw, near, close);
     assert_int_equal(bad, 0);
     assert_true(compared >= hw * 9 / 10);
     if (with_coarse != 2) assert_true(near >= hw * 2 / 3);
+    /* the sub-pixel step finds the fraction of the motion, not only its whole pixels: within 0.15
+     * pixel, 795 and 828 of the 1,073 with 5x5 and 7x7 windows, 439 with 3x3 (the parabola through
+     * the scores that it replaced: 378, 494 and 191) */
+    if (with_coarse != 2) assert_true(close >= (win >= 2 ? hw * 2 / 3 : hw / 3));
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
     free(k); free(noise); free(cur); free(prev); free(coarse); free(want); free(margin); free(got);
@@ -1621,11 +1626,17 @@ static void test_stab_errors(void **state)
     assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 2, 1.0f), VKS_ERR_SHAPE);
     assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 0, 1.0f), VKS_ERR_INVALID_ARGUMENT);
     assert_int_equal(vks_op_stab_grey(&dry, &x, &d, 1, NAN), VKS_ERR_INVALID_ARGUMENT);
-    vks_stab_flow_t fp = {1, 2, 0.5f, 32.0f, 9.0f, 1.0f};
+    vks_stab_flow_t fp = {1, 2, 0.5f, 32.0f, 9.0f, 1.0f, 25.0f, 0.2f};
     TU_OK(vks_op_stab_flow(&dry, &d, &d, NULL, &f, &fp));
     TU_OK(vks_op_stab_flow(&dry, &d, &d, &fc, &f, &fp));
     assert_int_equal(vks_op_stab_flow(&dry, &d, &bad, NULL, &f, &fp), VKS_ERR_SHAPE);
     assert_int_equal(vks_op_stab_flow(&dry, &d, &d, &f, &f, &fp), VKS_ERR_SHAPE);
+    fp.reg = -1.0f;
+    assert_int_equal(vks_op_stab_flow(&dry, &d, &d, NULL, &f, &fp), VKS_ERR_INVALID_ARGUMENT);
+    fp.reg = 25.0f;
+    fp.dead = NAN;
+    assert_int_equal(vks_op_stab_flow(&dry, &d, &d, NULL, &f, &fp), VKS_ERR_INVALID_ARGUMENT);
+    fp.dead = 0.2f;
     fp.win = VKS_STAB_WIN_MAX + 1;
     assert_int_equal(vks_op_stab_flow(&dry, &d, &d, NULL, &f, &fp), VKS_ERR_INVALID_ARGUMENT);
     assert_int_equal(vks_op_stab_motion(&dry, &x, &p, &f, &bad, 1.0f), VKS_ERR_SHAPE);

@@ -9,7 +9,7 @@ typedef struct { uint32_t w, h, ow, oh, stride, factor; float inv_scale; uint32_
 _Static_assert(sizeof(grey_push_t) <= 128, "push constants");
 typedef struct {
     uint32_t w, h, cw, ch, cstride, stride, has_coarse;
-    float penalty, trunc, maxflow, still;
+    float penalty, trunc, maxflow, still, reg, dead;
     uint32_t wg_base[3];
 } flow_push_t;
 _Static_assert(sizeof(flow_push_t) <= 128, "push constants");
@@ -90,10 +90,12 @@ vks_status_t vks_op_stab_flow(vks_rec_t *rec, const vks_tensor_t *cur, const vks
                         "[1,1,h,w], [1,1,h,w], [1,2,h,w]; a coarser flow [1,2,ceil(h/2),ceil(w/2)])", op, cur->n,
                         cur->c, cur->h, cur->w, prev->n, prev->c, prev->h, prev->w, flow->n, flow->c, flow->h, flow->w);
     if (p->search > VKS_STAB_SEARCH_MAX || p->win > VKS_STAB_WIN_MAX || !(p->penalty >= 0.0f) || !isfinite(p->penalty) ||
-        !(p->trunc > 0.0f) || !(p->maxflow >= 0.0f) || !(p->still >= 0.0f))
+        !(p->trunc > 0.0f) || !(p->maxflow >= 0.0f) || !(p->still >= 0.0f) || !(p->reg >= 0.0f) || !isfinite(p->reg) ||
+        !(p->dead >= 0.0f))
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: search %u <= %d, window radius %u <= %d, penalty %g >= 0, "
-                        "truncation %g > 0, largest flow %g >= 0, still %g >= 0", op, p->search, VKS_STAB_SEARCH_MAX, p->win, VKS_STAB_WIN_MAX, p->penalty,
-                        p->trunc, p->maxflow, p->still);
+                        "truncation %g > 0, largest flow %g >= 0, still %g >= 0, regularization %g >= 0, dead zone %g >= 0",
+                        op, p->search, VKS_STAB_SEARCH_MAX, p->win, VKS_STAB_WIN_MAX, p->penalty, p->trunc, p->maxflow,
+                        p->still, p->reg, p->dead);
     vks_status_t st = VKS_OK;
     const vks_tensor_t *ts[4] = {cur, prev, coarse ? coarse : cur, flow};
     for (int i = 0; i < 4 && !st; i++) st = check_binding(rec, op, ts[i]);
@@ -102,7 +104,7 @@ vks_status_t vks_op_stab_flow(vks_rec_t *rec, const vks_tensor_t *cur, const vks
     uint32_t spec[2] = {p->search, p->win};
     if ((st = vks_rec_pipeline(rec, VKS_SHADER_STAB_FLOW, spec, 2, 4, 0, sizeof(flow_push_t), 1, &pipe))) return st;
     flow_push_t push = {w, h, coarse ? coarse->w : 1, coarse ? coarse->h : 1, coarse ? coarse->plane_stride : 0,
-                        flow->plane_stride, coarse != NULL, p->penalty, p->trunc, p->maxflow, p->still, {0}};
+                        flow->plane_stride, coarse != NULL, p->penalty, p->trunc, p->maxflow, p->still, p->reg, p->dead, {0}};
     vks_binding_t b[4] = {vks_bind(cur, false), vks_bind(prev, false), vks_bind(ts[2], false), vks_bind(flow, true)};
     return vks_rec_dispatch(rec, pipe, b, 4, &push, vks_div_up(h * w, VKS_LOCAL_1D), 1, 1);
 }
