@@ -58,6 +58,13 @@ static int peak_path(const vks_device_info_t *d, char *out, size_t n)
     return vks_cache_path(NULL, name, out, n) == VKS_OK ? 0 : -1;
 }
 
+/* The peaks as the JSON of `--peak` and the per-device cache file (which adds the device) hold them. */
+static json_t *peak_json(const vks_peak_t *p)
+{
+    return json_pack("{s:f,s:f,s:f,s:b,s:f}", "fp32_gflops", p->fp32_gflops, "fp16_gflops", p->fp16_gflops, "copy_gbs",
+                     p->copy_gbs, "timestamps", p->timestamps, "dispatch_us", p->dispatch_us);
+}
+
 static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
 {
     char path[1200];
@@ -65,9 +72,8 @@ static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
         cli_print_error("warning: peaks not cached: %s", vks_last_error());
         return;
     }
-    json_t *j = json_pack("{s:s,s:f,s:f,s:f,s:b,s:f}", "device", d->name, "fp32_gflops", p->fp32_gflops, "fp16_gflops",
-                          p->fp16_gflops, "copy_gbs", p->copy_gbs, "timestamps", p->timestamps, "dispatch_us",
-                          p->dispatch_us);
+    json_t *j = peak_json(p);
+    if (j && json_object_set_new(j, "device", json_string(d->name))) j = (json_decref(j), NULL);
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
     if (!text) cli_print_error("warning: peaks not cached: out of memory");
@@ -103,12 +109,6 @@ static int write_json(const json_t *j, const char *path, char *err, size_t errsz
     errno = 0;
     int bad = json_dumpf(j, o.f, JSON_INDENT(2)) != 0 || fputc('\n', o.f) == EOF;
     return vks_outfile_commit(&o, bad ? (errno ? errno : EIO) : 0, err, errsz);
-}
-
-static json_t *peak_json(const vks_peak_t *p)
-{
-    return json_pack("{s:f,s:f,s:f,s:b,s:f}", "fp32_gflops", p->fp32_gflops, "fp16_gflops", p->fp16_gflops, "copy_gbs",
-                     p->copy_gbs, "timestamps", p->timestamps, "dispatch_us", p->dispatch_us);
 }
 
 /* Profile the model again with the storage-buffer convolution shaders and print both. */
