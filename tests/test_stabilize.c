@@ -248,7 +248,7 @@ static void check_pan(vks_precision_t precision)
     vks_session_options_t so = {.precision = precision};
     TU_OK(vks_session_create_ex(m, W, H, &so, &plain));
     TU_OK(vks_session_create_ex(m, W, H, &so, &s));
-    TU_OK(vks_session_set_stabilize(s, 0.8f));   /* the default of vkstyle video and live */
+    TU_OK(vks_session_set_stabilize(s, 1.0f));   /* the default of vkstyle video and live (CLI_STABILIZE_DEFAULT) */
     static uint8_t in[N], a[2][N], b[2][N];
     double dp = 0, ds = 0, worst = 999;
     for (uint32_t k = 0; k < 8; k++) {
@@ -281,10 +281,12 @@ static void test_pan_is_steadier_fp16(void **state)
 
 /* A camera that pans half a pixel a frame (frames resampled from the photo; no noise): aligned
  * along the motion (pixel x of a frame is halfway between pixels x and x + 1 of the one before),
- * consecutive stabilized frames differ less than 60% as much as the unstabilized ones. On fox.mp4
+ * consecutive stabilized frames differ less than 62% as much as the unstabilized ones. On fox.mp4
  * most motion is a fraction of a pixel a frame; a flow that stays near whole pixels there holds a
- * still copy of what moves. With the Lucas-Kanade step 56% (both drivers); with the parabola
- * through the block-matching scores that it replaced, 65%. */
+ * still copy of what moves. With the Lucas-Kanade step 59.8% (both drivers; 56% with the earlier
+ * defaults, 5x5 windows and a whole-frame bound of 14.2 levels: the tighter bound lets the blend do
+ * less); with the parabola through the block-matching scores that it replaced, 65% with those
+ * earlier defaults. */
 static void test_subpixel_pan_is_steadier(void **state)
 {
     (void)state;
@@ -305,7 +307,7 @@ static void test_subpixel_pan_is_steadier(void **state)
     }
     printf("# half a pixel a frame: change between frames along the motion: unstabilized %.0f, stabilized %.0f "
            "(%.0f%%)\n", dp, ds, 100 * ds / dp);
-    assert_true(ds < 0.6 * dp);
+    assert_true(ds < 0.62 * dp);
     vks_session_destroy(s);
     vks_session_destroy(plain);
     vks_model_destroy(m);
