@@ -236,6 +236,42 @@ static double along_motion(const uint8_t *prev, const uint8_t *cur, double shift
     return sum;
 }
 
+typedef struct {
+    double dp, ds;   /* change between consecutive frames along the motion: unstabilized, stabilized */
+    double worst;    /* the lowest PSNR of a stabilized frame against its unstabilized one */
+} steadiness_t;
+
+/* A camera that pans step / 2 pixel a frame: frames k = 0 .. nf - 1 are the photo's crop at
+ * ((120 + step k) / 2, 80), with noise of +-amp from seed0 + k, each through an unstabilized session
+ * and one stabilized at the default strength of vkstyle video and live (CLI_STABILIZE_DEFAULT, 1).
+ * From the third frame on, the change between consecutive frames of each is summed along the
+ * motion (pixel x of a frame is at x + step / 2 in the one before). */
+static steadiness_t pan(vks_precision_t precision, uint32_t nf, uint32_t step, int amp, uint32_t seed0)
+{
+    vks_model_t *m = load("udnie");
+    vks_session_t *plain, *s;
+    vks_session_options_t so = {.precision = precision};
+    TU_OK(vks_session_create_ex(m, W, H, &so, &plain));
+    TU_OK(vks_session_create_ex(m, W, H, &so, &s));
+    TU_OK(vks_session_set_stabilize(s, 1.0f));
+    static uint8_t in[N], a[2][N], b[2][N];
+    steadiness_t r = {.worst = 999};
+    for (uint32_t k = 0; k < nf; k++) {
+        frame_at_half(120 + step * k, 80, amp, seed0 + k, in);
+        TU_OK(vks_session_run(plain, in, a[k & 1], 3));
+        TU_OK(vks_session_run(s, in, b[k & 1], 3));
+        double p = psnr(b[k & 1], a[k & 1], N);
+        if (p < r.worst) r.worst = p;
+        if (k < 2) continue;
+        r.dp += along_motion(a[(k - 1) & 1], a[k & 1], 0.5 * step);
+        r.ds += along_motion(b[(k - 1) & 1], b[k & 1], 0.5 * step);
+    }
+    vks_session_destroy(s);
+    vks_session_destroy(plain);
+    vks_model_destroy(m);
+    return r;
+}
+
 /* A camera that pans one pixel a frame, with noise: consecutive stabilized frames, aligned along the
  * motion (pixel x of a frame is pixel x + 1 of the one before), differ less than the unstabilized ones
  * (the blend follows the motion: blending with the previous output where it was, as before motion
@@ -243,31 +279,12 @@ static double along_motion(const uint8_t *prev, const uint8_t *cur, double shift
  * within 25 dB of its own stylization. At the default strength, at both precisions. */
 static void check_pan(vks_precision_t precision)
 {
-    vks_model_t *m = load("udnie");
-    vks_session_t *plain, *s;
-    vks_session_options_t so = {.precision = precision};
-    TU_OK(vks_session_create_ex(m, W, H, &so, &plain));
-    TU_OK(vks_session_create_ex(m, W, H, &so, &s));
-    TU_OK(vks_session_set_stabilize(s, 1.0f));   /* the default of vkstyle video and live (CLI_STABILIZE_DEFAULT) */
-    static uint8_t in[N], a[2][N], b[2][N];
-    double dp = 0, ds = 0, worst = 999;
-    for (uint32_t k = 0; k < 8; k++) {
-        frame(60 + k, 80, 3, 700 + k, in);
-        TU_OK(vks_session_run(plain, in, a[k & 1], 3));
-        TU_OK(vks_session_run(s, in, b[k & 1], 3));
-        double p = psnr(b[k & 1], a[k & 1], N);
-        if (p < worst) worst = p;
-        if (k < 2) continue;
-        dp += along_motion(a[(k - 1) & 1], a[k & 1], 1.0);
-        ds += along_motion(b[(k - 1) & 1], b[k & 1], 1.0);
-    }
+    steadiness_t r = pan(precision, 8, 2, 3, 700);
     printf("# %s: change between frames along the motion: unstabilized %.0f, stabilized %.0f (%.0f%%); stabilized "
-           "vs not >= %.1f dB\n", precision == VKS_PRECISION_FP16 ? "fp16" : "fp32", dp, ds, 100 * ds / dp, worst);
-    assert_true(ds < 0.8 * dp);
-    assert_true(worst >= 25.0);
-    vks_session_destroy(s);
-    vks_session_destroy(plain);
-    vks_model_destroy(m);
+           "vs not >= %.1f dB\n", precision == VKS_PRECISION_FP16 ? "fp16" : "fp32", r.dp, r.ds, 100 * r.ds / r.dp,
+           r.worst);
+    assert_true(r.ds < 0.8 * r.dp);
+    assert_true(r.worst >= 25.0);
 }
 
 static void test_pan_is_steadier(void **state) { (void)state; check_pan(VKS_PRECISION_FP32); }
@@ -290,27 +307,10 @@ static void test_pan_is_steadier_fp16(void **state)
 static void test_subpixel_pan_is_steadier(void **state)
 {
     (void)state;
-    vks_model_t *m = load("udnie");
-    vks_session_t *plain, *s;
-    TU_OK(vks_session_create(m, W, H, &plain));
-    TU_OK(vks_session_create(m, W, H, &s));
-    TU_OK(vks_session_set_stabilize(s, 1.0f));
-    static uint8_t in[N], a[2][N], b[2][N];
-    double dp = 0, ds = 0;
-    for (uint32_t k = 0; k < 10; k++) {
-        frame_at_half(120 + k, 80, 0, 0, in);
-        TU_OK(vks_session_run(plain, in, a[k & 1], 3));
-        TU_OK(vks_session_run(s, in, b[k & 1], 3));
-        if (k < 2) continue;
-        dp += along_motion(a[(k - 1) & 1], a[k & 1], 0.5);
-        ds += along_motion(b[(k - 1) & 1], b[k & 1], 0.5);
-    }
+    steadiness_t r = pan(VKS_PRECISION_FP32, 10, 1, 0, 0);
     printf("# half a pixel a frame: change between frames along the motion: unstabilized %.0f, stabilized %.0f "
-           "(%.0f%%)\n", dp, ds, 100 * ds / dp);
-    assert_true(ds < 0.62 * dp);
-    vks_session_destroy(s);
-    vks_session_destroy(plain);
-    vks_model_destroy(m);
+           "(%.0f%%)\n", r.dp, r.ds, 100 * r.ds / r.dp);
+    assert_true(r.ds < 0.62 * r.dp);
 }
 
 /* Tiled sessions are refused (and strength 0 on them is fine). */
