@@ -72,6 +72,7 @@ struct vks_context {
     bool fp16_enabled;             /* shaderFloat16 + storageBuffer16BitAccess enabled */
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
     bool scalar_ubo;               /* scalarBlockLayout enabled: the conv2d_xubo variants can be used */
+    bool subgroup_add;             /* subgroup arithmetic in compute shaders: instance_norm_xubo can be used */
     uint32_t workarounds;          /* VKS_WA_* for this device's driver (driver_workarounds() in context.c) */
     bool guard_bindings;           /* tests: every dispatch's bindings between guard bytes (recorder.c) */
     bool tiles_no_mapped_memory;   /* tests: tiled sessions go through staging buffers (tiled.c) */

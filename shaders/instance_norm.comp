@@ -3,6 +3,8 @@
 #extension GL_EXT_control_flow_attributes : require
 #if VKS_INPUT_UBO
 #extension GL_EXT_scalar_block_layout : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#define VKS_SUBGROUP_SUM 1
 #endif
 // vks:variant instance_norm_f16 VKS_F16
 // vks:variant instance_norm_xubo VKS_INPUT_UBO
@@ -19,7 +21,9 @@
 // instance_norm_xubo: the input planes read from VKS_X_UBOS uniform buffers of pc.cpb planes each
 // instead of a storage buffer (CPU devices, fp32, planes of at most VKS_UBO_BYTES: lavapipe
 // compiles a storage load into a per-lane loop with a bounds check, a uniform load into plain
-// loads; see conv2d.comp). The residual and the output stay storage buffers.
+// loads; see conv2d.comp). The residual and the output stay storage buffers. Its reductions use
+// subgroupAdd where the workgroup is one subgroup (norm_common.glsl): devices with subgroup
+// arithmetic only (engine/ops/instance_norm.c).
 #include "common.glsl"
 // The workgroup: VKS_NORM_LOCAL invocations, or one subgroup on a CPU device (engine/ops/instance_norm.c).
 // Declared before norm_common.glsl, which reads gl_WorkGroupSize.
@@ -29,6 +33,9 @@ layout(local_size_x_id = 3) in;
 // As fast on lavapipe as 16 (udnie 128x128, alternately), and GPU-assisted validation's
 // instrumented compile took 6 s instead of 20 (its 48 array-indexed uniform loads become 12).
 #define NORM_UNROLL 4
+#endif
+#if VKS_INPUT_UBO
+layout(constant_id = 5) const uint SUBGROUP_SUM = 0;   // the workgroup is one subgroup (norm_common.glsl)
 #endif
 #include "norm_common.glsl"
 

@@ -724,6 +724,17 @@ static void test_instance_norm(void **state)
     else run_instance_norm(g_ctx, 1, 13, 100, 90, 5.0f, 1e-3f, REF_ACT_NONE, 1, 5);
     if (g_esize == 4 && vks_input_ubo(g_ctx))
         assert_int_equal(g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_XUBO] - before, 2);
+    /* instance_norm_xubo sums by subgroupAdd where its workgroup is one subgroup (a CPU device's
+     * default, every case above), else through shared memory: a workgroup of 32 (several
+     * subgroups on lavapipe), and of 4 (part of one subgroup) */
+    if (!tu_quick_mode()) {
+        const char *locals[2] = {"32", "4"};
+        for (int i = 0; i < 2; i++) {
+            setenv("VKSTYLE_NORM_LOCAL", locals[i], 1);
+            run_instance_norm(g_ctx, 2, 5, 17, 31, 3.0f, 1e-3f, REF_ACT_RELU, 1, 7 + (uint32_t)i);
+        }
+        unsetenv("VKSTYLE_NORM_LOCAL");
+    }
     setenv("VKSTYLE_NORM_UBO", "0", 1);
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 6);
     if (saved[0]) setenv("VKSTYLE_NORM_UBO", saved, 1);

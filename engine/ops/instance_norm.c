@@ -22,11 +22,11 @@ static uint32_t norm_local(const vks_context_t *ctx, uint64_t hw)
 }
 
 /* Planes per uniform buffer when instance_norm_xubo can read the input (vks_input_ubo: CPU
- * devices; fp32 planes of at most VKS_UBO_BYTES, scalarBlockLayout: vks_ubo_planes), else 0. VKSTYLE_NORM_UBO=0
- * turns it off, to measure. */
+ * devices; fp32 planes of at most VKS_UBO_BYTES, scalarBlockLayout: vks_ubo_planes; subgroup
+ * arithmetic, for its reductions), else 0. VKSTYLE_NORM_UBO=0 turns it off, to measure. */
 static uint32_t x_planes(const vks_context_t *ctx, const vks_tensor_t *in)
 {
-    return vks_env_is("VKSTYLE_NORM_UBO", "0") ? 0 : vks_ubo_planes(ctx, in);
+    return vks_env_is("VKSTYLE_NORM_UBO", "0") || !ctx->subgroup_add ? 0 : vks_ubo_planes(ctx, in);
 }
 
 /* Elements of a plane a workgroup takes when instance norm splits its planes into ranges, or 0
@@ -94,12 +94,15 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     uint32_t part = stats ? 0 : norm_part(rec->ctx, hw), parts = part ? (uint32_t)vks_div_up(hw, part) : 1;
     if (part && (!scratch || !scratch->block || vks_tensor_bytes(scratch) < split_bytes(in->c, parts)))
         part = 0, parts = 1;
-    uint32_t spec[5] = {act, residual != NULL, stats != NULL || part, norm_local(rec->ctx, part ? part : hw),
-                        rec->ctx->clamp_ubo_array_index};
+    uint32_t local = norm_local(rec->ctx, part ? part : hw);
+    /* instance_norm_xubo's reductions by subgroupAdd (no barriers): where a workgroup is one
+     * subgroup, which on a CPU device (lavapipe: the SIMD row) at most subgroupSize invocations are */
+    bool one_subgroup = rec->ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && local <= rec->ctx->info.subgroup_size;
+    uint32_t spec[6] = {act, residual != NULL, stats != NULL || part, local, rec->ctx->clamp_ubo_array_index, one_subgroup};
     const vks_tensor_t *ts[3] = {in, out, residual};
     const vks_pipeline_t *pipe;
     uint32_t cpb = x_planes(rec->ctx, in);
-    if (cpb) st = vks_rec_pipeline(rec, VKS_SHADER_INSTANCE_NORM_XUBO, spec, 5, 7, 1u << 6, sizeof(in_push_t),
+    if (cpb) st = vks_rec_pipeline(rec, VKS_SHADER_INSTANCE_NORM_XUBO, spec, 6, 7, 1u << 6, sizeof(in_push_t),
                                    VKS_X_UBOS, &pipe);
     else st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3, spec, 4, 6, sizeof(in_push_t), &pipe);
     if (st) return st;
