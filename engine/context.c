@@ -119,7 +119,7 @@ static void workaround_names(uint32_t w, char *out, size_t size)
 }
 
 static void fill_info(const vks_instance_fns_t *vi, VkPhysicalDevice pd, vks_device_info_t *info, uint32_t *workarounds,
-                      bool *subgroup_add)
+                      bool *subgroup_add, bool *subgroup_shuffle)
 {
     memset(info, 0, sizeof *info);
     VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
@@ -152,9 +152,9 @@ static void fill_info(const vks_instance_fns_t *vi, VkPhysicalDevice pd, vks_dev
     info->vendor_id = p->vendorID;
     info->device_id = p->deviceID;
     info->subgroup_size = sub.subgroupSize;
-    if (subgroup_add)
-        *subgroup_add = base.apiVersion >= VK_API_VERSION_1_1 && (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                        (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    bool compute = base.apiVersion >= VK_API_VERSION_1_1 && (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
+    if (subgroup_add) *subgroup_add = compute && (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    if (subgroup_shuffle) *subgroup_shuffle = compute && (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
     info->shared_memory = p->limits.maxComputeSharedMemorySize;
     info->max_binding_bytes = p->limits.maxStorageBufferRange;
     info->max_push_constants = p->limits.maxPushConstantsSize;
@@ -280,7 +280,7 @@ vks_status_t vks_enumerate_devices(vks_device_info_t *infos, uint32_t max, uint3
     if ((st = create_instance(false, NULL, 0, &inst, &vi))) return st;
     st = list_devices(&vi, inst, &pds, &n);
     if (st == VKS_ERR_NO_DEVICE) { st = VKS_OK; n = 0; }
-    for (uint32_t i = 0; i < n && i < max; i++) fill_info(&vi, pds[i], &infos[i], NULL, NULL);
+    for (uint32_t i = 0; i < n && i < max; i++) fill_info(&vi, pds[i], &infos[i], NULL, NULL, NULL);
     *count = n;
     free(pds);
     vi.vkDestroyInstance(inst, NULL);
@@ -462,7 +462,7 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
     VKS_TRY(choose_device(&ctx->vki, ctx->instance, want, &ctx->phys, &ctx->queue_family));
     ctx->vki.vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
     ctx->vki.vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem);
-    fill_info(&ctx->vki, ctx->phys, &ctx->info, &ctx->workarounds, &ctx->subgroup_add);
+    fill_info(&ctx->vki, ctx->phys, &ctx->info, &ctx->workarounds, &ctx->subgroup_add, &ctx->subgroup_shuffle);
     apply_limits(ctx, opts);
 
     VKS_TRY(create_device(ctx, opts));

@@ -1,7 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #if VKS_INPUT_UBO || VKS_MULTI_POS
 #extension GL_EXT_scalar_block_layout : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #endif
 // vks:wg-base
 // vks:variant conv2d_wino_gemm_f16 VKS_F16
@@ -31,6 +33,10 @@
 //                          work to pay for its dispatch (on lavapipe each costs about 0.1 ms).
 //                          fp32 only; every position's weights start at their binding (wofs 0)
 //                          and take all output channels (nco = cout).
+// WSHUF (the xubo and mpos variants, on CPU devices): each invocation loads the weight of one of
+// 8 input channels, and subgroupShuffle hands it to the others. lavapipe compiles a uniform load
+// whose address depends on the loop counter into one load per lane (a gather of 8 equal values):
+// without the shuffle the weights' loads were a third of the GEMM's time there.
 #include "common.glsl"
 
 layout(local_size_x_id = 4, local_size_y = 1, local_size_z = 1) in;   // VKS_WINO_LOCAL, or fewer for small planes
@@ -41,10 +47,14 @@ layout(constant_id = 1) const uint BLK = 64;               // tiles per block of
 layout(constant_id = 2) const uint CLAMP_INDEX = 1;
 layout(constant_id = 3) const uint TM = VKS_WINO_TM;       // output channels per invocation
 layout(constant_id = 5) const uint NVB = 1;                // mpos: blocks of V a position
+layout(constant_id = 6) const uint WSHUF = 0;              // xubo, mpos: weights loaded 8 at a time and shuffled
 const uint NQ = 2u * VKS_WINO_NPOS / (1u + NVB);           // mpos: positions a dispatch
 
 layout(std430, binding = 0) readonly buffer V { vtype v[]; };
-#if !VKS_MULTI_POS
+#if VKS_INPUT_UBO
+layout(scalar, binding = 1) uniform U { float uf[VKS_UBO_BYTES / 4]; };
+#define WEIGHT(i) uf[i]
+#elif !VKS_MULTI_POS
 layout(std140, binding = 1) uniform U { vec4 u4[VKS_UBO_BYTES / 16]; };
 #define WEIGHT(i) u4[(i) >> 2][(i) & 3u]
 #endif
@@ -82,7 +92,25 @@ void main()
     float acc[TM][TN];
     for (uint o = 0; o < TM; o++)
         for (uint j = 0; j < TN; j++) acc[o][j] = 0.0;
-    for (uint ci = 0; ci < pc.cin; ci++) {
+    uint ci = 0;
+#if VKS_INPUT_UBO || VKS_MULTI_POS
+    if (WSHUF != 0) {
+        uint lane = gl_SubgroupInvocationID % 8u;
+        for (; ci + 8u <= pc.cin; ci += 8u) {
+            float wl[TM];   // invocation l: the weight of input channel ci + l (o0 + o's row)
+            [[unroll]] for (uint o = 0; o < TM; o++) wl[o] = WEIGHT(wb[o] + ci + lane);
+            [[unroll]] for (uint k = 0; k < 8u; k++) {
+                float xv[TN];
+                [[unroll]] for (uint j = 0; j < TN; j++) xv[j] = VLOAD(ci + k, t0 + j * gl_WorkGroupSize.x);
+                [[unroll]] for (uint o = 0; o < TM; o++) {
+                    float wv = subgroupShuffle(wl[o], k);
+                    [[unroll]] for (uint j = 0; j < TN; j++) acc[o][j] = fma(wv, xv[j], acc[o][j]);
+                }
+            }
+        }
+    }
+#endif
+    for (; ci < pc.cin; ci++) {
         float xv[TN];
         for (uint j = 0; j < TN; j++) xv[j] = VLOAD(ci, t0 + j * gl_WorkGroupSize.x);
         for (uint o = 0; o < TM; o++) {

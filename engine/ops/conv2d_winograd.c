@@ -218,11 +218,19 @@ static bool mpos_enabled(void)
     return !vks_env_is("VKSTYLE_WINO_MPOS", "0");
 }
 
+/* Whether the xubo and mpos GEMMs load their weights 8 input channels at a time and shuffle
+ * them (WSHUF in conv2d_wino_gemm.comp): on CPU devices, unless VKSTYLE_WINO_SHUFFLE=0 (to measure). */
+static uint32_t wino_shuffle(const vks_context_t *ctx)
+{
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && !vks_env_is("VKSTYLE_WINO_SHUFFLE", "0");
+}
+
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform
  * binding; a power of 2 times 64 up to a GEMM workgroup's tiles), or 0: the storage-buffer GEMM. */
 static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint32_t group)
 {
-    if (!vks_input_ubo(ctx) || in->esize != 4 || !ctx->scalar_ubo || ctx->conv_storage_weights || (uint64_t)in->c * 64 * 4 > VKS_UBO_BYTES)
+    if (!vks_input_ubo(ctx) || in->esize != 4 || !ctx->scalar_ubo || !ctx->subgroup_shuffle || ctx->conv_storage_weights ||
+        (uint64_t)in->c * 64 * 4 > VKS_UBO_BYTES)
         return 0;
     uint32_t blk = 64;
     while (blk * 2 <= group && (uint64_t)in->c * blk * 2 * 4 <= VKS_UBO_BYTES) blk *= 2;
@@ -289,13 +297,14 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
                               : vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2,
                                                  sizeof(wino_push_t), &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
+    uint32_t wshuf = wino_shuffle(ctx);
     if (!st && mpos) {
-        uint32_t mspec[6] = {tn, mblk, ctx->clamp_ubo_array_index, tm, local, nvb};
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_MPOS, mspec, 6, 4, 1u << 3, sizeof(wino_push_t),
+        uint32_t mspec[7] = {tn, mblk, ctx->clamp_ubo_array_index, tm, local, nvb, wshuf};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_MPOS, mspec, 7, 4, 1u << 3, sizeof(wino_push_t),
                               2 * VKS_WINO_NPOS, &p_gemm);
     } else if (!st && xblk) {
-        uint32_t xspec[5] = {tn, xblk, ctx->clamp_ubo_array_index, tm, local};
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 5, 4, 1u << 1 | 1u << 3,
+        uint32_t xspec[7] = {tn, xblk, ctx->clamp_ubo_array_index, tm, local, 1, wshuf};
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 7, 4, 1u << 1 | 1u << 3,
                               sizeof(wino_push_t), VKS_X_UBOS, &p_gemm);
     } else {
         if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
