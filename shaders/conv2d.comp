@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #if VKS_INPUT_UBO
 #extension GL_EXT_scalar_block_layout : require
 #endif
@@ -31,8 +32,13 @@
 #include "common.glsl"
 
 #if VKS_WEIGHTS_UBO
+#extension GL_KHR_shader_subgroup_shuffle : require
 layout(std140, binding = 1) uniform Wt { vec4 wt4[VKS_UBO_BYTES / 16]; };
 #define WEIGHT(i) wt4[(i) >> 2][(i) & 3u]
+// WSHUF (CPU devices, vks_weight_shuffle): each invocation loads one of 8 taps of a kernel row and
+// subgroupShuffle hands them out. lavapipe compiles a uniform load whose address depends on a loop
+// counter into one load per lane, 8 loads of one weight: now one load serves 8 taps.
+layout(constant_id = 12) const uint WSHUF = 0;
 #else
 layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 #define WEIGHT(i) wt[i]
@@ -91,6 +97,7 @@ layout(push_constant) uniform Push {
 
 // Input columns one invocation reads per kernel row: a sliding window shared by the kx taps.
 const uint XN = (PX - 1) * STRIDE + KW;
+const uint NWR = (KW + 7) / 8;   // WSHUF: loads of a kernel row's taps, 8 a load
 
 // Padding folded into offsets and masks, computed once per invocation (they do not depend on the
 // input channel): zero padding reads a clamped address and multiplies by 0; reflection mirrors;
@@ -115,16 +122,20 @@ void main()
     uint ox0 = VKS_GID.x * PX;
     uint oy = VKS_GID.y + pc.oy0;
     uint oc0 = VKS_WG_ID.z * OCT;   // relative to co0 (workgroup-uniform)
-    if (ox0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
+    if (oc0 >= pc.nco) return;
+    // An invocation past the output computes on clamped addresses and stores nothing: WSHUF's
+    // shuffles read every invocation of the subgroup, so none may leave before them.
+    bool live = ox0 < pc.ow && oy < pc.oh;
+    uint oya = live ? oy : pc.oy0, oxa = live ? ox0 : 0u;   // the addresses: a live invocation's
 
     const uint KK = KH * KW;
     int rowoff[KH], coloff[XN];
     float rowmask[KH], colmask[XN];
     for (uint ky = 0; ky < KH; ky++) {
-        int iy = fold(int(oy * STRIDE_Y + ky) - pc.pad_top, int(pc.h), rowmask[ky]);
+        int iy = fold(int(oya * STRIDE_Y + ky) - pc.pad_top, int(pc.h), rowmask[ky]);
         rowoff[ky] = iy * int(pc.w) - pc.xbase;
     }
-    for (uint j = 0; j < XN; j++) coloff[j] = fold(int(ox0 * STRIDE + j) - pc.pad_left, int(pc.w), colmask[j]);
+    for (uint j = 0; j < XN; j++) coloff[j] = fold(int(oxa * STRIDE + j) - pc.pad_left, int(pc.w), colmask[j]);
     uint wbase[OCT];
     for (uint o = 0; o < OCT; o++)
         wbase[o] = min(oc0 + o, pc.nco - 1) * pc.cin_total * KK + pc.ci0 * KK + pc.wofs;
@@ -134,9 +145,19 @@ void main()
         for (uint p = 0; p < PX; p++) acc[o][p] = 0.0;
 
     uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci
+#if VKS_WEIGHTS_UBO
+    uint lane = gl_SubgroupInvocationID % 8u;
+#endif
     for (uint ci = 0; ci < pc.nci; ci++) {
         uint base = ci * pc.in_stride, wci = ci * KK;
         for (uint ky = 0; ky < KH; ky++) {
+#if VKS_WEIGHTS_UBO
+            float wr[OCT][NWR];   // WSHUF: invocation l holds tap min(8 c + l, KW - 1) of kernel row ky
+            if (WSHUF != 0)
+                [[unroll]] for (uint o = 0; o < OCT; o++)
+                    [[unroll]] for (uint c = 0; c < NWR; c++)
+                        wr[o][c] = WEIGHT(wbase[o] + wci + ky * KW + min(8u * c + lane, KW - 1u));
+#endif
             float xv[XN];
             for (uint j = 0; j < XN; j++)
 #ifdef VKS_PROBE_CONST_INPUT   // cost attribution only (benchmarks/conv_load_probe.sh): no input loads
@@ -148,6 +169,8 @@ void main()
                 for (uint o = 0; o < OCT; o++) {
 #ifdef VKS_PROBE_CONST_WEIGHTS  // cost attribution only: no weight loads
                     float wv = 0.001 * float(wbase[o] + wci + ky * KW + kx);
+#elif VKS_WEIGHTS_UBO
+                    float wv = WSHUF != 0 ? subgroupShuffle(wr[o][kx >> 3], kx & 7u) : WEIGHT(wbase[o] + wci + ky * KW + kx);
 #else
                     float wv = WEIGHT(wbase[o] + wci + ky * KW + kx);
 #endif
@@ -156,6 +179,7 @@ void main()
         }
         XNEXT();
     }
+    if (!live) return;
     for (uint o = 0; o < OCT; o++) {
         uint oc = oc0 + o;
         if (oc >= pc.nco) break;

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #if VKS_INPUT_UBO
 #extension GL_EXT_scalar_block_layout : require
 #endif
@@ -22,8 +23,12 @@
 #include "common.glsl"
 
 #if VKS_WEIGHTS_UBO
+#extension GL_KHR_shader_subgroup_shuffle : require
 layout(std140, binding = 1) uniform Wt { vec4 wt4[VKS_UBO_BYTES / 16]; };
 #define WEIGHT(i) wt4[(i) >> 2][(i) & 3u]
+// WSHUF (CPU devices, vks_weight_shuffle): each invocation loads a tap's weight for one of 8 input
+// channels and subgroupShuffle hands them out (see conv2d.comp): one load serves 8 channels.
+layout(constant_id = 11) const uint WSHUF = 0;
 #else
 layout(std430, binding = 1) readonly buffer Wt { float wt[]; };
 #define WEIGHT(i) wt[i]
@@ -94,7 +99,10 @@ void main()
     uint i0 = (VKS_WG_ID.y / STRIDE_Y) * gl_WorkGroupSize.y + gl_LocalInvocationID.y;   // row i0 of parity py
     uint oy = py + STRIDE_Y * i0;
     uint oc0 = VKS_WG_ID.z * OCT;
-    if (parity + STRIDE * j0 >= pc.ow || oy >= pc.oh || oc0 >= pc.nco) return;
+    if (oc0 >= pc.nco) return;
+    // An invocation past the output computes on clamped addresses and stores nothing: WSHUF's
+    // shuffles read every invocation of the subgroup, so none may leave before them.
+    bool live = parity + STRIDE * j0 < pc.ow && oy < pc.oh;
 
     const uint KK = KH * KW;
     uint wbase[OCT];
@@ -126,7 +134,26 @@ void main()
                 off[p] = rowoff + clamp(ix, 0, int(pc.w) - 1);
             }
             uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci
-            for (uint ci = 0; ci < pc.nci; ci++) {
+            uint ci = 0;
+#if VKS_WEIGHTS_UBO
+            if (WSHUF != 0) {
+                uint lane = gl_SubgroupInvocationID % 8u;
+                for (; ci + 8u <= pc.nci; ci += 8u) {
+                    float wl[OCT];   // invocation l: this tap's weight for input channel ci + l
+                    [[unroll]] for (uint o = 0; o < OCT; o++) wl[o] = WEIGHT(wbase[o] + (ci + lane) * KK + ky * KW + kx);
+                    [[unroll]] for (uint k = 0; k < 8u; k++) {
+                        float xv[PX];
+                        [[unroll]] for (uint p = 0; p < PX; p++) xv[p] = float(XLOAD(ci + k, uint(off[p]))) * mask[p];
+                        [[unroll]] for (uint o = 0; o < OCT; o++) {
+                            float wv = subgroupShuffle(wl[o], k);
+                            [[unroll]] for (uint p = 0; p < PX; p++) acc[o][p] = fma(xv[p], wv, acc[o][p]);
+                        }
+                        XNEXT();
+                    }
+                }
+            }
+#endif
+            for (; ci < pc.nci; ci++) {
                 uint wk = ci * KK + ky * KW + kx;
                 float xv[PX];
                 for (uint p = 0; p < PX; p++) xv[p] = float(XLOAD(ci, uint(off[p]))) * mask[p];
@@ -138,6 +165,7 @@ void main()
             }
         }
     }
+    if (!live) return;
     for (uint o = 0; o < OCT; o++) {
         uint oc = oc0 + o;
         if (oc >= pc.nco) break;

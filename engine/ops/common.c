@@ -245,7 +245,8 @@ uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uin
 {
     uint64_t row_bytes = (uint64_t)wt->n * wt->c * wt->h * wt->w / cout * sizeof(float);
     VkDeviceSize align = ctx->props.limits.minUniformBufferOffsetAlignment;
-    if (ctx->conv_storage_weights || ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES ||
+    /* the ubo variants declare subgroup shuffles (WSHUF, used on CPU devices) */
+    if (ctx->conv_storage_weights || !ctx->subgroup_shuffle || ctx->props.limits.maxUniformBufferRange < VKS_UBO_BYTES ||
         row_bytes + align > VKS_UBO_BYTES ||
         wt->offset + vks_tensor_bytes(wt) + VKS_UBO_BYTES > wt->block->size)
         return 0;
@@ -255,6 +256,11 @@ uint32_t vks_conv_ubo_rows(const vks_context_t *ctx, const vks_tensor_t *wt, uin
 bool vks_input_ubo(const vks_context_t *ctx)
 {
     return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU || vks_env_is("VKSTYLE_INPUT_UBO", "1");
+}
+
+bool vks_weight_shuffle(const vks_context_t *ctx)
+{
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && ctx->subgroup_shuffle && ctx->info.subgroup_size >= 8;
 }
 
 uint32_t vks_ubo_planes(const vks_context_t *ctx, const vks_tensor_t *in)
@@ -278,15 +284,18 @@ vks_status_t vks_conv_pipeline(vks_rec_t *rec, const char *op, const vks_shader_
     vks_shader_id_t shader = variants[0];
     vks_status_t st = vks_act_shader(ctx, op, variants[x_cpb ? 2 : ubo_rows ? 1 : 0], act_ts, 2, &shader);
     if (st) return st;
-    if (x_cpb) {   /* the driver workaround's constant follows spec (the planes per buffer are a push constant) */
-        uint32_t xspec[VKS_MAX_SPEC];
-        if (nspec + 1 > VKS_MAX_SPEC) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: too many specialization constants", op);
-        memcpy(xspec, spec, nspec * sizeof *spec);
-        xspec[nspec] = ctx->clamp_ubo_array_index;
-        return vks_rec_pipeline(rec, shader, xspec, nspec + 1, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
+    /* the uniform-weight variants: spec, then the driver workaround's constant (the xubo
+     * variant's; the planes per buffer are a push constant) and WSHUF (vks_weight_shuffle) */
+    uint32_t xspec[VKS_MAX_SPEC];
+    if (nspec + 2 > VKS_MAX_SPEC) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: too many specialization constants", op);
+    memcpy(xspec, spec, nspec * sizeof *spec);
+    xspec[nspec] = ctx->clamp_ubo_array_index;
+    xspec[nspec + 1] = vks_weight_shuffle(ctx) && !vks_env_is("VKSTYLE_CONV_SHUFFLE", "0");
+    if (x_cpb)
+        return vks_rec_pipeline(rec, shader, xspec, nspec + 2, 5, 1u << 1 | 1u << 4, sizeof(vks_conv_push_t),
                                 VKS_X_UBOS, pipe);
-    }
-    return vks_rec_pipeline(rec, shader, spec, nspec, 4, ubo_rows ? 1u << 1 : 0, sizeof(vks_conv_push_t), 1, pipe);
+    if (ubo_rows) return vks_rec_pipeline(rec, shader, xspec, nspec + 2, 4, 1u << 1, sizeof(vks_conv_push_t), 1, pipe);
+    return vks_rec_pipeline(rec, shader, spec, nspec, 4, 0, sizeof(vks_conv_push_t), 1, pipe);
 }
 
 uint32_t vks_env_pow2(const char *name, uint32_t lo, uint32_t hi)

@@ -219,10 +219,11 @@ static bool mpos_enabled(void)
 }
 
 /* Whether the xubo and mpos GEMMs load their weights 8 input channels at a time and shuffle
- * them (WSHUF in conv2d_wino_gemm.comp): on CPU devices, unless VKSTYLE_WINO_SHUFFLE=0 (to measure). */
+ * them (WSHUF in conv2d_wino_gemm.comp): on CPU devices with subgroups of at least 8, unless
+ * VKSTYLE_WINO_SHUFFLE=0 (to measure). */
 static uint32_t wino_shuffle(const vks_context_t *ctx)
 {
-    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && !vks_env_is("VKSTYLE_WINO_SHUFFLE", "0");
+    return vks_weight_shuffle(ctx) && !vks_env_is("VKSTYLE_WINO_SHUFFLE", "0");
 }
 
 /* Tiles per block of V for the xubo GEMM (a block, cin x blk floats, fills at most one uniform

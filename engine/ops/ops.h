@@ -262,6 +262,12 @@ uint32_t vks_conv_x_cpb(const vks_context_t *ctx, const vks_tensor_t *in, uint32
  * uniform path is built for one address across the invocations and serializes distinct ones
  * (there the input comes from storage buffers; VKSTYLE_INPUT_UBO=1 forces it, to measure). */
 bool vks_input_ubo(const vks_context_t *ctx);
+/* Whether shaders load uniform-buffer weights 8 at a time, one per invocation, and hand them out
+ * with subgroupShuffle (the Winograd GEMM's xubo and mpos variants, the direct convolutions' ubo
+ * variants): on CPU devices with subgroup shuffles and subgroups of at least 8. lavapipe compiles
+ * a uniform load whose address depends on a loop counter into one load per lane: 8 loads of the
+ * same weight, where one load now serves 8 weights. */
+bool vks_weight_shuffle(const vks_context_t *ctx);
 /* Activation planes of in one VKS_UBO_BYTES uniform binding holds where vks_input_ubo, the device
  * has scalarBlockLayout and in is fp32 with planes of at most VKS_UBO_BYTES; else 0 (the *_xubo
  * shaders' condition, before their own). */
