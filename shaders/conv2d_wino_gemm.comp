@@ -16,7 +16,7 @@
 // [tile0, tile0 + this dispatch's). Each invocation computes a register tile of TM output
 // channels x TN tiles (tiles strided by the workgroup width, so that neighbouring invocations read
 // neighbouring floats). The weights come from a uniform buffer: every invocation of a workgroup
-// reads the same weight (plain loads on lavapipe, see conv2d.comp). Arithmetic in fp32; V and M
+// reads the same weight (on CPU devices 8 at a time, shuffled: WSHUF below). Arithmetic in fp32; V and M
 // are stored as the activations are (the _f16 variant: fp16, half the scratch memory).
 // V is laid out in blocks of BLK tiles, [pos][t / BLK][ci][t % BLK]; rows of M are TP floats, TP
 // a multiple of the workgroup's tiles and of BLK: no bounds checks on tiles.
