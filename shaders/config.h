@@ -32,7 +32,7 @@
  * the GEMM's register tile: VKS_WINO_TM output channels x TN tiles (TN, a specialization constant,
  * 1..VKS_WINO_TN_MAX, fitted to the tile count) per invocation. */
 #define VKS_WINO_LOCAL 64
-#define VKS_WINO_LOCAL_MIN 8   /* Winograd GEMM: the narrowest workgroup, for small planes (conv2d_winograd.c) */
+#define VKS_WINO_LOCAL_MIN 16  /* Winograd GEMM: the narrowest workgroup, for small planes (conv2d_winograd.c) */
 #define VKS_WINO_TM 8
 /* on a CPU device (lavapipe): 16 output channels an invocation, so that each per-lane load of V
  * (a gather there) feeds twice the multiplies; residual convs of udnie 0.90-0.94x the time of 8 at
