@@ -73,7 +73,8 @@ struct vks_context {
     bool conv_storage_weights;     /* never use the uniform-buffer conv shaders */
     bool scalar_ubo;               /* scalarBlockLayout enabled: the conv2d_xubo variants can be used */
     bool subgroup_add;             /* subgroup arithmetic in compute shaders: instance_norm_xubo can be used */
-    bool subgroup_shuffle;         /* subgroup shuffles in compute shaders: the xubo/mpos Winograd GEMMs can be used */
+    bool subgroup_shuffle;         /* subgroup shuffles in compute shaders: the conv *_ubo variants and
+                                      the xubo/mpos Winograd GEMMs can be used */
     uint32_t workarounds;          /* VKS_WA_* for this device's driver (driver_workarounds() in context.c) */
     bool guard_bindings;           /* tests: every dispatch's bindings between guard bytes (recorder.c) */
     bool tiles_no_mapped_memory;   /* tests: tiled sessions go through staging buffers (tiled.c) */
