@@ -47,6 +47,9 @@
 /* Bytes of weights the conv2d_ubo variant reads from one uniform-buffer binding (the common
  * maxUniformBufferRange; devices with less use conv2d.comp). */
 #define VKS_UBO_BYTES 65536
+/* WSHUF (vks_weight_shuffle): the weights one shuffled uniform load serves, one an invocation, so
+ * the least subgroup size it needs (conv2d.comp, conv2d_transpose.comp, conv2d_wino_gemm.comp). */
+#define VKS_SHUFFLE_N 8
 /* Uniform buffers the conv2d_xubo variant reads its input channel planes from; with the weights' one
  * that is 12, the guaranteed maxPerStageDescriptorUniformBuffers. */
 #define VKS_X_UBOS 11

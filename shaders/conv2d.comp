@@ -97,7 +97,7 @@ layout(push_constant) uniform Push {
 
 // Input columns one invocation reads per kernel row: a sliding window shared by the kx taps.
 const uint XN = (PX - 1) * STRIDE + KW;
-const uint NWR = (KW + 7) / 8;   // WSHUF: loads of a kernel row's taps, 8 a load
+const uint NWR = (KW + VKS_SHUFFLE_N - 1) / VKS_SHUFFLE_N;   // WSHUF: loads of a kernel row's taps
 
 // Padding folded into offsets and masks, computed once per invocation (they do not depend on the
 // input channel): zero padding reads a clamped address and multiplies by 0; reflection mirrors;
@@ -146,17 +146,17 @@ void main()
 
     uint xg = 0, xc = 0;   // *_xubo: the buffer and the plane in it of channel ci
 #if VKS_WEIGHTS_UBO
-    uint lane = gl_SubgroupInvocationID % 8u;
+    uint lane = gl_SubgroupInvocationID % VKS_SHUFFLE_N;
 #endif
     for (uint ci = 0; ci < pc.nci; ci++) {
         uint base = ci * pc.in_stride, wci = ci * KK;
         for (uint ky = 0; ky < KH; ky++) {
 #if VKS_WEIGHTS_UBO
-            float wr[OCT][NWR];   // WSHUF: invocation l holds tap min(8 c + l, KW - 1) of kernel row ky
+            float wr[OCT][NWR];   // WSHUF: invocation l holds tap min(VKS_SHUFFLE_N c + l, KW - 1) of kernel row ky
             if (WSHUF != 0)
                 [[unroll]] for (uint o = 0; o < OCT; o++)
                     [[unroll]] for (uint c = 0; c < NWR; c++)
-                        wr[o][c] = WEIGHT(wbase[o] + wci + ky * KW + min(8u * c + lane, KW - 1u));
+                        wr[o][c] = WEIGHT(wbase[o] + wci + ky * KW + min(VKS_SHUFFLE_N * c + lane, KW - 1u));
 #endif
             float xv[XN];
             for (uint j = 0; j < XN; j++)
@@ -170,7 +170,7 @@ void main()
 #ifdef VKS_PROBE_CONST_WEIGHTS  // cost attribution only: no weight loads
                     float wv = 0.001 * float(wbase[o] + wci + ky * KW + kx);
 #elif VKS_WEIGHTS_UBO
-                    float wv = WSHUF != 0 ? subgroupShuffle(wr[o][kx >> 3], kx & 7u) : WEIGHT(wbase[o] + wci + ky * KW + kx);
+                    float wv = WSHUF != 0 ? subgroupShuffle(wr[o][kx / VKS_SHUFFLE_N], kx % VKS_SHUFFLE_N) : WEIGHT(wbase[o] + wci + ky * KW + kx);
 #else
                     float wv = WEIGHT(wbase[o] + wci + ky * KW + kx);
 #endif

@@ -137,11 +137,11 @@ void main()
             uint ci = 0;
 #if VKS_WEIGHTS_UBO
             if (WSHUF != 0) {
-                uint lane = gl_SubgroupInvocationID % 8u;
-                for (; ci + 8u <= pc.nci; ci += 8u) {
+                uint lane = gl_SubgroupInvocationID % VKS_SHUFFLE_N;
+                for (; ci + VKS_SHUFFLE_N <= pc.nci; ci += VKS_SHUFFLE_N) {
                     float wl[OCT];   // invocation l: this tap's weight for input channel ci + l
                     [[unroll]] for (uint o = 0; o < OCT; o++) wl[o] = WEIGHT(wbase[o] + (ci + lane) * KK + ky * KW + kx);
-                    [[unroll]] for (uint k = 0; k < 8u; k++) {
+                    [[unroll]] for (uint k = 0; k < VKS_SHUFFLE_N; k++) {
                         float xv[PX];
                         [[unroll]] for (uint p = 0; p < PX; p++) xv[p] = float(XLOAD(ci + k, uint(off[p]))) * mask[p];
                         [[unroll]] for (uint o = 0; o < OCT; o++) {

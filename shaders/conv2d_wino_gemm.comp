@@ -95,11 +95,11 @@ void main()
     uint ci = 0;
 #if VKS_INPUT_UBO || VKS_MULTI_POS
     if (WSHUF != 0) {
-        uint lane = gl_SubgroupInvocationID % 8u;
-        for (; ci + 8u <= pc.cin; ci += 8u) {
+        uint lane = gl_SubgroupInvocationID % VKS_SHUFFLE_N;
+        for (; ci + VKS_SHUFFLE_N <= pc.cin; ci += VKS_SHUFFLE_N) {
             float wl[TM];   // invocation l: the weight of input channel ci + l (o0 + o's row)
             [[unroll]] for (uint o = 0; o < TM; o++) wl[o] = WEIGHT(wb[o] + ci + lane);
-            [[unroll]] for (uint k = 0; k < 8u; k++) {
+            [[unroll]] for (uint k = 0; k < VKS_SHUFFLE_N; k++) {
                 float xv[TN];
                 [[unroll]] for (uint j = 0; j < TN; j++) xv[j] = VLOAD(ci + k, t0 + j * gl_WorkGroupSize.x);
                 [[unroll]] for (uint o = 0; o < TM; o++) {

@@ -260,7 +260,7 @@ bool vks_input_ubo(const vks_context_t *ctx)
 
 bool vks_weight_shuffle(const vks_context_t *ctx)
 {
-    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && ctx->subgroup_shuffle && ctx->info.subgroup_size >= 8;
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && ctx->subgroup_shuffle && ctx->info.subgroup_size >= VKS_SHUFFLE_N;
 }
 
 uint32_t vks_ubo_planes(const vks_context_t *ctx, const vks_tensor_t *in)
