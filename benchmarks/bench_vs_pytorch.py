@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""vkstyle vs PyTorch CPU on the same network, alternately, in one run.
+"""vkstyle vs PyTorch CPU on the same network, a frame each in turn, in one run.
 
-Runs `vkstyle bench --json` (GPU time from timestamps, and wall time with the data resident)
-and a plain PyTorch forward (F.conv2d / F.conv_transpose2d / F.instance_norm, the way such
-networks are usually written; torch.set_num_threads(THREADS)) on the same model file and size,
-alternating ROUNDS times so that both see the same machine load, and prints medians and ratios.
+Keeps a `vkstyle bench --paced` process per driver and precision (warmed up, timing one frame
+with the data resident whenever asked) and runs a plain PyTorch forward (F.conv2d /
+F.conv_transpose2d / F.instance_norm, the way such networks are usually written;
+torch.set_num_threads(THREADS)) on the same model file and size between their frames, ROUNDS x
+ITERS times, so that each vkstyle frame and the PyTorch forward after it see the same machine.
+Prints the medians, the ratio of the medians, and the median of the pairs' own ratios (what to
+trust on a machine whose speed changes by 1.5x over seconds, as VMs' do: both sides change).
 
   /usr/bin/python3 -m benchmarks.bench_vs_pytorch [--model models/udnie.safetensors]
       [--size 256x256[,512x512...]] [--rounds 3] [--iters 3] [--threads 2] [--precision fp32,fp16]
       [--vkstyle build/vkstyle] [--drivers system,mesa25]
 
---drivers runs vkstyle on each named Vulkan driver in every round: "system" (the loader's
+--drivers runs vkstyle on each named Vulkan driver in every pair: "system" (the loader's
 default) and "mesa25" (Debian 12 backports' Mesa 25 lavapipe, through scripts/mesa25.sh).
---size takes several sizes, comma-separated: each is measured in turn (both sides alternating
-within it), and a table of the ratios ends the run.
+--size takes several sizes, comma-separated: each is measured in turn, and a table of the
+ratios ends the run.
 """
 import argparse
 import json
@@ -32,6 +35,9 @@ if not __package__:  # run as a file, where the package imports cannot resolve
 from tools.convert import reference  # the model-file reader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# between the two sides' frames: PyTorch's OpenMP threads spin for a while after a forward (libgomp's
+# GOMP_SPINCOUNT), which would take a core from the vkstyle frame that follows
+PAUSE = 0.005
 
 
 def torch_forward(graph, T, x, weights):
@@ -77,54 +83,91 @@ def torch_forward(graph, T, x, weights):
     return x
 
 
+def start_paced(a, size, key, drv, prec, wrappers):
+    """A `vkstyle bench --paced` process, warmed up and waiting for its first line."""
+    proc = subprocess.Popen(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", size, "--warmup", "2",
+                            "--precision", prec, "--paced"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        err = proc.communicate()[1]
+        sys.exit(f"bench_vs_pytorch.py: vkstyle bench --paced ({key}) failed: {err.strip()}")
+    return proc
+
+
+def paced_frame(proc, key):
+    """One frame of a paced vkstyle: (wall ms with the data resident, GPU ms)."""
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline().split()
+    if len(line) != 2:
+        err = proc.communicate()[1]
+        sys.exit(f"bench_vs_pytorch.py: vkstyle bench --paced ({key}) stopped: {err.strip()}")
+    return float(line[0]), float(line[1])
+
+
 def measure(a, size, graph, T, wrappers, drivers):
-    """Both sides at one size, alternating; prints the rounds and the medians, returns the figures."""
+    """Both sides at one size, a frame each in turn; prints the rounds and the medians, returns the figures."""
     w, h = (int(v) for v in size.lower().split("x"))
     weights = [1.0] + [0.0] * (len(graph["styles"]) - 1)
     x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
     with torch.no_grad():
         torch_forward(graph, T, x, weights)  # warm-up
     precisions = [f"{d} {p}" if len(drivers) > 1 else p for d in drivers for p in a.precision.split(",")]
+    procs = {}
+    for key in precisions:
+        drv, prec = key.split(" ") if " " in key else (drivers[0], key)
+        procs[key] = start_paced(a, size, key, drv, prec, wrappers)
     vk_gpu = {p: [] for p in precisions}
     vk_wall = {p: [] for p in precisions}
-    devs = {}
     pt = []
     for r in range(a.rounds):
-        line = f"{size} round {r + 1}:"
-        for key in precisions:
-            drv, prec = key.split(" ") if " " in key else (drivers[0], key)
-            out = subprocess.run(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", size, "--iters",
-                                  str(a.iters), "--warmup", "1", "--precision", prec, "--json", "-"],
-                                 check=True, capture_output=True, text=True).stdout
-            devs[key] = json.loads(out).get("driver", "?")
-            frame = json.loads(out)["frame"]
-            vk_gpu[key].append(frame["gpu_ms_median"])
-            vk_wall[key].append(frame["wall_ms_resident"])
-            line += f" vkstyle {key} GPU {vk_gpu[key][-1]:8.1f} ms (wall {vk_wall[key][-1]:8.1f})  "
-        times = []
+        n0 = len(pt)
         with torch.no_grad():
             for _ in range(a.iters):
+                # one frame of each vkstyle, then one PyTorch forward: a few ms apart, so that both
+                # sides run in the same state of the machine (a VM's speed changes by 1.5x and more
+                # over seconds; docs/winograd-status.md)
+                for key in precisions:
+                    time.sleep(PAUSE)
+                    wl, g = paced_frame(procs[key], key)
+                    vk_wall[key].append(wl)
+                    vk_gpu[key].append(g)
+                time.sleep(PAUSE)
                 t0 = time.perf_counter()
                 torch_forward(graph, T, x, weights)
-                times.append((time.perf_counter() - t0) * 1e3)
-        pt.append(statistics.median(times))
-        print(f"{line} PyTorch {pt[-1]:8.1f} ms", flush=True)
-    dev = json.loads(out).get("device", "?")
+                pt.append((time.perf_counter() - t0) * 1e3)
+        line = f"{size} round {r + 1}:"
+        for key in precisions:
+            rr = statistics.median(v / t for v, t in zip(vk_wall[key][n0:], pt[n0:]))
+            line += (f" vkstyle {key} GPU {statistics.median(vk_gpu[key][n0:]):8.1f} ms "
+                     f"(wall {statistics.median(vk_wall[key][n0:]):8.1f}, paired {rr:.2f}x) ")
+        print(f"{line} PyTorch {statistics.median(pt[n0:]):8.1f} ms", flush=True)
+    for key, proc in procs.items():
+        proc.stdin.close()
+        if proc.wait() != 0:
+            sys.exit(f"bench_vs_pytorch.py: vkstyle bench --paced ({key}) failed: {proc.stderr.read().strip()}")
+    dev = {}
+    for key in precisions:  # the device and driver names, from a --json run of the same binary
+        drv, prec = key.split(" ") if " " in key else (drivers[0], key)
+        out = subprocess.run(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", "8x8", "--iters", "1",
+                              "--warmup", "0", "--precision", prec, "--json", "-"],
+                             check=True, capture_output=True, text=True).stdout
+        dev[key] = (json.loads(out).get("device", "?"), json.loads(out).get("driver", "?"))
     p = statistics.median(pt)
-    print(f"\n{os.path.basename(a.model)} {size}, median of {a.rounds} rounds x {a.iters} iterations")
+    print(f"\n{os.path.basename(a.model)} {size}, median of {a.rounds} rounds x {a.iters} frames each side")
     print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms")
-    result = {"model": a.model, "size": size, "device": dev, "pytorch_ms": p, "pytorch_threads": a.threads,
-              "rounds": {"pytorch": pt}, "keys": precisions}
+    result = {"model": a.model, "size": size, "device": dev[precisions[0]][0], "pytorch_ms": p,
+              "pytorch_threads": a.threads, "frames": {"pytorch": pt}, "keys": precisions}
     for prec in precisions:
         g, wl = statistics.median(vk_gpu[prec]), statistics.median(vk_wall[prec])
-        # each round's own ratio pairs measurements taken seconds apart: steadier than the ratio of
-        # the medians when the machine's speed drifts during the run
+        # each pair's own ratio compares frames taken milliseconds apart: steadier than the ratio of
+        # the medians when the machine's speed changes during the run
         rr = statistics.median(v / t for v, t in zip(vk_wall[prec], pt))
-        print(f"  vkstyle {prec} on {dev} ({devs[prec]}): GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
-              f"wall / PyTorch = {wl / p:.2f}x, median of the rounds' ratios {rr:.2f}x  (< 1: vkstyle faster)\n",
+        print(f"  vkstyle {prec} on {dev[prec][0]} ({dev[prec][1]}): GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
+              f"wall / PyTorch = {wl / p:.2f}x, median of the pairs' ratios {rr:.2f}x  (< 1: vkstyle faster)\n",
               flush=True)
-        result[prec] = {"driver": devs[prec], "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
-                        "round_ratio": rr, "rounds": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
+        result[prec] = {"driver": dev[prec][1], "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
+                        "pair_ratio": rr, "frames": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
     return result
 
 
@@ -133,7 +176,7 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "udnie.safetensors"))
     ap.add_argument("--size", default="256x256", help="WxH, or several comma-separated")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--iters", type=int, default=3, help="timed iterations per round, each side")
+    ap.add_argument("--iters", type=int, default=3, help="frames per round, each side, one after the other")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--vkstyle", default=os.path.join(ROOT, "build", "vkstyle"))
     ap.add_argument("--precision", default="fp32",
@@ -159,12 +202,12 @@ def main():
     keys = results[0]["keys"]
     print(f"{os.path.basename(a.model)} on {results[0]['device']}: vkstyle wall (data resident) / PyTorch CPU "
           f"({a.threads} threads), < 1: vkstyle faster")
-    print("(ratio: of the medians; per round: the median of each round's own ratio)")
-    print("| size | PyTorch ms | " + " | ".join(f"vkstyle {k} ms | ratio | per round" for k in keys) + " |")
+    print("(ratio: of the medians; paired: the median of the ratios of frames run one after the other)")
+    print("| size | PyTorch ms | " + " | ".join(f"vkstyle {k} ms | ratio | paired" for k in keys) + " |")
     print("|---|---|" + "---|---|---|" * len(keys))
     for r in results:
         print(f"| {r['size']} | {r['pytorch_ms']:.1f} | " +
-              " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x | {r[k]['round_ratio']:.2f}x"
+              " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x | {r[k]['pair_ratio']:.2f}x"
                          for k in keys) + " |")
     if a.json:
         with open(a.json, "w") as f:

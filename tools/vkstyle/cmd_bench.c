@@ -15,7 +15,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: vkstyle bench [-m MODEL] [--size WxH] [--iters N] [--warmup N] [--json FILE]\n"
+        "usage: vkstyle bench [-m MODEL] [--size WxH] [--iters N] [--warmup N] [--json FILE | --paced]\n"
         "       vkstyle bench --peak [--json FILE]\n"
         "\n"
         "Runs the network on random input and prints, per layer, the compute dispatches it records,\n"
@@ -44,6 +44,10 @@ static void usage(FILE *f)
         "                      (every command uses them; a shape first met is timed once;\n"
         "                      VKSTYLE_TUNE=0: a built-in heuristic instead)\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
+        "      --paced         after the warm-up, print 'ready', then time one frame each time a line\n"
+        "                      arrives on standard input and print its wall ms (data resident) and GPU\n"
+        "                      ms; end at end of input. For benchmarks/bench_vs_pytorch.py, which\n"
+        "                      alternates frames with another engine's so both see the same machine\n"
         "      --device D      Vulkan device index or name substring\n"
         CLI_RANGE_HELP
         "  -h, --help          this help\n");
@@ -163,7 +167,7 @@ typedef struct bench_args {
     const char *model, *device, *json_path, *style;
     vks_precision_t precision;
     uint32_t w, h, iters, warmup;
-    int peak_only, compare, tune;
+    int peak_only, compare, tune, paced;
     double stabilize;
 } bench_args_t;
 
@@ -171,7 +175,7 @@ typedef struct bench_args {
 static int parse_args(int argc, char **argv, bench_args_t *a)
 {
     *a = (bench_args_t){.model = "udnie", .precision = VKS_PRECISION_FP32, .w = 256, .h = 256, .iters = 10, .warmup = 2};
-    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB, O_TUNE };
+    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB, O_TUNE, O_PACED };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"size", required_argument, 0, O_SIZE}, {"iters", required_argument, 0, O_ITERS},
@@ -179,6 +183,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
         {"precision", required_argument, 0, O_PRECISION}, {"compare", no_argument, 0, O_COMPARE},
         {"stabilize", required_argument, 0, O_STAB}, {"tune", no_argument, 0, O_TUNE},
+        {"paced", no_argument, 0, O_PACED},
         {"help", no_argument, 0, 'h'}, CLI_RANGE_OPTIONS, {0, 0, 0, 0},
     };
     optind = 1;
@@ -198,6 +203,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         case O_PRECISION: if (cli_parse_precision(optarg, &a->precision)) return 1; break;
         case O_COMPARE: a->compare = 1; break;
         case O_TUNE: a->tune = 1; break;
+        case O_PACED: a->paced = 1; break;
         case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &a->stabilize)) return 1; break;
         case CLI_O_INPUT_RANGE:
         case CLI_O_OUTPUT_RANGE: if (cli_range_option(c, optarg)) return 1; break;
@@ -206,6 +212,8 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         }
     }
     if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
+    if (a->paced && (a->json_path || a->compare || a->peak_only))
+        return cli_error("bench: --paced prints only its frames' times: it takes no --json, --compare or --peak");
     if (a->json_path && strcmp(a->json_path, "-")) { /* an unwritable place fails now, not after the run */
         vks_outfile_t o;
         char err[1024];
@@ -316,6 +324,24 @@ static void report_tuning(const vks_session_t *sess, int all, FILE *tab, json_t 
     json_object_set_new(root, "tuning", arr);
 }
 
+/* bench --paced: one timed frame (data resident) per line of standard input, its times on
+ * standard output, so that a caller can alternate them with its own work; 1 after an error. */
+static int run_paced(vks_session_t *sess)
+{
+    printf("ready\n");
+    fflush(stdout);
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        vks_profile_t p = {0};
+        vks_status_t st = vks_session_profile(sess, 0, 1, &p);
+        if (st) return cli_engine_error("bench", st);
+        printf("%.4f %.4f\n", p.wall_ms_resident, p.gpu_ms_median);
+        vks_profile_free(&p);
+        if (fflush(stdout) != 0) return cli_error("bench --paced: standard output: write failed");
+    }
+    return 0;
+}
+
 /* One run on random input first (pipelines made, memory touched), then the profile; 1 after an
  * error (printed). */
 static int profile_random(vks_session_t *sess, uint32_t warmup, uint32_t iters, vks_profile_t *prof)
@@ -373,9 +399,17 @@ int cmd_bench(int argc, char **argv)
         if ((st = vks_session_set_style_weights(sess, weights, vks_model_style_count(model)))) { cli_engine_error("style", st); goto done; }
     }
     if ((st = vks_session_set_stabilize(sess, (float)a.stabilize))) { cli_engine_error("--stabilize", st); goto done; }
-    fprintf(stderr, "vkstyle: %u warmup + %u timed iterations of %s at %ux%u on %s...\n", a.warmup, a.iters,
-            vks_model_name(model), a.w, a.h, dev.name);
-    if (profile_random(sess, a.warmup, a.iters, &prof)) goto done;
+    if (a.paced)
+        fprintf(stderr, "vkstyle: %u warmup iterations of %s at %ux%u on %s, then a frame per line of input\n",
+                a.warmup, vks_model_name(model), a.w, a.h, dev.name);
+    else
+        fprintf(stderr, "vkstyle: %u warmup + %u timed iterations of %s at %ux%u on %s...\n", a.warmup, a.iters,
+                vks_model_name(model), a.w, a.h, dev.name);
+    if (profile_random(sess, a.warmup, a.paced ? 1 : a.iters, &prof)) goto done;
+    if (a.paced) {
+        rc = run_paced(sess);
+        goto done;
+    }
 
     fprintf(tab, "%s %ux%u %s on %s (%s); median of %u, [min-max]\n", vks_model_name(model), a.w, a.h, prec, dev.name,
             dev.driver, a.iters);
