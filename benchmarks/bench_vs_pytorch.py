@@ -15,6 +15,7 @@ trust on a machine whose speed changes by 1.5x over seconds, as VMs' do: both si
 
 --drivers runs vkstyle on each named Vulkan driver in every pair: "system" (the loader's
 default) and "mesa25" (Debian 12 backports' Mesa 25 lavapipe, through scripts/mesa25.sh).
+--drivers none runs PyTorch alone, to see how its own time moves from round to round.
 --size takes several sizes, comma-separated: each is measured in turn, and a table of the
 ratios ends the run.
 """
@@ -112,14 +113,15 @@ def measure(a, size, graph, T, wrappers, drivers):
     x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
     with torch.no_grad():
         torch_forward(graph, T, x, weights)  # warm-up
-    precisions = [f"{d} {p}" if len(drivers) > 1 else p for d in drivers for p in a.precision.split(",")]
+    precisions = [f"{d} {p}" if len(drivers) > 1 else p for d in drivers for p in a.precision.split(",")
+                  if d != "none"]
     procs = {}
     for key in precisions:
         drv, prec = key.split(" ") if " " in key else (drivers[0], key)
         procs[key] = start_paced(a, size, key, drv, prec, wrappers)
     vk_gpu = {p: [] for p in precisions}
     vk_wall = {p: [] for p in precisions}
-    pt = []
+    pt, rounds_pt = [], []
     for r in range(a.rounds):
         n0 = len(pt)
         with torch.no_grad():
@@ -141,7 +143,8 @@ def measure(a, size, graph, T, wrappers, drivers):
             rr = statistics.median(v / t for v, t in zip(vk_wall[key][n0:], pt[n0:]))
             line += (f" vkstyle {key} GPU {statistics.median(vk_gpu[key][n0:]):8.1f} ms "
                      f"(wall {statistics.median(vk_wall[key][n0:]):8.1f}, paired {rr:.2f}x) ")
-        print(f"{line} PyTorch {statistics.median(pt[n0:]):8.1f} ms", flush=True)
+        rounds_pt.append(statistics.median(pt[n0:]))
+        print(f"{line} PyTorch {rounds_pt[-1]:8.1f} ms", flush=True)
     for key, proc in procs.items():
         proc.stdin.close()
         if proc.wait() != 0:
@@ -155,8 +158,9 @@ def measure(a, size, graph, T, wrappers, drivers):
         dev[key] = (json.loads(out).get("device", "?"), json.loads(out).get("driver", "?"))
     p = statistics.median(pt)
     print(f"\n{os.path.basename(a.model)} {size}, median of {a.rounds} rounds x {a.iters} frames each side")
-    print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms")
-    result = {"model": a.model, "size": size, "device": dev[precisions[0]][0], "pytorch_ms": p,
+    print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms (rounds' medians "
+          f"{min(rounds_pt):.1f}-{max(rounds_pt):.1f})")
+    result = {"model": a.model, "size": size, "device": dev[precisions[0]][0] if precisions else None, "pytorch_ms": p,
               "pytorch_threads": a.threads, "frames": {"pytorch": pt}, "keys": precisions}
     for prec in precisions:
         g, wl = statistics.median(vk_gpu[prec]), statistics.median(vk_wall[prec])
@@ -182,7 +186,8 @@ def main():
     ap.add_argument("--precision", default="fp32",
                     help="vkstyle activation precision(s), comma-separated, e.g. fp32,fp16: each round runs each")
     ap.add_argument("--drivers", default="system",
-                    help="comma-separated: system (the default driver), mesa25 (scripts/mesa25.sh)")
+                    help="comma-separated: system (the default driver), mesa25 (scripts/mesa25.sh); "
+                         "none: PyTorch alone")
     ap.add_argument("--json", help="write the figures here (a list with several sizes)")
     a = ap.parse_args()
     sizes = a.size.split(",")
@@ -196,8 +201,8 @@ def main():
     wrappers = {"system": [], "mesa25": ["bash", os.path.join(ROOT, "scripts", "mesa25.sh")]}
     drivers = a.drivers.split(",")
     for d in drivers:
-        if d not in wrappers:
-            sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25)")
+        if d not in wrappers and not (d == "none" and len(drivers) == 1):
+            sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25; or none alone: PyTorch only)")
     results = [measure(a, size, graph, T, wrappers, drivers) for size in sizes]
     keys = results[0]["keys"]
     print(f"{os.path.basename(a.model)} on {results[0]['device']}: vkstyle wall (data resident) / PyTorch CPU "
