@@ -161,7 +161,8 @@ def measure(a, size, graph, T, wrappers, drivers):
     print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms (rounds' medians "
           f"{min(rounds_pt):.1f}-{max(rounds_pt):.1f})")
     result = {"model": a.model, "size": size, "device": dev[precisions[0]][0] if precisions else None, "pytorch_ms": p,
-              "pytorch_threads": a.threads, "frames": {"pytorch": pt}, "keys": precisions}
+              "pytorch_threads": a.threads, "frames": {"pytorch": pt}, "rounds_pytorch": rounds_pt,
+              "keys": precisions}
     for prec in precisions:
         g, wl = statistics.median(vk_gpu[prec]), statistics.median(vk_wall[prec])
         # each pair's own ratio compares frames taken milliseconds apart: steadier than the ratio of
@@ -205,6 +206,19 @@ def main():
             sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25; or none alone: PyTorch only)")
     results = [measure(a, size, graph, T, wrappers, drivers) for size in sizes]
     keys = results[0]["keys"]
+    if not keys:  # --drivers none
+        print("| size | PyTorch ms | rounds' medians |\n|---|---|---|")
+        for r in results:
+            rp = r["rounds_pytorch"]
+            print(f"| {r['size']} | {r['pytorch_ms']:.1f} | {min(rp):.1f}-{max(rp):.1f} |")
+    else:
+        print_table(a, results, keys)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results[0] if len(results) == 1 else results, f, indent=2)
+
+
+def print_table(a, results, keys):
     print(f"{os.path.basename(a.model)} on {results[0]['device']}: vkstyle wall (data resident) / PyTorch CPU "
           f"({a.threads} threads), < 1: vkstyle faster")
     print("(ratio: of the medians; paired: the median of the ratios of frames run one after the other)")
@@ -214,9 +228,6 @@ def main():
         print(f"| {r['size']} | {r['pytorch_ms']:.1f} | " +
               " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x | {r[k]['pair_ratio']:.2f}x"
                          for k in keys) + " |")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(results[0] if len(results) == 1 else results, f, indent=2)
 
 
 if __name__ == "__main__":
