@@ -1,0 +1,27 @@
+#!/bin/bash
+# benchmarks/bench_vs_pytorch.py end to end at a tiny size: the paced vkstyle processes start, every
+# pair is timed on both sides and the JSON holds them. Not a measurement (benchmarks are not tests).
+# Usage: test_bench_script.sh PYTHON VKSTYLE SRC
+set -eu
+py=$1 vk=$2 src=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# under .ci/run's sanitizer stage LD_PRELOAD holds ASan and lavapipe: vkstyle gets them through a
+# wrapper, Python does not (as in test_cli.sh)
+if [ -n "${LD_PRELOAD:-}" ]; then
+    printf '#!/bin/bash\nLD_PRELOAD=%q exec %q "$@"\n' "$LD_PRELOAD" "$vk" >"$tmp/vk" && chmod +x "$tmp/vk"
+    vk="$tmp/vk"
+    unset LD_PRELOAD
+fi
+cd "$src"
+"$py" -m benchmarks.bench_vs_pytorch --vkstyle "$vk" --size 16x16 --rounds 2 --iters 2 \
+    --json "$tmp/r.json" >"$tmp/out.txt" 2>&1 || { cat "$tmp/out.txt"; exit 1; }
+"$py" - "$tmp/r.json" <<'PY' || { cat "$tmp/out.txt"; exit 1; }
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["keys"] == ["fp32"] and len(r["frames"]["pytorch"]) == 4, r
+f = r["fp32"]
+assert len(f["frames"]["wall"]) == 4 and all(v > 0 for v in f["frames"]["wall"] + f["frames"]["gpu"]), f
+assert f["pair_ratio"] > 0 and f["ratio"] > 0 and f["driver"], f
+PY
+grep -q "^| 16x16 |" "$tmp/out.txt" || { echo "no ratio table"; cat "$tmp/out.txt"; exit 1; }
