@@ -6,13 +6,9 @@ set -eu
 py=$1 vk=$2 src=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# under .ci/run's sanitizer stage LD_PRELOAD holds ASan and lavapipe: vkstyle gets them through a
-# wrapper, Python does not (as in test_cli.sh)
-if [ -n "${LD_PRELOAD:-}" ]; then
-    printf '#!/bin/bash\nLD_PRELOAD=%q exec %q "$@"\n' "$LD_PRELOAD" "$vk" >"$tmp/vk" && chmod +x "$tmp/vk"
-    vk="$tmp/vk"
-    unset LD_PRELOAD
-fi
+# only vkstyle gets the sanitizer stage's preloads, not Python (tests/preload.sh)
+. "$(dirname "$0")/preload.sh"
+wrap_preload "$tmp"
 cd "$src"
 "$py" -m benchmarks.bench_vs_pytorch --vkstyle "$vk" --size 16x16 --rounds 2 --iters 2 \
     --json "$tmp/r.json" >"$tmp/out.txt" 2>&1 || { cat "$tmp/out.txt"; exit 1; }

@@ -5,14 +5,9 @@ set -u
 vk=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# Under .ci/run's sanitizer stage LD_PRELOAD holds ASan and lavapipe. vkstyle needs them; every
-# grep, rm or head of this script loaded both as well, which was most of this test's time there.
-# So only vkstyle gets them, through a wrapper.
-if [ -n "${LD_PRELOAD:-}" ]; then
-    printf '#!/bin/bash\nLD_PRELOAD=%q exec %q "$@"\n' "$LD_PRELOAD" "$vk" >"$tmp/vk" && chmod +x "$tmp/vk"
-    vk="$tmp/vk"
-    unset LD_PRELOAD
-fi
+# only vkstyle gets the sanitizer stage's preloads (tests/preload.sh)
+. "$(dirname "$0")/preload.sh"
+wrap_preload "$tmp"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 # Python checks run without the sanitizer preloads of the ASan test run
