@@ -3,11 +3,14 @@
 #extension GL_EXT_control_flow_attributes : require
 #if VKS_INPUT_UBO
 #extension GL_EXT_scalar_block_layout : require
+#endif
+#if VKS_INPUT_UBO || VKS_NORM_V4
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #define VKS_SUBGROUP_SUM 1
 #endif
 // vks:variant instance_norm_f16 VKS_F16
 // vks:variant instance_norm_xubo VKS_INPUT_UBO
+// vks:variant instance_norm_v4 VKS_NORM_V4
 // vks:wg-base
 // Instance normalization, one workgroup per channel plane of one sample:
 // y = act(gamma * (x - mean) / sqrt(var + eps) + beta) (+ residual), biased variance.
@@ -24,6 +27,11 @@
 // loads; see conv2d.comp). The residual and the output stay storage buffers. Its reductions use
 // subgroupAdd where the workgroup is one subgroup (norm_common.glsl): devices with subgroup
 // arithmetic only (engine/ops/instance_norm.c).
+// instance_norm_v4: fp32 planes too large for instance_norm_xubo, on CPU devices: the input,
+// residual and output read and written 4 floats an invocation at a time (Mesa 22.3's lavapipe
+// loads a storage buffer one lane at a time: a vec4 is one such load for 4 floats), and the
+// reductions by subgroupAdd as in the xubo variant. Plane strides are multiples of 4 floats
+// (VKS_PLANE_ALIGN); the last quad of a plane is masked.
 #include "common.glsl"
 // The workgroup: VKS_NORM_LOCAL invocations, or one subgroup on a CPU device (engine/ops/instance_norm.c).
 // Declared before norm_common.glsl, which reads gl_WorkGroupSize.
@@ -34,7 +42,7 @@ layout(local_size_x_id = 3) in;
 // instrumented compile took 6 s instead of 20 (its 48 array-indexed uniform loads become 12).
 #define NORM_UNROLL 4
 #endif
-#if VKS_INPUT_UBO
+#if VKS_SUBGROUP_SUM
 layout(constant_id = 5) const uint SUBGROUP_SUM = 0;   // the workgroup is one subgroup (norm_common.glsl)
 #endif
 #include "norm_common.glsl"
@@ -45,11 +53,20 @@ layout(constant_id = 2) const uint GIVEN_STATS = 0;
 // instance_norm_xubo: conv2d.comp's driver workaround (engine/context.c, driver_workarounds())
 layout(constant_id = 4) const uint CLAMP_INDEX = 1;
 
+#if VKS_NORM_V4
+layout(std430, binding = 0) readonly buffer In { vec4 x4[]; };
+layout(std430, binding = 1) writeonly buffer Out { vec4 y4[]; };
+#else
 layout(std430, binding = 0) readonly buffer In { vtype x[]; };
 layout(std430, binding = 1) writeonly buffer Out { vtype y[]; };
+#endif
 layout(std430, binding = 2) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 3) readonly buffer Beta { float beta[]; };
+#if VKS_NORM_V4
+layout(std430, binding = 4) readonly buffer Res { vec4 res4[]; };
+#else
 layout(std430, binding = 4) readonly buffer Res { vtype res[]; };
+#endif
 layout(std430, binding = 5) readonly buffer Stats { float st[]; };   // GIVEN_STATS: [channel][2] mean, variance
 
 layout(push_constant) uniform Push {
@@ -69,6 +86,43 @@ layout(scalar, binding = 6) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_
 #define XIN(i) float(x[base + (i)])
 #endif
 
+#if VKS_NORM_V4
+// 1 for the components of quad k that are in the plane (k < the plane's quads)
+vec4 in_plane(uint k)
+{
+    uint e = k * 4u;
+    return vec4(greaterThan(uvec4(pc.hw), uvec4(e, e + 1u, e + 2u, e + 3u)));
+}
+
+void main()
+{
+    uint c = VKS_WG_ID.x;
+    uint b4 = c * pc.stride / 4u, nq = (pc.hw + 3u) / 4u;
+    float mean, var;
+    if (GIVEN_STATS != 0) {
+        mean = st[2 * (pc.stats_off + c)];
+        var = st[2 * (pc.stats_off + c) + 1];
+    } else {
+        float pilot = x4[b4].x;   // shifted sums, as below
+        float s = 0.0;
+        PLANE_LOOP(k, nq, s += dot(in_plane(k), x4[b4 + k] - pilot);)
+        mean = pilot + workgroup_sum(s) / float(pc.hw);
+        float q = 0.0;
+        PLANE_LOOP(k, nq, vec4 d = (x4[b4 + k] - mean) * in_plane(k); q += dot(d, d);)
+        var = workgroup_sum(q) / float(pc.hw);
+    }
+    float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
+    float shift = beta[pc.beta_off + c] - mean * scale;
+    PLANE_LOOP(k, nq,
+        vec4 a = fma(x4[b4 + k], vec4(scale), vec4(shift));
+        vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
+        if (HAS_RESIDUAL != 0) v += res4[b4 + k];
+        if (k * 4u + 4u <= pc.hw) y4[b4 + k] = v;
+        else
+            for (uint e = 0; e < pc.hw - k * 4u; e++) y4[b4 + k][e] = v[e];
+    )
+}
+#else
 void main()
 {
     uint c = VKS_WG_ID.x;
@@ -105,3 +159,4 @@ void main()
         y[base + i] = vtype(v);
     )
 }
+#endif

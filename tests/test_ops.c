@@ -710,8 +710,14 @@ static void test_instance_norm(void **state)
     if (!tu_quick_mode()) run_instance_norm(g_ctx, 1, 3, 1, 1, 0, 1e-3f, REF_ACT_NONE, 0, 1);
     run_instance_norm(g_ctx, 2, 5, 3, 5, 0, 1e-5f, REF_ACT_RELU, 1, 2);
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, tu_quick_mode() ? REF_ACT_RELU : REF_ACT_NONE, 1, 3);
-    /* large planes far from zero mean: the two-pass statistics must not cancel */
+    /* large planes far from zero mean: the two-pass statistics must not cancel. On a CPU device
+     * in fp32, planes over 64 KiB go to instance_norm_v4 (4 floats a load; 85581 elements, so
+     * the last quad holds one) */
+    bool v4 = g_esize == 4 && g_ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && g_ctx->subgroup_add &&
+              !getenv("VKSTYLE_NORM_LOCAL") && !vks_env_is("VKSTYLE_NORM_V4", "0");
+    uint64_t v4_before = g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_V4];
     run_instance_norm(g_ctx, 1, 3, 257, 333, 1000.0f, 1e-3f, REF_ACT_RELU, 0, 4);
+    if (v4) assert_int_equal(g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_V4] - v4_before, 1);
     /* fp32 on a CPU device reads planes of at most 64 KiB from uniform buffers (instance_norm_xubo;
      * the cases above too, unless VKSTYLE_NORM_UBO=0, which GPU-assisted validation sets for every
      * test but this one: its instrumented compiles took a minute there): 13 planes of 36 KiB, one a
@@ -736,8 +742,19 @@ static void test_instance_norm(void **state)
         }
         unsetenv("VKSTYLE_NORM_LOCAL");
     }
+    /* storage input: instance_norm_v4 where it applies (527 elements: a last quad of 3, and a
+     * residual), then the plain variant */
     setenv("VKSTYLE_NORM_UBO", "0", 1);
+    v4_before = g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_V4];
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 6);
+    if (v4) assert_int_equal(g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_V4] - v4_before, 2);
+    if (v4) {
+        uint64_t plain = g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM];
+        setenv("VKSTYLE_NORM_V4", "0", 1);
+        run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 9);
+        unsetenv("VKSTYLE_NORM_V4");
+        assert_int_equal(g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM] - plain, 2);
+    }
     if (saved[0]) setenv("VKSTYLE_NORM_UBO", saved, 1);
     else unsetenv("VKSTYLE_NORM_UBO");
 }

@@ -29,6 +29,16 @@ static uint32_t x_planes(const vks_context_t *ctx, const vks_tensor_t *in)
     return vks_env_is("VKSTYLE_NORM_UBO", "0") || !ctx->subgroup_add ? 0 : vks_ubo_planes(ctx, in);
 }
 
+/* Whether a plane instance_norm_xubo cannot take goes to instance_norm_v4 (4 floats a load, sums
+ * by subgroupAdd): fp32, a CPU device whose workgroup is one subgroup. Mesa 22.3's lavapipe loads
+ * a storage buffer one lane at a time, so a 32x256x256 norm took 8-12 ms there against 3.6 ms on
+ * Mesa 25 (benchmarks/README.md). VKSTYLE_NORM_V4=0 turns it off, to measure. */
+static bool quads(const vks_context_t *ctx, const vks_tensor_t *in, const vks_tensor_t *out, bool one_subgroup)
+{
+    return one_subgroup && ctx->subgroup_add && in->esize == 4 && out->esize == 4 && in->plane_stride % 4 == 0 &&
+           out->plane_stride % 4 == 0 && !vks_env_is("VKSTYLE_NORM_V4", "0");
+}
+
 /* Elements of a plane a workgroup takes when instance norm splits its planes into ranges, or 0
  * (one workgroup a plane). On a GPU, one workgroup on a whole plane leaves the device idle: on an
  * NVIDIA H200 at 1920x1080 the 32-channel full-resolution layers took 20 ms each that way, a
@@ -104,6 +114,8 @@ static vks_status_t instance_norm(vks_rec_t *rec, const vks_tensor_t *in, const 
     uint32_t cpb = x_planes(rec->ctx, in);
     if (cpb) st = vks_rec_pipeline(rec, VKS_SHADER_INSTANCE_NORM_XUBO, spec, 6, 7, 1u << 6, sizeof(in_push_t),
                                    VKS_X_UBOS, &pipe);
+    else if (!part && quads(rec->ctx, in, out, one_subgroup))
+        st = vks_rec_pipeline(rec, VKS_SHADER_INSTANCE_NORM_V4, spec, 6, 6, 0, sizeof(in_push_t), 1, &pipe);
     else st = vks_act_pipeline(rec, op, VKS_SHADER_INSTANCE_NORM, ts, 3, spec, 4, 6, sizeof(in_push_t), &pipe);
     if (st) return st;
     const vks_pipeline_t *p_stats = NULL, *p_comb = NULL;
