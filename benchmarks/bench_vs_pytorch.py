@@ -106,19 +106,25 @@ def paced_frame(proc, key):
     return float(line[0]), float(line[1])
 
 
-def measure(a, size, graph, T, wrappers, drivers):
-    """Both sides at one size, a frame each in turn; prints the rounds and the medians, returns the figures."""
+def device_names(a, wrappers, drv, prec):
+    """(device, driver) that vkstyle reports on a driver, from a --json run of the same binary."""
+    out = subprocess.run(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", "8x8", "--iters", "1",
+                          "--warmup", "0", "--precision", prec, "--json", "-"],
+                         check=True, capture_output=True, text=True).stdout
+    j = json.loads(out)
+    return j.get("device", "?"), j.get("driver", "?")
+
+
+def measure(a, size, graph, T, wrappers, runs, dev):
+    """Both sides at one size, a frame each in turn; prints the rounds and the medians, returns the figures.
+    runs: (key, driver, precision) of each vkstyle side; dev: their (device, driver) names by key."""
     w, h = (int(v) for v in size.lower().split("x"))
     weights = [1.0] + [0.0] * (len(graph["styles"]) - 1)
     x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
     with torch.no_grad():
         torch_forward(graph, T, x, weights)  # warm-up
-    precisions = [f"{d} {p}" if len(drivers) > 1 else p for d in drivers for p in a.precision.split(",")
-                  if d != "none"]
-    procs = {}
-    for key in precisions:
-        drv, prec = key.split(" ") if " " in key else (drivers[0], key)
-        procs[key] = start_paced(a, size, key, drv, prec, wrappers)
+    precisions = [key for key, _, _ in runs]
+    procs = {key: start_paced(a, size, key, drv, prec, wrappers) for key, drv, prec in runs}
     vk_gpu = {p: [] for p in precisions}
     vk_wall = {p: [] for p in precisions}
     pt, rounds_pt = [], []
@@ -128,7 +134,7 @@ def measure(a, size, graph, T, wrappers, drivers):
             for _ in range(a.iters):
                 # one frame of each vkstyle, then one PyTorch forward: a few ms apart, so that both
                 # sides run in the same state of the machine (a VM's speed changes by 1.5x and more
-                # over seconds; docs/winograd-status.md)
+                # over seconds; benchmarks/README.md)
                 for key in precisions:
                     time.sleep(PAUSE)
                     wl, g = paced_frame(procs[key], key)
@@ -149,13 +155,6 @@ def measure(a, size, graph, T, wrappers, drivers):
         proc.stdin.close()
         if proc.wait() != 0:
             sys.exit(f"bench_vs_pytorch.py: vkstyle bench --paced ({key}) failed: {proc.stderr.read().strip()}")
-    dev = {}
-    for key in precisions:  # the device and driver names, from a --json run of the same binary
-        drv, prec = key.split(" ") if " " in key else (drivers[0], key)
-        out = subprocess.run(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", "8x8", "--iters", "1",
-                              "--warmup", "0", "--precision", prec, "--json", "-"],
-                             check=True, capture_output=True, text=True).stdout
-        dev[key] = (json.loads(out).get("device", "?"), json.loads(out).get("driver", "?"))
     p = statistics.median(pt)
     print(f"\n{os.path.basename(a.model)} {size}, median of {a.rounds} rounds x {a.iters} frames each side")
     print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms (rounds' medians "
@@ -204,7 +203,9 @@ def main():
     for d in drivers:
         if d not in wrappers and not (d == "none" and len(drivers) == 1):
             sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25; or none alone: PyTorch only)")
-    results = [measure(a, size, graph, T, wrappers, drivers) for size in sizes]
+    runs = [(f"{d} {p}" if len(drivers) > 1 else p, d, p) for d in drivers if d != "none" for p in a.precision.split(",")]
+    dev = {key: device_names(a, wrappers, drv, prec) for key, drv, prec in runs}   # once, not per size
+    results = [measure(a, size, graph, T, wrappers, runs, dev) for size in sizes]
     keys = results[0]["keys"]
     if not keys:  # --drivers none
         print("| size | PyTorch ms | rounds' medians |\n|---|---|---|")
