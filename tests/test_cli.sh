@@ -301,10 +301,11 @@ assert "fma_peak_share" in b["steps"][1] and len(b["compare"]) == 16
 assert all(b["peak"][k] == peak[k] for k in peak), (b["peak"], peak)
 PY
 expect_error "bench bad precision" "must be fp32, fp16 or auto" bench --precision fp64
-# bench --paced: 'ready' after the warm-up, then one line of two positive times per line of input
+# bench --paced: 'ready' after the warm-up, then per line of input one line of two positive times,
+# the GPU's within the wall's
 printf '\n\n\n' | "$vk" bench --size 12x10 --warmup 1 --paced >"$tmp/paced.txt" 2>"$tmp/paced.err" \
     && [ "$(head -1 "$tmp/paced.txt")" = ready ] && [ "$(wc -l <"$tmp/paced.txt")" -eq 4 ] \
-    && tail -n +2 "$tmp/paced.txt" | awk 'NF != 2 || !($1 > 0) || !($2 > 0) { exit 1 }' \
+    && tail -n +2 "$tmp/paced.txt" | awk 'NF != 2 || !($1 > 0) || !($2 > 0) || $2 > $1 { exit 1 }' \
     && ok || bad "bench --paced: $(cat "$tmp/paced.txt" "$tmp/paced.err")"
 expect_error "bench --paced --json" "--paced prints only" bench --paced --json "$tmp/x.json"
 "$vk" bench --size 24x16 --iters 2 --warmup 0 --precision fp16 --json "$tmp/bench16.json" >"$tmp/bench16.txt" 2>&1 && ok || bad "bench fp16 runs"

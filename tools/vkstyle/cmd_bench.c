@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -45,9 +46,10 @@ static void usage(FILE *f)
         "                      VKSTYLE_TUNE=0: a built-in heuristic instead)\n"
         "      --json FILE     also write everything as JSON ('-' for stdout, then the table goes to stderr)\n"
         "      --paced         after the warm-up, print 'ready', then time one frame each time a line\n"
-        "                      arrives on standard input and print its wall ms (data resident) and GPU\n"
-        "                      ms; end at end of input. For benchmarks/bench_vs_pytorch.py, which\n"
-        "                      alternates frames with another engine's so both see the same machine\n"
+        "                      arrives on standard input and print its wall ms and GPU ms (the\n"
+        "                      library's path: input copied in, output left in the session); end at\n"
+        "                      end of input. For benchmarks/bench_vs_pytorch.py, which alternates\n"
+        "                      frames with another engine's so both see the same machine\n"
         "      --device D      Vulkan device index or name substring\n"
         CLI_RANGE_HELP
         "  -h, --help          this help\n");
@@ -324,33 +326,53 @@ static void report_tuning(const vks_session_t *sess, int all, FILE *tab, json_t 
     json_object_set_new(root, "tuning", arr);
 }
 
-/* bench --paced: one timed frame (data resident) per line of standard input, its times on
- * standard output, so that a caller can alternate them with its own work; 1 after an error. */
-static int run_paced(vks_session_t *sess)
+/* A frame of random pixels in the session's input format (malloc'd; NULL when out of memory). */
+static uint8_t *random_pixels(const vks_session_t *sess)
 {
+    size_t nin = vks_session_input_bytes(sess);
+    uint8_t *px = malloc(nin);
+    uint32_t seed = 1;
+    for (size_t i = 0; px && i < nin; i++) { seed = seed * 1664525u + 1013904223u; px[i] = (uint8_t)(seed >> 24); }
+    return px;
+}
+
+/* bench --paced: one frame per line of standard input, through the public path a caller takes
+ * (vks_session_run_raw: the input copied into the session's staging memory, the frame, the output
+ * left there), its wall and GPU ms on standard output, so that a caller can alternate frames with
+ * its own work; 1 after an error. One submission a frame: nothing else runs between the caller's. */
+static int run_paced(vks_session_t *sess, uint32_t warmup)
+{
+    uint8_t *px = random_pixels(sess);
+    if (!px) return cli_error("out of memory");
+    int rc = 0;
+    for (uint32_t i = 0; i < warmup; i++) {
+        vks_status_t st = vks_session_run_raw(sess, px, NULL);
+        if (st) { free(px); return cli_engine_error("run", st); }
+    }
     printf("ready\n");
     fflush(stdout);
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
-        vks_profile_t p = {0};
-        vks_status_t st = vks_session_profile(sess, 0, 1, &p);
-        if (st) return cli_engine_error("bench", st);
-        printf("%.4f %.4f\n", p.wall_ms_resident, p.gpu_ms_median);
-        vks_profile_free(&p);
-        if (fflush(stdout) != 0) return cli_error("bench --paced: standard output: write failed");
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        vks_status_t st = vks_session_run_raw(sess, px, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double gpu = 0;
+        if (!st) st = vks_session_last_gpu_ms(sess, &gpu);
+        if (st) { rc = cli_engine_error("bench", st); break; }
+        printf("%.4f %.4f\n", (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) * 1e-6, gpu);
+        if (fflush(stdout) != 0) { rc = cli_error("bench --paced: standard output: write failed"); break; }
     }
-    return 0;
+    free(px);
+    return rc;
 }
 
 /* One run on random input first (pipelines made, memory touched), then the profile; 1 after an
  * error (printed). */
 static int profile_random(vks_session_t *sess, uint32_t warmup, uint32_t iters, vks_profile_t *prof)
 {
-    size_t nin = vks_session_input_bytes(sess);
-    uint8_t *px = malloc(nin);
+    uint8_t *px = random_pixels(sess);
     if (!px) return cli_error("out of memory");
-    uint32_t seed = 1;
-    for (size_t i = 0; i < nin; i++) { seed = seed * 1664525u + 1013904223u; px[i] = (uint8_t)(seed >> 24); }
     vks_status_t st = vks_session_run_raw(sess, px, NULL);
     free(px);
     if (st) return cli_engine_error("run", st);
@@ -405,11 +427,11 @@ int cmd_bench(int argc, char **argv)
     else
         fprintf(stderr, "vkstyle: %u warmup + %u timed iterations of %s at %ux%u on %s...\n", a.warmup, a.iters,
                 vks_model_name(model), a.w, a.h, dev.name);
-    if (profile_random(sess, a.warmup, a.paced ? 1 : a.iters, &prof)) goto done;
     if (a.paced) {
-        rc = run_paced(sess);
+        rc = run_paced(sess, a.warmup);
         goto done;
     }
+    if (profile_random(sess, a.warmup, a.iters, &prof)) goto done;
 
     fprintf(tab, "%s %ux%u %s on %s (%s); median of %u, [min-max]\n", vks_model_name(model), a.w, a.h, prec, dev.name,
             dev.driver, a.iters);
