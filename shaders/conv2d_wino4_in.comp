@@ -1,6 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#if VKS_INPUT_UBO
+#extension GL_EXT_scalar_block_layout : require
+#endif
 // vks:wg-base
+// vks:variant conv2d_wino4_in_xubo VKS_INPUT_UBO
 // Winograd F(4x4, 3x3), step 1 of 3 (engine/ops/conv2d_winograd.c): the input transform, as
 // conv2d_wino_in.comp does it for F(2x2, 3x3), with 4x4 output tiles: the 6x6 input patch d of
 // output tile t (4x4 outputs at 4*ty, 4*tx), padding folded in as in conv2d.comp, becomes
@@ -11,27 +15,7 @@
 
 layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
 
-layout(constant_id = 0) const uint PAD_MODE = 0;  // 0: zeros, 1: reflection, 2: the edge repeated
-
-layout(std430, binding = 0) readonly buffer In { float x[]; };
-layout(std430, binding = 1) writeonly buffer V { float v[]; };
-
-#include "wino_push.glsl"
-
-int fold(int i, int n, out float valid)
-{
-    if (PAD_MODE == 1) {
-        valid = 1.0;
-        i = abs(i);
-        return clamp(min(i, 2 * n - 2 - i), 0, n - 1);   // clamped: rows of tiles past the output
-    }
-    if (PAD_MODE == 2) {
-        valid = 1.0;
-        return clamp(i, 0, n - 1);
-    }
-    valid = float(i >= 0 && i < n);
-    return clamp(i, 0, n - 1);
-}
+#include "wino_in.glsl"
 
 // B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
 void bt(float a0, float a1, float a2, float a3, float a4, float a5, out float r[6])
@@ -58,9 +42,9 @@ void main()
             ro[i] = fold(y0 + i, int(pc.h), rm[i]) * int(pc.w);
             co[i] = fold(x0 + i, int(pc.w), cm[i]);
         }
-        uint base = ci * pc.in_stride;
+        WINO_IN_PLANE(ci);
         for (int i = 0; i < 6; i++)
-            for (int j = 0; j < 6; j++) d[i][j] = x[base + uint(ro[i] + co[j])] * (rm[i] * cm[j]);
+            for (int j = 0; j < 6; j++) d[i][j] = XLOAD(uint(ro[i] + co[j])) * (rm[i] * cm[j]);
     } else {
         for (int i = 0; i < 6; i++)
             for (int j = 0; j < 6; j++) d[i][j] = 0.0;
@@ -71,7 +55,7 @@ void main()
         for (int i = 0; i < 6; i++) e[i][j] = r[i];
     }
     // V[pos][t / blk][ci][t % blk] (conv2d_wino_gemm.comp)
-    uint stride = pc.cin * pc.tp, o = (t / pc.blk) * pc.cin * pc.blk + ci * pc.blk + t % pc.blk;
+    uint stride = pc.cin * pc.tp, o = (t / pc.blk) * pc.cin * pc.blk + (pc.ci0 + ci) * pc.blk + t % pc.blk;
     for (uint i = 0; i < 6; i++) {   // (B^T d) B: the columns
         bt(e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5], r);
         for (uint j = 0; j < 6; j++) v[(6 * i + j) * stride + o] = r[j];

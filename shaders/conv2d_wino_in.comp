@@ -1,7 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#if VKS_INPUT_UBO
+#extension GL_EXT_scalar_block_layout : require
+#endif
 // vks:wg-base
 // vks:variant conv2d_wino_in_f16 VKS_F16
+// vks:variant conv2d_wino_in_xubo VKS_INPUT_UBO
 // Winograd F(2x2, 3x3), step 1 of 3 (engine/ops/conv2d_winograd.c): the input transform. One
 // invocation per (tile, input channel): the 4x4 input patch d of output tile t (2x2 outputs at
 // 2*ty, 2*tx), padding folded in as in conv2d.comp, becomes V = B^T d B, written as 16 values
@@ -12,27 +16,7 @@
 
 layout(local_size_x = VKS_WINO_LOCAL, local_size_y = 1, local_size_z = 1) in;
 
-layout(constant_id = 0) const uint PAD_MODE = 0;  // 0: zeros, 1: reflection, 2: the edge repeated
-
-layout(std430, binding = 0) readonly buffer In { vtype x[]; };
-layout(std430, binding = 1) writeonly buffer V { vtype v[]; };
-
-#include "wino_push.glsl"
-
-int fold(int i, int n, out float valid)
-{
-    if (PAD_MODE == 1) {
-        valid = 1.0;
-        i = abs(i);
-        return clamp(min(i, 2 * n - 2 - i), 0, n - 1);   // clamped: rows of tiles past the output
-    }
-    if (PAD_MODE == 2) {
-        valid = 1.0;
-        return clamp(i, 0, n - 1);
-    }
-    valid = float(i >= 0 && i < n);
-    return clamp(i, 0, n - 1);
-}
+#include "wino_in.glsl"
 
 void main()
 {
@@ -48,9 +32,9 @@ void main()
             ro[i] = fold(y0 + i, int(pc.h), rm[i]) * int(pc.w);
             co[i] = fold(x0 + i, int(pc.w), cm[i]);
         }
-        uint base = ci * pc.in_stride;
+        WINO_IN_PLANE(ci);
         for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 4; j++) d[i][j] = float(x[base + uint(ro[i] + co[j])]) * (rm[i] * cm[j]);
+            for (int j = 0; j < 4; j++) d[i][j] = float(XLOAD(uint(ro[i] + co[j]))) * (rm[i] * cm[j]);
     } else {
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++) d[i][j] = 0.0;
@@ -64,7 +48,7 @@ void main()
         e[3][j] = d[1][j] - d[3][j];
     }
     // V[pos][t / blk][ci][t % blk] (conv2d_wino_gemm.comp)
-    uint stride = pc.cin * pc.tp, o = (t / pc.blk) * pc.cin * pc.blk + ci * pc.blk + t % pc.blk;
+    uint stride = pc.cin * pc.tp, o = (t / pc.blk) * pc.cin * pc.blk + (pc.ci0 + ci) * pc.blk + t % pc.blk;
     for (uint i = 0; i < 4; i++) {
         v[(4 * i + 0) * stride + o] = vtype(e[i][0] - e[i][2]);
         v[(4 * i + 1) * stride + o] = vtype(e[i][1] + e[i][2]);

@@ -10,5 +10,6 @@ layout(push_constant) uniform Push {
     uint pos, tile0, blk;       // the GEMM: the position; the dispatch's first tile; tiles per block of V
     uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
     uint zg;                    // the GEMM with several positions a dispatch: output-channel tiles per position
+    uint ci0, cpb;              // the input transform from uniform buffers: its first channel, planes per buffer
     VKS_WG_BASE;
 } pc;

@@ -249,9 +249,17 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0, g_var};
     assert_true(vks_winograd_fits(ctx, &p, &tx, &tu, &ty, &ts));
     vks_rec_t rec;
+    const vks_shader_id_t xubo_ids[2] = {VKS_SHADER_CONV2D_WINO_IN_XUBO, VKS_SHADER_CONV2D_WINO4_IN_XUBO};
+    uint64_t xubo_before = ctx->shader_dispatches[xubo_ids[0]] + ctx->shader_dispatches[xubo_ids[1]];
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d_winograd(&rec, &p, &tx, &tu, c->bias ? &tb : NULL, &ty, &ts));
     tu_rec_run(&rec);
+    /* the input transform from uniform buffers of cpb planes (CPU devices, fp32, planes of at most
+     * one buffer, not VKSTYLE_WINO_IN_UBO=0): a dispatch per sample and VKS_X_UBOS x cpb channels */
+    uint32_t cpb = (uint32_t)(VKS_UBO_BYTES / ((VkDeviceSize)tx.plane_stride * 4)), want_xubo = 0;
+    if (g_input_ubo && g_esize == 4 && cpb && !vks_env_is("VKSTYLE_WINO_IN_UBO", "0"))
+        want_xubo = c->n * vks_div_up(c->cin, VKS_X_UBOS * cpb);
+    assert_int_equal(ctx->shader_dispatches[xubo_ids[0]] + ctx->shader_dispatches[xubo_ids[1]] - xubo_before, want_xubo);
     float *got = tu_download(&a, &ty);
     char label[128];
     snprintf(label, sizeof label, "conv2d_winograd F(%ux%u) n%u %u->%u %ux%u", vks_winograd_tile(g_esize, oh, ow),
@@ -297,6 +305,14 @@ static void test_conv2d_winograd(void **state)
         for (size_t i = 0; i < ncases; i++)
             if (!tu_quick_mode() || i == 0 || i == 3 || (i == 7 && f2)) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
     }
+    /* the input transforms from a storage buffer where they would read uniform buffers: the
+     * first case by both tiles (fp32 on a CPU device; elsewhere they ran so above) */
+    setenv("VKSTYLE_WINO_IN_UBO", "0", 1);
+    for (int f2 = g_esize == 4 ? 0 : 1; f2 < 2; f2++) {
+        setenv("VKSTYLE_WINOGRAD", f2 ? "2" : "4", 1);
+        run_wino(g_ctx, &wino_cases[0], 340 + (uint32_t)f2);
+    }
+    unsetenv("VKSTYLE_WINO_IN_UBO");
     unsetenv("VKSTYLE_WINOGRAD");
     /* the tile chosen by the variant (the tuner's), not by the heuristic: the first case, whose
      * 7x5 plane the heuristic gives F(2x2) */

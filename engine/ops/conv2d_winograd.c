@@ -36,6 +36,7 @@ typedef struct wino_push {
     uint32_t pos, tile0, blk;
     uint32_t chunk0;       /* the first tile of this range (the transforms) */
     uint32_t zg;           /* the GEMM with several positions a dispatch: output-channel tiles per position */
+    uint32_t ci0, cpb;     /* the input transform from uniform buffers: its first channel, planes per buffer */
     uint32_t wg_base[3];   /* set by the recorder (split dispatches) */
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
@@ -238,6 +239,15 @@ static uint32_t xubo_blk(const vks_context_t *ctx, const vks_tensor_t *in, uint3
     return blk;
 }
 
+/* Input planes per uniform binding for the input transform (conv2d_wino*_in_xubo: CPU devices,
+ * fp32, planes of at most VKS_UBO_BYTES; vks_ubo_planes), or 0: from a storage buffer. The
+ * transform is per channel, so channels past what VKS_X_UBOS bindings hold take another dispatch
+ * and nothing accumulates. VKSTYLE_WINO_IN_UBO=0: from a storage buffer (to measure). */
+static uint32_t in_cpb(const vks_context_t *ctx, const vks_tensor_t *in)
+{
+    return vks_env_is("VKSTYLE_WINO_IN_UBO", "0") ? 0 : vks_ubo_planes(ctx, in);
+}
+
 bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                        const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
 {
@@ -294,9 +304,15 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     const vks_pipeline_t *p_in, *p_gemm, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
     uint32_t spec_in[1] = {p->pad_mode}, spec_gemm[5] = {tn, 64, 1, 0, local}, spec_out[2] = {p->act, bias != NULL};
-    vks_status_t st = mt == 4 ? vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_IN, spec_in, 1, 2, 0, sizeof(wino_push_t), 1, &p_in)
-                              : vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2,
-                                                 sizeof(wino_push_t), &p_in);
+    uint32_t cpb = in_cpb(ctx, in);
+    vks_status_t st;
+    if (cpb)
+        st = vks_rec_pipeline(rec, mt == 4 ? VKS_SHADER_CONV2D_WINO4_IN_XUBO : VKS_SHADER_CONV2D_WINO_IN_XUBO, spec_in, 1,
+                              2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS, &p_in);
+    else
+        st = mt == 4 ? vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_IN, spec_in, 1, 2, 0, sizeof(wino_push_t), 1, &p_in)
+                     : vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t),
+                                        &p_in);
     vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
     uint32_t wshuf = wino_shuffle(ctx);
     if (!st && mpos) {
@@ -337,8 +353,19 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
             push.chunk0 = c0;
             push.tp = tpc;
             push.blk = blk;
-            vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, np * pos_v, true}};
-            if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
+            if (cpb) {   /* the channels VKS_X_UBOS buffers of cpb planes hold, a dispatch */
+                push.cpb = cpb;
+                for (push.ci0 = 0; push.ci0 < in->c; push.ci0 += VKS_X_UBOS * cpb) {
+                    uint32_t nci = in->c - push.ci0 < VKS_X_UBOS * cpb ? in->c - push.ci0 : VKS_X_UBOS * cpb;
+                    vks_binding_t b_in[1 + VKS_X_UBOS] = {{sb, s0, np * pos_v, true}};
+                    vks_bind_ubo_planes(in, n, push.ci0, nci, cpb, b_in + 1);
+                    if ((st = vks_rec_dispatch(rec, p_in, b_in, 1 + VKS_X_UBOS, &push, tpc / VKS_WINO_LOCAL, nci, 1)))
+                        return st;
+                }
+            } else {
+                vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, np * pos_v, true}};
+                if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
+            }
             if (mpos) {   /* nq positions a dispatch; z = position x output-channel tile */
                 push.co0 = push.tile0 = push.wofs = 0;
                 push.nco = out->c;

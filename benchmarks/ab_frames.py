@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Two configurations of vkstyle side by side, frame by frame: A/B of a switch or of two builds.
+
+Starts one `vkstyle bench --paced` process per side (a warmed-up session that runs a frame per
+line of input) and alternates their frames, A then B, then B then A, so that both see the same
+state of the machine (on the development VM its speed moves by 1.5x within minutes: separate
+runs compare moments, not code). Prints each side's median wall and GPU ms per frame and the
+median of the pairs' ratios B / A with its interquartile range.
+
+  python3 -m benchmarks.ab_frames --b-env VKSTYLE_WINO_IN_UBO=0 --size 64x64 --frames 100
+  python3 -m benchmarks.ab_frames --a /tmp/base-build/vkstyle --b build/vkstyle --size 256x256
+  python3 -m benchmarks.ab_frames --b-env VKSTYLE_NORM_V4=0 --driver mesa25   # scripts/mesa25.sh
+
+A side is a vkstyle binary (--a, --b; default build/vkstyle for both) plus environment
+assignments for it alone (--a-env, --b-env: NAME=VALUE, repeatable). Needs no Python package
+beyond the standard library.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start(binary, envs, a, label):
+    env = dict(os.environ)
+    for kv in envs:
+        if "=" not in kv:
+            sys.exit(f"ab_frames.py: --{label}-env takes NAME=VALUE, not '{kv}'")
+        k, v = kv.split("=", 1)
+        env[k] = v
+    wrap = ["bash", os.path.join(ROOT, "scripts", "mesa25.sh")] if a.driver == "mesa25" else []
+    cmd = wrap + [binary, "bench", "-m", a.model, "--size", a.size, "--warmup", str(a.warmup),
+                  "--precision", a.precision, "--paced"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    if proc.stdout.readline().strip() != "ready":
+        sys.exit(f"ab_frames.py: side {label.upper()} ({' '.join(cmd)}) failed: {proc.communicate()[1].strip()}")
+    return proc
+
+
+def frame(proc, label):
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline().split()
+    if len(line) != 2:
+        sys.exit(f"ab_frames.py: side {label.upper()} stopped: {proc.communicate()[1].strip()}")
+    return float(line[0]), float(line[1])
+
+
+def quartiles(v):
+    q = statistics.quantiles(v, n=4) if len(v) >= 2 else [v[0]] * 3
+    return q[0], q[1], q[2]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--a", default=os.path.join(ROOT, "build", "vkstyle"), help="side A's vkstyle (default build/vkstyle)")
+    p.add_argument("--b", default=None, help="side B's vkstyle (default: side A's)")
+    p.add_argument("--a-env", action="append", default=[], metavar="NAME=VALUE", help="environment for side A only")
+    p.add_argument("--b-env", action="append", default=[], metavar="NAME=VALUE", help="environment for side B only")
+    p.add_argument("-m", "--model", default="udnie")
+    p.add_argument("--size", default="256x256")
+    p.add_argument("--precision", default="fp32")
+    p.add_argument("--frames", type=int, default=40, help="pairs of frames (default 40)")
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--driver", choices=["system", "mesa25"], default="system",
+                   help="mesa25: both sides through scripts/mesa25.sh")
+    a = p.parse_args()
+    if a.frames < 1:
+        sys.exit("ab_frames.py: --frames must be at least 1")
+    b_bin = a.b or a.a
+    for v in (a.a, b_bin):
+        if not os.access(v, os.X_OK):
+            sys.exit(f"ab_frames.py: {v} is not an executable (build first: bash scripts/build.sh)")
+    pa, pb = start(a.a, a.a_env, a, "a"), start(b_bin, a.b_env, a, "b")
+    wa, wb, ga, gb, ratios = [], [], [], [], []
+    for i in range(a.frames):
+        if i % 2 == 0:
+            fa, fb = frame(pa, "a"), frame(pb, "b")
+        else:
+            fb, fa = frame(pb, "b"), frame(pa, "a")
+        wa.append(fa[0]); ga.append(fa[1]); wb.append(fb[0]); gb.append(fb[1])
+        ratios.append(fb[0] / fa[0])
+        if (i + 1) % max(1, a.frames // 5) == 0:
+            print(f"  {i + 1}/{a.frames} pairs", file=sys.stderr, flush=True)
+    for proc in (pa, pb):
+        proc.stdin.close()
+        proc.wait()
+    print(f"{a.model} {a.size} {a.precision}, driver {a.driver}, {a.frames} pairs of frames, alternating")
+    print(f"A: {a.a} {' '.join(a.a_env)}".rstrip())
+    print(f"B: {b_bin} {' '.join(a.b_env)}".rstrip())
+    print(f"{'':4} {'wall ms':>10} {'GPU ms':>10}")
+    print(f"{'A':4} {statistics.median(wa):10.2f} {statistics.median(ga):10.2f}")
+    print(f"{'B':4} {statistics.median(wb):10.2f} {statistics.median(gb):10.2f}")
+    q1, q2, q3 = quartiles(ratios)
+    print(f"B / A, median of the pairs' wall ratios: {q2:.3f} (quartiles {q1:.3f}-{q3:.3f})")
+
+
+if __name__ == "__main__":
+    main()
