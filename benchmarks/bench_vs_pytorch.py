@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """vkstyle vs PyTorch CPU on the same network, a frame each in turn, in one run.
 
-Keeps a `vkstyle bench --paced` process per driver and precision (warmed up, timing one frame
-with the data resident whenever asked) and runs a plain PyTorch forward (F.conv2d /
-F.conv_transpose2d / F.instance_norm, the way such networks are usually written;
-torch.set_num_threads(THREADS)) on the same model file and size between their frames, ROUNDS x
-ITERS times, so that each vkstyle frame and the PyTorch forward after it see the same machine.
-Prints the medians, the ratio of the medians, and the median of the pairs' own ratios (what to
-trust on a machine whose speed changes by 1.5x over seconds, as VMs' do: both sides change).
+Each round starts a `vkstyle bench --paced` process per driver and precision and a PyTorch
+process (this script with --pytorch-worker: a plain forward, F.conv2d / F.conv_transpose2d /
+F.instance_norm, the way such networks are usually written; torch.set_num_threads(THREADS)), all
+on the same model file and size, warms them up, then asks each in turn for one frame, ITERS
+times, so that each vkstyle frame and the PyTorch forward after it see the same machine. Fresh
+processes every round: on the development VM two processes of the same program running the same
+frames alternately differ by up to 8% for as long as they live (their memory's layout: the spread
+shrinks with address-space randomization off), so one process a side would draw that once for
+the whole run. Prints each round, then the medians, the ratio of the medians, the median of the
+pairs' own ratios ("paired": what to trust on a machine whose speed changes by 1.5x over seconds,
+as VMs' do: both sides change) and the spread of the rounds' paired ratios.
 
   /usr/bin/python3 -m benchmarks.bench_vs_pytorch [--model models/udnie.safetensors]
       [--size 256x256[,512x512...]] [--rounds 3] [--iters 3] [--threads 2] [--precision fp32,fp16]
@@ -84,6 +88,51 @@ def torch_forward(graph, T, x, weights):
     return x
 
 
+def pytorch_worker(a):
+    """--pytorch-worker: the PyTorch side as a process of its own, paced as `vkstyle bench --paced` is:
+    'ready' after a warm-up, then one forward per line of input, its ms on a line."""
+    torch.set_num_threads(a.threads)
+    graph, tensors = reference.load_model(a.model)
+    T = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+    w, h = (int(v) for v in a.size.lower().split("x"))
+    weights = [1.0] + [0.0] * (len(graph["styles"]) - 1)
+    x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
+    with torch.no_grad():
+        for _ in range(2):
+            torch_forward(graph, T, x, weights)
+        print("ready", flush=True)
+        for _ in sys.stdin:
+            t0 = time.perf_counter()
+            torch_forward(graph, T, x, weights)
+            print(f"{(time.perf_counter() - t0) * 1e3:.4f}", flush=True)
+
+
+def start_pytorch(a, size):
+    """A PyTorch worker process (this script, --pytorch-worker), warmed up and waiting for its first line."""
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_vs_pytorch", "--pytorch-worker", "--model", a.model,
+                             "--size", size, "--threads", str(a.threads)], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        sys.exit(f"bench_vs_pytorch.py: the PyTorch worker failed: {proc.communicate()[1].strip()}")
+    return proc
+
+
+def pytorch_frame(proc):
+    """One forward of the PyTorch worker, in ms."""
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline().strip()
+    if not line:
+        sys.exit(f"bench_vs_pytorch.py: the PyTorch worker stopped: {proc.communicate()[1].strip()}")
+    return float(line)
+
+
+def finish(proc, what):
+    proc.stdin.close()
+    if proc.wait() != 0:
+        sys.exit(f"bench_vs_pytorch.py: {what} failed: {proc.stderr.read().strip()}")
+
+
 def start_paced(a, size, key, drv, prec, wrappers):
     """A `vkstyle bench --paced` process, warmed up and waiting for its first line."""
     proc = subprocess.Popen(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", size, "--warmup", "2",
@@ -96,7 +145,7 @@ def start_paced(a, size, key, drv, prec, wrappers):
 
 
 def paced_frame(proc, key):
-    """One frame of a paced vkstyle: (wall ms with the data resident, GPU ms)."""
+    """One frame of a paced vkstyle: (wall ms, GPU ms)."""
     proc.stdin.write("\n")
     proc.stdin.flush()
     line = proc.stdout.readline().split()
@@ -115,46 +164,41 @@ def device_names(a, wrappers, drv, prec):
     return j.get("device", "?"), j.get("driver", "?")
 
 
-def measure(a, size, graph, T, wrappers, runs, dev):
-    """Both sides at one size, a frame each in turn; prints the rounds and the medians, returns the figures.
-    runs: (key, driver, precision) of each vkstyle side; dev: their (device, driver) names by key."""
-    w, h = (int(v) for v in size.lower().split("x"))
-    weights = [1.0] + [0.0] * (len(graph["styles"]) - 1)
-    x = torch.from_numpy(np.random.default_rng(1).uniform(0, 255, (1, 3, h, w)).astype(np.float32))
-    with torch.no_grad():
-        torch_forward(graph, T, x, weights)  # warm-up
+def measure(a, size, wrappers, runs, dev):
+    """Both sides at one size, a frame each in turn, fresh processes each round; prints the rounds
+    and the medians, returns the figures. runs: (key, driver, precision) of each vkstyle side;
+    dev: their (device, driver) names by key."""
     precisions = [key for key, _, _ in runs]
-    procs = {key: start_paced(a, size, key, drv, prec, wrappers) for key, drv, prec in runs}
     vk_gpu = {p: [] for p in precisions}
     vk_wall = {p: [] for p in precisions}
+    round_ratio = {p: [] for p in precisions}
     pt, rounds_pt = [], []
     for r in range(a.rounds):
+        procs = {key: start_paced(a, size, key, drv, prec, wrappers) for key, drv, prec in runs}
+        torch_proc = start_pytorch(a, size)
         n0 = len(pt)
-        with torch.no_grad():
-            for _ in range(a.iters):
-                # one frame of each vkstyle, then one PyTorch forward: a few ms apart, so that both
-                # sides run in the same state of the machine (a VM's speed changes by 1.5x and more
-                # over seconds; benchmarks/README.md)
-                for key in precisions:
-                    time.sleep(PAUSE)
-                    wl, g = paced_frame(procs[key], key)
-                    vk_wall[key].append(wl)
-                    vk_gpu[key].append(g)
+        for _ in range(a.iters):
+            # one frame of each vkstyle, then one PyTorch forward: a few ms apart, so that both
+            # sides run in the same state of the machine (a VM's speed changes by 1.5x and more
+            # over seconds; benchmarks/README.md)
+            for key in precisions:
                 time.sleep(PAUSE)
-                t0 = time.perf_counter()
-                torch_forward(graph, T, x, weights)
-                pt.append((time.perf_counter() - t0) * 1e3)
+                wl, g = paced_frame(procs[key], key)
+                vk_wall[key].append(wl)
+                vk_gpu[key].append(g)
+            time.sleep(PAUSE)
+            pt.append(pytorch_frame(torch_proc))
+        for key, proc in procs.items():
+            finish(proc, f"vkstyle bench --paced ({key})")
+        finish(torch_proc, "the PyTorch worker")
         line = f"{size} round {r + 1}:"
         for key in precisions:
             rr = statistics.median(v / t for v, t in zip(vk_wall[key][n0:], pt[n0:]))
+            round_ratio[key].append(rr)
             line += (f" vkstyle {key} GPU {statistics.median(vk_gpu[key][n0:]):8.1f} ms "
                      f"(wall {statistics.median(vk_wall[key][n0:]):8.1f}, paired {rr:.2f}x) ")
         rounds_pt.append(statistics.median(pt[n0:]))
         print(f"{line} PyTorch {rounds_pt[-1]:8.1f} ms", flush=True)
-    for key, proc in procs.items():
-        proc.stdin.close()
-        if proc.wait() != 0:
-            sys.exit(f"bench_vs_pytorch.py: vkstyle bench --paced ({key}) failed: {proc.stderr.read().strip()}")
     p = statistics.median(pt)
     print(f"\n{os.path.basename(a.model)} {size}, median of {a.rounds} rounds x {a.iters} frames each side")
     print(f"  PyTorch {torch.__version__} CPU, {a.threads} threads: {p:.1f} ms (rounds' medians "
@@ -167,11 +211,13 @@ def measure(a, size, graph, T, wrappers, runs, dev):
         # each pair's own ratio compares frames taken milliseconds apart: steadier than the ratio of
         # the medians when the machine's speed changes during the run
         rr = statistics.median(v / t for v, t in zip(vk_wall[prec], pt))
-        print(f"  vkstyle {prec} on {dev[prec][0]} ({dev[prec][1]}): GPU {g:.1f} ms, wall {wl:.1f} ms (data resident); "
-              f"wall / PyTorch = {wl / p:.2f}x, median of the pairs' ratios {rr:.2f}x  (< 1: vkstyle faster)\n",
-              flush=True)
+        rounds = round_ratio[prec]
+        print(f"  vkstyle {prec} on {dev[prec][0]} ({dev[prec][1]}): GPU {g:.1f} ms, wall {wl:.1f} ms; "
+              f"wall / PyTorch = {wl / p:.2f}x, median of the pairs' ratios {rr:.2f}x, rounds' "
+              f"{min(rounds):.2f}-{max(rounds):.2f}x  (< 1: vkstyle faster)\n", flush=True)
         result[prec] = {"driver": dev[prec][1], "vkstyle_gpu_ms": g, "vkstyle_wall_ms": wl, "ratio": wl / p,
-                        "pair_ratio": rr, "frames": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
+                        "pair_ratio": rr, "rounds_pair_ratio": rounds,
+                        "frames": {"gpu": vk_gpu[prec], "wall": vk_wall[prec]}}
     return result
 
 
@@ -189,15 +235,17 @@ def main():
                     help="comma-separated: system (the default driver), mesa25 (scripts/mesa25.sh); "
                          "none: PyTorch alone")
     ap.add_argument("--json", help="write the figures here (a list with several sizes)")
+    ap.add_argument("--pytorch-worker", action="store_true", help=argparse.SUPPRESS)   # start_pytorch's
     a = ap.parse_args()
     sizes = a.size.split(",")
     for size in sizes:
         parts = size.lower().split("x")
         if len(parts) != 2 or not all(v.isdigit() and int(v) > 0 for v in parts):
             sys.exit(f"bench_vs_pytorch.py: --size '{size}' is not WxH")
-    torch.set_num_threads(a.threads)
-    graph, tensors = reference.load_model(a.model)
-    T = {k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()}
+    if a.rounds < 1 or a.iters < 1:
+        sys.exit("bench_vs_pytorch.py: --rounds and --iters must be at least 1")
+    if a.pytorch_worker:
+        return pytorch_worker(a)
     wrappers = {"system": [], "mesa25": ["bash", os.path.join(ROOT, "scripts", "mesa25.sh")]}
     drivers = a.drivers.split(",")
     for d in drivers:
@@ -205,7 +253,7 @@ def main():
             sys.exit(f"bench_vs_pytorch.py: unknown driver '{d}' (system, mesa25; or none alone: PyTorch only)")
     runs = [(f"{d} {p}" if len(drivers) > 1 else p, d, p) for d in drivers if d != "none" for p in a.precision.split(",")]
     dev = {key: device_names(a, wrappers, drv, prec) for key, drv, prec in runs}   # once, not per size
-    results = [measure(a, size, graph, T, wrappers, runs, dev) for size in sizes]
+    results = [measure(a, size, wrappers, runs, dev) for size in sizes]
     keys = results[0]["keys"]
     if not keys:  # --drivers none
         print("| size | PyTorch ms | rounds' medians |\n|---|---|---|")
@@ -220,15 +268,16 @@ def main():
 
 
 def print_table(a, results, keys):
-    print(f"{os.path.basename(a.model)} on {results[0]['device']}: vkstyle wall (data resident) / PyTorch CPU "
+    print(f"{os.path.basename(a.model)} on {results[0]['device']}: vkstyle wall / PyTorch CPU "
           f"({a.threads} threads), < 1: vkstyle faster")
-    print("(ratio: of the medians; paired: the median of the ratios of frames run one after the other)")
-    print("| size | PyTorch ms | " + " | ".join(f"vkstyle {k} ms | ratio | paired" for k in keys) + " |")
-    print("|---|---|" + "---|---|---|" * len(keys))
+    print("(ratio: of the medians; paired: the median of the ratios of frames run one after the other; "
+          "rounds: the range of the rounds' paired ratios, fresh processes each)")
+    print("| size | PyTorch ms | " + " | ".join(f"vkstyle {k} ms | ratio | paired | rounds" for k in keys) + " |")
+    print("|---|---|" + "---|---|---|---|" * len(keys))
     for r in results:
         print(f"| {r['size']} | {r['pytorch_ms']:.1f} | " +
-              " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x | {r[k]['pair_ratio']:.2f}x"
-                         for k in keys) + " |")
+              " | ".join(f"{r[k]['vkstyle_wall_ms']:.1f} | {r[k]['ratio']:.2f}x | {r[k]['pair_ratio']:.2f}x | "
+                         f"{min(r[k]['rounds_pair_ratio']):.2f}-{max(r[k]['rounds_pair_ratio']):.2f}x" for k in keys) + " |")
 
 
 if __name__ == "__main__":

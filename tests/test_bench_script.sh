@@ -1,6 +1,7 @@
 #!/bin/bash
-# benchmarks/bench_vs_pytorch.py end to end at a tiny size: the paced vkstyle processes start, every
-# pair is timed on both sides and the JSON holds them. Not a measurement (benchmarks are not tests).
+# benchmarks/bench_vs_pytorch.py end to end at a tiny size: the paced vkstyle and PyTorch processes
+# start each round, every pair is timed on both sides and the JSON holds them. Not a measurement
+# (benchmarks are not tests).
 # Usage: test_bench_script.sh PYTHON VKSTYLE SRC
 set -u   # no -e: under the sanitizer stage LeakSanitizer gives mktemp, run before the wrapper, a non-zero exit
 py=$1 vk=$2 src=$3
@@ -19,5 +20,6 @@ assert r["keys"] == ["fp32"] and len(r["frames"]["pytorch"]) == 4, r
 f = r["fp32"]
 assert len(f["frames"]["wall"]) == 4 and all(v > 0 for v in f["frames"]["wall"] + f["frames"]["gpu"]), f
 assert f["pair_ratio"] > 0 and f["ratio"] > 0 and f["driver"], f
+assert len(f["rounds_pair_ratio"]) == 2 and all(v > 0 for v in f["rounds_pair_ratio"]), f
 PY
 grep -q "^| 16x16 |" "$tmp/out.txt" || { echo "no ratio table"; cat "$tmp/out.txt"; exit 1; }
