@@ -257,6 +257,10 @@ typedef struct vks_rec {
     uint64_t dispatches, descriptor_writes;
     uint64_t split_pieces;         /* vkCmdDispatch calls of dispatches split for the device's limits */
     uint64_t *marks;               /* NULL, or dispatches at each of vks_session_record's timestamps */
+    VkQueryPool dispatch_ts;       /* NULL, or a timestamp after every dispatch (vks_session_profile_shaders):
+                                      query 0 written by the caller, n + 1 after dispatch n */
+    uint32_t dispatch_ts_cap, dispatch_ts_n;   /* its queries; the dispatches met (may pass cap - 1) */
+    vks_shader_id_t *dispatch_shader;          /* the shader of each timed dispatch (cap - 1 entries) */
     vks_block_t *guard_blocks;     /* guard mode: host-visible blocks of guarded copies */
     uint32_t nguard_blocks;
     VkDeviceSize guard_used;       /* in the newest guard block */

@@ -130,6 +130,114 @@ fail:
     return st;
 }
 
+static int cmp_time_desc(const void *a, const void *b)
+{
+    double x = ((const vks_shader_time_t *)a)->gpu_ms, y = ((const vks_shader_time_t *)b)->gpu_ms;
+    return (x < y) - (x > y);
+}
+
+/* The frame recorded into rec with the steps' timestamps (as vks_session_profile records it: no
+ * staging copies) and one after every dispatch into ts, cap queries; *needed: the queries that
+ * took (more than cap: record again with a larger pool). */
+static vks_status_t record_timed(vks_session_t *s, VkQueryPool steps, VkQueryPool ts, uint32_t cap,
+                                 vks_shader_id_t *shader, vks_rec_t *rec, uint32_t *needed)
+{
+    vks_context_t *ctx = s->ctx;
+    vks_status_t st = vks_rec_begin(ctx, rec, false);
+    if (st) return st;
+    ctx->vk.vkCmdResetQueryPool(rec->cmd, ts, 0, cap);
+    ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ts, 0);
+    rec->dispatch_ts = ts;
+    rec->dispatch_ts_cap = cap;
+    rec->dispatch_shader = shader;
+    st = vks_session_record(s, rec, steps);
+    *needed = rec->dispatch_ts_n + 1;
+    rec->dispatch_ts = VK_NULL_HANDLE;
+    return st;
+}
+
+vks_status_t vks_session_profile_shaders(vks_session_t *s, uint32_t warmup, uint32_t iters, vks_shader_time_t **out,
+                                         uint32_t *count)
+{
+    const char *fn = "vks_session_profile_shaders";
+    if (!s || !out || !count || iters == 0) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: bad argument", fn);
+    *out = NULL;
+    *count = 0;
+    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the session runs in tiles", fn);
+    if (s->opts.input == VKS_TENSOR_F32)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the session takes float tensors, not pixels", fn);
+    vks_context_t *ctx = s->ctx;
+    if (!ctx->info.timestamps) return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the device has no timestamps on its compute queue", fn);
+    uint32_t nsteps = s->model->nlayers + 2, cap = 8 * nsteps, needed = 0;
+    vks_status_t st = VKS_OK;
+    VkQueryPool steps = VK_NULL_HANDLE, ts = VK_NULL_HANDLE;
+    vks_rec_t rec = {0};
+    vks_shader_id_t *shader = NULL;
+    uint64_t *q = NULL;
+    double *t = NULL;
+    VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = nsteps + 1};
+    VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &steps));
+    for (;;) {   /* a pool for every dispatch: twice at most */
+        qi.queryCount = cap;
+        free(shader);
+        if (!(shader = calloc(cap, sizeof *shader))) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
+        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &ts));
+        VKS_TRY(record_timed(s, steps, ts, cap, shader, &rec, &needed));
+        if (needed <= cap) break;
+        vks_rec_destroy(&rec);
+        ctx->vk.vkDestroyQueryPool(ctx->device, ts, NULL);
+        ts = VK_NULL_HANDLE;
+        cap = needed;
+    }
+    uint32_t nd = needed - 1;   /* dispatches */
+    q = calloc(needed, sizeof *q);
+    t = calloc((size_t)VKS_SHADER_COUNT * iters, sizeof *t);
+    if (!q || !t) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
+    VkCommandBuffer cmds[2];
+    uint32_t ncmd = 0;
+    if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
+    cmds[ncmd++] = rec.cmd;
+    double period = ctx->props.limits.timestampPeriod * 1e-6;   /* ticks -> ms */
+    for (uint32_t it = 0; it < warmup + iters; it++) {
+        VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
+        if (it < warmup) continue;
+        VKS_VK(ctx->vk.vkGetQueryPoolResults(ctx->device, ts, 0, needed, needed * sizeof *q, q, sizeof *q,
+                                             VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+        for (uint32_t d = 0; d < nd; d++) t[(size_t)shader[d] * iters + it - warmup] += (double)(q[d + 1] - q[d]) * period;
+    }
+    uint32_t used = 0, n = 0, per[VKS_SHADER_COUNT] = {0};
+    for (uint32_t d = 0; d < nd; d++) used += !per[shader[d]]++;
+    if (!(*out = calloc(used ? used : 1, sizeof **out))) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
+    for (uint32_t i = 0; i < VKS_SHADER_COUNT; i++) {
+        if (!per[i]) continue;
+        vks_shader_time_t *o = &(*out)[n++];
+        snprintf(o->shader, sizeof o->shader, "%s", vks_shader_table[i].name);
+        o->dispatches = per[i];
+        double lo, hi;
+        stats(t + (size_t)i * iters, iters, &o->gpu_ms, &lo, &hi);
+    }
+    qsort(*out, n, sizeof **out, cmp_time_desc);
+    *count = n;
+fail:
+    vks_rec_destroy(&rec);
+    if (ts) ctx->vk.vkDestroyQueryPool(ctx->device, ts, NULL);
+    if (steps) ctx->vk.vkDestroyQueryPool(ctx->device, steps, NULL);
+    free(shader);
+    free(q);
+    free(t);
+    if (st) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+void vks_shader_times_free(vks_shader_time_t *times)
+{
+    free(times);
+}
+
 void vks_profile_free(vks_profile_t *p)
 {
     if (!p) return;

@@ -358,6 +358,13 @@ vks_status_t vks_rec_dispatch(vks_rec_t *rec, const vks_pipeline_t *p, const vks
         if (p->push_size) ctx->vk.vkCmdPushConstants(rec->cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_size, push);
         ctx->vk.vkCmdDispatch(rec->cmd, gx, gy, gz);
     }
+    if (rec->dispatch_ts) {   /* vks_session_profile_shaders: query n + 1 after dispatch n */
+        if (rec->dispatch_ts_n + 1 < rec->dispatch_ts_cap) {
+            ctx->vk.vkCmdWriteTimestamp(rec->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, rec->dispatch_ts, rec->dispatch_ts_n + 1);
+            rec->dispatch_shader[rec->dispatch_ts_n] = p->shader;
+        }
+        rec->dispatch_ts_n++;   /* past the pool too: the caller sees how many it needs */
+    }
     if (ctx->guard_bindings && (st = guard_after(rec, b, gb, nb))) return st;
     rec->dispatches++;
     vks_count(&ctx->shader_dispatches[p->shader]);

@@ -308,6 +308,17 @@ printf '\n\n\n' | "$vk" bench --size 12x10 --warmup 1 --paced >"$tmp/paced.txt" 
     && tail -n +2 "$tmp/paced.txt" | awk 'NF != 2 || !($1 > 0) || !($2 > 0) || $2 > $1 { exit 1 }' \
     && ok || bad "bench --paced: $(cat "$tmp/paced.txt" "$tmp/paced.err")"
 expect_error "bench --paced --json" "--paced prints only" bench --paced --json "$tmp/x.json"
+expect_error "bench --paced --shaders" "--paced prints only" bench --paced --shaders
+# bench --shaders: a table of shader variants, and in the JSON every dispatch of the frame among them
+"$vk" bench --size 24x16 --iters 2 --warmup 0 --shaders --json "$tmp/sh.json" >"$tmp/sh.txt" 2>&1 \
+    && grep -q "^GPU ms per shader variant" "$tmp/sh.txt" && py - "$tmp/sh.json" <<'PY' && ok || bad "bench --shaders: $(cat "$tmp/sh.txt")"
+import json, sys
+b = json.load(open(sys.argv[1]))
+sh = b["shaders"]
+assert sh and all(s["gpu_ms"] > 0 and s["dispatches"] > 0 and s["shader"] for s in sh), sh
+assert sum(s["dispatches"] for s in sh) == b["frame"]["dispatches"], (sh, b["frame"])
+assert any(s["shader"] == "pack_rgb8" for s in sh), sh
+PY
 "$vk" bench --size 24x16 --iters 2 --warmup 0 --precision fp16 --json "$tmp/bench16.json" >"$tmp/bench16.txt" 2>&1 && ok || bad "bench fp16 runs"
 py - "$tmp/bench.json" "$tmp/bench16.json" <<'PY' && ok || bad "bench fp16 JSON: $(cat "$tmp/bench16.txt")"
 import json, sys

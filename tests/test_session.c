@@ -162,6 +162,32 @@ static void test_frame_gpu_time(void **state)
     assert_int_equal(prof.dispatches, after - before);
     assert_int_equal(prof.dispatches, s->main.dispatches);
     printf("# 48x32 frame: %u dispatches\n", prof.dispatches);
+    /* per shader variant: every dispatch of the frame, each variant's count what the context's
+     * counters saw recorded, most time first, and together (each dispatch with its barrier)
+     * within the profiled frame's span give or take the machine's noise */
+    uint64_t counts[VKS_SHADER_COUNT];
+    memcpy(counts, g_ctx->shader_dispatches, sizeof counts);
+    vks_shader_time_t *st = NULL;
+    uint32_t nst = 0;
+    TU_OK(vks_session_profile_shaders(s, 1, 3, &st, &nst));
+    assert_true(nst >= 4);   /* udnie at least: pack, conv, norm, unpack */
+    uint32_t nd = 0;
+    double total = 0;
+    for (uint32_t i = 0; i < nst; i++) {
+        int id = -1;
+        for (int k = 0; k < VKS_SHADER_COUNT; k++)
+            if (!strcmp(vks_shader_table[k].name, st[i].shader)) id = k;
+        assert_true(id >= 0);
+        assert_int_equal(st[i].dispatches, g_ctx->shader_dispatches[id] - counts[id]);
+        assert_true(st[i].gpu_ms > 0);
+        if (i) assert_true(st[i].gpu_ms <= st[i - 1].gpu_ms);
+        nd += st[i].dispatches;
+        total += st[i].gpu_ms;
+    }
+    assert_int_equal(nd, prof.dispatches);
+    printf("# 48x32 frame: %u shader variants, %.2f ms together (the profile's frame %.2f)\n", nst, total, prof.gpu_ms_median);
+    assert_true(total > 0.25 * prof.gpu_ms_median && total < 4 * prof.gpu_ms_median);
+    vks_shader_times_free(st);
     vks_profile_free(&prof);
     vks_session_destroy(s);
     vks_model_destroy(m);
@@ -814,6 +840,10 @@ static void test_tensor_io(void **state)
     assert_int_equal(vks_session_set_stabilize(s, 0.5f), VKS_ERR_UNSUPPORTED);
     vks_profile_t prof;
     assert_int_equal(vks_session_profile(s, 0, 1, &prof), VKS_ERR_UNSUPPORTED);
+    vks_shader_time_t *times = (vks_shader_time_t *)&prof;   /* set to NULL on refusal */
+    uint32_t ntimes = 7;
+    assert_int_equal(vks_session_profile_shaders(s, 0, 1, &times, &ntimes), VKS_ERR_UNSUPPORTED);
+    assert_true(times == NULL && ntimes == 0);
     assert_int_equal(vks_session_run(s, (const uint8_t *)x, (uint8_t *)got, 4), VKS_ERR_INVALID_ARGUMENT);
     vks_session_destroy(s);
     s = NULL;

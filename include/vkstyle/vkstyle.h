@@ -375,6 +375,22 @@ typedef struct vks_profile {
 vks_status_t vks_session_profile(vks_session_t *session, uint32_t warmup, uint32_t iters, vks_profile_t *out);
 void vks_profile_free(vks_profile_t *profile);
 
+/* The GPU time of one shader variant in a frame (vks_session_profile_shaders). */
+typedef struct vks_shader_time {
+    char shader[48];           /* its name, as in the README's table of ops, e.g. "conv2d_wino4_in_xubo" */
+    uint32_t dispatches;       /* its dispatches in a frame */
+    double gpu_ms;             /* their time together in a frame, the median over the iterations */
+} vks_shader_time_t;
+
+/* Run the session warmup + iters times with a timestamp after every dispatch and return the time
+ * of each shader variant the frame runs, most first, in *out (*count entries; free with
+ * vks_shader_times_free). Each dispatch is timed with the barrier before it. Which shader to work
+ * on, or how two drivers differ on the same code. VKS_ERR_UNSUPPORTED without timestamps, for a
+ * session in tiles or one that takes float tensors. Uses the current input contents. */
+vks_status_t vks_session_profile_shaders(vks_session_t *session, uint32_t warmup, uint32_t iters,
+                                         vks_shader_time_t **out, uint32_t *count);
+void vks_shader_times_free(vks_shader_time_t *times);
+
 /* The tuner's choice for one layer that has more than one variant (vks_session_tuning). */
 typedef struct vks_tune_trial {
     char variant[32];          /* e.g. "winograd F(4x4)", "direct 8px 16x4" */

@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: vkstyle bench [-m MODEL] [--size WxH] [--iters N] [--warmup N] [--json FILE | --paced]\n"
+        "usage: vkstyle bench [-m MODEL] [--size WxH] [--iters N] [--warmup N] [--shaders] [--json FILE | --paced]\n"
         "       vkstyle bench --peak [--json FILE]\n"
         "\n"
         "Runs the network on random input and prints, per layer, the compute dispatches it records,\n"
@@ -38,6 +38,9 @@ static void usage(FILE *f)
         "      --compare       also time the convolutions with weights and input from storage buffers\n"
         "                      (instead of the default uniform-buffer variants) on the same shapes, side\n"
         "                      by side; every variant is checked against the C reference by test_ops\n"
+        "      --shaders       also time every dispatch of the frame (a timestamp after each, so with the\n"
+        "                      barrier before it) and print the GPU time of each shader variant, most\n"
+        "                      first: which shader to work on, or how two drivers differ on one code\n"
         "      --stabilize S   time the network with temporal stabilization S (0..1; default 0: off)\n"
         "      --tune          time every variant of every convolution on this device now (Winograd\n"
         "                      F(2x2) and F(4x4), the direct convolution's tiles, on GPUs the implicit\n"
@@ -169,7 +172,7 @@ typedef struct bench_args {
     const char *model, *device, *json_path, *style;
     vks_precision_t precision;
     uint32_t w, h, iters, warmup;
-    int peak_only, compare, tune, paced;
+    int peak_only, compare, tune, paced, shaders;
     double stabilize;
 } bench_args_t;
 
@@ -177,7 +180,7 @@ typedef struct bench_args {
 static int parse_args(int argc, char **argv, bench_args_t *a)
 {
     *a = (bench_args_t){.model = "udnie", .precision = VKS_PRECISION_FP32, .w = 256, .h = 256, .iters = 10, .warmup = 2};
-    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB, O_TUNE, O_PACED };
+    enum { O_SIZE = 256, O_ITERS, O_WARMUP, O_JSON, O_PEAK, O_DEVICE, O_PRECISION, O_COMPARE, O_STAB, O_TUNE, O_PACED, O_SHADERS };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"style", required_argument, 0, 's'},
         {"size", required_argument, 0, O_SIZE}, {"iters", required_argument, 0, O_ITERS},
@@ -185,7 +188,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         {"peak", no_argument, 0, O_PEAK}, {"device", required_argument, 0, O_DEVICE},
         {"precision", required_argument, 0, O_PRECISION}, {"compare", no_argument, 0, O_COMPARE},
         {"stabilize", required_argument, 0, O_STAB}, {"tune", no_argument, 0, O_TUNE},
-        {"paced", no_argument, 0, O_PACED},
+        {"paced", no_argument, 0, O_PACED}, {"shaders", no_argument, 0, O_SHADERS},
         {"help", no_argument, 0, 'h'}, CLI_RANGE_OPTIONS, {0, 0, 0, 0},
     };
     optind = 1;
@@ -206,6 +209,7 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         case O_COMPARE: a->compare = 1; break;
         case O_TUNE: a->tune = 1; break;
         case O_PACED: a->paced = 1; break;
+        case O_SHADERS: a->shaders = 1; break;
         case O_STAB: if (cli_parse_double("--stabilize", optarg, 0, 1, &a->stabilize)) return 1; break;
         case CLI_O_INPUT_RANGE:
         case CLI_O_OUTPUT_RANGE: if (cli_range_option(c, optarg)) return 1; break;
@@ -214,8 +218,8 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
         }
     }
     if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
-    if (a->paced && (a->json_path || a->compare || a->peak_only))
-        return cli_error("bench: --paced prints only its frames' times: it takes no --json, --compare or --peak");
+    if (a->paced && (a->json_path || a->compare || a->peak_only || a->shaders))
+        return cli_error("bench: --paced prints only its frames' times: it takes no --json, --compare, --peak or --shaders");
     if (a->json_path && strcmp(a->json_path, "-")) { /* an unwritable place fails now, not after the run */
         vks_outfile_t o;
         char err[1024];
@@ -336,6 +340,30 @@ static uint8_t *random_pixels(const vks_session_t *sess)
     return px;
 }
 
+/* bench --shaders: the frame's GPU time per shader variant; 1 after an error (printed). */
+static int report_shaders(vks_session_t *sess, uint32_t iters, FILE *tab, json_t *root)
+{
+    vks_shader_time_t *t = NULL;
+    uint32_t n = 0;
+    vks_status_t st = vks_session_profile_shaders(sess, 1, iters, &t, &n);
+    if (st) return cli_engine_error("bench --shaders", st);
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++) sum += t[i].gpu_ms;
+    fprintf(tab, "\nGPU ms per shader variant (a timestamp after every dispatch: each with the barrier before it; "
+                 "median of %u):\n%-32s %6s %10s %7s\n", iters, "shader", "disp", "GPU ms", "share");
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < n; i++) {
+        fprintf(tab, "%-32s %6u %10.2f %6.1f%%\n", t[i].shader, t[i].dispatches, t[i].gpu_ms,
+                sum > 0 ? 100 * t[i].gpu_ms / sum : 0.0);
+        json_array_append_new(arr, json_pack("{s:s, s:i, s:f}", "shader", t[i].shader, "dispatches",
+                                             (json_int_t)t[i].dispatches, "gpu_ms", t[i].gpu_ms));
+    }
+    fprintf(tab, "%-32s %6s %10.2f\n", "all", "", sum);
+    json_object_set_new(root, "shaders", arr);
+    vks_shader_times_free(t);
+    return 0;
+}
+
 /* bench --paced: one frame per line of standard input, through the public path a caller takes
  * (vks_session_run_raw: the input copied into the session's staging memory, the frame, the output
  * left there), its wall and GPU ms on standard output, so that a caller can alternate frames with
@@ -446,6 +474,7 @@ int cmd_bench(int argc, char **argv)
     report_tuning(sess, a.tune, tab, root);
     report(&prof, have_peak ? &peak : NULL, tab, root);
     if (a.compare && compare_variants(&co, model_path, a.style, a.w, a.h, &so, a.warmup, a.iters, &prof, tab, root)) goto done;
+    if (a.shaders && report_shaders(sess, a.iters, tab, root)) goto done;
     rc = 0;
 done:
     if (!rc && to_stdout) {
