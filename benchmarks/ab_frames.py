@@ -18,8 +18,11 @@ beyond the standard library.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
+
+if not __package__:  # run as a file, where the package import cannot resolve
+    sys.exit("run it from the repository root as: python3 -m benchmarks.ab_frames")
+from benchmarks import paced  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,20 +37,7 @@ def start(binary, envs, a, label):
     wrap = ["bash", os.path.join(ROOT, "scripts", "mesa25.sh")] if a.driver == "mesa25" else []
     cmd = wrap + [binary, "bench", "-m", a.model, "--size", a.size, "--warmup", str(a.warmup),
                   "--precision", a.precision, "--paced"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
-    if proc.stdout.readline().strip() != "ready":
-        sys.exit(f"ab_frames.py: side {label.upper()} ({' '.join(cmd)}) failed: {proc.communicate()[1].strip()}")
-    return proc
-
-
-def frame(proc, label):
-    proc.stdin.write("\n")
-    proc.stdin.flush()
-    line = proc.stdout.readline().split()
-    if len(line) != 2:
-        sys.exit(f"ab_frames.py: side {label.upper()} stopped: {proc.communicate()[1].strip()}")
-    return float(line[0]), float(line[1])
+    return paced.start(cmd, f"ab_frames.py: side {label.upper()} ({' '.join(cmd)})", env=env)
 
 
 def quartiles(v):
@@ -79,16 +69,15 @@ def main():
     wa, wb, ga, gb, ratios = [], [], [], [], []
     for i in range(a.frames):
         if i % 2 == 0:
-            fa, fb = frame(pa, "a"), frame(pb, "b")
+            fa, fb = paced.frame(pa, "ab_frames.py: side A", 2), paced.frame(pb, "ab_frames.py: side B", 2)
         else:
-            fb, fa = frame(pb, "b"), frame(pa, "a")
+            fb, fa = paced.frame(pb, "ab_frames.py: side B", 2), paced.frame(pa, "ab_frames.py: side A", 2)
         wa.append(fa[0]); ga.append(fa[1]); wb.append(fb[0]); gb.append(fb[1])
         ratios.append(fb[0] / fa[0])
         if (i + 1) % max(1, a.frames // 5) == 0:
             print(f"  {i + 1}/{a.frames} pairs", file=sys.stderr, flush=True)
-    for proc in (pa, pb):
-        proc.stdin.close()
-        proc.wait()
+    paced.finish(pa, "ab_frames.py: side A")
+    paced.finish(pb, "ab_frames.py: side B")
     print(f"{a.model} {a.size} {a.precision}, driver {a.driver}, {a.frames} pairs of frames, alternating")
     print(f"A: {a.a} {' '.join(a.a_env)}".rstrip())
     print(f"B: {b_bin} {' '.join(a.b_env)}".rstrip())

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 if not __package__:  # run as a file, where the package imports cannot resolve
     sys.exit("run it from the repository root as: python3 -m benchmarks.bench_vs_pytorch")
+from benchmarks import paced  # noqa: E402
 from tools.convert import reference  # the model-file reader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -109,50 +110,16 @@ def pytorch_worker(a):
 
 def start_pytorch(a, size):
     """A PyTorch worker process (this script, --pytorch-worker), warmed up and waiting for its first line."""
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_vs_pytorch", "--pytorch-worker", "--model", a.model,
-                             "--size", size, "--threads", str(a.threads)], cwd=ROOT, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if proc.stdout.readline().strip() != "ready":
-        sys.exit(f"bench_vs_pytorch.py: the PyTorch worker failed: {proc.communicate()[1].strip()}")
-    return proc
-
-
-def pytorch_frame(proc):
-    """One forward of the PyTorch worker, in ms."""
-    proc.stdin.write("\n")
-    proc.stdin.flush()
-    line = proc.stdout.readline().strip()
-    if not line:
-        sys.exit(f"bench_vs_pytorch.py: the PyTorch worker stopped: {proc.communicate()[1].strip()}")
-    return float(line)
-
-
-def finish(proc, what):
-    proc.stdin.close()
-    if proc.wait() != 0:
-        sys.exit(f"bench_vs_pytorch.py: {what} failed: {proc.stderr.read().strip()}")
+    cmd = [sys.executable, "-m", "benchmarks.bench_vs_pytorch", "--pytorch-worker", "--model", a.model, "--size", size,
+           "--threads", str(a.threads)]
+    return paced.start(cmd, "bench_vs_pytorch.py: the PyTorch worker", cwd=ROOT)
 
 
 def start_paced(a, size, key, drv, prec, wrappers):
     """A `vkstyle bench --paced` process, warmed up and waiting for its first line."""
-    proc = subprocess.Popen(wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", size, "--warmup", "2",
-                            "--precision", prec, "--paced"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    if proc.stdout.readline().strip() != "ready":
-        err = proc.communicate()[1]
-        sys.exit(f"bench_vs_pytorch.py: vkstyle bench --paced ({key}) failed: {err.strip()}")
-    return proc
-
-
-def paced_frame(proc, key):
-    """One frame of a paced vkstyle: (wall ms, GPU ms)."""
-    proc.stdin.write("\n")
-    proc.stdin.flush()
-    line = proc.stdout.readline().split()
-    if len(line) != 2:
-        err = proc.communicate()[1]
-        sys.exit(f"bench_vs_pytorch.py: vkstyle bench --paced ({key}) stopped: {err.strip()}")
-    return float(line[0]), float(line[1])
+    cmd = wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", size, "--warmup", "2", "--precision", prec,
+                           "--paced"]
+    return paced.start(cmd, f"bench_vs_pytorch.py: vkstyle bench --paced ({key})")
 
 
 def device_names(a, wrappers, drv, prec):
@@ -183,14 +150,14 @@ def measure(a, size, wrappers, runs, dev):
             # over seconds; benchmarks/README.md)
             for key in precisions:
                 time.sleep(PAUSE)
-                wl, g = paced_frame(procs[key], key)
+                wl, g = paced.frame(procs[key], f"bench_vs_pytorch.py: vkstyle bench --paced ({key})", 2)
                 vk_wall[key].append(wl)
                 vk_gpu[key].append(g)
             time.sleep(PAUSE)
-            pt.append(pytorch_frame(torch_proc))
+            pt.append(paced.frame(torch_proc, "bench_vs_pytorch.py: the PyTorch worker", 1)[0])
         for key, proc in procs.items():
-            finish(proc, f"vkstyle bench --paced ({key})")
-        finish(torch_proc, "the PyTorch worker")
+            paced.finish(proc, f"bench_vs_pytorch.py: vkstyle bench --paced ({key})")
+        paced.finish(torch_proc, "bench_vs_pytorch.py: the PyTorch worker")
         line = f"{size} round {r + 1}:"
         for key in precisions:
             rr = statistics.median(v / t for v, t in zip(vk_wall[key][n0:], pt[n0:]))

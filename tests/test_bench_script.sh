@@ -1,7 +1,7 @@
 #!/bin/bash
-# benchmarks/bench_vs_pytorch.py end to end at a tiny size: the paced vkstyle and PyTorch processes
-# start each round, every pair is timed on both sides and the JSON holds them. Not a measurement
-# (benchmarks are not tests).
+# benchmarks/bench_vs_pytorch.py and ab_frames.py end to end at a tiny size: the paced vkstyle and
+# PyTorch processes start each round, every pair is timed on both sides and the JSON holds them.
+# Not a measurement (benchmarks are not tests).
 # Usage: test_bench_script.sh PYTHON VKSTYLE SRC
 set -u   # no -e: under the sanitizer stage LeakSanitizer gives mktemp, run before the wrapper, a non-zero exit
 py=$1 vk=$2 src=$3
@@ -23,3 +23,8 @@ assert f["pair_ratio"] > 0 and f["ratio"] > 0 and f["driver"], f
 assert len(f["rounds_pair_ratio"]) == 2 and all(v > 0 for v in f["rounds_pair_ratio"]), f
 PY
 grep -q "^| 16x16 |" "$tmp/out.txt" || { echo "no ratio table"; cat "$tmp/out.txt"; exit 1; }
+# benchmarks/ab_frames.py likewise: two paced sides, one with an environment variable of its own
+"$py" -m benchmarks.ab_frames --a "$vk" --b-env VKSTYLE_WINO_IN_UBO=0 --size 16x16 --frames 4 --warmup 1 \
+    >"$tmp/ab.txt" 2>&1 || { cat "$tmp/ab.txt"; exit 1; }
+grep -q "^B: .*VKSTYLE_WINO_IN_UBO=0" "$tmp/ab.txt" && grep -Eq "^B / A, median of the pairs' wall ratios: [0-9.]+ " "$tmp/ab.txt" \
+    || { echo "ab_frames.py: no result"; cat "$tmp/ab.txt"; exit 1; }
