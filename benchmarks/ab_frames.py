@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Two configurations of vkstyle side by side, frame by frame: A/B of a switch or of two builds.
 
-Starts one `vkstyle bench --paced` process per side (a warmed-up session that runs a frame per
-line of input) and alternates their frames, A then B, then B then A, so that both see the same
-state of the machine (on the development VM its speed moves by 1.5x within minutes: separate
-runs compare moments, not code). Prints each side's median wall and GPU ms per frame and the
-median of the pairs' ratios B / A with its interquartile range.
+Each round starts one `vkstyle bench --paced` process per side (a warmed-up session that runs a
+frame per line of input) and alternates their frames, A then B, then B then A, so that both see
+the same state of the machine (on the development VM its speed moves by 1.5x within minutes:
+separate runs compare moments, not code). Fresh processes every round, because a process keeps
+the memory layout it drew at its start, and two processes of the same configuration differed by
+up to 8% on that VM (benchmarks/README.md). Prints each side's median wall and GPU ms per frame,
+the median of the pairs' ratios B / A with its interquartile range, and the rounds' range.
 
-  python3 -m benchmarks.ab_frames --b-env VKSTYLE_WINO_IN_UBO=0 --size 64x64 --frames 100
+  python3 -m benchmarks.ab_frames --b-env VKSTYLE_WINO_IN_UBO=0 --size 64x64 --rounds 6 --frames 30
   python3 -m benchmarks.ab_frames --a /tmp/base-build/vkstyle --b build/vkstyle --size 256x256
   python3 -m benchmarks.ab_frames --b-env VKSTYLE_NORM_V4=0 --driver mesa25   # scripts/mesa25.sh
 
@@ -54,38 +56,48 @@ def main():
     p.add_argument("-m", "--model", default="udnie")
     p.add_argument("--size", default="256x256")
     p.add_argument("--precision", default="fp32")
-    p.add_argument("--frames", type=int, default=40, help="pairs of frames (default 40)")
+    p.add_argument("--frames", type=int, default=20, help="pairs of frames a round (default 20)")
+    p.add_argument("--rounds", type=int, default=4, help="rounds, each with fresh processes (default 4)")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--driver", choices=["system", "mesa25"], default="system",
                    help="mesa25: both sides through scripts/mesa25.sh")
     a = p.parse_args()
-    if a.frames < 1:
-        sys.exit("ab_frames.py: --frames must be at least 1")
+    if a.frames < 1 or a.rounds < 1:
+        sys.exit("ab_frames.py: --frames and --rounds must be at least 1")
     b_bin = a.b or a.a
     for v in (a.a, b_bin):
         if not os.access(v, os.X_OK):
             sys.exit(f"ab_frames.py: {v} is not an executable (build first: bash scripts/build.sh)")
-    pa, pb = start(a.a, a.a_env, a, "a"), start(b_bin, a.b_env, a, "b")
-    wa, wb, ga, gb, ratios = [], [], [], [], []
-    for i in range(a.frames):
-        if i % 2 == 0:
-            fa, fb = paced.frame(pa, "ab_frames.py: side A", 2), paced.frame(pb, "ab_frames.py: side B", 2)
+    wa, wb, ga, gb, ratios, round_ratios = [], [], [], [], [], []
+    for r in range(a.rounds):
+        # fresh processes every round, started in turns: a process draws its memory layout once
+        # and keeps it (benchmarks/README.md), so one process a side would compare two draws
+        if r % 2 == 0:
+            pa, pb = start(a.a, a.a_env, a, "a"), start(b_bin, a.b_env, a, "b")
         else:
-            fb, fa = paced.frame(pb, "ab_frames.py: side B", 2), paced.frame(pa, "ab_frames.py: side A", 2)
-        wa.append(fa[0]); ga.append(fa[1]); wb.append(fb[0]); gb.append(fb[1])
-        ratios.append(fb[0] / fa[0])
-        if (i + 1) % max(1, a.frames // 5) == 0:
-            print(f"  {i + 1}/{a.frames} pairs", file=sys.stderr, flush=True)
-    paced.finish(pa, "ab_frames.py: side A")
-    paced.finish(pb, "ab_frames.py: side B")
-    print(f"{a.model} {a.size} {a.precision}, driver {a.driver}, {a.frames} pairs of frames, alternating")
+            pb, pa = start(b_bin, a.b_env, a, "b"), start(a.a, a.a_env, a, "a")
+        n0 = len(ratios)
+        for i in range(a.frames):
+            if i % 2 == 0:
+                fa, fb = paced.frame(pa, "ab_frames.py: side A", 2), paced.frame(pb, "ab_frames.py: side B", 2)
+            else:
+                fb, fa = paced.frame(pb, "ab_frames.py: side B", 2), paced.frame(pa, "ab_frames.py: side A", 2)
+            wa.append(fa[0]); ga.append(fa[1]); wb.append(fb[0]); gb.append(fb[1])
+            ratios.append(fb[0] / fa[0])
+        paced.finish(pa, "ab_frames.py: side A")
+        paced.finish(pb, "ab_frames.py: side B")
+        round_ratios.append(statistics.median(ratios[n0:]))
+        print(f"  round {r + 1}/{a.rounds}: B / A {round_ratios[-1]:.3f}", file=sys.stderr, flush=True)
+    print(f"{a.model} {a.size} {a.precision}, driver {a.driver}, {a.rounds} rounds of {a.frames} pairs of frames, "
+          "alternating, fresh processes each round")
     print(f"A: {a.a} {' '.join(a.a_env)}".rstrip())
     print(f"B: {b_bin} {' '.join(a.b_env)}".rstrip())
     print(f"{'':4} {'wall ms':>10} {'GPU ms':>10}")
     print(f"{'A':4} {statistics.median(wa):10.2f} {statistics.median(ga):10.2f}")
     print(f"{'B':4} {statistics.median(wb):10.2f} {statistics.median(gb):10.2f}")
     q1, q2, q3 = quartiles(ratios)
-    print(f"B / A, median of the pairs' wall ratios: {q2:.3f} (quartiles {q1:.3f}-{q3:.3f})")
+    print(f"B / A, median of the pairs' wall ratios: {q2:.3f} (quartiles {q1:.3f}-{q3:.3f}); "
+          f"rounds' {min(round_ratios):.3f}-{max(round_ratios):.3f}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ assert len(f["rounds_pair_ratio"]) == 2 and all(v > 0 for v in f["rounds_pair_ra
 PY
 grep -q "^| 16x16 |" "$tmp/out.txt" || { echo "no ratio table"; cat "$tmp/out.txt"; exit 1; }
 # benchmarks/ab_frames.py likewise: two paced sides, one with an environment variable of its own
-"$py" -m benchmarks.ab_frames --a "$vk" --b-env VKSTYLE_WINO_IN_UBO=0 --size 16x16 --frames 4 --warmup 1 \
+"$py" -m benchmarks.ab_frames --a "$vk" --b-env VKSTYLE_WINO_IN_UBO=0 --size 16x16 --rounds 2 --frames 2 --warmup 1 \
     >"$tmp/ab.txt" 2>&1 || { cat "$tmp/ab.txt"; exit 1; }
-grep -q "^B: .*VKSTYLE_WINO_IN_UBO=0" "$tmp/ab.txt" && grep -Eq "^B / A, median of the pairs' wall ratios: [0-9.]+ " "$tmp/ab.txt" \
+grep -q "^B: .*VKSTYLE_WINO_IN_UBO=0" "$tmp/ab.txt" && grep -Eq "^B / A, median of the pairs' wall ratios: [0-9.]+ .*rounds' [0-9.]+-[0-9.]+$" "$tmp/ab.txt" \
     || { echo "ab_frames.py: no result"; cat "$tmp/ab.txt"; exit 1; }
