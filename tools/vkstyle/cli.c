@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -226,4 +227,11 @@ int cli_parse_size(const char *opt, const char *s, uint32_t lo, uint32_t *w, uin
     return 0;
 bad:
     return cli_print_error("%s must be WxH with W and H in %u..32768 (e.g. 640x480), not '%s'", opt, lo, s), -1;
+}
+
+double cli_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
 }

@@ -77,4 +77,7 @@ int cli_parse_double(const char *opt, const char *s, double lo, double hi, doubl
 /* "WxH" with W and H in lo..32768, as above. */
 int cli_parse_size(const char *opt, const char *s, uint32_t lo, uint32_t *w, uint32_t *h);
 
+/* Seconds on the monotonic clock: for durations (frame times, FPS, timeouts). */
+double cli_now_s(void);
+
 #endif

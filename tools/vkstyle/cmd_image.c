@@ -39,13 +39,6 @@ static void usage(FILE *f)
         "  -h, --help            this help\n");
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static bool good_extension(const char *path)
 {
     const char *dot = strrchr(path, '.');
@@ -197,7 +190,7 @@ int cmd_image(int argc, char **argv)
         cli_print_error("%s (%u images of %ux%u side by side)", err, a.steps, w, h);
         goto done;
     }
-    double t0 = now_ms();
+    double t0 = 1e3 * cli_now_s();
     vks_context_options_t co = {.device = a.device};
     if ((st = vks_context_create(&co, &ctx))) { cli_engine_error("Vulkan", st); goto done; }
     if (cli_load_model(ctx, model_path, &model)) goto done;
@@ -236,9 +229,9 @@ int cmd_image(int argc, char **argv)
     }
     uint32_t tiles = a.strip ? a.steps : 1;
     if (!(out = malloc((size_t)img.w * img.h * 3 * tiles))) { cli_print_error("out of memory"); goto done; }
-    double t1 = now_ms();
+    double t1 = 1e3 * cli_now_s();
     if (stylize(&a, sess, model, weights, &img, out)) goto done;
-    double t2 = now_ms();
+    double t2 = 1e3 * cli_now_s();
     vks_image_t res = {out, img.w * tiles, img.h};
     if (vks_image_save(a.out_path, &res, a.quality, err, sizeof err)) { cli_print_error("%s", err); goto done; }
     if (!a.quiet)

@@ -68,13 +68,6 @@ static void usage(FILE *f)
         "      strength; t stabilization on/off; space pause; s save a PNG; f fullscreen; q or Esc quit\n");
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int save_png(const char *path, const uint8_t *rgba, uint32_t w, uint32_t h, char *err, size_t errsz)
 {
     vks_image_t img = {malloc((size_t)w * h * 3), w, h};
@@ -275,10 +268,10 @@ static int stylize(live_t *l, bool *fresh)
         if (l->front_index >= 0) *fresh = true;
     }
     if (!*fresh) return 0;
-    double g0 = now_s();
+    double g0 = cli_now_s();
     if ((st = vks_session_run_raw(l->sess, l->src.front.px, NULL))) return cli_engine_error("stylizing", st), -1;
     /* GPU time from timestamps; without them the wall time of the run (title says "frame") */
-    double ms = 1e3 * (now_s() - g0);
+    double ms = 1e3 * (cli_now_s() - g0);
     l->gpu_timed = vks_session_last_gpu_ms(l->sess, &ms) == VKS_OK;
     l->gpu_ms = l->gpu_ms ? 0.8 * l->gpu_ms + 0.2 * ms : ms;
     l->have_output = true;
@@ -314,7 +307,7 @@ static int present(live_t *l, bool fresh)
     }
     l->presented++;
     l->frames_since++;
-    l->t_last = now_s();
+    l->t_last = cli_now_s();
     if (l->presented == 1) l->t_first = l->t_last;
     if (k->save) {
         char name[64];
@@ -330,7 +323,7 @@ static int present(live_t *l, bool fresh)
 /* Twice a second: the mix, strength, FPS and GPU ms in the title. */
 static void update_title(live_t *l)
 {
-    double t = now_s();
+    double t = cli_now_s();
     if (t - l->t_title < 0.5) return;
     l->fps = l->frames_since / (t - l->t_title);
     l->frames_since = 0;
@@ -353,7 +346,7 @@ static int run_loop(live_t *l)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     l->shown_index = l->front_index = -1;
-    l->t_title = now_s();
+    l->t_title = cli_now_s();
     int rc = 0;
     char err[512];
     while (!l->keys.quit && !g_stop && !glfwWindowShouldClose(win_glfw(l->win))) {

@@ -71,13 +71,6 @@ static void usage(FILE *f)
         "needs even sizes); --max-side picks even sizes.\n");
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* ------------------------------------------------------------------ bounded queue */
 
 enum { IT_FRAME, IT_PACKET };
@@ -400,18 +393,18 @@ static void stylize_frames(job_t *j, vks_session_t *sess, int64_t total, bool tt
     while (q_pop(&j->q_dec, &it) == 0) {
         if (g_interrupted) { item_free(&it); break; }
         if (it.kind == IT_FRAME) {
-            double g0 = now_s();
+            double g0 = cli_now_s();
             if ((st = vks_session_run(sess, it.px, it.px, 4))) {
                 cli_engine_error("stylizing", st);
                 rs->gpu_failed = true;
                 item_free(&it);
                 break;
             }
-            rs->gpu_s += now_s() - g0;
+            rs->gpu_s += cli_now_s() - g0;
             double ms;
             if (vks_session_last_gpu_ms(sess, &ms) == VKS_OK) rs->gpu_ts_ms += ms, rs->gpu_ts_frames++;
             rs->done++;
-            double t = now_s();
+            double t = cli_now_s();
             if (tty && t - last_draw > 0.1) {
                 progress(rs->done, total, t - t0, false);
                 last_draw = t;
@@ -481,7 +474,7 @@ int cmd_video(int argc, char **argv)
     bool dec_started = false, enc_started = false;
     pthread_t dec_thread, enc_thread;
     vks_status_t st;
-    double t_setup = now_s();
+    double t_setup = cli_now_s();
 
     if (media_open(a.in_path, &j.in, err, sizeof err)) { cli_print_error("%s", err); goto done; }
     const media_info_t *mi = media_info(j.in);
@@ -517,7 +510,7 @@ int cmd_video(int argc, char **argv)
     int64_t total = mi->frames > 0 ? mi->frames
                     : mi->duration > 0 && mi->fps_num ? (int64_t)llround(mi->duration * mi->fps_num / mi->fps_den) : 0;
     run_stats_t rs = {0};
-    double t0 = now_s();
+    double t0 = cli_now_s();
     if (pthread_create(&dec_thread, NULL, decoder_main, &j) == 0) dec_started = true;
     if (pthread_create(&enc_thread, NULL, encoder_main, &j) == 0) enc_started = true;
     if (!dec_started || !enc_started) {
@@ -535,7 +528,7 @@ int cmd_video(int argc, char **argv)
     char cerr[512] = "";
     int close_rc = media_out_close(j.out, &kept, cerr, sizeof cerr);
     j.out = NULL;
-    double t1 = now_s();
+    double t1 = cli_now_s();
     if (tty && rs.done) progress(rs.done, total > 0 && rs.done <= total ? total : rs.done, t1 - t0, true);
     if (dec_started && enc_started)
         rc = report(&a, &j, &rs, close_rc != 0, cerr, kept, enc_name, ew, eh, ctx, model, t_setup, t0, t1);

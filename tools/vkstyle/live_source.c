@@ -1,5 +1,6 @@
 /* The frame sources of vkstyle live (see live_source.h). */
 #include "live_source.h"
+#include "cli.h"
 #include "mjpeg.h"
 
 #define GLFW_INCLUDE_NONE
@@ -12,13 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -160,7 +154,7 @@ static void *file_main(void *arg)
 {
     live_source_t *s = arg;
     char err[512];
-    double start = now_s(), loop_offset = 0, last_t = 0;
+    double start = cli_now_s(), loop_offset = 0, last_t = 0;
     int64_t loops_without_frames = 0;
     while (!stopping(s)) {
         media_frame_t fr;
@@ -169,7 +163,7 @@ static void *file_main(void *arg)
             loops_without_frames = 0;
             last_t = fr.seconds;
             double due = start + loop_offset + fr.seconds;
-            while (!stopping(s) && now_s() < due) sleep_s(fmin(due - now_s(), 0.02));
+            while (!stopping(s) && cli_now_s() < due) sleep_s(fmin(due - cli_now_s(), 0.02));
             s->back.source_index = fr.index;
             publish(s);
             continue;
