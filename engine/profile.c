@@ -40,17 +40,34 @@ void vks_session_layer_describe(const vks_session_t *s, uint32_t i, vks_layer_pr
     ly->op->cost(ly, in, out, lp);
 }
 
+/* The sessions neither profile times (vks_session_profile, vks_session_profile_shaders): one that
+ * runs in tiles, and one that takes float tensors instead of pixels. */
+static vks_status_t profile_refusal(const vks_session_t *s, const char *fn)
+{
+    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the session runs in tiles", fn);
+    if (s->opts.input == VKS_TENSOR_F32)
+        return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the session takes float tensors, not pixels", fn);
+    return VKS_OK;
+}
+
+/* The command buffers of one profiled frame: the style mix's (multi-style models), then rec's. */
+static uint32_t frame_cmds(const vks_session_t *s, const vks_rec_t *rec, VkCommandBuffer cmds[2])
+{
+    uint32_t n = 0;
+    if (s->model->cin_channels) cmds[n++] = s->style.cmd;
+    cmds[n++] = rec->cmd;
+    return n;
+}
+
 vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t iters, vks_profile_t *out)
 {
     if (!s || !out || iters == 0) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "vks_session_profile: bad argument");
-    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "vks_session_profile: the session runs in tiles");
-    if (s->opts.input == VKS_TENSOR_F32)
-        return vks_fail(VKS_ERR_UNSUPPORTED, "vks_session_profile: the session takes float tensors, not pixels");
+    vks_status_t st = profile_refusal(s, "vks_session_profile");
+    if (st) return st;
     memset(out, 0, sizeof *out);
     vks_context_t *ctx = s->ctx;
     const vks_model_t *m = s->model;
     uint32_t nsteps = m->nlayers + 2, nq = nsteps + 1;
-    vks_status_t st = VKS_OK;
     VkQueryPool pool = VK_NULL_HANDLE;
     vks_rec_t rec = {0};
     double *t = calloc((size_t)iters * (nsteps + 1), sizeof *t), *wall = calloc(iters, sizeof *wall);
@@ -68,9 +85,7 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
     VKS_TRY(vks_session_record(s, &rec, pool));
     rec.marks = NULL;
     VkCommandBuffer cmds[2];
-    uint32_t ncmd = 0;
-    if (m->cin_channels) cmds[ncmd++] = s->style.cmd;
-    cmds[ncmd++] = rec.cmd;
+    uint32_t ncmd = frame_cmds(s, &rec, cmds);
     double period = ctx->props.limits.timestampPeriod * 1e-6;   /* ticks -> ms */
     for (uint32_t it = 0; it < warmup + iters; it++) {
         double t0 = now_ms();
@@ -163,13 +178,11 @@ vks_status_t vks_session_profile_shaders(vks_session_t *s, uint32_t warmup, uint
     if (!s || !out || !count || iters == 0) return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s: bad argument", fn);
     *out = NULL;
     *count = 0;
-    if (s->tiled) return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the session runs in tiles", fn);
-    if (s->opts.input == VKS_TENSOR_F32)
-        return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the session takes float tensors, not pixels", fn);
+    vks_status_t st = profile_refusal(s, fn);
+    if (st) return st;
     vks_context_t *ctx = s->ctx;
     if (!ctx->info.timestamps) return vks_fail(VKS_ERR_UNSUPPORTED, "%s: the device has no timestamps on its compute queue", fn);
     uint32_t nsteps = s->model->nlayers + 2, cap = 8 * nsteps, needed = 0;
-    vks_status_t st = VKS_OK;
     VkQueryPool steps = VK_NULL_HANDLE, ts = VK_NULL_HANDLE;
     vks_rec_t rec = {0};
     vks_shader_id_t *shader = NULL;
@@ -194,9 +207,7 @@ vks_status_t vks_session_profile_shaders(vks_session_t *s, uint32_t warmup, uint
     t = calloc((size_t)VKS_SHADER_COUNT * iters, sizeof *t);
     if (!q || !t) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
     VkCommandBuffer cmds[2];
-    uint32_t ncmd = 0;
-    if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
-    cmds[ncmd++] = rec.cmd;
+    uint32_t ncmd = frame_cmds(s, &rec, cmds);
     double period = ctx->props.limits.timestampPeriod * 1e-6;   /* ticks -> ms */
     for (uint32_t it = 0; it < warmup + iters; it++) {
         VKS_TRY(vks_submit_wait(ctx, cmds, ncmd));
