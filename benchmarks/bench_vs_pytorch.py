@@ -108,18 +108,26 @@ def pytorch_worker(a):
             print(f"{(time.perf_counter() - t0) * 1e3:.4f}", flush=True)
 
 
+TORCH_NAME = "bench_vs_pytorch.py: the PyTorch worker"
+
+
+def vk_name(key):
+    """A vkstyle side's name in messages."""
+    return f"bench_vs_pytorch.py: vkstyle bench --paced ({key})"
+
+
 def start_pytorch(a, size):
     """A PyTorch worker process (this script, --pytorch-worker), warmed up and waiting for its first line."""
     cmd = [sys.executable, "-m", "benchmarks.bench_vs_pytorch", "--pytorch-worker", "--model", a.model, "--size", size,
            "--threads", str(a.threads)]
-    return paced.start(cmd, "bench_vs_pytorch.py: the PyTorch worker", cwd=ROOT)
+    return paced.start(cmd, TORCH_NAME, cwd=ROOT)
 
 
 def start_paced(a, size, key, drv, prec, wrappers):
     """A `vkstyle bench --paced` process, warmed up and waiting for its first line."""
     cmd = wrappers[drv] + [a.vkstyle, "bench", "-m", a.model, "--size", size, "--warmup", "2", "--precision", prec,
                            "--paced"]
-    return paced.start(cmd, f"bench_vs_pytorch.py: vkstyle bench --paced ({key})")
+    return paced.start(cmd, vk_name(key))
 
 
 def device_names(a, wrappers, drv, prec):
@@ -150,14 +158,14 @@ def measure(a, size, wrappers, runs, dev):
             # over seconds; benchmarks/README.md)
             for key in precisions:
                 time.sleep(PAUSE)
-                wl, g = paced.frame(procs[key], f"bench_vs_pytorch.py: vkstyle bench --paced ({key})", 2)
+                wl, g = paced.frame(procs[key], vk_name(key), 2)
                 vk_wall[key].append(wl)
                 vk_gpu[key].append(g)
             time.sleep(PAUSE)
-            pt.append(paced.frame(torch_proc, "bench_vs_pytorch.py: the PyTorch worker", 1)[0])
+            pt.append(paced.frame(torch_proc, TORCH_NAME, 1)[0])
         for key, proc in procs.items():
-            paced.finish(proc, f"bench_vs_pytorch.py: vkstyle bench --paced ({key})")
-        paced.finish(torch_proc, "bench_vs_pytorch.py: the PyTorch worker")
+            paced.finish(proc, vk_name(key))
+        paced.finish(torch_proc, TORCH_NAME)
         line = f"{size} round {r + 1}:"
         for key in precisions:
             rr = statistics.median(v / t for v, t in zip(vk_wall[key][n0:], pt[n0:]))
