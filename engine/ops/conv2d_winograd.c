@@ -248,6 +248,152 @@ static uint32_t in_cpb(const vks_context_t *ctx, const vks_tensor_t *in)
     return vks_env_is("VKSTYLE_WINO_IN_UBO", "0") ? 0 : vks_ubo_planes(ctx, in);
 }
 
+/* The GEMM step, M[p] = U[p] V[p] for np positions over tp tiles, as both the Winograd and the
+ * transposed convolution (vks_op_conv2d_transpose_gemm: its positions are the kernel's taps,
+ * which all multiply the same V) record it: which of conv2d_wino_gemm's variants, its register
+ * tile and blocks of V. */
+typedef struct gemm {
+    const vks_pipeline_t *pipe;
+    uint32_t np, cin, cout, es;
+    uint32_t local, group, tm;      /* workgroup, tiles a workgroup takes, output channels an invocation */
+    uint32_t rows;                  /* output channels one uniform binding of U holds */
+    uint32_t xblk;                  /* the xubo variant's tiles per block of V, or 0 */
+    uint32_t mblk, nvb, nq;         /* the mpos variant: tiles per block, blocks a position, positions a dispatch */
+    bool mpos;
+    uint32_t u_plane0;              /* planes of u before position 0's (F(4x4)'s follow F(2x2)'s) */
+    bool shared_v;                  /* every position reads position 0's V */
+} gemm_t;
+
+/* The GEMM for in (cin channels) -> cout channels, np positions of U from plane u_plane0 of u,
+ * over ranges of tp tiles (one range: single), in workgroups of local x tn tiles. */
+static vks_status_t gemm_setup(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *u, uint32_t cout, uint32_t np,
+                               uint32_t u_plane0, bool shared_v, bool single, uint32_t tp, uint32_t local, uint32_t tn,
+                               gemm_t *g)
+{
+    vks_context_t *ctx = rec->ctx;
+    uint32_t tn_max, es = in->esize;
+    *g = (gemm_t){.np = np, .cin = in->c, .cout = cout, .es = es, .local = local, .group = local * tn,
+                  .u_plane0 = u_plane0, .shared_v = shared_v};
+    g->rows = ubo_rows(ctx, u, in->c, cout);
+    g->xblk = xubo_blk(ctx, in, g->group);
+    tile_shape(ctx, &g->tm, &tn_max);
+    /* small planes: several positions a GEMM dispatch, where all output channels take one
+     * uniform binding of U, aligned, and a position's V a few more (nvb blocks of mblk tiles) */
+    if (g->xblk && g->rows >= cout && single && u_aligned(ctx, u, in->c, cout) && mpos_enabled()) {
+        g->mblk = 64;   /* a power of 2 times 64 (256-byte blocks, whole GEMM workgroups) that divides tp */
+        while (tp % (g->mblk * 2) == 0 && (uint64_t)in->c * g->mblk * 2 * es <= VKS_UBO_BYTES) g->mblk *= 2;
+        g->nvb = tp / g->mblk;
+        g->nq = 2 * VKS_WINO_NPOS / (1 + g->nvb);
+    }
+    g->mpos = g->nq >= 2 && g->mblk % local == 0 && (uint64_t)in->c * g->mblk * es <= VKS_UBO_BYTES;
+    uint32_t wshuf = wino_shuffle(ctx);
+    if (g->mpos) {
+        uint32_t mspec[7] = {tn, g->mblk, ctx->clamp_ubo_array_index, g->tm, local, g->nvb, wshuf};
+        return vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_MPOS, mspec, 7, 4, 1u << 3, sizeof(wino_push_t),
+                                2 * VKS_WINO_NPOS, &g->pipe);
+    }
+    if (g->xblk) {
+        uint32_t xspec[7] = {tn, g->xblk, ctx->clamp_ubo_array_index, g->tm, local, 1, wshuf};
+        return vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 7, 4, 1u << 1 | 1u << 3,
+                                sizeof(wino_push_t), VKS_X_UBOS, &g->pipe);
+    }
+    vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
+    const vks_tensor_t *ts_gemm[1] = {in};
+    vks_status_t st = vks_act_shader(ctx, "conv2d_wino_gemm", VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 1, &gemm);
+    uint32_t spec_gemm[5] = {tn, 64, 1, g->tm, local};
+    return st ? st : vks_rec_pipeline(rec, gemm, spec_gemm, 5, 3, 1u << 1, sizeof(wino_push_t), 1, &g->pipe);
+}
+
+/* Tiles per block of V for a range of tpc tiles (push.blk: the input step writes V so). */
+static uint32_t gemm_blk(const gemm_t *g, uint32_t tpc)
+{
+    return g->mpos ? g->mblk : g->xblk ? g->xblk : tpc;
+}
+
+/* The GEMM's dispatches for a range of tpc tiles: V from scratch at v0 (position p's at
+ * v0 + p x cin x tpc, or all at v0: shared_v), M to m0 ([np][cout][tpc]). */
+static vks_status_t gemm_record(vks_rec_t *rec, const gemm_t *g, const vks_tensor_t *u, const vks_block_t *sb,
+                                VkDeviceSize v0, VkDeviceSize m0, uint32_t tpc, wino_push_t *push)
+{
+    vks_status_t st;
+    VkDeviceSize ubo_align = rec->ctx->props.limits.minUniformBufferOffsetAlignment;
+    VkDeviceSize pos_v = (VkDeviceSize)tpc * g->es * g->cin, row_m = (VkDeviceSize)tpc * g->es;
+    VkDeviceSize vstep = g->shared_v ? 0 : pos_v;   /* from one position's V to the next's */
+    uint32_t blk = gemm_blk(g, tpc), range = g->xblk && !g->mpos ? VKS_X_UBOS * g->xblk / g->group * g->group : tpc;
+    if (g->mpos) {   /* nq positions a dispatch; z = position x output-channel tile */
+        push->co0 = push->tile0 = push->wofs = 0;
+        push->nco = g->cout;
+        push->zg = vks_div_up(g->cout, g->tm);
+        VkDeviceSize blk_bytes = (VkDeviceSize)g->cin * g->mblk * g->es;
+        for (uint32_t p0 = 0; p0 < g->np; p0 += g->nq) {
+            uint32_t nd = g->np - p0 < g->nq ? g->np - p0 : g->nq;   /* positions in this dispatch */
+            push->pos = p0;
+            vks_binding_t b[3 + 2 * VKS_WINO_NPOS];
+            b[0] = b[1] = (vks_binding_t){sb, v0 + p0 * vstep, pos_v, false};   /* unused by this variant */
+            b[2] = (vks_binding_t){sb, m0 + (VkDeviceSize)p0 * g->cout * row_m, nd * g->cout * row_m, true};
+            for (uint32_t q = 0; q < g->nq; q++) {   /* past the last position: its first again */
+                uint32_t pq = p0 + (q < nd ? q : 0);
+                VkDeviceSize start = u->offset + (VkDeviceSize)(g->u_plane0 + pq) * g->cout * g->cin * sizeof(float);
+                b[3 + q] = (vks_binding_t){u->block, start, VKS_UBO_BYTES, false};
+                for (uint32_t k = 0; k < g->nvb; k++)
+                    b[3 + g->nq + q * g->nvb + k] = (vks_binding_t){sb, v0 + pq * vstep + k * blk_bytes, blk_bytes, false};
+            }
+            for (uint32_t i = g->nq * (1 + g->nvb); i < 2 * VKS_WINO_NPOS; i++) b[3 + i] = b[3];   /* unused */
+            if ((st = vks_rec_dispatch(rec, g->pipe, b, 3 + 2 * VKS_WINO_NPOS, push, tpc / g->group, 1, push->zg * nd)))
+                return st;
+        }
+        return VKS_OK;
+    }
+    /* otherwise one dispatch per group of output channels, range of tiles and position; the
+     * positions write their own rows of M (disjoint bindings: no barriers between them) */
+    for (uint32_t co = 0; co < g->cout; co += g->rows)
+        for (uint32_t t0 = 0; t0 < tpc; t0 += range)
+            for (uint32_t pos = 0; pos < g->np; pos++) {
+                uint32_t nt = tpc - t0 < range ? tpc - t0 : range;
+                push->pos = pos;
+                push->tile0 = t0;
+                push->co0 = co;
+                push->nco = g->cout - co < g->rows ? g->cout - co : g->rows;
+                VkDeviceSize start = u->offset + ((VkDeviceSize)(g->u_plane0 + pos) * g->cout + co) * g->cin * sizeof(float);
+                vks_binding_t b[3 + VKS_X_UBOS] = {
+                    {sb, v0 + pos * vstep, pos_v, false},
+                    {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
+                    {sb, m0 + ((VkDeviceSize)pos * g->cout + co) * row_m, push->nco * row_m, true},
+                };
+                uint32_t nb = 3;
+                VkDeviceSize blk_bytes = (VkDeviceSize)g->cin * blk * g->es;
+                for (uint32_t k = 0; g->xblk && k < VKS_X_UBOS; k++) {   /* the range's blocks; unused: its first */
+                    uint32_t bi = t0 / blk + (k * blk < nt ? k : 0);
+                    b[nb++] = (vks_binding_t){sb, v0 + pos * vstep + bi * blk_bytes, blk_bytes, false};
+                }
+                push->wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
+                if ((st = vks_rec_dispatch(rec, g->pipe, b, nb, push, nt / g->group, 1, vks_div_up(push->nco, g->tm))))
+                    return st;
+            }
+    return VKS_OK;
+}
+
+/* The input step's dispatches for sample n: in_xubo (cpb planes a uniform buffer: one dispatch
+ * per VKS_X_UBOS x cpb channels) or from a storage buffer; v: where V goes. Workgroups of
+ * VKS_WINO_LOCAL tiles x one channel. */
+static vks_status_t record_in(vks_rec_t *rec, const vks_pipeline_t *pipe, uint32_t cpb, const vks_tensor_t *in, uint32_t n,
+                              vks_binding_t v, wino_push_t *push)
+{
+    vks_status_t st;
+    if (!cpb) {
+        vks_binding_t b[2] = {vks_bind_channels(in, n, 0, in->c, false), v};
+        return vks_rec_dispatch(rec, pipe, b, 2, push, push->tp / VKS_WINO_LOCAL, in->c, 1);
+    }
+    push->cpb = cpb;   /* the channels VKS_X_UBOS buffers of cpb planes hold, a dispatch */
+    for (push->ci0 = 0; push->ci0 < in->c; push->ci0 += VKS_X_UBOS * cpb) {
+        uint32_t nci = in->c - push->ci0 < VKS_X_UBOS * cpb ? in->c - push->ci0 : VKS_X_UBOS * cpb;
+        vks_binding_t b[1 + VKS_X_UBOS] = {v};
+        vks_bind_ubo_planes(in, n, push->ci0, nci, cpb, b + 1);
+        if ((st = vks_rec_dispatch(rec, pipe, b, 1 + VKS_X_UBOS, push, push->tp / VKS_WINO_LOCAL, nci, 1))) return st;
+    }
+    return VKS_OK;
+}
+
 bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                        const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
 {
@@ -284,28 +430,15 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
     uint32_t mt = tile_of(p, in->esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
     geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
-    uint32_t group = local * tn;   /* tiles a GEMM workgroup takes */
-    uint32_t rows = ubo_rows(ctx, u, in->c, out->c), xblk = xubo_blk(ctx, in, group), tm, tn_max;
-    tile_shape(ctx, &tm, &tn_max);
     uint32_t es = in->esize, np = positions(mt);
-    /* small planes: several positions a GEMM dispatch, where all output channels take one
-     * uniform binding of U, aligned, and a position's V a few more (nvb blocks of mblk tiles) */
-    uint32_t mblk = 0, nvb = 0, nq = 0;
-    if (xblk && rows >= out->c && ntiles == chunk && u_aligned(ctx, u, in->c, out->c) && mpos_enabled()) {
-        mblk = 64;   /* a power of 2 times 64 (256-byte blocks, whole GEMM workgroups) that divides tp */
-        while (tp % (mblk * 2) == 0 && (uint64_t)in->c * mblk * 2 * es <= VKS_UBO_BYTES) mblk *= 2;
-        nvb = tp / mblk;
-        nq = 2 * VKS_WINO_NPOS / (1 + nvb);
-    }
-    bool mpos = nq >= 2 && mblk % local == 0 && (uint64_t)in->c * mblk * es <= VKS_UBO_BYTES;
-    VkDeviceSize m_off = vks_align((VkDeviceSize)np * tp * es * in->c, 256);
-    VkDeviceSize u_plane0 = mt == 4 ? 16 : 0;   /* F(4x4)'s planes follow F(2x2)'s in u */
+    gemm_t g;
+    vks_status_t st = gemm_setup(rec, in, u, out->c, np, mt == 4 ? 16 : 0, false, ntiles == chunk, tp, local, tn, &g);
+    if (st) return st;
 
-    const vks_pipeline_t *p_in, *p_gemm, *p_out;
-    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out}, *ts_gemm[2] = {in, out};
-    uint32_t spec_in[1] = {p->pad_mode}, spec_gemm[5] = {tn, 64, 1, 0, local}, spec_out[2] = {p->act, bias != NULL};
+    const vks_pipeline_t *p_in, *p_out;
+    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out};
+    uint32_t spec_in[1] = {p->pad_mode}, spec_out[2] = {p->act, bias != NULL};
     uint32_t cpb = in_cpb(ctx, in);
-    vks_status_t st;
     if (cpb)
         st = vks_rec_pipeline(rec, mt == 4 ? VKS_SHADER_CONV2D_WINO4_IN_XUBO : VKS_SHADER_CONV2D_WINO_IN_XUBO, spec_in, 1,
                               2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS, &p_in);
@@ -313,21 +446,6 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         st = mt == 4 ? vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_IN, spec_in, 1, 2, 0, sizeof(wino_push_t), 1, &p_in)
                      : vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t),
                                         &p_in);
-    vks_shader_id_t gemm = VKS_SHADER_CONV2D_WINO_GEMM;
-    uint32_t wshuf = wino_shuffle(ctx);
-    if (!st && mpos) {
-        uint32_t mspec[7] = {tn, mblk, ctx->clamp_ubo_array_index, tm, local, nvb, wshuf};
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_MPOS, mspec, 7, 4, 1u << 3, sizeof(wino_push_t),
-                              2 * VKS_WINO_NPOS, &p_gemm);
-    } else if (!st && xblk) {
-        uint32_t xspec[7] = {tn, xblk, ctx->clamp_ubo_array_index, tm, local, 1, wshuf};
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_GEMM_XUBO, xspec, 7, 4, 1u << 1 | 1u << 3,
-                              sizeof(wino_push_t), VKS_X_UBOS, &p_gemm);
-    } else {
-        if (!st) st = vks_act_shader(ctx, op, VKS_SHADER_CONV2D_WINO_GEMM, ts_gemm, 2, &gemm);
-        spec_gemm[3] = tm;
-        if (!st) st = vks_rec_pipeline(rec, gemm, spec_gemm, 5, 3, 1u << 1, sizeof(wino_push_t), 1, &p_gemm);
-    }
     if (!st && mt == 4)
         st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_OUT, spec_out, 2, 3, 0, sizeof(wino_push_t), 1, &p_out);
     else if (!st)
@@ -342,79 +460,16 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         .pad_top = p->pad_top, .pad_left = p->pad_left,
     };
     const vks_block_t *sb = scratch->block;
-    VkDeviceSize s0 = scratch->offset, ubo_align = ctx->props.limits.minUniformBufferOffsetAlignment;
+    VkDeviceSize s0 = scratch->offset, m_off = vks_align((VkDeviceSize)np * tp * es * in->c, 256);
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t c0 = 0; c0 < ntiles; c0 += chunk) {   /* ranges of tiles through the same scratch */
-            uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, group, es);
-            /* V's blocks of tiles, and the tiles one GEMM dispatch takes: all, or as many whole
-             * workgroups as VKS_X_UBOS blocks hold */
-            uint32_t blk = mpos ? mblk : xblk ? xblk : tpc, range = xblk && !mpos ? VKS_X_UBOS * xblk / group * group : tpc;
+            uint32_t nc = ntiles - c0 < chunk ? ntiles - c0 : chunk, tpc = row_tiles(nc, g.group, es);
             VkDeviceSize pos_v = (VkDeviceSize)tpc * es * in->c, row_m = (VkDeviceSize)tpc * es;
             push.chunk0 = c0;
             push.tp = tpc;
-            push.blk = blk;
-            if (cpb) {   /* the channels VKS_X_UBOS buffers of cpb planes hold, a dispatch */
-                push.cpb = cpb;
-                for (push.ci0 = 0; push.ci0 < in->c; push.ci0 += VKS_X_UBOS * cpb) {
-                    uint32_t nci = in->c - push.ci0 < VKS_X_UBOS * cpb ? in->c - push.ci0 : VKS_X_UBOS * cpb;
-                    vks_binding_t b_in[1 + VKS_X_UBOS] = {{sb, s0, np * pos_v, true}};
-                    vks_bind_ubo_planes(in, n, push.ci0, nci, cpb, b_in + 1);
-                    if ((st = vks_rec_dispatch(rec, p_in, b_in, 1 + VKS_X_UBOS, &push, tpc / VKS_WINO_LOCAL, nci, 1)))
-                        return st;
-                }
-            } else {
-                vks_binding_t b_in[2] = {vks_bind_channels(in, n, 0, in->c, false), {sb, s0, np * pos_v, true}};
-                if ((st = vks_rec_dispatch(rec, p_in, b_in, 2, &push, tpc / VKS_WINO_LOCAL, in->c, 1))) return st;
-            }
-            if (mpos) {   /* nq positions a dispatch; z = position x output-channel tile */
-                push.co0 = push.tile0 = push.wofs = 0;
-                push.nco = out->c;
-                push.zg = vks_div_up(out->c, tm);
-                VkDeviceSize blk_bytes = (VkDeviceSize)in->c * mblk * es;
-                for (uint32_t p0 = 0; p0 < np; p0 += nq) {
-                    uint32_t nd = np - p0 < nq ? np - p0 : nq;   /* positions in this dispatch */
-                    push.pos = p0;
-                    vks_binding_t b[3 + 2 * VKS_WINO_NPOS];
-                    b[0] = b[1] = (vks_binding_t){sb, s0 + p0 * pos_v, pos_v, false};   /* unused by this variant */
-                    b[2] = (vks_binding_t){sb, s0 + m_off + (VkDeviceSize)p0 * out->c * row_m, nd * out->c * row_m, true};
-                    for (uint32_t q = 0; q < nq; q++) {   /* past the last position: its first again */
-                        uint32_t pq = p0 + (q < nd ? q : 0);
-                        VkDeviceSize start = u->offset + (u_plane0 + pq) * out->c * in->c * sizeof(float);
-                        b[3 + q] = (vks_binding_t){u->block, start, VKS_UBO_BYTES, false};
-                        for (uint32_t k = 0; k < nvb; k++)
-                            b[3 + nq + q * nvb + k] = (vks_binding_t){sb, s0 + pq * pos_v + k * blk_bytes, blk_bytes, false};
-                    }
-                    for (uint32_t i = nq * (1 + nvb); i < 2 * VKS_WINO_NPOS; i++) b[3 + i] = b[3];   /* unused */
-                    if ((st = vks_rec_dispatch(rec, p_gemm, b, 3 + 2 * VKS_WINO_NPOS, &push, tpc / group, 1, push.zg * nd)))
-                        return st;
-                }
-            }
-            /* otherwise one dispatch per group of output channels, range of tiles and position;
-             * the positions write their own rows of M (disjoint bindings: no barriers between them) */
-            for (uint32_t co = 0; !mpos && co < out->c; co += rows)
-                for (uint32_t t0 = 0; t0 < tpc; t0 += range)
-                    for (uint32_t pos = 0; pos < np; pos++) {
-                        uint32_t nt = tpc - t0 < range ? tpc - t0 : range;
-                        push.pos = pos;
-                        push.tile0 = t0;
-                        push.co0 = co;
-                        push.nco = out->c - co < rows ? out->c - co : rows;
-                        VkDeviceSize start = u->offset + ((u_plane0 + pos) * out->c + co) * in->c * sizeof(float);
-                        vks_binding_t b[3 + VKS_X_UBOS] = {
-                            {sb, s0 + pos * pos_v, pos_v, false},
-                            {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
-                            {sb, s0 + m_off + ((VkDeviceSize)pos * out->c + co) * row_m, push.nco * row_m, true},
-                        };
-                        uint32_t nb = 3;
-                        VkDeviceSize blk_bytes = (VkDeviceSize)in->c * blk * es;
-                        for (uint32_t g = 0; xblk && g < VKS_X_UBOS; g++) {   /* the range's blocks; unused: its first */
-                            uint32_t bi = t0 / blk + (g * blk < nt ? g : 0);
-                            b[nb++] = (vks_binding_t){sb, s0 + pos * pos_v + bi * blk_bytes, blk_bytes, false};
-                        }
-                        push.wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
-                        if ((st = vks_rec_dispatch(rec, p_gemm, b, nb, &push, nt / group, 1, vks_div_up(push.nco, tm))))
-                            return st;
-                    }
+            push.blk = gemm_blk(&g, tpc);
+            if ((st = record_in(rec, p_in, cpb, in, n, (vks_binding_t){sb, s0, np * pos_v, true}, &push))) return st;
+            if ((st = gemm_record(rec, &g, u, sb, s0, s0 + m_off, tpc, &push))) return st;
             vks_binding_t b_out[3] = {{sb, s0 + m_off, np * row_m * out->c, false}, vks_bind(bias ? bias : u, false),
                                       vks_bind_channels(out, n, 0, out->c, true)};
             if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(nc, VKS_WINO_LOCAL), out->c, 1))) return st;
