@@ -30,7 +30,8 @@ typedef struct vks_layer {
     float pvalue;            /* pad: the constant of mode zero */
     float act_p[2];          /* activation: leaky_relu's alpha; clip's min and max */
     vks_tensor_t weight, bias, gamma, beta, params;
-    vks_tensor_t wino;       /* conv2d 3x3 stride 1: Winograd-transformed weights (block NULL: none) */
+    vks_tensor_t wino;       /* conv2d 3x3 stride 1: Winograd-transformed weights; conv2d_transpose: its weights
+                              * per kernel tap (vks_conv2d_transpose_gemm_weights); block NULL: none */
     bool has_bias;
     uint32_t cin_offset;     /* channel offset in the model's CIN table */
 } vks_layer_t;

@@ -10,8 +10,8 @@
  * N is TUNE_FORMAT, raised whenever the candidates or the way they are timed change (the version
  * alone does not move with every build): 2 added the implicit GEMM and the row bands, 3 the direct
  * tile's output channels (oc), 4 the shaders field, 5 the GPU warm-up before timing (choices a GPU
- * timed from idle clocks are timed again). <shaders> is a hash of the SPIR-V of every shader the library
- * embeds, so that a build whose shaders changed times its layers again: a choice timed against
+ * timed from idle clocks are timed again), 6 the transposed convolution's GEMM per tap. <shaders>
+ * is a hash of the SPIR-V of every shader the library embeds, so that a build whose shaders changed times its layers again: a choice timed against
  * other shader code is stale (Mesa 25, udnie 64x64: a file written before two commits to the
  * transposed convolution kept conv1 at 3.5-4.4 ms and deconv1 at 4.0-5.1 where timing again chose
  * 2.8-3.0 and 3.8-4.0). */
@@ -53,7 +53,7 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-#define TUNE_FORMAT 5
+#define TUNE_FORMAT 6
 
 /* FNV-1a over the SPIR-V of every shader in the library (vks_shader_table): a constant of the
  * build, about 480 KB to read, so computed once per process rather than at every header. */
@@ -147,7 +147,7 @@ static vks_status_t table_load(const vks_context_t *ctx, const char *path, table
             vks_conv_variant_t v;
             double ms;
             if (!tab2 || tab1 - line >= (long)sizeof t->e->key ||
-                sscanf(tab1 + 1, "%u %u %u %u", &v.algo, &v.px, &v.lx, &v.oc) != 4 || v.algo > VKS_CONV_IGEMM ||
+                sscanf(tab1 + 1, "%u %u %u %u", &v.algo, &v.px, &v.lx, &v.oc) != 4 || v.algo > VKS_CONV_TGEMM ||
                 v.oc > VKS_CONV_OC_WIDE ||
                 sscanf(tab2 + 1, "%lf", &ms) != 1)
                 continue;

@@ -44,6 +44,7 @@
  * (64 MiB for 128 -> 128 channels in fp32) whatever the frame size. A multiple of every GEMM
  * workgroup's tiles (VKS_WINO_LOCAL x 32). */
 #define VKS_WINO_CHUNK 4096
+#define VKS_TGEMM_NC_CPU 16    /* the transposed GEMM's input and output steps: channels an invocation on a CPU device */
 /* Bytes of weights the conv2d_ubo variant reads from one uniform-buffer binding (the common
  * maxUniformBufferRange; devices with less use conv2d.comp). */
 #define VKS_UBO_BYTES 65536

@@ -11,5 +11,6 @@ layout(push_constant) uniform Push {
     uint chunk0;                // the first tile of this range: tile t here is tile chunk0 + t of the image
     uint zg;                    // the GEMM with several positions a dispatch: output-channel tiles per position
     uint ci0, cpb;              // the input transform from uniform buffers: its first channel, planes per buffer
+    uint row0;                  // the transposed GEMM's output step: the input row of M's tile 0
     VKS_WG_BASE;
 } pc;

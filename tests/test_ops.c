@@ -338,6 +338,54 @@ static void test_conv2d_winograd(void **state)
 
 /* ------------------------------------------------------------------ conv2d_transpose */
 
+/* The same case through vks_op_conv2d_transpose_gemm (the GEMM per kernel tap): weights by
+ * vks_conv2d_transpose_gemm_weights from wp ([cout][cin][taps]), scratch from the arena, the
+ * weights last with room for a uniform binding after them; checks that its input and output steps
+ * ran (the input step from uniform buffers where the input planes fit them: CPU devices, fp32).
+ * Where it does not fit (weight rows past a uniform binding, bindings the chunked-bindings test
+ * shrank) it runs nothing; g_tgemm_runs counts the cases it ran, which the tests check. */
+static uint32_t g_tgemm_runs;
+static void run_convt_gemm(vks_context_t *ctx, const vks_conv2d_transpose_params_t *p, uint32_t n, uint32_t cin,
+                           uint32_t cout, uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, const float *x, const float *wp,
+                           const float *b, const float *want, const char *label)
+{
+    uint32_t taps = p->kh * p->kw;
+    size_t nin = count4(n, cin, h, w), nw = (size_t)cin * cout * taps, nout = count4(n, cout, oh, ow);
+    float *u = malloc(nw * 4);
+    vks_conv2d_transpose_gemm_weights(wp, cout, cin, taps, u);
+    VkDeviceSize sbytes = vks_conv2d_transpose_gemm_scratch_bytes(p, cin, cout, h, w, oh, ow, g_esize);
+    assert_true(sbytes > 0);
+    tu_arena_t a;
+    tu_arena_init(&a, ctx, vks_align(nin * 4, 256) * 2 + nout * 8 + sbytes + nw * 4 + VKS_UBO_BYTES + (1 << 20));
+    vks_tensor_t tx = tact(&a, n, cin, h, w, x), tb = tu_flat(&a, cout, b);
+    vks_tensor_t ty = tact(&a, n, cout, oh, ow, NULL), ts = tu_flat(&a, (uint32_t)(sbytes / 4), NULL);
+    vks_tensor_t tu = tu_flat(&a, (uint32_t)nw, u);
+    if (!vks_conv2d_transpose_gemm_fits(ctx, p, &tx, &tu, &ty, &ts)) {
+        tu_arena_done(&a);
+        free(u);
+        return;
+    }
+    g_tgemm_runs++;
+    assert_false(vks_conv2d_transpose_gemm_fits(ctx, p, &tx, &tu, &ty, NULL));
+    vks_shader_id_t in_id = variant(VKS_SHADER_CONV2D_TGEMM_IN), out_id = variant(VKS_SHADER_CONV2D_TGEMM_OUT);
+    bool xubo = g_input_ubo && g_esize == 4 && (VkDeviceSize)tx.plane_stride * 4 <= VKS_UBO_BYTES &&
+                !vks_env_is("VKSTYLE_WINO_IN_UBO", "0");
+    if (xubo) in_id = VKS_SHADER_CONV2D_TGEMM_IN_XUBO;
+    uint64_t in_before = ctx->shader_dispatches[in_id], out_before = ctx->shader_dispatches[out_id];
+    vks_rec_t rec;
+    tu_rec_begin(ctx, &rec);
+    TU_OK(vks_op_conv2d_transpose_gemm(&rec, p, &tx, &tu, &tb, &ty, &ts));
+    tu_rec_run(&rec);
+    assert_true(ctx->shader_dispatches[in_id] > in_before && ctx->shader_dispatches[out_id] > out_before);
+    float *got = tu_download(&a, &ty);
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s, GEMM per tap %u->%u %ux%u", label, cin, cout, h, w);
+    assert_int_equal(ref_compare(buf, got, want, nout, tol(ATOL), tol(RTOL)), 0);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+    free(u); free(got);
+}
+
 static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cout, uint32_t h, uint32_t w,
                       int pad, int bias, int act, uint32_t seed)
 {
@@ -351,7 +399,6 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     float *wp = malloc(nw * 4);
     vks_conv2d_transpose_permute(wt, wp, cin, cout, k * k);
     vks_tensor_t tx = tact(&a, n, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
-    free(wp);
     vks_tensor_t ty = tact(&a, n, cout, oh, ow, NULL);
     vks_conv2d_transpose_params_t p = {3, 3, 2, 2, pad, pad, (uint32_t)act, g_var};
     vks_rec_t rec;
@@ -362,7 +409,9 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
     assert_int_equal(ref_compare("conv2d_transpose", got, want, nout, tol(ATOL), tol(RTOL)), 0);
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
-    free(x); free(wt); free(b); free(want); free(got);
+    if (!bias) memset(b, 0, cout * 4);   /* the GEMM's case always has a bias: zeros */
+    run_convt_gemm(ctx, &p, n, cin, cout, h, w, oh, ow, x, wp, b, want, "conv2d_transpose");
+    free(x); free(wt); free(wp); free(b); free(want); free(got);
 }
 
 /* Every variant the tuner may choose (tune.c) against the C reference: each direct tile it tries
@@ -482,7 +531,6 @@ static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32
     float *wp = malloc(nw * 4);
     vks_conv2d_transpose_permute(wt, wp, cin, cout, kh * kw);
     vks_tensor_t tx = tact(&a, 1, cin, h, w, x), tw = tu_flat(&a, (uint32_t)nw, wp), tb = tu_flat(&a, cout, b);
-    free(wp);
     vks_tensor_t ty = tact(&a, 1, cout, oh, ow, NULL);
     vks_conv2d_transpose_params_t p = {kh, kw, sh, sw, pads[0], pads[2], (uint32_t)act, g_var};
     vks_rec_t rec;
@@ -493,18 +541,27 @@ static void run_convt_ex(vks_context_t *ctx, uint32_t cin, uint32_t cout, uint32
     assert_int_equal(ref_compare("conv2d_transpose (pads)", got, want, nout, tol(ATOL), tol(RTOL)), 0);
     vks_rec_destroy(&rec);
     tu_arena_done(&a);
-    free(x); free(wt); free(b); free(want); free(got);
+    /* the GEMM per tap takes kernels of sides up to 7 with strides no larger than them */
+    if (kh <= 7 && kw <= 7 && sh <= kh && sw <= kw)
+        run_convt_gemm(ctx, &p, 1, cin, cout, h, w, oh, ow, x, wp, b, want, "conv2d_transpose (pads)");
+    else
+        assert_int_equal(vks_conv2d_transpose_gemm_scratch_bytes(&p, cin, cout, h, w, oh, ow, g_esize), 0);
+    free(x); free(wt); free(wp); free(b); free(want); free(got);
 }
 
 static void test_conv2d_transpose_pads(void **state)
 {
     (void)state;
     const int p0[4] = {0, 0, 0, 0}, p1[4] = {1, 2, 0, 1}, o0[2] = {0, 0}, o1[2] = {1, 2}, o2[2] = {1, 1};
+    uint32_t runs = g_tgemm_runs;
     run_convt_ex(g_ctx, 3, 5, 3, 7, 3, 3, 2, 3, p1, o1, REF_ACT_NONE, 81);   /* quick: strides 2x3, pads, output padding */
+    assert_int_equal(g_tgemm_runs - runs, 1);
     if (tu_quick_mode()) return;
     run_convt_ex(g_ctx, 2, 3, 5, 4, 3, 3, 1, 1, p0, o0, REF_ACT_RELU, 82);   /* stride 1: output k - 1 larger */
-    run_convt_ex(g_ctx, 4, 2, 3, 7, 2, 5, 4, 2, p1, o2, REF_ACT_TANH, 83);   /* stride 4, a 2x5 kernel */
+    run_convt_ex(g_ctx, 4, 2, 3, 7, 2, 5, 4, 2, p1, o2, REF_ACT_TANH, 83);   /* stride 4, a 2x5 kernel (not the GEMM's) */
     run_convt_ex(g_ctx, 1, 1, 1, 1, 3, 3, 2, 2, p0, o2, REF_ACT_NONE, 84);   /* one pixel */
+    run_convt_ex(g_ctx, 5, 4, 9, 6, 5, 3, 2, 3, p1, o2, REF_ACT_RELU, 85);   /* a 5x3 kernel, strides 2x3 */
+    assert_int_equal(g_tgemm_runs - runs, 4);
     /* an output larger than the input and kernel allow is refused */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
@@ -593,6 +650,7 @@ static void test_pad(void **state)
 static void test_conv2d_transpose(void **state)
 {
     (void)state;
+    uint32_t runs = g_tgemm_runs;
     if (!tu_quick_mode()) {   /* quick: the last three, one per shader variant */
         run_convt(g_ctx, 1, 4, 6, 3, 5, 0, 0, REF_ACT_NONE, 1);
         run_convt(g_ctx, 2, 5, 3, 17, 31, 0, 1, REF_ACT_RELU, 2);
@@ -602,6 +660,8 @@ static void test_conv2d_transpose(void **state)
     run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 6);   /* 67 KB input planes: input from a storage buffer */
     run_convt(g_ctx, 1, 25, 20, 64, 100, 1, 1, REF_ACT_RELU, 7);  /* 25 KB planes, 2 a uniform buffer: 2 chunks */
+    /* and by the GEMM per tap: all but the 68 KB weight rows (past a uniform binding) */
+    assert_int_equal(g_tgemm_runs - runs, tu_quick_mode() ? 2 : 6);
     int ubo = 0, ssbo = 0, xubo = 0;
     for (size_t i = 0; i < g_ctx->npipelines; i++) {
         ubo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_TRANSPOSE_UBO);
@@ -1332,9 +1392,10 @@ static void test_split_dispatches(void **state)
     }
     /* activation, add, batch_norm, instance_norm, channel_stats, pack, pad, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
-     * from uniform buffers too on a CPU device, *_xubo), the three steps of the Winograd convolution, and the
-     * implicit GEMM */
-    assert_int_equal(ran, g_esize == 4 && vks_input_ubo(g_ctx) ? 20 : 18);
+     * from uniform buffers too on a CPU device, *_xubo), the three steps of the Winograd convolution, the
+     * implicit GEMM, and the transposed GEMM's input step (from storage and, in fp32 on a CPU device,
+     * uniform buffers), output step and (fp32, CPU device) the uniform-buffer GEMM its larger cases run */
+    assert_int_equal(ran, g_esize == 4 && vks_input_ubo(g_ctx) ? 24 : 20);
 }
 
 /* ------------------------------------------------------------------ errors */

@@ -369,6 +369,8 @@ void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)
     const uint32_t invocations = VKS_CONV_LOCAL_X * VKS_CONV_LOCAL_Y;
     if (v->algo == VKS_CONV_IGEMM)
         vks_conv_igemm_name(v, buf, size);
+    else if (v->algo == VKS_CONV_TGEMM)
+        snprintf(buf, size, "GEMM per tap");
     else if (v->algo == VKS_CONV_WINO2 || v->algo == VKS_CONV_WINO4)
         snprintf(buf, size, "winograd F(%dx%d)", v->algo == VKS_CONV_WINO4 ? 4 : 2, v->algo == VKS_CONV_WINO4 ? 4 : 2);
     else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx && v->oc && v->oc != VKS_CONV_OC)

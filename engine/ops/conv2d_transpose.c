@@ -148,21 +148,71 @@ static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uin
     if (b->oh < r1 - b->a * ly->stride) b->oh = r1 - b->a * ly->stride;
 }
 
-static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
+/* The transposed convolution also keeps its weights per kernel tap for the GEMM
+ * (vks_op_conv2d_transpose_gemm), unless VKSTYLE_WINOGRAD=0 or VKSTYLE_TGEMM=0 at load. */
+static bool tgemm_enabled(void) { return vks_winograd_enabled() && !vks_env_is("VKSTYLE_TGEMM", "0"); }
+
+static void reserve(vks_wbuild_t *wb, uint32_t layer)
 {
-    vks_conv2d_transpose_params_t p = {ly->kh, ly->kw, ly->stride, ly->stride_w, pad_top(ly), pad_left(ly), ly->act, {0}};
-    if (io->var) p.var = *io->var;
-    return vks_op_conv2d_transpose(rec, &p, io->in, &ly->weight, ly->has_bias ? &ly->bias : NULL, io->out);
+    vks_layer_t *ly = &wb->m->layers[layer];
+    const vks_st_tensor_t *w = wb->refs[layer].weight;
+    if (tgemm_enabled() && w && ly->kh <= 7 && ly->kw <= 7) ly->wino = vks_wb_reserve(wb, w->count);
 }
 
-/* The tuner's candidates: the direct convolution's tiles, for the columns of one parity, then the
- * implicit GEMM's. */
+static vks_status_t finish(vks_wbuild_t *wb, uint32_t layer)
+{
+    const vks_layer_t *ly = &wb->m->layers[layer];
+    if (!ly->wino.block) return VKS_OK;
+    uint32_t taps = ly->kh * ly->kw, cin = (uint32_t)(ly->wino.w / taps / ly->channels);
+    vks_conv2d_transpose_gemm_weights(vks_wb_at(wb, &ly->weight), ly->channels, cin, taps, vks_wb_at(wb, &ly->wino));
+    return VKS_OK;
+}
+
+static vks_conv2d_transpose_params_t params(const vks_layer_t *ly)
+{
+    return (vks_conv2d_transpose_params_t){ly->kh, ly->kw, ly->stride, ly->stride_w, pad_top(ly), pad_left(ly), ly->act, {0}};
+}
+
+static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
+{
+    if (!ly->wino.block) return 0;
+    vks_conv2d_transpose_params_t p = params(ly);
+    return vks_conv2d_transpose_gemm_scratch_bytes(&p, in->c, out->c, in->h, in->w, out->h, out->w, out->esize);
+}
+
+/* The heuristic: the GEMM per tap on CPU devices in fp32 where it fits (lavapipe: its GEMM reads
+ * the input from uniform buffers as plain loads, where the direct convolution gathers), else the
+ * direct convolution. */
+static bool tgemm_heuristic(const vks_context_t *ctx, const vks_tensor_t *in)
+{
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && in->esize == 4;
+}
+
+static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)
+{
+    vks_conv2d_transpose_params_t p = params(ly);
+    if (io->var) p.var = *io->var;
+    const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
+    bool want = p.var.algo == VKS_CONV_TGEMM || (p.var.algo == VKS_CONV_AUTO && tgemm_heuristic(rec->ctx, io->in));
+    if (want && ly->wino.block && vks_conv2d_transpose_gemm_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
+        return vks_op_conv2d_transpose_gemm(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
+    if (p.var.algo == VKS_CONV_TGEMM) p.var = (vks_conv_variant_t){0};
+    return vks_op_conv2d_transpose(rec, &p, io->in, &ly->weight, bias, io->out);
+}
+
+/* The tuner's candidates: the GEMM per tap where it fits, the direct convolution's tiles, for the
+ * columns of one parity, then the implicit GEMM's. */
 static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
                          vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic)
 {
-    *heuristic = 0;   /* the heuristic's tile comes first */
+    uint32_t n = 0;
+    vks_conv2d_transpose_params_t p = params(ly);
+    if (ly->wino.block && max && vks_conv2d_transpose_gemm_fits(ctx, &p, io->in, &ly->wino, io->out, io->scratch))
+        v[n++] = (vks_conv_variant_t){VKS_CONV_TGEMM, 0, 0, 0};
+    /* the heuristic: the GEMM where it chooses that, else the direct convolution's first tile */
+    *heuristic = n && tgemm_heuristic(ctx, io->in) ? 0 : n;
     uint32_t cols = vks_div_up(io->out->w, ly->stride_w);
-    uint32_t n = vks_conv_direct_variants(io->out->c, cols, vks_conv_transpose_oc(ctx, io->out->c, cols), v, max);
+    n += vks_conv_direct_variants(io->out->c, cols, vks_conv_transpose_oc(ctx, io->out->c, cols), v + n, max - n);
     return n + (vks_conv_igemm_offered(ctx) ? vks_conv_igemm_variants(ctx, io->out->c, v + n, max - n) : 0);
 }
 
@@ -180,9 +230,12 @@ const vks_op_desc_t vks_op_conv2d_transpose_desc = {
     .name = "conv2d_transpose",
     .parse = parse,
     .load = load,
+    .reserve = reserve,
+    .finish = finish,
     .shape = shape,
     .band = band,
     .record = record,
+    .scratch = scratch,
     .variants = variants,
     .cost = cost,
 };

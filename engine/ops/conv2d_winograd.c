@@ -37,6 +37,7 @@ typedef struct wino_push {
     uint32_t chunk0;       /* the first tile of this range (the transforms) */
     uint32_t zg;           /* the GEMM with several positions a dispatch: output-channel tiles per position */
     uint32_t ci0, cpb;     /* the input transform from uniform buffers: its first channel, planes per buffer */
+    uint32_t row0;         /* the transposed GEMM's output step: the input row of M's tile 0 */
     uint32_t wg_base[3];   /* set by the recorder (split dispatches) */
 } wino_push_t;
 _Static_assert(sizeof(wino_push_t) <= 128, "push constants");
@@ -328,7 +329,7 @@ static vks_status_t gemm_record(vks_rec_t *rec, const gemm_t *g, const vks_tenso
         for (uint32_t p0 = 0; p0 < g->np; p0 += g->nq) {
             uint32_t nd = g->np - p0 < g->nq ? g->np - p0 : g->nq;   /* positions in this dispatch */
             push->pos = p0;
-            vks_binding_t b[3 + 2 * VKS_WINO_NPOS];
+            vks_binding_t b[3 + 2 * VKS_WINO_NPOS] = {{0}};
             b[0] = b[1] = (vks_binding_t){sb, v0 + p0 * vstep, pos_v, false};   /* unused by this variant */
             b[2] = (vks_binding_t){sb, m0 + (VkDeviceSize)p0 * g->cout * row_m, nd * g->cout * row_m, true};
             for (uint32_t q = 0; q < g->nq; q++) {   /* past the last position: its first again */
@@ -375,21 +376,22 @@ static vks_status_t gemm_record(vks_rec_t *rec, const gemm_t *g, const vks_tenso
 
 /* The input step's dispatches for sample n: in_xubo (cpb planes a uniform buffer: one dispatch
  * per VKS_X_UBOS x cpb channels) or from a storage buffer; v: where V goes. Workgroups of
- * VKS_WINO_LOCAL tiles x one channel. */
+ * VKS_WINO_LOCAL tiles x nc channels. */
 static vks_status_t record_in(vks_rec_t *rec, const vks_pipeline_t *pipe, uint32_t cpb, const vks_tensor_t *in, uint32_t n,
-                              vks_binding_t v, wino_push_t *push)
+                              uint32_t nc, vks_binding_t v, wino_push_t *push)
 {
     vks_status_t st;
     if (!cpb) {
         vks_binding_t b[2] = {vks_bind_channels(in, n, 0, in->c, false), v};
-        return vks_rec_dispatch(rec, pipe, b, 2, push, push->tp / VKS_WINO_LOCAL, in->c, 1);
+        return vks_rec_dispatch(rec, pipe, b, 2, push, push->tp / VKS_WINO_LOCAL, vks_div_up(in->c, nc), 1);
     }
     push->cpb = cpb;   /* the channels VKS_X_UBOS buffers of cpb planes hold, a dispatch */
     for (push->ci0 = 0; push->ci0 < in->c; push->ci0 += VKS_X_UBOS * cpb) {
         uint32_t nci = in->c - push->ci0 < VKS_X_UBOS * cpb ? in->c - push->ci0 : VKS_X_UBOS * cpb;
         vks_binding_t b[1 + VKS_X_UBOS] = {v};
         vks_bind_ubo_planes(in, n, push->ci0, nci, cpb, b + 1);
-        if ((st = vks_rec_dispatch(rec, pipe, b, 1 + VKS_X_UBOS, push, push->tp / VKS_WINO_LOCAL, nci, 1))) return st;
+        if ((st = vks_rec_dispatch(rec, pipe, b, 1 + VKS_X_UBOS, push, push->tp / VKS_WINO_LOCAL, vks_div_up(nci, nc), 1)))
+            return st;
     }
     return VKS_OK;
 }
@@ -468,11 +470,154 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
             push.chunk0 = c0;
             push.tp = tpc;
             push.blk = gemm_blk(&g, tpc);
-            if ((st = record_in(rec, p_in, cpb, in, n, (vks_binding_t){sb, s0, np * pos_v, true}, &push))) return st;
+            if ((st = record_in(rec, p_in, cpb, in, n, 1, (vks_binding_t){sb, s0, np * pos_v, true}, &push))) return st;
             if ((st = gemm_record(rec, &g, u, sb, s0, s0 + m_off, tpc, &push))) return st;
             vks_binding_t b_out[3] = {{sb, s0 + m_off, np * row_m * out->c, false}, vks_bind(bias ? bias : u, false),
                                       vks_bind_channels(out, n, 0, out->c, true)};
             if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up(nc, VKS_WINO_LOCAL), out->c, 1))) return st;
+        }
+    return VKS_OK;
+}
+
+/* ------------------------------------------------ the transposed convolution as a GEMM */
+
+/* The transposed convolution's geometry: output blocks of sy x sx (bh x bw of them), the input
+ * rows a block row reads (b + lo to b + hi), block rows a range (nbr), the most tiles (input
+ * pixels) a range's GEMM takes and its GEMM's shape. */
+typedef struct tgeom {
+    int32_t lo, hi;
+    uint32_t bh, bw, nbr, tiles, tp, local, tn;
+} tgeom_t;
+
+static void tgeometry(const vks_conv2d_transpose_params_t *p, uint32_t h, uint32_t w, uint32_t oh, uint32_t ow,
+                      uint32_t esize, tgeom_t *g)
+{
+    g->lo = INT32_MAX;
+    g->hi = INT32_MIN;
+    for (int32_t dy = 0; dy < (int32_t)p->stride_h; dy++)
+        for (int32_t ky = 0; ky < (int32_t)p->kh; ky++) {
+            int32_t ey = dy + p->pad_top - ky, sy = (int32_t)p->stride_h;
+            if ((ey + sy * (int32_t)p->kh) % sy) continue;
+            int32_t d = (ey + sy * (int32_t)p->kh) / sy - (int32_t)p->kh;
+            if (d < g->lo) g->lo = d;
+            if (d > g->hi) g->hi = d;
+        }
+    g->bh = vks_div_up(oh, p->stride_h);
+    g->bw = vks_div_up(ow, p->stride_w);
+    uint32_t extra = (uint32_t)(g->hi - g->lo), per = VKS_WINO_CHUNK / w;   /* rows of a range beyond its blocks' */
+    g->nbr = per > extra + 1 ? per - extra : 1;
+    if (g->nbr > g->bh) g->nbr = g->bh;
+    uint32_t rows = g->nbr + extra;
+    g->tiles = (rows < h ? rows : h) * w;
+    gemm_shape(g->tiles, &g->local, &g->tn);
+    g->tp = row_tiles(g->tiles, g->local * g->tn, esize);
+}
+
+/* Kernels it takes: strides no larger than the kernel (every output block then has taps), sides
+ * up to 7 (the output step unrolls the taps for each of a block's outputs), no negative padding. */
+static bool tgemm_kernel_ok(const vks_conv2d_transpose_params_t *p)
+{
+    return p->stride_h >= 1 && p->stride_w >= 1 && p->stride_h <= p->kh && p->stride_w <= p->kw && p->kh <= 7 &&
+           p->kw <= 7 && p->pad_top >= 0 && p->pad_left >= 0;
+}
+
+VkDeviceSize vks_conv2d_transpose_gemm_scratch_bytes(const vks_conv2d_transpose_params_t *p, uint32_t cin, uint32_t cout,
+                                                     uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, uint32_t esize)
+{
+    if (!tgemm_kernel_ok(p) || !h || !w || !oh || !ow) return 0;
+    tgeom_t g;
+    tgeometry(p, h, w, oh, ow, esize, &g);
+    return vks_align((VkDeviceSize)g.tp * esize * cin, 256) + (VkDeviceSize)p->kh * p->kw * g.tp * esize * cout;
+}
+
+void vks_conv2d_transpose_gemm_weights(const float *wt, uint32_t cout, uint32_t cin, uint32_t taps, float *u)
+{
+    for (uint32_t o = 0; o < cout; o++)
+        for (uint32_t i = 0; i < cin; i++)
+            for (uint32_t t = 0; t < taps; t++) u[((size_t)t * cout + o) * cin + i] = wt[((size_t)o * cin + i) * taps + t];
+}
+
+bool vks_conv2d_transpose_gemm_fits(const vks_context_t *ctx, const vks_conv2d_transpose_params_t *p, const vks_tensor_t *in,
+                                    const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
+{
+    if (!vks_winograd_enabled() || vks_env_is("VKSTYLE_TGEMM", "0") || !scratch || !u || !u->block ||
+        !tgemm_kernel_ok(p) || in->esize != out->esize || !in->h || !in->w || !out->h || !out->w)
+        return false;
+    VkDeviceSize need = vks_conv2d_transpose_gemm_scratch_bytes(p, in->c, out->c, in->h, in->w, out->h, out->w, in->esize);
+    tgeom_t g;
+    tgeometry(p, in->h, in->w, out->h, out->w, in->esize, &g);
+    VkDeviceSize m_bytes = (VkDeviceSize)p->kh * p->kw * g.tp * in->esize * out->c;
+    return vks_tensor_bytes(scratch) >= need && m_bytes <= ctx->max_binding &&
+           (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
+           (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding && ubo_rows(ctx, u, in->c, p->kh * p->kw * out->c) > 0;
+}
+
+vks_status_t vks_op_conv2d_transpose_gemm(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p, const vks_tensor_t *in,
+                                          const vks_tensor_t *u, const vks_tensor_t *bias, const vks_tensor_t *out,
+                                          const vks_tensor_t *scratch)
+{
+    const char *op = "conv2d_transpose_gemm";
+    vks_context_t *ctx = rec->ctx;
+    uint32_t taps = p->kh * p->kw;
+    if (in->c == 0 || out->n != in->n || (uint64_t)u->w * u->h * u->c * u->n != (uint64_t)taps * in->c * out->c ||
+        (bias && (uint64_t)bias->w * bias->h * bias->c * bias->n != out->c))
+        return vks_fail(VKS_ERR_SHAPE, "%s: weight/bias size does not match %u->%u channels, %ux%u kernel", op, in->c,
+                        out->c, p->kh, p->kw);
+    if (!vks_conv2d_transpose_gemm_fits(ctx, p, in, u, out, scratch))
+        return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
+    tgeom_t tg;
+    uint32_t es = in->esize;
+    tgeometry(p, in->h, in->w, out->h, out->w, es, &tg);
+    gemm_t g;
+    /* one GEMM of taps x cout rows: U [taps][cout][cin] and M [taps][cout][tiles] are the GEMM's
+     * [rows][cin] and [rows][tiles] as they are */
+    vks_status_t st = gemm_setup(rec, in, u, taps * out->c, 1, 0, false, tg.nbr >= tg.bh, tg.tp, tg.local, tg.tn, &g);
+    if (st) return st;
+    const vks_pipeline_t *p_in, *p_out;
+    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out};
+    /* channels an invocation of the input and output steps: several on CPU devices */
+    uint32_t nc = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKS_TGEMM_NC_CPU : 1;
+    uint32_t spec_in[2] = {0, nc}, spec_out[9] = {p->act, bias != NULL, p->kh, p->kw, p->stride_h, p->stride_w,
+                                                  (uint32_t)p->pad_top, (uint32_t)p->pad_left, nc};
+    uint32_t cpb = in_cpb(ctx, in);
+    if (cpb)
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_TGEMM_IN_XUBO, spec_in, 2, 2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS,
+                              &p_in);
+    else
+        st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_TGEMM_IN, ts_in, 1, spec_in, 2, 2, sizeof(wino_push_t), &p_in);
+    if (!st)
+        st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_TGEMM_OUT, ts_out, 1, spec_out, 9, 3, sizeof(wino_push_t), &p_out);
+    if (st) return st;
+
+    wino_push_t push = {
+        .h = in->h, .w = in->w, .in_stride = in->plane_stride,
+        .oh = out->h, .ow = out->w, .out_stride = out->plane_stride,
+        .tiles_w = tg.bw, .cin = in->c, .cout = out->c,
+    };
+    const vks_block_t *sb = scratch->block;
+    VkDeviceSize s0 = scratch->offset, m0 = s0 + vks_align((VkDeviceSize)tg.tp * es * in->c, 256);
+    for (uint32_t n = 0; n < in->n; n++)
+        for (uint32_t b0 = 0; b0 < tg.bh; b0 += tg.nbr) {   /* ranges of block rows through the same scratch */
+            uint32_t b1 = tg.bh - b0 < tg.nbr ? tg.bh : b0 + tg.nbr;
+            int64_t r0 = (int64_t)b0 + tg.lo, r1 = (int64_t)b1 - 1 + tg.hi + 1;   /* the input rows they read */
+            uint32_t ir0 = r0 < 0 ? 0 : (uint32_t)r0, ir1 = r1 > in->h ? in->h : r1 < 0 ? 0 : (uint32_t)r1;
+            if (ir1 < ir0) ir1 = ir0;
+            uint32_t pixels = (ir1 - ir0) * in->w, tpc = row_tiles(pixels ? pixels : 1, g.group, es);
+            push.tp = tpc;
+            push.blk = gemm_blk(&g, tpc);
+            push.chunk0 = ir0 * in->w;   /* the input step: pixels */
+            push.ntiles = ir1 * in->w;
+            push.row0 = ir0;
+            VkDeviceSize v_bytes = (VkDeviceSize)tpc * es * in->c, row_m = (VkDeviceSize)tpc * es;
+            if ((st = record_in(rec, p_in, cpb, in, n, nc, (vks_binding_t){sb, s0, v_bytes, true}, &push))) return st;
+            if ((st = gemm_record(rec, &g, u, sb, s0, m0, tpc, &push))) return st;
+            push.chunk0 = b0 * tg.bw;    /* the output step: blocks */
+            push.ntiles = b1 * tg.bw;
+            vks_binding_t b_out[3] = {{sb, m0, taps * row_m * out->c, false}, vks_bind(bias ? bias : u, false),
+                                      vks_bind_channels(out, n, 0, out->c, true)};
+            if ((st = vks_rec_dispatch(rec, p_out, b_out, 3, &push, vks_div_up((b1 - b0) * tg.bw, VKS_WINO_LOCAL),
+                                       vks_div_up(out->c, nc), 1)))
+                return st;
         }
     return VKS_OK;
 }

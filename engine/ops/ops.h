@@ -15,10 +15,11 @@ enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
 
 /* A convolution's variant: the tuner's choice (tune.c) of what runs instead of the built-in
  * heuristic. All zero: the heuristic. */
-enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_IGEMM };
+enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_IGEMM, VKS_CONV_TGEMM };
 typedef struct vks_conv_variant {
     uint32_t algo;     /* VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2 (F(2x2, 3x3)), VKS_CONV_WINO4 (F(4x4)),
-                        * VKS_CONV_IGEMM (implicit GEMM, conv2d_igemm.c) */
+                        * VKS_CONV_IGEMM (implicit GEMM, conv2d_igemm.c), VKS_CONV_TGEMM (the transposed
+                        * convolution as a GEMM per kernel tap, vks_op_conv2d_transpose_gemm) */
     uint32_t px, lx;   /* the direct convolution's tile: pixels per invocation, workgroup width; 0: the heuristic's.
                         * VKS_CONV_IGEMM: px is its workgroup tile + 1 (0: the heuristic's), lx 0 */
     uint32_t oc;       /* the direct tile's output channels per invocation, VKS_CONV_OC or VKS_CONV_OC_WIDE;
@@ -106,6 +107,29 @@ vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_
                                      const vks_tensor_t *bias, const vks_tensor_t *out);
 
 void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, uint32_t cout, uint32_t taps);
+
+/* The transposed convolution as a GEMM per kernel tap (conv2d_winograd.c), on the Winograd
+ * convolution's GEMM: the input pixels of a range of input rows laid out as V (conv2d_tgemm_in),
+ * M[tap][cout][pixel] = U[tap] V (conv2d_wino_gemm*, every tap the same V), then each output
+ * gathers the products its taps reach (conv2d_tgemm_out), plus the bias, through the activation.
+ * The same result as vks_op_conv2d_transpose (to fp32 rounding). u: the weights by
+ * vks_conv2d_transpose_gemm_weights (in a block with VKS_UBO_BYTES of slack after them); scratch
+ * of vks_conv2d_transpose_gemm_scratch_bytes. VKS_ERR_SHAPE where vks_conv2d_transpose_gemm_fits
+ * is false. */
+vks_status_t vks_op_conv2d_transpose_gemm(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p, const vks_tensor_t *in,
+                                          const vks_tensor_t *u, const vks_tensor_t *bias, const vks_tensor_t *out,
+                                          const vks_tensor_t *scratch);
+/* Whether it runs these tensors on this device: strides no larger than the kernel, sides up to 7,
+ * every tensor within one binding, weight rows within a uniform binding, scratch (non-NULL) large
+ * enough, and not disabled by VKSTYLE_WINOGRAD=0 or VKSTYLE_TGEMM=0. */
+bool vks_conv2d_transpose_gemm_fits(const vks_context_t *ctx, const vks_conv2d_transpose_params_t *p, const vks_tensor_t *in,
+                                    const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch);
+/* Its scratch bytes for cin -> cout channels, an h x w input and an oh x ow output (0: the kernel
+ * is not one it takes). */
+VkDeviceSize vks_conv2d_transpose_gemm_scratch_bytes(const vks_conv2d_transpose_params_t *p, uint32_t cin, uint32_t cout,
+                                                     uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, uint32_t esize);
+/* Its weights: wt [cout][cin][taps] (vks_conv2d_transpose_permute's) -> u [taps][cout][cin]. */
+void vks_conv2d_transpose_gemm_weights(const float *wt, uint32_t cout, uint32_t cin, uint32_t taps, float *u);
 
 typedef struct vks_pad_params {
     uint32_t mode;                   /* VKS_PAD_* */
