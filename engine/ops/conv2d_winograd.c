@@ -250,9 +250,8 @@ static uint32_t in_cpb(const vks_context_t *ctx, const vks_tensor_t *in)
 }
 
 /* The GEMM step, M[p] = U[p] V[p] for np positions over tp tiles, as both the Winograd and the
- * transposed convolution (vks_op_conv2d_transpose_gemm: its positions are the kernel's taps,
- * which all multiply the same V) record it: which of conv2d_wino_gemm's variants, its register
- * tile and blocks of V. */
+ * transposed convolution (vks_op_conv2d_transpose_gemm: one position of taps x cout rows) record
+ * it: which of conv2d_wino_gemm's variants, its register tile and blocks of V. */
 typedef struct gemm {
     const vks_pipeline_t *pipe;
     uint32_t np, cin, cout, es;
@@ -262,19 +261,17 @@ typedef struct gemm {
     uint32_t mblk, nvb, nq;         /* the mpos variant: tiles per block, blocks a position, positions a dispatch */
     bool mpos;
     uint32_t u_plane0;              /* planes of u before position 0's (F(4x4)'s follow F(2x2)'s) */
-    bool shared_v;                  /* every position reads position 0's V */
 } gemm_t;
 
 /* The GEMM for in (cin channels) -> cout channels, np positions of U from plane u_plane0 of u,
  * over ranges of tp tiles (one range: single), in workgroups of local x tn tiles. */
 static vks_status_t gemm_setup(vks_rec_t *rec, const vks_tensor_t *in, const vks_tensor_t *u, uint32_t cout, uint32_t np,
-                               uint32_t u_plane0, bool shared_v, bool single, uint32_t tp, uint32_t local, uint32_t tn,
-                               gemm_t *g)
+                               uint32_t u_plane0, bool single, uint32_t tp, uint32_t local, uint32_t tn, gemm_t *g)
 {
     vks_context_t *ctx = rec->ctx;
     uint32_t tn_max, es = in->esize;
     *g = (gemm_t){.np = np, .cin = in->c, .cout = cout, .es = es, .local = local, .group = local * tn,
-                  .u_plane0 = u_plane0, .shared_v = shared_v};
+                  .u_plane0 = u_plane0};
     g->rows = ubo_rows(ctx, u, in->c, cout);
     g->xblk = xubo_blk(ctx, in, g->group);
     tile_shape(ctx, &g->tm, &tn_max);
@@ -312,14 +309,13 @@ static uint32_t gemm_blk(const gemm_t *g, uint32_t tpc)
 }
 
 /* The GEMM's dispatches for a range of tpc tiles: V from scratch at v0 (position p's at
- * v0 + p x cin x tpc, or all at v0: shared_v), M to m0 ([np][cout][tpc]). */
+ * v0 + p x cin x tpc), M to m0 ([np][cout][tpc]). */
 static vks_status_t gemm_record(vks_rec_t *rec, const gemm_t *g, const vks_tensor_t *u, const vks_block_t *sb,
                                 VkDeviceSize v0, VkDeviceSize m0, uint32_t tpc, wino_push_t *push)
 {
     vks_status_t st;
     VkDeviceSize ubo_align = rec->ctx->props.limits.minUniformBufferOffsetAlignment;
     VkDeviceSize pos_v = (VkDeviceSize)tpc * g->es * g->cin, row_m = (VkDeviceSize)tpc * g->es;
-    VkDeviceSize vstep = g->shared_v ? 0 : pos_v;   /* from one position's V to the next's */
     uint32_t blk = gemm_blk(g, tpc), range = g->xblk && !g->mpos ? VKS_X_UBOS * g->xblk / g->group * g->group : tpc;
     if (g->mpos) {   /* nq positions a dispatch; z = position x output-channel tile */
         push->co0 = push->tile0 = push->wofs = 0;
@@ -330,14 +326,14 @@ static vks_status_t gemm_record(vks_rec_t *rec, const gemm_t *g, const vks_tenso
             uint32_t nd = g->np - p0 < g->nq ? g->np - p0 : g->nq;   /* positions in this dispatch */
             push->pos = p0;
             vks_binding_t b[3 + 2 * VKS_WINO_NPOS] = {{0}};
-            b[0] = b[1] = (vks_binding_t){sb, v0 + p0 * vstep, pos_v, false};   /* unused by this variant */
+            b[0] = b[1] = (vks_binding_t){sb, v0 + p0 * pos_v, pos_v, false};   /* unused by this variant */
             b[2] = (vks_binding_t){sb, m0 + (VkDeviceSize)p0 * g->cout * row_m, nd * g->cout * row_m, true};
             for (uint32_t q = 0; q < g->nq; q++) {   /* past the last position: its first again */
                 uint32_t pq = p0 + (q < nd ? q : 0);
                 VkDeviceSize start = u->offset + (VkDeviceSize)(g->u_plane0 + pq) * g->cout * g->cin * sizeof(float);
                 b[3 + q] = (vks_binding_t){u->block, start, VKS_UBO_BYTES, false};
                 for (uint32_t k = 0; k < g->nvb; k++)
-                    b[3 + g->nq + q * g->nvb + k] = (vks_binding_t){sb, v0 + pq * vstep + k * blk_bytes, blk_bytes, false};
+                    b[3 + g->nq + q * g->nvb + k] = (vks_binding_t){sb, v0 + pq * pos_v + k * blk_bytes, blk_bytes, false};
             }
             for (uint32_t i = g->nq * (1 + g->nvb); i < 2 * VKS_WINO_NPOS; i++) b[3 + i] = b[3];   /* unused */
             if ((st = vks_rec_dispatch(rec, g->pipe, b, 3 + 2 * VKS_WINO_NPOS, push, tpc / g->group, 1, push->zg * nd)))
@@ -357,7 +353,7 @@ static vks_status_t gemm_record(vks_rec_t *rec, const gemm_t *g, const vks_tenso
                 push->nco = g->cout - co < g->rows ? g->cout - co : g->rows;
                 VkDeviceSize start = u->offset + ((VkDeviceSize)(g->u_plane0 + pos) * g->cout + co) * g->cin * sizeof(float);
                 vks_binding_t b[3 + VKS_X_UBOS] = {
-                    {sb, v0 + pos * vstep, pos_v, false},
+                    {sb, v0 + pos * pos_v, pos_v, false},
                     {u->block, start / ubo_align * ubo_align, VKS_UBO_BYTES, false},
                     {sb, m0 + ((VkDeviceSize)pos * g->cout + co) * row_m, push->nco * row_m, true},
                 };
@@ -365,7 +361,7 @@ static vks_status_t gemm_record(vks_rec_t *rec, const gemm_t *g, const vks_tenso
                 VkDeviceSize blk_bytes = (VkDeviceSize)g->cin * blk * g->es;
                 for (uint32_t k = 0; g->xblk && k < VKS_X_UBOS; k++) {   /* the range's blocks; unused: its first */
                     uint32_t bi = t0 / blk + (k * blk < nt ? k : 0);
-                    b[nb++] = (vks_binding_t){sb, v0 + pos * vstep + bi * blk_bytes, blk_bytes, false};
+                    b[nb++] = (vks_binding_t){sb, v0 + pos * pos_v + bi * blk_bytes, blk_bytes, false};
                 }
                 push->wofs = (uint32_t)((start - b[1].offset) / sizeof(float));
                 if ((st = vks_rec_dispatch(rec, g->pipe, b, nb, push, nt / g->group, 1, vks_div_up(push->nco, g->tm))))
@@ -434,7 +430,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     uint32_t es = in->esize, np = positions(mt);
     gemm_t g;
-    vks_status_t st = gemm_setup(rec, in, u, out->c, np, mt == 4 ? 16 : 0, false, ntiles == chunk, tp, local, tn, &g);
+    vks_status_t st = gemm_setup(rec, in, u, out->c, np, mt == 4 ? 16 : 0, ntiles == chunk, tp, local, tn, &g);
     if (st) return st;
 
     const vks_pipeline_t *p_in, *p_out;
@@ -571,7 +567,7 @@ vks_status_t vks_op_conv2d_transpose_gemm(vks_rec_t *rec, const vks_conv2d_trans
     gemm_t g;
     /* one GEMM of taps x cout rows: U [taps][cout][cin] and M [taps][cout][tiles] are the GEMM's
      * [rows][cin] and [rows][tiles] as they are */
-    vks_status_t st = gemm_setup(rec, in, u, taps * out->c, 1, 0, false, tg.nbr >= tg.bh, tg.tp, tg.local, tg.tn, &g);
+    vks_status_t st = gemm_setup(rec, in, u, taps * out->c, 1, 0, tg.nbr >= tg.bh, tg.tp, tg.local, tg.tn, &g);
     if (st) return st;
     const vks_pipeline_t *p_in, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out};
