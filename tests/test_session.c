@@ -1316,7 +1316,7 @@ static void test_tuning(void **state)
     size_t nread = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     text[nread] = 0;
-    assert_true(!strncmp(text, "vkstyle-tune 5 ", 15));
+    assert_true(!strncmp(text, "vkstyle-tune 6 ", 15));
     /* AUTO again: both from the cache, nothing timed */
     g_tune_calls = 0;
     t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
@@ -1348,7 +1348,7 @@ static void test_tuning(void **state)
     /* another vkstyle version's (or driver's) file: ignored, timed again */
     f = fopen(tune, "w");
     assert_non_null(f);
-    fprintf(f, "vkstyle-tune 5 0.0.0-other%s", strchr(text + 15, ' '));
+    fprintf(f, "vkstyle-tune 6 0.0.0-other%s", strchr(text + 15, ' '));
     fclose(f);
     t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
     assert_true(n == 2 && !t[0].cached && t[0].count >= 4);
@@ -1370,6 +1370,39 @@ static void test_tuning(void **state)
         vks_session_destroy(s);
         hash[0] = good;
     }
+    /* a transposed convolution: the GEMM per tap among its candidates (here, small, not the
+     * heuristic's), and whichever wins gives the heuristic's output (pixels: the input's size) */
+    uint32_t seed = 5;
+    float *tw = tu_random(3 * 3 * 9, &seed, -0.3f, 0.3f), *tb = tu_random(3, &seed, -0.2f, 0.2f);
+    int stw[4] = {3, 3, 3, 3}, stb[1] = {3};
+    tu_st_t st;
+    tu_st_init(&st);
+    tu_st_add(&st, "tw", tw, 4, stw);
+    tu_st_add(&st, "tb", tb, 1, stb);
+    size_t tsize;
+    uint8_t *tbytes = tu_st_finish(&st, "{\"format\":\"vkstyle-graph\",\"version\":1,\"styles\":[\"s\"],"
+                                        "\"input\":{\"scale\":0.0039215686},\"layers\":["
+                                        "{\"op\":\"conv2d_transpose\",\"weight\":\"tw\",\"bias\":\"tb\",\"stride\":2,\"padding\":1},"
+                                        "{\"op\":\"activation\",\"activation\":\"sigmoid\",\"scale\":255}]}", &tsize);
+    vks_model_t *tm = NULL;
+    TU_OK(vks_model_load_memory(ctx, tbytes, tsize, &tm));
+    uint8_t twant[13 * 11 * 3], tgot[13 * 11 * 3];
+    vks_session_options_t so = {.tune = VKS_TUNE_OFF};
+    TU_OK(vks_session_create_ex(tm, 13, 11, &so, &s));
+    TU_OK(vks_session_run(s, in, twant, 3));
+    vks_session_destroy(s);
+    so.tune = VKS_TUNE_RETIME;
+    TU_OK(vks_session_create_ex(tm, 13, 11, &so, &s));
+    TU_OK(vks_session_run(s, in, tgot, 3));
+    t = vks_session_tuning(s, &n);
+    assert_int_equal(n, 1);
+    bool offered = false;
+    for (uint32_t k = 0; k < t[0].count; k++) offered |= strstr(t[0].trials[k].variant, "GEMM per tap") != NULL;
+    assert_true(offered);
+    for (size_t i = 0; i < sizeof tgot; i++) assert_true(abs((int)tgot[i] - (int)twant[i]) <= 1);
+    vks_session_destroy(s);
+    vks_model_destroy(tm);
+    free(tw); free(tb); free(tbytes);
     unsetenv("VKSTYLE_TUNE");
     vks_model_destroy(m);
     tu_context_done(ctx);

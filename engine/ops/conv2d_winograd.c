@@ -18,7 +18,9 @@
  * Multiplies: 9 per output and input channel directly, 36/16 = 2.25 by F(4x4), 16/4 = 4 by F(2x2);
  * the transforms cost O(channels x pixels).
  * Where it cannot run (channels past one binding, weight rows past a uniform binding, no
- * scratch), vks_winograd_fits says so and the caller runs the direct convolution. */
+ * scratch), vks_winograd_fits says so and the caller runs the direct convolution.
+ * The same GEMM also runs the transposed convolution per kernel tap (vks_op_conv2d_transpose_gemm,
+ * at the end of this file: conv2d_tgemm_in, one GEMM of taps x cout rows, conv2d_tgemm_out). */
 #include "op.h"
 
 #include <stdio.h>
