@@ -4,7 +4,6 @@
 #extension GL_EXT_scalar_block_layout : require
 #endif
 // vks:wg-base
-// vks:variant conv2d_tgemm_in_f16 VKS_F16
 // vks:variant conv2d_tgemm_in_xubo VKS_INPUT_UBO
 // The transposed convolution as a GEMM (engine/ops/conv2d_winograd.c,
 // vks_op_conv2d_transpose_gemm), step 1 of 3: the input pixels of a range of input rows, as the

@@ -2,7 +2,6 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
 // vks:wg-base
-// vks:variant conv2d_tgemm_out_f16 VKS_F16
 // The transposed convolution as a GEMM (engine/ops/conv2d_winograd.c,
 // vks_op_conv2d_transpose_gemm), step 3 of 3: the GEMM gave, per kernel tap k = KW ky + kx,
 // M[k][co][t] = sum over ci of w[ci][co][ky][kx] x[ci][pixel t] for the input pixels of a range

@@ -343,13 +343,18 @@ static void test_conv2d_winograd(void **state)
  * weights last with room for a uniform binding after them; checks that its input and output steps
  * ran (the input step from uniform buffers where the input planes fit them: CPU devices, fp32).
  * Where it does not fit (weight rows past a uniform binding, bindings the chunked-bindings test
- * shrank) it runs nothing; g_tgemm_runs counts the cases it ran, which the tests check. */
+ * shrank) it runs nothing, nor in fp16 (which it does not take); g_tgemm_runs counts the cases it
+ * ran, which the tests check. */
 static uint32_t g_tgemm_runs;
 static void run_convt_gemm(vks_context_t *ctx, const vks_conv2d_transpose_params_t *p, uint32_t n, uint32_t cin,
                            uint32_t cout, uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, const float *x, const float *wp,
                            const float *b, const float *want, const char *label)
 {
     uint32_t taps = p->kh * p->kw;
+    if (g_esize != 4) {   /* fp32 only */
+        assert_int_equal(vks_conv2d_transpose_gemm_scratch_bytes(p, cin, cout, h, w, oh, ow, g_esize), 0);
+        return;
+    }
     size_t nin = count4(n, cin, h, w), nw = (size_t)cin * cout * taps, nout = count4(n, cout, oh, ow);
     float *u = malloc(nw * 4);
     vks_conv2d_transpose_gemm_weights(wp, cout, cin, taps, u);
@@ -555,13 +560,13 @@ static void test_conv2d_transpose_pads(void **state)
     const int p0[4] = {0, 0, 0, 0}, p1[4] = {1, 2, 0, 1}, o0[2] = {0, 0}, o1[2] = {1, 2}, o2[2] = {1, 1};
     uint32_t runs = g_tgemm_runs;
     run_convt_ex(g_ctx, 3, 5, 3, 7, 3, 3, 2, 3, p1, o1, REF_ACT_NONE, 81);   /* quick: strides 2x3, pads, output padding */
-    assert_int_equal(g_tgemm_runs - runs, 1);
+    assert_int_equal(g_tgemm_runs - runs, g_esize == 4);
     if (tu_quick_mode()) return;
     run_convt_ex(g_ctx, 2, 3, 5, 4, 3, 3, 1, 1, p0, o0, REF_ACT_RELU, 82);   /* stride 1: output k - 1 larger */
     run_convt_ex(g_ctx, 4, 2, 3, 7, 2, 5, 4, 2, p1, o2, REF_ACT_TANH, 83);   /* stride 4, a 2x5 kernel (not the GEMM's) */
     run_convt_ex(g_ctx, 1, 1, 1, 1, 3, 3, 2, 2, p0, o2, REF_ACT_NONE, 84);   /* one pixel */
     run_convt_ex(g_ctx, 5, 4, 9, 6, 5, 3, 2, 3, p1, o2, REF_ACT_RELU, 85);   /* a 5x3 kernel, strides 2x3 */
-    assert_int_equal(g_tgemm_runs - runs, 4);
+    assert_int_equal(g_tgemm_runs - runs, g_esize == 4 ? 4 : 0);
     /* an output larger than the input and kernel allow is refused */
     tu_arena_t a;
     tu_arena_init(&a, g_ctx, 1 << 20);
@@ -657,11 +662,15 @@ static void test_conv2d_transpose(void **state)
         run_convt(g_ctx, 1, 3, 2, 1, 1, 1, 1, REF_ACT_NONE, 3);
         run_convt(g_ctx, 2, 6, 5, 9, 7, 1, 0, REF_ACT_TANH, 4);
     }
+    uint32_t wide = g_tgemm_runs;
     run_convt(g_ctx, 1, 1900, 2, 3, 4, 1, 1, REF_ACT_NONE, 5);   /* 68 KB weight rows: storage path */
+    /* (the GEMM per tap takes these only where its register tile's rows fit a uniform binding:
+     * VKSTYLE_WINO_TILE, as the validation tests set it) */
+    runs += g_tgemm_runs - wide;
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 6);   /* 67 KB input planes: input from a storage buffer */
     run_convt(g_ctx, 1, 25, 20, 64, 100, 1, 1, REF_ACT_RELU, 7);  /* 25 KB planes, 2 a uniform buffer: 2 chunks */
-    /* and by the GEMM per tap: all but the 68 KB weight rows (past a uniform binding) */
-    assert_int_equal(g_tgemm_runs - runs, tu_quick_mode() ? 2 : 6);
+    /* and by the GEMM per tap (fp32): all of them */
+    assert_int_equal(g_tgemm_runs - runs, g_esize != 4 ? 0 : tu_quick_mode() ? 2 : 6);
     int ubo = 0, ssbo = 0, xubo = 0;
     for (size_t i = 0; i < g_ctx->npipelines; i++) {
         ubo += g_ctx->pipelines[i]->shader == variant(VKS_SHADER_CONV2D_TRANSPOSE_UBO);
@@ -1356,7 +1365,9 @@ static void test_split_dispatches(void **state)
     run_convt(g_ctx, 1, 4, 20, 5, 140, 1, 1, REF_ACT_RELU, 85);    /* 4 (2 parities) x 3 x 3 workgroups */
     run_convt(g_ctx, 1, 25, 20, 64, 100, 1, 1, REF_ACT_RELU, 86);  /* input from uniform buffers (fp32) */
     run_convt(g_ctx, 1, 2, 3, 130, 130, 1, 1, REF_ACT_RELU, 87);   /* storage input */
+    setenv("VKSTYLE_TGEMM", "0", 1);   /* the direct path's: with a 4x2 GEMM tile (VKSTYLE_WINO_TILE) the GEMM per tap would take it, in 2 groups */
     run_convt(g_ctx, 1, 1900, 2, 9, 4, 1, 1, REF_ACT_NONE, 88);    /* storage weights: 18 rows, 3 groups of 8 */
+    unsetenv("VKSTYLE_TGEMM");
     run_instance_norm(g_ctx, 2, 5, 17, 31, 0, 1e-3f, REF_ACT_RELU, 1, 89);
     float w[9] = {0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0};
     run_cin(g_ctx, 9, 70, 5, 7, w, 90);                            /* 140 mixed values: 3 groups' worth */
@@ -1393,9 +1404,9 @@ static void test_split_dispatches(void **state)
     /* activation, add, batch_norm, instance_norm, channel_stats, pack, pad, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
      * from uniform buffers too on a CPU device, *_xubo), the three steps of the Winograd convolution, the
-     * implicit GEMM, and the transposed GEMM's input step (from storage and, in fp32 on a CPU device,
-     * uniform buffers), output step and (fp32, CPU device) the uniform-buffer GEMM its larger cases run */
-    assert_int_equal(ran, g_esize == 4 && vks_input_ubo(g_ctx) ? 24 : 20);
+     * implicit GEMM, and in fp32 the transposed GEMM's input step (from storage and, on a CPU device,
+     * uniform buffers), its output step and (CPU device) the uniform-buffer GEMM its larger cases run */
+    assert_int_equal(ran, g_esize == 4 && vks_input_ubo(g_ctx) ? 24 : g_esize == 4 ? 21 : 18);
 }
 
 /* ------------------------------------------------------------------ errors */

@@ -522,7 +522,7 @@ static bool tgemm_kernel_ok(const vks_conv2d_transpose_params_t *p)
 VkDeviceSize vks_conv2d_transpose_gemm_scratch_bytes(const vks_conv2d_transpose_params_t *p, uint32_t cin, uint32_t cout,
                                                      uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, uint32_t esize)
 {
-    if (!tgemm_kernel_ok(p) || !h || !w || !oh || !ow) return 0;
+    if (!tgemm_kernel_ok(p) || esize != 4 || !h || !w || !oh || !ow) return 0;
     tgeom_t g;
     tgeometry(p, h, w, oh, ow, esize, &g);
     return vks_align((VkDeviceSize)g.tp * esize * cin, 256) + (VkDeviceSize)p->kh * p->kw * g.tp * esize * cout;
@@ -539,7 +539,7 @@ bool vks_conv2d_transpose_gemm_fits(const vks_context_t *ctx, const vks_conv2d_t
                                     const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch)
 {
     if (!vks_winograd_enabled() || vks_env_is("VKSTYLE_TGEMM", "0") || !scratch || !u || !u->block ||
-        !tgemm_kernel_ok(p) || in->esize != out->esize || !in->h || !in->w || !out->h || !out->w)
+        !tgemm_kernel_ok(p) || in->esize != 4 || out->esize != 4 || !in->h || !in->w || !out->h || !out->w)
         return false;
     VkDeviceSize need = vks_conv2d_transpose_gemm_scratch_bytes(p, in->c, out->c, in->h, in->w, out->h, out->w, in->esize);
     tgeom_t g;
@@ -572,7 +572,6 @@ vks_status_t vks_op_conv2d_transpose_gemm(vks_rec_t *rec, const vks_conv2d_trans
     vks_status_t st = gemm_setup(rec, in, u, taps * out->c, 1, 0, tg.nbr >= tg.bh, tg.tp, tg.local, tg.tn, &g);
     if (st) return st;
     const vks_pipeline_t *p_in, *p_out;
-    const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out};
     /* channels an invocation of the input and output steps: several on CPU devices */
     uint32_t nc = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VKS_TGEMM_NC_CPU : 1;
     uint32_t spec_in[2] = {0, nc}, spec_out[9] = {p->act, bias != NULL, p->kh, p->kw, p->stride_h, p->stride_w,
@@ -582,9 +581,9 @@ vks_status_t vks_op_conv2d_transpose_gemm(vks_rec_t *rec, const vks_conv2d_trans
         st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_TGEMM_IN_XUBO, spec_in, 2, 2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS,
                               &p_in);
     else
-        st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_TGEMM_IN, ts_in, 1, spec_in, 2, 2, sizeof(wino_push_t), &p_in);
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_TGEMM_IN, spec_in, 2, 2, 0, sizeof(wino_push_t), 1, &p_in);
     if (!st)
-        st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_TGEMM_OUT, ts_out, 1, spec_out, 9, 3, sizeof(wino_push_t), &p_out);
+        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_TGEMM_OUT, spec_out, 9, 3, 0, sizeof(wino_push_t), 1, &p_out);
     if (st) return st;
 
     wino_push_t push = {

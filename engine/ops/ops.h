@@ -119,13 +119,15 @@ void vks_conv2d_transpose_permute(const float *src, float *dst, uint32_t cin, ui
 vks_status_t vks_op_conv2d_transpose_gemm(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p, const vks_tensor_t *in,
                                           const vks_tensor_t *u, const vks_tensor_t *bias, const vks_tensor_t *out,
                                           const vks_tensor_t *scratch);
-/* Whether it runs these tensors on this device: strides no larger than the kernel, sides up to 7,
+/* Whether it runs these tensors on this device: fp32 activations (in fp16 its M, a partial sum a
+ * tap, would round each partial: 1900 input channels missed the tests' tolerance), strides no
+ * larger than the kernel, sides up to 7,
  * every tensor within one binding, weight rows within a uniform binding, scratch (non-NULL) large
  * enough, and not disabled by VKSTYLE_WINOGRAD=0 or VKSTYLE_TGEMM=0. */
 bool vks_conv2d_transpose_gemm_fits(const vks_context_t *ctx, const vks_conv2d_transpose_params_t *p, const vks_tensor_t *in,
                                     const vks_tensor_t *u, const vks_tensor_t *out, const vks_tensor_t *scratch);
 /* Its scratch bytes for cin -> cout channels, an h x w input and an oh x ow output (0: the kernel
- * is not one it takes). */
+ * or the precision is not one it takes). */
 VkDeviceSize vks_conv2d_transpose_gemm_scratch_bytes(const vks_conv2d_transpose_params_t *p, uint32_t cin, uint32_t cout,
                                                      uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, uint32_t esize);
 /* Its weights: wt [cout][cin][taps] (vks_conv2d_transpose_permute's) -> u [taps][cout][cin]. */
