@@ -180,15 +180,15 @@ static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const
     return vks_conv2d_transpose_gemm_scratch_bytes(&p, in->c, out->c, in->h, in->w, out->h, out->w, out->esize);
 }
 
-/* The heuristic: the GEMM per tap on CPU devices in fp32 for inputs of at least 2^19 values (its
- * GEMM reads the input as plain uniform loads where lavapipe's direct transposed conv gathers per
- * lane, but its input and output steps cost per pixel: on Mesa 22.3, udnie at 256x256 both
- * transposed layers (128 x 64 x 64 and 64 x 128 x 128 inputs) ran faster by it, at 128x128 and
- * 64x64 neither), else the direct convolution. */
+/* The heuristic: the GEMM per tap on CPU devices for inputs of at least 2^19 values, else the
+ * direct convolution. Its GEMM reads the input as plain uniform loads where lavapipe's direct
+ * transposed conv gathers per lane, but its input and output steps cost per pixel: on Mesa 22.3,
+ * udnie at 256x256 both transposed layers (128 x 64 x 64 and 64 x 128 x 128 inputs) ran faster by
+ * it, at 128x128 and 64x64 neither. (fp32 only: vks_conv2d_transpose_gemm_fits, which every caller
+ * asks too, refuses fp16.) */
 static bool tgemm_heuristic(const vks_context_t *ctx, const vks_tensor_t *in)
 {
-    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && in->esize == 4 &&
-           (uint64_t)in->c * in->h * in->w >= (1u << 19);
+    return ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU && (uint64_t)in->c * in->h * in->w >= (1u << 19);
 }
 
 static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_layer_io_t *io)

@@ -519,13 +519,24 @@ static bool tgemm_kernel_ok(const vks_conv2d_transpose_params_t *p)
            p->kw <= 7 && p->pad_top >= 0 && p->pad_left >= 0;
 }
 
+/* The scratch a range takes: V (cin x tp), then at *m_off M (taps x cout x tp); returns the bytes of
+ * both, *m_bytes M's. */
+static VkDeviceSize tgemm_scratch(const tgeom_t *g, uint32_t taps, uint32_t cin, uint32_t cout, uint32_t esize,
+                                  VkDeviceSize *m_off, VkDeviceSize *m_bytes)
+{
+    *m_off = vks_align((VkDeviceSize)g->tp * esize * cin, 256);
+    *m_bytes = (VkDeviceSize)taps * g->tp * esize * cout;
+    return *m_off + *m_bytes;
+}
+
 VkDeviceSize vks_conv2d_transpose_gemm_scratch_bytes(const vks_conv2d_transpose_params_t *p, uint32_t cin, uint32_t cout,
                                                      uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, uint32_t esize)
 {
     if (!tgemm_kernel_ok(p) || esize != 4 || !h || !w || !oh || !ow) return 0;
     tgeom_t g;
     tgeometry(p, h, w, oh, ow, esize, &g);
-    return vks_align((VkDeviceSize)g.tp * esize * cin, 256) + (VkDeviceSize)p->kh * p->kw * g.tp * esize * cout;
+    VkDeviceSize m_off, m_bytes;
+    return tgemm_scratch(&g, p->kh * p->kw, cin, cout, esize, &m_off, &m_bytes);
 }
 
 void vks_conv2d_transpose_gemm_weights(const float *wt, uint32_t cout, uint32_t cin, uint32_t taps, float *u)
@@ -541,10 +552,9 @@ bool vks_conv2d_transpose_gemm_fits(const vks_context_t *ctx, const vks_conv2d_t
     if (!vks_winograd_enabled() || vks_env_is("VKSTYLE_TGEMM", "0") || !scratch || !u || !u->block ||
         !tgemm_kernel_ok(p) || in->esize != 4 || out->esize != 4 || !in->h || !in->w || !out->h || !out->w)
         return false;
-    VkDeviceSize need = vks_conv2d_transpose_gemm_scratch_bytes(p, in->c, out->c, in->h, in->w, out->h, out->w, in->esize);
     tgeom_t g;
     tgeometry(p, in->h, in->w, out->h, out->w, in->esize, &g);
-    VkDeviceSize m_bytes = (VkDeviceSize)p->kh * p->kw * g.tp * in->esize * out->c;
+    VkDeviceSize m_off, m_bytes, need = tgemm_scratch(&g, p->kh * p->kw, in->c, out->c, in->esize, &m_off, &m_bytes);
     return vks_tensor_bytes(scratch) >= need && m_bytes <= ctx->max_binding &&
            (VkDeviceSize)in->plane_stride * in->esize * in->c <= ctx->max_binding &&
            (VkDeviceSize)out->plane_stride * out->esize * out->c <= ctx->max_binding && ubo_rows(ctx, u, in->c, p->kh * p->kw * out->c) > 0;
@@ -592,7 +602,9 @@ vks_status_t vks_op_conv2d_transpose_gemm(vks_rec_t *rec, const vks_conv2d_trans
         .tiles_w = tg.bw, .cin = in->c, .cout = out->c,
     };
     const vks_block_t *sb = scratch->block;
-    VkDeviceSize s0 = scratch->offset, m0 = s0 + vks_align((VkDeviceSize)tg.tp * es * in->c, 256);
+    VkDeviceSize m_off, m_bytes;
+    tgemm_scratch(&tg, taps, in->c, out->c, es, &m_off, &m_bytes);
+    VkDeviceSize s0 = scratch->offset, m0 = s0 + m_off;
     for (uint32_t n = 0; n < in->n; n++)
         for (uint32_t b0 = 0; b0 < tg.bh; b0 += tg.nbr) {   /* ranges of block rows through the same scratch */
             uint32_t b1 = tg.bh - b0 < tg.nbr ? tg.bh : b0 + tg.nbr;
