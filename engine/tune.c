@@ -53,7 +53,7 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-#define TUNE_FORMAT 6
+#define TUNE_FORMAT 7
 
 /* FNV-1a over the SPIR-V of every shader in the library (vks_shader_table): a constant of the
  * build, about 480 KB to read, so computed once per process rather than at every header. */
@@ -147,7 +147,7 @@ static vks_status_t table_load(const vks_context_t *ctx, const char *path, table
             vks_conv_variant_t v;
             double ms;
             if (!tab2 || tab1 - line >= (long)sizeof t->e->key ||
-                sscanf(tab1 + 1, "%u %u %u %u", &v.algo, &v.px, &v.lx, &v.oc) != 4 || v.algo > VKS_CONV_TGEMM ||
+                sscanf(tab1 + 1, "%u %u %u %u", &v.algo, &v.px, &v.lx, &v.oc) != 4 || v.algo > VKS_CONV_WINO6 ||
                 v.oc > VKS_CONV_OC_WIDE ||
                 sscanf(tab2 + 1, "%lf", &ms) != 1)
                 continue;

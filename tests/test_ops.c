@@ -249,8 +249,10 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     vks_conv2d_params_t p = {3, 3, 1, pt, pb, pl, pr, c->reflect, (uint32_t)c->act, 0, g_var};
     assert_true(vks_winograd_fits(ctx, &p, &tx, &tu, &ty, &ts));
     vks_rec_t rec;
-    const vks_shader_id_t xubo_ids[2] = {VKS_SHADER_CONV2D_WINO_IN_XUBO, VKS_SHADER_CONV2D_WINO4_IN_XUBO};
-    uint64_t xubo_before = ctx->shader_dispatches[xubo_ids[0]] + ctx->shader_dispatches[xubo_ids[1]];
+    const vks_shader_id_t xubo_ids[3] = {VKS_SHADER_CONV2D_WINO_IN_XUBO, VKS_SHADER_CONV2D_WINO4_IN_XUBO,
+                                         VKS_SHADER_CONV2D_WINO6_IN_XUBO};
+    uint64_t xubo_before = ctx->shader_dispatches[xubo_ids[0]] + ctx->shader_dispatches[xubo_ids[1]] +
+                           ctx->shader_dispatches[xubo_ids[2]];
     tu_rec_begin(ctx, &rec);
     TU_OK(vks_op_conv2d_winograd(&rec, &p, &tx, &tu, c->bias ? &tb : NULL, &ty, &ts));
     tu_rec_run(&rec);
@@ -259,7 +261,8 @@ static void run_wino(vks_context_t *ctx, const conv_case_t *c, uint32_t seed0)
     uint32_t cpb = (uint32_t)(VKS_UBO_BYTES / ((VkDeviceSize)tx.plane_stride * 4)), want_xubo = 0;
     if (g_input_ubo && g_esize == 4 && cpb && !vks_env_is("VKSTYLE_WINO_IN_UBO", "0"))
         want_xubo = c->n * vks_div_up(c->cin, VKS_X_UBOS * cpb);
-    assert_int_equal(ctx->shader_dispatches[xubo_ids[0]] + ctx->shader_dispatches[xubo_ids[1]] - xubo_before, want_xubo);
+    assert_int_equal(ctx->shader_dispatches[xubo_ids[0]] + ctx->shader_dispatches[xubo_ids[1]] +
+                         ctx->shader_dispatches[xubo_ids[2]] - xubo_before, want_xubo);
     float *got = tu_download(&a, &ty);
     char label[128];
     snprintf(label, sizeof label, "conv2d_winograd F(%ux%u) n%u %u->%u %ux%u", vks_winograd_tile(g_esize, oh, ow),
@@ -282,43 +285,51 @@ static const conv_case_t wino_cases[] = {
     {1, 200, 9, 50, 48, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_RELU},     /* fp32: V in blocks of 64 tiles, 2 ranges */
     {1, 2, 3, 130, 130, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU},    /* F(2x2): 4225 tiles, two ranges through the scratch */
     {1, 2, 3, 258, 260, 3, 1, 0, {1, 1, 1, 1}, 0, 1, REF_ACT_NONE},    /* F(4x4): 4225 tiles, two ranges */
+    {1, 2, 3, 390, 400, 3, 1, 0, {1, 1, 1, 1}, 2, 1, REF_ACT_NONE},    /* F(6x6): 65 x 67 tiles, two ranges */
 };
 
 static void test_conv2d_winograd(void **state)
 {
     (void)state;
     size_t ncases = sizeof wino_cases / sizeof *wino_cases;
-    /* the tile: F(4x4, 3x3) in fp32 where its padded GEMMs are smaller: planes of 24x24 and up
-     * (36 tiles: 64 rows against F(2x2)'s 144 in 256), not 20x20 (25 in 64 against 100 in 128) */
+    /* the tile, in fp32, whose padded GEMMs take the fewest products: F(4x4, 3x3) for planes of
+     * 24x24 to 32x32 (36 tiles: 64 rows of 36 positions against F(2x2)'s 144 of 16 and F(6x6)'s
+     * 64 of 64), not 20x20 (F(2x2)'s 100 tiles in 128 against 25 in 64); F(6x6, 3x3) for 64x64
+     * (121 tiles in 128, 8,192 products against F(4x4)'s 256 x 36 = 9,216) */
+    assert_int_equal(vks_winograd_tile(g_esize, 64, 64), g_esize == 4 ? 6 : 2);
     assert_int_equal(vks_winograd_tile(g_esize, 32, 32), g_esize == 4 ? 4 : 2);
     assert_int_equal(vks_winograd_tile(g_esize, 24, 24), g_esize == 4 ? 4 : 2);
     assert_int_equal(vks_winograd_tile(g_esize, 20, 20), 2);
     assert_int_equal(vks_winograd_tile(g_esize, 16, 16), 2);
-    assert_int_equal(vks_winograd_tile(g_esize, 16, 2000), g_esize == 4 ? 4 : 2);
-    /* every case by F(4x4, 3x3) (VKSTYLE_WINOGRAD=4), then by F(2x2, 3x3) (=2); fp16: F(2x2) only */
-    for (int f2 = g_esize == 4 ? 0 : 1; f2 < 2; f2++) {
-        setenv("VKSTYLE_WINOGRAD", f2 ? "2" : "4", 1);
-        assert_int_equal(vks_winograd_tile(g_esize, 7, 5), f2 ? 2 : 4);
-        /* quick: the first (F(4x4): its transforms and the multi-position GEMM), the fourth (9
-         * input channels: on a CPU device the GEMM's weights of 8 channels a load, shuffled, then
-         * one more), and by F(2x2) the storage-buffer GEMM too */
+    assert_int_equal(vks_winograd_tile(g_esize, 16, 2000), g_esize == 4 ? 6 : 2);
+    /* every case by F(6x6, 3x3) (VKSTYLE_WINOGRAD=6), F(4x4) (=4), then F(2x2) (=2); fp16: F(2x2) only */
+    static const char *const tiles[3] = {"6", "4", "2"};
+    for (int k = g_esize == 4 ? 0 : 2; k < 3; k++) {
+        setenv("VKSTYLE_WINOGRAD", tiles[k], 1);
+        assert_int_equal(vks_winograd_tile(g_esize, 7, 5), (uint32_t)(6 - 2 * k));
+        /* quick: the first (F(6x6) and F(4x4): their transforms and the multi-position GEMM), the
+         * fourth (9 input channels: on a CPU device the GEMM's weights of 8 channels a load,
+         * shuffled, then one more; not by F(6x6), whose GEMM is F(4x4)'s), and by F(2x2) the
+         * storage-buffer GEMM too */
         for (size_t i = 0; i < ncases; i++)
-            if (!tu_quick_mode() || i == 0 || i == 3 || (i == 7 && f2)) run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
+            if (!tu_quick_mode() || i == 0 || (i == 3 && k) || (i == 7 && k == 2))
+                run_wino(g_ctx, &wino_cases[i], 300 + (uint32_t)i);
     }
     /* the input transforms from a storage buffer where they would read uniform buffers: the
-     * first case by both tiles (fp32 on a CPU device; elsewhere they ran so above) */
+     * first case by every tile (fp32 on a CPU device; elsewhere they ran so above) */
     setenv("VKSTYLE_WINO_IN_UBO", "0", 1);
-    for (int f2 = g_esize == 4 ? 0 : 1; f2 < 2; f2++) {
-        setenv("VKSTYLE_WINOGRAD", f2 ? "2" : "4", 1);
-        run_wino(g_ctx, &wino_cases[0], 340 + (uint32_t)f2);
+    for (int k = g_esize == 4 ? 0 : 2; k < 3; k++) {
+        setenv("VKSTYLE_WINOGRAD", tiles[k], 1);
+        run_wino(g_ctx, &wino_cases[0], 340 + (uint32_t)k);
     }
     unsetenv("VKSTYLE_WINO_IN_UBO");
     unsetenv("VKSTYLE_WINOGRAD");
     /* the tile chosen by the variant (the tuner's), not by the heuristic: the first case, whose
      * 7x5 plane the heuristic gives F(2x2) */
-    for (uint32_t algo = VKS_CONV_WINO2; algo <= (g_esize == 4 ? VKS_CONV_WINO4 : VKS_CONV_WINO2); algo++) {
-        g_var = (vks_conv_variant_t){algo, 0, 0, 0};
-        run_wino(g_ctx, &wino_cases[0], 320 + algo);
+    static const uint32_t algos[3] = {VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_WINO6};
+    for (int k = 0; k < (g_esize == 4 ? 3 : 1); k++) {
+        g_var = (vks_conv_variant_t){algos[k], 0, 0, 0};
+        run_wino(g_ctx, &wino_cases[0], 320 + algos[k]);
     }
     g_var = (vks_conv_variant_t){0};
     /* no scratch, or VKSTYLE_WINOGRAD=0, or another kernel: the caller runs the direct convolution */
@@ -421,8 +432,8 @@ static void run_convt(vks_context_t *ctx, uint32_t n, uint32_t cin, uint32_t cou
 
 /* Every variant the tuner may choose (tune.c) against the C reference: each direct tile it tries
  * for a layer, on the shapes of test_conv2d whose shader variants differ (storage weights, uniform
- * weights, uniform input), the transposed convolution's, and Winograd F(2x2) and F(4x4) chosen by
- * the variant rather than by the heuristic. */
+ * weights, uniform input), the transposed convolution's, and Winograd F(2x2), F(4x4) and F(6x6)
+ * chosen by the variant rather than by the heuristic (test_conv2d_winograd). */
 static void test_conv_variants(void **state)
 {
     (void)state;

@@ -1316,7 +1316,7 @@ static void test_tuning(void **state)
     size_t nread = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     text[nread] = 0;
-    assert_true(!strncmp(text, "vkstyle-tune 6 ", 15));
+    assert_true(!strncmp(text, "vkstyle-tune 7 ", 15));
     /* AUTO again: both from the cache, nothing timed */
     g_tune_calls = 0;
     t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
@@ -1348,7 +1348,7 @@ static void test_tuning(void **state)
     /* another vkstyle version's (or driver's) file: ignored, timed again */
     f = fopen(tune, "w");
     assert_non_null(f);
-    fprintf(f, "vkstyle-tune 6 0.0.0-other%s", strchr(text + 15, ' '));
+    fprintf(f, "vkstyle-tune 7 0.0.0-other%s", strchr(text + 15, ' '));
     fclose(f);
     t = tuned_session(m, VKS_TUNE_AUTO, in, got, &n, &s);
     assert_true(n == 2 && !t[0].cached && t[0].count >= 4);

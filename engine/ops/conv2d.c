@@ -191,12 +191,14 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     }
     if (io->var) p.var = *io->var;
     const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
-    if ((p.var.algo == VKS_CONV_AUTO || p.var.algo == VKS_CONV_WINO2 || p.var.algo == VKS_CONV_WINO4) && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
+    bool wino = p.var.algo == VKS_CONV_AUTO || p.var.algo == VKS_CONV_WINO2 || p.var.algo == VKS_CONV_WINO4 ||
+                p.var.algo == VKS_CONV_WINO6;
+    if (wino && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
         return vks_op_conv2d_winograd(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
     return vks_op_conv2d(rec, &p, io->in, &ly->weight, bias, io->out);
 }
 
-/* The tuner's candidates: Winograd F(2x2) and, in fp32, F(4x4) where they fit, then the direct
+/* The tuner's candidates: Winograd F(2x2) and, in fp32, F(4x4) and F(6x6) where they fit, then the direct
  * convolution's tiles, then the implicit GEMM's. */
 static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const vks_layer_io_t *io,
                          vks_conv_variant_t *v, uint32_t max, uint32_t *heuristic)
@@ -204,14 +206,15 @@ static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const 
     uint32_t n = 0, m = vks_winograd_tile(io->in->esize, io->out->h, io->out->w);
     vks_conv2d_params_t p = {ly->kh, ly->kw, ly->stride, 0, 0, 0, 0, ly->pmode, ly->act, ly->stride_w, {0}};
     pads(ly, io->in, &p.pad_top, &p.pad_bottom, &p.pad_left, &p.pad_right);
-    for (uint32_t algo = VKS_CONV_WINO2; algo <= VKS_CONV_WINO4 && ly->wino.block && n < max; algo++) {
-        p.var = (vks_conv_variant_t){algo, 0, 0, 0};
+    static const uint32_t tiles[3] = {VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_WINO6};
+    for (uint32_t k = 0; k < 3 && ly->wino.block && n < max && (k == 0 || io->in->esize == 4); k++) {
+        p.var = (vks_conv_variant_t){tiles[k], 0, 0, 0};
         if (vks_winograd_fits(ctx, &p, io->in, &ly->wino, io->out, io->scratch)) v[n++] = p.var;
     }
     /* the heuristic: Winograd with its tile where that fits, else the first direct tile */
     *heuristic = n;
     for (uint32_t k = 0; k < n; k++)
-        if (v[k].algo == (m == 4 ? VKS_CONV_WINO4 : VKS_CONV_WINO2)) *heuristic = k;
+        if (v[k].algo == tiles[m / 2 - 1]) *heuristic = k;
     n += vks_conv_direct_variants(io->out->c, io->out->w, VKS_CONV_OC, v + n, max - n);
     return n + (vks_conv_igemm_offered(ctx) ? vks_conv_igemm_variants(ctx, io->out->c, v + n, max - n) : 0);
 }

@@ -1,12 +1,12 @@
-/* conv2d by Winograd F(m x m, 3x3), m = 4 or 2 (vks_winograd_tile), for 3x3 stride-1
- * convolutions: three steps, each its shader (F(4x4): conv2d_wino4_in/_out, F(2x2):
- * conv2d_wino_in/_out; one GEMM shader for both):
+/* conv2d by Winograd F(m x m, 3x3), m = 6, 4 or 2 (vks_winograd_tile), for 3x3 stride-1
+ * convolutions: three steps, each its shader (F(6x6): conv2d_wino6_in/_out, F(4x4):
+ * conv2d_wino4_in/_out, F(2x2): conv2d_wino_in/_out; one GEMM shader for all):
  *   1. input transform:  the input's (m+2)x(m+2) patch of every m x m output tile, padding folded
  *                        in, transformed to V = B^T d B: V[P][tp / blk][cin][blk], P = (m+2)^2
  *                        positions (blk = tp for the storage-buffer GEMM: V[P][cin][tp]).
  *   2. conv2d_wino_gemm: per position p, M[p] = U[p] V[p]: [cout][cin] x [cin][tp], U the
- *                        transformed weights G g G^T, computed once at model load for both tiles
- *                        (vks_winograd_weights: [16 + 36][cout][cin]) and read from uniform
+ *                        transformed weights G g G^T, computed once at model load for every tile
+ *                        (vks_winograd_weights: [16 + 36 + 64][cout][cin]) and read from uniform
  *                        buffers; V from a storage buffer, or (conv2d_wino_gemm_xubo: fp32, at
  *                        most 256 input channels, scalarBlockLayout) from uniform buffers of
  *                        blocks of tiles.
@@ -15,8 +15,8 @@
  * F(2x2) only). V and M live in scratch memory the caller gives (a session plans it per layer:
  * plan.c), so planes of more than VKS_WINO_CHUNK tiles run the three steps over ranges of tiles
  * through the same scratch.
- * Multiplies: 9 per output and input channel directly, 36/16 = 2.25 by F(4x4), 16/4 = 4 by F(2x2);
- * the transforms cost O(channels x pixels).
+ * Multiplies: 9 per output and input channel directly, 64/36 = 1.78 by F(6x6), 36/16 = 2.25 by
+ * F(4x4), 16/4 = 4 by F(2x2); the transforms cost O(channels x pixels).
  * Where it cannot run (channels past one binding, weight rows past a uniform binding, no
  * scratch), vks_winograd_fits says so and the caller runs the direct convolution.
  * The same GEMM also runs the transposed convolution per kernel tap (vks_op_conv2d_transpose_gemm,
@@ -122,30 +122,36 @@ static uint64_t padded_tiles(uint32_t m, uint32_t oh, uint32_t ow, uint32_t esiz
     return sum;
 }
 
-/* F(4x4) where its GEMMs, padded to whole workgroups, take fewer products than F(2x2)'s: 36
- * positions x its padded tiles against 16 x F(2x2)'s. That is every plane of 24x24 and up, and not 16x16 or 20x20,
- * where F(4x4)'s few tiles are mostly padding (udnie on lavapipe, residual convs: 16x16 2.1 ms by
- * F(2x2) against 6.5-8.7 by F(4x4); 20x20 4.4-4.5 against 7.2-8.7; 24x24 8.2-10.5 against
- * 6.9-8.6; 32x32 8.7-11.6 against 6.5-7.8; docs/winograd-status.md). */
+/* The tile whose GEMMs, padded to whole workgroups, take the fewest products: 64 positions x
+ * F(6x6)'s padded tiles, 36 x F(4x4)'s or 16 x F(2x2)'s. F(4x4) from planes of 24x24 on, not 16x16
+ * or 20x20, where its few tiles are mostly padding (udnie on lavapipe, residual convs: 16x16 2.1 ms
+ * by F(2x2) against 6.5-8.7 by F(4x4); 20x20 4.4-4.5 against 7.2-8.7; 24x24 8.2-10.5 against
+ * 6.9-8.6; 32x32 8.7-11.6 against 6.5-7.8; docs/winograd-status.md); F(6x6) on 64x64 (8,192
+ * products against 9,216) and larger planes, not 32x32 (4,096 against 2,304). */
 uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
 {
     if (esize != 4 || vks_env_is("VKSTYLE_WINOGRAD", "2")) return 2;
     if (vks_env_is("VKSTYLE_WINOGRAD", "4")) return 4;
-    return 36 * padded_tiles(4, oh, ow, esize) < 16 * padded_tiles(2, oh, ow, esize) ? 4 : 2;
+    if (vks_env_is("VKSTYLE_WINOGRAD", "6")) return 6;
+    uint64_t p2 = 16 * padded_tiles(2, oh, ow, esize), p4 = 36 * padded_tiles(4, oh, ow, esize);
+    uint64_t p6 = 64 * padded_tiles(6, oh, ow, esize);
+    return p6 < p4 && p6 < p2 ? 6 : p4 < p2 ? 4 : 2;
 }
 
-/* The tile a convolution runs: the variant's (F(4x4) only in fp32), else vks_winograd_tile. */
+/* The tile a convolution runs: the variant's (F(4x4) and F(6x6) only in fp32), else vks_winograd_tile. */
 static uint32_t tile_of(const vks_conv2d_params_t *p, uint32_t esize, uint32_t oh, uint32_t ow)
 {
-    if (p->var.algo == VKS_CONV_WINO2 || (p->var.algo == VKS_CONV_WINO4 && esize != 4)) return 2;
+    if (p->var.algo == VKS_CONV_WINO2 || ((p->var.algo == VKS_CONV_WINO4 || p->var.algo == VKS_CONV_WINO6) && esize != 4))
+        return 2;
     if (p->var.algo == VKS_CONV_WINO4) return 4;
+    if (p->var.algo == VKS_CONV_WINO6) return 6;
     return vks_winograd_tile(esize, oh, ow);
 }
 
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize)
 {
     VkDeviceSize most = 0;
-    for (uint32_t m = 2; m <= (esize == 4 ? 4u : 2u); m += 2) {
+    for (uint32_t m = 2; m <= (esize == 4 ? 6u : 2u); m += 2) {
         uint32_t tiles_w, ntiles, chunk, tp, local, tn;
         geometry(m, oh, ow, esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
         VkDeviceSize b = (VkDeviceSize)positions(m) * tp * esize * ((VkDeviceSize)cin + cout);
@@ -161,7 +167,7 @@ static void transform_weights(const float *g, uint32_t cout, uint32_t cin, int a
     for (uint32_t co = 0; co < cout; co++)
         for (uint32_t ci = 0; ci < cin; ci++) {
             const float *k = g + ((size_t)co * cin + ci) * 9;
-            float t[6][3];   /* G g */
+            float t[8][3];   /* G g */
             for (int i = 0; i < a; i++)
                 for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
             for (int i = 0; i < a; i++)
@@ -180,8 +186,17 @@ void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
                                    {1.0f / 24, 1.0f / 12, 1.0f / 6},
                                    {1.0f / 24, -1.0f / 12, 1.0f / 6},
                                    {0, 0, 1}};
+    static const float G6[8][3] = {{1, 0, 0},
+                                   {-2.0f / 9, -2.0f / 9, -2.0f / 9},
+                                   {-2.0f / 9, 2.0f / 9, -2.0f / 9},
+                                   {1.0f / 90, 1.0f / 45, 2.0f / 45},
+                                   {1.0f / 90, -1.0f / 45, 2.0f / 45},
+                                   {32.0f / 45, 16.0f / 45, 8.0f / 45},
+                                   {32.0f / 45, -16.0f / 45, 8.0f / 45},
+                                   {0, 0, 1}};
     transform_weights(g, cout, cin, 4, G2, u);
     transform_weights(g, cout, cin, 6, G4, u + 16 * (size_t)cout * cin);
+    transform_weights(g, cout, cin, 8, G6, u + (16 + 36) * (size_t)cout * cin);
 }
 
 /* Whether every position's U starts at a multiple of minUniformBufferOffsetAlignment (U, and its
@@ -262,7 +277,7 @@ typedef struct gemm {
     uint32_t xblk;                  /* the xubo variant's tiles per block of V, or 0 */
     uint32_t mblk, nvb, nq;         /* the mpos variant: tiles per block, blocks a position, positions a dispatch */
     bool mpos;
-    uint32_t u_plane0;              /* planes of u before position 0's (F(4x4)'s follow F(2x2)'s) */
+    uint32_t u_plane0;              /* planes of u before position 0's (F(4x4)'s follow F(2x2)'s, F(6x6)'s both) */
 } gemm_t;
 
 /* The GEMM for in (cin channels) -> cout channels, np positions of U from plane u_plane0 of u,
@@ -432,7 +447,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     uint32_t es = in->esize, np = positions(mt);
     gemm_t g;
-    vks_status_t st = gemm_setup(rec, in, u, out->c, np, mt == 4 ? 16 : 0, ntiles == chunk, tp, local, tn, &g);
+    vks_status_t st = gemm_setup(rec, in, u, out->c, np, mt == 6 ? 16 + 36 : mt == 4 ? 16 : 0, ntiles == chunk, tp, local, tn, &g);
     if (st) return st;
 
     const vks_pipeline_t *p_in, *p_out;
@@ -440,14 +455,17 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     uint32_t spec_in[1] = {p->pad_mode}, spec_out[2] = {p->act, bias != NULL};
     uint32_t cpb = in_cpb(ctx, in);
     if (cpb)
-        st = vks_rec_pipeline(rec, mt == 4 ? VKS_SHADER_CONV2D_WINO4_IN_XUBO : VKS_SHADER_CONV2D_WINO_IN_XUBO, spec_in, 1,
-                              2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS, &p_in);
+        st = vks_rec_pipeline(rec, mt == 6 ? VKS_SHADER_CONV2D_WINO6_IN_XUBO : mt == 4 ? VKS_SHADER_CONV2D_WINO4_IN_XUBO
+                                                                                      : VKS_SHADER_CONV2D_WINO_IN_XUBO,
+                              spec_in, 1, 2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS, &p_in);
+    else if (mt > 2)
+        st = vks_rec_pipeline(rec, mt == 6 ? VKS_SHADER_CONV2D_WINO6_IN : VKS_SHADER_CONV2D_WINO4_IN, spec_in, 1, 2, 0,
+                              sizeof(wino_push_t), 1, &p_in);
     else
-        st = mt == 4 ? vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_IN, spec_in, 1, 2, 0, sizeof(wino_push_t), 1, &p_in)
-                     : vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t),
-                                        &p_in);
-    if (!st && mt == 4)
-        st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO4_OUT, spec_out, 2, 3, 0, sizeof(wino_push_t), 1, &p_out);
+        st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
+    if (!st && mt > 2)
+        st = vks_rec_pipeline(rec, mt == 6 ? VKS_SHADER_CONV2D_WINO6_OUT : VKS_SHADER_CONV2D_WINO4_OUT, spec_out, 2, 3, 0,
+                              sizeof(wino_push_t), 1, &p_out);
     else if (!st)
         st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
     if (st) return st;

@@ -15,7 +15,7 @@ enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
 
 /* A convolution's variant: the tuner's choice (tune.c) of what runs instead of the built-in
  * heuristic. All zero: the heuristic. */
-enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_IGEMM, VKS_CONV_TGEMM };
+enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_IGEMM, VKS_CONV_TGEMM, VKS_CONV_WINO6 };
 typedef struct vks_conv_variant {
     uint32_t algo;     /* VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2 (F(2x2, 3x3)), VKS_CONV_WINO4 (F(4x4)),
                         * VKS_CONV_IGEMM (implicit GEMM, conv2d_igemm.c), VKS_CONV_TGEMM (the transposed
@@ -55,8 +55,8 @@ bool vks_conv2d_padding_fits(const vks_conv2d_params_t *p, const vks_tensor_t *i
 /* out = act(conv(in, wt) + bias); wt [cout][cin][kh][kw] flat, bias [cout] or NULL. */
 vks_status_t vks_op_conv2d(vks_rec_t *rec, const vks_conv2d_params_t *p, const vks_tensor_t *in,
                            const vks_tensor_t *wt, const vks_tensor_t *bias, const vks_tensor_t *out);
-/* conv2d by Winograd (conv2d_winograd.c), for 3x3 stride-1 kernels: F(4x4, 3x3) or F(2x2, 3x3)
- * (vks_winograd_tile): the same result as vks_op_conv2d (to fp32 rounding) from u, the weights
+/* conv2d by Winograd (conv2d_winograd.c), for 3x3 stride-1 kernels: F(6x6, 3x3), F(4x4, 3x3) or
+ * F(2x2, 3x3) (vks_winograd_tile): the same result as vks_op_conv2d (to fp32 rounding) from u, the weights
  * transformed by vks_winograd_weights (VKS_WINO_WEIGHT_PLANES x cout x cin floats, in a block with
  * VKS_UBO_BYTES of slack after them, as the model's weights block has), with scratch of
  * vks_winograd_scratch_bytes. VKS_ERR_SHAPE when vks_winograd_fits is false. */
@@ -71,18 +71,19 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
 /* False when the environment has VKSTYLE_WINOGRAD=0 (the direct convolution everywhere). */
 bool vks_winograd_enabled(void);
 /* The output tile a Winograd convolution with an oh x ow output and activations of esize bytes
- * runs: 4 (F(4x4, 3x3)) in fp32 where its GEMMs, padded to whole workgroups, take fewer products
- * than F(2x2)'s (planes of 24x24 and up), otherwise 2 (F(2x2, 3x3)); fp16 always 2 (F(4x4)'s
- * larger constants would take fp16 storage of V and M past the tests' tolerances).
- * VKSTYLE_WINOGRAD=2 takes F(2x2) everywhere, VKSTYLE_WINOGRAD=4 F(4x4) wherever fp32, to measure
- * one against the other. */
+ * runs: in fp32 the one whose GEMMs, padded to whole workgroups, take the fewest products: 6
+ * (F(6x6, 3x3): planes of 64x64 and most larger ones), 4 (F(4x4, 3x3): from 24x24) or 2 (F(2x2,
+ * 3x3)); fp16 always 2 (the larger constants of F(4x4) and F(6x6) would take fp16 storage of V and
+ * M past the tests' tolerances). VKSTYLE_WINOGRAD=2 takes F(2x2) everywhere, =4 F(4x4) and =6
+ * F(6x6) wherever fp32, to measure one against another. */
 uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow);
 /* Scratch bytes of a Winograd convolution of cin -> cout channels with an oh x ow output, for
- * activations of esize bytes: enough for either tile in fp32 (the tuner may pick either). */
+ * activations of esize bytes: enough for every tile in fp32 (the tuner may pick any). */
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize);
 /* Transformed weights: g [cout][cin][3][3] -> u [VKS_WINO_WEIGHT_PLANES][cout][cin]: F(2x2, 3x3)'s
- * 16 planes, u[p] = (G g G^T)[p / 4][p % 4], then F(4x4, 3x3)'s 36, u[16 + p] = (G g G^T)[p / 6][p % 6]. */
-#define VKS_WINO_WEIGHT_PLANES (16 + 36)
+ * 16 planes, u[p] = (G g G^T)[p / 4][p % 4], then F(4x4, 3x3)'s 36, u[16 + p] = (G g G^T)[p / 6][p % 6],
+ * then F(6x6, 3x3)'s 64, u[52 + p] = (G g G^T)[p / 8][p % 8]. */
+#define VKS_WINO_WEIGHT_PLANES (16 + 36 + 64)
 void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u);
 /* Output side for an input side (0 if the padded input is smaller than the kernel). */
 uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t pad_a, int32_t pad_b);
