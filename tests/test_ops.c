@@ -1370,6 +1370,13 @@ static void test_split_dispatches(void **state)
     /* GEMM: 3 groups along z of 16 output channels (a CPU device's VKS_WINO_TM_CPU), or 5 of 8 */
     const conv_case_t wino = {1, 5, 40, 9, 30, 3, 1, 0, {1, 1, 1, 1}, 1, 1, REF_ACT_RELU};
     run_wino(g_ctx, &wino, 93);
+    if (g_esize == 4) {   /* and F(4x4)'s and F(6x6)'s transforms (fp32 only) */
+        setenv("VKSTYLE_WINOGRAD", "4", 1);
+        run_wino(g_ctx, &wino, 97);
+        setenv("VKSTYLE_WINOGRAD", "6", 1);
+        run_wino(g_ctx, &wino, 98);
+        unsetenv("VKSTYLE_WINOGRAD");
+    }
     g_var = (vks_conv_variant_t){VKS_CONV_IGEMM, 3, 0, 0};   /* implicit GEMM, 16 x 128: 22 x 2 workgroups */
     run_conv(g_ctx, &cases[0], 94);
     g_var = (vks_conv_variant_t){0};
@@ -1414,10 +1421,11 @@ static void test_split_dispatches(void **state)
     }
     /* activation, add, batch_norm, instance_norm, channel_stats, pack, pad, unpack, upsample, yuyv, and the convolutions:
      * conv2d and conv2d_transpose with weights from storage and uniform buffers (and in fp32 the input
-     * from uniform buffers too on a CPU device, *_xubo), the three steps of the Winograd convolution, the
-     * implicit GEMM, and in fp32 the transposed GEMM's input step (from storage and, on a CPU device,
-     * uniform buffers), its output step and (CPU device) the uniform-buffer GEMM its larger cases run */
-    assert_int_equal(ran, g_esize == 4 && vks_input_ubo(g_ctx) ? 24 : g_esize == 4 ? 21 : 18);
+     * from uniform buffers too on a CPU device, *_xubo), the three steps of the Winograd convolution
+     * (in fp32 also F(4x4)'s and F(6x6)'s transforms), the implicit GEMM, and in fp32 the transposed
+     * GEMM's input step (from storage and, on a CPU device, uniform buffers), its output step and (CPU
+     * device) the uniform-buffer GEMM its larger cases run */
+    assert_int_equal(ran, g_esize == 4 && vks_input_ubo(g_ctx) ? 28 : g_esize == 4 ? 25 : 18);
 }
 
 /* ------------------------------------------------------------------ errors */
