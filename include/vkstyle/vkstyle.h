@@ -243,7 +243,7 @@ typedef enum vks_tiling {
     VKS_TILING_ALWAYS,   /* run in tiles even when it would fit (tests, comparisons) */
 } vks_tiling_t;
 
-/* How a session picks each convolution's variant (Winograd F(2x2) or F(4x4), the direct
+/* How a session picks each convolution's variant (Winograd F(2x2), F(4x4) or F(6x6), the direct
  * convolution's tile). AUTO: the choices cached for this device, driver version and vkstyle
  * version in the context's disk cache (beside the pipeline cache); a layer not cached yet is
  * timed there and then, each variant with timestamp queries, the fastest kept (the heuristic's own
