@@ -151,9 +151,6 @@ static void test_frame_gpu_time(void **state)
     uint64_t before = 0, after = 0;
     for (int i = 0; i < VKS_SHADER_COUNT; i++) before += g_ctx->shader_dispatches[i];
     vks_profile_t prof;
-    /* a warm-up frame and the median of 3, as the per-shader profile below takes: a single cold
-     * frame is no yardstick (under ASan in CI, on a slow spell, one took 653 ms against the
-     * shaders' 74 ms together) */
     TU_OK(vks_session_profile(s, 1, 3, &prof));
     for (int i = 0; i < VKS_SHADER_COUNT; i++) after += g_ctx->shader_dispatches[i];
     assert_int_equal(prof.count, m->nlayers + 2);
@@ -189,7 +186,10 @@ static void test_frame_gpu_time(void **state)
     }
     assert_int_equal(nd, prof.dispatches);
     printf("# 48x32 frame: %u shader variants, %.2f ms together (the profile's frame %.2f)\n", nst, total, prof.gpu_ms_median);
-    assert_true(total > 0.25 * prof.gpu_ms_median && total < 4 * prof.gpu_ms_median);
+    /* against the frame run above (its timestamps only at the start and the end), not the
+     * per-step profile's: under ASan in CI that one's frames took 650-730 ms, in two runs of
+     * four, against 77 for the frame and 73 for the shaders together */
+    assert_true(total > 0.25 * ms && total < 4 * ms);
     vks_shader_times_free(st);
     vks_profile_free(&prof);
     vks_session_destroy(s);
