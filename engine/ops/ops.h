@@ -17,7 +17,7 @@ enum { VKS_PAD_ZERO, VKS_PAD_REFLECT, VKS_PAD_EDGE };
  * heuristic. All zero: the heuristic. */
 enum { VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2, VKS_CONV_WINO4, VKS_CONV_IGEMM, VKS_CONV_TGEMM, VKS_CONV_WINO6 };
 typedef struct vks_conv_variant {
-    uint32_t algo;     /* VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2 (F(2x2, 3x3)), VKS_CONV_WINO4 (F(4x4)),
+    uint32_t algo;     /* VKS_CONV_AUTO, VKS_CONV_DIRECT, VKS_CONV_WINO2 (F(2x2, 3x3)), VKS_CONV_WINO4 (F(4x4)), VKS_CONV_WINO6 (F(6x6)),
                         * VKS_CONV_IGEMM (implicit GEMM, conv2d_igemm.c), VKS_CONV_TGEMM (the transposed
                         * convolution as a GEMM per kernel tap, vks_op_conv2d_transpose_gemm) */
     uint32_t px, lx;   /* the direct convolution's tile: pixels per invocation, workgroup width; 0: the heuristic's.
