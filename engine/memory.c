@@ -132,35 +132,44 @@ fail:
     return st;
 }
 
+/* Uploads and downloads go through one staging block of at most VKS_STAGE_BYTES, a copy per
+ * piece: a staging block the size of the transfer (83 MB for a model's weights) cost as much in
+ * first-touch page faults as the copies themselves, on lavapipe where both are host memory. */
+#define VKS_STAGE_BYTES ((VkDeviceSize)16 << 20)
+
+static vks_status_t staged(vks_context_t *ctx, vks_block_t *blk, VkDeviceSize offset, void *data, VkDeviceSize size, bool up)
+{
+    if (offset + size > blk->size)
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "%s of %llu bytes at %llu past a %llu-byte block", up ? "upload" : "download",
+                        (unsigned long long)size, (unsigned long long)offset, (unsigned long long)blk->size);
+    if (size == 0) return VKS_OK;
+    vks_block_t stage;
+    VkDeviceSize piece = size < VKS_STAGE_BYTES ? size : VKS_STAGE_BYTES;
+    vks_status_t st = vks_block_create(ctx, piece, up ? VKS_MEM_UPLOAD : VKS_MEM_READBACK, &stage);
+    if (st) return st;
+    for (VkDeviceSize done = 0; done < size && !st; done += piece) {
+        VkDeviceSize n = size - done < piece ? size - done : piece;
+        if (up) {
+            memcpy(stage.map, (const char *)data + done, n);
+            st = one_shot_copy(ctx, &stage, 0, blk, offset + done, n);
+        } else {
+            st = one_shot_copy(ctx, blk, offset + done, &stage, 0, n);
+            if (!st) memcpy((char *)data + done, stage.map, n);
+        }
+    }
+    if (!st && up) vks_count(&ctx->stats.uploads);
+    vks_block_destroy(ctx, &stage);
+    return st;
+}
+
 vks_status_t vks_block_upload(vks_context_t *ctx, vks_block_t *dst, VkDeviceSize offset,
                               const void *data, VkDeviceSize size)
 {
-    if (offset + size > dst->size)
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "upload of %llu bytes at %llu past a %llu-byte block",
-                        (unsigned long long)size, (unsigned long long)offset, (unsigned long long)dst->size);
-    if (size == 0) return VKS_OK;
-    vks_block_t stage;
-    vks_status_t st = vks_block_create(ctx, size, VKS_MEM_UPLOAD, &stage);
-    if (st) return st;
-    memcpy(stage.map, data, size);
-    st = one_shot_copy(ctx, &stage, 0, dst, offset, size);
-    if (!st) vks_count(&ctx->stats.uploads);
-    vks_block_destroy(ctx, &stage);
-    return st;
+    return staged(ctx, dst, offset, (void *)data, size, true);
 }
 
 vks_status_t vks_block_download(vks_context_t *ctx, vks_block_t *src, VkDeviceSize offset,
                                 void *data, VkDeviceSize size)
 {
-    if (offset + size > src->size)
-        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "download of %llu bytes at %llu past a %llu-byte block",
-                        (unsigned long long)size, (unsigned long long)offset, (unsigned long long)src->size);
-    if (size == 0) return VKS_OK;
-    vks_block_t stage;
-    vks_status_t st = vks_block_create(ctx, size, VKS_MEM_READBACK, &stage);
-    if (st) return st;
-    st = one_shot_copy(ctx, src, offset, &stage, 0, size);
-    if (!st) memcpy(data, stage.map, size);
-    vks_block_destroy(ctx, &stage);
-    return st;
+    return staged(ctx, src, offset, data, size, false);
 }
