@@ -50,19 +50,39 @@ static void reserve_weights(vks_wbuild_t *wb)
         if (ly->op->reserve) ly->op->reserve(wb, i);
     }
     if (m->cin_channels) m->cin_table = vks_wb_reserve(wb, 2ull * m->nstyles * m->cin_channels);
+    wb->host_size = wb->size;
+    for (uint32_t i = 0; i < m->nlayers; i++)
+        if (m->layers[i].op->reserve_derived) m->layers[i].op->reserve_derived(wb, i);
     /* slack after the last weights, so a uniform binding of VKS_UBO_BYTES may start anywhere
        (the conv2d_ubo variant of conv2d.comp) */
     wb->size += VKS_UBO_BYTES;
 }
 
+static vks_status_t derive_weights(vks_model_t *m)
+{
+    uint32_t i = 0;
+    while (i < m->nlayers && !m->layers[i].op->derive) i++;
+    if (i == m->nlayers) return VKS_OK;
+    vks_rec_t rec;
+    vks_status_t st = vks_rec_begin(m->ctx, &rec, false);
+    if (st) return st;
+    for (; i < m->nlayers && !st; i++)
+        if (m->layers[i].op->derive) st = m->layers[i].op->derive(&rec, &m->layers[i]);
+    if (!st) st = vks_rec_end(&rec);
+    if (!st) st = vks_submit_wait(m->ctx, &rec.cmd, 1);
+    vks_rec_destroy(&rec);
+    return st;
+}
+
 /* Lay out every weight the graph uses in one host buffer (converted to f32, batch norms folded),
- * then upload it into the model's weights block. */
+ * upload it into the model's weights block, then let the device derive the weights it derives
+ * (the Winograd transforms) in one command buffer. */
 static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const vks_layer_refs_t *refs)
 {
     vks_status_t st = VKS_OK;
     vks_wbuild_t wb = {.m = m, .f = f, .refs = refs};
     reserve_weights(&wb);
-    wb.host = calloc(1, wb.size);
+    wb.host = calloc(1, wb.host_size);
     if (!wb.host)
         return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory for %llu bytes of weights", (unsigned long long)wb.size);
     for (uint32_t i = 0; i < m->nlayers && !st; i++) {
@@ -76,7 +96,8 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
         if (m->layers[i].op->finish) st = m->layers[i].op->finish(&wb, i);
     if (st) goto fail;
     VKS_TRY(vks_block_create(m->ctx, wb.size, VKS_MEM_DEVICE, &m->weights));
-    VKS_TRY(vks_block_upload(m->ctx, &m->weights, 0, wb.host, wb.size));
+    VKS_TRY(vks_block_upload(m->ctx, &m->weights, 0, wb.host, wb.host_size));
+    VKS_TRY(derive_weights(m));
 fail:
     free(wb.tmp);
     free(wb.host);

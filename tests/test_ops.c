@@ -355,6 +355,66 @@ static void test_conv2d_winograd(void **state)
     tu_arena_done(&a);
 }
 
+/* The transformed weights as a model's load computes them on the device (conv2d_wino_weights)
+ * against vks_winograd_weights, on odd channel counts; with one binding held to the least it runs
+ * with, the 3x3 weights' 9 planes (each tile's planes then take several dispatches, from offsets
+ * that are not multiples of the storage alignment); and its refusals. */
+static void run_winograd_weights(uint32_t cout, uint32_t cin, bool least, uint32_t seed)
+{
+    uint32_t n = cout * cin;
+    float *g = rnd((size_t)n * 9, &seed, -1, 1), *want = malloc((size_t)n * VKS_WINO_WEIGHT_PLANES * sizeof *want);
+    vks_winograd_weights(g, cout, cin, want);
+    uint64_t keep = g_ctx->max_binding;
+    if (least) g_ctx->max_binding = (uint64_t)n * 4 * 9;
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, (VkDeviceSize)n * (9 + VKS_WINO_WEIGHT_PLANES) * 4 + 4096);
+    vks_tensor_t tg = tu_flat(&a, n * 9, g), tu = tu_flat(&a, n * VKS_WINO_WEIGHT_PLANES, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    TU_OK(vks_op_winograd_weights(&rec, &tg, cout, cin, &tu));
+    tu_rec_run(&rec);
+    vks_rec_destroy(&rec);
+    g_ctx->max_binding = keep;
+    float *got = tu_download(&a, &tu);
+    double worst = 0;
+    for (size_t i = 0; i < (size_t)n * VKS_WINO_WEIGHT_PLANES; i++) {
+        double d = fabs((double)got[i] - want[i]) / (1.0 + fabs(want[i]));
+        if (d > worst) worst = d;
+    }
+    printf("# winograd weights %u -> %u, %s: worst relative difference %.2g\n", cin, cout,
+           least ? "a binding held to 9 planes" : "one binding a tile", worst);
+    assert_true(worst <= 1e-6);
+    free(got);
+    free(g);
+    free(want);
+    tu_arena_done(&a);
+}
+
+static void test_winograd_weights(void **state)
+{
+    (void)state;
+    run_winograd_weights(5, 3, false, 401);
+    run_winograd_weights(37, 19, true, 402);
+    run_winograd_weights(13, 11, true, 403);
+    if (!tu_quick_mode()) run_winograd_weights(128, 128, false, 404);
+    /* refusals: sizes that do not match, a plane past one binding */
+    tu_arena_t a;
+    tu_arena_init(&a, g_ctx, 1 << 20);
+    vks_tensor_t tg = tu_flat(&a, 6 * 9, NULL), tu = tu_flat(&a, 6 * VKS_WINO_WEIGHT_PLANES, NULL);
+    vks_rec_t rec;
+    tu_rec_begin(g_ctx, &rec);
+    assert_int_equal(vks_op_winograd_weights(&rec, &tg, 3, 3, &tu), VKS_ERR_SHAPE);
+    uint64_t keep = g_ctx->max_binding;
+    g_ctx->max_binding = 6 * 4;
+    assert_false(vks_winograd_weights_fit(g_ctx, 2, 3));
+    assert_int_equal(vks_op_winograd_weights(&rec, &tg, 2, 3, &tu), VKS_ERR_SHAPE);
+    g_ctx->max_binding = keep;
+    assert_true(vks_winograd_weights_fit(g_ctx, 2, 3));
+    tu_rec_run(&rec);
+    vks_rec_destroy(&rec);
+    tu_arena_done(&a);
+}
+
 /* ------------------------------------------------------------------ conv2d_transpose */
 
 /* The same case through vks_op_conv2d_transpose_gemm (the GEMM per kernel tap): weights by
@@ -1971,23 +2031,24 @@ static void test_peak_shaders(void **state)
     tu_arena_done(&a);
 }
 
-/* VKSTYLE_TEST_PRECISION=fp16 runs the float16 tests, the peak shaders' (one of them is float16)
- * and F(6x6)'s (fp32, but its instrumented pipelines were a quarter of the float32 half's time
+/* VKSTYLE_TEST_PRECISION=fp16 runs the float16 tests, the peak shaders' (one of them is float16),
+ * the device's Winograd weight transform and F(6x6)'s (fp32, but its instrumented pipelines were a quarter of the float32 half's time
  * under GPU-assisted validation: the halves run at once, one a core); VKSTYLE_TEST_PRECISION=fp32
  * runs all the others. */
 static bool in_half(void (*f)(void **), const char *name)
 {
     bool f16 = strstr(name, "f16") != NULL;
-    if (tu_fp32_only()) return !f16 && f != test_conv2d_winograd6;
-    if (tu_fp16_only()) return f16 || f == test_peak_shaders || f == test_conv2d_winograd6;
+    bool f16_half = f == test_peak_shaders || f == test_conv2d_winograd6 || f == test_winograd_weights;
+    if (tu_fp32_only()) return !f16 && !f16_half;
+    if (tu_fp16_only()) return f16 || f16_half;
     return true;
 }
 
 /* Whether the float16 half runs the shader (the float32 half all the others): its float16
- * variants and F(6x6)'s (in_half). */
+ * variants, F(6x6)'s and the weight transform's (in_half). */
 static bool in_f16_half(const char *name)
 {
-    return is_f16_shader(name) || strstr(name, "wino6") != NULL;
+    return is_f16_shader(name) || strstr(name, "wino6") != NULL || strstr(name, "wino_weights") != NULL;
 }
 
 int main(void)
@@ -2001,6 +2062,7 @@ int main(void)
         cmocka_unit_test(test_conv2d_edge_strides),
         cmocka_unit_test(test_conv2d_winograd),
         cmocka_unit_test(test_conv2d_winograd6),
+        cmocka_unit_test(test_winograd_weights),
         cmocka_unit_test(test_conv_variants),
         cmocka_unit_test(test_conv_igemm),
         cmocka_unit_test(test_conv2d_winograd_f16),

@@ -158,21 +158,21 @@ static void band(const vks_layer_t *ly, const vks_tensor_t *in, uint32_t r0, uin
  * VKSTYLE_WINOGRAD=0 at load. */
 static bool winograd_layer(const vks_layer_t *ly) { return ly->kh == 3 && ly->kw == 3 && ly->stride == 1 && ly->stride_w == 1; }
 
-static void reserve(vks_wbuild_t *wb, uint32_t layer)
+static void reserve_derived(vks_wbuild_t *wb, uint32_t layer)
 {
     vks_layer_t *ly = &wb->m->layers[layer];
     const vks_st_tensor_t *w = wb->refs[layer].weight;
-    if (winograd_layer(ly) && vks_winograd_enabled() && w)
-        ly->wino = vks_wb_reserve(wb, (uint64_t)VKS_WINO_WEIGHT_PLANES * ly->channels * (w->count / ((uint64_t)ly->channels * 9)));
+    uint32_t cin = w ? (uint32_t)(w->count / ((uint64_t)ly->channels * 9)) : 0;
+    if (winograd_layer(ly) && vks_winograd_enabled() && w && vks_winograd_weights_fit(wb->m->ctx, ly->channels, cin))
+        ly->wino = vks_wb_reserve(wb, (uint64_t)VKS_WINO_WEIGHT_PLANES * ly->channels * cin);
 }
 
-static vks_status_t finish(vks_wbuild_t *wb, uint32_t layer)
+/* The transformed weights, from the uploaded ones (vks_op_winograd_weights). */
+static vks_status_t derive(vks_rec_t *rec, const vks_layer_t *ly)
 {
-    const vks_layer_t *ly = &wb->m->layers[layer];
     if (!ly->wino.block) return VKS_OK;
     uint32_t cin = (uint32_t)(ly->wino.w / VKS_WINO_WEIGHT_PLANES / ly->channels);
-    vks_winograd_weights(vks_wb_at(wb, &ly->weight), ly->channels, cin, vks_wb_at(wb, &ly->wino));
-    return VKS_OK;
+    return vks_op_winograd_weights(rec, &ly->weight, ly->channels, cin, &ly->wino);
 }
 
 static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
@@ -233,8 +233,8 @@ const vks_op_desc_t vks_op_conv2d_desc = {
     .name = "conv2d",
     .flags = VKS_OPF_FOLD_TARGET,
     .parse = parse,
-    .reserve = reserve,
-    .finish = finish,
+    .reserve_derived = reserve_derived,
+    .derive = derive,
     .shape = shape,
     .band = band,
     .record = record,

@@ -6,7 +6,8 @@
  *                        positions (blk = tp for the storage-buffer GEMM: V[P][cin][tp]).
  *   2. conv2d_wino_gemm: per position p, M[p] = U[p] V[p]: [cout][cin] x [cin][tp], U the
  *                        transformed weights G g G^T, computed once at model load for every tile
- *                        (vks_winograd_weights: [16 + 36 + 64][cout][cin]) and read from uniform
+ *                        on the device (vks_op_winograd_weights, conv2d_wino_weights; its C
+ *                        reference vks_winograd_weights: [16 + 36 + 64][cout][cin]), read from uniform
  *                        buffers; V from a storage buffer, or (conv2d_wino_gemm_xubo: fp32, at
  *                        most 256 input channels, scalarBlockLayout) from uniform buffers of
  *                        blocks of tiles.
@@ -197,6 +198,47 @@ void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
     transform_weights(g, cout, cin, 4, G2, u);
     transform_weights(g, cout, cin, 6, G4, u + 16 * (size_t)cout * cin);
     transform_weights(g, cout, cin, 8, G6, u + (16 + 36) * (size_t)cout * cin);
+}
+
+typedef struct { uint32_t cout, cin, q0, nq, ubase, wg_base[3]; } wweights_push_t;
+_Static_assert(sizeof(wweights_push_t) <= 128, "push constants");
+
+bool vks_winograd_weights_fit(const vks_context_t *ctx, uint32_t cout, uint32_t cin)
+{
+    VkDeviceSize plane = (VkDeviceSize)cout * cin * sizeof(float);
+    return plane > 0 && plane * 9 <= ctx->max_binding &&
+           plane + ctx->props.limits.minStorageBufferOffsetAlignment <= ctx->max_binding;
+}
+
+vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u)
+{
+    const char *op = "winograd_weights";
+    vks_context_t *ctx = rec->ctx;
+    VkDeviceSize plane = (VkDeviceSize)cout * cin * sizeof(float), align = ctx->props.limits.minStorageBufferOffsetAlignment;
+    if (vks_tensor_bytes(g) != plane * 9 || vks_tensor_bytes(u) != plane * VKS_WINO_WEIGHT_PLANES)
+        return vks_fail(VKS_ERR_SHAPE, "%s: %llu and %llu bytes of weights for %u -> %u channels", op,
+                        (unsigned long long)vks_tensor_bytes(g), (unsigned long long)vks_tensor_bytes(u), cin, cout);
+    if (!vks_winograd_weights_fit(ctx, cout, cin))
+        return vks_fail(VKS_ERR_SHAPE, "%s: %u -> %u channels: the weights do not fit one binding of %llu bytes", op, cin,
+                        cout, (unsigned long long)ctx->max_binding);
+    /* as many planes a dispatch as one binding holds, from an aligned offset at most align - 1 bytes
+       before the first */
+    uint32_t per = (uint32_t)((ctx->max_binding - align) / plane), before = 0;
+    vks_binding_t bg = {g->block, g->offset, plane * 9, false};
+    for (uint32_t a = 4; a <= 8; a += 2) {
+        const vks_pipeline_t *pipe;
+        vks_status_t st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_WEIGHTS, &a, 1, 2, 0, sizeof(wweights_push_t), 1, &pipe);
+        if (st) return st;
+        for (uint32_t q0 = 0; q0 < a * a; q0 += per) {
+            uint32_t nq = a * a - q0 < per ? a * a - q0 : per;
+            VkDeviceSize at = u->offset + (before + q0) * plane, start = at / align * align;
+            wweights_push_t push = {cout, cin, q0, nq, (uint32_t)((at - start) / sizeof(float)), {0}};
+            vks_binding_t b[2] = {bg, {u->block, start, at - start + nq * plane, true}};
+            if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(cin, VKS_LOCAL_1D), cout, 1))) return st;
+        }
+        before += a * a;
+    }
+    return VKS_OK;
 }
 
 /* Whether every position's U starts at a multiple of minUniformBufferOffsetAlignment (U, and its

@@ -59,12 +59,14 @@ uint32_t vks_ld_channels(const vks_loader_t *L, uint32_t v);
 uint32_t vks_ld_styles(const vks_loader_t *L);
 
 /* The model's weights being laid out in one block (model.c): first every layer reserves its
- * tensors (host NULL), then every layer fills them in host, a copy of the block. */
+ * tensors (host NULL), then every layer fills them in host, a copy of the block's first host_size
+ * bytes; the weights the device derives (the descriptor's reserve_derived) come after those. */
 typedef struct vks_wbuild {
     vks_model_t *m;
     const vks_st_file_t *f;
     const vks_layer_refs_t *refs;    /* per layer */
     VkDeviceSize size;               /* bytes reserved so far */
+    VkDeviceSize host_size;          /* bytes the host fills and uploads */
     uint8_t *host;                   /* the block's contents (load), NULL while reserving */
     float *tmp;                      /* scratch for the ops' load hooks (vks_wb_tmp) */
     size_t tmp_floats;
@@ -128,6 +130,10 @@ struct vks_op_desc {
     /* After every layer's load (batch norms folded into it): weights derived from the layer's
      * final ones (NULL: none). */
     vks_status_t (*finish)(vks_wbuild_t *wb, uint32_t layer);
+    /* Weights the device derives from the layer's uploaded ones (NULL: none): reserved after every
+     * weight the host fills, so that the upload stops short of them, and recorded once it is done. */
+    void (*reserve_derived)(vks_wbuild_t *wb, uint32_t layer);
+    vks_status_t (*derive)(vks_rec_t *rec, const vks_layer_t *ly);
     /* The output size for an input (in2: the second input, or NULL); NULL: the input's size.
      * Errors are VKS_ERR_SHAPE; the caller names the layer. */
     vks_status_t (*shape)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *in2, uint32_t *oh,

@@ -85,6 +85,13 @@ VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh
  * then F(6x6, 3x3)'s 64, u[52 + p] = (G g G^T)[p / 8][p % 8]. */
 #define VKS_WINO_WEIGHT_PLANES (16 + 36 + 64)
 void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u);
+/* The same transform on the device (conv2d_wino_weights; vks_winograd_weights is its reference):
+ * g, cout x cin x 9 floats, to u, VKS_WINO_WEIGHT_PLANES x cout x cin floats. How a model's
+ * weights get them: transforming 83 MB on the host and uploading it took most of udnie's load
+ * (model.c). VKS_ERR_SHAPE unless vks_winograd_weights_fit. */
+vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u);
+/* Whether g, and one plane of u from an aligned offset before it, fit one binding each. */
+bool vks_winograd_weights_fit(const vks_context_t *ctx, uint32_t cout, uint32_t cin);
 /* Output side for an input side (0 if the padded input is smaller than the kernel). */
 uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t pad_a, int32_t pad_b);
 /* TensorFlow 'SAME' padding for one axis. */
