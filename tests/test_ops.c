@@ -2032,15 +2032,15 @@ static void test_peak_shaders(void **state)
 }
 
 /* VKSTYLE_TEST_PRECISION=fp16 runs the float16 tests, the peak shaders' (one of them is float16),
- * the device's Winograd weight transform and F(6x6)'s (fp32, but its instrumented pipelines were a quarter of the float32 half's time
- * under GPU-assisted validation: the halves run at once, one a core); VKSTYLE_TEST_PRECISION=fp32
- * runs all the others. */
+ * F(6x6)'s and the Winograd weight transform's (fp32, but F(6x6)'s instrumented pipelines were a
+ * quarter of the float32 half's time under GPU-assisted validation: the halves run at once, one a
+ * core); VKSTYLE_TEST_PRECISION=fp32 runs all the others, the peak shaders' too. */
 static bool in_half(void (*f)(void **), const char *name)
 {
     bool f16 = strstr(name, "f16") != NULL;
-    bool f16_half = f == test_peak_shaders || f == test_conv2d_winograd6 || f == test_winograd_weights;
-    if (tu_fp32_only()) return !f16 && !f16_half;
-    if (tu_fp16_only()) return f16 || f16_half;
+    bool moved = f == test_conv2d_winograd6 || f == test_winograd_weights;   /* fp32, run by the fp16 half */
+    if (tu_fp32_only()) return !f16 && !moved;
+    if (tu_fp16_only()) return f16 || moved || f == test_peak_shaders;
     return true;
 }
 
