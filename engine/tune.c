@@ -230,12 +230,13 @@ fail:
 }
 
 /* Whether AUTO tunes: a disk cache, not VKSTYLE_TUNE=0, and none of the measurement knobs that
- * force a variant everywhere (VKSTYLE_WINOGRAD=2 or 4, VKSTYLE_CONV_TILE): they act through the
+ * force a variant everywhere (VKSTYLE_WINOGRAD=2, 4 or 6, VKSTYLE_CONV_TILE): they act through the
  * heuristic, which the tuner's choices would bypass. */
 static bool auto_enabled(const vks_context_t *ctx)
 {
     const char *t = getenv("VKSTYLE_CONV_TILE");
-    bool forced = vks_env_is("VKSTYLE_WINOGRAD", "2") || vks_env_is("VKSTYLE_WINOGRAD", "4") || (t && *t);
+    bool forced = vks_env_is("VKSTYLE_WINOGRAD", "2") || vks_env_is("VKSTYLE_WINOGRAD", "4") ||
+                  vks_env_is("VKSTYLE_WINOGRAD", "6") || (t && *t);
     return ctx->cache_path[0] && !vks_env_is("VKSTYLE_TUNE", "0") && !forced;
 }
 
