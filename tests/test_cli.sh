@@ -331,16 +331,19 @@ norms = [(x["bytes"], y["bytes"]) for x, y in zip(b16["steps"], b32["steps"]) if
 assert len(norms) == 16 and all(2 * x == y for x, y in norms), norms
 PY
 
-# fp16 activations: the reference image within 40 dB, and the run says which precision it used
-"$vk" image -m "$src/models/udnie.safetensors" -i "$in" -o "$tmp/fp16.png" --precision fp16 >"$tmp/fp16.txt" 2>&1 \
+# fp16 activations: the run says which precision it used, and its picture is within 40 dB of
+# fp32's (test_session holds both precisions to the reference images; a small size here, as the
+# full one cost 25 s under ASan)
+"$vk" image -q -m "$src/models/udnie.safetensors" --max-side 64 -i "$in" -o "$tmp/fp32s.png" \
+    && "$vk" image -m "$src/models/udnie.safetensors" --max-side 64 -i "$in" -o "$tmp/fp16.png" --precision fp16 >"$tmp/fp16.txt" 2>&1 \
     && grep -q "(fp16)" "$tmp/fp16.txt" && ok || bad "image --precision fp16: $(cat "$tmp/fp16.txt")"
-py - "$tmp/fp16.png" "$src/tests/data/kodim05_crop333x257_udnie.png" <<'PY' && ok || bad "fp16 output vs reference"
+py - "$tmp/fp16.png" "$tmp/fp32s.png" <<'PY' && ok || bad "fp16 output vs fp32's"
 import sys, math
 from PIL import Image
 a, b = (list(Image.open(p).convert("RGB").getdata()) for p in sys.argv[1:])
 se = sum((x - y) ** 2 for pa, pb in zip(a, b) for x, y in zip(pa, pb)) / (3 * len(a))
 psnr = 10 * math.log10(255 ** 2 / se) if se else 999
-print(f"# image --precision fp16 vs reference: {psnr:.2f} dB")
+print(f"# image --precision fp16 vs fp32: {psnr:.2f} dB")
 assert 40 <= psnr < 999, psnr
 PY
 expect_error "image bad precision" "must be fp32, fp16 or auto" image -i "$in" -o "$tmp/out.png" --precision half

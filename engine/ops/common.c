@@ -371,10 +371,8 @@ void vks_conv_variant_name(const vks_conv_variant_t *v, char *buf, size_t size)
         vks_conv_igemm_name(v, buf, size);
     else if (v->algo == VKS_CONV_TGEMM)
         snprintf(buf, size, "GEMM per tap");
-    else if (v->algo == VKS_CONV_WINO2 || v->algo == VKS_CONV_WINO4 || v->algo == VKS_CONV_WINO6) {
-        int m = v->algo == VKS_CONV_WINO6 ? 6 : v->algo == VKS_CONV_WINO4 ? 4 : 2;
-        snprintf(buf, size, "winograd F(%dx%d)", m, m);
-    }
+    else if (vks_conv_wino_m(v->algo))
+        snprintf(buf, size, "winograd F(%ux%u)", vks_conv_wino_m(v->algo), vks_conv_wino_m(v->algo));
     else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx && v->oc && v->oc != VKS_CONV_OC)
         snprintf(buf, size, "direct %upx %ux%u %uch", v->px, v->lx, invocations / v->lx, v->oc);
     else if (v->algo == VKS_CONV_DIRECT && v->px && v->lx)

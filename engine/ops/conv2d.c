@@ -191,8 +191,7 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     }
     if (io->var) p.var = *io->var;
     const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
-    bool wino = p.var.algo == VKS_CONV_AUTO || p.var.algo == VKS_CONV_WINO2 || p.var.algo == VKS_CONV_WINO4 ||
-                p.var.algo == VKS_CONV_WINO6;
+    bool wino = p.var.algo == VKS_CONV_AUTO || vks_conv_wino_m(p.var.algo);
     if (wino && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
         return vks_op_conv2d_winograd(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
     return vks_op_conv2d(rec, &p, io->in, &ly->weight, bias, io->out);

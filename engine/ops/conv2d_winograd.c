@@ -139,13 +139,23 @@ uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow)
     return p6 < p4 && p6 < p2 ? 6 : p4 < p2 ? 4 : 2;
 }
 
+uint32_t vks_conv_wino_m(uint32_t algo)
+{
+    return algo == VKS_CONV_WINO2 ? 2 : algo == VKS_CONV_WINO4 ? 4 : algo == VKS_CONV_WINO6 ? 6 : 0;
+}
+
+uint32_t vks_wino_planes_before(uint32_t m)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 2; k < m; k += 2) n += (k + 2) * (k + 2);
+    return n;
+}
+
 /* The tile a convolution runs: the variant's (F(4x4) and F(6x6) only in fp32), else vks_winograd_tile. */
 static uint32_t tile_of(const vks_conv2d_params_t *p, uint32_t esize, uint32_t oh, uint32_t ow)
 {
-    if (p->var.algo == VKS_CONV_WINO2 || ((p->var.algo == VKS_CONV_WINO4 || p->var.algo == VKS_CONV_WINO6) && esize != 4))
-        return 2;
-    if (p->var.algo == VKS_CONV_WINO4) return 4;
-    if (p->var.algo == VKS_CONV_WINO6) return 6;
+    uint32_t m = vks_conv_wino_m(p->var.algo);
+    if (m) return esize == 4 ? m : 2;
     return vks_winograd_tile(esize, oh, ow);
 }
 
@@ -196,8 +206,8 @@ void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u)
                                    {32.0f / 45, -16.0f / 45, 8.0f / 45},
                                    {0, 0, 1}};
     transform_weights(g, cout, cin, 4, G2, u);
-    transform_weights(g, cout, cin, 6, G4, u + 16 * (size_t)cout * cin);
-    transform_weights(g, cout, cin, 8, G6, u + (16 + 36) * (size_t)cout * cin);
+    transform_weights(g, cout, cin, 6, G4, u + vks_wino_planes_before(4) * (size_t)cout * cin);
+    transform_weights(g, cout, cin, 8, G6, u + vks_wino_planes_before(6) * (size_t)cout * cin);
 }
 
 typedef struct { uint32_t cout, cin, q0, nq, ubase, wg_base[3]; } wweights_push_t;
@@ -223,9 +233,10 @@ vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint
                         cout, (unsigned long long)ctx->max_binding);
     /* as many planes a dispatch as one binding holds, from an aligned offset at most align - 1 bytes
        before the first */
-    uint32_t per = (uint32_t)((ctx->max_binding - align) / plane), before = 0;
+    uint32_t per = (uint32_t)((ctx->max_binding - align) / plane);
     vks_binding_t bg = {g->block, g->offset, plane * 9, false};
     for (uint32_t a = 4; a <= 8; a += 2) {
+        uint32_t before = vks_wino_planes_before(a - 2);
         const vks_pipeline_t *pipe;
         vks_status_t st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_WEIGHTS, &a, 1, 2, 0, sizeof(wweights_push_t), 1, &pipe);
         if (st) return st;
@@ -236,7 +247,6 @@ vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint
             vks_binding_t b[2] = {bg, {u->block, start, at - start + nq * plane, true}};
             if ((st = vks_rec_dispatch(rec, pipe, b, 2, &push, vks_div_up(cin, VKS_LOCAL_1D), cout, 1))) return st;
         }
-        before += a * a;
     }
     return VKS_OK;
 }
@@ -489,25 +499,28 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
     geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     uint32_t es = in->esize, np = positions(mt);
     gemm_t g;
-    vks_status_t st = gemm_setup(rec, in, u, out->c, np, mt == 6 ? 16 + 36 : mt == 4 ? 16 : 0, ntiles == chunk, tp, local, tn, &g);
+    vks_status_t st = gemm_setup(rec, in, u, out->c, np, vks_wino_planes_before(mt), ntiles == chunk, tp, local, tn, &g);
     if (st) return st;
 
     const vks_pipeline_t *p_in, *p_out;
     const vks_tensor_t *ts_in[1] = {in}, *ts_out[1] = {out};
     uint32_t spec_in[1] = {p->pad_mode}, spec_out[2] = {p->act, bias != NULL};
+    /* each tile's transforms (F(2x2)'s storage-buffer ones have fp16 variants: vks_act_pipeline) */
+    static const vks_shader_id_t shaders[3][3] = {
+        {VKS_SHADER_CONV2D_WINO_IN, VKS_SHADER_CONV2D_WINO_IN_XUBO, VKS_SHADER_CONV2D_WINO_OUT},
+        {VKS_SHADER_CONV2D_WINO4_IN, VKS_SHADER_CONV2D_WINO4_IN_XUBO, VKS_SHADER_CONV2D_WINO4_OUT},
+        {VKS_SHADER_CONV2D_WINO6_IN, VKS_SHADER_CONV2D_WINO6_IN_XUBO, VKS_SHADER_CONV2D_WINO6_OUT},
+    };
+    const vks_shader_id_t *sh = shaders[mt / 2 - 1];
     uint32_t cpb = in_cpb(ctx, in);
     if (cpb)
-        st = vks_rec_pipeline(rec, mt == 6 ? VKS_SHADER_CONV2D_WINO6_IN_XUBO : mt == 4 ? VKS_SHADER_CONV2D_WINO4_IN_XUBO
-                                                                                      : VKS_SHADER_CONV2D_WINO_IN_XUBO,
-                              spec_in, 1, 2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS, &p_in);
+        st = vks_rec_pipeline(rec, sh[1], spec_in, 1, 2, 1u << 1, sizeof(wino_push_t), VKS_X_UBOS, &p_in);
     else if (mt > 2)
-        st = vks_rec_pipeline(rec, mt == 6 ? VKS_SHADER_CONV2D_WINO6_IN : VKS_SHADER_CONV2D_WINO4_IN, spec_in, 1, 2, 0,
-                              sizeof(wino_push_t), 1, &p_in);
+        st = vks_rec_pipeline(rec, sh[0], spec_in, 1, 2, 0, sizeof(wino_push_t), 1, &p_in);
     else
         st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_IN, ts_in, 1, spec_in, 1, 2, sizeof(wino_push_t), &p_in);
     if (!st && mt > 2)
-        st = vks_rec_pipeline(rec, mt == 6 ? VKS_SHADER_CONV2D_WINO6_OUT : VKS_SHADER_CONV2D_WINO4_OUT, spec_out, 2, 3, 0,
-                              sizeof(wino_push_t), 1, &p_out);
+        st = vks_rec_pipeline(rec, sh[2], spec_out, 2, 3, 0, sizeof(wino_push_t), 1, &p_out);
     else if (!st)
         st = vks_act_pipeline(rec, op, VKS_SHADER_CONV2D_WINO_OUT, ts_out, 1, spec_out, 2, 3, sizeof(wino_push_t), &p_out);
     if (st) return st;

@@ -85,9 +85,13 @@ VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh
  * then F(6x6, 3x3)'s 64, u[52 + p] = (G g G^T)[p / 8][p % 8]. */
 #define VKS_WINO_WEIGHT_PLANES (16 + 36 + 64)
 void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u);
+/* Where tile m's planes start among those VKS_WINO_WEIGHT_PLANES: 0 (m = 2), 16 (4), 16 + 36 (6). */
+uint32_t vks_wino_planes_before(uint32_t m);
+/* The output tile of a Winograd variant: 2, 4 or 6 for VKS_CONV_WINO2, _WINO4, _WINO6; else 0. */
+uint32_t vks_conv_wino_m(uint32_t algo);
 /* The same transform on the device (conv2d_wino_weights; vks_winograd_weights is its reference):
  * g, cout x cin x 9 floats, to u, VKS_WINO_WEIGHT_PLANES x cout x cin floats. How a model's
- * weights get them: transforming 83 MB on the host and uploading it took most of udnie's load
+ * weights get them: transforming udnie's 76 MB on the host and uploading them took most of its load
  * (model.c). VKS_ERR_SHAPE unless vks_winograd_weights_fit. */
 vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u);
 /* Whether g, and one plane of u from an aligned offset before it, fit one binding each. */
