@@ -446,6 +446,12 @@ vks_status_t vks_context_create(const vks_context_options_t *opts, vks_context_t
         free(ctx);
         return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
     }
+    if (mtx_init(&ctx->weights_lock, mtx_plain) != thrd_success) {
+        mtx_destroy(&ctx->queue_lock);
+        mtx_destroy(&ctx->pipeline_lock);
+        free(ctx);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "vks_context_create: cannot make a mutex");
+    }
     ctx->locks_made = true;
     ctx->quiet_validation = opts->quiet_validation;
     ctx->conv_storage_weights = opts->conv_storage_weights != 0;
@@ -491,6 +497,7 @@ void vks_context_destroy(vks_context_t *ctx)
     if (ctx->locks_made) {
         mtx_destroy(&ctx->queue_lock);
         mtx_destroy(&ctx->pipeline_lock);
+        mtx_destroy(&ctx->weights_lock);
     }
     free(ctx);
 }

@@ -85,9 +85,10 @@ struct vks_context {
      * session records into is its own (recorders own their command pools and descriptor pools);
      * what they share is locked here. queue_lock: vkQueueSubmit on `queue` (which Vulkan wants
      * externally synchronized) and the idle fences; pipeline_lock: `pipelines` (lookup and
-     * creation). Counters that several threads bump (stats, shader_dispatches/splits) are
-     * incremented atomically (vks_count). */
-    mtx_t queue_lock, pipeline_lock;
+     * creation); weights_lock: the weights a model's layers derive on first use (a layer's
+     * wino_ready, conv2d.c). Counters that several threads bump (stats, shader_dispatches/splits)
+     * are incremented atomically (vks_count). */
+    mtx_t queue_lock, pipeline_lock, weights_lock;
     bool locks_made;
     VkFence *fences;               /* idle fences for vks_submit_wait, created on demand, owned here */
     uint32_t nfences, cap_fences;

@@ -58,25 +58,9 @@ static void reserve_weights(vks_wbuild_t *wb)
     wb->size += VKS_UBO_BYTES;
 }
 
-static vks_status_t derive_weights(vks_model_t *m)
-{
-    uint32_t i = 0;
-    while (i < m->nlayers && !m->layers[i].op->derive) i++;
-    if (i == m->nlayers) return VKS_OK;
-    vks_rec_t rec;
-    vks_status_t st = vks_rec_begin(m->ctx, &rec, false);
-    if (st) return st;
-    for (; i < m->nlayers && !st; i++)
-        if (m->layers[i].op->derive) st = m->layers[i].op->derive(&rec, &m->layers[i]);
-    if (!st) st = vks_rec_end(&rec);
-    if (!st) st = vks_submit_wait(m->ctx, &rec.cmd, 1);
-    vks_rec_destroy(&rec);
-    return st;
-}
-
 /* Lay out every weight the graph uses in one host buffer (converted to f32, batch norms folded),
- * upload it into the model's weights block, then let the device derive the weights it derives
- * (the Winograd transforms) in one command buffer. */
+ * then upload it into the model's weights block, whose end the weights the device derives on
+ * first use (the Winograd transforms, conv2d.c) take. */
 static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const vks_layer_refs_t *refs)
 {
     vks_status_t st = VKS_OK;
@@ -97,7 +81,6 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
     if (st) goto fail;
     VKS_TRY(vks_block_create(m->ctx, wb.size, VKS_MEM_DEVICE, &m->weights));
     VKS_TRY(vks_block_upload(m->ctx, &m->weights, 0, wb.host, wb.host_size));
-    VKS_TRY(derive_weights(m));
 fail:
     free(wb.tmp);
     free(wb.host);

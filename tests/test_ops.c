@@ -371,7 +371,7 @@ static void run_winograd_weights(uint32_t cout, uint32_t cin, bool least, uint32
     vks_tensor_t tg = tu_flat(&a, n * 9, g), tu = tu_flat(&a, n * VKS_WINO_WEIGHT_PLANES, NULL);
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    TU_OK(vks_op_winograd_weights(&rec, &tg, cout, cin, &tu));
+    TU_OK(vks_op_winograd_weights(&rec, &tg, cout, cin, &tu, 7));
     tu_rec_run(&rec);
     vks_rec_destroy(&rec);
     g_ctx->max_binding = keep;
@@ -403,11 +403,11 @@ static void test_winograd_weights(void **state)
     vks_tensor_t tg = tu_flat(&a, 6 * 9, NULL), tu = tu_flat(&a, 6 * VKS_WINO_WEIGHT_PLANES, NULL);
     vks_rec_t rec;
     tu_rec_begin(g_ctx, &rec);
-    assert_int_equal(vks_op_winograd_weights(&rec, &tg, 3, 3, &tu), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_winograd_weights(&rec, &tg, 3, 3, &tu, 7), VKS_ERR_SHAPE);
     uint64_t keep = g_ctx->max_binding;
     g_ctx->max_binding = 6 * 4;
     assert_false(vks_winograd_weights_fit(g_ctx, 2, 3));
-    assert_int_equal(vks_op_winograd_weights(&rec, &tg, 2, 3, &tu), VKS_ERR_SHAPE);
+    assert_int_equal(vks_op_winograd_weights(&rec, &tg, 2, 3, &tu, 7), VKS_ERR_SHAPE);
     g_ctx->max_binding = keep;
     assert_true(vks_winograd_weights_fit(g_ctx, 2, 3));
     tu_rec_run(&rec);

@@ -167,12 +167,31 @@ static void reserve_derived(vks_wbuild_t *wb, uint32_t layer)
         ly->wino = vks_wb_reserve(wb, (uint64_t)VKS_WINO_WEIGHT_PLANES * ly->channels * cin);
 }
 
-/* The transformed weights, from the uploaded ones (vks_op_winograd_weights). */
-static vks_status_t derive(vks_rec_t *rec, const vks_layer_t *ly)
+/* Tile m's transformed weights, computed from the uploaded ones (vks_op_winograd_weights) the
+ * first time a recording runs the layer by that tile, in a submission of their own that has
+ * finished before the recording's can run. A session reads one or two of the three tiles: all
+ * three at load touched 76 MB for udnie, and cost 0.4 s of every vkstyle start on lavapipe
+ * (1.45 s under ASan). Sessions of one model may record on several threads: ctx->weights_lock. */
+static vks_status_t ensure_tile(vks_rec_t *rec, const vks_layer_t *ly, uint32_t m)
 {
-    if (!ly->wino.block) return VKS_OK;
-    uint32_t cin = (uint32_t)(ly->wino.w / VKS_WINO_WEIGHT_PLANES / ly->channels);
-    return vks_op_winograd_weights(rec, &ly->weight, ly->channels, cin, &ly->wino);
+    vks_context_t *ctx = rec->ctx;
+    uint32_t bit = 1u << (m / 2 - 1);
+    if (rec->dry) return VKS_OK;
+    if (mtx_lock(&ctx->weights_lock) != thrd_success) return vks_fail(VKS_ERR_VULKAN, "conv2d: cannot lock the context's derived weights");
+    vks_status_t st = VKS_OK;
+    if (!(ly->wino_ready & bit)) {
+        uint32_t cin = (uint32_t)(ly->wino.w / VKS_WINO_WEIGHT_PLANES / ly->channels);
+        vks_rec_t r;
+        if (!(st = vks_rec_begin(ctx, &r, false))) {
+            st = vks_op_winograd_weights(&r, &ly->weight, ly->channels, cin, &ly->wino, bit);
+            if (!st) st = vks_rec_end(&r);
+            if (!st) st = vks_submit_wait(ctx, &r.cmd, 1);
+            vks_rec_destroy(&r);
+        }
+        if (!st) ((vks_layer_t *)ly)->wino_ready |= bit;   /* model.h: the one field written after load */
+    }
+    mtx_unlock(&ctx->weights_lock);
+    return st;
 }
 
 static VkDeviceSize scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out)
@@ -192,8 +211,10 @@ static vks_status_t record(vks_rec_t *rec, const vks_layer_t *ly, const vks_laye
     if (io->var) p.var = *io->var;
     const vks_tensor_t *bias = ly->has_bias ? &ly->bias : NULL;
     bool wino = p.var.algo == VKS_CONV_AUTO || vks_conv_wino_m(p.var.algo);
-    if (wino && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch))
-        return vks_op_conv2d_winograd(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
+    if (wino && ly->wino.block && vks_winograd_fits(rec->ctx, &p, io->in, &ly->wino, io->out, io->scratch)) {
+        vks_status_t st = ensure_tile(rec, ly, vks_winograd_tile_of(&p, io->in->esize, io->out->h, io->out->w));
+        return st ? st : vks_op_conv2d_winograd(rec, &p, io->in, &ly->wino, bias, io->out, io->scratch);
+    }
     return vks_op_conv2d(rec, &p, io->in, &ly->weight, bias, io->out);
 }
 
@@ -233,7 +254,6 @@ const vks_op_desc_t vks_op_conv2d_desc = {
     .flags = VKS_OPF_FOLD_TARGET,
     .parse = parse,
     .reserve_derived = reserve_derived,
-    .derive = derive,
     .shape = shape,
     .band = band,
     .record = record,

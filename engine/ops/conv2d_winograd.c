@@ -5,8 +5,8 @@
  *                        in, transformed to V = B^T d B: V[P][tp / blk][cin][blk], P = (m+2)^2
  *                        positions (blk = tp for the storage-buffer GEMM: V[P][cin][tp]).
  *   2. conv2d_wino_gemm: per position p, M[p] = U[p] V[p]: [cout][cin] x [cin][tp], U the
- *                        transformed weights G g G^T, computed once at model load for every tile
- *                        on the device (vks_op_winograd_weights, conv2d_wino_weights; its C
+ *                        transformed weights G g G^T, computed on the device for each tile the
+ *                        first time it runs (vks_op_winograd_weights, conv2d_wino_weights; its C
  *                        reference vks_winograd_weights: [16 + 36 + 64][cout][cin]), read from uniform
  *                        buffers; V from a storage buffer, or (conv2d_wino_gemm_xubo: fp32, at
  *                        most 256 input channels, scalarBlockLayout) from uniform buffers of
@@ -151,8 +151,7 @@ uint32_t vks_wino_planes_before(uint32_t m)
     return n;
 }
 
-/* The tile a convolution runs: the variant's (F(4x4) and F(6x6) only in fp32), else vks_winograd_tile. */
-static uint32_t tile_of(const vks_conv2d_params_t *p, uint32_t esize, uint32_t oh, uint32_t ow)
+uint32_t vks_winograd_tile_of(const vks_conv2d_params_t *p, uint32_t esize, uint32_t oh, uint32_t ow)
 {
     uint32_t m = vks_conv_wino_m(p->var.algo);
     if (m) return esize == 4 ? m : 2;
@@ -220,7 +219,8 @@ bool vks_winograd_weights_fit(const vks_context_t *ctx, uint32_t cout, uint32_t 
            plane + ctx->props.limits.minStorageBufferOffsetAlignment <= ctx->max_binding;
 }
 
-vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u)
+vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u,
+                                     uint32_t tiles)
 {
     const char *op = "winograd_weights";
     vks_context_t *ctx = rec->ctx;
@@ -236,6 +236,7 @@ vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint
     uint32_t per = (uint32_t)((ctx->max_binding - align) / plane);
     vks_binding_t bg = {g->block, g->offset, plane * 9, false};
     for (uint32_t a = 4; a <= 8; a += 2) {
+        if (!(tiles & (1u << (a / 2 - 2)))) continue;
         uint32_t before = vks_wino_planes_before(a - 2);
         const vks_pipeline_t *pipe;
         vks_status_t st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_WEIGHTS, &a, 1, 2, 0, sizeof(wweights_push_t), 1, &pipe);
@@ -466,7 +467,7 @@ bool vks_winograd_fits(const vks_context_t *ctx, const vks_conv2d_params_t *p, c
 {
     if (!vks_winograd_enabled() || p->kh != 3 || p->kw != 3 || p->stride != 1 || (p->stride_w && p->stride_w != 1) || !scratch || !u || !u->block)
         return false;
-    uint32_t m = tile_of(p, in->esize, out->h, out->w), tiles_w, ntiles, chunk, tp, local, tn;
+    uint32_t m = vks_winograd_tile_of(p, in->esize, out->h, out->w), tiles_w, ntiles, chunk, tp, local, tn;
     geometry(m, out->h, out->w, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     VkDeviceSize v_bytes = (VkDeviceSize)positions(m) * tp * in->esize * in->c;
     VkDeviceSize m_bytes = (VkDeviceSize)positions(m) * tp * in->esize * out->c;
@@ -495,7 +496,7 @@ vks_status_t vks_op_conv2d_winograd(vks_rec_t *rec, const vks_conv2d_params_t *p
         return vks_fail(VKS_ERR_SHAPE, "%s: reflection padding needs an input larger than %ux%u", op, in->h, in->w);
     if (!vks_winograd_fits(ctx, p, in, u, out, scratch))
         return vks_fail(VKS_ERR_SHAPE, "%s: does not fit this device's bindings or the scratch given (or is disabled)", op);
-    uint32_t mt = tile_of(p, in->esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
+    uint32_t mt = vks_winograd_tile_of(p, in->esize, oh, ow), tiles_w, ntiles, chunk, tp, local, tn;
     geometry(mt, oh, ow, in->esize, &tiles_w, &ntiles, &chunk, &tp, &local, &tn);
     uint32_t es = in->esize, np = positions(mt);
     gemm_t g;

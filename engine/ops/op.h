@@ -130,10 +130,9 @@ struct vks_op_desc {
     /* After every layer's load (batch norms folded into it): weights derived from the layer's
      * final ones (NULL: none). */
     vks_status_t (*finish)(vks_wbuild_t *wb, uint32_t layer);
-    /* Weights the device derives from the layer's uploaded ones (NULL: none): reserved after every
-     * weight the host fills, so that the upload stops short of them, and recorded once it is done. */
+    /* Weights the device derives from the layer's uploaded ones, when first recorded (NULL: none):
+     * reserved after every weight the host fills, so that the upload stops short of them. */
     void (*reserve_derived)(vks_wbuild_t *wb, uint32_t layer);
-    vks_status_t (*derive)(vks_rec_t *rec, const vks_layer_t *ly);
     /* The output size for an input (in2: the second input, or NULL); NULL: the input's size.
      * Errors are VKS_ERR_SHAPE; the caller names the layer. */
     vks_status_t (*shape)(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *in2, uint32_t *oh,

@@ -77,6 +77,9 @@ bool vks_winograd_enabled(void);
  * M past the tests' tolerances). VKSTYLE_WINOGRAD=2 takes F(2x2) everywhere, =4 F(4x4) and =6
  * F(6x6) wherever fp32, to measure one against another. */
 uint32_t vks_winograd_tile(uint32_t esize, uint32_t oh, uint32_t ow);
+/* The tile vks_op_conv2d_winograd runs for p: its variant's (F(4x4) and F(6x6) only in fp32, else
+ * F(2x2)), or vks_winograd_tile. */
+uint32_t vks_winograd_tile_of(const vks_conv2d_params_t *p, uint32_t esize, uint32_t oh, uint32_t ow);
 /* Scratch bytes of a Winograd convolution of cin -> cout channels with an oh x ow output, for
  * activations of esize bytes: enough for every tile in fp32 (the tuner may pick any). */
 VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh, uint32_t ow, uint32_t esize);
@@ -90,10 +93,12 @@ uint32_t vks_wino_planes_before(uint32_t m);
 /* The output tile of a Winograd variant: 2, 4 or 6 for VKS_CONV_WINO2, _WINO4, _WINO6; else 0. */
 uint32_t vks_conv_wino_m(uint32_t algo);
 /* The same transform on the device (conv2d_wino_weights; vks_winograd_weights is its reference):
- * g, cout x cin x 9 floats, to u, VKS_WINO_WEIGHT_PLANES x cout x cin floats. How a model's
- * weights get them: transforming udnie's 76 MB on the host and uploading them took most of its load
- * (model.c). VKS_ERR_SHAPE unless vks_winograd_weights_fit. */
-vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u);
+ * g, cout x cin x 9 floats, to u, VKS_WINO_WEIGHT_PLANES x cout x cin floats, the planes of the
+ * tiles in mask `tiles` (bit m / 2 - 1 for tile m) only. How a model's layers get theirs, each
+ * tile on first use (conv2d.c): udnie's 76 MB for all three, transformed on the host and uploaded,
+ * took most of its load. VKS_ERR_SHAPE unless vks_winograd_weights_fit. */
+vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u,
+                                     uint32_t tiles);
 /* Whether g, and one plane of u from an aligned offset before it, fit one binding each. */
 bool vks_winograd_weights_fit(const vks_context_t *ctx, uint32_t cout, uint32_t cin);
 /* Output side for an input side (0 if the padded input is smaller than the kernel). */
