@@ -68,7 +68,7 @@ static vks_status_t upload_weights(vks_model_t *m, const vks_st_file_t *f, const
     reserve_weights(&wb);
     wb.host = calloc(1, wb.host_size);
     if (!wb.host)
-        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory for %llu bytes of weights", (unsigned long long)wb.size);
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory for %llu bytes of weights", (unsigned long long)wb.host_size);
     for (uint32_t i = 0; i < m->nlayers && !st; i++) {
         const vks_layer_t *ly = &m->layers[i];
         const vks_layer_refs_t *r = &refs[i];

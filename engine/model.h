@@ -32,7 +32,7 @@ typedef struct vks_layer {
     vks_tensor_t weight, bias, gamma, beta, params;
     vks_tensor_t wino;       /* conv2d 3x3 stride 1: Winograd-transformed weights; conv2d_transpose: its weights
                               * per kernel tap (vks_conv2d_transpose_gemm_weights); block NULL: none */
-    uint32_t wino_ready;     /* conv2d: the tiles whose planes of wino are computed (bit m / 2 - 1), on
+    uint32_t wino_ready;     /* conv2d: the tiles whose planes of wino are computed (vks_wino_tile_bit), on
                               * first use; the one field written after load, under ctx->weights_lock */
     bool has_bias;
     uint32_t cin_offset;     /* channel offset in the model's CIN table */

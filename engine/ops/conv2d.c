@@ -175,7 +175,7 @@ static void reserve_derived(vks_wbuild_t *wb, uint32_t layer)
 static vks_status_t ensure_tile(vks_rec_t *rec, const vks_layer_t *ly, uint32_t m)
 {
     vks_context_t *ctx = rec->ctx;
-    uint32_t bit = 1u << (m / 2 - 1);
+    uint32_t bit = vks_wino_tile_bit(m);
     if (rec->dry) return VKS_OK;
     if (mtx_lock(&ctx->weights_lock) != thrd_success) return vks_fail(VKS_ERR_VULKAN, "conv2d: cannot lock the context's derived weights");
     vks_status_t st = VKS_OK;

@@ -236,7 +236,7 @@ vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint
     uint32_t per = (uint32_t)((ctx->max_binding - align) / plane);
     vks_binding_t bg = {g->block, g->offset, plane * 9, false};
     for (uint32_t a = 4; a <= 8; a += 2) {
-        if (!(tiles & (1u << (a / 2 - 2)))) continue;
+        if (!(tiles & vks_wino_tile_bit(a - 2))) continue;
         uint32_t before = vks_wino_planes_before(a - 2);
         const vks_pipeline_t *pipe;
         vks_status_t st = vks_rec_pipeline(rec, VKS_SHADER_CONV2D_WINO_WEIGHTS, &a, 1, 2, 0, sizeof(wweights_push_t), 1, &pipe);

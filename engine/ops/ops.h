@@ -90,11 +90,13 @@ VkDeviceSize vks_winograd_scratch_bytes(uint32_t cin, uint32_t cout, uint32_t oh
 void vks_winograd_weights(const float *g, uint32_t cout, uint32_t cin, float *u);
 /* Where tile m's planes start among those VKS_WINO_WEIGHT_PLANES: 0 (m = 2), 16 (4), 16 + 36 (6). */
 uint32_t vks_wino_planes_before(uint32_t m);
+/* Tile m's bit in a mask of tiles (vks_op_winograd_weights, a layer's wino_ready): 1 << (m / 2 - 1). */
+static inline uint32_t vks_wino_tile_bit(uint32_t m) { return 1u << (m / 2 - 1); }
 /* The output tile of a Winograd variant: 2, 4 or 6 for VKS_CONV_WINO2, _WINO4, _WINO6; else 0. */
 uint32_t vks_conv_wino_m(uint32_t algo);
 /* The same transform on the device (conv2d_wino_weights; vks_winograd_weights is its reference):
  * g, cout x cin x 9 floats, to u, VKS_WINO_WEIGHT_PLANES x cout x cin floats, the planes of the
- * tiles in mask `tiles` (bit m / 2 - 1 for tile m) only. How a model's layers get theirs, each
+ * tiles in mask `tiles` (vks_wino_tile_bit) only. How a model's layers get theirs, each
  * tile on first use (conv2d.c): udnie's 76 MB for all three, transformed on the host and uploaded,
  * took most of its load. VKS_ERR_SHAPE unless vks_winograd_weights_fit. */
 vks_status_t vks_op_winograd_weights(vks_rec_t *rec, const vks_tensor_t *g, uint32_t cout, uint32_t cin, const vks_tensor_t *u,
