@@ -174,7 +174,10 @@ static void test_frame_gpu_time(void **state)
     memcpy(counts, g_ctx->shader_dispatches, sizeof counts);
     vks_shader_time_t *st = NULL;
     uint32_t nst = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     TU_OK(vks_session_profile_shaders(s, 1, 1, &st, &nst));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double call = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
     assert_true(nst >= 4);   /* udnie at least: pack, conv, norm, unpack */
     uint32_t nd = 0;
     double total = 0;
@@ -190,14 +193,19 @@ static void test_frame_gpu_time(void **state)
         total += st[i].gpu_ms;
     }
     assert_int_equal(nd, prof.dispatches);
-    printf("# 48x32 frame: %u shader variants, %.2f ms together (the profile's frame %.2f)\n", nst, total, prof.gpu_ms_median);
-    /* against a warm frame's own GPU time (timestamps only at its start and end), not the
-     * per-step profile's: under ASan in CI that one's frames took 650-730 ms, in two runs of
-     * four, against 77 for the first frame and 73 for the shaders together */
+    printf("# 48x32 frame: %u shader variants, %.2f ms together (the profile's frame %.2f), the call %.2f ms wall\n", nst, total,
+           prof.gpu_ms_median, call);
+    /* Above: every timed dispatch ran inside the call, so their times add up to no more than its
+     * wall time, whatever the machine's load. Below, against the faster of two plain frames
+     * (timestamps only at start and end), loosely, so that a unit slip (ticks, ns) fails and the
+     * load of a test running beside it does not: under ASan in CI the shaders' frame took 330 ms
+     * against 76 for a plain one (stop 39), and the per-step profile's 650-730 ms in another run. */
+    assert_true(total <= call);
+    double first = ms;
     TU_OK(vks_session_run(s, px, px, 3));
     TU_OK(vks_session_last_gpu_ms(s, &ms));
     printf("# 48x32 frame again: GPU %.2f ms\n", ms);
-    assert_true(total > 0.25 * ms && total < 4 * ms);
+    assert_true(total > 0.25 * (first < ms ? first : ms));
     vks_shader_times_free(st);
     vks_profile_free(&prof);
     vks_session_destroy(s);
