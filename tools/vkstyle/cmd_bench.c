@@ -22,8 +22,9 @@ static void usage(FILE *f)
         "the GPU time from timestamp queries (median and min-max over the iterations), FLOPs, bytes\n"
         "moved, GFLOP/s, GB/s and share of the frame; then the frame: dispatches, GPU ms, wall ms with\n"
         "data resident and with upload/download, FPS.\n"
-        "With a measured peak (vkstyle bench --peak, cached per device) each layer also shows its\n"
-        "%% of the FMA peak and of the copy bandwidth: the roofline that says which shader to work on.\n"
+        "With a measured peak (vkstyle bench --peak, cached per device and driver) each layer also\n"
+        "shows its %% of the FMA peak and of the copy bandwidth: the roofline that says which shader to\n"
+        "work on.\n"
         "\n"
         "  -m, --model MODEL   model file or name (default: udnie)\n"
         "  -s, --style SPEC    style or mix for multi-style models\n"
@@ -60,11 +61,18 @@ static void usage(FILE *f)
 }
 
 /* The peaks are cached beside the pipeline cache, read and written by the same code (the engine's
- * cache.c: regular files only, written whole or not at all). */
+ * cache.c: regular files only, written whole or not at all), one file per device and driver: the
+ * name carries a hash of the device's and the driver's names. Two drivers of one device (Mesa 22.3
+ * and 25 lavapipe: both 10005-0000) compile the same shaders to different peaks, and so does
+ * lavapipe under LP_NATIVE_VECTOR_WIDTH=512 (its name says "512 bits"). */
 static int peak_path(const vks_device_info_t *d, char *out, size_t n)
 {
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (const char *c = d->name; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    h = (h ^ 0xffu) * 16777619u;
+    for (const char *c = d->driver; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
     char name[64];
-    snprintf(name, sizeof name, "peak-%04x-%04x.json", d->vendor_id, d->device_id);
+    snprintf(name, sizeof name, "peak-%04x-%04x-%08x.json", d->vendor_id, d->device_id, h);
     return vks_cache_path(NULL, name, out, n) == VKS_OK ? 0 : -1;
 }
 
@@ -83,7 +91,8 @@ static void save_peak(const vks_device_info_t *d, const vks_peak_t *p)
         return;
     }
     json_t *j = peak_json(p);
-    if (j && json_object_set_new(j, "device", json_string(d->name))) j = (json_decref(j), NULL);
+    if (j && (json_object_set_new(j, "device", json_string(d->name)) || json_object_set_new(j, "driver", json_string(d->driver))))
+        j = (json_decref(j), NULL);
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
     if (!text) cli_print_error("warning: peaks not cached: out of memory");
