@@ -178,3 +178,10 @@ void vks_pipeline_cache_destroy(vks_context_t *ctx)
     ctx->vk.vkDestroyPipelineCache(ctx->device, ctx->pcache, NULL);
     ctx->pcache = VK_NULL_HANDLE;
 }
+
+uint32_t vks_fnv1a(uint32_t h, const void *data, size_t size)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < size; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}

@@ -20,5 +20,9 @@ vks_status_t vks_cache_read(const char *path, size_t max, void **data, size_t *s
  * which is flushed to disk and renamed over path; on failure it is removed and path is left as
  * it was. An existing path that is not a regular file is refused. */
 vks_status_t vks_cache_write(const char *path, const void *data, size_t size);
+/* FNV-1a over size bytes, going on from h (VKS_FNV_BASIS to start): what the cache files' keys
+ * hash (the tuner's shaders field, the name of bench's peaks file). */
+#define VKS_FNV_BASIS 2166136261u
+uint32_t vks_fnv1a(uint32_t h, const void *data, size_t size);
 
 #endif

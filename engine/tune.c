@@ -62,11 +62,8 @@ static once_flag g_shaders_once = ONCE_FLAG_INIT;
 
 static void hash_shaders(void)
 {
-    uint32_t h = 2166136261u;
-    for (uint32_t i = 0; i < VKS_SHADER_COUNT; i++) {
-        const unsigned char *p = (const unsigned char *)vks_shader_table[i].code;
-        for (size_t k = 0; k < vks_shader_table[i].size; k++) h = (h ^ p[k]) * 16777619u;
-    }
+    uint32_t h = VKS_FNV_BASIS;
+    for (uint32_t i = 0; i < VKS_SHADER_COUNT; i++) h = vks_fnv1a(h, vks_shader_table[i].code, vks_shader_table[i].size);
     g_shaders_hash = h;
 }
 

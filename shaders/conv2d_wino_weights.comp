@@ -3,7 +3,8 @@
 #extension GL_EXT_control_flow_attributes : require
 // vks:wg-base
 // The Winograd convolutions' transformed weights (engine/ops/conv2d_winograd.c), computed on the
-// device from a layer's uploaded 3x3 weights g [cout][cin][3][3] when a model loads: for the tile
+// device from a layer's uploaded 3x3 weights g [cout][cin][3][3] the first time a recording runs
+// the layer by that tile (engine/ops/conv2d.c, ensure_tile): for the tile
 // with A x A positions (A = m + 2: 4, 6 or 8), planes [q0, q0 + nq) of
 // U[q][co][ci] = (G g[co][ci] G^T)[q / A][q % A], written from float ubase of the binding on.
 // One invocation per (ci, co). vks_winograd_weights is its plain-C reference (test_ops), with the

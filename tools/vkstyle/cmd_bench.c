@@ -67,10 +67,9 @@ static void usage(FILE *f)
  * lavapipe under LP_NATIVE_VECTOR_WIDTH=512 (its name says "512 bits"). */
 static int peak_path(const vks_device_info_t *d, char *out, size_t n)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a */
-    for (const char *c = d->name; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
-    h = (h ^ 0xffu) * 16777619u;
-    for (const char *c = d->driver; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    static const unsigned char sep = 0xff;   /* between the two names */
+    uint32_t h = vks_fnv1a(VKS_FNV_BASIS, d->name, strlen(d->name));
+    h = vks_fnv1a(vks_fnv1a(h, &sep, 1), d->driver, strlen(d->driver));
     char name[64];
     snprintf(name, sizeof name, "peak-%04x-%04x-%08x.json", d->vendor_id, d->device_id, h);
     return vks_cache_path(NULL, name, out, n) == VKS_OK ? 0 : -1;
