@@ -398,3 +398,14 @@ void vks_band_scatter(uint32_t stride, uint32_t kh, int32_t pad, const vks_tenso
     b->d0 = r0 - b->a * stride;
     b->pad_top = b->pad_bottom = 0;
 }
+
+void vks_conv_cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, double macs,
+                   vks_layer_profile_t *lp)
+{
+    double taps = (double)ly->kh * ly->kw, nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
+    lp->flops = 2 * macs;
+    lp->bytes = in->esize * (nin + nout) + 4 * (double)in->c * out->c * taps;
+    size_t n = strlen(lp->shape);
+    if (ly->stride_w != ly->stride) snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%ux%u", ly->kh, ly->stride, ly->stride_w);
+    else snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%u", ly->kh, ly->stride);
+}

@@ -221,12 +221,7 @@ static uint32_t variants(const vks_context_t *ctx, const vks_layer_t *ly, const 
 
 static void cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, vks_layer_profile_t *lp)
 {
-    double taps = (double)ly->kh * ly->kw, nin = (double)in->c * in->h * in->w, nout = (double)out->c * out->h * out->w;
-    lp->flops = 2 * (nin * out->c * taps);
-    lp->bytes = in->esize * (nin + nout) + 4 * (double)in->c * out->c * taps;
-    size_t n = strlen(lp->shape);
-    if (ly->stride_w != ly->stride) snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%ux%u", ly->kh, ly->stride, ly->stride_w);
-    else snprintf(lp->shape + n, sizeof lp->shape - n, " k%u s%u", ly->kh, ly->stride);
+    vks_conv_cost(ly, in, out, (double)in->c * in->h * in->w * out->c * ly->kh * ly->kw, lp);
 }
 
 const vks_op_desc_t vks_op_conv2d_transpose_desc = {

@@ -171,6 +171,10 @@ void vks_instance_norm_cost(const vks_layer_t *ly, const vks_tensor_t *in, const
                             vks_layer_profile_t *lp);
 /* The scratch of an instance norm, vks_instance_norm_scratch_bytes (shared likewise). */
 VkDeviceSize vks_instance_norm_scratch(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out);
+/* The cost of a convolution layer of `macs` multiply-adds (conv2d, conv2d_transpose): its FLOPs, the
+ * bytes of its input, output and weights, and " kK sS" (or " kK sSHxSW") added to its shape. */
+void vks_conv_cost(const vks_layer_t *ly, const vks_tensor_t *in, const vks_tensor_t *out, double macs,
+                   vks_layer_profile_t *lp);
 /* The band of an op that scatters each input row to output rows stride * i + k - pad, k < kh
  * (conv2d_transpose; upsampling: kh 1, pad 0): the input rows [r0, r1) need, and the output
  * rows they make. */

@@ -77,6 +77,17 @@ static void std_tables(j_decompress_ptr cinfo)
     add_table(cinfo, &cinfo->ac_huff_tbl_ptrs[1], ac_chr_bits, ac_chr_val);
 }
 
+/* A decompressor whose errors land in je (the caller's setjmp then handles them). */
+static void begin(j_decompress_ptr cinfo, jerr_t *je)
+{
+    cinfo->err = jpeg_std_error(&je->pub);
+    je->pub.error_exit = on_error;
+    je->pub.output_message = on_message;
+    je->pub.emit_message = on_emit;
+    je->truncated = 0;
+    jpeg_create_decompress(cinfo);
+}
+
 /* Header and scale; the caller owns the setjmp. */
 static void setup(j_decompress_ptr cinfo, const uint8_t *data, size_t size, uint32_t min_w, uint32_t min_h)
 {
@@ -99,12 +110,7 @@ int mjpeg_size(const uint8_t *data, size_t size, uint32_t min_w, uint32_t min_h,
 {
     struct jpeg_decompress_struct cinfo;
     jerr_t je;
-    cinfo.err = jpeg_std_error(&je.pub);
-    je.pub.error_exit = on_error;
-    je.pub.output_message = on_message;
-    je.pub.emit_message = on_emit;
-    je.truncated = 0;
-    jpeg_create_decompress(&cinfo);
+    begin(&cinfo, &je);
     if (setjmp(je.jump)) {
         if (err) snprintf(err, errsz, "bad JPEG frame: %s", je.msg);
         jpeg_destroy_decompress(&cinfo);
@@ -122,12 +128,7 @@ int mjpeg_decode(const uint8_t *data, size_t size, uint32_t min_w, uint32_t min_
 {
     struct jpeg_decompress_struct cinfo;
     jerr_t je;
-    cinfo.err = jpeg_std_error(&je.pub);
-    je.pub.error_exit = on_error;
-    je.pub.output_message = on_message;
-    je.pub.emit_message = on_emit;
-    je.truncated = 0;
-    jpeg_create_decompress(&cinfo);
+    begin(&cinfo, &je);
     if (setjmp(je.jump)) {
         if (err) snprintf(err, errsz, "bad JPEG frame: %s", je.msg);
         jpeg_destroy_decompress(&cinfo);
