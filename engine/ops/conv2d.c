@@ -1,7 +1,6 @@
 /* conv2d: direct convolution, any kernel, strides 1..4 per axis, zero, reflection or edge padding. */
 #include "op.h"
 
-#include <stdio.h>
 #include <string.h>
 
 uint32_t vks_conv2d_out_side(uint32_t in, uint32_t k, uint32_t stride, int32_t pad_a, int32_t pad_b)

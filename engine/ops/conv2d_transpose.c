@@ -3,7 +3,6 @@
  * output (in - 1) * s + k - pads + output padding), strides per axis. */
 #include "op.h"
 
-#include <stdio.h>
 #include <string.h>
 
 vks_status_t vks_op_conv2d_transpose(vks_rec_t *rec, const vks_conv2d_transpose_params_t *p,
