@@ -6,8 +6,10 @@ frame per line of input) and alternates their frames, A then B, then B then A, s
 the same state of the machine (on the development VM its speed moves by 1.5x within minutes:
 separate runs compare moments, not code). Fresh processes every round, because a process keeps
 the memory layout it drew at its start, and two processes of the same configuration differed by
-up to 8% on that VM (benchmarks/README.md). Prints each side's median wall and GPU ms per frame,
-the median of the pairs' ratios B / A with its interquartile range, and the rounds' range.
+up to 8% on that VM (benchmarks/README.md). Prints each round's medians and ratio (the VM's
+speed moves both sides by up to 1.4x from round to round), then each side's median wall and GPU
+ms per frame, the median of the pairs' ratios B / A with its interquartile range, and the
+rounds' range.
 
   python3 -m benchmarks.ab_frames --b-env VKSTYLE_WINO_IN_UBO=0 --size 64x64 --rounds 6 --frames 30
   python3 -m benchmarks.ab_frames --a /tmp/base-build/vkstyle --b build/vkstyle --size 256x256
@@ -87,7 +89,9 @@ def main():
         paced.finish(pa, "ab_frames.py: side A")
         paced.finish(pb, "ab_frames.py: side B")
         round_ratios.append(statistics.median(ratios[n0:]))
-        print(f"  round {r + 1}/{a.rounds}: B / A {round_ratios[-1]:.3f}", file=sys.stderr, flush=True)
+        # each side's median too: the machine's speed moves between rounds, the sides together
+        print(f"  round {r + 1}/{a.rounds}: A {statistics.median(wa[n0:]):.2f} ms, B {statistics.median(wb[n0:]):.2f} ms, "
+              f"B / A {round_ratios[-1]:.3f}", file=sys.stderr, flush=True)
     print(f"{a.model} {a.size} {a.precision}, driver {a.driver}, {a.rounds} rounds of {a.frames} pairs of frames, "
           "alternating, fresh processes each round")
     print(f"A: {a.a} {' '.join(a.a_env)}".rstrip())

@@ -26,5 +26,7 @@ grep -q "^| 16x16 |" "$tmp/out.txt" || { echo "no ratio table"; cat "$tmp/out.tx
 # benchmarks/ab_frames.py likewise: two paced sides, one with an environment variable of its own
 "$py" -m benchmarks.ab_frames --a "$vk" --b-env VKSTYLE_WINO_IN_UBO=0 --size 16x16 --rounds 2 --frames 2 --warmup 1 \
     >"$tmp/ab.txt" 2>&1 || { cat "$tmp/ab.txt"; exit 1; }
-grep -q "^B: .*VKSTYLE_WINO_IN_UBO=0" "$tmp/ab.txt" && grep -Eq "^B / A, median of the pairs' wall ratios: [0-9.]+ .*rounds' [0-9.]+-[0-9.]+$" "$tmp/ab.txt" \
+grep -q "^B: .*VKSTYLE_WINO_IN_UBO=0" "$tmp/ab.txt" \
+    && [ "$(grep -Ec "^  round [12]/2: A [0-9.]+ ms, B [0-9.]+ ms, B / A [0-9.]+$" "$tmp/ab.txt")" -eq 2 ] \
+    && grep -Eq "^B / A, median of the pairs' wall ratios: [0-9.]+ .*rounds' [0-9.]+-[0-9.]+$" "$tmp/ab.txt" \
     || { echo "ab_frames.py: no result"; cat "$tmp/ab.txt"; exit 1; }
