@@ -12,7 +12,9 @@
  * in free(); everything else goes on to ASan's own posix_memalign and free. vkstyle itself never
  * calls posix_memalign (nor aligned_alloc or memalign), so no allocation of the project's code
  * leaves ASan's view. The pool is a static array, so LeakSanitizer scans it as a root: a pointer
- * held only in a coroutine frame is not reported as a leak. Built uninstrumented by .ci/run. */
+ * held only in a coroutine frame is not reported as a leak. Built uninstrumented by .ci/run. With it
+ * preloaded, a use after free in an ASan-built program is still reported with the stacks of its
+ * allocation and its free (checked on a 4-line program, 2026-12-06). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
