@@ -19,6 +19,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum { SLOT = 4096, NSLOT = 1024 };
 
@@ -69,8 +70,7 @@ int posix_memalign(void **p, size_t align, size_t size)
 
 void free(void *p)
 {
-    unsigned char *c = p;
-    if (c >= &pool[0][0] && c < &pool[0][0] + sizeof pool) {
+    if ((uintptr_t)p - (uintptr_t)pool < sizeof pool) {   /* one of the pool's slots */
         pthread_mutex_lock(&mu);
         freelist[nfree++] = p;
         pthread_mutex_unlock(&mu);
