@@ -72,6 +72,8 @@ expect_error "bad size" "--size" image --size 12 -i "$in" -o "$tmp/out.png"
 expect_error "unknown style" "unknown style" image -s nosuch -i "$in" -o "$tmp/out.png"
 expect_error "no such device" "no Vulkan 1.1 compute device matches" image --device "no such gpu" -i "$in" -o "$tmp/out.png"
 expect_error "unwritable output" "$tmp/nodir/out.png" image -i "$tmp/one.png" -o "$tmp/nodir/out.png"
+# ... and before the device and the model are set up (the device error would come first otherwise)
+expect_error "unwritable output, checked first" "nodir/out.png: cannot write" image --device "no such gpu" -i "$tmp/one.png" -o "$tmp/nodir/out.png"
 expect_error "not even one row fits" "use a larger --max-memory" image --max-memory 1K -i "$in" -o "$tmp/out.png"
 expect_error "bad --max-memory" "--max-memory must be a size" image --max-memory 12Q -i "$in" -o "$tmp/out.png"
 expect_error "zero --max-memory" "--max-memory must be a size" image --max-memory 0 -i "$in" -o "$tmp/out.png"
