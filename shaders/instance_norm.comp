@@ -87,11 +87,13 @@ layout(scalar, binding = 6) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_
 #endif
 
 #if VKS_NORM_V4
-// 1 for the components of quad k that are in the plane (k < the plane's quads)
-vec4 in_plane(uint k)
+// v's components that are in the plane (quad k), 0 for those past it: selected, not multiplied
+// by 0, since the plane's padding is memory no op writes (a NaN there made the first frame of a
+// new session wrong: 0 * NaN is NaN)
+vec4 in_plane(uint k, vec4 v)
 {
     uint e = k * 4u;
-    return vec4(greaterThan(uvec4(pc.hw), uvec4(e, e + 1u, e + 2u, e + 3u)));
+    return mix(vec4(0.0), v, greaterThan(uvec4(pc.hw), uvec4(e, e + 1u, e + 2u, e + 3u)));
 }
 
 void main()
@@ -105,10 +107,10 @@ void main()
     } else {
         float pilot = x4[b4].x;   // shifted sums, as below
         float s = 0.0;
-        PLANE_LOOP(k, nq, s += dot(in_plane(k), x4[b4 + k] - pilot);)
+        PLANE_LOOP(k, nq, s += dot(in_plane(k, x4[b4 + k] - pilot), vec4(1.0));)
         mean = pilot + workgroup_sum(s) / float(pc.hw);
         float q = 0.0;
-        PLANE_LOOP(k, nq, vec4 d = (x4[b4 + k] - mean) * in_plane(k); q += dot(d, d);)
+        PLANE_LOOP(k, nq, vec4 d = in_plane(k, x4[b4 + k] - mean); q += dot(d, d);)
         var = workgroup_sum(q) / float(pc.hw);
     }
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);

@@ -44,6 +44,21 @@ static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
 
 /* ------------------------------------------------------------------ exactness */
 
+/* Fill a session's whole arena with all-one bytes, NaN in fp32 and fp16: the memory of a new
+ * session holds whatever was there before (on lavapipe, freed memory of this process; on a GPU,
+ * anything), and no op may read what it has not written in the same run. Instance norm's vec4
+ * variant multiplied its planes' padding by 0, and NaN there made the first frame wrong (after
+ * the tuner's runs, every first image of a new size). */
+static void poison_arena(vks_session_t *s)
+{
+    vks_rec_t r;
+    TU_OK(vks_rec_begin(s->ctx, &r, false));
+    s->ctx->vk.vkCmdFillBuffer(r.cmd, s->arena.buffer, 0, VK_WHOLE_SIZE, 0xFFFFFFFFu);
+    TU_OK(vks_rec_end(&r));
+    TU_OK(vks_submit_wait(s->ctx, &r.cmd, 1));
+    vks_rec_destroy(&r);
+}
+
 static void check_reference(const char *style, const char *ref, vks_precision_t precision, double min_psnr)
 {
     char path[1024], err[256];
@@ -60,6 +75,7 @@ static void check_reference(const char *style, const char *ref, vks_precision_t 
     TU_OK(vks_session_create_ex(m, in.w, in.h, &so, &s));
     assert_int_equal(vks_session_precision(s), precision);
     uint8_t *out = malloc((size_t)in.w * in.h * 3);
+    poison_arena(s);
     TU_OK(vks_session_run(s, in.px, out, 3));
     double p = psnr(out, want.px, (size_t)in.w * in.h * 3);
     printf("# %s %s vs reference: PSNR %.2f dB\n", style, precision == VKS_PRECISION_FP16 ? "fp16" : "fp32", p);
