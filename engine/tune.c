@@ -145,8 +145,8 @@ static vks_status_t table_load(const vks_context_t *ctx, const char *path, table
             double ms;
             if (!tab2 || tab1 - line >= (long)sizeof t->e->key ||
                 sscanf(tab1 + 1, "%u %u %u %u", &v.algo, &v.px, &v.lx, &v.oc) != 4 || v.algo > VKS_CONV_WINO6 ||
-                v.oc > VKS_CONV_OC_WIDE ||
-                sscanf(tab2 + 1, "%lf", &ms) != 1)
+                v.oc > VKS_CONV_OC_WIDE || v.px > 1024 || v.lx > 1024 ||
+                sscanf(tab2 + 1, "%lf", &ms) != 1 || !(ms >= 0 && ms < 1e6))   /* !: NaN too */
                 continue;
             *tab1 = 0;
             st = table_add(t, line, &v, ms);
@@ -170,8 +170,11 @@ static void table_save(const vks_context_t *ctx, const char *path, const table_t
         buf[len++] = '\n';
         for (uint32_t i = 0; i < all.n; i++) {
             const entry_t *e = &all.e[i];
-            len += (size_t)snprintf(buf + len, cap - len, "%s\t%u %u %u %u\t%.4f\n", e->key, e->var.algo, e->var.px,
-                                    e->var.lx, e->var.oc, e->ms);
+            /* at most 256 bytes with table_load's bounds; never past buf whatever an entry holds */
+            int k = snprintf(buf + len, cap - len, "%s\t%u %u %u %u\t%.4f\n", e->key, e->var.algo, e->var.px,
+                             e->var.lx, e->var.oc, e->ms);
+            if (k < 0 || (size_t)k >= cap - len) break;
+            len += (size_t)k;
         }
         vks_cache_write(path, buf, len);   /* best effort, as the pipeline cache */
     }
@@ -267,6 +270,11 @@ vks_status_t vks_tune_session(vks_session_t *s)
     vks_status_t st = VKS_OK;
     table_t cache = {0}, fresh = {0};
     VkQueryPool pool = VK_NULL_HANDLE;
+    /* before the first timing, one run of the network (recorded with the choices so far), so
+     * that every layer reads activations, not whatever the arena held (declared before the
+     * first jump to fail, which destroys it) */
+    vks_rec_t net = {0};
+    bool ran = false;
     vks_conv_variant_t cand[MAX_VARIANTS];
     /* the layers with a choice, and room for their report */
     uint32_t total = 0;
@@ -281,10 +289,6 @@ vks_status_t vks_tune_session(vks_session_t *s)
                                     .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = TUNE_REPS + 1};
         VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
     }
-    /* before the first timing, one run of the network (recorded with the choices so far), so
-     * that every layer reads activations, not whatever the arena held */
-    vks_rec_t net = {0};
-    bool ran = false;
     double start = now_s(), bound = mode == VKS_TUNE_RETIME ? 1e30 : time_bound_s();
     uint32_t done = 0, timed = 0, shown = 0;
     for (uint32_t i = 0; i < m->nlayers; i++) {
