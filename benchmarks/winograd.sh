@@ -1,7 +1,7 @@
 #!/bin/bash
 # Winograd vs the direct convolution for the 3x3 stride-1 layers, same binary, same run,
 # alternating: VKSTYLE_WINOGRAD=0 (the direct convolution), =2 (F(2x2,3x3) everywhere) and the
-# default (F(4x4,3x3) on fp32 planes of 24x24 and up, F(2x2,3x3) below): the frame's wall time
+# default (F(6x6,3x3) on fp32 planes of 64x64 and up, F(4x4,3x3) from 24x24, F(2x2,3x3) below): the frame's wall time
 # with the data resident, as `vkstyle bench` prints it, per size and round, then the medians and
 # speed-ups over the direct convolution.
 #
