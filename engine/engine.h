@@ -243,6 +243,7 @@ typedef struct vks_guard {
 typedef struct vks_rec {
     vks_context_t *ctx;
     bool dry;                      /* vks_rec_begin_dry: check every dispatch, record nothing */
+    bool ended;                    /* recorded whole (vks_rec_end succeeded): the only state to submit */
     vks_pipeline_t **stubs;        /* dry: the pipelines' descriptions */
     uint32_t nstubs;
     VkCommandPool cmd_pool;        /* its own: a pool may be used by one thread at a time */

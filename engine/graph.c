@@ -444,6 +444,11 @@ static vks_status_t submit(vks_session_t *s)
 {
     VkCommandBuffer cmds[3];
     uint32_t ncmd = 0;
+    /* a re-recording that failed (out of memory, a pipeline that did not compile) leaves a buffer
+     * that must not be submitted: the session stays unusable, its error said then */
+    if (!s->main.ended || (s->model->cin_channels && !s->style.ended))
+        return vks_fail(VKS_ERR_INVALID_ARGUMENT, "the session's commands failed to record (an earlier error); "
+                                                  "destroy it and create another");
     if (vks_stab_pre_submit(s)) cmds[ncmd++] = vks_stab_pre_submit(s);
     if (s->model->cin_channels) cmds[ncmd++] = s->style.cmd;
     cmds[ncmd++] = s->main.cmd;

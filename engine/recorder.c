@@ -410,6 +410,7 @@ vks_status_t vks_rec_end(vks_rec_t *rec)
                          0, 1, &mb, 0, NULL, 0, NULL);
     rec->npending = 0;
     VKS_VK(rec->ctx->vk.vkEndCommandBuffer(rec->cmd));
+    rec->ended = true;
 fail:
     return st;
 }
@@ -437,6 +438,7 @@ static void free_pools(vks_rec_t *rec)
 vks_status_t vks_rec_reset(vks_rec_t *rec)
 {
     vks_status_t st = VKS_OK;
+    rec->ended = false;
     free_pools(rec);
     free_guards(rec);
     rec->npending = rec->nlog = 0;
@@ -470,6 +472,7 @@ vks_status_t vks_rec_rerecord_single(vks_rec_t *rec, const void *push)
     if (rec->dispatches != 1 || !p || rec->ctx->guard_bindings || rec->split_pieces)
         return vks_fail(VKS_ERR_INVALID_ARGUMENT, "re-recording needs a recorder with exactly one dispatch, "
                         "not split, not in guard mode");
+    rec->ended = false;
     VKS_VK(rec->ctx->vk.vkResetCommandBuffer(rec->cmd, 0));
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKS_VK(rec->ctx->vk.vkBeginCommandBuffer(rec->cmd, &bi));

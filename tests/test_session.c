@@ -1182,6 +1182,40 @@ static void test_failure_injection(void **state)
     ctx->tiles_no_mapped_memory = false;
     printf("# %d injected failures, each returned an error\n", failures);
     assert_true(failures > 60);
+    /* a re-recording that fails (stabilization turned on and off, for every n): the session runs,
+     * or says it cannot; it never submits a half-recorded command buffer (the validation layer
+     * would report it) */
+    int refused = 0, injected = 0;
+    HOOK(vkAllocateMemory); HOOK(vkCreateBuffer); HOOK(vkQueueSubmit); HOOK(vkCreateComputePipelines);
+    HOOK(vkCreateDescriptorPool); HOOK(vkAllocateDescriptorSets); HOOK(vkAllocateCommandBuffers);
+    HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences); HOOK(vkCreateQueryPool);
+    for (int at = 1;; at++) {
+        g_fail_at = -1;
+        vks_model_t *m = NULL;
+        vks_session_t *s = NULL;
+        TU_OK(vks_model_load_memory(ctx, bytes, size, &m));
+        TU_OK(vks_session_create_ex(m, 9, 7, NULL, &s));
+        g_calls = g_failed = 0;
+        g_fail_at = at;
+        vks_status_t st = vks_session_set_stabilize(s, 0.5f);
+        if (!st) st = vks_session_set_stabilize(s, 0.0f);
+        vks_status_t run = vks_session_run(s, img, out, 3);
+        bool failed = g_failed;
+        g_fail_at = -1;
+        vks_session_destroy(s);
+        vks_model_destroy(m);
+        if (!failed) { TU_OK(st); TU_OK(run); break; }
+        injected++;
+        if (run) {
+            assert_true(strlen(vks_last_error()) > 0);
+            refused++;
+        }
+    }
+    UNHOOK(vkAllocateMemory); UNHOOK(vkCreateBuffer); UNHOOK(vkQueueSubmit); UNHOOK(vkCreateComputePipelines);
+    UNHOOK(vkCreateDescriptorPool); UNHOOK(vkAllocateDescriptorSets); UNHOOK(vkAllocateCommandBuffers);
+    UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences); UNHOOK(vkCreateQueryPool);
+    printf("# stabilization re-recorded with %d injected failures; the session refused to run after %d\n", injected, refused);
+    assert_true(injected > 5);
     free(bytes);
     free(img);
     tu_context_done(ctx);
