@@ -260,12 +260,16 @@ static vks_status_t list_devices(const vks_instance_fns_t *vi, VkInstance inst, 
     VKS_VK(vi->vkEnumeratePhysicalDevices(inst, n, NULL));
     if (*n == 0) return vks_fail(VKS_ERR_NO_DEVICE, "no Vulkan device found (install a driver, e.g. mesa-vulkan-drivers for the CPU)");
     *out = calloc(*n, sizeof **out);
-    if (!*out) return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    if (!*out) {
+        *n = 0;
+        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
     VKS_VK(vi->vkEnumeratePhysicalDevices(inst, n, *out));
     return VKS_OK;
-fail:
+fail:   /* no devices to the caller on any failure (it loops over *n of *out) */
     free(*out);
     *out = NULL;
+    *n = 0;
     return st;
 }
 

@@ -25,10 +25,12 @@ int cmd_devices(int argc, char **argv)
     if (n == 0) return cli_error("no Vulkan devices found (install a driver, e.g. mesa-vulkan-drivers)");
     vks_device_info_t *d = calloc(n, sizeof *d);
     if (!d) return cli_error("out of memory");
-    if ((st = vks_enumerate_devices(d, n, &n))) {
+    uint32_t cap = n;   /* a device may appear between the two calls: print what was filled */
+    if ((st = vks_enumerate_devices(d, cap, &n))) {
         free(d);
         return cli_engine_error("devices", st);
     }
+    if (n > cap) n = cap;
     for (uint32_t i = 0; i < n; i++) {
         printf("%u: %s (%s)\n", i, d[i].name, d[i].type);
         printf("   driver:         %s\n", d[i].driver);

@@ -29,14 +29,18 @@ static void usage(FILE *f)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nenvironment: VKSTYLE_DEVICE (device index or name), VKSTYLE_MODELS (model folder),\n"
                "             VKSTYLE_VALIDATION=1 (Khronos validation layer), VKSTYLE_WINOGRAD=0 (3x3\n"
-               "             convolutions without the Winograd transform, read when a model loads;\n"
-               "             2 or 4: F(2x2,3x3) or F(4x4,3x3) everywhere instead of chosen by size),\n"
+               "             convolutions without the Winograd transform, and transposed ones without\n"
+               "             the GEMM per tap, read when a model loads; 2, 4 or 6: F(2x2,3x3), F(4x4,3x3)\n"
+               "             or F(6x6,3x3) everywhere instead of chosen by size), VKSTYLE_TGEMM=0 (the\n"
+               "             transposed convolutions without the GEMM per tap),\n"
                "             VKSTYLE_TUNE=0 (the built-in choice of each convolution's variant instead of\n"
                "             the one timed on this device and cached; see vkstyle bench --tune),\n"
                "             VKSTYLE_TUNE_SECONDS (time a session may spend timing variants; default 20),\n"
                "             VKSTYLE_TUNE_WARMUP_MS (how long the network runs before each layer's timings,\n"
                "             to raise a GPU's clocks; default 250, 0 on CPU devices),\n"
-               "             VKSTYLE_IGEMM=1 (the tuner times the implicit GEMM on a CPU device too)\n");
+               "             VKSTYLE_IGEMM=1 (the tuner times the implicit GEMM on a CPU device too);\n"
+               "             the pipeline cache and the tuner's choices are kept in $XDG_CACHE_HOME/vkstyle\n"
+               "             (default ~/.cache/vkstyle)\n");
 }
 
 /* The version, and the device and driver a command would run on (VKSTYLE_DEVICE applies). */

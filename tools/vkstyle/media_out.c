@@ -210,7 +210,10 @@ int media_out_open(const char *path, const media_in_t *src, uint32_t w, uint32_t
     if (w % 2 || h % 2) return ERR("%s: the encoder needs an even frame size, not %ux%u", path, w, h);
     media_out_t *o = calloc(1, sizeof *o);
     if (!o) return ERR("out of memory");
-    o->path = strdup(path);
+    if (!(o->path = strdup(path))) {
+        free(o);
+        return ERR("out of memory");
+    }
     o->w = w;
     o->h = h;
     o->cs = src->cs;

@@ -110,9 +110,9 @@ static VkPresentModeKHR choose_present_mode(const win_t *w)
 {
     uint32_t nm = 0;
     VkPresentModeKHR modes[16], mode = VK_PRESENT_MODE_FIFO_KHR;
-    w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, NULL);
+    if (w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, NULL) < 0) return mode;
     if (nm > 16) nm = 16;
-    w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, modes);
+    if (w->v.vkGetPhysicalDeviceSurfacePresentModesKHR(w->v.vk.physical_device, w->surface, &nm, modes) < 0) return mode;
     for (uint32_t i = 0; i < nm; i++)
         if (modes[i] == VK_PRESENT_MODE_MAILBOX_KHR) mode = modes[i];
     return mode;
