@@ -119,9 +119,13 @@ void main()
         vec4 a = fma(x4[b4 + k], vec4(scale), vec4(shift));
         vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
         if (HAS_RESIDUAL != 0) v += res4[b4 + k];
-        if (k * 4u + 4u <= pc.hw) y4[b4 + k] = v;
-        else
-            for (uint e = 0; e < pc.hw - k * 4u; e++) y4[b4 + k][e] = v[e];
+        if (k * 4u + 4u <= pc.hw) {
+            y4[b4 + k] = v;
+        } else {   // the plane's last quad, 1 to 3 of it in the plane (no loop here: see PLANE_LOOP)
+            y4[b4 + k].x = v.x;
+            if (k * 4u + 1u < pc.hw) y4[b4 + k].y = v.y;
+            if (k * 4u + 2u < pc.hw) y4[b4 + k].z = v.z;
+        }
     )
 }
 #else

@@ -910,8 +910,11 @@ static void test_instance_norm(void **state)
               !getenv("VKSTYLE_NORM_LOCAL") && !vks_env_is("VKSTYLE_NORM_V4", "0");
     uint64_t v4_before = g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_V4];
     run_instance_norm(g_ctx, 1, 3, 257, 333, 1000.0f, 1e-3f, REF_ACT_RELU, 0, 4);
+    /* and a plane of 720p and more (1080 x 1000, each invocation's loops past 65535 iterations in
+     * all if the plane loops were not unrolled) */
+    run_instance_norm(g_ctx, 1, 2, 1080, 1000, 3.0f, 1e-3f, REF_ACT_NONE, 1, 10);
     if (v4 && !tu_quick_mode())   /* quick leaves large planes out; the 17x31 case below runs it */
-        assert_int_equal(g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_V4] - v4_before, 1);
+        assert_int_equal(g_ctx->shader_dispatches[VKS_SHADER_INSTANCE_NORM_V4] - v4_before, 2);
     /* fp32 on a CPU device reads planes of at most 64 KiB from uniform buffers (instance_norm_xubo;
      * the cases above too, unless VKSTYLE_NORM_UBO=0, which GPU-assisted validation sets for every
      * test but this one: its instrumented compiles took a minute there): 13 planes of 36 KiB, one a
