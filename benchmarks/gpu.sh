@@ -1,5 +1,9 @@
 #!/bin/bash
 # Issue 11's GPU run, in one go, on a machine with an NVIDIA GPU (or any Vulkan GPU):
+#   0. test_ops on the device: every op's variants against the C reference, both precisions, the
+#      Khronos validation layer on (carried in .gpu/layer); the first GPU run found two driver-
+#      dependent bugs this way (benchmarks/README.md). TEST_QUICK=1 runs its quick form (every
+#      shader variant, fewer shapes);
 #   1. the device, and its measured FMA peak and copy bandwidth (vkstyle bench --peak);
 #   2. vkstyle, udnie, at each size (default 1280x720 and 1920x1080) in fp32 and fp16, each after
 #      timing every variant of every convolution on the device (vkstyle bench --tune: the table
@@ -38,6 +42,20 @@ wrap=()
 step_timeout=${STEP_TIMEOUT:-300}
 run() { timeout "$step_timeout" "${wrap[@]}" "$vk" "$@"; }
 echo "== results in $out"
+
+echo "== 0. test_ops: every op variant against the C reference on this device"
+if [ -x .gpu/test_ops ]; then
+    layer=$(mktemp -d)
+    cp .gpu/layer/*.json "$layer"/ 2>/dev/null
+    for f in .gpu/layer/*.gz; do [ -f "$f" ] && gzip -dc "$f" >"$layer/$(basename "${f%.gz}")"; done
+    VK_ADD_LAYER_PATH="$layer${VK_ADD_LAYER_PATH:+:$VK_ADD_LAYER_PATH}" VKSTYLE_TEST_QUICK=${TEST_QUICK:-0} \
+        timeout "$step_timeout" "${wrap[@]}" .gpu/test_ops >"$out/test_ops.txt" 2>&1
+    echo "exit $?" >>"$out/test_ops.txt"
+    rm -rf "$layer"
+    grep -E '^\[  (PASSED|FAILED|SKIPPED) +\]|^exit ' "$out/test_ops.txt"
+else
+    echo "gpu.sh: no .gpu/test_ops (run benchmarks/gpu_prepare.sh where it builds): correctness not checked here"
+fi
 
 echo "== 1. device"
 run --version 2>&1 | tee "$out/version.txt"
@@ -98,7 +116,7 @@ fi
 
 echo "== 5. the table ($out/gpu_table.md)"
 "$py" - "$out" "$sizes" <<'EOF' | tee "$out/gpu_table.md"
-import json, os, sys
+import json, os, re, sys
 out, sizes = sys.argv[1], sys.argv[2].split(",")
 def frame(name):
     try:
@@ -124,6 +142,13 @@ for s in sizes:
             t.get("eager fp16"), t.get("torch.compile fp16")]
     print(f"| {s} | " + " | ".join(fmt(v) for v in vals) + " |")
 print()
+try:
+    t = open(os.path.join(out, "test_ops.txt")).read().splitlines()
+    def count(tag):   # cmocka's summary lines: "[  PASSED  ] 64 test(s)."
+        return sum(int(m.group(1)) for m in (re.match(rf"\[  {tag} *\] (\d+) test", l) for l in t) if m)
+    print(f"- test_ops on this device: {count('PASSED')} passed, {count('FAILED')} failed, {count('SKIPPED')} skipped ({t[-1]})")
+except (OSError, IndexError, ValueError):
+    print("- test_ops on this device: not run")
 for line in open(os.path.join(out, "fidelity.txt")):
     print("- " + line.strip())
 EOF
