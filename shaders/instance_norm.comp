@@ -115,18 +115,25 @@ void main()
     }
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
     float shift = beta[pc.beta_off + c] - mean * scale;
-    PLANE_LOOP(k, nq,
+    // The whole quads, then the plane's last one if only part of it is in the plane, by one
+    // invocation outside the loop: a loop or branches in PLANE_LOOP's body kept Mesa 22.3 from
+    // unrolling it, and llvmpipe's limit of 65535 loop iterations an invocation left the end of
+    // planes of about 700K pixels unwritten (test_instance_norm's 1080x1000 plane)
+    uint nfull = pc.hw / 4u;
+    PLANE_LOOP(k, nfull,
         vec4 a = fma(x4[b4 + k], vec4(scale), vec4(shift));
         vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
         if (HAS_RESIDUAL != 0) v += res4[b4 + k];
-        if (k * 4u + 4u <= pc.hw) {
-            y4[b4 + k] = v;
-        } else {   // the plane's last quad, 1 to 3 of it in the plane (no loop here: see PLANE_LOOP)
-            y4[b4 + k].x = v.x;
-            if (k * 4u + 1u < pc.hw) y4[b4 + k].y = v.y;
-            if (k * 4u + 2u < pc.hw) y4[b4 + k].z = v.z;
-        }
+        y4[b4 + k] = v;
     )
+    if (nfull < nq && gl_LocalInvocationID.x == 0) {
+        vec4 a = fma(x4[b4 + nfull], vec4(scale), vec4(shift));
+        vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
+        if (HAS_RESIDUAL != 0) v += res4[b4 + nfull];
+        y4[b4 + nfull].x = v.x;
+        if (nfull * 4u + 1u < pc.hw) y4[b4 + nfull].y = v.y;
+        if (nfull * 4u + 2u < pc.hw) y4[b4 + nfull].z = v.z;
+    }
 }
 #else
 void main()
