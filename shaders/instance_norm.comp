@@ -41,6 +41,11 @@ layout(local_size_x_id = 3) in;
 // As fast on lavapipe as 16 (udnie 128x128, alternately), and GPU-assisted validation's
 // instrumented compile took 6 s instead of 20 (its 48 array-indexed uniform loads become 12).
 #define NORM_UNROLL 4
+#elif VKS_NORM_V4
+// 4 quads an iteration: 16 floats, as the other variants' 16 elements, so the loop limit allows
+// the same planes (VKS_NORM_MAX_PLANE); unrolled 16 times, GPU-assisted validation's
+// instrumented compiles of the three loops took the instance-norm tests 31 s instead of 18
+#define NORM_UNROLL 4
 #endif
 #if VKS_SUBGROUP_SUM
 layout(constant_id = 5) const uint SUBGROUP_SUM = 0;   // the workgroup is one subgroup (norm_common.glsl)
@@ -87,19 +92,20 @@ layout(scalar, binding = 6) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_
 #endif
 
 #if VKS_NORM_V4
-// v's components that are in the plane (quad k), 0 for those past it: selected, not multiplied
-// by 0, since the plane's padding is memory no op writes (a NaN there made the first frame of a
-// new session wrong: 0 * NaN is NaN)
-vec4 in_plane(uint k, vec4 v)
-{
-    uint e = k * 4u;
-    return mix(vec4(0.0), v, greaterThan(uvec4(pc.hw), uvec4(e, e + 1u, e + 2u, e + 3u)));
-}
+// The sum of v's first n components (the part of a plane's last quad that is in the plane):
+// selected, never multiplied by 0, since the plane's padding is memory no op writes (a NaN there
+// made the first frame of a new session wrong: 0 * NaN is NaN)
+float head_sum(vec4 v, uint n) { return v.x + (n > 1u ? v.y : 0.0) + (n > 2u ? v.z : 0.0); }
 
 void main()
 {
     uint c = VKS_WG_ID.x;
-    uint b4 = c * pc.stride / 4u, nq = (pc.hw + 3u) / 4u;
+    // The loops take the whole quads; the plane's last quad, when only part of it is in the
+    // plane, is one invocation's outside them: a loop or branches in PLANE_LOOP's body kept Mesa
+    // 22.3 from unrolling it, and llvmpipe's limit of 65535 loop iterations an invocation left
+    // the end of planes of about 700K pixels unwritten (test_instance_norm's 1080x1000 plane)
+    uint b4 = c * pc.stride / 4u, nfull = pc.hw / 4u, rest = pc.hw % 4u;
+    bool tail = rest != 0u && gl_LocalInvocationID.x == 0u;
     float mean, var;
     if (GIVEN_STATS != 0) {
         mean = st[2 * (pc.stats_off + c)];
@@ -107,26 +113,26 @@ void main()
     } else {
         float pilot = x4[b4].x;   // shifted sums, as below
         float s = 0.0;
-        PLANE_LOOP(k, nq, s += dot(in_plane(k, x4[b4 + k] - pilot), vec4(1.0));)
+        PLANE_LOOP(k, nfull, s += dot(x4[b4 + k] - pilot, vec4(1.0));)
+        if (tail) s += head_sum(x4[b4 + nfull] - pilot, rest);
         mean = pilot + workgroup_sum(s) / float(pc.hw);
         float q = 0.0;
-        PLANE_LOOP(k, nq, vec4 d = in_plane(k, x4[b4 + k] - mean); q += dot(d, d);)
+        PLANE_LOOP(k, nfull, vec4 d = x4[b4 + k] - mean; q += dot(d, d);)
+        if (tail) {
+            vec4 d = x4[b4 + nfull] - mean;
+            q += head_sum(d * d, rest);
+        }
         var = workgroup_sum(q) / float(pc.hw);
     }
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
     float shift = beta[pc.beta_off + c] - mean * scale;
-    // The whole quads, then the plane's last one if only part of it is in the plane, by one
-    // invocation outside the loop: a loop or branches in PLANE_LOOP's body kept Mesa 22.3 from
-    // unrolling it, and llvmpipe's limit of 65535 loop iterations an invocation left the end of
-    // planes of about 700K pixels unwritten (test_instance_norm's 1080x1000 plane)
-    uint nfull = pc.hw / 4u;
     PLANE_LOOP(k, nfull,
         vec4 a = fma(x4[b4 + k], vec4(scale), vec4(shift));
         vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
         if (HAS_RESIDUAL != 0) v += res4[b4 + k];
         y4[b4 + k] = v;
     )
-    if (nfull < nq && gl_LocalInvocationID.x == 0) {
+    if (tail) {
         vec4 a = fma(x4[b4 + nfull], vec4(scale), vec4(shift));
         vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
         if (HAS_RESIDUAL != 0) v += res4[b4 + nfull];
