@@ -43,6 +43,18 @@ void vks_vk_error(VkResult r, const char *call, const char *file, int line);
         }                                                                   \
     } while (0)
 
+/* VKS_VK for a vkCreate* whose new handle `handle` the fail path destroys: a failed command's
+ * output parameters are undefined (Vulkan's "Return Codes"), so the handle is reset first. */
+#define VKS_VK_NEW(call, handle)                                            \
+    do {                                                                    \
+        VkResult vks_r_ = (call);                                           \
+        if (vks_r_ < 0) {                                                   \
+            (handle) = VK_NULL_HANDLE;                                      \
+            st = vks_vk_fail(vks_r_, #call, __FILE__, __LINE__);            \
+            goto fail;                                                      \
+        }                                                                   \
+    } while (0)
+
 /* Propagate a vks_status_t: on failure store it in `st` and jump to `fail`. */
 #define VKS_TRY(expr)                                                       \
     do {                                                                    \

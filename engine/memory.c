@@ -68,7 +68,7 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
                  VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
-    VKS_VK(ctx->vk.vkCreateBuffer(ctx->device, &bci, NULL, &out->buffer));
+    VKS_VK_NEW(ctx->vk.vkCreateBuffer(ctx->device, &bci, NULL, &out->buffer), out->buffer);
     VkMemoryRequirements req;
     ctx->vk.vkGetBufferMemoryRequirements(ctx->device, out->buffer, &req);
     const int type = pick_type(ctx, req.memoryTypeBits, kind);
@@ -92,6 +92,7 @@ vks_status_t vks_block_create(vks_context_t *ctx, VkDeviceSize size, vks_mem_kin
         .memoryTypeIndex = (uint32_t)type,
     };
     VkResult r = ctx->vk.vkAllocateMemory(ctx->device, &mai, NULL, &out->memory);
+    if (r < 0) out->memory = VK_NULL_HANDLE;   /* undefined on failure; the fail path frees it */
     if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY) {
         st = vks_fail(VKS_ERR_OUT_OF_DEVICE_MEMORY,
                       "out of device memory allocating %.1f MiB (%s)", (double)req.size / 1048576.0,

@@ -34,7 +34,7 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
         .bindingCount = p->nbindings,
         .pBindings = b,
     };
-    VKS_VK(ctx->vk.vkCreateDescriptorSetLayout(ctx->device, &dci, NULL, &p->dsl));
+    VKS_VK_NEW(ctx->vk.vkCreateDescriptorSetLayout(ctx->device, &dci, NULL, &p->dsl), p->dsl);
     VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = p->push_size};
     VkPipelineLayoutCreateInfo lci = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -43,13 +43,13 @@ static vks_status_t pipeline_create(vks_context_t *ctx, vks_pipeline_t *p)
         .pushConstantRangeCount = p->push_size ? 1 : 0,
         .pPushConstantRanges = &pcr,
     };
-    VKS_VK(ctx->vk.vkCreatePipelineLayout(ctx->device, &lci, NULL, &p->layout));
+    VKS_VK_NEW(ctx->vk.vkCreatePipelineLayout(ctx->device, &lci, NULL, &p->layout), p->layout);
     VkShaderModuleCreateInfo mci = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
         .codeSize = code->size,
         .pCode = code->code,
     };
-    VKS_VK(ctx->vk.vkCreateShaderModule(ctx->device, &mci, NULL, &module));
+    VKS_VK_NEW(ctx->vk.vkCreateShaderModule(ctx->device, &mci, NULL, &module), module);
     VkSpecializationMapEntry map[VKS_MAX_SPEC];
     for (uint32_t i = 0; i < p->nspec; i++)
         map[i] = (VkSpecializationMapEntry){i, i * 4, 4};

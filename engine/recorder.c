@@ -32,7 +32,7 @@ vks_status_t vks_rec_begin(vks_context_t *ctx, vks_rec_t *rec, bool log)
         .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
         .queueFamilyIndex = ctx->queue_family,
     };
-    VKS_VK(ctx->vk.vkCreateCommandPool(ctx->device, &pci, NULL, &rec->cmd_pool));
+    VKS_VK_NEW(ctx->vk.vkCreateCommandPool(ctx->device, &pci, NULL, &rec->cmd_pool), rec->cmd_pool);
     VkCommandBufferAllocateInfo ai = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
         .commandPool = rec->cmd_pool,
