@@ -261,8 +261,8 @@ static vks_status_t list_devices(const vks_instance_fns_t *vi, VkInstance inst, 
     if (*n == 0) return vks_fail(VKS_ERR_NO_DEVICE, "no Vulkan device found (install a driver, e.g. mesa-vulkan-drivers for the CPU)");
     *out = calloc(*n, sizeof **out);
     if (!*out) {
-        *n = 0;
-        return vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        goto fail;
     }
     VKS_VK(vi->vkEnumeratePhysicalDevices(inst, n, *out));
     return VKS_OK;
@@ -353,7 +353,7 @@ static vks_status_t create_messenger(vks_context_t *ctx)
         .pfnUserCallback = on_debug_message,
         .pUserData = ctx,
     };
-    VKS_VK(ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger));
+    VKS_VK_NEW(ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &mi, NULL, &ctx->messenger), ctx->messenger);
     return VKS_OK;
 fail:
     return st;
@@ -421,7 +421,7 @@ static vks_status_t create_device(vks_context_t *ctx, const vks_context_options_
         .pEnabledFeatures = &enabled,
         .ppEnabledExtensionNames = dev_exts,
     };
-    VKS_VK(ctx->vki.vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device));
+    VKS_VK_NEW(ctx->vki.vkCreateDevice(ctx->phys, &dci, NULL, &ctx->device), ctx->device);
     /* this device's entry points (straight into its driver, or the validation layer) */
     vks_load_device_table(&ctx->vk, ctx->device, ctx->vki.vkGetDeviceProcAddr);
     ctx->vk.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);

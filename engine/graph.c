@@ -372,7 +372,7 @@ vks_status_t vks_session_create_ex(vks_model_t *model, uint32_t width, uint32_t 
     if (s->ctx->info.timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP,
                                     .queryCount = 2};
-        VKS_VK(s->ctx->vk.vkCreateQueryPool(s->ctx->device, &qi, NULL, &s->frame_ts));
+        VKS_VK_NEW(s->ctx->vk.vkCreateQueryPool(s->ctx->device, &qi, NULL, &s->frame_ts), s->frame_ts);
     }
     VkDeviceSize px_in, px_out;
     stage_bytes(&s->plan, width, height, tensors, &px_in, &px_out);

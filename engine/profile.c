@@ -78,7 +78,7 @@ vks_status_t vks_session_profile(vks_session_t *s, uint32_t warmup, uint32_t ite
     out->timestamps = ctx->info.timestamps;
     if (out->timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = nq};
-        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+        VKS_VK_NEW(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool), pool);
     }
     VKS_TRY(vks_rec_begin(ctx, &rec, false));
     rec.marks = marks;
@@ -189,12 +189,12 @@ vks_status_t vks_session_profile_shaders(vks_session_t *s, uint32_t warmup, uint
     uint64_t *q = NULL;
     double *t = NULL;
     VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = nsteps + 1};
-    VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &steps));
+    VKS_VK_NEW(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &steps), steps);
     for (;;) {   /* a pool for every dispatch: twice at most */
         qi.queryCount = cap;
         free(shader);
         if (!(shader = calloc(cap, sizeof *shader))) { st = vks_fail(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory"); goto fail; }
-        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &ts));
+        VKS_VK_NEW(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &ts), ts);
         VKS_TRY(record_timed(s, steps, ts, cap, shader, &rec, &needed));
         if (needed <= cap) break;
         vks_rec_destroy(&rec);
@@ -272,7 +272,7 @@ static vks_status_t time_dispatch(vks_context_t *ctx, const vks_pipeline_t *p, c
     vks_rec_t rec = {0};
     if (ctx->info.timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO, .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2};
-        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+        VKS_VK_NEW(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool), pool);
     }
     VKS_TRY(vks_rec_begin(ctx, &rec, false));
     if (pool) {

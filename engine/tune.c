@@ -287,7 +287,7 @@ vks_status_t vks_tune_session(vks_session_t *s)
     if (ctx->info.timestamps) {
         VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                                     .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = TUNE_REPS + 1};
-        VKS_VK(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool));
+        VKS_VK_NEW(ctx->vk.vkCreateQueryPool(ctx->device, &qi, NULL, &pool), pool);
     }
     double start = now_s(), bound = mode == VKS_TUNE_RETIME ? 1e30 : time_bound_s();
     uint32_t done = 0, timed = 0, shown = 0;
