@@ -97,6 +97,15 @@ layout(scalar, binding = 6) uniform Xu { float v[VKS_UBO_BYTES / 4]; } xu[VKS_X_
 // made the first frame of a new session wrong: 0 * NaN is NaN)
 float head_sum(vec4 v, uint n) { return v.x + (n > 1u ? v.y : 0.0) + (n > 2u ? v.z : 0.0); }
 
+// Quad k of the output (before it is stored)
+vec4 out_quad(uint b4, uint k, float scale, float shift)
+{
+    vec4 a = fma(x4[b4 + k], vec4(scale), vec4(shift));
+    vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
+    if (HAS_RESIDUAL != 0) v += res4[b4 + k];
+    return v;
+}
+
 void main()
 {
     uint c = VKS_WG_ID.x;
@@ -126,19 +135,12 @@ void main()
     }
     float scale = gamma[pc.gamma_off + c] * inversesqrt(var + pc.eps);
     float shift = beta[pc.beta_off + c] - mean * scale;
-    PLANE_LOOP(k, nfull,
-        vec4 a = fma(x4[b4 + k], vec4(scale), vec4(shift));
-        vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
-        if (HAS_RESIDUAL != 0) v += res4[b4 + k];
-        y4[b4 + k] = v;
-    )
-    if (tail) {
-        vec4 a = fma(x4[b4 + nfull], vec4(scale), vec4(shift));
-        vec4 v = vec4(vks_act(a.x, ACT), vks_act(a.y, ACT), vks_act(a.z, ACT), vks_act(a.w, ACT));
-        if (HAS_RESIDUAL != 0) v += res4[b4 + nfull];
+    PLANE_LOOP(k, nfull, y4[b4 + k] = out_quad(b4, k, scale, shift);)
+    if (tail) {   // the first `rest` components only
+        vec4 v = out_quad(b4, nfull, scale, shift);
         y4[b4 + nfull].x = v.x;
-        if (nfull * 4u + 1u < pc.hw) y4[b4 + nfull].y = v.y;
-        if (nfull * 4u + 2u < pc.hw) y4[b4 + nfull].z = v.z;
+        if (rest > 1u) y4[b4 + nfull].y = v.y;
+        if (rest > 2u) y4[b4 + nfull].z = v.z;
     }
 }
 #else
