@@ -167,6 +167,9 @@ vks_tensor_t vks_tensor_flat(vks_block_t *b, VkDeviceSize off, uint32_t count);
  * float16 conversion handled. */
 vks_status_t vks_tensor_upload(vks_context_t *ctx, const vks_tensor_t *t, const float *data);
 vks_status_t vks_tensor_download(vks_context_t *ctx, const vks_tensor_t *t, float *data);
+/* Dense NCHW float data into the tensor's layout in dst (vks_tensor_bytes), as vks_tensor_upload
+ * sends it; each plane's padding in dst is left as it was. */
+void vks_tensor_pack(const vks_tensor_t *t, const float *data, void *dst);
 
 /* How many channel planes of `plane_bytes` one binding may cover (>= 1), or 0 if not even one. */
 uint32_t vks_channels_per_binding(const vks_context_t *ctx, VkDeviceSize plane_bytes);

@@ -66,6 +66,8 @@ static void repack(const vks_tensor_t *t, const void *src, void *dst, bool to_pa
     }
 }
 
+void vks_tensor_pack(const vks_tensor_t *t, const float *data, void *dst) { repack(t, data, dst, true); }
+
 vks_status_t vks_tensor_upload(vks_context_t *ctx, const vks_tensor_t *t, const float *data)
 {
     VkDeviceSize bytes = vks_tensor_bytes(t);

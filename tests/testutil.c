@@ -1,5 +1,4 @@
 #include "testutil.h"
-#include "half.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -91,15 +90,10 @@ vks_tensor_t tu_act_e(tu_arena_t *a, uint32_t n, uint32_t c, uint32_t h, uint32_
      * elements, which no op writes) all-one bytes, NaN in fp32 and fp16: an op that reads it, even
      * to multiply it by 0, fails its test */
     VkDeviceSize bytes = vks_tensor_bytes(&t);
-    size_t hw = (size_t)h * w;
     unsigned char *d = malloc(bytes);
     assert_non_null(d);
     memset(d, 0xFF, bytes);
-    for (size_t p = 0; p < (size_t)n * c; p++)
-        for (size_t i = 0; i < hw; i++) {
-            if (esize == 4) ((float *)d)[p * t.plane_stride + i] = data[p * hw + i];
-            else ((uint16_t *)d)[p * t.plane_stride + i] = vks_float_to_half(data[p * hw + i]);
-        }
+    vks_tensor_pack(&t, data, d);
     TU_OK(vks_block_upload(a->ctx, &a->block, t.offset, d, bytes));
     free(d);
     return t;
