@@ -229,12 +229,9 @@ static int parse_args(int argc, char **argv, bench_args_t *a)
     if (optind < argc) return cli_error("bench: unexpected argument '%s'", argv[optind]);
     if (a->paced && (a->json_path || a->compare || a->peak_only || a->shaders))
         return cli_error("bench: --paced prints only its frames' times: it takes no --json, --compare, --peak or --shaders");
-    if (a->json_path && strcmp(a->json_path, "-")) { /* an unwritable place fails now, not after the run */
-        vks_outfile_t o;
-        char err[1024];
-        if (vks_outfile_open(&o, a->json_path, err, sizeof err)) return cli_error("--json %s", err);
-        vks_outfile_abort(&o);
-    }
+    char err[1024];
+    if (a->json_path && strcmp(a->json_path, "-") && vks_outfile_probe(a->json_path, err, sizeof err))
+        return cli_error("--json %s", err);   /* an unwritable place fails now, not after the run */
     return 0;
 }
 

@@ -175,12 +175,10 @@ int cmd_image(int argc, char **argv)
        costs 3 bytes a pixel and seconds to decode, an error found after that is late). */
     vks_image_file_t file = {0};
     if (vks_image_open(a.in_path, &file, err, sizeof err)) return cli_error("%s", err);
-    vks_outfile_t probe; /* an unwritable place fails now, not after the model's setup and the run */
-    if (vks_outfile_open(&probe, a.out_path, err, sizeof err)) {
+    if (vks_outfile_probe(a.out_path, err, sizeof err)) {   /* before the model's setup and the run */
         vks_image_close(&file);
         return cli_error("%s", err);
     }
-    vks_outfile_abort(&probe);
 
     int rc = 1;
     vks_image_t img = {0};

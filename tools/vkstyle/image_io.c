@@ -495,6 +495,15 @@ int vks_outfile_open(vks_outfile_t *o, const char *path, char *err, size_t errsz
     return 0;
 }
 
+int vks_outfile_probe(const char *path, char *err, size_t errsz)
+{
+    vks_outfile_t o;
+    if (vks_outfile_open(&o, path, err, errsz) != 0)
+        return -1;
+    vks_outfile_abort(&o);
+    return 0;
+}
+
 int vks_outfile_commit(vks_outfile_t *o, int write_errno, char *err, size_t errsz)
 {
     if (!o->f)

@@ -73,6 +73,9 @@ typedef struct {
 int vks_outfile_open(vks_outfile_t *o, const char *path, char *err, size_t errsz);
 int vks_outfile_commit(vks_outfile_t *o, int write_errno, char *err, size_t errsz);
 void vks_outfile_abort(vks_outfile_t *o);
+/* Whether path can be written as above, checked by opening and removing its temporary file: an
+ * unwritable place fails before the work, not after. 0, or -1 with err. */
+int vks_outfile_probe(const char *path, char *err, size_t errsz);
 
 /* Resize src to w x h into a new image in *dst (sRGB-aware filtering). dst may be src: the old
  * pixels are then freed. On failure *dst is left unchanged. */
