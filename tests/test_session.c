@@ -1138,6 +1138,18 @@ static VkResult VKAPI_CALL fake_vkWaitForFences(VkDevice d, uint32_t n, const Vk
 /* in the context's device table (the engine calls nothing else) */
 #define HOOK(name) do { real_##name = ctx->vk.name; ctx->vk.name = fake_##name; } while (0)
 #define UNHOOK(name) do { ctx->vk.name = real_##name; } while (0)
+static void hook_all(vks_context_t *ctx)
+{
+    HOOK(vkAllocateMemory); HOOK(vkCreateBuffer); HOOK(vkQueueSubmit); HOOK(vkCreateComputePipelines);
+    HOOK(vkCreateDescriptorPool); HOOK(vkAllocateDescriptorSets); HOOK(vkAllocateCommandBuffers);
+    HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences); HOOK(vkCreateQueryPool);
+}
+static void unhook_all(vks_context_t *ctx)
+{
+    UNHOOK(vkAllocateMemory); UNHOOK(vkCreateBuffer); UNHOOK(vkQueueSubmit); UNHOOK(vkCreateComputePipelines);
+    UNHOOK(vkCreateDescriptorPool); UNHOOK(vkAllocateDescriptorSets); UNHOOK(vkAllocateCommandBuffers);
+    UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences); UNHOOK(vkCreateQueryPool);
+}
 
 /* Make the n-th Vulkan allocation, creation or submission fail, for every n, through a whole
  * model load + session + run: each failure returns an error, and nothing leaks (the validation
@@ -1148,9 +1160,7 @@ static void test_failure_injection(void **state)
     vks_context_t *ctx = tu_context(0);
     size_t size;
     uint8_t *bytes = tiny_model("cin", NULL, NULL, &size), *img = tiny_image(9, 7), out[9 * 7 * 3];
-    HOOK(vkAllocateMemory); HOOK(vkCreateBuffer); HOOK(vkQueueSubmit); HOOK(vkCreateComputePipelines);
-    HOOK(vkCreateDescriptorPool); HOOK(vkAllocateDescriptorSets); HOOK(vkAllocateCommandBuffers);
-    HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences); HOOK(vkCreateQueryPool);
+    hook_all(ctx);
     int failures = 0;
     /* untiled, then in tiles (through mapped memory, then through staging buffers) */
     vks_session_options_t tiled = {.tiling = VKS_TILING_ALWAYS, .max_memory = 64u << 10};
@@ -1176,9 +1186,7 @@ static void test_failure_injection(void **state)
         assert_true(strlen(vks_last_error()) > 0);
         failures++;
     }
-    UNHOOK(vkAllocateMemory); UNHOOK(vkCreateBuffer); UNHOOK(vkQueueSubmit); UNHOOK(vkCreateComputePipelines);
-    UNHOOK(vkCreateDescriptorPool); UNHOOK(vkAllocateDescriptorSets); UNHOOK(vkAllocateCommandBuffers);
-    UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences); UNHOOK(vkCreateQueryPool);
+    unhook_all(ctx);
     ctx->tiles_no_mapped_memory = false;
     printf("# %d injected failures, each returned an error\n", failures);
     assert_true(failures > 60);
@@ -1186,9 +1194,7 @@ static void test_failure_injection(void **state)
      * or says it cannot; it never submits a half-recorded command buffer (the validation layer
      * would report it) */
     int refused = 0, injected = 0;
-    HOOK(vkAllocateMemory); HOOK(vkCreateBuffer); HOOK(vkQueueSubmit); HOOK(vkCreateComputePipelines);
-    HOOK(vkCreateDescriptorPool); HOOK(vkAllocateDescriptorSets); HOOK(vkAllocateCommandBuffers);
-    HOOK(vkMapMemory); HOOK(vkCreateShaderModule); HOOK(vkWaitForFences); HOOK(vkCreateQueryPool);
+    hook_all(ctx);
     for (int at = 1;; at++) {
         g_fail_at = -1;
         vks_model_t *m = NULL;
@@ -1211,9 +1217,7 @@ static void test_failure_injection(void **state)
             refused++;
         }
     }
-    UNHOOK(vkAllocateMemory); UNHOOK(vkCreateBuffer); UNHOOK(vkQueueSubmit); UNHOOK(vkCreateComputePipelines);
-    UNHOOK(vkCreateDescriptorPool); UNHOOK(vkAllocateDescriptorSets); UNHOOK(vkAllocateCommandBuffers);
-    UNHOOK(vkMapMemory); UNHOOK(vkCreateShaderModule); UNHOOK(vkWaitForFences); UNHOOK(vkCreateQueryPool);
+    unhook_all(ctx);
     printf("# stabilization re-recorded with %d injected failures; the session refused to run after %d\n", injected, refused);
     assert_true(injected > 5);
     free(bytes);
@@ -1451,7 +1455,7 @@ static void test_tuning(void **state)
     }
     /* hostile entries under this file's header (a tile of 2^32 - 1 pixels, times of 1e300 ms and
      * NaN): left out, the layers timed again, and the file written anew holds none of them (the
-     * writer sized its buffer for lines of at most 256 bytes: ASan saw it overflowed) */
+     * writer sized its buffer for lines of at most 256 bytes, which these overran) */
     f = fopen(tune, "w");
     assert_non_null(f);
     fprintf(f, "%.*s\n", (int)(strchr(text, '\n') - text), text);
